@@ -1,6 +1,10 @@
 //! Project automation (`cargo xtask …`): tools, local cluster, demo, tests.
 use clap::{Parser, Subcommand};
 
+mod image;
+mod tools;
+mod versions;
+
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "kubectl-codex project automation")]
 struct Cli {
@@ -10,12 +14,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build pinned Go tools into ~/.cache/kubectl-codex/tools (all, or the named ones).
+    Tools { names: Vec<String> },
+    /// Assemble an OCI image from local files and push it to the local registry.
+    Image(image::ImageArgs),
     /// Placeholder until the subcommands land.
     Version,
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Tools { names } => tools::run(&names)?,
+        Command::Image(args) => image::run_cli(args)?,
         Command::Version => println!("xtask"),
     }
     Ok(())

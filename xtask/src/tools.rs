@@ -1,0 +1,363 @@
+//! `cargo xtask tools`: pinned Go binaries built through the Go module proxy into
+//! `~/.cache/kubectl-codex/tools/<name>-<version>/<binary>` (or under `$XDG_CACHE_HOME`).
+//!
+//! A tool directory that exists is complete: builds go to `<dir>.partial` and are
+//! renamed into place, so an interrupted build is redone instead of half-used.
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::versions;
+
+/// How a tool is built.
+enum Recipe {
+    /// `go install <package>@<version>`: for modules without `replace` directives.
+    GoInstall { package: &'static str },
+    /// `go build` of packages inside one of our modules under `tools/go/<dir>`, for
+    /// modules that `go install` refuses or sources of our own.
+    GoModule {
+        dir: &'static str,
+        packages: &'static [&'static str],
+    },
+}
+
+/// Which version names the cache directory.
+enum Version {
+    /// An upstream release; `module` is checked against our go.mod, if any, so the
+    /// pin in `versions.rs` and the one Go builds cannot drift apart.
+    Pinned {
+        version: &'static str,
+        module: &'static str,
+    },
+    /// Code of ours: the digest of its sources, so an edit triggers a rebuild.
+    Sources,
+}
+
+struct Tool {
+    name: &'static str,
+    version: Version,
+    binaries: &'static [&'static str],
+    recipe: Recipe,
+}
+
+const KUBERNETES_BINARIES: &[&str] = &[
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+];
+
+const TOOLS: &[Tool] = &[
+    Tool {
+        name: "kubernetes",
+        version: Version::Pinned {
+            version: versions::KUBERNETES,
+            module: "k8s.io/kubernetes",
+        },
+        binaries: KUBERNETES_BINARIES,
+        // One `go build` for all five shares the compilation of their common packages.
+        recipe: Recipe::GoModule {
+            dir: "kubernetes",
+            packages: &[
+                "k8s.io/kubernetes/cmd/kube-apiserver",
+                "k8s.io/kubernetes/cmd/kube-controller-manager",
+                "k8s.io/kubernetes/cmd/kube-scheduler",
+                "k8s.io/kubernetes/cmd/kubelet",
+                "k8s.io/kubernetes/cmd/kube-proxy",
+            ],
+        },
+    },
+    Tool {
+        name: "etcd",
+        version: Version::Pinned {
+            version: versions::ETCD,
+            module: "go.etcd.io/etcd/server/v3",
+        },
+        binaries: &["etcd"],
+        recipe: Recipe::GoModule {
+            dir: "etcd",
+            packages: &["."],
+        },
+    },
+    Tool {
+        name: "coredns",
+        version: Version::Pinned {
+            version: versions::COREDNS,
+            module: "github.com/coredns/coredns",
+        },
+        binaries: &["coredns"],
+        recipe: Recipe::GoModule {
+            dir: "coredns",
+            packages: &["."],
+        },
+    },
+    Tool {
+        name: "crane",
+        version: Version::Pinned {
+            version: versions::GO_CONTAINERREGISTRY,
+            module: "github.com/google/go-containerregistry",
+        },
+        binaries: &["crane"],
+        recipe: Recipe::GoInstall {
+            package: "github.com/google/go-containerregistry/cmd/crane",
+        },
+    },
+    Tool {
+        name: "helm",
+        version: Version::Pinned {
+            version: versions::HELM,
+            module: "helm.sh/helm/v3",
+        },
+        binaries: &["helm"],
+        recipe: Recipe::GoInstall {
+            package: "helm.sh/helm/v3/cmd/helm",
+        },
+    },
+    Tool {
+        name: "registry",
+        version: Version::Sources,
+        binaries: &["registry"],
+        recipe: Recipe::GoModule {
+            dir: "registry",
+            packages: &["."],
+        },
+    },
+    Tool {
+        name: "pause",
+        version: Version::Sources,
+        binaries: &["pause"],
+        recipe: Recipe::GoModule {
+            dir: "pause",
+            packages: &["."],
+        },
+    },
+    Tool {
+        name: "provisioner",
+        version: Version::Sources,
+        binaries: &["provisioner"],
+        recipe: Recipe::GoModule {
+            dir: "provisioner",
+            packages: &["."],
+        },
+    },
+];
+
+/// Names accepted by `cargo xtask tools` and [`tool_path`]: tool names and binary names.
+pub fn known_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
+    for tool in TOOLS {
+        names.extend(tool.binaries.iter().filter(|b| **b != tool.name));
+    }
+    names
+}
+
+/// Path of a pinned binary (e.g. `kubelet`, `crane`, `helm`), building it first if missing.
+pub fn tool_path(name: &str) -> Result<PathBuf> {
+    let tool = find(name)?;
+    let binary = if tool.binaries.contains(&name) {
+        name
+    } else {
+        tool.binaries[0]
+    };
+    Ok(ensure(tool)?.join(binary))
+}
+
+/// `cargo xtask tools [NAME...]`: builds the named tools, or all of them.
+pub fn run(names: &[String]) -> Result<()> {
+    let selected: Vec<&Tool> = if names.is_empty() {
+        TOOLS.iter().collect()
+    } else {
+        names.iter().map(|n| find(n)).collect::<Result<_>>()?
+    };
+    for tool in selected {
+        let dir = ensure(tool)?;
+        for binary in tool.binaries {
+            println!("{}", dir.join(binary).display());
+        }
+    }
+    Ok(())
+}
+
+fn find(name: &str) -> Result<&'static Tool> {
+    TOOLS
+        .iter()
+        .find(|t| t.name == name || t.binaries.contains(&name))
+        .with_context(|| {
+            format!(
+                "unknown tool {name:?}; known: {}",
+                known_names().join(", ")
+            )
+        })
+}
+
+/// Root of the tool cache, honouring `$XDG_CACHE_HOME`.
+pub fn cache_root() -> Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".cache"),
+    };
+    Ok(base.join("kubectl-codex"))
+}
+
+fn go_sources_dir(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tools/go")
+        .join(dir)
+}
+
+fn version_label(tool: &Tool) -> Result<String> {
+    match tool.version {
+        Version::Pinned { version, .. } => Ok(version.to_string()),
+        Version::Sources => {
+            let Recipe::GoModule { dir, .. } = tool.recipe else {
+                bail!("{}: only our own Go modules are versioned by their sources", tool.name)
+            };
+            Ok(format!("src-{}", sources_digest(&go_sources_dir(dir))?))
+        }
+    }
+}
+
+/// Digest of a module directory's go.mod, go.sum and Go files (the build inputs).
+fn sources_digest(dir: &Path) -> Result<String> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name == "go.mod" || name == "go.sum" || name.ends_with(".go")
+        })
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.file_name().unwrap_or_default().as_encoded_bytes());
+        hasher.update(fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    let digest = hasher.finalize();
+    Ok(digest[..6].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The tool's cache directory, built if it does not exist yet.
+fn ensure(tool: &Tool) -> Result<PathBuf> {
+    let root = cache_root()?.join("tools");
+    let dir = root.join(format!("{}-{}", tool.name, version_label(tool)?));
+    if complete(tool, &dir) {
+        return Ok(dir);
+    }
+    fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    // Two xtask runs (say, a test and a demo) must not build into one directory.
+    let lock_path = root.join(format!("{}.lock", tool.name));
+    let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+    if complete(tool, &dir) {
+        return Ok(dir);
+    }
+    build(tool, &dir)?;
+    Ok(dir)
+}
+
+fn complete(tool: &Tool, dir: &Path) -> bool {
+    tool.binaries.iter().all(|b| dir.join(b).is_file())
+}
+
+fn build(tool: &Tool, dir: &Path) -> Result<()> {
+    let partial = dir.with_extension("partial");
+    if partial.exists() {
+        fs::remove_dir_all(&partial).with_context(|| format!("removing {}", partial.display()))?;
+    }
+    fs::create_dir_all(&partial)?;
+    let started = Instant::now();
+    eprintln!(
+        "[tools] building {} ({})… this can take a while on a cold Go cache",
+        tool.name,
+        tool.binaries.join(", ")
+    );
+    let mut go = Command::new("go");
+    // Static binaries: they run on the host and inside images without a libc.
+    go.env("CGO_ENABLED", "0");
+    match tool.recipe {
+        Recipe::GoInstall { package } => {
+            let Version::Pinned { version, .. } = tool.version else {
+                bail!("{}: go install needs a pinned version", tool.name)
+            };
+            go.env("GOBIN", &partial)
+                .args(["install", "-trimpath", "-ldflags=-s -w"])
+                .arg(format!("{package}@{version}"));
+        }
+        Recipe::GoModule { dir: module_dir, packages } => {
+            let sources = go_sources_dir(module_dir);
+            if let Version::Pinned { version, module } = tool.version {
+                check_go_mod_pin(&sources, module, version)?;
+            }
+            let mut out = partial.as_os_str().to_owned();
+            out.push("/");
+            go.current_dir(&sources)
+                .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+                .arg(out)
+                .args(packages);
+        }
+    }
+    let status = go
+        .status()
+        .context("running `go` (is Go installed and on PATH?)")?;
+    if !status.success() {
+        bail!("building {} failed: {status}", tool.name);
+    }
+    if !complete(tool, &partial) {
+        bail!(
+            "building {} did not produce {} in {}",
+            tool.name,
+            tool.binaries.join(", "),
+            partial.display()
+        );
+    }
+    if dir.exists() {
+        fs::remove_dir_all(dir)?;
+    }
+    fs::rename(&partial, dir)
+        .with_context(|| format!("moving {} to {}", partial.display(), dir.display()))?;
+    eprintln!(
+        "[tools] building {}… done in {:.1}s",
+        tool.name,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Fails when our go.mod requires another version than `versions.rs` pins.
+fn check_go_mod_pin(module_dir: &Path, module: &str, version: &str) -> Result<()> {
+    let go_mod = module_dir.join("go.mod");
+    let text = fs::read_to_string(&go_mod).with_context(|| format!("reading {}", go_mod.display()))?;
+    let pinned = text.lines().any(|line| {
+        let mut words = line.trim().trim_start_matches("require").split_whitespace();
+        words.next() == Some(module) && words.next() == Some(version)
+    });
+    if !pinned {
+        bail!(
+            "{} does not require {module} {version} as xtask/src/versions.rs pins; \
+             update both together",
+            go_mod.display()
+        );
+    }
+    if module == "k8s.io/kubernetes" {
+        // The staging modules (k8s.io/api, …) are tagged v0.X.Y for Kubernetes v1.X.Y.
+        let staging = format!("v0.{}", version.trim_start_matches("v1."));
+        let stale: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("=> k8s.io/") && !line.trim_end().ends_with(&staging))
+            .collect();
+        if !stale.is_empty() {
+            bail!(
+                "{}: staging replace lines must use {staging}: {}",
+                go_mod.display(),
+                stale.join("; ")
+            );
+        }
+    }
+    Ok(())
+}
