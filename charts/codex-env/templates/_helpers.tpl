@@ -1,0 +1,94 @@
+{{/*
+Chart name. Also the app.kubernetes.io/name of objects that belong to no unit
+(ConfigMaps, the workspace PVC, extraManifests).
+*/}}
+{{- define "codex-env.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Chart name and version, as used by the helm.sh/chart label.
+*/}}
+{{- define "codex-env.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Object name of a workload: resourceName, or the unit name when it is not set
+(kubectl-codex always sets it; for Jobs it carries a spec digest).
+Usage: include "codex-env.resourceName" $workload
+*/}}
+{{- define "codex-env.resourceName" -}}
+{{- dig "resourceName" "" . | default .name }}
+{{- end }}
+
+{{/*
+Selector labels. Deployment and StatefulSet selectors are immutable, so they
+hold only what never changes for a unit within a release.
+Usage: include "codex-env.selectorLabels" (dict "root" $ "name" $unitName)
+*/}}
+{{- define "codex-env.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name | quote }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+{{- end }}
+
+{{/*
+Labels that stay the same across upgrades of a release: the selector labels
+plus project and phase. Used where Kubernetes forbids later changes
+(StatefulSet volumeClaimTemplates).
+Usage: include "codex-env.stableLabels" (dict "root" $ "name" $unitName)
+*/}}
+{{- define "codex-env.stableLabels" -}}
+{{ include "codex-env.selectorLabels" . }}
+app.kubernetes.io/part-of: {{ .root.Values.global.project | quote }}
+app.kubernetes.io/component: {{ .root.Values.global.phase | quote }}
+codex-k8s.dev/phase: {{ .root.Values.global.phase | quote }}
+{{- end }}
+
+{{/*
+The label set every object carries: global.labels first, then the chart's own
+labels on top, so a global label can never break a selector or produce a
+duplicate key. Emitted via toYaml (sorted keys, values quoted as needed);
+extra-manifests.yaml reads it back with fromYaml.
+Usage: include "codex-env.labels" (dict "root" $ "name" $unitName)
+*/}}
+{{- define "codex-env.labels" -}}
+{{- $root := .root -}}
+{{- $own := dict
+  "app.kubernetes.io/name" .name
+  "app.kubernetes.io/instance" $root.Release.Name
+  "app.kubernetes.io/part-of" $root.Values.global.project
+  "app.kubernetes.io/component" $root.Values.global.phase
+  "app.kubernetes.io/managed-by" $root.Release.Service
+  "helm.sh/chart" (include "codex-env.chart" $root)
+  "codex-k8s.dev/phase" $root.Values.global.phase
+-}}
+{{- toYaml (merge $own (deepCopy ($root.Values.global.labels | default dict))) }}
+{{- end }}
+
+{{/*
+Service ports of a unit: servicePort (default: containerPort) forwards to the
+container port by name.
+Usage: include "codex-env.servicePorts" $ports
+*/}}
+{{- define "codex-env.servicePorts" -}}
+{{- range . }}
+- name: {{ .name | quote }}
+  port: {{ dig "servicePort" .containerPort . | int }}
+  targetPort: {{ .name | quote }}
+  protocol: {{ dig "protocol" "TCP" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the PVC behind a unit volume that is not a StatefulSet
+volumeClaimTemplate: <resourceName>-<volume.name> for a Deployment, and
+<name>-<volume.name> for a Job or CronJob, whose resourceName changes with its
+spec digest while its data must stay on the same claim.
+Usage: include "codex-env.volumeClaimName" (dict "workload" $w "volume" $v)
+*/}}
+{{- define "codex-env.volumeClaimName" -}}
+{{- $base := .workload.name -}}
+{{- if eq .workload.kind "Deployment" }}{{ $base = include "codex-env.resourceName" .workload }}{{ end -}}
+{{- printf "%s-%s" $base .volume.name }}
+{{- end }}
