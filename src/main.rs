@@ -1,3 +1,26 @@
+//! `kubectl-codex`: parse the command line, dispatch, turn the outcome into an exit code.
+
+use clap::Parser;
+use kubectl_codex::{cli::Cli, commands, exit};
+
 fn main() {
-    println!("kubectl-codex");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::OK,
+                _ => exit::USAGE,
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let code = match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit::code_of(&error)
+        }
+    };
+    std::process::exit(code);
 }

@@ -1,0 +1,83 @@
+//! services.yaml: the model, loading with positions, templates, inheritance, overlays, checks.
+
+pub mod diagnostics;
+pub mod duration;
+pub mod model;
+pub mod path;
+pub mod resolve;
+pub mod schema;
+pub mod source;
+pub mod stack;
+pub mod template;
+pub mod validate;
+
+use diagnostics::Diagnostics;
+use model::Document;
+use source::SourceDocument;
+use stack::{Selection, Stack};
+use std::path::{Path, PathBuf};
+
+/// A services.yaml that passed every check that holds for all environments.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub bytes: Vec<u8>,
+    pub source: SourceDocument,
+    pub document: Document,
+    /// Directory of services.yaml: relative paths in it start here.
+    pub base_dir: PathBuf,
+}
+
+/// Why a services.yaml could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read at all.
+    Unreadable { path: PathBuf, error: std::io::Error },
+    /// The file was read and has problems, every one of them listed.
+    Invalid(Diagnostics),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Unreadable { path, error } => write!(f, "cannot read {}: {error}", path.display()),
+            LoadError::Invalid(diagnostics) => write!(f, "{diagnostics}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Reads and checks the file at `path`.
+pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Unreadable { path: path.to_path_buf(), error })?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_bytes(&path.display().to_string(), bytes, &base_dir).map_err(LoadError::Invalid)
+}
+
+/// Reads and checks services.yaml content; `file` names it in messages.
+pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded, Diagnostics> {
+    let source = source::read(file, &bytes)?;
+    let structural = schema::check(&source);
+    if !structural.is_empty() {
+        return Err(structural.sorted());
+    }
+    let document: Document = serde_json::from_value(source.value.clone()).map_err(|e| {
+        Diagnostics(vec![source.error_at("", format!("unexpected shape: {}", diagnostics::excerpt(&e.to_string())))])
+    })?;
+    let semantic = validate::check(&document, &source);
+    if !semantic.is_empty() {
+        return Err(semantic.sorted());
+    }
+    Ok(Loaded { bytes, source, document, base_dir: base_dir.to_path_buf() })
+}
+
+impl Loaded {
+    /// The stack of one environment, slot and issue.
+    pub fn resolve(&self, selection: &Selection) -> Result<Stack, Diagnostics> {
+        resolve::resolve(&self.document, &self.source, &self.bytes, &self.base_dir, selection).map_err(Diagnostics::sorted)
+    }
+
+    pub fn environment_names(&self) -> Vec<String> {
+        self.document.environments.keys().cloned().collect()
+    }
+}

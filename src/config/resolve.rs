@@ -1,0 +1,421 @@
+//! From a validated document to the stack of one environment: `from` inheritance, templates,
+//! overlays, `when`, runtime (dev command) and image references.
+
+use super::diagnostics::{excerpt, Diagnostics};
+use super::duration;
+use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, WorkspaceMount};
+use super::path::FieldPath;
+use super::source::SourceDocument;
+use super::stack::{AgentSpec, ResolvedImage, ResolvedUnit, Selection, Stack, WorkspaceSpec};
+use super::template::{self, TemplateContext};
+use super::validate::{self, is_dns_label};
+use crate::labels;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// An environment with its `from` chain folded in.
+struct EffectiveEnvironment {
+    /// Root first, the selected environment last: the order overlays apply in.
+    chain: Vec<String>,
+    settings: Environment,
+}
+
+fn effective_environment(document: &Document, name: &str) -> Option<EffectiveEnvironment> {
+    let mut chain = vec![name.to_string()];
+    let mut current = document.environments.get(name)?.from.clone();
+    while let Some(next) = current {
+        if chain.contains(&next) || !document.environments.contains_key(&next) {
+            break; // reported by validate
+        }
+        chain.push(next.clone());
+        current = document.environments[&next].from.clone();
+    }
+    chain.reverse();
+    let mut settings = Environment::default();
+    for env in &chain {
+        let own = &document.environments[env];
+        macro_rules! inherit {
+            ($($field:ident),*) => { $( if own.$field.is_some() { settings.$field = own.$field.clone(); } )* };
+        }
+        inherit!(namespace, runtime, idle_ttl, registry, image_pull_policy, disable_kinds);
+    }
+    Some(EffectiveEnvironment { chain, settings })
+}
+
+/// Resolves `document` for `selection`. `file_bytes` feeds the input digest; `base_dir` is where
+/// relative paths (extra manifests) start.
+pub fn resolve(
+    document: &Document,
+    source: &SourceDocument,
+    file_bytes: &[u8],
+    base_dir: &Path,
+    selection: &Selection,
+) -> Result<Stack, Diagnostics> {
+    let mut errors = Diagnostics::default();
+    let Some(environment) = effective_environment(document, &selection.env) else {
+        let known: Vec<String> = document.environments.keys().cloned().collect();
+        errors.push(source.error_at(
+            "environments",
+            format!("no environment named \"{}\"; declared: {}", excerpt(&selection.env), known.join(", ")),
+        ));
+        return Err(errors);
+    };
+    let env_path = FieldPath::key("environments", &selection.env);
+    let settings = &environment.settings;
+    let runtime = settings.runtime.unwrap_or(Runtime::Prod);
+    let mut context = TemplateContext {
+        project: document.project.name.clone(),
+        env: selection.env.clone(),
+        slot: selection.slot.clone(),
+        issue: selection.issue.clone(),
+        runtime: runtime.as_str().to_string(),
+        versions: document.versions.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
+        ..TemplateContext::default()
+    };
+    let at = |field: &str| FieldPath::key(&env_path, field);
+    context.registry = render(settings.registry.as_deref().unwrap_or(""), &at("registry"), &context, source, &mut errors);
+    let namespace_template = settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
+    let namespace = render(namespace_template, &at("namespace"), &context, source, &mut errors);
+    if errors.is_empty() && !is_dns_label(&namespace, 63) {
+        errors.push(source.error_at(
+            &at("namespace"),
+            format!(
+                "the namespace renders to \"{}\", which is not a DNS-1123 label of at most 63 characters{}",
+                excerpt(&namespace),
+                if selection.slot.is_empty() && selection.issue.is_empty() { "; does it need --slot or --issue?" } else { "" }
+            ),
+        ));
+    }
+    context.namespace = namespace.clone();
+    let idle_ttl = settings.idle_ttl.clone().unwrap_or_else(|| labels::DEFAULT_IDLE_TTL.to_string());
+    if duration::parse(&idle_ttl).is_err() {
+        return Err(errors); // reported by validate
+    }
+
+    let images = resolve_images(document, source, runtime, &context, &mut errors);
+    context.images = images.iter().map(|(k, v)| (k.clone(), v.reference.clone())).collect();
+
+    let mut digest = Sha256::new();
+    digest.update(file_bytes);
+    digest.update(serde_json::to_vec(selection).unwrap_or_default());
+
+    let mut units = Vec::new();
+    for entry in validate::units(document) {
+        if let Some(unit) = resolve_unit(source, &entry, &environment, runtime, &context, &images, base_dir, &mut digest, &mut errors) {
+            units.push(unit);
+        }
+    }
+    check_references_present(&units, source, &mut errors);
+    let workspace = workspace_spec(document);
+    let agent = document.agent.as_ref().map(|agent| {
+        let mut value = serde_json::to_value(agent).unwrap_or(Value::Null);
+        template::render_value(&mut value, "agent", &context, source, &mut errors);
+        let agent: super::model::Agent = serde_json::from_value(value).unwrap_or_else(|_| agent.clone());
+        AgentSpec {
+            image: image_reference(&agent.image, &images),
+            command: agent.command,
+            args: agent.args,
+            env: agent.env.into_iter().map(|(k, v)| (k, v.0)).collect(),
+            workspace: agent.workspace.unwrap_or(WorkspaceMount { mount_path: None, sub_path: None, read_only: false }),
+            permissions: agent.permissions,
+        }
+    });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Stack {
+        project: document.project.name.clone(),
+        env: selection.env.clone(),
+        slot: selection.slot.clone(),
+        issue: selection.issue.clone(),
+        runtime,
+        namespace,
+        idle_ttl,
+        registry: context.registry.clone(),
+        image_pull_policy: settings.image_pull_policy.unwrap_or(PullPolicy::IfNotPresent),
+        disable_kinds: settings.disable_kinds.clone().unwrap_or_default(),
+        workspace,
+        agent,
+        images,
+        units,
+        input_digest: hex(&digest.finalize()),
+    })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn render(text: &str, path: &str, context: &TemplateContext, source: &SourceDocument, errors: &mut Diagnostics) -> String {
+    template::render_str(text, context).unwrap_or_else(|message| {
+        errors.push(source.error_at(path, message));
+        String::new()
+    })
+}
+
+fn workspace_spec(document: &Document) -> WorkspaceSpec {
+    let declared = document.workspace.clone();
+    let w = declared.as_ref();
+    WorkspaceSpec {
+        claim_name: w.and_then(|w| w.claim_name.clone()).unwrap_or_else(|| labels::DEFAULT_WORKSPACE_CLAIM.into()),
+        size: w.and_then(|w| w.size.clone()).unwrap_or_else(|| "1Gi".into()),
+        access_mode: w.and_then(|w| w.access_mode).unwrap_or(super::model::AccessMode::ReadWriteMany),
+        storage_class_name: w.and_then(|w| w.storage_class_name.clone()).unwrap_or_default(),
+        uid: w.and_then(|w| w.uid).unwrap_or(labels::DEFAULT_WORKSPACE_ID),
+        gid: w.and_then(|w| w.gid).unwrap_or(labels::DEFAULT_WORKSPACE_ID),
+        fs_group: w.and_then(|w| w.fs_group).unwrap_or(labels::DEFAULT_WORKSPACE_ID),
+    }
+}
+
+fn resolve_images(
+    document: &Document,
+    source: &SourceDocument,
+    runtime: Runtime,
+    context: &TemplateContext,
+    errors: &mut Diagnostics,
+) -> BTreeMap<String, ResolvedImage> {
+    let mut images = BTreeMap::new();
+    for (name, image) in &document.images {
+        let path = FieldPath::key("images", name);
+        let reference = match (&image.reference, &image.build) {
+            (Some(reference), _) => render(reference, &FieldPath::key(&path, "ref"), context, source, errors),
+            (None, Some(_)) => {
+                let repository = match &image.repository {
+                    Some(r) => render(r, &FieldPath::key(&path, "repository"), context, source, errors),
+                    None => format!("{}/{}", context.project, name),
+                };
+                let tag = match &image.tag {
+                    Some(t) => render(t, &FieldPath::key(&path, "tag"), context, source, errors),
+                    None => runtime.as_str().to_string(),
+                };
+                if context.registry.is_empty() {
+                    format!("{repository}:{tag}")
+                } else {
+                    format!("{}/{repository}:{tag}", context.registry.trim_end_matches('/'))
+                }
+            }
+            (None, None) => continue, // reported by validate
+        };
+        let target = image.build.as_ref().and_then(|b| b.targets.as_ref()).and_then(|t| match runtime {
+            Runtime::Prod => t.prod.clone(),
+            Runtime::Dev => t.dev.clone(),
+        });
+        images.insert(name.clone(), ResolvedImage { reference, build: image.build.clone(), target });
+    }
+    images
+}
+
+fn image_reference(image: &str, images: &BTreeMap<String, ResolvedImage>) -> String {
+    images.get(image).map_or_else(|| image.to_string(), |i| i.reference.clone())
+}
+
+/// RFC 7386 JSON merge patch: objects merge, `null` deletes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else {
+                    merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_unit(
+    source: &SourceDocument,
+    entry: &validate::UnitRef<'_>,
+    environment: &EffectiveEnvironment,
+    runtime: Runtime,
+    context: &TemplateContext,
+    images: &BTreeMap<String, ResolvedImage>,
+    base_dir: &Path,
+    digest: &mut Sha256,
+    errors: &mut Diagnostics,
+) -> Option<ResolvedUnit> {
+    let path = &entry.path;
+    let raw = source.value.pointer(&pointer_of(path))?;
+    let mut merged = raw.clone();
+    if let Value::Object(map) = &mut merged {
+        map.remove("overlays");
+    }
+    template::render_value(&mut merged, path, context, source, errors);
+    for env in &environment.chain {
+        if let Some(overlay) = entry.unit.overlays.get(env) {
+            let overlay_path = FieldPath::key(&FieldPath::key(path, "overlays"), env);
+            let mut overlay = overlay.clone();
+            template::render_value(&mut overlay, &overlay_path, context, source, errors);
+            merge_patch(&mut merged, &overlay);
+        }
+    }
+    let unit: Unit = match serde_json::from_value(merged) {
+        Ok(unit) => unit,
+        Err(e) => {
+            errors.push(source.error_at(path, format!("after applying overlays: {}", excerpt(&e.to_string()))));
+            return None;
+        }
+    };
+    if let Some(condition) = &entry.unit.when {
+        match template::render_condition(condition, context) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(message) => {
+                errors.push(source.error_at(&FieldPath::key(path, "when"), message));
+                return None;
+            }
+        }
+    }
+    let workload = unit.workload;
+    let mut command = workload.command;
+    let mut args = workload.args;
+    let mut working_dir = workload.working_dir;
+    let mut env: BTreeMap<String, String> = workload.env.into_iter().map(|(k, v)| (k, v.0)).collect();
+    if runtime == Runtime::Dev {
+        if let Some(dev) = workload.dev {
+            command = dev.command.unwrap_or(command);
+            args = dev.args.unwrap_or(args);
+            working_dir = dev.working_dir.or(working_dir);
+            env.extend(dev.env.into_iter().map(|(k, v)| (k, v.0)));
+        }
+    }
+    let workspace_path = FieldPath::key(path, "workspace");
+    if let Some(mount) = &unit.workspace {
+        check_mount(mount, &workspace_path, source, errors);
+    }
+    let mut manifests = Vec::new();
+    for (i, file) in unit.manifests.iter().enumerate() {
+        let manifest_path = FieldPath::index(&FieldPath::key(path, "manifests"), i);
+        manifests.extend(load_manifests(file, &manifest_path, base_dir, context, source, digest, errors));
+    }
+    let strategy = unit.code_update_strategy.unwrap_or(CodeUpdateStrategy::Restart);
+    if strategy == CodeUpdateStrategy::HotReload && runtime == Runtime::Dev && unit.workspace.is_none() {
+        errors.push(source.error_at(
+            &FieldPath::key(path, "codeUpdateStrategy"),
+            "hot-reload reads sources from the shared workspace; declare \"workspace\" on this unit",
+        ));
+    }
+    Some(ResolvedUnit {
+        name: unit.name,
+        phase: entry.phase?,
+        depends_on: unit.depends_on,
+        kind: workload.kind,
+        image: image_reference(&workload.image, images),
+        image_name: images.contains_key(&workload.image).then(|| workload.image.clone()),
+        command,
+        args,
+        working_dir,
+        env,
+        ports: workload.ports,
+        probes: workload.probes,
+        resources: workload.resources,
+        volumes: workload.volumes,
+        replicas: workload.replicas.unwrap_or(1),
+        schedule: workload.schedule,
+        backoff_limit: workload.backoff_limit.unwrap_or(2),
+        workspace: unit.workspace,
+        code_update_strategy: strategy,
+        ingress: unit.ingress,
+        hooks: unit.hooks.map(|h| h.readiness).unwrap_or_default(),
+        manifests,
+        source_path: path.clone(),
+    })
+}
+
+fn check_mount(mount: &WorkspaceMount, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    if let Some(mount_path) = &mount.mount_path {
+        if !mount_path.starts_with('/') {
+            errors.push(source.error_at(&FieldPath::key(path, "mountPath"), format!("\"{}\" must be an absolute path", excerpt(mount_path))));
+        }
+    }
+    if let Some(sub_path) = &mount.sub_path {
+        if sub_path.starts_with('/') || sub_path.split('/').any(|part| part == "..") {
+            errors.push(source.error_at(
+                &FieldPath::key(path, "subPath"),
+                format!("\"{}\" must be a relative path inside the workspace (no leading '/', no '..')", excerpt(sub_path)),
+            ));
+        }
+    }
+}
+
+fn load_manifests(
+    file: &str,
+    path: &str,
+    base_dir: &Path,
+    context: &TemplateContext,
+    source: &SourceDocument,
+    digest: &mut Sha256,
+    errors: &mut Diagnostics,
+) -> Vec<Value> {
+    let full = base_dir.join(file);
+    let text = match std::fs::read_to_string(&full) {
+        Ok(text) => text,
+        Err(e) => {
+            errors.push(source.error_at(path, format!("cannot read {}: {e}", full.display())));
+            return Vec::new();
+        }
+    };
+    digest.update(file.as_bytes());
+    digest.update(text.as_bytes());
+    let rendered = match template::render_str(&text, context) {
+        Ok(rendered) => rendered,
+        Err(message) => {
+            errors.push(template::file_error(&full.display().to_string(), message));
+            return Vec::new();
+        }
+    };
+    let mut objects = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(&rendered) {
+        match Value::deserialize_from(document) {
+            Ok(Value::Null) => {}
+            Ok(object @ Value::Object(_)) if object.get("kind").is_some() && object.get("apiVersion").is_some() => objects.push(object),
+            Ok(_) => errors.push(source.error_at(path, format!("{}: every document must be a Kubernetes object with apiVersion and kind", full.display()))),
+            Err(e) => errors.push(source.error_at(path, format!("{}: {}", full.display(), excerpt(&e.to_string())))),
+        }
+    }
+    objects
+}
+
+/// Deserialising a serde_yaml document into a JSON value.
+trait DeserializeFrom {
+    fn deserialize_from(document: serde_yaml::Deserializer<'_>) -> Result<Value, serde_yaml::Error>;
+}
+
+impl DeserializeFrom for Value {
+    fn deserialize_from(document: serde_yaml::Deserializer<'_>) -> Result<Value, serde_yaml::Error> {
+        serde::Deserialize::deserialize(document)
+    }
+}
+
+/// `dependsOn` may not point at a unit that this environment's `when` left out.
+fn check_references_present(units: &[ResolvedUnit], source: &SourceDocument, errors: &mut Diagnostics) {
+    let present: BTreeSet<&str> = units.iter().map(|u| u.name.as_str()).collect();
+    for unit in units {
+        for (i, dependency) in unit.depends_on.iter().enumerate() {
+            if !present.contains(dependency.as_str()) {
+                errors.push(source.error_at(
+                    &FieldPath::index(&FieldPath::key(&unit.source_path, "dependsOn"), i),
+                    format!("\"{dependency}\" is excluded in this environment by its \"when\" condition"),
+                ));
+            }
+        }
+    }
+}
+
+/// `services[3]` → `/services/3`.
+fn pointer_of(path: &str) -> String {
+    let mut pointer = String::new();
+    for part in path.split(['.', '[']) {
+        let part = part.trim_end_matches(']');
+        if !part.is_empty() {
+            pointer.push('/');
+            pointer.push_str(part);
+        }
+    }
+    pointer
+}

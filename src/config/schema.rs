@@ -1,0 +1,208 @@
+//! The JSON Schema of services.yaml, generated from the model, and structural validation with it.
+//!
+//! Validating against the schema before typed parsing reports *every* structural problem at
+//! once (serde stops at the first), each at the exact field.
+
+use super::diagnostics::{excerpt, Diagnostics};
+use super::model::Document;
+use super::path::FieldPath;
+use super::source::SourceDocument;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The schema as a JSON value (what `kubectl codex schema` prints).
+pub fn schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        // No `null` alternative for optional fields: keeps the schema free of `anyOf`
+        // wrappers, whose errors would only say "not valid under any of the schemas".
+        let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        let mut schema = serde_json::to_value(generator.into_root_schema_for::<Document>())
+            .expect("a generated schema serialises");
+        drop_null_alternatives(&mut schema);
+        if let Value::Object(map) = &mut schema {
+            map.insert("$id".into(), Value::String("https://codex-k8s.dev/schemas/services.schema.json".into()));
+        }
+        schema
+    })
+}
+
+/// Turns `anyOf: [X, {type: null}]` into `X` and `type: [T, "null"]` into `T`, everywhere.
+fn drop_null_alternatives(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types[0].clone();
+                    map.insert("type".into(), only);
+                }
+            }
+            let is_null = |v: &Value| v.get("type") == Some(&Value::String("null".into()));
+            if let Some(Value::Array(options)) = map.get("anyOf") {
+                let rest: Vec<Value> = options.iter().filter(|o| !is_null(o)).cloned().collect();
+                if rest.len() == 1 && rest.len() < options.len() {
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = &rest[0] {
+                        for (k, v) in inner {
+                            map.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                }
+            }
+            for value in map.values_mut() {
+                drop_null_alternatives(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null_alternatives),
+        _ => {}
+    }
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| jsonschema::validator_for(schema()).expect("the generated schema compiles"))
+}
+
+/// Every structural problem of `document`, located.
+pub fn check(document: &SourceDocument) -> Diagnostics {
+    let mut found = Diagnostics::default();
+    for error in validator().iter_errors(&document.value) {
+        let path = FieldPath::from_pointer(error.instance_path().as_str(), &document.value);
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known = known_properties(error.schema_path().as_str());
+                for key in unexpected {
+                    let field = FieldPath::key(&path, key);
+                    let mut message = format!("unknown field \"{}\"", excerpt(key));
+                    if let Some(close) = closest(key, &known) {
+                        message.push_str(&format!("; did you mean \"{close}\"?"));
+                    } else if !known.is_empty() {
+                        message.push_str(&format!("; expected one of: {}", known.join(", ")));
+                    }
+                    found.push(document.error_at_key(&field, message));
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                found.push(document.error_at(&path, format!("missing required field \"{name}\"")));
+            }
+            ValidationErrorKind::Enum { options } => {
+                let allowed: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect())
+                    .unwrap_or_default();
+                found.push(document.error_at(
+                    &path,
+                    format!("{} is not one of: {}", short(error.instance()), allowed.join(", ")),
+                ));
+            }
+            ValidationErrorKind::Type { .. } => {
+                let expected = expected_type(error.schema_path().as_str());
+                found.push(document.error_at(&path, format!("{} is not {expected}", short(error.instance()))));
+            }
+            _ => {
+                found.push(document.error_at(&path, excerpt(&error.to_string())));
+            }
+        }
+    }
+    found
+}
+
+fn short(value: &Value) -> String {
+    let text = match value {
+        Value::Object(_) => "a mapping".to_string(),
+        Value::Array(_) => "a list".to_string(),
+        Value::Null => "an empty value".to_string(),
+        other => other.to_string(),
+    };
+    excerpt(&text)
+}
+
+/// The schema node holding the keyword that failed, e.g. `/$defs/Unit` for
+/// `/$defs/Unit/additionalProperties`.
+fn keyword_parent(schema_path: &str) -> Option<&'static Value> {
+    let parent = &schema_path[..schema_path.rfind('/')?];
+    schema().pointer(parent)
+}
+
+fn known_properties(schema_path: &str) -> Vec<String> {
+    keyword_parent(schema_path)
+        .and_then(|node| node.get("properties"))
+        .and_then(Value::as_object)
+        .map(|props| props.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn expected_type(schema_path: &str) -> String {
+    let described = keyword_parent(schema_path).and_then(|node| node.get("type")).map(|t| match t {
+        Value::String(s) => article(s),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(article)
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => t.to_string(),
+    });
+    described.unwrap_or_else(|| "of the expected type".into())
+}
+
+fn article(json_type: &str) -> String {
+    match json_type {
+        "object" => "a mapping".into(),
+        "array" => "a list".into(),
+        "integer" => "an integer".into(),
+        "string" => "a string".into(),
+        "boolean" => "a boolean (true or false)".into(),
+        "number" => "a number".into(),
+        other => other.into(),
+    }
+}
+
+/// The known name nearest to a misspelt one, when it is near enough to be a likely typo.
+pub fn closest(word: &str, candidates: &[String]) -> Option<String> {
+    if word.len() > 64 {
+        return None;
+    }
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| c.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let known = vec!["dependsOn".to_string(), "workload".to_string()];
+        assert_eq!(closest("dependOn", &known).as_deref(), Some("dependsOn"));
+        assert_eq!(closest("zzz", &known), None);
+    }
+
+    #[test]
+    fn schema_denies_unknown_fields_of_units() {
+        let unit = &schema()["$defs"]["Unit"];
+        assert_eq!(unit["additionalProperties"], Value::Bool(false));
+    }
+}

@@ -1,0 +1,400 @@
+//! Checks that need the whole document: names, references, phases, cycles, exclusive choices.
+//! These hold for every environment, so they run once, before any environment is resolved.
+
+use super::diagnostics::{excerpt, Diagnostics};
+use super::duration;
+use super::model::{Document, HttpCheck, PortRef, Probe, Unit, WorkloadKind, API_VERSION, KIND};
+use super::path::FieldPath;
+use super::schema::closest;
+use super::source::SourceDocument;
+use crate::plan::phase::Phase;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Longest unit name: Jobs get a `-<8 hex>` digest suffix and must stay within 63 characters.
+pub const MAX_UNIT_NAME: usize = 54;
+
+/// A unit together with where it sits in the document.
+pub struct UnitRef<'a> {
+    pub unit: &'a Unit,
+    /// `infrastructure[2]` or `services[0]`.
+    pub path: String,
+    pub phase: Option<Phase>,
+}
+
+/// Infrastructure first, then services, each in file order; phase defaults applied.
+pub fn units(document: &Document) -> Vec<UnitRef<'_>> {
+    let infrastructure = document.infrastructure.iter().enumerate().map(|(i, unit)| UnitRef {
+        unit,
+        path: FieldPath::index("infrastructure", i),
+        phase: Some(unit.phase.unwrap_or(Phase::Stateful)),
+    });
+    let services = document.services.iter().enumerate().map(|(i, unit)| UnitRef {
+        unit,
+        path: FieldPath::index("services", i),
+        phase: unit.phase,
+    });
+    infrastructure.chain(services).collect()
+}
+
+/// Whether `name` is a DNS-1123 label of at most `max` characters.
+pub fn is_dns_label(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
+    let mut errors = Diagnostics::default();
+    if document.api_version != API_VERSION {
+        errors.push(source.error_at(
+            "apiVersion",
+            format!("unsupported apiVersion \"{}\"; this release reads \"{API_VERSION}\"", excerpt(&document.api_version)),
+        ));
+    }
+    if document.kind != KIND {
+        errors.push(source.error_at("kind", format!("kind must be \"{KIND}\", not \"{}\"", excerpt(&document.kind))));
+    }
+    if !is_dns_label(&document.project.name, 40) {
+        errors.push(source.error_at(
+            "project.name",
+            format!("\"{}\" is not a DNS-1123 label of at most 40 characters (lowercase letters, digits, '-')", excerpt(&document.project.name)),
+        ));
+    }
+    check_environments(document, source, &mut errors);
+    check_images(document, source, &mut errors);
+    let units = units(document);
+    check_units(document, &units, source, &mut errors);
+    check_dependencies(&units, source, &mut errors);
+    if let Some(agent) = &document.agent {
+        check_image_reference(document, &agent.image, "agent.image", source, &mut errors);
+    }
+    errors
+}
+
+fn check_environments(document: &Document, source: &SourceDocument, errors: &mut Diagnostics) {
+    if document.environments.is_empty() {
+        errors.push(source.error_at("environments", "at least one environment is required"));
+    }
+    let names: Vec<String> = document.environments.keys().cloned().collect();
+    for (name, environment) in &document.environments {
+        let path = FieldPath::key("environments", name);
+        if !is_dns_label(name, 20) {
+            errors.push(source.error_at_key(&path, format!("environment name \"{}\" must be a DNS-1123 label of at most 20 characters", excerpt(name))));
+        }
+        if let Some(from) = &environment.from {
+            if !document.environments.contains_key(from) {
+                errors.push(source.error_at(&FieldPath::key(&path, "from"), unknown("environment", from, &names)));
+            }
+        }
+        if let Some(ttl) = &environment.idle_ttl {
+            if let Err(message) = duration::parse(ttl) {
+                errors.push(source.error_at(&FieldPath::key(&path, "idleTTL"), message));
+            }
+        }
+        // Follow `from` and report a cycle once, at the environment that closes it.
+        let mut seen = vec![name.clone()];
+        let mut current = environment.from.clone();
+        while let Some(next) = current {
+            if seen.contains(&next) {
+                if &next == name {
+                    seen.push(next);
+                    errors.push(source.error_at(
+                        &FieldPath::key(&path, "from"),
+                        format!("environment inheritance cycle: {}", seen.join(" -> ")),
+                    ));
+                }
+                break;
+            }
+            seen.push(next.clone());
+            current = document.environments.get(&next).and_then(|e| e.from.clone());
+        }
+    }
+}
+
+fn check_images(document: &Document, source: &SourceDocument, errors: &mut Diagnostics) {
+    for (name, image) in &document.images {
+        let path = FieldPath::key("images", name);
+        match (&image.reference, &image.build) {
+            (Some(_), Some(_)) => errors.push(source.error_at(&path, "an image has either \"ref\" or \"build\", not both")),
+            (None, None) => errors.push(source.error_at(&path, "an image needs \"ref\" (an existing image) or \"build\"")),
+            (Some(_), None) if image.repository.is_some() || image.tag.is_some() => errors.push(source.error_at(
+                &path,
+                "\"repository\" and \"tag\" apply to built images only; put them in \"ref\"",
+            )),
+            _ => {}
+        }
+    }
+}
+
+fn check_image_reference(document: &Document, image: &str, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    let literal = image.contains('/') || image.contains(':') || super::template::is_template(image);
+    if !document.images.contains_key(image) && !literal {
+        let names: Vec<String> = document.images.keys().cloned().collect();
+        errors.push(source.error_at(path, unknown("image", image, &names)));
+    }
+}
+
+fn unknown(what: &str, name: &str, known: &[String]) -> String {
+    let mut message = format!("unknown {what} \"{}\"", excerpt(name));
+    match closest(name, known) {
+        Some(near) => message.push_str(&format!("; did you mean \"{near}\"?")),
+        None if known.is_empty() => message.push_str(&format!("; no {what}s are declared")),
+        None => message.push_str(&format!("; known: {}", known.join(", "))),
+    }
+    message
+}
+
+fn check_units(document: &Document, units: &[UnitRef<'_>], source: &SourceDocument, errors: &mut Diagnostics) {
+    let mut first_seen: HashMap<&str, &str> = HashMap::new();
+    for entry in units {
+        let unit = entry.unit;
+        let path = &entry.path;
+        let name_path = FieldPath::key(path, "name");
+        if !is_dns_label(&unit.name, MAX_UNIT_NAME) {
+            errors.push(source.error_at(
+                &name_path,
+                format!("\"{}\" is not a DNS-1123 label of at most {MAX_UNIT_NAME} characters", excerpt(&unit.name)),
+            ));
+        }
+        if let Some(previous) = first_seen.insert(&unit.name, path) {
+            errors.push(source.error_at(&name_path, format!("duplicate unit name \"{}\" (first declared at {previous})", unit.name)));
+        }
+        if entry.phase.is_none() {
+            errors.push(source.error_at(path, "missing required field \"phase\" (one of: stateful, migrations, internal, edge, frontend)"));
+        }
+        for env in unit.overlays.keys() {
+            if !document.environments.contains_key(env) {
+                let names: Vec<String> = document.environments.keys().cloned().collect();
+                errors.push(source.error_at_key(&FieldPath::key(&FieldPath::key(path, "overlays"), env), unknown("environment", env, &names)));
+            }
+        }
+        let workload = &unit.workload;
+        let workload_path = FieldPath::key(path, "workload");
+        check_image_reference(document, &workload.image, &FieldPath::key(&workload_path, "image"), source, errors);
+        match (workload.kind, &workload.schedule) {
+            (WorkloadKind::CronJob, None) => errors.push(source.error_at(&workload_path, "a CronJob needs \"schedule\"")),
+            (kind, Some(_)) if kind != WorkloadKind::CronJob => errors.push(source.error_at(
+                &FieldPath::key(&workload_path, "schedule"),
+                format!("\"schedule\" applies to CronJob only, not {}", kind.as_str()),
+            )),
+            _ => {}
+        }
+        if workload.replicas.is_some() && workload.kind.runs_to_completion() {
+            errors.push(source.error_at(&FieldPath::key(&workload_path, "replicas"), "\"replicas\" applies to Deployment and StatefulSet only"));
+        }
+        let port_names = check_ports(unit, &workload_path, source, errors);
+        let mut volume_names = BTreeSet::new();
+        for (i, volume) in workload.volumes.iter().enumerate() {
+            let volume_path = FieldPath::index(&FieldPath::key(&workload_path, "volumes"), i);
+            if !is_dns_label(&volume.name, 63) {
+                errors.push(source.error_at(&FieldPath::key(&volume_path, "name"), format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name))));
+            }
+            if !volume_names.insert(volume.name.as_str()) {
+                errors.push(source.error_at(&FieldPath::key(&volume_path, "name"), format!("duplicate volume name \"{}\"", volume.name)));
+            }
+            if let Some(size) = &volume.size {
+                if !is_quantity(size) {
+                    errors.push(source.error_at(&FieldPath::key(&volume_path, "size"), format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size))));
+                }
+            }
+        }
+        if let Some(probes) = &workload.probes {
+            let probes_path = FieldPath::key(&workload_path, "probes");
+            for (name, probe) in [("readiness", &probes.readiness), ("liveness", &probes.liveness), ("startup", &probes.startup)] {
+                if let Some(probe) = probe {
+                    check_probe(probe, &FieldPath::key(&probes_path, name), &port_names, source, errors);
+                }
+            }
+        }
+        if let Some(hooks) = &unit.hooks {
+            let hooks_path = FieldPath::key(&FieldPath::key(path, "hooks"), "readiness");
+            for (i, hook) in hooks.readiness.iter().enumerate() {
+                let hook_path = FieldPath::index(&hooks_path, i);
+                let chosen = [hook.http.is_some(), hook.tcp.is_some(), hook.job.is_some()].iter().filter(|b| **b).count();
+                if chosen != 1 {
+                    errors.push(source.error_at(&hook_path, "a readiness hook has exactly one of \"http\", \"tcp\", \"job\""));
+                }
+                if let Some(http) = &hook.http {
+                    check_http(http, &FieldPath::key(&hook_path, "http"), &port_names, source, errors);
+                }
+                if let Some(tcp) = &hook.tcp {
+                    check_port_ref(&tcp.port, &FieldPath::key(&FieldPath::key(&hook_path, "tcp"), "port"), &port_names, source, errors);
+                }
+                if let Some(job) = &hook.job {
+                    check_image_reference(document, &job.image, &FieldPath::key(&FieldPath::key(&hook_path, "job"), "image"), source, errors);
+                }
+                if let Some(timeout) = &hook.timeout {
+                    if let Err(message) = duration::parse(timeout) {
+                        errors.push(source.error_at(&FieldPath::key(&hook_path, "timeout"), message));
+                    }
+                }
+                if (hook.http.is_some() || hook.tcp.is_some()) && unit.workload.kind.runs_to_completion() {
+                    errors.push(source.error_at(&hook_path, "http and tcp hooks need a Service; Jobs and CronJobs have none"));
+                }
+            }
+        }
+        if let Some(ingress) = &unit.ingress {
+            if unit.workload.ports.is_empty() {
+                errors.push(source.error_at(&FieldPath::key(path, "ingress"), "an ingress needs at least one port in workload.ports"));
+            }
+            if let Some(port) = &ingress.port {
+                if !port_names.contains(port.as_str()) {
+                    errors.push(source.error_at(&FieldPath::key(&FieldPath::key(path, "ingress"), "port"), format!("no port named \"{}\" in workload.ports", excerpt(port))));
+                }
+            }
+        }
+    }
+}
+
+fn check_ports<'a>(unit: &'a Unit, workload_path: &str, source: &SourceDocument, errors: &mut Diagnostics) -> BTreeSet<&'a str> {
+    let mut names = BTreeSet::new();
+    let mut numbers = BTreeSet::new();
+    for (i, port) in unit.workload.ports.iter().enumerate() {
+        let port_path = FieldPath::index(&FieldPath::key(workload_path, "ports"), i);
+        if !is_dns_label(&port.name, 15) {
+            errors.push(source.error_at(&FieldPath::key(&port_path, "name"), format!("port name \"{}\" must be a DNS-1123 label of at most 15 characters", excerpt(&port.name))));
+        }
+        if !names.insert(port.name.as_str()) {
+            errors.push(source.error_at(&FieldPath::key(&port_path, "name"), format!("duplicate port name \"{}\"", port.name)));
+        }
+        if !numbers.insert(port.port) {
+            errors.push(source.error_at(&FieldPath::key(&port_path, "port"), format!("duplicate port {}", port.port)));
+        }
+        if port.port == 0 {
+            errors.push(source.error_at(&FieldPath::key(&port_path, "port"), "port 0 is not a valid port"));
+        }
+    }
+    names
+}
+
+fn check_probe(probe: &Probe, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
+    match (&probe.http, &probe.tcp) {
+        (Some(http), None) => check_http(http, &FieldPath::key(path, "http"), ports, source, errors),
+        (None, Some(tcp)) => check_port_ref(&tcp.port, &FieldPath::key(&FieldPath::key(path, "tcp"), "port"), ports, source, errors),
+        _ => errors.push(source.error_at(path, "a probe has exactly one of \"http\" or \"tcp\"")),
+    }
+}
+
+fn check_http(http: &HttpCheck, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
+    if !http.path.starts_with('/') {
+        errors.push(source.error_at(&FieldPath::key(path, "path"), format!("\"{}\" must start with '/'", excerpt(&http.path))));
+    }
+    if let Some(status) = http.expect_status {
+        if !(100..=599).contains(&status) {
+            errors.push(source.error_at(&FieldPath::key(path, "expectStatus"), format!("{status} is not an HTTP status code")));
+        }
+    }
+    check_port_ref(&http.port, &FieldPath::key(path, "port"), ports, source, errors);
+}
+
+fn check_port_ref(port: &PortRef, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
+    match port {
+        PortRef::Name(name) if !ports.contains(name.as_str()) => {
+            let known: Vec<String> = ports.iter().map(|s| s.to_string()).collect();
+            errors.push(source.error_at(path, unknown("port", name, &known)));
+        }
+        PortRef::Number(0) => errors.push(source.error_at(path, "port 0 is not a valid port")),
+        _ => {}
+    }
+}
+
+/// A Kubernetes quantity as used for sizes: digits with an optional binary or decimal suffix.
+pub fn is_quantity(text: &str) -> bool {
+    let digits = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, suffix) = text.split_at(digits);
+    !number.is_empty()
+        && number.parse::<f64>().is_ok()
+        && ["", "Ki", "Mi", "Gi", "Ti", "Pi", "k", "M", "G", "T", "P", "m"].contains(&suffix)
+}
+
+/// References, phase order and cycles of `dependsOn`.
+fn check_dependencies(units: &[UnitRef<'_>], source: &SourceDocument, errors: &mut Diagnostics) {
+    let by_name: HashMap<&str, &UnitRef<'_>> = units.iter().map(|u| (u.unit.name.as_str(), u)).collect();
+    let names: Vec<String> = units.iter().map(|u| u.unit.name.clone()).collect();
+    for entry in units {
+        let list_path = FieldPath::key(&entry.path, "dependsOn");
+        let mut seen = BTreeSet::new();
+        for (i, dependency) in entry.unit.depends_on.iter().enumerate() {
+            let path = FieldPath::index(&list_path, i);
+            if !seen.insert(dependency) {
+                errors.push(source.error_at(&path, format!("\"{}\" is listed twice", excerpt(dependency))));
+                continue;
+            }
+            if dependency == &entry.unit.name {
+                errors.push(source.error_at(&path, "a unit cannot depend on itself"));
+                continue;
+            }
+            let Some(target) = by_name.get(dependency.as_str()) else {
+                errors.push(source.error_at(&path, unknown("unit", dependency, &names)));
+                continue;
+            };
+            if let (Some(own), Some(theirs)) = (entry.phase, target.phase) {
+                if theirs > own {
+                    errors.push(source.error_at(
+                        &path,
+                        format!(
+                            "\"{}\" is in phase {theirs}, which deploys after this unit's phase {own}; a unit may depend only on the same or an earlier phase",
+                            dependency
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for cycle in find_cycles(units) {
+        let first = cycle[0];
+        let entry = &units[first];
+        let closing = &units[cycle[1 % cycle.len()]].unit.name;
+        let index = entry.unit.depends_on.iter().position(|d| d == closing).unwrap_or(0);
+        let path = FieldPath::index(&FieldPath::key(&entry.path, "dependsOn"), index);
+        let mut names: Vec<&str> = cycle.iter().map(|i| units[*i].unit.name.as_str()).collect();
+        names.push(names[0]);
+        errors.push(source.error_at(&path, format!("dependency cycle: {}", names.join(" -> "))));
+    }
+}
+
+/// Every elementary cycle reported once, starting at its smallest unit index.
+/// Uses an iterative depth-first search (no recursion: depth is user-controlled).
+fn find_cycles(units: &[UnitRef<'_>]) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.unit.name.as_str(), i)).collect();
+    let edges: Vec<Vec<usize>> = units
+        .iter()
+        .map(|u| u.unit.depends_on.iter().filter_map(|d| index.get(d.as_str()).copied()).collect())
+        .collect();
+    // 0 = unvisited, 1 = on the stack, 2 = done
+    let mut state = vec![0u8; units.len()];
+    let mut cycles: BTreeMap<Vec<usize>, ()> = BTreeMap::new();
+    for start in 0..units.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some((node, next_edge)) = stack.last_mut() {
+            let node = *node;
+            if let Some(&target) = edges[node].get(*next_edge) {
+                *next_edge += 1;
+                match state[target] {
+                    0 => {
+                        state[target] = 1;
+                        stack.push((target, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
+                        let mut cycle: Vec<usize> = stack[from..].iter().map(|(n, _)| *n).collect();
+                        let smallest = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map_or(0, |(i, _)| i);
+                        cycle.rotate_left(smallest);
+                        cycles.insert(cycle, ());
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    cycles.into_keys().collect()
+}

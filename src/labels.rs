@@ -1,0 +1,33 @@
+//! Label and annotation keys, and the defaults tied to them: defined once, used everywhere.
+
+/// Marks every namespace and object we create; `gc` touches nothing without it.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Value of [`MANAGED_BY`] on objects we create directly (Helm sets its own on chart objects).
+pub const MANAGED_BY_VALUE: &str = "kubectl-codex";
+
+pub const PROJECT: &str = "codex-k8s.dev/project";
+pub const ENV: &str = "codex-k8s.dev/env";
+pub const SLOT: &str = "codex-k8s.dev/slot";
+pub const ISSUE: &str = "codex-k8s.dev/issue";
+pub const PHASE: &str = "codex-k8s.dev/phase";
+
+/// When the environment was last deployed to (RFC 3339).
+pub const LAST_ACTIVITY: &str = "codex-k8s.dev/last-activity";
+/// How long the environment may sit idle before `gc` removes it (Go duration).
+pub const IDLE_TTL: &str = "codex-k8s.dev/idle-ttl";
+/// Digest of the values a phase release was installed with; equal digest = nothing to do.
+pub const VALUES_DIGEST: &str = "codex-k8s.dev/values-digest";
+
+/// Idle TTL when neither services.yaml nor the command line sets one.
+pub const DEFAULT_IDLE_TTL: &str = "8h";
+/// Name of the shared workspace PVC when services.yaml does not set one.
+pub const DEFAULT_WORKSPACE_CLAIM: &str = "codex-workspace";
+/// Where the workspace is mounted when a mount does not say.
+pub const DEFAULT_WORKSPACE_MOUNT_PATH: &str = "/workspace";
+/// The one identity of every pod that mounts the workspace, unless services.yaml sets one.
+pub const DEFAULT_WORKSPACE_ID: u32 = 1000;
+
+/// Helm release name of a phase.
+pub fn release_name(phase: crate::plan::phase::Phase) -> String {
+    format!("codex-{}", phase.as_str())
+}

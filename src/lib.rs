@@ -1,0 +1,13 @@
+//! kubectl-codex: a whole environment of a multi-service project on Kubernetes, from one
+//! services.yaml, phase by phase through Helm. The binary (`main.rs`) only parses and dispatches.
+
+pub mod chart;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod helm;
+pub mod labels;
+pub mod plan;
+pub mod values;
+pub mod version;

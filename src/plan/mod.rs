@@ -1,0 +1,184 @@
+//! The plan: which units deploy in which phase, in a deterministic order.
+//!
+//! Phases follow [`Phase::ORDER`]. Inside a phase, units are listed in dependency order with
+//! ties broken by name, so the plan depends only on what the file says, never on key order.
+
+pub mod phase;
+
+use crate::config::model::{Hook, PortRef, Runtime, WorkloadKind, WorkspaceMount};
+use crate::config::stack::{ResolvedUnit, Stack};
+use crate::labels;
+use phase::Phase;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub project: String,
+    pub env: String,
+    pub slot: String,
+    pub issue: String,
+    pub runtime: Runtime,
+    pub namespace: String,
+    #[serde(rename = "idleTTL")]
+    pub idle_ttl: String,
+    pub input_digest: String,
+    /// Phases that have units, in deploy order.
+    pub phases: Vec<PlannedPhase>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedPhase {
+    pub name: Phase,
+    pub number: usize,
+    pub release: String,
+    pub units: Vec<PlannedUnit>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedUnit {
+    pub name: String,
+    pub kind: WorkloadKind,
+    pub image: String,
+    pub depends_on: Vec<String>,
+    /// Human-readable readiness gates: the workload's own, then declared hooks.
+    pub readiness: Vec<String>,
+    pub workspace: Option<WorkspaceMount>,
+    pub code_update_strategy: crate::config::model::CodeUpdateStrategy,
+}
+
+/// Builds the plan of a resolved stack.
+pub fn plan(stack: &Stack) -> Plan {
+    let mut by_phase: BTreeMap<Phase, Vec<&ResolvedUnit>> = BTreeMap::new();
+    for unit in &stack.units {
+        by_phase.entry(unit.phase).or_default().push(unit);
+    }
+    let phases = Phase::ORDER
+        .iter()
+        .filter_map(|phase| {
+            let units = by_phase.get(phase)?;
+            Some(PlannedPhase {
+                name: *phase,
+                number: phase.number(),
+                release: labels::release_name(*phase),
+                units: order_within_phase(units).into_iter().map(planned_unit).collect(),
+            })
+        })
+        .collect();
+    Plan {
+        project: stack.project.clone(),
+        env: stack.env.clone(),
+        slot: stack.slot.clone(),
+        issue: stack.issue.clone(),
+        runtime: stack.runtime,
+        namespace: stack.namespace.clone(),
+        idle_ttl: stack.idle_ttl.clone(),
+        input_digest: stack.input_digest.clone(),
+        phases,
+    }
+}
+
+/// Kahn's algorithm over same-phase dependencies, always taking the smallest ready name.
+/// Cycles were rejected by validation; any leftover would still be emitted, by name.
+fn order_within_phase<'a>(units: &[&'a ResolvedUnit]) -> Vec<&'a ResolvedUnit> {
+    let names: BTreeSet<&str> = units.iter().map(|u| u.name.as_str()).collect();
+    let mut waiting: BTreeMap<&str, BTreeSet<&str>> = units
+        .iter()
+        .map(|u| {
+            let same_phase = u.depends_on.iter().map(String::as_str).filter(|d| names.contains(d)).collect();
+            (u.name.as_str(), same_phase)
+        })
+        .collect();
+    let by_name: BTreeMap<&str, &ResolvedUnit> = units.iter().map(|u| (u.name.as_str(), *u)).collect();
+    let mut ordered = Vec::with_capacity(units.len());
+    while !waiting.is_empty() {
+        let next = waiting
+            .iter()
+            .find(|(_, deps)| deps.is_empty())
+            .map(|(name, _)| *name)
+            .unwrap_or_else(|| *waiting.keys().next().expect("not empty"));
+        waiting.remove(next);
+        for deps in waiting.values_mut() {
+            deps.remove(next);
+        }
+        ordered.push(by_name[next]);
+    }
+    ordered
+}
+
+fn planned_unit(unit: &ResolvedUnit) -> PlannedUnit {
+    let mut readiness = vec![match unit.kind {
+        WorkloadKind::Deployment => "deployment available".to_string(),
+        WorkloadKind::StatefulSet => "statefulset ready".to_string(),
+        WorkloadKind::Job => "job complete".to_string(),
+        WorkloadKind::CronJob => "cronjob created".to_string(),
+    }];
+    readiness.extend(unit.hooks.iter().map(describe_hook));
+    let mut depends_on = unit.depends_on.clone();
+    depends_on.sort();
+    PlannedUnit {
+        name: unit.name.clone(),
+        kind: unit.kind,
+        image: unit.image.clone(),
+        depends_on,
+        readiness,
+        workspace: unit.workspace.clone(),
+        code_update_strategy: unit.code_update_strategy,
+    }
+}
+
+fn port_text(port: &PortRef) -> String {
+    match port {
+        PortRef::Number(n) => n.to_string(),
+        PortRef::Name(name) => name.clone(),
+    }
+}
+
+/// One line per hook, e.g. `http GET :http/readyz -> 200`.
+pub fn describe_hook(hook: &Hook) -> String {
+    if let Some(http) = &hook.http {
+        format!("http GET :{}{} -> {}", port_text(&http.port), http.path, http.expect_status.unwrap_or(200))
+    } else if let Some(tcp) = &hook.tcp {
+        format!("tcp connect :{}", port_text(&tcp.port))
+    } else if let Some(job) = &hook.job {
+        format!("job {} succeeds", job.image)
+    } else {
+        "none".into()
+    }
+}
+
+impl Plan {
+    /// The text form of `kubectl codex plan`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let scope = match (self.slot.as_str(), self.issue.as_str()) {
+            ("", "") => String::new(),
+            (slot, "") => format!(" slot {slot}"),
+            ("", issue) => format!(" issue {issue}"),
+            (slot, issue) => format!(" slot {slot} issue {issue}"),
+        };
+        out.push_str(&format!(
+            "project {} env {}{} (runtime {}) -> namespace {} (idle TTL {})\n",
+            self.project,
+            self.env,
+            scope,
+            self.runtime.as_str(),
+            self.namespace,
+            self.idle_ttl
+        ));
+        for phase in &self.phases {
+            out.push_str(&format!("\n{}. {} (release {})\n", phase.number, phase.name, phase.release));
+            for unit in &phase.units {
+                out.push_str(&format!("   - {} [{}] {}\n", unit.name, unit.kind.as_str(), unit.image));
+                if !unit.depends_on.is_empty() {
+                    out.push_str(&format!("       after: {}\n", unit.depends_on.join(", ")));
+                }
+                out.push_str(&format!("       ready when: {}\n", unit.readiness.join("; ")));
+            }
+        }
+        out
+    }
+}
