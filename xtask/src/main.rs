@@ -1,6 +1,7 @@
 //! Project automation (`cargo xtask …`): tools, local cluster, demo, tests.
 use clap::{Parser, Subcommand};
 
+mod example_images;
 mod image;
 mod tools;
 mod versions;
@@ -18,6 +19,8 @@ enum Command {
     Tools { names: Vec<String> },
     /// Assemble an OCI image from local files and push it to the local registry.
     Image(image::ImageArgs),
+    /// Build the example stack's images (example/) and push them to the local registry.
+    Images(example_images::ImagesArgs),
     /// Placeholder until the subcommands land.
     Version,
 }
@@ -26,6 +29,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tools { names } => tools::run(&names)?,
         Command::Image(args) => image::run_cli(args)?,
+        Command::Images(args) => example_images::run_cli(args)?,
         Command::Version => println!("xtask"),
     }
     Ok(())

@@ -23,7 +23,8 @@
 // [codex], POSTGRES_DB [codex], PGDATA [/var/lib/postgresql/data/pgdata],
 // PGPORT [5432], POSTGRES_LISTEN_ADDRESSES [0.0.0.0],
 // POSTGRES_HOST_AUTH_METHOD [scram-sha-256; or md5],
-// POSTGRES_SOCKET_DIR [/var/run/postgresql],
+// POSTGRES_SOCKET_DIR [/tmp: always writable, whatever UID the pod runs
+// as; set PGHOST=/tmp for psql inside the container],
 // PG_BINDIR [/usr/lib/postgresql/15/bin].
 //
 // POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB only matter the first time;
@@ -80,7 +81,7 @@ func ConfigFromEnv() (Config, error) {
 		Port:            getenv("PGPORT", "5432"),
 		ListenAddresses: getenv("POSTGRES_LISTEN_ADDRESSES", "0.0.0.0"),
 		AuthMethod:      getenv("POSTGRES_HOST_AUTH_METHOD", "scram-sha-256"),
-		SocketDir:       getenv("POSTGRES_SOCKET_DIR", "/var/run/postgresql"),
+		SocketDir:       getenv("POSTGRES_SOCKET_DIR", "/tmp"),
 		BinDir:          getenv("PG_BINDIR", "/usr/lib/postgresql/15/bin"),
 	}
 	if c.AuthMethod != "scram-sha-256" && c.AuthMethod != "md5" {
@@ -166,7 +167,7 @@ func prepare(cfg Config) error {
 	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("chmod PGDATA: %w", err)
 	}
-	if err := os.MkdirAll(cfg.SocketDir, 0o775); err != nil {
+	if err := os.MkdirAll(cfg.SocketDir, 0o1777); err != nil {
 		return fmt.Errorf("creating socket directory: %w", err)
 	}
 

@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Config{User: "codex", Password: "codex", Database: "codex",
 		DataDir: "/var/lib/postgresql/data/pgdata", Port: "5432", ListenAddresses: "0.0.0.0",
-		AuthMethod: "scram-sha-256", SocketDir: "/var/run/postgresql", BinDir: "/usr/lib/postgresql/15/bin"}
+		AuthMethod: "scram-sha-256", SocketDir: "/tmp", BinDir: "/usr/lib/postgresql/15/bin"}
 	if c != want {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}
