@@ -392,6 +392,19 @@ fn postgres_files(out: &Path, bin: &Path) -> Result<Vec<(PathBuf, String)>> {
     elves.push(dash.clone());
     files.push((dash, "/bin/sh".to_string()));
 
+    // initdb imports the system's collations by running `locale -a` (a
+    // warning and no C.UTF-8 collation without it); C.utf8 is the one locale
+    // Debian always has, and all the image needs.
+    let locale = Path::new("/usr/bin/locale");
+    if locale.is_file() {
+        elves.push(locale.to_path_buf());
+        files.push((locale.to_path_buf(), "/usr/bin/locale".to_string()));
+    }
+    let c_utf8 = Path::new("/usr/lib/locale/C.utf8");
+    if c_utf8.is_dir() {
+        files.push((c_utf8.to_path_buf(), "/usr/lib/locale/C.utf8".to_string()));
+    }
+
     for (dest, source) in shared_libraries(&elves)? {
         files.push((source, dest));
     }
