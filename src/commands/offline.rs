@@ -53,17 +53,16 @@ pub fn validate(args: &ValidateArgs) -> Result<i32> {
         (slot, _) => slot.clone().unwrap_or_default(),
     };
     let issue = args.issue.clone().unwrap_or_default();
-    let mut errors = Diagnostics::default();
+    let errors = loaded.check_all_environments(&slot, &issue);
+    if !errors.is_empty() {
+        return Ok(report_invalid(&errors, args.output));
+    }
     let mut environments = Vec::new();
     for env in loaded.environment_names() {
         let selection = Selection { env: env.clone(), slot: slot.clone(), issue: issue.clone() };
-        match loaded.resolve(&selection) {
-            Ok(stack) => environments.push(json!({"name": env, "namespace": stack.namespace, "units": stack.units.len()})),
-            Err(found) => errors.extend(found),
+        if let Ok(stack) = loaded.resolve(&selection) {
+            environments.push(json!({"name": env, "namespace": stack.namespace, "units": stack.units.len()}));
         }
-    }
-    if !errors.is_empty() {
-        return Ok(report_invalid(&errors.sorted(), args.output));
     }
     let units = loaded.document.infrastructure.len() + loaded.document.services.len();
     match args.output {

@@ -27,7 +27,7 @@ impl Diagnostic {
             file: file.to_string(),
             line: position.line,
             column: position.column,
-            path: path.to_string(),
+            path: if path.len() > 200 { excerpt(path) } else { path.to_string() },
             message: message.into(),
         }
     }
@@ -87,7 +87,7 @@ impl std::error::Error for Diagnostics {}
 /// Shortens user-controlled text (keys, values) before it goes into a message, so a
 /// multi-megabyte key cannot produce a multi-megabyte error.
 pub fn excerpt(text: &str) -> String {
-    const MAX: usize = 60;
+    const MAX: usize = 80;
     if text.chars().count() <= MAX {
         text.to_string()
     } else {

@@ -74,7 +74,19 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded,
 impl Loaded {
     /// The stack of one environment, slot and issue.
     pub fn resolve(&self, selection: &Selection) -> Result<Stack, Diagnostics> {
-        resolve::resolve(&self.document, &self.source, &self.bytes, &self.base_dir, selection).map_err(Diagnostics::sorted)
+        resolve::resolve(&self.document, &self.source, &self.base_dir, selection).map_err(Diagnostics::sorted)
+    }
+
+    /// Resolves every environment and collects every problem: what `validate` reports.
+    pub fn check_all_environments(&self, slot: &str, issue: &str) -> Diagnostics {
+        let mut errors = Diagnostics::default();
+        for env in self.environment_names() {
+            let selection = Selection { env, slot: slot.to_string(), issue: issue.to_string() };
+            if let Err(found) = self.resolve(&selection) {
+                errors.extend(found);
+            }
+        }
+        errors.sorted()
     }
 
     pub fn environment_names(&self) -> Vec<String> {

@@ -44,12 +44,10 @@ fn effective_environment(document: &Document, name: &str) -> Option<EffectiveEnv
     Some(EffectiveEnvironment { chain, settings })
 }
 
-/// Resolves `document` for `selection`. `file_bytes` feeds the input digest; `base_dir` is where
-/// relative paths (extra manifests) start.
+/// Resolves `document` for `selection`; `base_dir` is where relative paths (extra manifests) start.
 pub fn resolve(
     document: &Document,
     source: &SourceDocument,
-    file_bytes: &[u8],
     base_dir: &Path,
     selection: &Selection,
 ) -> Result<Stack, Diagnostics> {
@@ -98,7 +96,8 @@ pub fn resolve(
     context.images = images.iter().map(|(k, v)| (k.clone(), v.reference.clone())).collect();
 
     let mut digest = Sha256::new();
-    digest.update(file_bytes);
+    // The canonical form, not the raw bytes: reordering keys or reformatting must not change it.
+    digest.update(canonical_json(&source.value).as_bytes());
     digest.update(serde_json::to_vec(selection).unwrap_or_default());
 
     let mut units = Vec::new();
@@ -142,6 +141,22 @@ pub fn resolve(
         units,
         input_digest: hex(&digest.finalize()),
     })
+}
+
+/// JSON with object keys sorted at every level.
+pub fn canonical_json(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -102,6 +102,13 @@ pub fn check(document: &SourceDocument) -> Diagnostics {
                 let expected = expected_type(error.schema_path().as_str());
                 found.push(document.error_at(&path, format!("{} is not {expected}", short(error.instance()))));
             }
+            ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+                let message = match constant_choices(error.schema_path().as_str()) {
+                    Some(choices) => format!("{} is not one of: {}", short(error.instance()), choices.join(", ")),
+                    None => format!("{} does not match any allowed form", short(error.instance())),
+                };
+                found.push(document.error_at(&path, message));
+            }
             _ => {
                 found.push(document.error_at(&path, excerpt(&error.to_string())));
             }
@@ -125,6 +132,22 @@ fn short(value: &Value) -> String {
 fn keyword_parent(schema_path: &str) -> Option<&'static Value> {
     let parent = &schema_path[..schema_path.rfind('/')?];
     schema().pointer(parent)
+}
+
+/// For an enum written as `oneOf: [{const: a}, {const: b}]`, the constants.
+fn constant_choices(schema_path: &str) -> Option<Vec<String>> {
+    let keyword = &schema_path[schema_path.rfind('/')? + 1..];
+    let options = keyword_parent(schema_path)?.get(keyword)?.as_array()?;
+    options
+        .iter()
+        .map(|o| {
+            o.get("const")
+                .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
+                .or_else(|| o.get("enum").and_then(Value::as_array).map(|e| {
+                    e.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect::<Vec<_>>().join(", ")
+                }))
+        })
+        .collect()
 }
 
 fn known_properties(schema_path: &str) -> Vec<String> {

@@ -221,8 +221,18 @@ impl<'f> Builder<'f> {
                         let path = child.clone();
                         return Err(Diagnostic::new(self.file, position(marker), &path, message));
                     }
+                    let first_key = entries.is_empty();
+                    let mapping_path = path.clone();
                     self.map.keys.insert(child, position(marker));
                     *pending_key = Some((text, position(marker)));
+                    // yaml-rust2 marks a block mapping at its first ':'; users expect its first key.
+                    if first_key {
+                        let here = position(marker);
+                        let start = self.map.values.entry(mapping_path).or_insert(here);
+                        if here < *start {
+                            *start = here;
+                        }
+                    }
                     return Ok(());
                 }
                 let path = self.next_path(marker, true)?;

@@ -361,7 +361,9 @@ fn find_cycles(units: &[UnitRef<'_>]) -> Vec<Vec<usize>> {
     let index: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.unit.name.as_str(), i)).collect();
     let edges: Vec<Vec<usize>> = units
         .iter()
-        .map(|u| u.unit.depends_on.iter().filter_map(|d| index.get(d.as_str()).copied()).collect())
+        .enumerate()
+        // Self-dependencies are reported on their own; they are not cycles worth a second line.
+        .map(|(i, u)| u.unit.depends_on.iter().filter_map(|d| index.get(d.as_str()).copied()).filter(|t| *t != i).collect())
         .collect();
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; units.len()];

@@ -1,0 +1,344 @@
+//! Bad services.yaml files: each must be refused with an error at the exact file, line,
+//! column and field path — and never a panic, whatever the bytes.
+
+use kubectl_codex::config::{self, diagnostics::Diagnostics};
+use std::path::Path;
+
+const MINIMAL: &str = include_str!("fixtures/minimal.yaml");
+
+/// Loads `text` and resolves every environment (slot 1), as `kubectl codex validate` does.
+fn problems(bytes: Vec<u8>) -> Diagnostics {
+    match config::load_bytes("services.yaml", bytes, Path::new("tests/fixtures")) {
+        Err(found) => found,
+        Ok(loaded) => loaded.check_all_environments("1", ""),
+    }
+}
+
+/// MINIMAL with `from` replaced by `to` (which must occur exactly once).
+fn edited(from: &str, to: &str) -> String {
+    assert_eq!(MINIMAL.matches(from).count(), 1, "fixture edit {from:?} must match once");
+    MINIMAL.replacen(from, to, 1)
+}
+
+/// Asserts an error at `line:column` with `path` whose message contains `fragment`.
+#[track_caller]
+fn assert_error(text: &str, line: usize, column: usize, path: &str, fragment: &str) {
+    let found = problems(text.as_bytes().to_vec());
+    let hit = found
+        .0
+        .iter()
+        .any(|d| d.file == "services.yaml" && d.line == line && d.column == column && d.path == path && d.message.contains(fragment));
+    assert!(hit, "expected services.yaml:{line}:{column}: {path}: …{fragment}…\nfound:\n{found}");
+}
+
+#[test]
+fn the_minimal_fixture_is_valid() {
+    assert!(problems(MINIMAL.as_bytes().to_vec()).is_empty());
+}
+
+#[test]
+fn unknown_dependency_names_the_item_and_suggests() {
+    assert_error(&edited("dependsOn: [db]", "dependsOn: [dbx]"), 24, 17, "services[0].dependsOn[0]", "did you mean \"db\"");
+}
+
+#[test]
+fn unknown_phase_lists_the_phases() {
+    assert_error(&edited("phase: internal", "phase: internl"), 29, 12, "services[1].phase", "stateful, migrations, internal, edge, frontend");
+}
+
+#[test]
+fn unknown_field_points_at_the_key() {
+    assert_error(&edited("      kind: Job\n      image: app", "      kind: Job\n      imag: app"), 27, 7, "services[0].workload.imag", "did you mean \"image\"");
+}
+
+#[test]
+fn unknown_workload_kind() {
+    assert_error(&edited("kind: Job", "kind: Jobb"), 26, 13, "services[0].workload.kind", "not one of: Deployment, StatefulSet, Job, CronJob");
+}
+
+#[test]
+fn port_out_of_range() {
+    assert_error(&edited("port: 8080", "port: 80800"), 35, 31, "services[1].workload.ports[0].port", "65535");
+}
+
+#[test]
+fn bad_idle_ttl() {
+    assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    idleTTL: 8 hours\n"), 8, 14, "environments.prod.idleTTL", "not a duration");
+}
+
+#[test]
+fn environment_inheriting_from_itself() {
+    assert_error(&edited("from: prod", "from: dev"), 9, 11, "environments.dev.from", "cycle: dev -> dev");
+}
+
+#[test]
+fn environment_inheritance_cycle_of_two() {
+    let text = edited("    runtime: prod\n", "    runtime: prod\n    from: dev\n");
+    assert_error(&text, 10, 11, "environments.dev.from", "cycle: dev -> prod -> dev");
+}
+
+#[test]
+fn unknown_parent_environment() {
+    assert_error(&edited("from: prod", "from: production"), 9, 11, "environments.dev.from", "unknown environment \"production\"");
+}
+
+#[test]
+fn duplicate_unit_name() {
+    assert_error(&edited("name: api", "name: db"), 28, 11, "services[1].name", "duplicate unit name \"db\"");
+}
+
+#[test]
+fn dependency_on_itself() {
+    assert_error(&edited("dependsOn: [migrate]", "dependsOn: [migrate, api]"), 30, 26, "services[1].dependsOn[1]", "cannot depend on itself");
+}
+
+#[test]
+fn dependency_on_a_later_phase() {
+    assert_error(&edited("dependsOn: [db]", "dependsOn: [db, api]"), 24, 21, "services[0].dependsOn[1]", "phase internal, which deploys after");
+}
+
+#[test]
+fn dependency_cycle_prints_the_whole_cycle() {
+    let text = format!(
+        "{}  - name: worker\n    phase: internal\n    dependsOn: [api]\n    workload: {{ kind: Deployment, image: app }}\n",
+        edited("dependsOn: [migrate]", "dependsOn: [migrate, worker]")
+    );
+    assert_error(&text, 30, 26, "services[1].dependsOn[1]", "dependency cycle: api -> worker -> api");
+}
+
+#[test]
+fn duplicate_yaml_key() {
+    assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    runtime: dev\n"), 8, 5, "environments.prod.runtime", "duplicate key");
+}
+
+#[test]
+fn unsupported_api_version() {
+    assert_error(&edited("codex-k8s.dev/v1alpha1", "codex-k8s.dev/v9"), 1, 13, "apiVersion", "unsupported apiVersion");
+}
+
+#[test]
+fn wrong_kind() {
+    assert_error(&edited("kind: ServiceStack", "kind: Stack"), 2, 7, "kind", "kind must be \"ServiceStack\"");
+}
+
+#[test]
+fn project_name_must_be_a_dns_label() {
+    assert_error(&edited("name: demo", "name: Demo_Project"), 4, 9, "project.name", "DNS-1123");
+}
+
+#[test]
+fn unknown_image() {
+    assert_error(&edited("      kind: Job\n      image: app", "      kind: Job\n      image: ap"), 27, 14, "services[0].workload.image", "unknown image \"ap\"");
+}
+
+#[test]
+fn image_with_both_ref_and_build() {
+    assert_error(&edited("    ref: registry.test/app:1\n", "    ref: registry.test/app:1\n    build: { context: . }\n"), 13, 5, "images.app", "not both");
+}
+
+#[test]
+fn image_with_neither_ref_nor_build() {
+    assert_error(&edited("    ref: registry.test/app:1\n", "    tag: \"1\"\n"), 13, 5, "images.app", "needs \"ref\"");
+}
+
+#[test]
+fn cronjob_without_schedule() {
+    assert_error(&edited("kind: Job", "kind: CronJob"), 26, 7, "services[0].workload", "needs \"schedule\"");
+}
+
+#[test]
+fn schedule_on_a_deployment() {
+    assert_error(&edited("      kind: Deployment\n", "      kind: Deployment\n      schedule: \"* * * * *\"\n"), 33, 17, "services[1].workload.schedule", "CronJob only");
+}
+
+#[test]
+fn duplicate_port_name() {
+    assert_error(&edited("        - { name: http, port: 8080 }\n", "        - { name: http, port: 8080 }\n        - { name: http, port: 9090 }\n"), 36, 19, "services[1].workload.ports[1].name", "duplicate port name");
+}
+
+#[test]
+fn port_name_too_long() {
+    assert_error(&edited("name: http,", "name: http-port-too-long,"), 35, 19, "services[1].workload.ports[0].name", "at most 15 characters");
+}
+
+#[test]
+fn hook_with_two_kinds() {
+    let text = format!("{MINIMAL}    hooks:\n      readiness:\n        - {{ http: {{ path: /, port: http }}, tcp: {{ port: http }} }}\n");
+    assert_error(&text, 38, 11, "services[1].hooks.readiness[0]", "exactly one of");
+}
+
+#[test]
+fn hook_path_must_be_absolute() {
+    let text = format!("{MINIMAL}    hooks:\n      readiness:\n        - http: {{ path: healthz, port: http }}\n");
+    assert_error(&text, 38, 25, "services[1].hooks.readiness[0].http.path", "must start with '/'");
+}
+
+#[test]
+fn probe_on_an_unknown_port_name() {
+    let text = format!("{MINIMAL}      probes:\n        readiness: {{ http: {{ path: /, port: web }} }}\n");
+    assert_error(&text, 37, 45, "services[1].workload.probes.readiness.http.port", "unknown port \"web\"");
+}
+
+#[test]
+fn broken_template_syntax() {
+    let text = format!("{MINIMAL}      env:\n        NAME: \"{{{{ project\"\n");
+    assert_error(&text, 37, 15, "services[1].workload.env.NAME", "template error");
+}
+
+#[test]
+fn unknown_template_variable() {
+    let text = format!("{MINIMAL}      env:\n        NAME: \"{{{{ projct }}}}\"\n");
+    assert_error(&text, 37, 15, "services[1].workload.env.NAME", "projct");
+}
+
+#[test]
+fn namespace_that_renders_to_an_invalid_name() {
+    assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    namespace: \"{{ project }}_PROD\"\n"), 8, 16, "environments.prod.namespace", "not a DNS-1123 label");
+}
+
+#[test]
+fn when_that_is_not_a_boolean() {
+    assert_error(&edited("    phase: internal\n", "    phase: internal\n    when: \"{{ env }}\"\n"), 30, 11, "services[1].when", "must render to true or false");
+}
+
+#[test]
+fn overlay_for_an_unknown_environment() {
+    let text = format!("{MINIMAL}    overlays:\n      staging: {{ workload: {{ replicas: 2 }} }}\n");
+    assert_error(&text, 37, 7, "services[1].overlays.staging", "unknown environment \"staging\"");
+}
+
+#[test]
+fn overlay_with_an_unknown_field() {
+    let text = format!("{MINIMAL}    overlays:\n      dev: {{ workload: {{ replica: 2 }} }}\n");
+    assert_error(&text, 37, 26, "services[1].overlays.dev.workload.replica", "did you mean \"replicas\"");
+}
+
+#[test]
+fn workspace_sub_path_escaping_the_volume() {
+    let text = format!("{MINIMAL}    workspace: {{ subPath: ../etc, readOnly: true }}\n");
+    assert_error(&text, 36, 27, "services[1].workspace.subPath", "no '..'");
+}
+
+#[test]
+fn workspace_mount_must_state_its_mode() {
+    let text = format!("{MINIMAL}    workspace: {{ mountPath: /src }}\n");
+    assert_error(&text, 36, 16, "services[1].workspace", "missing required field \"readOnly\"");
+}
+
+#[test]
+fn service_without_phase() {
+    assert_error(&edited("    phase: internal\n", ""), 28, 5, "services[1]", "missing required field \"phase\"");
+}
+
+#[test]
+fn volume_size_that_is_not_a_quantity() {
+    let text = format!("{MINIMAL}      volumes:\n        - {{ name: data, mountPath: /data, size: lots }}\n");
+    assert_error(&text, 37, 49, "services[1].workload.volumes[0].size", "not a Kubernetes quantity");
+}
+
+#[test]
+fn replicas_on_a_job() {
+    assert_error(&edited("kind: Job", "kind: Job\n      replicas: 3"), 27, 17, "services[0].workload.replicas", "Deployment and StatefulSet only");
+}
+
+#[test]
+fn hot_reload_without_a_workspace_in_dev() {
+    let text = edited("    phase: internal\n", "    phase: internal\n    codeUpdateStrategy: hot-reload\n");
+    assert_error(&text, 30, 25, "services[1].codeUpdateStrategy", "declare \"workspace\"");
+}
+
+#[test]
+fn unit_name_too_long() {
+    let long = "a".repeat(60);
+    assert_error(&edited("name: api", &format!("name: {long}")), 28, 11, "services[1].name", "at most 54 characters");
+}
+
+#[test]
+fn wrong_type_for_a_list() {
+    assert_error(&edited("dependsOn: [db]", "dependsOn: db"), 24, 16, "services[0].dependsOn", "is not a list");
+}
+
+#[test]
+fn yaml_syntax_error() {
+    assert_error(&edited("  name: demo", "  name: [demo"), 5, 13, "", "YAML syntax error");
+}
+
+#[test]
+fn a_second_yaml_document() {
+    assert_error(&format!("{MINIMAL}---\nkind: Other\n"), 36, 1, "", "one YAML document");
+}
+
+#[test]
+fn collection_as_a_mapping_key() {
+    assert_error("? [a, b]\n: c\n", 1, 3, "", "mapping keys must be plain strings");
+}
+
+#[test]
+fn empty_file() {
+    assert_error("", 1, 1, "", "the file is empty");
+    assert_error("# only a comment\n", 1, 1, "", "the file is empty");
+}
+
+#[test]
+fn non_utf8_bytes() {
+    let mut bytes = b"apiVersion: x\nkind: \xff\xfe\n".to_vec();
+    bytes.extend_from_slice(&[0x80; 10]);
+    let found = problems(bytes);
+    assert_eq!((found.0[0].line, found.0[0].column), (2, 7), "{found}");
+    assert!(found.0[0].message.contains("not valid UTF-8"));
+}
+
+#[test]
+fn binary_input() {
+    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert!(!problems(bytes).is_empty());
+    let found = problems(b"apiVersion: a\n\0\0\0".to_vec());
+    assert!(found.0[0].message.contains("NUL"), "{found}");
+}
+
+#[test]
+fn alias_bomb() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let found = problems(text.into_bytes());
+    assert!(found.0[0].message.contains("alias bomb"), "{found}");
+}
+
+#[test]
+fn twenty_thousand_levels_of_nesting() {
+    for (open, close) in [("[", "]"), ("{a: ", "}")] {
+        let text = open.repeat(20_000) + &close.repeat(20_000);
+        let found = problems(text.into_bytes());
+        // Our own depth limit, or the YAML parser's recursion limit for flow collections.
+        let message = &found.0[0].message;
+        assert!(message.contains("nesting deeper") || message.contains("recursion limit"), "{found}");
+    }
+    let block: String = (0..20_000).map(|i| format!("{}- \n", "  ".repeat(i))).collect();
+    assert!(!problems(block.into_bytes()).is_empty());
+}
+
+#[test]
+fn multi_megabyte_key_is_reported_briefly() {
+    let key = "k".repeat(3 * 1024 * 1024);
+    // An explicit key (`? …`) may be that long; an implicit one is a syntax error past 1024
+    // characters. Either way the report stays short.
+    for text in [format!("{MINIMAL}? {key}\n: 1\n"), format!("{MINIMAL}{key}: 1\n")] {
+        let found = problems(text.into_bytes());
+        let report = found.to_string();
+        assert!(!found.is_empty());
+        assert!(report.len() < 2_000, "the report must not repeat the key: {} bytes", report.len());
+    }
+    let found = problems(format!("{MINIMAL}? {key}\n: 1\n").into_bytes());
+    assert!(found.0.iter().any(|d| d.message.contains("unknown field") && d.line == 36), "{found}");
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let text = edited("dependsOn: [db]", "dependsOn: [dbx]").replace("kind: Job", "kind: Jobb").replace("port: 8080", "port: 0");
+    let found = problems(text.into_bytes());
+    // Structural problems come first (the schema pass); both must be there together.
+    assert!(found.len() >= 2, "{found}");
+}
