@@ -95,10 +95,8 @@ pub fn resolve(
     let images = resolve_images(document, source, runtime, &context, &mut errors);
     context.images = images.iter().map(|(k, v)| (k.clone(), v.reference.clone())).collect();
 
+    // Manifest file contents feed the digest here; everything else is hashed from the result.
     let mut digest = Sha256::new();
-    // The canonical form, not the raw bytes: reordering keys or reformatting must not change it.
-    digest.update(canonical_json(&source.value).as_bytes());
-    digest.update(serde_json::to_vec(selection).unwrap_or_default());
 
     let mut units = Vec::new();
     for entry in validate::units(document) {
@@ -124,7 +122,7 @@ pub fn resolve(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Stack {
+    let mut stack = Stack {
         project: document.project.name.clone(),
         env: selection.env.clone(),
         slot: selection.slot.clone(),
@@ -139,8 +137,25 @@ pub fn resolve(
         agent,
         images,
         units,
-        input_digest: hex(&digest.finalize()),
-    })
+        input_digest: String::new(),
+    };
+    stack.input_digest = input_digest(&stack, digest);
+    Ok(stack)
+}
+
+/// Digest of what will be deployed: the resolved stack in canonical form (keys sorted, units
+/// by name, dependencies sorted), so reformatting or reordering services.yaml where order
+/// carries no meaning leaves it unchanged.
+fn input_digest(stack: &Stack, mut digest: Sha256) -> String {
+    let mut canonical = stack.clone();
+    canonical.units.sort_by(|a, b| a.name.cmp(&b.name));
+    for unit in &mut canonical.units {
+        unit.depends_on.sort();
+        unit.source_path.clear();
+    }
+    let value = serde_json::to_value(&canonical).expect("the stack is plain data");
+    digest.update(canonical_json(&value).as_bytes());
+    hex(&digest.finalize())
 }
 
 /// JSON with object keys sorted at every level.

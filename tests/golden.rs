@@ -1,0 +1,68 @@
+//! Golden files: the plan and the per-phase values of the repository's own services.yaml.
+//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`,
+//! then review the diff like any other code change.
+
+use kubectl_codex::config::{self, stack::Selection};
+use kubectl_codex::{plan, values};
+use std::path::{Path, PathBuf};
+
+fn cases() -> Vec<(&'static str, Selection)> {
+    let select = |env: &str, slot: &str, issue: &str| Selection { env: env.into(), slot: slot.into(), issue: issue.into() };
+    vec![
+        ("prod", select("prod", "", "")),
+        ("staging", select("staging", "", "")),
+        ("dev-slot-2", select("dev", "2", "")),
+        ("ai-issue-19", select("ai", "", "19")),
+    ]
+}
+
+fn check(path: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    assert!(expected == actual, "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review", path.display());
+}
+
+#[test]
+fn plans_and_values_of_the_example_match_the_golden_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded = config::load_path(&root.join("services.yaml")).expect("the example is valid");
+    for (name, selection) in cases() {
+        let stack = loaded.resolve(&selection).expect("every example environment resolves");
+        let plan = plan::plan(&stack);
+        let dir: PathBuf = root.join("tests/golden").join(name);
+        check(&dir.join("plan.txt"), &plan.to_text());
+        check(&dir.join("plan.json"), &(serde_json::to_string_pretty(&plan).unwrap() + "\n"));
+        for phase in values::phase_values(&stack, &plan) {
+            check(&dir.join(format!("{}.values.yaml", phase.phase.directory_name())), &phase.yaml);
+        }
+    }
+}
+
+#[test]
+fn the_phases_of_the_example_come_in_the_fixed_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded = config::load_path(&root.join("services.yaml")).unwrap();
+    let stack = loaded.resolve(&Selection { env: "prod".into(), ..Default::default() }).unwrap();
+    let names: Vec<&str> = plan::plan(&stack).phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["stateful", "migrations", "internal", "edge", "frontend"]);
+}
+
+#[test]
+fn the_committed_schema_is_the_generated_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed = std::fs::read_to_string(root.join("schema/services.schema.json")).unwrap();
+    let generated = serde_json::to_string_pretty(config::schema::schema()).unwrap() + "\n";
+    assert!(committed == generated, "schema/services.schema.json is stale: run `kubectl codex schema > schema/services.schema.json`");
+}
+
+#[test]
+fn the_example_carries_the_schema_modeline() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("services.yaml")).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema=./schema/services.schema.json\n"));
+}
