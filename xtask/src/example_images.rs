@@ -206,8 +206,11 @@ fn postgres_env() -> Vec<(String, String)> {
     .collect()
 }
 
+/// Runs a helper to completion. Its output goes to stderr: stdout carries
+/// only the `unit<TAB>reference` lines that scripts read.
 fn run(command: &mut Command, what: &str) -> Result<()> {
     let status = command
+        .stdout(Stdio::from(std::io::stderr()))
         .status()
         .with_context(|| format!("running {what} (is it installed?)"))?;
     ensure!(status.success(), "{what} failed ({status})");
