@@ -84,6 +84,17 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
     Ok(reference)
 }
 
+/// Whether the registry already has this reference (so an unchanged image need
+/// not be pushed again).
+pub fn exists(reference: &str) -> Result<bool> {
+    let crane = tools::tool_path("crane")?;
+    let output = crane_command(&crane)
+        .args(["digest", reference])
+        .output()
+        .context("running crane digest")?;
+    Ok(output.status.success())
+}
+
 fn validate(spec: &ImageSpec) -> Result<()> {
     if spec.repository.is_empty() || spec.repository.starts_with('/') || spec.repository.contains(':') {
         bail!("image repository {:?} must look like `codex/name`", spec.repository);

@@ -1,6 +1,7 @@
 //! Project automation (`cargo xtask …`): tools, local cluster, demo, tests.
 use clap::{Parser, Subcommand};
 
+mod cluster;
 mod example_images;
 mod image;
 mod tools;
@@ -17,6 +18,9 @@ struct Cli {
 enum Command {
     /// Build pinned Go tools into ~/.cache/kubectl-codex/tools (all, or the named ones).
     Tools { names: Vec<String> },
+    /// Run the local single-node Kubernetes cluster.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Assemble an OCI image from local files and push it to the local registry.
     Image(image::ImageArgs),
     /// Build the example stack's images (example/) and push them to the local registry.
@@ -30,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         Command::Tools { names } => tools::run(&names)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
+        Command::Cluster(command) => cluster::run_cli(command)?,
         Command::Version => println!("xtask"),
     }
     Ok(())

@@ -42,6 +42,36 @@ struct Tool {
     version: Version,
     binaries: &'static [&'static str],
     recipe: Recipe,
+    /// `-X` linker flags that stamp the release version where upstream's release
+    /// scripts would; without them Kubernetes reports `v0.0.0-master` (which
+    /// breaks Helm's `kubeVersion` checks) and Helm reports `v3.22`.
+    stamp: fn() -> Vec<String>,
+}
+
+fn no_stamp() -> Vec<String> {
+    Vec::new()
+}
+
+fn kubernetes_stamp() -> Vec<String> {
+    let version = versions::KUBERNETES;
+    let mut parts = version.trim_start_matches('v').split('.');
+    let major = parts.next().unwrap_or_default();
+    let minor = parts.next().unwrap_or_default();
+    ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
+        .iter()
+        .flat_map(|package| {
+            [
+                format!("-X {package}.gitVersion={version}"),
+                format!("-X {package}.gitMajor={major}"),
+                format!("-X {package}.gitMinor={minor}"),
+                format!("-X {package}.gitTreeState=clean"),
+            ]
+        })
+        .collect()
+}
+
+fn helm_stamp() -> Vec<String> {
+    vec![format!("-X helm.sh/helm/v3/internal/version.version={}", versions::HELM)]
 }
 
 const KUBERNETES_BINARIES: &[&str] = &[
@@ -71,6 +101,7 @@ const TOOLS: &[Tool] = &[
                 "k8s.io/kubernetes/cmd/kube-proxy",
             ],
         },
+        stamp: kubernetes_stamp,
     },
     Tool {
         name: "etcd",
@@ -83,6 +114,7 @@ const TOOLS: &[Tool] = &[
             dir: "etcd",
             packages: &["."],
         },
+        stamp: no_stamp,
     },
     Tool {
         name: "coredns",
@@ -95,6 +127,7 @@ const TOOLS: &[Tool] = &[
             dir: "coredns",
             packages: &["."],
         },
+        stamp: no_stamp,
     },
     Tool {
         name: "crane",
@@ -106,6 +139,7 @@ const TOOLS: &[Tool] = &[
         recipe: Recipe::GoInstall {
             package: "github.com/google/go-containerregistry/cmd/crane",
         },
+        stamp: no_stamp,
     },
     Tool {
         name: "helm",
@@ -117,6 +151,7 @@ const TOOLS: &[Tool] = &[
         recipe: Recipe::GoInstall {
             package: "helm.sh/helm/v3/cmd/helm",
         },
+        stamp: helm_stamp,
     },
     Tool {
         name: "registry",
@@ -126,6 +161,7 @@ const TOOLS: &[Tool] = &[
             dir: "registry",
             packages: &["."],
         },
+        stamp: no_stamp,
     },
     Tool {
         name: "pause",
@@ -135,6 +171,7 @@ const TOOLS: &[Tool] = &[
             dir: "pause",
             packages: &["."],
         },
+        stamp: no_stamp,
     },
     Tool {
         name: "provisioner",
@@ -144,6 +181,7 @@ const TOOLS: &[Tool] = &[
             dir: "provisioner",
             packages: &["."],
         },
+        stamp: no_stamp,
     },
 ];
 
@@ -165,6 +203,20 @@ pub fn tool_path(name: &str) -> Result<PathBuf> {
         tool.binaries[0]
     };
     Ok(ensure(tool)?.join(binary))
+}
+
+/// The version label of a tool's cache directory: its pin, or `src-<digest>` for
+/// our own sources (a good image tag for what is built from it).
+pub fn version_of(name: &str) -> Result<String> {
+    version_label(find(name)?)
+}
+
+/// Path of a pinned binary if it is already built (never builds: for teardown).
+pub fn built_path(name: &str) -> Result<Option<PathBuf>> {
+    let tool = find(name)?;
+    let dir = cache_root()?.join("tools").join(format!("{}-{}", tool.name, version_label(tool)?));
+    let binary = if tool.binaries.contains(&name) { name } else { tool.binaries[0] };
+    Ok(complete(tool, &dir).then(|| dir.join(binary)))
 }
 
 /// `cargo xtask tools [NAME...]`: builds the named tools, or all of them.
@@ -277,6 +329,9 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
         tool.name,
         tool.binaries.join(", ")
     );
+    let mut ldflags = vec!["-s".to_string(), "-w".to_string()];
+    ldflags.extend((tool.stamp)());
+    let ldflags = format!("-ldflags={}", ldflags.join(" "));
     let mut go = Command::new("go");
     // Static binaries: they run on the host and inside images without a libc.
     go.env("CGO_ENABLED", "0");
@@ -286,7 +341,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
                 bail!("{}: go install needs a pinned version", tool.name)
             };
             go.env("GOBIN", &partial)
-                .args(["install", "-trimpath", "-ldflags=-s -w"])
+                .args(["install", "-trimpath", &ldflags])
                 .arg(format!("{package}@{version}"));
         }
         Recipe::GoModule { dir: module_dir, packages } => {
@@ -297,7 +352,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
             let mut out = partial.as_os_str().to_owned();
             out.push("/");
             go.current_dir(&sources)
-                .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+                .args(["build", "-trimpath", &ldflags, "-o"])
                 .arg(out)
                 .args(packages);
         }

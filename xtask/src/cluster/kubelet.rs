@@ -1,0 +1,76 @@
+//! kubelet: cgroupfs driver (PID 1 is not systemd), our containerd, our DNS and
+//! resolv.conf, state under the state dir.
+use std::fs;
+
+use anyhow::Result;
+
+use super::containerd;
+use super::layout::{Layout, BRIDGE_IP, CLUSTER_DOMAIN, DNS_SERVICE_IP, NODE_NAME};
+use super::pki;
+use super::process::Daemon;
+use crate::tools;
+
+pub const NAME: &str = "kubelet";
+
+pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
+    let config = layout.config("kubelet.yaml");
+    fs::create_dir_all(layout.config_dir())?;
+    fs::write(&config, config_yaml(layout))?;
+    Ok(Daemon {
+        name: NAME,
+        program: tools::tool_path(NAME)?,
+        args: vec![
+            format!("--config={}", config.display()),
+            format!("--kubeconfig={}", layout.component_kubeconfig(pki::KUBELET.file).display()),
+            format!("--root-dir={}", layout.kubelet_root().display()),
+            format!("--cert-dir={}", layout.kubelet_root().join("pki").display()),
+            format!("--hostname-override={NODE_NAME}"),
+            // The node's address is the bridge's: the host's own interfaces lead
+            // outside, where cluster traffic must not go.
+            format!("--node-ip={BRIDGE_IP}"),
+        ],
+        env: vec![],
+    })
+}
+
+fn config_yaml(layout: &Layout) -> String {
+    format!(
+        r#"apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: {BRIDGE_IP}
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: {ca}
+authorization:
+  mode: Webhook
+cgroupDriver: cgroupfs
+containerRuntimeEndpoint: {runtime}
+failSwapOn: false
+clusterDNS:
+- {DNS_SERVICE_IP}
+clusterDomain: {CLUSTER_DOMAIN}
+resolvConf: {resolv}
+# Test workloads must not be evicted because the shared disk is fuller than a
+# production node would tolerate.
+evictionHard:
+  memory.available: "100Mi"
+  nodefs.available: "1%"
+  nodefs.inodesFree: "1%"
+  imagefs.available: "1%"
+imageGCHighThresholdPercent: 99
+imageGCLowThresholdPercent: 98
+serializeImagePulls: false
+rotateCertificates: false
+serverTLSBootstrap: false
+"#,
+        ca = layout.pki_file("ca.crt").display(),
+        runtime = containerd::socket_url(layout),
+        resolv = layout.resolv_conf().display(),
+    )
+}

@@ -1,0 +1,296 @@
+//! `cargo xtask cluster up|down|status`: a real single-node Kubernetes cluster on
+//! this machine, made of upstream components run as host processes (no Docker).
+//!
+//! `up` is a sequence of idempotent steps, each printed with its duration; on a
+//! running cluster it only checks health and returns. `down` stops everything by
+//! pid, in the order that keeps kubelet from restarting what is being removed,
+//! and cleans mounts, cgroups, network and state.
+use std::fs::{self, File};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+mod cgroups;
+mod containerd;
+mod control_plane;
+mod dns;
+mod etcd;
+mod kube_proxy;
+mod kubeconfig;
+mod kubectl;
+mod kubelet;
+mod layout;
+mod mounts;
+mod network;
+mod packages;
+mod pki;
+mod process;
+mod registry;
+mod storage;
+
+use layout::{Layout, CLUSTER_DOMAIN, KUBERNETES_SERVICE_IP, NODE_NAME};
+use process::Daemon;
+
+/// What the rest of xtask needs to use the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterInfo {
+    /// The admin kubeconfig (`.local-cluster/kubeconfig`).
+    pub kubeconfig: PathBuf,
+    /// The registry images are pulled from, e.g. `127.0.0.1:5000`.
+    pub registry: String,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Start the cluster (builds what is missing; fast when it already runs).
+    Up,
+    /// Stop the cluster and remove its containers, mounts, network and state.
+    Down,
+    /// Show the cluster's processes and the node's readiness; fails unless running.
+    Status,
+}
+
+pub fn run_cli(command: ClusterCommand) -> Result<()> {
+    match command {
+        ClusterCommand::Up => {
+            let info = up()?;
+            println!("export KUBECONFIG={}", info.kubeconfig.display());
+            Ok(())
+        }
+        ClusterCommand::Down => down(),
+        ClusterCommand::Status => status(),
+    }
+}
+
+/// Daemons in start order; `down` stops them in reverse (kubelet handled first).
+const DAEMONS: &[&str] = &[
+    registry::NAME,
+    etcd::NAME,
+    control_plane::APISERVER,
+    control_plane::CONTROLLER_MANAGER,
+    control_plane::SCHEDULER,
+    containerd::NAME,
+    kubelet::NAME,
+    kube_proxy::NAME,
+    storage::NAME,
+];
+
+/// Brings the cluster up (or confirms it is up) and returns how to reach it.
+pub fn up() -> Result<ClusterInfo> {
+    let layout = Layout::for_repo()?;
+    fs::create_dir_all(layout.logs())?;
+    let _lock = lock(&layout)?;
+    let started = Instant::now();
+    let info = ClusterInfo { kubeconfig: layout.kubeconfig(), registry: registry::address() };
+    if running(&layout) && healthy(&layout) {
+        eprintln!("[cluster] already running ({:.1}s)", started.elapsed().as_secs_f64());
+        return Ok(info);
+    }
+
+    step("Debian packages", || packages::ensure().map(drop))?;
+    step("tools", build_tools)?;
+    step("host network", || network::setup(&layout))?;
+    step("certificates and kubeconfigs", || {
+        pki::ensure(&layout)?;
+        kubeconfig::write_all(&layout)
+    })?;
+    step("registry", || {
+        start(&layout, registry::daemon()?)?;
+        wait_for(&layout, "the registry to answer", registry::NAME, Duration::from_secs(30), registry::responds)
+    })?;
+    let pause = step("pause image", registry::ensure_pause_image)?;
+    step("etcd", || {
+        start(&layout, etcd::daemon(&layout)?)?;
+        wait_for(&layout, "etcd to be healthy", etcd::NAME, Duration::from_secs(60), etcd::healthy)
+    })?;
+    step("kube-apiserver", || {
+        start(&layout, control_plane::apiserver(&layout)?)?;
+        wait_for(&layout, "the apiserver to be ready", control_plane::APISERVER, Duration::from_secs(120), || {
+            kubectl::output(&layout, &["get", "--raw=/readyz"]).is_ok()
+        })
+    })?;
+    step("controller-manager and scheduler", || {
+        start(&layout, control_plane::controller_manager(&layout)?)?;
+        start(&layout, control_plane::scheduler(&layout)?)
+    })?;
+    step("containerd", || {
+        start(&layout, containerd::daemon(&layout, &pause)?)?;
+        wait_for(&layout, "containerd to answer", containerd::NAME, Duration::from_secs(30), || {
+            containerd::responds(&layout)
+        })
+    })?;
+    step("kubelet (node Ready)", || {
+        start(&layout, kubelet::daemon(&layout)?)?;
+        wait_for(&layout, "the node to be Ready", kubelet::NAME, Duration::from_secs(120), || {
+            kubectl::node_ready(&layout, NODE_NAME)
+        })
+    })?;
+    step("kube-proxy", || start(&layout, kube_proxy::daemon(&layout)?))?;
+    step("default StorageClass", || {
+        start(&layout, storage::daemon(&layout)?)?;
+        storage::apply_storage_class(&layout)
+    })?;
+    step("cluster DNS", || {
+        dns::deploy(&layout)?;
+        wait_for(&layout, "CoreDNS to be available", kubelet::NAME, Duration::from_secs(180), || {
+            dns::deployment_available(&layout)
+        })?;
+        wait_for(&layout, "kubernetes.default to resolve", kube_proxy::NAME, Duration::from_secs(60), || {
+            kubernetes_service_resolves()
+        })
+    })?;
+    eprintln!("[cluster] up in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(info)
+}
+
+/// Stops the cluster and removes everything `up` made (except the logs and the
+/// registry's storage, which keeps pushed images for the next `up`).
+pub fn down() -> Result<()> {
+    let layout = Layout::for_repo()?;
+    if !layout.root.exists() {
+        eprintln!("[cluster] nothing to stop");
+        return Ok(());
+    }
+    let _lock = lock(&layout)?;
+    let started = Instant::now();
+    step("kubelet", || process::stop(&layout, kubelet::NAME, Duration::from_secs(15)).map(drop))?;
+    step("containers and containerd", || containerd::stop_with_containers(&layout))?;
+    step("pod cgroups", cgroups::remove_pod_cgroups)?;
+    step("control plane and helpers", || {
+        for name in DAEMONS.iter().rev().filter(|n| **n != kubelet::NAME && **n != containerd::NAME) {
+            process::stop(&layout, name, Duration::from_secs(15))?;
+        }
+        Ok(())
+    })?;
+    step("mounts", || mounts::unmount_all_under(&layout.root))?;
+    step("network", || {
+        kube_proxy::cleanup(&layout)?;
+        network::teardown(&layout)
+    })?;
+    step("state", || remove_state(&layout))?;
+    eprintln!("[cluster] down in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Prints each process and the node's readiness; an error unless all is up.
+pub fn status() -> Result<()> {
+    let layout = Layout::for_repo()?;
+    let mut all_running = true;
+    let mut rss_kib = 0;
+    for name in DAEMONS {
+        match process::running_pid(&layout, name) {
+            Some(pid) => {
+                let rss = process::rss_kib(pid);
+                rss_kib += rss;
+                println!("{name:<24} pid {pid:<8} running  {:>6.1} MiB", rss as f64 / 1024.0);
+            }
+            None => {
+                all_running = false;
+                println!("{name:<24} {:<12} stopped", "");
+            }
+        }
+    }
+    let mut workload = process::pids_with_arg(&layout.containerd_socket().display().to_string());
+    workload.extend(cgroups::pod_pids());
+    workload.sort_unstable();
+    workload.dedup();
+    let others = process::rss_kib_of(&workload);
+    println!("{:<24} {:<12} {:>15.1} MiB", "shims and pods", "", others as f64 / 1024.0);
+    println!("{:<24} {:<12} {:>15.1} MiB", "total RSS", "", (rss_kib + others) as f64 / 1024.0);
+    let ready = all_running && kubectl::node_ready(&layout, NODE_NAME);
+    println!("node {NODE_NAME}: {}", if ready { "Ready" } else { "not Ready" });
+    println!("kubeconfig: {}", layout.kubeconfig().display());
+    if !ready {
+        bail!("the local cluster is not running (start it with `cargo xtask cluster up`)");
+    }
+    Ok(())
+}
+
+fn running(layout: &Layout) -> bool {
+    DAEMONS.iter().all(|name| process::running_pid(layout, name).is_some())
+}
+
+/// The checks `up` ends with, for the fast path on a running cluster.
+fn healthy(layout: &Layout) -> bool {
+    kubectl::node_ready(layout, NODE_NAME)
+        && storage::storage_class_is_default(layout)
+        && dns::deployment_available(layout)
+        && kubernetes_service_resolves()
+}
+
+fn kubernetes_service_resolves() -> bool {
+    let name = format!("kubernetes.default.svc.{CLUSTER_DOMAIN}");
+    matches!(dns::resolve(&name), Ok(Some(ip)) if ip.to_string() == KUBERNETES_SERVICE_IP)
+}
+
+fn build_tools() -> Result<()> {
+    for tool in ["kubernetes", "etcd", "coredns", "crane", "registry", "pause", "provisioner"] {
+        crate::tools::tool_path(tool)?;
+    }
+    Ok(())
+}
+
+fn start(layout: &Layout, daemon: Daemon<'_>) -> Result<()> {
+    daemon.ensure_running(layout).map(drop)
+}
+
+/// Runs one step of `up`/`down`, printing how long it took.
+fn step<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let result = f();
+    let elapsed = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(_) => eprintln!("[cluster] {what}… done in {elapsed:.1}s"),
+        Err(_) => eprintln!("[cluster] {what}… failed after {elapsed:.1}s"),
+    }
+    result.with_context(|| format!("cluster step `{what}`"))
+}
+
+/// Polls `check` until it passes; fails early, with the log's tail, if the
+/// component it depends on has exited.
+fn wait_for(layout: &Layout, what: &str, component: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check() {
+            return Ok(());
+        }
+        if process::running_pid(layout, component).is_none() {
+            bail!(
+                "{component} exited while waiting for {what}; last lines of {}:\n{}",
+                layout.log(component).display(),
+                process::log_tail(layout, component, 30)
+            );
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "timed out after {}s waiting for {what}; last lines of {}:\n{}",
+                timeout.as_secs(),
+                layout.log(component).display(),
+                process::log_tail(layout, component, 30)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Serialises `up` and `down` between concurrent xtask runs.
+fn lock(layout: &Layout) -> Result<File> {
+    let path = layout.logs().join(".lock");
+    fs::create_dir_all(layout.logs())?;
+    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    Ok(file)
+}
+
+fn remove_state(layout: &Layout) -> Result<()> {
+    for entry in fs::read_dir(&layout.root)? {
+        let path = entry?.path();
+        if path == layout.logs() {
+            continue;
+        }
+        let result = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+        result.with_context(|| format!("removing {}", path.display()))?;
+    }
+    Ok(())
+}
