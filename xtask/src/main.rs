@@ -2,6 +2,7 @@
 use clap::{Parser, Subcommand};
 
 mod cluster;
+mod e2e_support;
 mod example_images;
 mod image;
 mod tools;
@@ -21,6 +22,9 @@ enum Command {
     /// Run the local single-node Kubernetes cluster.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+    /// Bring the cluster up, push the e2e probe image and print the environment
+    /// for `cargo test --features e2e --test e2e_cluster` (as `export` lines).
+    E2eEnv,
     /// Assemble an OCI image from local files and push it to the local registry.
     Image(image::ImageArgs),
     /// Build the example stack's images (example/) and push them to the local registry.
@@ -35,6 +39,11 @@ fn main() -> anyhow::Result<()> {
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
         Command::Cluster(command) => cluster::run_cli(command)?,
+        Command::E2eEnv => {
+            for (key, value) in e2e_support::prepare_cluster_e2e()? {
+                println!("export {key}={value}");
+            }
+        }
         Command::Version => println!("xtask"),
     }
     Ok(())

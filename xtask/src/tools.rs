@@ -275,7 +275,7 @@ fn version_label(tool: &Tool) -> Result<String> {
 }
 
 /// Digest of a module directory's go.mod, go.sum and Go files (the build inputs).
-fn sources_digest(dir: &Path) -> Result<String> {
+pub fn sources_digest(dir: &Path) -> Result<String> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

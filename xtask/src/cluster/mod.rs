@@ -140,7 +140,12 @@ pub fn up() -> Result<ClusterInfo> {
             kubernetes_service_resolves()
         })
     })?;
-    eprintln!("[cluster] up in {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "[cluster] up in {:.1}s; registry {}, apiserver {}",
+        started.elapsed().as_secs_f64(),
+        info.registry,
+        layout::apiserver_url()
+    );
     Ok(info)
 }
 

@@ -1,0 +1,54 @@
+//! Preparation for `cargo test --features e2e --test e2e_cluster`: a running
+//! local cluster and the probe image the tests deploy.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::image::{self, ImageSpec};
+use crate::{cluster, tools};
+
+/// Brings the cluster up, builds and pushes the probe image, and returns the
+/// environment the test binary needs (`KUBECONFIG`, `CODEX_E2E_PROBE_IMAGE`).
+pub fn prepare_cluster_e2e() -> Result<Vec<(String, String)>> {
+    let info = cluster::up()?;
+    let probe = push_probe_image()?;
+    Ok(vec![
+        ("KUBECONFIG".to_string(), info.kubeconfig.display().to_string()),
+        ("CODEX_E2E_PROBE_IMAGE".to_string(), probe),
+    ])
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+}
+
+/// The probe image, tagged by its sources' digest: a changed probe gets a new
+/// tag, so kubelet never runs a stale cached copy.
+fn push_probe_image() -> Result<String> {
+    let sources = repo_root().join("testdata/images/probe");
+    let tag = format!("src-{}", tools::sources_digest(&sources)?);
+    let reference = format!("{}/codex/e2e-probe:{tag}", image::registry_address());
+    if image::exists(&reference)? {
+        return Ok(reference);
+    }
+    let binary = repo_root().join("target/e2e/probe");
+    let status = Command::new("go")
+        .current_dir(&sources)
+        .env("CGO_ENABLED", "0")
+        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .status()
+        .context("running `go build` for the probe (is Go installed?)")?;
+    if !status.success() {
+        bail!("building the probe in {} failed: {status}", sources.display());
+    }
+    image::assemble_and_push(&ImageSpec {
+        repository: "codex/e2e-probe".to_string(),
+        tag,
+        files: vec![(binary, "/probe".to_string())],
+        entrypoint: vec!["/probe".to_string()],
+        ..ImageSpec::default()
+    })
+}
