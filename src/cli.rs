@@ -34,6 +34,22 @@ The plan is byte-identical for identical input.")]
     #[command(after_help = "Examples:\n  kubectl codex render --env prod --out build/\n  kubectl codex render --env dev --slot 2 --out /tmp/r --values-only\n\n\
 Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`).")]
     Render(RenderArgs),
+    /// Deploy the environment phase by phase through Helm, gated on readiness, with evidence.
+    #[command(after_help = "Examples:\n  kubectl codex up --env prod\n  kubectl codex up --env ai --issue 19 --timeout 10m -o json\n\n\
+Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a phase whose \
+values did not change and whose units are ready is skipped. Exit code 5 when a phase fails; its \
+units' pods, events and last log lines are printed.")]
+    Up(UpArgs),
+    /// Show an environment: namespace, lease and TTL, phase releases and unit readiness.
+    #[command(after_help = "Examples:\n  kubectl codex status --env prod\n  kubectl codex status -n codex-ai-issue-19 -o json")]
+    Status(TargetArgs),
+    /// Print the deploy evidence of an environment, or prove its phase order (--verify).
+    #[command(after_help = "Examples:\n  kubectl codex evidence --env prod\n  kubectl codex evidence -n codex-prod --verify\n  kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json\n\n\
+--verify checks every record against Helm's release history and exits 6 on any violation.")]
+    Evidence(EvidenceArgs),
+    /// Uninstall the phase releases in reverse order, then delete the namespace (only a managed one).
+    #[command(after_help = "Examples:\n  kubectl codex down --env dev --slot 2\n  kubectl codex down -n codex-ai-issue-19")]
+    Down(DownArgs),
     /// Print the JSON Schema of services.yaml.
     #[command(after_help = "Example:\n  kubectl codex schema > schema/services.schema.json")]
     Schema,
@@ -120,6 +136,91 @@ pub struct HelmArgs {
     /// Use this chart directory instead of the embedded charts/codex-env.
     #[arg(long, value_name = "DIR")]
     pub chart: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KubeArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Per phase: how long Helm and the readiness gate may take (Go duration).
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
+    /// How long to wait while another run holds the environment's lease.
+    #[arg(long, default_value = "5m")]
+    pub lock_timeout: String,
+    /// Idle TTL stored on the namespace (default: the environment's, else 8h).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Deploy every phase even when its values did not change.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// Which environment: a namespace directly, or services.yaml plus environment selection.
+#[derive(Args, Debug)]
+pub struct TargetArgs {
+    /// The environment's namespace (instead of --env/--slot/--issue).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Environment name from services.yaml.
+    #[arg(short = 'e', long, env = "CODEX_ENV")]
+    pub env: Option<String>,
+    #[arg(long, default_value = "")]
+    pub slot: String,
+    #[arg(long, default_value = "")]
+    pub issue: String,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EvidenceArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only this run.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Prove the phase order from the records and Helm's release history.
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How long each uninstall may take.
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
+    /// Uninstall the releases but keep the namespace (and the workspace volume).
+    #[arg(long)]
+    pub keep_namespace: bool,
+    #[command(flatten)]
+    pub helm: HelmArgs,
 }
 
 #[derive(Args, Debug)]

@@ -3,11 +3,16 @@
 
 pub mod chart;
 pub mod cli;
+pub mod clock;
+pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod deploy;
+pub mod evidence;
 pub mod exit;
 pub mod helm;
 pub mod labels;
 pub mod plan;
+pub mod ui;
 pub mod values;
 pub mod version;

@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+pub mod environment;
 pub mod offline;
 
 use crate::cli::{Cli, Command};
@@ -10,6 +11,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Validate(args) => offline::validate(&args),
         Command::Plan(args) => offline::plan(&args),
         Command::Render(args) => offline::render(&args),
+        Command::Up(args) => environment::up(&args),
+        Command::Status(args) => environment::status(&args),
+        Command::Evidence(args) => environment::evidence(&args),
+        Command::Down(args) => environment::down(&args),
         Command::Schema => offline::schema(),
         Command::Version(args) => offline::version(&args),
         Command::Completion(args) => offline::completion(&args),

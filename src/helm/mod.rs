@@ -73,3 +73,83 @@ pub fn template(helm: &Path, release: &str, chart: &Path, namespace: &str, value
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// One `helm upgrade --install` of a phase release.
+pub struct Install<'a> {
+    pub helm: &'a Path,
+    pub release: &'a str,
+    pub chart: &'a Path,
+    pub namespace: &'a str,
+    pub values_file: &'a Path,
+    pub timeout: std::time::Duration,
+    /// Stored on the release record (`--labels`), so releases can be found by environment.
+    pub labels: &'a [(String, String)],
+}
+
+impl Install<'_> {
+    /// The command, not yet started: the caller runs it and may stop it.
+    pub fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(self.helm);
+        command
+            .args(["upgrade", "--install", self.release])
+            .arg(self.chart)
+            .args(["--namespace", self.namespace, "--values"])
+            .arg(self.values_file)
+            .args(["--wait", "--wait-for-jobs", "--timeout"])
+            .arg(format!("{}s", self.timeout.as_secs().max(1)));
+        if !self.labels.is_empty() {
+            let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            command.arg("--labels").arg(labels.join(","));
+        }
+        command.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        command
+    }
+}
+
+/// One entry of `helm history`.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct HistoryEntry {
+    pub revision: u32,
+    /// When this revision was deployed (RFC 3339).
+    pub updated: String,
+    pub status: String,
+    #[serde(default)]
+    pub chart: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+async fn run_helm(helm: &Path, args: &[&str]) -> Result<String> {
+    let output = tokio::process::Command::new(helm)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("running {}", helm.display()))
+        .map_err(|e| coded(exit::TOOL_MISSING, e))?;
+    if !output.status.success() {
+        anyhow::bail!("helm {} failed ({}): {}", args.join(" "), output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Helm's own record of a release's revisions (empty when the release does not exist).
+pub async fn history(helm: &Path, release: &str, namespace: &str) -> Result<Vec<HistoryEntry>> {
+    match run_helm(helm, &["history", release, "--namespace", namespace, "--max", "256", "-o", "json"]).await {
+        Ok(text) => Ok(serde_json::from_str(&text).with_context(|| format!("parsing helm history of {release}"))?),
+        Err(e) if e.to_string().contains("release: not found") => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn uninstall(helm: &Path, release: &str, namespace: &str, timeout: std::time::Duration) -> Result<()> {
+    let timeout = format!("{}s", timeout.as_secs().max(1));
+    match run_helm(helm, &["uninstall", release, "--namespace", namespace, "--wait", "--timeout", &timeout]).await {
+        Err(e) if e.to_string().contains("not found") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+pub async fn rollback(helm: &Path, release: &str, namespace: &str, revision: u32) -> Result<()> {
+    run_helm(helm, &["rollback", release, &revision.to_string(), "--namespace", namespace, "--wait"]).await.map(|_| ())
+}

@@ -22,8 +22,9 @@ spec:
 Pod spec of one unit.
 - Job/CronJob pods use restartPolicy Never: a failed attempt stays visible as a
   failed pod and counts against backoffLimit instead of restarting in place.
-- global.securityContext is applied only to pods that mount the workspace, so
-  files they write there get the uid/gid/fsGroup the workspace expects.
+- global.securityContext is applied to pods that mount the workspace or own
+  persistent volumes: files written there get the uid/gid/fsGroup the workspace
+  expects, and fsGroup makes a fresh volume's root writable for that identity.
 - Unit volumes: a StatefulSet mounts its volumeClaimTemplates by volume name;
   every other kind mounts the PVCs of pvc.yaml ("codex-env.volumeClaimName").
 */}}
@@ -40,7 +41,7 @@ serviceAccountName: {{ . | quote }}
 {{- if $isJob }}
 restartPolicy: Never
 {{- end }}
-{{- if $workspace }}
+{{- if or $workspace $volumes }}
 {{- with $g.securityContext }}
 securityContext:
   {{- toYaml . | nindent 2 }}

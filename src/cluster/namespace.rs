@@ -1,0 +1,124 @@
+//! The environment's namespace: labels that find it again, annotations that carry its lease.
+
+use super::{api, FIELD_MANAGER};
+use crate::config::duration;
+use crate::config::stack::Stack;
+use crate::labels;
+use anyhow::Result;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::Client;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What we know about a managed namespace.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceInfo {
+    pub name: String,
+    pub uid: String,
+    pub phase: String,
+    pub managed: bool,
+    pub labels: BTreeMap<String, String>,
+    pub last_activity: Option<String>,
+    #[serde(rename = "idleTTL")]
+    pub idle_ttl: Option<String>,
+}
+
+impl NamespaceInfo {
+    pub fn from_object(ns: &Namespace) -> Self {
+        let labels = ns.metadata.labels.clone().unwrap_or_default();
+        let annotations = ns.metadata.annotations.clone().unwrap_or_default();
+        NamespaceInfo {
+            name: ns.metadata.name.clone().unwrap_or_default(),
+            uid: ns.metadata.uid.clone().unwrap_or_default(),
+            phase: ns.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Active".into()),
+            managed: labels.get(labels::MANAGED_BY).map(String::as_str) == Some(labels::MANAGED_BY_VALUE),
+            labels,
+            last_activity: annotations.get(labels::LAST_ACTIVITY).cloned(),
+            idle_ttl: annotations.get(labels::IDLE_TTL).cloned(),
+        }
+    }
+}
+
+/// Labels that identify an environment's namespace.
+pub fn namespace_labels(stack: &Stack) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = crate::values::environment_labels(stack)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    out.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
+    out
+}
+
+pub async fn get(client: &Client, name: &str) -> Result<Option<NamespaceInfo>> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let found = api(namespaces.get_opt(name).await, || format!("reading namespace {name}"))?;
+    Ok(found.as_ref().map(NamespaceInfo::from_object))
+}
+
+/// Creates or updates the namespace, stamps `last-activity` with now and records the TTL.
+/// Refuses a namespace that exists without our managed-by label: it is somebody else's.
+pub async fn ensure(client: &Client, stack: &Stack, idle_ttl: &str) -> Result<NamespaceInfo> {
+    if let Some(existing) = get(client, &stack.namespace).await? {
+        anyhow::ensure!(
+            existing.managed,
+            "namespace {} exists but is not managed by kubectl-codex (no {}={} label); refusing to take it over",
+            stack.namespace,
+            labels::MANAGED_BY,
+            labels::MANAGED_BY_VALUE
+        );
+    }
+    touch(client, &stack.namespace, Some(stack), idle_ttl).await
+}
+
+/// Sets `last-activity` to now (and the labels, when a stack is given).
+pub async fn touch(client: &Client, name: &str, stack: Option<&Stack>, idle_ttl: &str) -> Result<NamespaceInfo> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let mut metadata = json!({
+        "name": name,
+        "annotations": {
+            labels::LAST_ACTIVITY: crate::clock::now_seconds(),
+            labels::IDLE_TTL: idle_ttl,
+        },
+    });
+    if let Some(stack) = stack {
+        metadata["labels"] = json!(namespace_labels(stack));
+    }
+    let patch = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata});
+    let applied = api(
+        namespaces.patch(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await,
+        || format!("applying namespace {name}"),
+    )?;
+    Ok(NamespaceInfo::from_object(&applied))
+}
+
+/// Managed namespaces matching every given label.
+pub async fn find(client: &Client, selector: &BTreeMap<String, String>) -> Result<Vec<NamespaceInfo>> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let mut all = selector.clone();
+    all.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
+    let selector = all.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+    let list = api(namespaces.list(&ListParams::default().labels(&selector)).await, || "listing namespaces".into())?;
+    Ok(list.items.iter().map(NamespaceInfo::from_object).collect())
+}
+
+
+/// How long ago `last_activity` was, or why that cannot be told.
+pub fn idle_for(last_activity: Option<&str>, now: Timestamp) -> Result<Duration, String> {
+    let text = last_activity.ok_or("no last-activity annotation")?;
+    let then: Timestamp = text.parse().map_err(|_| format!("last-activity {text:?} is not an RFC 3339 time"))?;
+    let span = now.duration_since(then);
+    if span.is_negative() {
+        return Err(format!("last-activity {text} is in the future"));
+    }
+    Ok(Duration::from_secs(span.as_secs().max(0) as u64))
+}
+
+/// Parses the TTL annotation (Go duration).
+pub fn ttl_of(idle_ttl: Option<&str>) -> Result<Duration, String> {
+    let text = idle_ttl.ok_or("no idle-ttl annotation")?;
+    duration::parse(text)
+}

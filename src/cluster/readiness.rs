@@ -1,0 +1,157 @@
+//! Is a unit ready? Read from the workload's own status, the way `kubectl rollout status` does.
+
+use super::api;
+use crate::config::model::WorkloadKind;
+use anyhow::Result;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use kube::Client;
+
+/// A workload as installed by one phase release.
+#[derive(Debug, Clone)]
+pub struct InstalledUnit {
+    pub name: String,
+    pub kind: WorkloadKind,
+    /// Object name (Jobs carry a spec digest suffix).
+    pub resource_name: String,
+    pub release: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitState {
+    /// Not there yet, or still rolling out; the text says what is awaited.
+    Pending(String),
+    /// Ready; the text says how that was observed.
+    Ready(String),
+    /// Cannot become ready without a change (crash loop, image pull failure, failed Job).
+    Failed(String),
+}
+
+/// Restarts after which a crash-looping container is taken as a failure, not a slow start.
+pub const CRASH_RESTARTS: i32 = 3;
+
+pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Result<UnitState> {
+    let what = || format!("reading {} {}", unit.kind.as_str(), unit.resource_name);
+    let observed = match unit.kind {
+        WorkloadKind::Deployment => {
+            let api_: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+            match api(api_.get_opt(&unit.resource_name).await, what)? {
+                None => UnitState::Pending("deployment not created yet".into()),
+                Some(d) => deployment_state(&d),
+            }
+        }
+        WorkloadKind::StatefulSet => {
+            let api_: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
+            match api(api_.get_opt(&unit.resource_name).await, what)? {
+                None => UnitState::Pending("statefulset not created yet".into()),
+                Some(s) => statefulset_state(&s),
+            }
+        }
+        WorkloadKind::Job => {
+            let api_: Api<Job> = Api::namespaced(client.clone(), namespace);
+            match api(api_.get_opt(&unit.resource_name).await, what)? {
+                None => UnitState::Pending("job not created yet".into()),
+                Some(j) => job_state(&j),
+            }
+        }
+        WorkloadKind::CronJob => {
+            let api_: Api<CronJob> = Api::namespaced(client.clone(), namespace);
+            match api(api_.get_opt(&unit.resource_name).await, what)? {
+                None => UnitState::Pending("cronjob not created yet".into()),
+                Some(_) => UnitState::Ready("cronjob exists".into()),
+            }
+        }
+    };
+    if let UnitState::Pending(waiting) = &observed {
+        if let Some(reason) = pod_failure(client, namespace, unit).await? {
+            return Ok(UnitState::Failed(format!("{reason} (while waiting: {waiting})")));
+        }
+    }
+    Ok(observed)
+}
+
+pub fn deployment_state(d: &Deployment) -> UnitState {
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = d.status.clone().unwrap_or_default();
+    let generation = d.metadata.generation.unwrap_or(0);
+    if status.observed_generation.unwrap_or(0) < generation {
+        return UnitState::Pending("waiting for the controller to observe the new spec".into());
+    }
+    let updated = status.updated_replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    let total = status.replicas.unwrap_or(0);
+    if updated < want {
+        UnitState::Pending(format!("{updated}/{want} replicas updated"))
+    } else if total > updated {
+        UnitState::Pending(format!("{} old replicas pending termination", total - updated))
+    } else if available < want {
+        UnitState::Pending(format!("{available}/{want} replicas available"))
+    } else {
+        UnitState::Ready(format!("deployment available ({available}/{want})"))
+    }
+}
+
+pub fn statefulset_state(s: &StatefulSet) -> UnitState {
+    let want = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = s.status.clone().unwrap_or_default();
+    if status.observed_generation.unwrap_or(0) < s.metadata.generation.unwrap_or(0) {
+        return UnitState::Pending("waiting for the controller to observe the new spec".into());
+    }
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    if updated < want {
+        UnitState::Pending(format!("{updated}/{want} replicas updated"))
+    } else if ready < want {
+        UnitState::Pending(format!("{ready}/{want} replicas ready"))
+    } else {
+        UnitState::Ready(format!("statefulset ready ({ready}/{want})"))
+    }
+}
+
+pub fn job_state(j: &Job) -> UnitState {
+    let conditions = j.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
+    let holds = |kind: &str| conditions.iter().find(|c| c.type_ == kind && c.status == "True");
+    if let Some(c) = holds("Complete") {
+        return UnitState::Ready(format!("job complete{}", c.last_transition_time.as_ref().map(|t| format!(" at {}", t.0)).unwrap_or_default()));
+    }
+    if let Some(c) = holds("Failed") {
+        return UnitState::Failed(format!("job failed: {}", c.message.clone().or_else(|| c.reason.clone()).unwrap_or_default()));
+    }
+    let active = j.status.as_ref().and_then(|s| s.active).unwrap_or(0);
+    let failed = j.status.as_ref().and_then(|s| s.failed).unwrap_or(0);
+    UnitState::Pending(format!("job running ({active} active, {failed} failed attempts)"))
+}
+
+/// Pods of a unit that cannot recover by waiting: image pulls that fail, bad config,
+/// containers that keep crashing.
+async fn pod_failure(client: &Client, namespace: &str, unit: &InstalledUnit) -> Result<Option<String>> {
+    if unit.kind == WorkloadKind::Job {
+        return Ok(None); // a Job's own backoffLimit decides; its Failed condition says so
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let list = api(pods.list(&ListParams::default().labels(&selector(unit))).await, || format!("listing pods of {}", unit.name))?;
+    for pod in &list.items {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+        for status in statuses {
+            let waiting = status.state.as_ref().and_then(|s| s.waiting.as_ref());
+            let reason = waiting.and_then(|w| w.reason.clone()).unwrap_or_default();
+            let message = waiting.and_then(|w| w.message.clone()).unwrap_or_default();
+            let fatal = matches!(
+                reason.as_str(),
+                "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "CreateContainerConfigError" | "CreateContainerError"
+            ) || (reason == "CrashLoopBackOff" && status.restart_count >= CRASH_RESTARTS);
+            if fatal {
+                return Ok(Some(format!("pod {name} container {}: {reason} {message}", status.name).trim().to_string()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The label selector of a unit's pods (the chart's selector labels).
+pub fn selector(unit: &InstalledUnit) -> String {
+    format!("app.kubernetes.io/name={},app.kubernetes.io/instance={}", unit.name, unit.release)
+}

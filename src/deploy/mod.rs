@@ -1,0 +1,143 @@
+//! `up`: the environment, phase by phase. Each phase is one `helm upgrade --install --wait`,
+//! watched unit by unit while it runs, then gated on our own readiness checks and hooks; the
+//! next phase starts only after that. Every step lands in the run's evidence record.
+
+mod phase;
+
+use crate::cluster::{lease, namespace, releases, slot_access};
+use crate::config::stack::Stack;
+use crate::evidence::record::{new_run_id, EvidenceRecord, PhaseResult};
+use crate::evidence::store;
+use crate::labels;
+use crate::plan::phase::Phase;
+use crate::plan::Plan;
+use crate::ui::progress::Progress;
+use crate::values::{self, PhaseValues};
+use anyhow::{Context, Result};
+use kube::Client;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use phase::release_labels;
+
+/// How a run behaves; filled from the command line.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    pub helm: PathBuf,
+    pub chart: PathBuf,
+    /// Per phase: Helm's `--timeout` and our readiness gate's deadline.
+    pub timeout: Duration,
+    /// How long to wait for another run's lease on the namespace.
+    pub lock_timeout: Duration,
+    /// `up` or `revise <issue>`, recorded in the evidence.
+    pub trigger: String,
+    pub idle_ttl: String,
+    /// Deploy phases even when their values did not change.
+    pub force: bool,
+    /// Why this namespace (created, reused, recreated), recorded in the evidence.
+    pub namespace_decision: String,
+}
+
+/// Brings `stack` up. Returns the evidence record; its `result` says `deployed` or `failed`.
+pub async fn deploy(client: &Client, stack: &Stack, plan: &Plan, options: &DeployOptions, progress: &mut Progress) -> Result<EvidenceRecord> {
+    let run_id = new_run_id();
+    wait_while_terminating(client, &stack.namespace, options.timeout, progress).await?;
+    let ns = namespace::ensure(client, stack, &options.idle_ttl).await?;
+    progress.note(&format!("namespace {} ({})", stack.namespace, options.namespace_decision));
+    let holder = format!("{}/{}/{run_id}", hostname(), std::process::id());
+    let held = lease::acquire(client, &stack.namespace, &holder, options.lock_timeout, |who| {
+        progress.note(&format!("waiting for the environment's lease, held by {who}"));
+    })
+    .await?;
+    let outcome = deploy_locked(client, stack, plan, options, progress, run_id, ns.uid).await;
+    held.release().await;
+    outcome
+}
+
+async fn deploy_locked(
+    client: &Client,
+    stack: &Stack,
+    plan: &Plan,
+    options: &DeployOptions,
+    progress: &mut Progress,
+    run_id: String,
+    namespace_uid: String,
+) -> Result<EvidenceRecord> {
+    slot_access::ensure(client, stack).await?;
+    let mut record = EvidenceRecord {
+        run_id: run_id.clone(),
+        trigger: options.trigger.clone(),
+        tool_version: crate::version::LONG.to_string(),
+        input_digest: stack.input_digest.clone(),
+        project: stack.project.clone(),
+        env: stack.env.clone(),
+        slot: stack.slot.clone(),
+        issue: stack.issue.clone(),
+        namespace: stack.namespace.clone(),
+        namespace_uid,
+        namespace_decision: options.namespace_decision.clone(),
+        started_at: crate::clock::now_precise(),
+        finished_at: None,
+        result: "running".into(),
+        phases: Vec::new(),
+    };
+    store::save(client, &record).await?;
+    let work_dir = std::env::temp_dir().join(format!("kubectl-codex-{run_id}"));
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    let all_values = values::phase_values(stack, plan);
+    let mut failed = false;
+    for phase_values in &all_values {
+        let evidence = phase::deploy_phase(client, stack, phase_values, options, &work_dir, progress).await?;
+        failed = evidence.result == PhaseResult::Failed;
+        record.phases.push(evidence);
+        store::save(client, &record).await?;
+        if failed {
+            break;
+        }
+    }
+    if !failed {
+        remove_emptied_phases(client, stack, &all_values, options, progress).await?;
+    }
+    record.result = if failed { "failed" } else { "deployed" }.into();
+    record.finished_at = Some(crate::clock::now_precise());
+    store::save(client, &record).await?;
+    namespace::touch(client, &stack.namespace, Some(stack), &options.idle_ttl).await?;
+    let _ = std::fs::remove_dir_all(&work_dir);
+    Ok(record)
+}
+
+/// A phase that has no units any more must not keep its old release running.
+async fn remove_emptied_phases(client: &Client, stack: &Stack, planned: &[PhaseValues], options: &DeployOptions, progress: &mut Progress) -> Result<()> {
+    let existing = releases::latest(client, &stack.namespace, None).await?;
+    for phase in Phase::ORDER.iter().rev() {
+        let release = labels::release_name(*phase);
+        let planned_here = planned.iter().any(|p| p.release == release);
+        if !planned_here && existing.iter().any(|r| r.name == release) {
+            progress.note(&format!("{release}: no units left in phase {phase}; uninstalling"));
+            crate::helm::uninstall(&options.helm, &release, &stack.namespace, options.timeout).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A namespace being deleted cannot take new objects: wait until it is gone.
+async fn wait_while_terminating(client: &Client, name: &str, timeout: Duration, progress: &mut Progress) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut told = false;
+    while let Some(ns) = namespace::get(client, name).await? {
+        if ns.phase != "Terminating" {
+            return Ok(());
+        }
+        if !told {
+            progress.note(&format!("namespace {name} is being deleted; waiting for that to finish"));
+            told = true;
+        }
+        anyhow::ensure!(started.elapsed() < timeout, "namespace {name} is still terminating after {}s", timeout.as_secs());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown-host".into())
+}

@@ -1,0 +1,6 @@
+//! Deploy evidence: one record per `up`/`revise` run, kept in the namespace, and a verifier
+//! that proves the phase order from the records and Helm's own release history.
+
+pub mod record;
+pub mod store;
+pub mod verify;

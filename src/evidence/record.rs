@@ -1,0 +1,85 @@
+//! The evidence record of one run.
+
+use serde::{Deserialize, Serialize};
+
+/// Outcome of one phase in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseResult {
+    /// Installed or upgraded, and every unit became ready.
+    Deployed,
+    /// Values unchanged since the deployed revision and every unit still ready: left alone.
+    Skipped,
+    /// Did not become ready; the run stopped here.
+    Failed,
+    /// Being deployed (a run that was killed leaves this behind).
+    Running,
+}
+
+impl PhaseResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseResult::Deployed => "deployed",
+            PhaseResult::Skipped => "skipped",
+            PhaseResult::Failed => "failed",
+            PhaseResult::Running => "running",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitEvidence {
+    pub name: String,
+    pub kind: String,
+    /// When the unit was first seen ready (RFC 3339, nanoseconds).
+    pub ready_at: Option<String>,
+    /// How readiness was observed: the workload status, then each hook.
+    pub observed: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseEvidence {
+    pub name: String,
+    pub release: String,
+    /// Helm revision this run left (or found, when skipped).
+    pub revision: Option<u32>,
+    pub values_digest: String,
+    pub result: PhaseResult,
+    pub started_at: String,
+    /// When the whole phase was ready (all units and hooks).
+    pub ready_at: Option<String>,
+    pub units: Vec<UnitEvidence>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvidenceRecord {
+    pub run_id: String,
+    /// `up`, or `revise <issue>`.
+    pub trigger: String,
+    pub tool_version: String,
+    pub input_digest: String,
+    pub project: String,
+    pub env: String,
+    pub slot: String,
+    pub issue: String,
+    pub namespace: String,
+    pub namespace_uid: String,
+    /// Why this namespace was used (created, reused, recreated after expiry).
+    pub namespace_decision: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// `running`, `deployed` or `failed`.
+    pub result: String,
+    pub phases: Vec<PhaseEvidence>,
+}
+
+/// A run id that sorts by time and is a valid object-name suffix.
+pub fn new_run_id() -> String {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let stamp = now.strftime("%Y%m%dt%H%M%S").to_string();
+    format!("{stamp}z-{:04x}{:04x}", std::process::id() & 0xffff, now.subsec_nanosecond() as u32 & 0xffff)
+}

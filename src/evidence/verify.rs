@@ -1,0 +1,269 @@
+//! Proves, from the evidence records and Helm's own release history, that no phase started
+//! before the previous one was ready. Pure: the caller fetches records and histories.
+
+use super::record::{EvidenceRecord, PhaseResult};
+use crate::helm::HistoryEntry;
+use crate::plan::phase::Phase;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One thing the records or Helm's history contradict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    pub run_id: String,
+    pub phase: String,
+    pub message: String,
+}
+
+/// A check that held, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Proof {
+    pub run_id: String,
+    pub phase: String,
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verdict {
+    pub proofs: Vec<Proof>,
+    pub violations: Vec<Violation>,
+}
+
+fn time(text: &str) -> Option<Timestamp> {
+    text.parse().ok()
+}
+
+/// Checks every record. `histories` maps release name to `helm history`.
+pub fn verify(records: &[EvidenceRecord], histories: &BTreeMap<String, Vec<HistoryEntry>>) -> Verdict {
+    let mut verdict = Verdict::default();
+    for record in records {
+        verify_record(record, histories, &mut verdict);
+    }
+    verdict
+}
+
+fn verify_record(record: &EvidenceRecord, histories: &BTreeMap<String, Vec<HistoryEntry>>, verdict: &mut Verdict) {
+    let run = &record.run_id;
+    let mut violation = |phase: &str, message: String| {
+        verdict.violations.push(Violation { run_id: run.clone(), phase: phase.to_string(), message });
+    };
+    let mut proofs = Vec::new();
+    // (phase, ready time) of the latest phase that became ready in this run.
+    let mut previous: Option<(String, Timestamp)> = None;
+    let mut previous_order = 0usize;
+    let mut stopped_at: Option<String> = None;
+    for phase in &record.phases {
+        let Some(order) = Phase::parse(&phase.name).map(Phase::number) else {
+            violation(&phase.name, format!("unknown phase {:?}", phase.name));
+            continue;
+        };
+        if order <= previous_order {
+            violation(&phase.name, "phases are recorded out of the fixed order".into());
+        }
+        previous_order = order;
+        if let Some(failed) = &stopped_at {
+            violation(&phase.name, format!("started although phase {failed} had failed or never finished"));
+        }
+        let Some(started) = time(&phase.started_at) else {
+            violation(&phase.name, format!("start time {:?} is not RFC 3339", phase.started_at));
+            continue;
+        };
+        if let Some((prev_name, prev_ready)) = &previous {
+            if started < *prev_ready {
+                violation(&phase.name, format!("started at {started} before phase {prev_name} was ready at {prev_ready}"));
+            } else {
+                proofs.push((phase.name.clone(), format!("started at {started}, after {prev_name} was ready at {prev_ready}")));
+            }
+        }
+        match phase.result {
+            PhaseResult::Deployed => {
+                let Some(ready) = phase.ready_at.as_deref().and_then(time) else {
+                    violation(&phase.name, "deployed but no valid ready time".into());
+                    continue;
+                };
+                if ready < started {
+                    violation(&phase.name, "ready before it started".into());
+                }
+                for unit in &phase.units {
+                    if unit.ready_at.is_none() {
+                        violation(&phase.name, format!("unit {} has no ready time in a deployed phase", unit.name));
+                    }
+                }
+                check_helm_history(record, phase, &previous, started, ready, histories, &mut violation, &mut proofs);
+                previous = Some((phase.name.clone(), ready));
+            }
+            PhaseResult::Skipped => {
+                // Unchanged and found ready: it counts as ready from the moment it was checked.
+                let ready = phase.ready_at.as_deref().and_then(time).unwrap_or(started);
+                previous = Some((phase.name.clone(), ready));
+            }
+            PhaseResult::Failed | PhaseResult::Running => stopped_at = Some(phase.name.clone()),
+        }
+    }
+    verdict.proofs.extend(proofs.into_iter().map(|(phase, statement)| Proof { run_id: run.clone(), phase, statement }));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_helm_history(
+    record: &EvidenceRecord,
+    phase: &super::record::PhaseEvidence,
+    previous: &Option<(String, Timestamp)>,
+    started: Timestamp,
+    ready: Timestamp,
+    histories: &BTreeMap<String, Vec<HistoryEntry>>,
+    violation: &mut impl FnMut(&str, String),
+    proofs: &mut Vec<(String, String)>,
+) {
+    let Some(revision) = phase.revision else {
+        violation(&phase.name, "deployed without a recorded Helm revision".into());
+        return;
+    };
+    let Some(history) = histories.get(&phase.release) else {
+        violation(&phase.name, format!("release {} has no Helm history in {}", phase.release, record.namespace));
+        return;
+    };
+    let Some(entry) = history.iter().find(|h| h.revision == revision) else {
+        // Helm keeps a bounded history; an old run's revision may be gone. Only the
+        // absence in a history that still reaches back that far is a contradiction.
+        let oldest = history.iter().map(|h| h.revision).min().unwrap_or(u32::MAX);
+        if revision >= oldest {
+            violation(&phase.name, format!("Helm has no revision {revision} of {}", phase.release));
+        }
+        return;
+    };
+    let Some(deployed) = time(&entry.updated) else {
+        violation(&phase.name, format!("Helm's time {:?} for revision {revision} is unreadable", entry.updated));
+        return;
+    };
+    if deployed < started || deployed > ready {
+        violation(
+            &phase.name,
+            format!("Helm recorded revision {revision} at {deployed}, outside this phase's run ({started} .. {ready})"),
+        );
+        return;
+    }
+    match previous {
+        Some((prev_name, prev_ready)) if deployed < *prev_ready => violation(
+            &phase.name,
+            format!("Helm wrote revision {revision} at {deployed}, before phase {prev_name} was ready at {prev_ready}"),
+        ),
+        Some((prev_name, prev_ready)) => proofs.push((
+            phase.name.clone(),
+            format!("Helm wrote {} revision {revision} at {deployed}, after {prev_name} was ready at {prev_ready}", phase.release),
+        )),
+        None => proofs.push((phase.name.clone(), format!("Helm wrote {} revision {revision} at {deployed}", phase.release))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::record::{PhaseEvidence, UnitEvidence};
+
+    fn phase(name: &str, revision: u32, started: &str, ready: &str, result: PhaseResult) -> PhaseEvidence {
+        PhaseEvidence {
+            name: name.into(),
+            release: format!("codex-{name}"),
+            revision: Some(revision),
+            values_digest: String::new(),
+            result,
+            started_at: started.into(),
+            ready_at: Some(ready.into()),
+            units: vec![UnitEvidence { name: "u".into(), kind: "Deployment".into(), ready_at: Some(ready.into()), observed: vec![] }],
+            error: None,
+        }
+    }
+
+    fn record(phases: Vec<PhaseEvidence>) -> EvidenceRecord {
+        EvidenceRecord {
+            run_id: "r1".into(),
+            trigger: "up".into(),
+            tool_version: "0".into(),
+            input_digest: String::new(),
+            project: "p".into(),
+            env: "e".into(),
+            slot: String::new(),
+            issue: String::new(),
+            namespace: "ns".into(),
+            namespace_uid: String::new(),
+            namespace_decision: String::new(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            finished_at: None,
+            result: "deployed".into(),
+            phases,
+        }
+    }
+
+    fn history(entries: &[(&str, u32, &str)]) -> BTreeMap<String, Vec<HistoryEntry>> {
+        let mut out: BTreeMap<String, Vec<HistoryEntry>> = BTreeMap::new();
+        for (release, revision, updated) in entries {
+            out.entry(release.to_string()).or_default().push(HistoryEntry {
+                revision: *revision,
+                updated: updated.to_string(),
+                status: "deployed".into(),
+                chart: String::new(),
+                description: String::new(),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn an_ordered_run_backed_by_helm_history_verifies() {
+        let r = record(vec![
+            phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Deployed),
+            phase("migrations", 1, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
+        ]);
+        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:12Z")]);
+        let verdict = verify(&[r], &h);
+        assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
+        assert_eq!(verdict.proofs.len(), 3);
+    }
+
+    #[test]
+    fn a_phase_started_before_the_previous_was_ready_is_a_violation() {
+        let r = record(vec![
+            phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Deployed),
+            phase("migrations", 1, "2026-01-01T00:00:05Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
+        ]);
+        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:06Z")]);
+        let verdict = verify(&[r], &h);
+        assert!(verdict.violations.iter().any(|v| v.message.contains("before phase stateful was ready")), "{:?}", verdict.violations);
+    }
+
+    #[test]
+    fn helm_history_contradicting_the_record_is_a_violation() {
+        let r = record(vec![
+            phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Deployed),
+            phase("migrations", 2, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
+        ]);
+        // Helm says migrations revision 2 was written while stateful was still coming up.
+        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 2, "2026-01-01T00:00:03Z")]);
+        let verdict = verify(&[r], &h);
+        assert!(verdict.violations.iter().any(|v| v.message.contains("outside this phase's run")), "{:?}", verdict.violations);
+    }
+
+    #[test]
+    fn nothing_may_follow_a_failed_phase() {
+        let r = record(vec![
+            phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Failed),
+            phase("migrations", 1, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
+        ]);
+        let h = history(&[("codex-migrations", 1, "2026-01-01T00:00:12Z")]);
+        let verdict = verify(&[r], &h);
+        assert!(verdict.violations.iter().any(|v| v.message.contains("had failed")), "{:?}", verdict.violations);
+    }
+
+    #[test]
+    fn out_of_order_phases_are_a_violation() {
+        let r = record(vec![
+            phase("internal", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Skipped),
+            phase("stateful", 1, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Skipped),
+        ]);
+        let verdict = verify(&[r], &BTreeMap::new());
+        assert!(verdict.violations.iter().any(|v| v.message.contains("out of the fixed order")));
+    }
+}

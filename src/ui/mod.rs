@@ -1,0 +1,3 @@
+//! Terminal output: progress while working, and the final report formats.
+
+pub mod progress;
