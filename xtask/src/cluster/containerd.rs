@@ -18,12 +18,13 @@ const K8S_NAMESPACE: &str = "k8s.io";
 const CTR: &str = "/usr/bin/ctr";
 
 pub fn daemon<'a>(layout: &Layout, sandbox_image: &str) -> Result<Daemon<'a>> {
-    let config = write_config(layout, sandbox_image)?;
+    let config = layout.config("containerd.toml");
     Ok(Daemon {
         name: NAME,
         program: PathBuf::from("/usr/bin/containerd"),
         args: vec!["--config".into(), config.display().to_string()],
         env: vec![],
+        files: vec![(config, config_toml(layout, sandbox_image)), registry_hosts(layout)],
     })
 }
 
@@ -36,19 +37,19 @@ pub fn responds(layout: &Layout) -> bool {
     ctr(layout, &["version"]).is_ok()
 }
 
-fn write_config(layout: &Layout, sandbox_image: &str) -> Result<PathBuf> {
-    let base = layout.containerd();
+/// The registry speaks plain HTTP on loopback and is the only one reachable.
+fn registry_hosts(layout: &Layout) -> (PathBuf, String) {
     let registry = format!("127.0.0.1:{REGISTRY_PORT}");
-    let hosts_dir = base.join("certs.d").join(&registry);
-    fs::create_dir_all(&hosts_dir)?;
-    // The registry speaks plain HTTP on loopback and is the only one reachable.
-    fs::write(
-        hosts_dir.join("hosts.toml"),
-        format!(
-            "server = \"http://{registry}\"\n\n[host.\"http://{registry}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
-        ),
-    )?;
-    let config = format!(
+    let path = layout.containerd().join("certs.d").join(&registry).join("hosts.toml");
+    let content = format!(
+        "server = \"http://{registry}\"\n\n[host.\"http://{registry}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
+    );
+    (path, content)
+}
+
+fn config_toml(layout: &Layout, sandbox_image: &str) -> String {
+    let base = layout.containerd();
+    format!(
         r#"version = 2
 root = "{root}"
 state = "{state}"
@@ -93,11 +94,7 @@ state = "{state}"
         cni_bin = CNI_BIN_DIR,
         cni_conf = layout.cni_conf_dir().display(),
         certs_d = base.join("certs.d").display(),
-    );
-    let path = layout.config("containerd.toml");
-    fs::create_dir_all(layout.config_dir())?;
-    fs::write(&path, config)?;
-    Ok(path)
+    )
 }
 
 /// Kills every Kubernetes container and stops containerd, leaving no shim or

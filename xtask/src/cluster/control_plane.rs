@@ -35,12 +35,20 @@ pub fn apiserver<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             format!("--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}"),
             format!("--service-account-key-file={}", pki("sa.pub")),
             format!("--service-account-signing-key-file={}", pki("sa.key")),
+            format!("--requestheader-client-ca-file={}", pki("front-proxy-ca.crt")),
+            format!("--requestheader-allowed-names={}", pki::FRONT_PROXY_CLIENT),
+            "--requestheader-username-headers=X-Remote-User".into(),
+            "--requestheader-group-headers=X-Remote-Group".into(),
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-".into(),
+            format!("--proxy-client-cert-file={}", pki("front-proxy-client.crt")),
+            format!("--proxy-client-key-file={}", pki("front-proxy-client.key")),
             "--authorization-mode=Node,RBAC".into(),
             "--enable-admission-plugins=NodeRestriction".into(),
             "--allow-privileged=true".into(),
             "--profiling=false".into(),
         ],
         env: vec![],
+        files: vec![],
     })
 }
 
@@ -68,6 +76,7 @@ pub fn controller_manager<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             "--profiling=false".into(),
         ],
         env: vec![],
+        files: vec![],
     })
 }
 
@@ -85,5 +94,6 @@ pub fn scheduler<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             "--profiling=false".into(),
         ],
         env: vec![],
+        files: vec![],
     })
 }

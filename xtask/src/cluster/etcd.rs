@@ -27,6 +27,7 @@ pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             "--log-level=warn".into(),
         ],
         env: vec![],
+        files: vec![],
     })
 }
 

@@ -14,10 +14,7 @@ pub const NAME: &str = "kube-proxy";
 
 pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
     let config = layout.config("kube-proxy.yaml");
-    fs::create_dir_all(layout.config_dir())?;
-    fs::write(
-        &config,
-        format!(
+    let content = format!(
             r#"apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
@@ -27,18 +24,21 @@ hostnameOverride: {NODE_NAME}
 clusterCIDR: {POD_CIDR}
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
+# NodePorts on the node's own (bridge) address only, not on the host's uplink.
+nodePortAddresses:
+- primary
 # Leave the host's conntrack table sizes alone.
 conntrack:
   maxPerCore: 0
 "#,
-            kubeconfig = layout.component_kubeconfig(pki::KUBE_PROXY.file).display(),
-        ),
-    )?;
+        kubeconfig = layout.component_kubeconfig(pki::KUBE_PROXY.file).display(),
+    );
     Ok(Daemon {
         name: NAME,
         program: tools::tool_path(NAME)?,
         args: vec![format!("--config={}", config.display())],
         env: vec![],
+        files: vec![(config.clone(), content)],
     })
 }
 

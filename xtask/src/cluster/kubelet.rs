@@ -1,7 +1,5 @@
 //! kubelet: cgroupfs driver (PID 1 is not systemd), our containerd, our DNS and
 //! resolv.conf, state under the state dir.
-use std::fs;
-
 use anyhow::Result;
 
 use super::containerd;
@@ -14,8 +12,6 @@ pub const NAME: &str = "kubelet";
 
 pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
     let config = layout.config("kubelet.yaml");
-    fs::create_dir_all(layout.config_dir())?;
-    fs::write(&config, config_yaml(layout))?;
     Ok(Daemon {
         name: NAME,
         program: tools::tool_path(NAME)?,
@@ -30,6 +26,7 @@ pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             format!("--node-ip={BRIDGE_IP}"),
         ],
         env: vec![],
+        files: vec![(config.clone(), config_yaml(layout))],
     })
 }
 

@@ -34,13 +34,24 @@ pub const KUBE_PROXY: Identity = Identity { file: "kube-proxy", user: "system:ku
 pub const APISERVER_KUBELET_CLIENT: Identity =
     Identity { file: "apiserver-kubelet-client", user: "kube-apiserver-kubelet-client", group: Some("system:masters") };
 
+/// The apiserver's identity towards aggregated (extension) apiservers.
+pub const FRONT_PROXY_CLIENT: &str = "front-proxy-client";
+
 const CLIENTS: [&Identity; 6] =
     [&ADMIN, &CONTROLLER_MANAGER, &SCHEDULER, &KUBELET, &KUBE_PROXY, &APISERVER_KUBELET_CLIENT];
 
-/// Creates the PKI unless it exists.
+/// Creates the PKI unless a complete one exists (an older, incomplete one is
+/// replaced as a whole: its CA would not have signed the new files).
 pub fn ensure(layout: &Layout) -> Result<()> {
     let dir = layout.pki();
-    if dir.join("ca.crt").exists() {
+    let stems = ["ca", "apiserver", "front-proxy-ca", "front-proxy-client"]
+        .into_iter()
+        .chain(CLIENTS.iter().map(|c| c.file));
+    let complete = stems
+        .flat_map(|stem| [format!("{stem}.crt"), format!("{stem}.key")])
+        .chain(["sa.key".to_string(), "sa.pub".to_string()])
+        .all(|file| dir.join(file).exists());
+    if complete {
         return Ok(());
     }
     let staging = dir.with_extension("new");
@@ -57,16 +68,7 @@ pub fn ensure(layout: &Layout) -> Result<()> {
 }
 
 fn generate(dir: &Path) -> Result<()> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.distinguished_name.push(DnType::CommonName, "kubectl-codex-local-ca");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages =
-        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-    write(dir, "ca.crt", &ca_cert.pem())?;
-    write(dir, "ca.key", &ca_key.serialize_pem())?;
-    let ca = Issuer::new(ca_params, ca_key);
+    let ca = new_ca(dir, "ca", "kubectl-codex-local-ca")?;
 
     let mut sans = vec![
         "127.0.0.1".to_string(),
@@ -86,20 +88,43 @@ fn generate(dir: &Path) -> Result<()> {
     issue(dir, "apiserver", server, &ca)?;
 
     for identity in CLIENTS {
-        let mut client = CertificateParams::new(Vec::<String>::new())?;
-        client.distinguished_name.push(DnType::CommonName, identity.user);
-        if let Some(group) = identity.group {
-            client.distinguished_name.push(DnType::OrganizationName, group);
-        }
-        client.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        issue(dir, identity.file, client, &ca)?;
+        issue(dir, identity.file, client_params(identity.user, identity.group)?, &ca)?;
     }
+
+    // The aggregation layer's CA: the apiserver authenticates itself to extension
+    // apiservers with it, and every component reads it from
+    // extension-apiserver-authentication (they log errors while it is missing).
+    let front_proxy = new_ca(dir, "front-proxy-ca", "kubectl-codex-front-proxy-ca")?;
+    issue(dir, "front-proxy-client", client_params(FRONT_PROXY_CLIENT, None)?, &front_proxy)?;
 
     let service_accounts = KeyPair::generate()?;
     write(dir, "sa.key", &service_accounts.serialize_pem())?;
     write(dir, "sa.pub", &service_accounts.public_key_pem())?;
     Ok(())
+}
+
+fn new_ca(dir: &Path, stem: &str, common_name: &str) -> Result<Issuer<'static, KeyPair>> {
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let cert = params.self_signed(&key)?;
+    write(dir, &format!("{stem}.crt"), &cert.pem())?;
+    write(dir, &format!("{stem}.key"), &key.serialize_pem())?;
+    Ok(Issuer::new(params, key))
+}
+
+fn client_params(user: &str, group: Option<&str>) -> Result<CertificateParams> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, user);
+    if let Some(group) = group {
+        params.distinguished_name.push(DnType::OrganizationName, group);
+    }
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    Ok(params)
 }
 
 fn issue(dir: &Path, stem: &str, params: CertificateParams, ca: &Issuer<'_, KeyPair>) -> Result<()> {

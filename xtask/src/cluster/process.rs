@@ -19,6 +19,9 @@ pub struct Daemon<'a> {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(&'a str, String)>,
+    /// Configuration files (path, content) written just before the start, and
+    /// only then: some daemons (kube-proxy) exit when their config file changes.
+    pub files: Vec<(PathBuf, String)>,
 }
 
 impl Daemon<'_> {
@@ -31,6 +34,12 @@ impl Daemon<'_> {
     }
 
     fn start(&self, layout: &Layout) -> Result<u32> {
+        for (path, content) in &self.files {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            fs::write(path, content).with_context(|| format!("writing {}", path.display()))?;
+        }
         let log_path = layout.log(self.name);
         let pid_path = layout.pid_file(self.name);
         for dir in [log_path.parent(), pid_path.parent()].into_iter().flatten() {

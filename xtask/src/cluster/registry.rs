@@ -30,6 +30,7 @@ pub fn daemon<'a>() -> Result<Daemon<'a>> {
             format!("--dir={}", registry_storage()?.display()),
         ],
         env: vec![],
+        files: vec![],
     })
 }
 

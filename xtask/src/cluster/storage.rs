@@ -21,6 +21,7 @@ pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             format!("--root={}", layout.volumes().display()),
         ],
         env: vec![],
+        files: vec![],
     })
 }
 
