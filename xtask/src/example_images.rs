@@ -67,6 +67,9 @@ struct Built {
     reference: String,
 }
 
+/// The tag the images get: `versions.app` in the root services.yaml, which references them.
+pub const DEFAULT_TAG: &str = "0.1.0";
+
 /// Builds every example image and pushes it; returns `(unit, image reference)`
 /// pairs in deploy-phase order (postgres, migrate, greeter, catalog, gateway, web).
 pub fn build_example_images(tag: &str) -> Result<Vec<(String, String)>> {
@@ -94,7 +97,7 @@ fn build_and_push(tag: &str) -> Result<Vec<Built>> {
 #[derive(clap::Args, Debug)]
 pub struct ImagesArgs {
     /// Tag given to every image.
-    #[arg(long, default_value = "0.1.0")]
+    #[arg(long, default_value = DEFAULT_TAG)]
     tag: String,
     /// Then pull every image back and run the stack from the unpacked images on
     /// 127.0.0.1 with chroot (needs root).

@@ -1,0 +1,179 @@
+//! End to end, on the local cluster with the real helm: the repository's own services.yaml
+//! comes up phase by phase, works, and proves its order; a broken unit stops its phase and
+//! everything after it; reruns converge, also after the process was killed mid-phase.
+//! Needs KUBECONFIG, CODEX_HELM and the example images in the local registry
+//! (`cargo xtask test` provides all three).
+#![cfg(feature = "e2e")]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn codex(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-codex")).args(args).current_dir(root()).output().expect("kubectl-codex runs")
+}
+
+fn kubectl(args: &[&str]) -> Output {
+    Command::new("kubectl").args(args).output().expect("kubectl runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// GET through the API server's service proxy: the same path the readiness hooks take.
+fn get(namespace: &str, service: &str, path: &str) -> String {
+    let url = format!("/api/v1/namespaces/{namespace}/services/{service}:80/proxy{path}");
+    let out = kubectl(&["get", "--raw", &url]);
+    assert!(out.status.success(), "GET {url}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// A copy of services.yaml whose `staging` environment deploys into `namespace`,
+/// with `edit` applied to the text.
+fn variant(dir: &Path, namespace: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
+    let changed = edit(original.replace("namespace: \"{{ project }}-staging\"", &format!("namespace: {namespace}")));
+    let path = dir.join("services.yaml");
+    std::fs::write(&path, changed).unwrap();
+    path
+}
+
+fn delete_namespace(namespace: &str) {
+    let _ = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+}
+
+fn releases(namespace: &str) -> Vec<String> {
+    let out = Command::new(std::env::var("CODEX_HELM").unwrap()).args(["list", "-n", namespace, "-a", "-q"]).output().unwrap();
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+fn phases(summary: &Value) -> Vec<(String, String)> {
+    summary["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["result"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_example_stack_comes_up_in_order_works_and_proves_it() {
+    let namespace = "codex-staging";
+    delete_namespace(namespace);
+    let started = Instant::now();
+    let out = codex(&["up", "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    let cold = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "up failed:\n{}", text(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected: Vec<(String, String)> =
+        ["stateful", "migrations", "internal", "edge", "frontend"].iter().map(|p| (p.to_string(), "deployed".to_string())).collect();
+    assert_eq!(phases(&summary), expected);
+
+    // The migration ran: an internal service reads the row it seeded.
+    let greeting: Value = serde_json::from_str(&get(namespace, "greeter", "/greeting")).unwrap();
+    assert_eq!(greeting["fromDatabase"], "hello from the database");
+    // The gateway reaches both internal services by Service DNS.
+    let through_gateway: Value = serde_json::from_str(&get(namespace, "gateway", "/api/greeting")).unwrap();
+    assert_eq!(through_gateway["service"], "greeter");
+    let items: Value = serde_json::from_str(&get(namespace, "gateway", "/api/items")).unwrap();
+    assert_eq!(items.as_array().map(Vec::len), Some(3), "{items}");
+    // The frontend is served, and reaches the API through the gateway.
+    assert!(get(namespace, "web", "/").contains("<div id=\"app\""), "the page is served");
+    let via_web: Value = serde_json::from_str(&get(namespace, "web", "/api/greeting")).unwrap();
+    assert_eq!(via_web["service"], "greeter");
+
+    let verify = codex(&["evidence", "-n", namespace, "--verify", "-o", "json"]);
+    assert_eq!(verify.status.code(), Some(0), "{}{}", text(&verify.stdout), text(&verify.stderr));
+    let verdict: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(verdict["verified"], true);
+    assert!(verdict["proofs"].as_array().unwrap().len() >= 5, "{verdict}");
+
+    // A rerun with no change touches nothing and is quick.
+    let started = Instant::now();
+    let again = codex(&["up", "--env", "staging", "-o", "json"]);
+    let warm = started.elapsed();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert!(phases(&summary).iter().all(|(_, result)| result == "skipped"), "{summary}");
+    eprintln!("cold up {:.1}s, unchanged rerun {:.1}s", cold.as_secs_f64(), warm.as_secs_f64());
+
+    let status = codex(&["status", "-n", namespace, "-o", "json"]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["managed"], true);
+    assert_eq!(status["phases"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
+    let namespace = "codex-e2e-broken";
+    delete_namespace(namespace);
+    let dir = tempfile::tempdir().unwrap();
+    // greeter cannot listen on a port named "broken" and exits at once.
+    let broken = variant(dir.path(), namespace, |t| {
+        t.replacen("DATABASE_URL: postgres://codex:codex@postgres:5432/codex?sslmode=disable\n      ports:", "DATABASE_URL: postgres://codex:codex@postgres:5432/codex?sslmode=disable\n        PORT: broken\n      ports:", 1)
+    });
+    let out = codex(&["up", "-f", broken.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(5), "a failed phase exits 5\n{}", text(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        phases(&summary),
+        vec![("stateful".into(), "deployed".into()), ("migrations".into(), "deployed".into()), ("internal".into(), "failed".into())]
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unit greeter (Deployment) is not ready"), "{stderr}");
+    assert!(stderr.contains("last log lines"), "diagnostics include the logs:\n{stderr}");
+    let installed = releases(namespace);
+    assert!(!installed.iter().any(|r| r == "codex-edge" || r == "codex-frontend"), "later phases stay uninstalled: {installed:?}");
+    let evidence = codex(&["evidence", "-n", namespace, "-o", "json"]);
+    let records: Value = serde_json::from_slice(&evidence.stdout).unwrap();
+    assert_eq!(records[0]["result"], "failed");
+    assert_eq!(records[0]["phases"][2]["result"], "failed");
+
+    // Fix the cause, rerun: it converges without any manual cleanup.
+    let fixed = variant(dir.path(), namespace, |t| t);
+    let out = codex(&["up", "-f", fixed.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(phases(&summary).iter().all(|(_, r)| r == "deployed" || r == "skipped"), "{summary}");
+    assert_eq!(phases(&summary).len(), 5);
+    let verify = codex(&["evidence", "-n", namespace, "--verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+    delete_namespace(namespace);
+}
+
+#[test]
+fn a_run_killed_mid_phase_converges_on_the_next_run() {
+    let namespace = "codex-e2e-killed";
+    delete_namespace(namespace);
+    let dir = tempfile::tempdir().unwrap();
+    let file = variant(dir.path(), namespace, |t| t);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the internal phase's release is being written.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !releases(namespace).iter().any(|r| r == "codex-internal") {
+        assert!(Instant::now() < deadline, "the internal phase never started");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = codex(&["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "the rerun converges:\n{}", text(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(phases(&summary).len(), 5);
+    let verify = codex(&["evidence", "-n", namespace, "--verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+    delete_namespace(namespace);
+}

@@ -1,0 +1,100 @@
+//! `cargo xtask test`: the README's test command. Unit, golden, property and CLI tests; the
+//! chart with the real helm; the example's Go tests; then the local cluster and the
+//! end-to-end tests against it. Every step runs; the exit code says whether all passed.
+
+use crate::{cluster, e2e_support, example_images, tools};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct TestArgs {
+    /// Skip the local cluster and the end-to-end tests.
+    #[arg(long)]
+    pub no_e2e: bool,
+    /// Leave the local cluster running afterwards (default: stop it).
+    #[arg(long)]
+    pub keep_cluster: bool,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+}
+
+/// One named step and whether it passed.
+struct Outcome {
+    step: &'static str,
+    passed: bool,
+    seconds: f64,
+}
+
+fn step(outcomes: &mut Vec<Outcome>, name: &'static str, run: impl FnOnce() -> Result<()>) -> bool {
+    eprintln!("\n[test] {name}");
+    let started = Instant::now();
+    let result = run();
+    if let Err(e) = &result {
+        eprintln!("[test] {name} FAILED: {e:#}");
+    }
+    let passed = result.is_ok();
+    outcomes.push(Outcome { step: name, passed, seconds: started.elapsed().as_secs_f64() });
+    passed
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} exited with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(repo_root());
+    command
+}
+
+pub fn run_cli(args: TestArgs) -> Result<()> {
+    let mut outcomes = Vec::new();
+    let helm = tools::tool_path("helm").context("building helm")?;
+    step(&mut outcomes, "unit, golden, property, CLI and helm tests", || {
+        run(cargo().args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", &helm))
+    });
+    step(&mut outcomes, "example Go services: go test", || {
+        run(Command::new("go").current_dir(repo_root().join("example/services")).args(["test", "-mod=vendor", "./..."]))
+    });
+    if !args.no_e2e {
+        let mut env: Vec<(String, String)> = Vec::new();
+        let ready = step(&mut outcomes, "local cluster up, probe and example images pushed", || {
+            env = e2e_support::prepare_cluster_e2e()?;
+            example_images::build_example_images(example_images::DEFAULT_TAG)?;
+            Ok(())
+        });
+        if ready {
+            step(&mut outcomes, "end-to-end tests on the local cluster", || {
+                let mut command = cargo();
+                command
+                    .args(["test", "--features", "e2e", "--test", "e2e_cluster", "--test", "e2e_up", "--", "--test-threads=1"])
+                    .env("CODEX_HELM", &helm);
+                for (key, value) in &env {
+                    command.env(key, value);
+                }
+                run(&mut command)
+            });
+        }
+        if !args.keep_cluster {
+            step(&mut outcomes, "local cluster down", cluster::down);
+        }
+    }
+    eprintln!("\n[test] summary");
+    for o in &outcomes {
+        eprintln!("[test]   {} {:<52} {:>7.1}s", if o.passed { "ok  " } else { "FAIL" }, o.step, o.seconds);
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    if failed > 0 {
+        bail!("{failed} test step(s) failed");
+    }
+    Ok(())
+}
