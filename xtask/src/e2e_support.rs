@@ -14,13 +14,19 @@ pub fn prepare_cluster_e2e() -> Result<Vec<(String, String)>> {
     let info = cluster::up()?;
     let probe = push_probe_image()?;
     Ok(vec![
-        ("KUBECONFIG".to_string(), info.kubeconfig.display().to_string()),
+        (
+            "KUBECONFIG".to_string(),
+            info.kubeconfig.display().to_string(),
+        ),
         ("CODEX_E2E_PROBE_IMAGE".to_string(), probe),
     ])
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repository")
+        .to_path_buf()
 }
 
 /// The probe image, tagged by its sources' digest: a changed probe gets a new
@@ -42,7 +48,10 @@ fn push_probe_image() -> Result<String> {
         .status()
         .context("running `go build` for the probe (is Go installed?)")?;
     if !status.success() {
-        bail!("building the probe in {} failed: {status}", sources.display());
+        bail!(
+            "building the probe in {} failed: {status}",
+            sources.display()
+        );
     }
     image::assemble_and_push(&ImageSpec {
         repository: "codex/e2e-probe".to_string(),

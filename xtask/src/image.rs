@@ -62,7 +62,14 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
     let mut mutate = crane_command(&crane);
     // The empty base has no platform, and containerd only runs images whose config
     // matches its own.
-    mutate.args(["mutate", &reference, "-t", &reference, "--set-platform", "linux/amd64"]);
+    mutate.args([
+        "mutate",
+        &reference,
+        "-t",
+        &reference,
+        "--set-platform",
+        "linux/amd64",
+    ]);
     if !spec.entrypoint.is_empty() {
         mutate.arg(format!("--entrypoint={}", csv_list(&spec.entrypoint)));
     }
@@ -96,15 +103,24 @@ pub fn exists(reference: &str) -> Result<bool> {
 }
 
 fn validate(spec: &ImageSpec) -> Result<()> {
-    if spec.repository.is_empty() || spec.repository.starts_with('/') || spec.repository.contains(':') {
-        bail!("image repository {:?} must look like `codex/name`", spec.repository);
+    if spec.repository.is_empty()
+        || spec.repository.starts_with('/')
+        || spec.repository.contains(':')
+    {
+        bail!(
+            "image repository {:?} must look like `codex/name`",
+            spec.repository
+        );
     }
     if spec.tag.is_empty() || spec.tag.contains(['/', ':', '@']) {
         bail!("image tag {:?} is not a valid tag", spec.tag);
     }
     for (_, dest) in &spec.files {
         if !dest.starts_with('/') || dest.split('/').any(|part| part == "..") {
-            bail!("destination {dest:?} in image {} must be an absolute path without `..`", spec.repository);
+            bail!(
+                "destination {dest:?} in image {} must be an absolute path without `..`",
+                spec.repository
+            );
         }
     }
     Ok(())
@@ -190,19 +206,38 @@ fn add_tree(entries: &mut BTreeMap<String, Entry>, source: &Path, dest: String) 
         if !dest.is_empty() {
             entries.insert(dest.clone(), Entry::Dir { mode: 0o755 });
         }
-        for child in fs::read_dir(source).with_context(|| format!("listing {}", source.display()))? {
+        for child in
+            fs::read_dir(source).with_context(|| format!("listing {}", source.display()))?
+        {
             let child = child?;
             let name = child.file_name().to_string_lossy().into_owned();
-            let child_dest = if dest.is_empty() { name } else { format!("{dest}/{name}") };
+            let child_dest = if dest.is_empty() {
+                name
+            } else {
+                format!("{dest}/{name}")
+            };
             add_tree(entries, &child.path(), child_dest)?;
         }
     } else if meta.is_file() {
         use std::os::unix::fs::PermissionsExt;
         // Only "executable or not" survives, so the host's umask cannot change the digest.
-        let mode = if meta.permissions().mode() & 0o111 != 0 { 0o755 } else { 0o644 };
-        entries.insert(dest, Entry::File { source: source.to_path_buf(), mode });
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            0o755
+        } else {
+            0o644
+        };
+        entries.insert(
+            dest,
+            Entry::File {
+                source: source.to_path_buf(),
+                mode,
+            },
+        );
     } else {
-        bail!("{} is neither a file, a directory nor a symlink", source.display());
+        bail!(
+            "{} is neither a file, a directory nor a symlink",
+            source.display()
+        );
     }
     Ok(())
 }
@@ -223,7 +258,8 @@ fn write_layer(entries: &BTreeMap<String, Entry>, out: &Path) -> Result<()> {
                 builder.append_data(&mut header, format!("{path}/"), std::io::empty())?;
             }
             Entry::File { source, mode } => {
-                let data = fs::File::open(source).with_context(|| format!("opening {}", source.display()))?;
+                let data = fs::File::open(source)
+                    .with_context(|| format!("opening {}", source.display()))?;
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_mode(*mode);
                 header.set_size(data.metadata()?.len());
@@ -310,7 +346,16 @@ mod tests {
         fs::write(&bin, "x").unwrap();
         let entries = collect_entries(&[(bin, "/usr/local/bin/app".into())]).unwrap();
         let paths: Vec<&str> = entries.keys().map(String::as_str).collect();
-        assert_eq!(paths, ["tmp", "usr", "usr/local", "usr/local/bin", "usr/local/bin/app"]);
+        assert_eq!(
+            paths,
+            [
+                "tmp",
+                "usr",
+                "usr/local",
+                "usr/local/bin",
+                "usr/local/bin/app"
+            ]
+        );
     }
 
     #[test]
@@ -322,7 +367,12 @@ mod tests {
         let first = dir.path().join("a.tar");
         write_layer(&collect_entries(&spec).unwrap(), &first).unwrap();
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
-        fs::File::options().write(true).open(&src).unwrap().set_modified(later).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&src)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
         let second = dir.path().join("b.tar");
         write_layer(&collect_entries(&spec).unwrap(), &second).unwrap();
         assert_eq!(fs::read(first).unwrap(), fs::read(second).unwrap());

@@ -57,21 +57,27 @@ fn kubernetes_stamp() -> Vec<String> {
     let mut parts = version.trim_start_matches('v').split('.');
     let major = parts.next().unwrap_or_default();
     let minor = parts.next().unwrap_or_default();
-    ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
-        .iter()
-        .flat_map(|package| {
-            [
-                format!("-X {package}.gitVersion={version}"),
-                format!("-X {package}.gitMajor={major}"),
-                format!("-X {package}.gitMinor={minor}"),
-                format!("-X {package}.gitTreeState=clean"),
-            ]
-        })
-        .collect()
+    [
+        "k8s.io/component-base/version",
+        "k8s.io/client-go/pkg/version",
+    ]
+    .iter()
+    .flat_map(|package| {
+        [
+            format!("-X {package}.gitVersion={version}"),
+            format!("-X {package}.gitMajor={major}"),
+            format!("-X {package}.gitMinor={minor}"),
+            format!("-X {package}.gitTreeState=clean"),
+        ]
+    })
+    .collect()
 }
 
 fn helm_stamp() -> Vec<String> {
-    vec![format!("-X helm.sh/helm/v3/internal/version.version={}", versions::HELM)]
+    vec![format!(
+        "-X helm.sh/helm/v3/internal/version.version={}",
+        versions::HELM
+    )]
 }
 
 const KUBERNETES_BINARIES: &[&str] = &[
@@ -214,8 +220,14 @@ pub fn version_of(name: &str) -> Result<String> {
 /// Path of a pinned binary if it is already built (never builds: for teardown).
 pub fn built_path(name: &str) -> Result<Option<PathBuf>> {
     let tool = find(name)?;
-    let dir = cache_root()?.join("tools").join(format!("{}-{}", tool.name, version_label(tool)?));
-    let binary = if tool.binaries.contains(&name) { name } else { tool.binaries[0] };
+    let dir = cache_root()?
+        .join("tools")
+        .join(format!("{}-{}", tool.name, version_label(tool)?));
+    let binary = if tool.binaries.contains(&name) {
+        name
+    } else {
+        tool.binaries[0]
+    };
     Ok(complete(tool, &dir).then(|| dir.join(binary)))
 }
 
@@ -239,12 +251,7 @@ fn find(name: &str) -> Result<&'static Tool> {
     TOOLS
         .iter()
         .find(|t| t.name == name || t.binaries.contains(&name))
-        .with_context(|| {
-            format!(
-                "unknown tool {name:?}; known: {}",
-                known_names().join(", ")
-            )
-        })
+        .with_context(|| format!("unknown tool {name:?}; known: {}", known_names().join(", ")))
 }
 
 /// Root of the tool cache, honouring `$XDG_CACHE_HOME`.
@@ -267,7 +274,10 @@ fn version_label(tool: &Tool) -> Result<String> {
         Version::Pinned { version, .. } => Ok(version.to_string()),
         Version::Sources => {
             let Recipe::GoModule { dir, .. } = tool.recipe else {
-                bail!("{}: only our own Go modules are versioned by their sources", tool.name)
+                bail!(
+                    "{}: only our own Go modules are versioned by their sources",
+                    tool.name
+                )
             };
             Ok(format!("src-{}", sources_digest(&go_sources_dir(dir))?))
         }
@@ -304,8 +314,10 @@ fn ensure(tool: &Tool) -> Result<PathBuf> {
     fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     // Two xtask runs (say, a test and a demo) must not build into one directory.
     let lock_path = root.join(format!("{}.lock", tool.name));
-    let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
-    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+    let lock =
+        File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
     if complete(tool, &dir) {
         return Ok(dir);
     }
@@ -344,7 +356,10 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
                 .args(["install", "-trimpath", &ldflags])
                 .arg(format!("{package}@{version}"));
         }
-        Recipe::GoModule { dir: module_dir, packages } => {
+        Recipe::GoModule {
+            dir: module_dir,
+            packages,
+        } => {
             let sources = go_sources_dir(module_dir);
             if let Version::Pinned { version, module } = tool.version {
                 check_go_mod_pin(&sources, module, version)?;
@@ -387,7 +402,8 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
 /// Fails when our go.mod requires another version than `versions.rs` pins.
 fn check_go_mod_pin(module_dir: &Path, module: &str, version: &str) -> Result<()> {
     let go_mod = module_dir.join("go.mod");
-    let text = fs::read_to_string(&go_mod).with_context(|| format!("reading {}", go_mod.display()))?;
+    let text =
+        fs::read_to_string(&go_mod).with_context(|| format!("reading {}", go_mod.display()))?;
     let pinned = text.lines().any(|line| {
         let mut words = line.trim().trim_start_matches("require").split_whitespace();
         words.next() == Some(module) && words.next() == Some(version)

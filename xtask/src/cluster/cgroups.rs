@@ -14,7 +14,9 @@ const PODS_CGROUP: &str = "kubepods";
 
 /// The `kubepods` group of every mounted hierarchy.
 fn pod_roots() -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(CGROUP_ROOT) else { return Vec::new() };
+    let Ok(entries) = fs::read_dir(CGROUP_ROOT) else {
+        return Vec::new();
+    };
     entries
         .filter_map(|e| e.ok())
         .map(|e| e.path().join(PODS_CGROUP))
@@ -43,7 +45,10 @@ pub fn remove_pod_cgroups() -> Result<()> {
 /// Every process inside the pods' cgroups (counted once, from one hierarchy).
 pub fn pod_pids() -> Vec<u32> {
     let root = Path::new(CGROUP_ROOT).join("memory").join(PODS_CGROUP);
-    groups_deepest_first(&root).iter().flat_map(|g| pids_in(g)).collect()
+    groups_deepest_first(&root)
+        .iter()
+        .flat_map(|g| pids_in(g))
+        .collect()
 }
 
 fn groups_deepest_first(root: &Path) -> Vec<PathBuf> {

@@ -34,7 +34,9 @@ pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
 /// Whether etcd reports itself healthy on its client URL.
 pub fn healthy() -> bool {
     let address = ETCD_CLIENT_URL.trim_start_matches("http://");
-    let Ok(mut stream) = TcpStream::connect(address) else { return false };
+    let Ok(mut stream) = TcpStream::connect(address) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let request = format!("GET /health HTTP/1.0\r\nHost: {address}\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {

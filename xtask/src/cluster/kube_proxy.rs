@@ -15,7 +15,7 @@ pub const NAME: &str = "kube-proxy";
 pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
     let config = layout.config("kube-proxy.yaml");
     let content = format!(
-            r#"apiVersion: kubeproxy.config.k8s.io/v1alpha1
+        r#"apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
 clientConnection:
@@ -44,7 +44,9 @@ conntrack:
 
 /// Removes kube-proxy's iptables rules (it has a mode for exactly that).
 pub fn cleanup(layout: &Layout) -> Result<()> {
-    let Some(program) = tools::built_path(NAME)? else { return Ok(()) };
+    let Some(program) = tools::built_path(NAME)? else {
+        return Ok(());
+    };
     let output = Command::new(program).arg("--cleanup").output()?;
     if !output.status.success() {
         // Not fatal: the network teardown sweeps the remaining chains anyway.

@@ -8,7 +8,10 @@ use super::layout::Layout;
 
 fn command(layout: &Layout) -> Command {
     let mut command = Command::new("kubectl");
-    command.arg("--kubeconfig").arg(layout.kubeconfig()).arg("--request-timeout=10s");
+    command
+        .arg("--kubeconfig")
+        .arg(layout.kubeconfig())
+        .arg("--request-timeout=10s");
     command
 }
 
@@ -19,7 +22,11 @@ pub fn output(layout: &Layout, args: &[&str]) -> Result<String> {
         .output()
         .context("running kubectl (it must be on PATH)")?;
     if !output.status.success() {
-        bail!("kubectl {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "kubectl {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -27,16 +34,30 @@ pub fn output(layout: &Layout, args: &[&str]) -> Result<String> {
 /// `kubectl apply` of a multi-document YAML, server-side with our field manager.
 pub fn apply(layout: &Layout, manifest: &str) -> Result<()> {
     let mut child = command(layout)
-        .args(["apply", "--server-side", "--force-conflicts", "--field-manager=codex-xtask", "-f", "-"])
+        .args([
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=codex-xtask",
+            "-f",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .context("running kubectl (it must be on PATH)")?;
-    child.stdin.take().expect("piped stdin").write_all(manifest.as_bytes())?;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(manifest.as_bytes())?;
     let output = child.wait_with_output()?;
     if !output.status.success() {
-        bail!("kubectl apply failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "kubectl apply failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(())
 }
@@ -45,7 +66,13 @@ pub fn apply(layout: &Layout, manifest: &str) -> Result<()> {
 pub fn node_ready(layout: &Layout, node: &str) -> bool {
     output(
         layout,
-        &["get", "node", node, "-o", r#"jsonpath={.status.conditions[?(@.type=="Ready")].status}"#],
+        &[
+            "get",
+            "node",
+            node,
+            "-o",
+            r#"jsonpath={.status.conditions[?(@.type=="Ready")].status}"#,
+        ],
     )
     .map(|s| s.trim() == "True")
     .unwrap_or(false)

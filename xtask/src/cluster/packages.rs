@@ -27,7 +27,10 @@ pub fn ensure() -> Result<Vec<&'static str>> {
     if missing.is_empty() {
         return Ok(missing);
     }
-    eprintln!("[cluster] installing Debian packages: {}", missing.join(" "));
+    eprintln!(
+        "[cluster] installing Debian packages: {}",
+        missing.join(" ")
+    );
     apt(&["update"])?;
     let mut install = vec!["install", "-y", "--no-install-recommends"];
     install.extend(&missing);

@@ -50,7 +50,13 @@ impl Daemon<'_> {
             .append(true)
             .open(&log_path)
             .with_context(|| format!("opening {}", log_path.display()))?;
-        writeln!(log, "===== {} {} {}", self.name, self.program.display(), self.args.join(" "))?;
+        writeln!(
+            log,
+            "===== {} {} {}",
+            self.name,
+            self.program.display(),
+            self.args.join(" ")
+        )?;
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)

@@ -37,7 +37,9 @@ pub fn daemon<'a>() -> Result<Daemon<'a>> {
 /// Whether the registry answers the API version check.
 pub fn responds() -> bool {
     let address = address();
-    let Ok(mut stream) = TcpStream::connect(&address) else { return false };
+    let Ok(mut stream) = TcpStream::connect(&address) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     if stream
         .write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
@@ -51,7 +53,11 @@ pub fn responds() -> bool {
 }
 
 /// Pushes a single-binary image unless the registry already has it.
-pub fn ensure_binary_image(repository: &str, tool: &str, entrypoint: Vec<String>) -> Result<String> {
+pub fn ensure_binary_image(
+    repository: &str,
+    tool: &str,
+    entrypoint: Vec<String>,
+) -> Result<String> {
     let tag = tools::version_of(tool)?;
     let reference = format!("{}/{repository}:{tag}", address());
     if image::exists(&reference)? {

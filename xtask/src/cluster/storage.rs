@@ -46,7 +46,13 @@ volumeBindingMode: Immediate
 pub fn storage_class_is_default(layout: &Layout) -> bool {
     kubectl::output(
         layout,
-        &["get", "storageclass", STORAGE_CLASS, "-o", r#"jsonpath={.metadata.annotations.storageclass\.kubernetes\.io/is-default-class}"#],
+        &[
+            "get",
+            "storageclass",
+            STORAGE_CLASS,
+            "-o",
+            r#"jsonpath={.metadata.annotations.storageclass\.kubernetes\.io/is-default-class}"#,
+        ],
     )
     .map(|s| s.trim() == "true")
     .unwrap_or(false)
