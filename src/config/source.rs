@@ -245,9 +245,9 @@ impl<'f> Builder<'f> {
                 self.attach(value);
             }
             Event::Alias(anchor) => {
-                let path = self.next_path(marker, false).or_else(|_| {
-                    Err(self.error(marker, "", "an alias cannot be used as a mapping key".into()))
-                })?;
+                let path = self
+                    .next_path(marker, false)
+                    .map_err(|_| self.error(marker, "", "an alias cannot be used as a mapping key".into()))?;
                 let Some((value, size)) = self.anchors.get(&anchor).cloned() else {
                     return Err(self.error(marker, &path, "alias to an unknown anchor".into()));
                 };
