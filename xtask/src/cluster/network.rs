@@ -97,35 +97,18 @@ fn ensure_bridge() -> Result<()> {
     ip(&["link", "set", BRIDGE, "up"])
 }
 
+/// The guard sits in the mangle table's FORWARD chain, which every forwarded
+/// packet passes before the filter table: there kube-proxy prepends ACCEPT rules
+/// (for masquerade-marked traffic) that would otherwise come first.
 fn ensure_guard() -> Result<()> {
-    if !iptables_ok(&["-n", "-L", GUARD_CHAIN])? {
-        iptables(&["-N", GUARD_CHAIN])?;
+    if !iptables_ok(&["-t", "mangle", "-n", "-L", GUARD_CHAIN])? {
+        iptables(&["-t", "mangle", "-N", GUARD_CHAIN])?;
     }
-    iptables(&["-F", GUARD_CHAIN])?;
-    iptables(&[
-        "-A",
-        GUARD_CHAIN,
-        "-s",
-        POD_CIDR,
-        "!",
-        "-o",
-        BRIDGE,
-        "-j",
-        "DROP",
-    ])?;
-    iptables(&[
-        "-A",
-        GUARD_CHAIN,
-        "-d",
-        POD_CIDR,
-        "!",
-        "-i",
-        BRIDGE,
-        "-j",
-        "DROP",
-    ])?;
-    if !iptables_ok(&["-C", "FORWARD", "-j", GUARD_CHAIN])? {
-        iptables(&["-I", "FORWARD", "1", "-j", GUARD_CHAIN])?;
+    iptables(&["-t", "mangle", "-F", GUARD_CHAIN])?;
+    iptables(&["-t", "mangle", "-A", GUARD_CHAIN, "-s", POD_CIDR, "!", "-o", BRIDGE, "-j", "DROP"])?;
+    iptables(&["-t", "mangle", "-A", GUARD_CHAIN, "-d", POD_CIDR, "!", "-i", BRIDGE, "-j", "DROP"])?;
+    if !iptables_ok(&["-t", "mangle", "-C", "FORWARD", "-j", GUARD_CHAIN])? {
+        iptables(&["-t", "mangle", "-I", "FORWARD", "1", "-j", GUARD_CHAIN])?;
     }
     Ok(())
 }
