@@ -4,6 +4,12 @@ use clap::Parser;
 use kubectl_codex::{cli::Cli, commands, exit};
 
 fn main() {
+    // Die quietly on a closed pipe (`kubectl codex plan -o json | head`), like other CLI tools,
+    // instead of panicking in println!.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -342,3 +342,41 @@ fn every_error_is_reported_at_once() {
     // Structural problems come first (the schema pass); both must be there together.
     assert!(found.len() >= 2, "{found}");
 }
+
+#[test]
+fn an_overlay_cannot_add_what_the_unit_may_not_have() {
+    let text = format!("{MINIMAL}    overlays:\n      dev: {{ workload: {{ schedule: \"* * * * *\" }} }}\n");
+    assert_error(&text, 37, 36, "services[1].overlays.dev.workload.schedule", "CronJob only");
+}
+
+#[test]
+fn ingress_on_a_job() {
+    let text = edited("      kind: Job\n", "      kind: Job\n      ports: [{ name: http, port: 80 }]\n").replace(
+        "    phase: migrations\n",
+        "    phase: migrations\n    ingress: { host: a.test }\n",
+    );
+    assert_error(&text, 24, 14, "services[0].ingress", "a Job has none");
+}
+
+#[test]
+fn volume_mount_path_must_be_absolute() {
+    let text = format!("{MINIMAL}      volumes:\n        - {{ name: data, mountPath: data }}\n");
+    assert_error(&text, 37, 36, "services[1].workload.volumes[0].mountPath", "absolute path");
+}
+
+#[test]
+fn workspace_size_must_be_a_quantity() {
+    let text = format!("{MINIMAL}workspace: {{ size: big }}\n");
+    assert_error(&text, 36, 20, "workspace.size", "not a Kubernetes quantity");
+}
+
+#[test]
+fn overlays_may_delete_with_null_and_set_when() {
+    let text = format!("{MINIMAL}    overlays:\n      dev: {{ when: \"false\", workload: {{ ports: null }} }}\n");
+    let loaded = config::load_bytes("services.yaml", text.into_bytes(), Path::new("tests/fixtures")).unwrap();
+    let select = |env: &str| config::stack::Selection { env: env.into(), slot: "1".into(), issue: String::new() };
+    let prod = loaded.resolve(&select("prod")).unwrap();
+    assert!(prod.units.iter().any(|u| u.name == "api" && u.ports.len() == 1));
+    let dev = loaded.resolve(&select("dev")).unwrap();
+    assert!(!dev.units.iter().any(|u| u.name == "api"), "the dev overlay's when excludes api");
+}

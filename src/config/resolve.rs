@@ -100,7 +100,7 @@ pub fn resolve(
 
     let mut units = Vec::new();
     for entry in validate::units(document) {
-        if let Some(unit) = resolve_unit(source, &entry, &environment, runtime, &context, &images, base_dir, &mut digest, &mut errors) {
+        if let Some(unit) = resolve_unit(document, source, &entry, &environment, runtime, &context, &images, base_dir, &mut digest, &mut errors) {
             units.push(unit);
         }
     }
@@ -259,6 +259,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 
 #[allow(clippy::too_many_arguments)]
 fn resolve_unit(
+    document: &Document,
     source: &SourceDocument,
     entry: &validate::UnitRef<'_>,
     environment: &EffectiveEnvironment,
@@ -276,8 +277,10 @@ fn resolve_unit(
         map.remove("overlays");
     }
     template::render_value(&mut merged, path, context, source, errors);
+    let mut overlaid = false;
     for env in &environment.chain {
         if let Some(overlay) = entry.unit.overlays.get(env) {
+            overlaid = true;
             let overlay_path = FieldPath::key(&FieldPath::key(path, "overlays"), env);
             let mut overlay = overlay.clone();
             template::render_value(&mut overlay, &overlay_path, context, source, errors);
@@ -291,7 +294,16 @@ fn resolve_unit(
             return None;
         }
     };
-    if let Some(condition) = &entry.unit.when {
+    if overlaid {
+        let merged = validate::UnitRef { unit: &unit, path: path.clone(), phase: entry.phase };
+        let mut found = Diagnostics::default();
+        validate::check_unit(document, &merged, source, &mut found);
+        for diagnostic in found.0 {
+            errors.push(locate_in_overlay(diagnostic, path, &environment.chain, source));
+        }
+    }
+    // The merged unit's condition: an overlay may set or change `when`.
+    if let Some(condition) = &unit.when {
         match template::render_condition(condition, context) {
             Ok(true) => {}
             Ok(false) => return None,
@@ -351,10 +363,34 @@ fn resolve_unit(
         workspace: unit.workspace,
         code_update_strategy: strategy,
         ingress: unit.ingress,
-        hooks: unit.hooks.map(|h| h.readiness).unwrap_or_default(),
+        hooks: unit
+            .hooks
+            .map(|h| h.readiness)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut hook| {
+                if let Some(job) = &mut hook.job {
+                    job.image = image_reference(&job.image, images);
+                }
+                hook
+            })
+            .collect(),
         manifests,
         source_path: path.clone(),
     })
+}
+
+/// A problem found in a merged unit is reported where the overlay wrote the field, when it
+/// did (the last environment of the chain that sets it wins, as in the merge).
+fn locate_in_overlay(diagnostic: super::diagnostics::Diagnostic, unit_path: &str, chain: &[String], source: &SourceDocument) -> super::diagnostics::Diagnostic {
+    let Some(rest) = diagnostic.path.strip_prefix(unit_path) else { return diagnostic };
+    for env in chain.iter().rev() {
+        let candidate = format!("{}{rest}", FieldPath::key(&FieldPath::key(unit_path, "overlays"), env));
+        if source.map.contains(&candidate) {
+            return source.error_at(&candidate, diagnostic.message);
+        }
+    }
+    diagnostic
 }
 
 fn check_mount(mount: &WorkspaceMount, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {

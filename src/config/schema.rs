@@ -20,7 +20,15 @@ pub fn schema() -> &'static Value {
         let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
         let mut schema = serde_json::to_value(generator.into_root_schema_for::<Document>())
             .expect("a generated schema serialises");
+        // Overlays keep their `null` alternatives: in a merge patch, null deletes a field.
+        let overlays: Vec<(String, Value)> = ["UnitOverlay", "WorkloadOverlay"]
+            .iter()
+            .filter_map(|name| schema.pointer(&format!("/$defs/{name}")).map(|v| (name.to_string(), v.clone())))
+            .collect();
         drop_null_alternatives(&mut schema);
+        for (name, definition) in overlays {
+            schema["$defs"][name] = definition;
+        }
         if let Value::Object(map) = &mut schema {
             map.insert("$id".into(), Value::String("https://codex-k8s.dev/schemas/services.schema.json".into()));
         }
@@ -69,52 +77,63 @@ fn validator() -> &'static jsonschema::Validator {
 pub fn check(document: &SourceDocument) -> Diagnostics {
     let mut found = Diagnostics::default();
     for error in validator().iter_errors(&document.value) {
-        let path = FieldPath::from_pointer(error.instance_path().as_str(), &document.value);
-        match error.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known = known_properties(error.schema_path().as_str());
-                for key in unexpected {
-                    let field = FieldPath::key(&path, key);
-                    let mut message = format!("unknown field \"{}\"", excerpt(key));
-                    if let Some(close) = closest(key, &known) {
-                        message.push_str(&format!("; did you mean \"{close}\"?"));
-                    } else if !known.is_empty() {
-                        message.push_str(&format!("; expected one of: {}", known.join(", ")));
-                    }
-                    found.push(document.error_at_key(&field, message));
-                }
-            }
-            ValidationErrorKind::Required { property } => {
-                let name = property.as_str().unwrap_or_default();
-                found.push(document.error_at(&path, format!("missing required field \"{name}\"")));
-            }
-            ValidationErrorKind::Enum { options } => {
-                let allowed: Vec<String> = options
-                    .as_array()
-                    .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect())
-                    .unwrap_or_default();
-                found.push(document.error_at(
-                    &path,
-                    format!("{} is not one of: {}", short(error.instance()), allowed.join(", ")),
-                ));
-            }
-            ValidationErrorKind::Type { .. } => {
-                let expected = expected_type(error.schema_path().as_str());
-                found.push(document.error_at(&path, format!("{} is not {expected}", short(error.instance()))));
-            }
-            ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
-                let message = match constant_choices(error.schema_path().as_str()) {
-                    Some(choices) => format!("{} is not one of: {}", short(error.instance()), choices.join(", ")),
-                    None => format!("{} does not match any allowed form", short(error.instance())),
-                };
-                found.push(document.error_at(&path, message));
-            }
-            _ => {
-                found.push(document.error_at(&path, excerpt(&error.to_string())));
-            }
-        }
+        report(&error, document, &mut found);
     }
     found
+}
+
+fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, found: &mut Diagnostics) {
+    let path = FieldPath::from_pointer(error.instance_path().as_str(), &document.value);
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known = known_properties(error.schema_path().as_str());
+            for key in unexpected {
+                let field = FieldPath::key(&path, key);
+                let mut message = format!("unknown field \"{}\"", excerpt(key));
+                if let Some(close) = closest(key, &known) {
+                    message.push_str(&format!("; did you mean \"{close}\"?"));
+                } else if !known.is_empty() {
+                    message.push_str(&format!("; expected one of: {}", known.join(", ")));
+                }
+                found.push(document.error_at_key(&field, message));
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            found.push(document.error_at(&path, format!("missing required field \"{name}\"")));
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect())
+                .unwrap_or_default();
+            found.push(document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), allowed.join(", "))));
+        }
+        ValidationErrorKind::Type { .. } => {
+            let expected = expected_type(error.schema_path().as_str());
+            found.push(document.error_at(&path, format!("{} is not {expected}", short(error.instance()))));
+        }
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            if let Some(choices) = constant_choices(error.schema_path().as_str()) {
+                found.push(document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), choices.join(", "))));
+                return;
+            }
+            // `X or null` (overlays): when the value is not null, X's own errors say more.
+            let real: Vec<&Vec<jsonschema::ValidationError<'static>>> =
+                context.iter().filter(|branch| !branch.iter().all(is_null_type_error)).collect();
+            match real.as_slice() {
+                [only] if !error.instance().is_null() => only.iter().for_each(|e| report(e, document, found)),
+                _ => found.push(document.error_at(&path, format!("{} does not match any allowed form", short(error.instance())))),
+            }
+        }
+        _ => found.push(document.error_at(&path, excerpt(&error.to_string()))),
+    }
+}
+
+/// An error that only says "this is not null": the null branch of an optional field.
+fn is_null_type_error(error: &jsonschema::ValidationError<'_>) -> bool {
+    matches!(error.kind(), ValidationErrorKind::Type { .. })
+        && keyword_parent(error.schema_path().as_str()).and_then(|n| n.get("type")) == Some(&Value::String("null".into()))
 }
 
 fn short(value: &Value) -> String {

@@ -37,7 +37,7 @@ pub struct Stack {
     pub images: BTreeMap<String, ResolvedImage>,
     /// Units in file order (infrastructure first); the plan orders them.
     pub units: Vec<ResolvedUnit>,
-    /// sha256 of every input that shaped this stack (file bytes, manifests, selection).
+    /// sha256 of the canonical resolved stack plus the contents of its extra manifest files.
     pub input_digest: String,
 }
 

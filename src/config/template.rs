@@ -1,6 +1,6 @@
 //! Tera templating of the strings in services.yaml.
 //!
-//! Only strings that contain `{{` or `{%` are rendered, so ordinary text is never touched and
+//! Only strings that contain `{{`, `{%` or `{#` are rendered, so ordinary text is never touched and
 //! costs nothing. The context is the same everywhere: project, env, namespace, slot, issue,
 //! runtime, registry, versions and images.
 

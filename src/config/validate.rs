@@ -66,6 +66,11 @@ pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
     check_images(document, source, &mut errors);
     let units = units(document);
     check_units(document, &units, source, &mut errors);
+    if let Some(size) = document.workspace.as_ref().and_then(|w| w.size.as_ref()) {
+        if !is_quantity(size) {
+            errors.push(source.error_at("workspace.size", format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size))));
+        }
+    }
     check_dependencies(&units, source, &mut errors);
     if let Some(agent) = &document.agent {
         check_image_reference(document, &agent.image, "agent.image", source, &mut errors);
@@ -149,6 +154,18 @@ fn unknown(what: &str, name: &str, known: &[String]) -> String {
 fn check_units(document: &Document, units: &[UnitRef<'_>], source: &SourceDocument, errors: &mut Diagnostics) {
     let mut first_seen: HashMap<&str, &str> = HashMap::new();
     for entry in units {
+        let name_path = FieldPath::key(&entry.path, "name");
+        if let Some(previous) = first_seen.insert(&entry.unit.name, &entry.path) {
+            errors.push(source.error_at(&name_path, format!("duplicate unit name \"{}\" (first declared at {previous})", entry.unit.name)));
+        }
+        check_unit(document, entry, source, errors);
+    }
+}
+
+/// Every rule about one unit on its own. Resolution runs it again on a unit with its
+/// overlays applied, so an overlay cannot smuggle in what the base unit may not have.
+pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocument, errors: &mut Diagnostics) {
+    {
         let unit = entry.unit;
         let path = &entry.path;
         let name_path = FieldPath::key(path, "name");
@@ -157,9 +174,6 @@ fn check_units(document: &Document, units: &[UnitRef<'_>], source: &SourceDocume
                 &name_path,
                 format!("\"{}\" is not a DNS-1123 label of at most {MAX_UNIT_NAME} characters", excerpt(&unit.name)),
             ));
-        }
-        if let Some(previous) = first_seen.insert(&unit.name, path) {
-            errors.push(source.error_at(&name_path, format!("duplicate unit name \"{}\" (first declared at {previous})", unit.name)));
         }
         if entry.phase.is_none() {
             errors.push(source.error_at(path, "missing required field \"phase\" (one of: stateful, migrations, internal, edge, frontend)"));
@@ -193,6 +207,9 @@ fn check_units(document: &Document, units: &[UnitRef<'_>], source: &SourceDocume
             }
             if !volume_names.insert(volume.name.as_str()) {
                 errors.push(source.error_at(&FieldPath::key(&volume_path, "name"), format!("duplicate volume name \"{}\"", volume.name)));
+            }
+            if !volume.mount_path.starts_with('/') && !super::template::is_template(&volume.mount_path) {
+                errors.push(source.error_at(&FieldPath::key(&volume_path, "mountPath"), format!("\"{}\" must be an absolute path", excerpt(&volume.mount_path))));
             }
             if let Some(size) = &volume.size {
                 if !is_quantity(size) {
@@ -236,7 +253,9 @@ fn check_units(document: &Document, units: &[UnitRef<'_>], source: &SourceDocume
             }
         }
         if let Some(ingress) = &unit.ingress {
-            if unit.workload.ports.is_empty() {
+            if unit.workload.kind.runs_to_completion() {
+                errors.push(source.error_at(&FieldPath::key(path, "ingress"), format!("an ingress needs a Service; a {} has none", unit.workload.kind.as_str())));
+            } else if unit.workload.ports.is_empty() {
                 errors.push(source.error_at(&FieldPath::key(path, "ingress"), "an ingress needs at least one port in workload.ports"));
             }
             if let Some(port) = &ingress.port {
@@ -355,7 +374,9 @@ fn check_dependencies(units: &[UnitRef<'_>], source: &SourceDocument, errors: &m
     }
 }
 
-/// Every elementary cycle reported once, starting at its smallest unit index.
+/// Cycles found by depth-first search, each reported once starting at its smallest unit
+/// index. Every strongly connected group yields at least one cycle (enough to fix it);
+/// not every elementary cycle of a group is listed.
 /// Uses an iterative depth-first search (no recursion: depth is user-controlled).
 fn find_cycles(units: &[UnitRef<'_>]) -> Vec<Vec<usize>> {
     let index: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.unit.name.as_str(), i)).collect();

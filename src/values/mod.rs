@@ -153,6 +153,7 @@ fn workload(unit: &ResolvedUnit, ingress_disabled: bool) -> Value {
             (Some(ingress), false) => json!({
                 "host": ingress.host,
                 "path": ingress.path.clone().unwrap_or_else(|| "/".into()),
+                "port": ingress.port.clone().unwrap_or_default(),
                 "className": ingress.class_name.clone().unwrap_or_default(),
             }),
             _ => Value::Null,
