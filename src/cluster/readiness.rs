@@ -3,7 +3,7 @@
 use super::api;
 use crate::config::model::WorkloadKind;
 use anyhow::Result;
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -39,14 +39,28 @@ pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Re
             let api_: Api<Deployment> = Api::namespaced(client.clone(), namespace);
             match api(api_.get_opt(&unit.resource_name).await, what)? {
                 None => UnitState::Pending("deployment not created yet".into()),
-                Some(d) => deployment_state(&d),
+                Some(d) => {
+                    let state = deployment_state(&d);
+                    let observed = d.status.as_ref().and_then(|st| st.observed_generation).unwrap_or(0);
+                    if observed < d.metadata.generation.unwrap_or(0) {
+                        return Ok(state); // the revision annotation still names the old pods
+                    }
+                    return with_pod_failures(client, namespace, unit, state, current_pods_of_deployment(client, namespace, unit, &d).await?).await;
+                }
             }
         }
         WorkloadKind::StatefulSet => {
             let api_: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
             match api(api_.get_opt(&unit.resource_name).await, what)? {
                 None => UnitState::Pending("statefulset not created yet".into()),
-                Some(s) => statefulset_state(&s),
+                Some(s) => {
+                    let state = statefulset_state(&s);
+                    // Only pods of the revision being rolled out: an old crash-looping pod
+                    // must not fail the upgrade that replaces it.
+                    let revision = s.status.as_ref().and_then(|st| st.update_revision.clone());
+                    let filter = revision.map(|r| format!("controller-revision-hash={r}"));
+                    return with_pod_failures(client, namespace, unit, state, filter).await;
+                }
             }
         }
         WorkloadKind::Job => {
@@ -64,12 +78,33 @@ pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Re
             }
         }
     };
-    if let UnitState::Pending(waiting) = &observed {
-        if let Some(reason) = pod_failure(client, namespace, unit).await? {
+    Ok(observed)
+}
+
+/// A pending unit whose current pods cannot recover is failed, not pending.
+async fn with_pod_failures(client: &Client, namespace: &str, unit: &InstalledUnit, state: UnitState, extra_selector: Option<String>) -> Result<UnitState> {
+    if let UnitState::Pending(waiting) = &state {
+        if let Some(reason) = pod_failure(client, namespace, unit, extra_selector).await? {
             return Ok(UnitState::Failed(format!("{reason} (while waiting: {waiting})")));
         }
     }
-    Ok(observed)
+    Ok(state)
+}
+
+/// The label selecting pods of the Deployment's newest ReplicaSet (its current revision).
+async fn current_pods_of_deployment(client: &Client, namespace: &str, unit: &InstalledUnit, d: &Deployment) -> Result<Option<String>> {
+    const REVISION: &str = "deployment.kubernetes.io/revision";
+    let Some(revision) = d.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)).cloned() else {
+        return Ok(None);
+    };
+    let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
+    let list = api(sets.list(&ListParams::default().labels(&selector(unit))).await, || format!("listing ReplicaSets of {}", unit.name))?;
+    Ok(list
+        .items
+        .iter()
+        .find(|rs| rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)) == Some(&revision))
+        .and_then(|rs| rs.metadata.labels.as_ref()?.get("pod-template-hash").cloned())
+        .map(|hash| format!("pod-template-hash={hash}")))
 }
 
 pub fn deployment_state(d: &Deployment) -> UnitState {
@@ -126,12 +161,14 @@ pub fn job_state(j: &Job) -> UnitState {
 
 /// Pods of a unit that cannot recover by waiting: image pulls that fail, bad config,
 /// containers that keep crashing.
-async fn pod_failure(client: &Client, namespace: &str, unit: &InstalledUnit) -> Result<Option<String>> {
-    if unit.kind == WorkloadKind::Job {
-        return Ok(None); // a Job's own backoffLimit decides; its Failed condition says so
-    }
+async fn pod_failure(client: &Client, namespace: &str, unit: &InstalledUnit, extra_selector: Option<String>) -> Result<Option<String>> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let list = api(pods.list(&ListParams::default().labels(&selector(unit))).await, || format!("listing pods of {}", unit.name))?;
+    let mut labels = selector(unit);
+    if let Some(extra) = extra_selector {
+        labels.push(',');
+        labels.push_str(&extra);
+    }
+    let list = api(pods.list(&ListParams::default().labels(&labels)).await, || format!("listing pods of {}", unit.name))?;
     for pod in &list.items {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
