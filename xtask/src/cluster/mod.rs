@@ -96,7 +96,12 @@ pub fn up() -> Result<ClusterInfo> {
 
     step("Debian packages", || packages::ensure().map(drop))?;
     step("tools", build_tools)?;
-    step("host network", || network::setup(&layout))?;
+    step("host network", || {
+        if process::running_pid(&layout, containerd::NAME).is_none() {
+            network::detach_stale_pods()?;
+        }
+        network::setup(&layout)
+    })?;
     step("certificates and kubeconfigs", || {
         pki::ensure(&layout)?;
         kubeconfig::write_all(&layout)

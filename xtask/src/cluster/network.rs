@@ -41,6 +41,33 @@ pub fn setup(layout: &Layout) -> Result<()> {
     Ok(())
 }
 
+/// Unplugs every pod interface from the bridge. For a start without a running
+/// containerd: pods of a cluster that died without `down` (a killed session, a
+/// CI run in another checkout) may still hold network namespaces with addresses
+/// that the fresh IPAM state would hand out again.
+pub fn detach_stale_pods() -> Result<()> {
+    if !link_exists(BRIDGE) {
+        return Ok(());
+    }
+    let ports = ip_output(&["-o", "link", "show", "master", BRIDGE])?;
+    for line in ports.lines() {
+        // "7: veth1234abcd@if2: <BROADCAST,…> … link-netns cni-…"
+        let Some(name) = line.split(": ").nth(1).and_then(|n| n.split('@').next()) else {
+            continue;
+        };
+        // Deleting one end of a veth pair deletes both.
+        ip(&["link", "delete", name])?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(pair) = words.windows(2).find(|w| w[0] == "link-netns") {
+            // The namespace was the pod's, as its interface was on our bridge.
+            let path = std::path::Path::new("/var/run/netns").join(pair[1]);
+            super::mounts::unmount(&path)?;
+            let _ = fs::remove_file(&path);
+        }
+    }
+    Ok(())
+}
+
 /// Removes what [`setup`] and the CNI plugins added (call after every pod is gone).
 pub fn teardown(layout: &Layout) -> Result<()> {
     if link_exists(BRIDGE) {
@@ -105,8 +132,32 @@ fn ensure_guard() -> Result<()> {
         iptables(&["-t", "mangle", "-N", GUARD_CHAIN])?;
     }
     iptables(&["-t", "mangle", "-F", GUARD_CHAIN])?;
-    iptables(&["-t", "mangle", "-A", GUARD_CHAIN, "-s", POD_CIDR, "!", "-o", BRIDGE, "-j", "DROP"])?;
-    iptables(&["-t", "mangle", "-A", GUARD_CHAIN, "-d", POD_CIDR, "!", "-i", BRIDGE, "-j", "DROP"])?;
+    iptables(&[
+        "-t",
+        "mangle",
+        "-A",
+        GUARD_CHAIN,
+        "-s",
+        POD_CIDR,
+        "!",
+        "-o",
+        BRIDGE,
+        "-j",
+        "DROP",
+    ])?;
+    iptables(&[
+        "-t",
+        "mangle",
+        "-A",
+        GUARD_CHAIN,
+        "-d",
+        POD_CIDR,
+        "!",
+        "-i",
+        BRIDGE,
+        "-j",
+        "DROP",
+    ])?;
     if !iptables_ok(&["-t", "mangle", "-C", "FORWARD", "-j", GUARD_CHAIN])? {
         iptables(&["-t", "mangle", "-I", "FORWARD", "1", "-j", GUARD_CHAIN])?;
     }
