@@ -50,6 +50,17 @@ units' pods, events and last log lines are printed.")]
     /// Uninstall the phase releases in reverse order, then delete the namespace (only a managed one).
     #[command(after_help = "Examples:\n  kubectl codex down --env dev --slot 2\n  kubectl codex down -n codex-ai-issue-19")]
     Down(DownArgs),
+    /// Deploy a review round of an issue: reuse its warm environment, or start a fresh one.
+    #[command(after_help = "Examples:\n  kubectl codex revise 19\n  kubectl codex revise 19 --env ai --ttl 4h -o json\n\n\
+The environment is found by its labels (project, env, issue). Active and within its idle TTL: \
+reused, only changed phases deploy, the lease is extended. Missing, terminating or expired: \
+a fresh environment. The path taken and why is printed and recorded in the evidence.")]
+    Revise(ReviseArgs),
+    /// Delete managed namespaces whose idle lease has expired (never anything else).
+    #[command(after_help = "Examples:\n  kubectl codex gc --dry-run\n  kubectl codex gc -o json\n\n\
+Only namespaces labelled app.kubernetes.io/managed-by=kubectl-codex whose last-activity is older \
+than their idle TTL are deleted; unreadable annotations or a run in progress keep a namespace.")]
+    Gc(GcArgs),
     /// Print the JSON Schema of services.yaml.
     #[command(after_help = "Example:\n  kubectl codex schema > schema/services.schema.json")]
     Schema,
@@ -221,6 +232,43 @@ pub struct DownArgs {
     pub keep_namespace: bool,
     #[command(flatten)]
     pub helm: HelmArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReviseArgs {
+    /// The issue under review.
+    pub issue: String,
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Environment name from services.yaml.
+    #[arg(short = 'e', long, env = "CODEX_ENV", default_value = "ai")]
+    pub env: String,
+    /// Idle TTL stored on the namespace (default: the environment's, else 8h).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Per phase: how long Helm and the readiness gate may take.
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
+    /// How long to wait while another run holds the environment's lease.
+    #[arg(long, default_value = "5m")]
+    pub lock_timeout: String,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct GcArgs {
+    /// Report what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub kube: KubeArgs,
 }
 
 #[derive(Args, Debug)]

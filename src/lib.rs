@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod exit;
 pub mod helm;
 pub mod labels;
+pub mod lifecycle;
 pub mod plan;
 pub mod ui;
 pub mod values;

@@ -17,15 +17,15 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
-fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
+pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
     duration::parse(text).map_err(|e| coded(exit::USAGE, anyhow!("{flag}: {e}")))
 }
 
-async fn connect(kube: &KubeArgs) -> Result<Client> {
+pub async fn connect(kube: &KubeArgs) -> Result<Client> {
     cluster::connect(kube.kubeconfig.as_deref(), kube.context.as_deref()).await
 }
 
@@ -66,6 +66,11 @@ pub fn up(args: &UpArgs) -> Result<i32> {
 
 /// Prints a run's outcome and returns its exit code.
 pub fn report_run(record: &EvidenceRecord, output: OutputFormat) -> Result<i32> {
+    report_run_with(record, output, serde_json::Value::Null)
+}
+
+/// As [`report_run`], with extra fields merged into the JSON summary.
+pub fn report_run_with(record: &EvidenceRecord, output: OutputFormat, extra: serde_json::Value) -> Result<i32> {
     let failed = record.result != "deployed";
     match output {
         OutputFormat::Json => {
@@ -74,17 +79,20 @@ pub fn report_run(record: &EvidenceRecord, output: OutputFormat) -> Result<i32> 
                 .iter()
                 .map(|p| json!({"name": p.name, "release": p.release, "result": p.result.as_str(), "revision": p.revision, "startedAt": p.started_at, "readyAt": p.ready_at}))
                 .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "runId": record.run_id,
-                    "namespace": record.namespace,
-                    "namespaceDecision": record.namespace_decision,
-                    "result": record.result,
-                    "evidence": store::config_map_name(&record.run_id),
-                    "phases": phases,
-                }))?
-            );
+            let mut summary = json!({
+                "runId": record.run_id,
+                "trigger": record.trigger,
+                "namespace": record.namespace,
+                "namespaceUid": record.namespace_uid,
+                "namespaceDecision": record.namespace_decision,
+                "result": record.result,
+                "evidence": store::config_map_name(&record.run_id),
+                "phases": phases,
+            });
+            if let (Some(summary), serde_json::Value::Object(extra)) = (summary.as_object_mut(), extra) {
+                summary.extend(extra);
+            }
+            println!("{}", serde_json::to_string_pretty(&summary)?);
         }
         OutputFormat::Text => {
             println!("{} {} in namespace {} (run {})", record.trigger, record.result, record.namespace, record.run_id);

@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 pub mod environment;
+pub mod lifecycle;
 pub mod offline;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +16,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Status(args) => environment::status(&args),
         Command::Evidence(args) => environment::evidence(&args),
         Command::Down(args) => environment::down(&args),
+        Command::Revise(args) => lifecycle::revise(&args),
+        Command::Gc(args) => lifecycle::gc(&args),
         Command::Schema => offline::schema(),
         Command::Version(args) => offline::version(&args),
         Command::Completion(args) => offline::completion(&args),
