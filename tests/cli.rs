@@ -21,7 +21,7 @@ fn text(bytes: &[u8]) -> String {
 fn validate_accepts_the_example() {
     let out = codex(&["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("is valid: 6 units"));
+    assert!(text(&out.stdout).contains("is valid: 7 units"));
 }
 
 #[test]

@@ -13,6 +13,10 @@ const gateway = process.env.GATEWAY_URL || "http://gateway:80";
 const usePolling = ["1", "true"].includes((process.env.VITE_USE_POLLING || "").toLowerCase());
 
 export default defineConfig({
+  // Where Vite keeps its dependency pre-bundling cache. The dev runtime sets
+  // VITE_CACHE_DIR=/tmp/vite: the sources are mounted read-only there, and
+  // the default (node_modules/.vite) would need a writable mount.
+  cacheDir: process.env.VITE_CACHE_DIR || undefined,
   server: {
     host: "0.0.0.0",
     port: 5173,

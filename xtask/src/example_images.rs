@@ -159,6 +159,7 @@ fn example_image_specs(tag: &str) -> Result<Vec<(String, ImageSpec)>> {
         env,
         workdir: None,
         user: Some(APP_ID.to_string()),
+        owners: Vec::new(),
     };
 
     let mut specs = vec![(
@@ -277,7 +278,7 @@ fn build_web(web: &Path) -> Result<PathBuf> {
 }
 
 /// Writes passwd and group files with root and one user, UID/GID 1000.
-fn write_user_db(dir: &Path, user: &str, home: &str) -> Result<()> {
+pub(crate) fn write_user_db(dir: &Path, user: &str, home: &str) -> Result<()> {
     fs::create_dir_all(dir)?;
     fs::write(
         dir.join("passwd"),
@@ -445,7 +446,7 @@ fn is_root() -> Result<bool> {
     Ok(String::from_utf8_lossy(&uid.stdout).trim() == "0")
 }
 
-fn path_str(path: &Path) -> Result<String> {
+pub(crate) fn path_str(path: &Path) -> Result<String> {
     path.to_str()
         .map(str::to_string)
         .with_context(|| format!("{} is not UTF-8", path.display()))
@@ -462,7 +463,7 @@ fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// A regular file (not a symlink: its target is handled on its own) starting
 /// with the ELF magic.
-fn is_elf(path: &Path) -> Result<bool> {
+pub(crate) fn is_elf(path: &Path) -> Result<bool> {
     let meta = fs::symlink_metadata(path)?;
     if !meta.is_file() {
         return Ok(false);
@@ -481,7 +482,7 @@ fn is_elf(path: &Path) -> Result<bool> {
 /// needs neither /etc/ld.so.cache nor the /lib symlink. The program
 /// interpreter stays at its literal path (/lib64/ld-linux-x86-64.so.2),
 /// since the kernel opens exactly that path.
-fn shared_libraries(elves: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>> {
+pub(crate) fn shared_libraries(elves: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>> {
     let mut libs = BTreeMap::new();
     let mut missing = Vec::new();
     for elf in elves {

@@ -28,6 +28,9 @@ pub struct ImageSpec {
     pub workdir: Option<String>,
     /// `uid[:gid]` (numeric: the image has no /etc/passwd unless you add one).
     pub user: Option<String>,
+    /// `(path, uid, gid)`: the path in the image and everything below it get this owner
+    /// instead of root, for directories the image's user must write to (a pre-filled cache).
+    pub owners: Vec<(String, u32, u32)>,
 }
 
 /// The registry images are pushed to and pulled from: `127.0.0.1:5000`, or `$CODEX_REGISTRY`.
@@ -50,7 +53,7 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
     let crane = tools::tool_path("crane")?;
     let work = tempfile::tempdir().context("creating a temporary directory")?;
     let layer = work.path().join("layer.tar");
-    write_layer(&collect_entries(&spec.files)?, &layer)?;
+    write_layer_owned(&collect_entries(&spec.files)?, &spec.owners, &layer)?;
 
     let mut append = crane_command(&crane);
     append
@@ -89,6 +92,15 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
         started.elapsed().as_secs_f64()
     );
     Ok(reference)
+}
+
+/// Copies a pushed image to another reference in the registry (blobs are mounted, not
+/// uploaded again): one assembled image published under several repositories.
+pub fn copy(from: &str, to: &str) -> Result<()> {
+    let crane = tools::tool_path("crane")?;
+    run(crane_command(&crane).args(["copy", from, to]), "crane copy")?;
+    eprintln!("[image] copied {from} to {to}");
+    Ok(())
 }
 
 /// Whether the registry already has this reference (so an unchanged image need
@@ -242,14 +254,30 @@ fn add_tree(entries: &mut BTreeMap<String, Entry>, source: &Path, dest: String) 
     Ok(())
 }
 
+#[cfg(test)]
 fn write_layer(entries: &BTreeMap<String, Entry>, out: &Path) -> Result<()> {
+    write_layer_owned(entries, &[], out)
+}
+
+/// The owner of an entry: the most specific `owners` prefix that covers it, else root.
+fn owner_of(path: &str, owners: &[(String, u32, u32)]) -> (u32, u32) {
+    owners
+        .iter()
+        .map(|(prefix, uid, gid)| (prefix.trim_matches('/'), *uid, *gid))
+        .filter(|(prefix, _, _)| path == *prefix || path.starts_with(&format!("{prefix}/")))
+        .max_by_key(|(prefix, _, _)| prefix.len())
+        .map_or((0, 0), |(_, uid, gid)| (uid, gid))
+}
+
+fn write_layer_owned(entries: &BTreeMap<String, Entry>, owners: &[(String, u32, u32)], out: &Path) -> Result<()> {
     let file = fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut builder = tar::Builder::new(file);
     for (path, entry) in entries {
         let mut header = tar::Header::new_gnu();
         header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
+        let (uid, gid) = owner_of(path, owners);
+        header.set_uid(uid.into());
+        header.set_gid(gid.into());
         match entry {
             Entry::Dir { mode } => {
                 header.set_entry_type(tar::EntryType::Directory);
@@ -330,6 +358,7 @@ pub fn run_cli(args: ImageArgs) -> Result<()> {
         env,
         workdir: args.workdir,
         user: args.user,
+        owners: Vec::new(),
     };
     println!("{}", assemble_and_push(&spec)?);
     Ok(())
@@ -376,6 +405,15 @@ mod tests {
         let second = dir.path().join("b.tar");
         write_layer(&collect_entries(&spec).unwrap(), &second).unwrap();
         assert_eq!(fs::read(first).unwrap(), fs::read(second).unwrap());
+    }
+
+    #[test]
+    fn owners_cover_a_path_and_everything_below_it() {
+        let owners = [("/tmp/cache".to_string(), 1000, 1001)];
+        assert_eq!(owner_of("tmp/cache", &owners), (1000, 1001));
+        assert_eq!(owner_of("tmp/cache/00/ab-d", &owners), (1000, 1001));
+        assert_eq!(owner_of("tmp/cache2", &owners), (0, 0));
+        assert_eq!(owner_of("tmp", &owners), (0, 0));
     }
 
     #[test]

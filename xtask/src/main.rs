@@ -2,6 +2,7 @@
 use clap::{Parser, Subcommand};
 
 mod cluster;
+mod dev_images;
 mod e2e_support;
 mod example_images;
 mod image;
@@ -29,6 +30,9 @@ enum Command {
     Image(image::ImageArgs),
     /// Build the example stack's images (example/) and push them to the local registry.
     Images(example_images::ImagesArgs),
+    /// Build the example stack's `dev` runtime images (Go toolchain + devwatch, node, agent,
+    /// workspace seed) and push them to the local registry.
+    DevImages(dev_images::DevImagesArgs),
     /// Placeholder until the subcommands land.
     Version,
 }
@@ -38,6 +42,7 @@ fn main() -> anyhow::Result<()> {
         Command::Tools { names } => tools::run(&names)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
+        Command::DevImages(args) => dev_images::run_cli(args)?,
         Command::Cluster(command) => cluster::run_cli(command)?,
         Command::E2eEnv => {
             for (key, value) in e2e_support::prepare_cluster_e2e()? {
