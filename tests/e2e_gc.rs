@@ -3,15 +3,11 @@
 //! Needs KUBECONFIG, CODEX_HELM and CODEX_E2E_GC_IMAGE (`cargo xtask test` provides them).
 #![cfg(feature = "e2e")]
 
-use std::process::{Command, Output};
+mod common;
 
-fn kubectl(args: &[&str]) -> Output {
-    Command::new("kubectl").args(args).output().expect("kubectl runs")
-}
+use common::*;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Command;
 
 fn namespace(name: &str, managed_by: &str, last_activity: &str) -> String {
     format!(

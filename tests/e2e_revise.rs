@@ -3,30 +3,18 @@
 //! it back, and two concurrent rounds never interleave.
 #![cfg(feature = "e2e")]
 
+mod common;
+
+use common::*;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 const ISSUE: &str = "901";
 const NAMESPACE: &str = "codex-ai-issue-901";
 const TTL: &str = "25s";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn codex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-codex")).args(args).current_dir(root()).output().expect("kubectl-codex runs")
-}
-
-fn kubectl(args: &[&str]) -> Output {
-    Command::new("kubectl").args(args).output().expect("kubectl runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// services.yaml whose `ai` environment runs the prod images (the dev runtime has its own
 /// tests), with `extra_env` added to greeter.

@@ -5,26 +5,14 @@
 //! (`cargo xtask test` provides all three).
 #![cfg(feature = "e2e")]
 
+mod common;
+
+use common::*;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn codex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-codex")).args(args).current_dir(root()).output().expect("kubectl-codex runs")
-}
-
-fn kubectl(args: &[&str]) -> Output {
-    Command::new("kubectl").args(args).output().expect("kubectl runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// GET through the API server's service proxy: the same path the readiness hooks take.
 fn get(namespace: &str, service: &str, path: &str) -> String {

@@ -1,0 +1,22 @@
+//! Helpers shared by the integration tests: run the binary and kubectl, read their output.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs kubectl-codex from the repository root.
+pub fn codex(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-codex")).args(args).current_dir(root()).output().expect("kubectl-codex runs")
+}
+
+pub fn kubectl(args: &[&str]) -> Output {
+    Command::new("kubectl").args(args).output().expect("kubectl runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
