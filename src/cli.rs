@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "Bring up a complete, isolated environment of a multi-service project on Kubernetes from one \
 declarative services.yaml: stateful dependencies, then migrations, then internal services, then edge \
 services, then the frontend, each phase a Helm release gated on readiness.",
-    after_help = "Examples:\n  kubectl codex validate\n  kubectl codex plan --env ai --issue 19\n  kubectl codex render --env prod --out build/\n  kubectl codex schema > services.schema.json\n\nExit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 tool missing or failed, 4 cluster error,\n5 deploy failed, 6 verification failed, 7 environment locked, 64 usage error."
+    after_help = "Examples:\n  kubectl codex validate\n  kubectl codex plan --env ai --issue 19\n  kubectl codex render --env prod --out build/\n  kubectl codex schema > services.schema.json\n\nExit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 tool missing or failed, 4 cluster error,\n5 deploy failed, 6 verification failed, 7 environment locked, 8 agent run failed, 64 usage error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -61,6 +61,19 @@ a fresh environment. The path taken and why is printed and recorded in the evide
 Only namespaces labelled app.kubernetes.io/managed-by=kubectl-codex whose last-activity is older \
 than their idle TTL are deleted; unreadable annotations or a run in progress keep a namespace.")]
     Gc(GcArgs),
+    /// Work inside an environment as its agent (its ServiceAccount, the shared workspace).
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Prove the agent may do what it must and nothing more, and that every pod on the shared
+    /// workspace runs as the declared identity with its declared mount mode.
+    #[command(after_help = "Examples:\n  kubectl codex check --env dev --slot 1\n  kubectl codex check --env ai --issue 19 -o json\n\n\
+Asks the API server (SubjectAccessReview, as the caller) what system:serviceaccount:<ns>:codex-agent \
+may do: reading pods and logs and exec in its namespace plus agent.permissions must be allowed there; \
+the same anywhere else, Secrets, workloads, RBAC, the namespace, nodes and impersonation must be \
+denied unless granted. No RoleBinding but its own may name the agent. Every Deployment, \
+StatefulSet, Job, CronJob and bare Pod that mounts the workspace must run as the workspace uid, \
+gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any violation.")]
+    Check(CheckArgs),
     /// Print the JSON Schema of services.yaml.
     #[command(after_help = "Example:\n  kubectl codex schema > schema/services.schema.json")]
     Schema,
@@ -265,6 +278,51 @@ pub struct GcArgs {
     /// Report what would be deleted; delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentCommand {
+    /// Run a command as the agent: a Job with the agent's ServiceAccount, image and workspace
+    /// mount; its log is streamed until it ends.
+    #[command(after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'sed -i s/v1/v2/ services/cmd/greeter/message.go'\n  \
+kubectl codex agent run --env ai --issue 19 --timeout 30m -o json -- make test\n\n\
+The command runs in the workspace (agent.workspace, default /workspace read-write) as the workspace \
+uid/gid/fsGroup, never retried. Exit code 0 when it succeeded, 8 when it failed or timed out \
+(its exit code is in the output).")]
+    Run(AgentRunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AgentRunArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// How long the run may take, from creating the Job to its end (Go duration).
+    #[arg(long, default_value = "10m")]
+    pub timeout: String,
+    /// Image to run instead of agent.image.
+    #[arg(long)]
+    pub image: Option<String>,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// The command and its arguments (default: agent.command and agent.args).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]

@@ -16,6 +16,8 @@ pub const DEPLOY_FAILED: i32 = 5;
 pub const VERIFY_FAILED: i32 = 6;
 /// Another run holds the environment's lease for longer than we were willing to wait.
 pub const LOCKED: i32 = 7;
+/// `agent run`: the agent's command failed, timed out, or its pod could not start.
+pub const AGENT_FAILED: i32 = 8;
 /// The command line itself is wrong (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 

@@ -128,3 +128,17 @@ fn completion_scripts_are_generated() {
         assert!(text(&out.stdout).contains("kubectl-codex"), "{shell}");
     }
 }
+
+#[test]
+fn agent_run_and_check_explain_themselves_and_agent_run_needs_a_command() {
+    for command in [&["agent", "run", "--help"][..], &["check", "--help"][..]] {
+        let out = codex(command);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains("Example"), "{command:?} --help has no examples");
+    }
+    // The example declares no agent.command: without `-- CMD` there is nothing to run, and
+    // that is known before any cluster is contacted.
+    let out = codex(&["agent", "run", "--env", "dev", "--slot", "1", "--kubeconfig", "/nonexistent"]);
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("after `--`"), "{}", text(&out.stderr));
+}

@@ -1,5 +1,7 @@
 //! Everything that talks to the Kubernetes API. One place builds the client.
 
+pub mod access_review;
+pub mod agent_job;
 pub mod diagnose;
 pub mod hooks;
 pub mod lease;
@@ -7,6 +9,7 @@ pub mod namespace;
 pub mod readiness;
 pub mod releases;
 pub mod slot_access;
+pub mod workspace_audit;
 
 use crate::exit::{self, coded};
 use anyhow::{Context, Result};

@@ -1,10 +1,12 @@
 //! One module per command; each returns the process exit code.
 
+pub mod agent;
+pub mod check;
 pub mod environment;
 pub mod lifecycle;
 pub mod offline;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AgentCommand, Cli, Command};
 use anyhow::Result;
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -18,6 +20,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Down(args) => environment::down(&args),
         Command::Revise(args) => lifecycle::revise(&args),
         Command::Gc(args) => lifecycle::gc(&args),
+        Command::Agent(AgentCommand::Run(args)) => agent::run(&args),
+        Command::Check(args) => check::check(&args),
         Command::Schema => offline::schema(),
         Command::Version(args) => offline::version(&args),
         Command::Completion(args) => offline::completion(&args),

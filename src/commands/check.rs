@@ -1,0 +1,170 @@
+//! `kubectl codex check`: the agent may do what it must and nothing more, and every pod on
+//! the shared workspace runs as the declared identity with its declared mount mode.
+
+use super::agent::{connect, require_namespace, runtime};
+use super::offline;
+use crate::cli::{CheckArgs, OutputFormat};
+use crate::cluster::access_review::{self, Answer, BindingFinding, Scope};
+use crate::cluster::slot_access::AGENT_ACCOUNT;
+use crate::cluster::workspace_audit::{self, Declared, Finding, Identity};
+use crate::exit;
+use anyhow::Result;
+use serde_json::json;
+
+pub fn check(args: &CheckArgs) -> Result<i32> {
+    let stack = match offline::resolve(&args.file.file, &args.selection, args.output) {
+        Ok(stack) => stack,
+        Err(code) => return Ok(code),
+    };
+    let rules = stack.agent.as_ref().map(|a| a.permissions.clone()).unwrap_or_default();
+    let namespace = stack.namespace.clone();
+    let (user, groups) = access_review::service_account_subject(&namespace, AGENT_ACCOUNT);
+    let w = &stack.workspace;
+    let identity = Identity { uid: w.uid.into(), gid: w.gid.into(), fs_group: w.fs_group.into() };
+    let declared = Declared {
+        units: stack.units.iter().filter_map(|u| Some((u.name.clone(), u.workspace.as_ref()?.read_only))).collect(),
+        agent: stack.agent.as_ref().map(|a| a.workspace.read_only),
+    };
+    runtime()?.block_on(async {
+        let client = connect(&args.kube).await?;
+        require_namespace(&client, &stack).await?;
+        let answers = access_review::review(&client, &user, &groups, access_review::questions(&namespace, &rules)).await?;
+        let bindings = access_review::bindings(&client, &namespace, AGENT_ACCOUNT, &rules).await?;
+        let workloads = workspace_audit::audit(&client, &namespace, &w.claim_name, identity, &declared).await?;
+        let checks = answers.len() + bindings.len() + workloads.len();
+        let violations = answers.iter().filter(|a| !a.ok()).count() + bindings.iter().filter(|b| !b.ok).count() + workloads.iter().filter(|f| !f.ok()).count();
+        match args.output {
+            OutputFormat::Json => {
+                let access: Vec<_> = answers.iter().map(|a| json!({"ok": a.ok(), "answer": a})).collect();
+                let workloads: Vec<_> = workloads.iter().map(|f| json!({"ok": f.ok(), "finding": f})).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "namespace": namespace,
+                        "subject": {"user": user, "groups": groups},
+                        "workspace": {"claimName": w.claim_name, "identity": identity},
+                        "access": access,
+                        "bindings": bindings,
+                        "workloads": workloads,
+                        "checks": checks,
+                        "violations": violations,
+                        "passed": violations == 0,
+                    }))?
+                );
+            }
+            OutputFormat::Text => print!("{}", text_report(&namespace, &user, &answers, &bindings, &workloads, &w.claim_name, identity, checks, violations)),
+        }
+        Ok(if violations == 0 { exit::OK } else { exit::VERIFY_FAILED })
+    })
+}
+
+/// One matrix cell: the expected answer when it came, else the surprise in capitals.
+fn cell(answer: &Answer) -> &'static str {
+    match (answer.question.expect_allowed, answer.allowed) {
+        (true, true) => "allow ok",
+        (false, false) => "deny ok",
+        (false, true) => "ALLOWED  FAIL",
+        (true, false) => "DENIED  FAIL",
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn text_report(
+    namespace: &str,
+    user: &str,
+    answers: &[Answer],
+    bindings: &[BindingFinding],
+    workloads: &[Finding],
+    claim: &str,
+    identity: Identity,
+    checks: usize,
+    violations: usize,
+) -> String {
+    let mut out = format!("check of {namespace}: what {user} may do (SubjectAccessReview)\n");
+    // Columns: the scopes of the namespaced questions, in the order they were asked.
+    let mut columns: Vec<Scope> = Vec::new();
+    for a in answers.iter().filter(|a| a.question.scope != Scope::Cluster) {
+        if !columns.contains(&a.question.scope) {
+            columns.push(a.question.scope.clone());
+        }
+    }
+    let title = |scope: &Scope| match scope {
+        Scope::Namespace(ns) => ns.clone(),
+        Scope::AllNamespaces => "all namespaces".to_string(),
+        Scope::Cluster => "cluster".to_string(),
+    };
+    let width = columns.iter().map(|c| title(c).len()).max().unwrap_or(0).max(13) + 2;
+    // Column widths from the content, so long group names never run into the next column.
+    let verb_width = answers.iter().map(|a| a.question.verb.len()).max().unwrap_or(4) + 2;
+    let resource_width = answers
+        .iter()
+        .map(|a| access_review::qualified(&a.question.group, &a.question.resource).len() + if a.question.name.is_empty() { 0 } else { a.question.name.len() + 1 })
+        .max()
+        .unwrap_or(8)
+        + 2;
+    out.push_str(&format!("  {:<verb_width$}{:<resource_width$}", "verb", "resource"));
+    for c in &columns {
+        out.push_str(&format!("{:<width$}", title(c)));
+    }
+    out.push_str("expected because\n");
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    for a in answers.iter().filter(|a| a.question.scope != Scope::Cluster) {
+        let key = (a.question.verb.as_str(), access_review::qualified(&a.question.group, &a.question.resource));
+        if !rows.contains(&key) {
+            rows.push(key);
+        }
+    }
+    for (verb, resource) in &rows {
+        out.push_str(&format!("  {verb:<verb_width$}{resource:<resource_width$}"));
+        let row: Vec<&Answer> = answers
+            .iter()
+            .filter(|a| a.question.verb == *verb && access_review::qualified(&a.question.group, &a.question.resource) == *resource && a.question.scope != Scope::Cluster)
+            .collect();
+        for c in &columns {
+            let shown = row.iter().find(|a| &a.question.scope == c).map_or("-", |a| cell(a));
+            out.push_str(&format!("{shown:<width$}"));
+        }
+        out.push_str(&format!("{}\n", row.first().map_or("", |a| a.question.because.as_str())));
+    }
+    out.push_str("  cluster-scoped\n");
+    for a in answers.iter().filter(|a| a.question.scope == Scope::Cluster) {
+        let resource = access_review::qualified(&a.question.group, &a.question.resource);
+        let target = if a.question.name.is_empty() { resource } else { format!("{resource}/{}", a.question.name) };
+        out.push_str(&format!("  {:<verb_width$}{target:<resource_width$}{:<width$}{}\n", a.question.verb, cell(a), a.question.because));
+    }
+    let failed: Vec<&Answer> = answers.iter().filter(|a| !a.ok()).collect();
+    if !failed.is_empty() {
+        out.push_str("  unexpected answers:\n");
+        for a in failed {
+            let reason = if a.reason.is_empty() { "no reason given".to_string() } else { a.reason.clone() };
+            out.push_str(&format!(
+                "    FAIL {} {} in {}: {} (expected {}); {reason}\n",
+                a.question.verb,
+                access_review::qualified(&a.question.group, &a.question.resource),
+                title(&a.question.scope),
+                if a.allowed { "allowed" } else { "denied" },
+                if a.question.expect_allowed { "allowed" } else { "denied" },
+            ));
+        }
+    }
+    out.push_str("grants\n");
+    let object_width = bindings.iter().map(|b| b.object.len()).max().unwrap_or(0) + 2;
+    for b in bindings {
+        out.push_str(&format!("  {:<5}{:<object_width$}{}\n", if b.ok { "ok" } else { "FAIL" }, b.object, b.detail));
+    }
+    out.push_str(&format!("workspace (claim {claim}; uid {} gid {} fsGroup {})\n", identity.uid, identity.gid, identity.fs_group));
+    if workloads.is_empty() {
+        out.push_str("  no workload mounts the workspace\n");
+    }
+    let label = |f: &Finding| format!("{} {} ({})", f.kind, f.name, f.unit);
+    let label_width = workloads.iter().map(|f| label(f).len()).max().unwrap_or(0) + 2;
+    for f in workloads {
+        let verdict = if f.ok() { "ok" } else { "FAIL" };
+        out.push_str(&format!("  {verdict:<5}{:<label_width$}{}\n", label(f), f.observed));
+        for problem in &f.problems {
+            out.push_str(&format!("       - {problem}\n"));
+        }
+    }
+    out.push_str(&format!("{checks} checks, {violations} violation{}\n", if violations == 1 { "" } else { "s" }));
+    out
+}
