@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -117,6 +118,10 @@ func persisting(next http.Handler, j journal) http.Handler {
 				if err := j.save(r); err != nil {
 					log.Printf("journal %s: %v", req.URL.Path, err)
 				}
+				// The handler buffers every uploaded blob in memory; a manifest
+				// ends a push, so hand that memory back to the host now rather
+				// than leaving an idle registry at the size of the largest layer.
+				go debug.FreeOSMemory()
 			}
 			copyResponse(w, rec)
 		case http.MethodDelete:
