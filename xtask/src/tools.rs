@@ -73,11 +73,22 @@ fn kubernetes_stamp() -> Vec<String> {
     .collect()
 }
 
+/// The Kubernetes version Helm's release build stamps as the default for `helm
+/// template` and `helm lint` (its Makefile takes client-go's minor: v0.37 for
+/// Helm v3.22.0). Follows from [`versions::HELM`]; change them together.
+const HELM_DEFAULT_KUBE_VERSION: (&str, &str) = ("1", "37");
+
 fn helm_stamp() -> Vec<String> {
-    vec![format!(
+    let (major, minor) = HELM_DEFAULT_KUBE_VERSION;
+    let mut flags = vec![format!(
         "-X helm.sh/helm/v3/internal/version.version={}",
         versions::HELM
-    )]
+    )];
+    for package in ["helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"] {
+        flags.push(format!("-X {package}.k8sVersionMajor={major}"));
+        flags.push(format!("-X {package}.k8sVersionMinor={minor}"));
+    }
+    flags
 }
 
 const KUBERNETES_BINARIES: &[&str] = &[
