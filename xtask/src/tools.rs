@@ -84,7 +84,10 @@ fn helm_stamp() -> Vec<String> {
         "-X helm.sh/helm/v3/internal/version.version={}",
         versions::HELM
     )];
-    for package in ["helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"] {
+    for package in [
+        "helm.sh/helm/v3/pkg/chartutil",
+        "helm.sh/helm/v3/pkg/lint/rules",
+    ] {
         flags.push(format!("-X {package}.k8sVersionMajor={major}"));
         flags.push(format!("-X {package}.k8sVersionMinor={minor}"));
     }
