@@ -2,7 +2,7 @@
 //! chart with the real helm; the example's Go tests; then the local cluster and the
 //! end-to-end tests against it. Every step runs; the exit code says whether all passed.
 
-use crate::{cluster, e2e_support, example_images, tools};
+use crate::{cluster, dev_images, e2e_support, example_images, tools};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,13 +70,15 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
         let ready = step(&mut outcomes, "local cluster up, probe and example images pushed", || {
             env = e2e_support::prepare_cluster_e2e()?;
             example_images::build_example_images(example_images::DEFAULT_TAG)?;
+            // The dev runtime's images (e2e_dev): Go toolchain + devwatch, node, agent, seed.
+            dev_images::build_dev_images(example_images::DEFAULT_TAG)?;
             Ok(())
         });
         if ready {
             step(&mut outcomes, "end-to-end tests on the local cluster", || {
                 let mut command = cargo();
                 command
-                    .args(["test", "--features", "e2e", "--test", "e2e_cluster", "--test", "e2e_up", "--", "--test-threads=1"])
+                    .args(["test", "--features", "e2e", "--test", "e2e_cluster", "--test", "e2e_up", "--test", "e2e_dev", "--", "--test-threads=1"])
                     .env("CODEX_HELM", &helm);
                 for (key, value) in &env {
                     command.env(key, value);
