@@ -71,7 +71,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
 
     let etc = out.join("etc");
     write_user_db(&etc, "app", "/tmp")?;
-    let user_db = vec![(etc.join("passwd"), "/etc/passwd".to_string()), (etc.join("group"), "/etc/group".to_string())];
+    let user_db = [(etc.join("passwd"), "/etc/passwd".to_string()), (etc.join("group"), "/etc/group".to_string())];
     let busybox = busybox_files(&out)?;
     let mut built = Vec::new();
 

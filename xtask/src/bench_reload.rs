@@ -1,0 +1,578 @@
+//! `cargo xtask bench reload`: edit-to-new-response time on the local cluster, for a Go
+//! handler and for a Vite component, two ways in the same invocation:
+//!
+//! * hot reload (the `dev` runtime): an agent Job (`kubectl-codex agent run`) edits the file
+//!   on the shared workspace; devwatch rebuilds and restarts the Go process inside the same
+//!   container, Vite's dev server serves the new module. The edit's instant is read inside the
+//!   agent pod, right after `sed`, from /proc/uptime: the kernel's clock, which every pod of
+//!   this single-node cluster shares with the benchmark (checked: it must fall inside the
+//!   agent run as seen from here). The time until the new text answers therefore excludes
+//!   the agent Job's own start-up, which is reported on its own line.
+//! * rebuild and redeploy (the baseline, `prod` runtime): the same edit in a copy of the
+//!   sources, then what a pipeline without hot reload does: `go build` (warm host cache) or
+//!   `vite build`, the image assembled and pushed (`image::assemble_and_push`), and
+//!   `kubectl-codex up` of a services.yaml whose image tag names the new image, until the new
+//!   text answers.
+//!
+//! "Answers" means the unit's Service returns it: `/greeting` for the greeter, the module
+//! `/src/title.js` from the dev server, the bundle that `/` references from webserve.
+//! Requests go straight to the Service's ClusterIP (this host is the node), polled every 50 ms.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+
+use crate::example_images::{write_user_db, DEFAULT_TAG};
+use crate::image::{assemble_and_push, ImageSpec};
+
+/// `{{ project }}-dev-{{ slot }}` in services.yaml.
+const DEV_SLOT: &str = "reload-bench";
+const DEV_NAMESPACE: &str = "codex-dev-reload-bench";
+/// The baseline deploys the `staging` environment (prod runtime) into this namespace.
+const PROD_NAMESPACE: &str = "bench-reload-prod";
+const STAGING_NAMESPACE_LINE: &str = "namespace: \"{{ project }}-staging\"";
+const POLL: Duration = Duration::from_millis(50);
+
+#[derive(Args)]
+pub struct ReloadArgs {
+    /// Edits measured per file and per way (hot reload, rebuild and redeploy).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Do not build and push the example's prod and dev images first (they are pushed already).
+    #[arg(long)]
+    no_images: bool,
+    /// Leave both environments running afterwards.
+    #[arg(long)]
+    keep: bool,
+    /// How long one edit may take to show, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// helm binary; default: $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
+    #[arg(long)]
+    helm: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    output: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// One measured hot reload.
+struct Hot {
+    /// From the edit (inside the agent pod) to the first answer with the new text.
+    reload: f64,
+    /// The whole `kubectl-codex agent run` (Job created, pod started, edit, pod done).
+    agent_run: f64,
+}
+
+/// One measured rebuild and redeploy, with its parts.
+struct Rebuild {
+    total: f64,
+    build: f64,
+    image: f64,
+    up: f64,
+}
+
+struct Bench {
+    root: PathBuf,
+    codex: PathBuf,
+    helm: PathBuf,
+    kubeconfig: PathBuf,
+    work: PathBuf,
+    timeout: Duration,
+}
+
+pub fn run(args: &ReloadArgs) -> Result<()> {
+    ensure!(args.runs >= 1, "--runs must be at least 1");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask sits inside the workspace")?.to_path_buf();
+    let helm = match (&args.helm, std::env::var_os("CODEX_HELM")) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => PathBuf::from(path),
+        (None, None) => crate::tools::tool_path("helm")?,
+    };
+    let kubeconfig = std::env::var_os("KUBECONFIG").map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from);
+    eprintln!("[bench reload] building the release binary (cargo build --release -p kubectl-codex)");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
+        .current_dir(&root)
+        .status()
+        .context("running cargo build")?;
+    ensure!(status.success(), "cargo build --release -p kubectl-codex failed ({status})");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    let work = target.join("bench-reload");
+    if work.exists() {
+        fs::remove_dir_all(&work).with_context(|| format!("clearing {}", work.display()))?;
+    }
+    fs::create_dir_all(&work)?;
+    let bench = Bench { root, codex: target.join("release/kubectl-codex"), helm, kubeconfig, work, timeout: Duration::from_secs(args.timeout) };
+    let ready = bench.kubectl(&["get", "--raw", "/readyz"]).output().context("running kubectl")?;
+    ensure!(
+        ready.status.success(),
+        "the cluster behind {} does not answer ({}); start it with `cargo xtask cluster up`",
+        bench.kubeconfig.display(),
+        String::from_utf8_lossy(&ready.stderr).trim()
+    );
+    if !args.no_images {
+        crate::example_images::build_example_images(DEFAULT_TAG)?;
+        crate::dev_images::build_dev_images(DEFAULT_TAG)?;
+    }
+    let outcome = measure(&bench, args);
+    if !args.keep {
+        for namespace in [DEV_NAMESPACE, PROD_NAMESPACE] {
+            if let Err(e) = bench.delete_namespace(namespace) {
+                eprintln!("[bench reload] cleaning up: {e:#}");
+            }
+        }
+    }
+    let report = outcome?;
+    match args.output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.json())?),
+        Format::Text => print!("{}", report.text()),
+    }
+    eprintln!("[bench reload] logs of every step: {}", bench.work.display());
+    Ok(())
+}
+
+struct Report {
+    runs: usize,
+    go_hot: Vec<Hot>,
+    vite_hot: Vec<Hot>,
+    go_rebuild: Vec<Rebuild>,
+    vite_rebuild: Vec<Rebuild>,
+    /// Pod uid and restart count of greeter and web before and after every hot reload.
+    same_pods: bool,
+}
+
+fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
+    eprintln!("[bench reload] dev runtime: up --env dev --slot {DEV_SLOT}");
+    bench.delete_namespace(DEV_NAMESPACE)?;
+    bench.codex_ok(&["up", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"], "up-dev")?;
+    eprintln!("[bench reload] baseline: up --env staging into {PROD_NAMESPACE}");
+    bench.delete_namespace(PROD_NAMESPACE)?;
+    let original = fs::read_to_string(bench.root.join("services.yaml")).context("reading services.yaml")?;
+    ensure!(original.contains(STAGING_NAMESPACE_LINE), "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces");
+    let mut prod_yaml = original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {PROD_NAMESPACE}"));
+    let prod_file = bench.work.join("services.yaml");
+    fs::write(&prod_file, &prod_yaml)?;
+    bench.codex_ok(&["up", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], "up-prod")?;
+    let sources = Sources::prepare(bench)?;
+
+    let pods_before = (bench.pod_identity(DEV_NAMESPACE, "greeter")?, bench.pod_identity(DEV_NAMESPACE, "web")?);
+    let mut report = Report { runs: args.runs, go_hot: vec![], vite_hot: vec![], go_rebuild: vec![], vite_rebuild: vec![], same_pods: false };
+    let stamp = std::process::id();
+    for i in 1..=args.runs {
+        let go_text = format!("hello from greeter reload {stamp}-{i}");
+        let go_line = format!("const Message = \"{go_text}\"");
+        let vite_text = format!("Codex example reload {stamp}-{i}");
+        let vite_line = format!("export const title = \"{vite_text}\";");
+
+        let hot = bench.hot_edit(&format!("sed -i 's/^const Message = .*/{go_line}/' services/cmd/greeter/message.go"), "greeter", "/greeting", &go_text, i)?;
+        eprintln!("[bench reload] run {i}/{}: go hot reload {:.2}s (agent run {:.2}s)", args.runs, hot.reload, hot.agent_run);
+        report.go_hot.push(hot);
+        let hot = bench.hot_edit(&format!("sed -i 's/^export const title = .*/{vite_line}/' web/src/title.js"), "web", "/src/title.js", &vite_text, i)?;
+        eprintln!("[bench reload] run {i}/{}: vite hot reload {:.2}s (agent run {:.2}s)", args.runs, hot.reload, hot.agent_run);
+        report.vite_hot.push(hot);
+
+        let started = Instant::now();
+        sources.edit_go(&go_line)?;
+        let binary = sources.build_greeter()?;
+        let build = started.elapsed().as_secs_f64();
+        let tag = format!("reload-{stamp}-{i}");
+        let image_started = Instant::now();
+        assemble_and_push(&sources.greeter_image(&binary, &tag))?;
+        let image = image_started.elapsed().as_secs_f64();
+        prod_yaml = set_tag(&prod_yaml, "codex-example/greeter", &tag)?;
+        fs::write(&prod_file, &prod_yaml)?;
+        let up_started = Instant::now();
+        bench.codex_ok(&["up", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], &format!("up-go-{i}"))?;
+        let up = up_started.elapsed().as_secs_f64();
+        bench.wait_for(PROD_NAMESPACE, "greeter", |addr| Ok(http_get(addr, "/greeting")?.contains(&go_text)))?;
+        let rebuild = Rebuild { total: started.elapsed().as_secs_f64(), build, image, up };
+        eprintln!("[bench reload] run {i}/{}: go rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
+        report.go_rebuild.push(rebuild);
+
+        let started = Instant::now();
+        sources.edit_vite(&vite_line)?;
+        let dist = sources.vite_build()?;
+        let build = started.elapsed().as_secs_f64();
+        let image_started = Instant::now();
+        assemble_and_push(&sources.web_image(&dist, &tag))?;
+        let image = image_started.elapsed().as_secs_f64();
+        prod_yaml = set_tag(&prod_yaml, "codex-example/web", &tag)?;
+        fs::write(&prod_file, &prod_yaml)?;
+        let up_started = Instant::now();
+        bench.codex_ok(&["up", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], &format!("up-vite-{i}"))?;
+        let up = up_started.elapsed().as_secs_f64();
+        bench.wait_for(PROD_NAMESPACE, "web", |addr| bundle_contains(addr, &vite_text))?;
+        let rebuild = Rebuild { total: started.elapsed().as_secs_f64(), build, image, up };
+        eprintln!("[bench reload] run {i}/{}: vite rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
+        report.vite_rebuild.push(rebuild);
+    }
+    let pods_after = (bench.pod_identity(DEV_NAMESPACE, "greeter")?, bench.pod_identity(DEV_NAMESPACE, "web")?);
+    report.same_pods = pods_before == pods_after;
+    ensure!(report.same_pods, "hot reload replaced or restarted a pod: before {pods_before:?}, after {pods_after:?}");
+    Ok(report)
+}
+
+impl Bench {
+    fn kubectl(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("kubectl");
+        command.env("KUBECONFIG", &self.kubeconfig).args(args);
+        command
+    }
+
+    fn delete_namespace(&self, namespace: &str) -> Result<()> {
+        let out = self.kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"]).output()?;
+        ensure!(out.status.success(), "deleting namespace {namespace}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        Ok(())
+    }
+
+    /// Runs kubectl-codex; its output goes to <work>/<log>.{out,err}. Returns stdout.
+    fn codex_ok(&self, args: &[&str], log: &str) -> Result<String> {
+        let out = Command::new(&self.codex)
+            .args(args)
+            .current_dir(&self.root)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("CODEX_HELM", &self.helm)
+            .output()
+            .with_context(|| format!("running {}", self.codex.display()))?;
+        fs::write(self.work.join(format!("{log}.out")), &out.stdout)?;
+        fs::write(self.work.join(format!("{log}.err")), &out.stderr)?;
+        ensure!(
+            out.status.success(),
+            "kubectl-codex {} failed ({}); see {}",
+            args.join(" "),
+            out.status,
+            self.work.join(format!("{log}.err")).display()
+        );
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The agent edits the workspace with `script`, then prints the kernel's uptime; the
+    /// time from there until `service` answers `path` with `wanted` is the hot reload.
+    fn hot_edit(&self, script: &str, service: &str, path_: &str, wanted: &str, run: usize) -> Result<Hot> {
+        let before = uptime()?;
+        let started = Instant::now();
+        let script = format!("{script} && cat /proc/uptime");
+        let log = self.codex_ok(&["agent", "run", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "5m", "--", "sh", "-c", &script], &format!("agent-{service}-{run}"))?;
+        let agent_run = started.elapsed().as_secs_f64();
+        let after = uptime()?;
+        let edited = log.lines().rev().find_map(parse_uptime).context("the agent printed no /proc/uptime line")?;
+        // A reading outside the run would mean the pod's clock is not this host's.
+        ensure!(
+            before - 0.02 <= edited && edited <= after + 0.02,
+            "the agent pod's uptime {edited} is outside the run ({before}..{after}): is the cluster on another machine?"
+        );
+        let seen = self.wait_for(DEV_NAMESPACE, service, |addr| Ok(http_get(addr, path_)?.contains(wanted)))?;
+        Ok(Hot { reload: seen - edited, agent_run })
+    }
+
+    /// Polls the Service until `ready`; returns the kernel uptime when it first held.
+    fn wait_for(&self, namespace: &str, service: &str, ready: impl Fn(SocketAddr) -> Result<bool>) -> Result<f64> {
+        let out = self.kubectl(&["get", "service", service, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).output()?;
+        let ip = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        ensure!(out.status.success() && !ip.is_empty(), "no ClusterIP for {namespace}/{service}: {}", String::from_utf8_lossy(&out.stderr));
+        let addr: SocketAddr = format!("{ip}:80").parse().with_context(|| format!("ClusterIP {ip:?}"))?;
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if ready(addr).unwrap_or(false) {
+                return uptime();
+            }
+            if Instant::now() > deadline {
+                bail!("{namespace}/{service} did not answer with the edit within {:?}", self.timeout);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn pod_identity(&self, namespace: &str, unit: &str) -> Result<String> {
+        let out = self
+            .kubectl(&[
+                "get",
+                "pods",
+                "-n",
+                namespace,
+                "-l",
+                &format!("app.kubernetes.io/name={unit}"),
+                "-o",
+                "jsonpath={range .items[*]}{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}",
+            ])
+            .output()?;
+        ensure!(out.status.success(), "listing pods of {unit}: {}", String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+/// The baseline's own copy of the sources, so the repository is never edited.
+struct Sources {
+    services: PathBuf,
+    web: PathBuf,
+    bin: PathBuf,
+    etc: PathBuf,
+}
+
+impl Sources {
+    fn prepare(bench: &Bench) -> Result<Sources> {
+        let services = bench.work.join("services");
+        let web = bench.work.join("web");
+        let bin = bench.work.join("bin");
+        let etc = bench.work.join("etc");
+        copy_tree(&bench.root.join("example/services"), &services, &[])?;
+        copy_tree(&bench.root.join("example/web"), &web, &["node_modules", "dist"])?;
+        // Dependencies as a pipeline's cache would have them: installed once, not per edit.
+        std::os::unix::fs::symlink(bench.root.join("example/web/node_modules"), web.join("node_modules"))?;
+        write_user_db(&etc, "app", "/app")?;
+        fs::create_dir_all(&bin)?;
+        // webserve does not change with the frontend's sources: built once, like a cached layer.
+        run_tool(go(&services).args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"]).arg(bin.join("webserve")).arg("./cmd/webserve"), "go build webserve")?;
+        Ok(Sources { services, web, bin, etc })
+    }
+
+    fn edit_go(&self, line: &str) -> Result<()> {
+        replace_line(&self.services.join("cmd/greeter/message.go"), "const Message = ", line)
+    }
+
+    fn edit_vite(&self, line: &str) -> Result<()> {
+        replace_line(&self.web.join("src/title.js"), "export const title = ", line)
+    }
+
+    /// The prod build of example_images.rs for one command, with the host's warm cache.
+    fn build_greeter(&self) -> Result<PathBuf> {
+        let out = self.bin.join("greeter");
+        run_tool(go(&self.services).args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"]).arg(&out).arg("./cmd/greeter"), "go build greeter")?;
+        Ok(out)
+    }
+
+    fn vite_build(&self) -> Result<PathBuf> {
+        run_tool(Command::new("node").current_dir(&self.web).args(["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]), "vite build")?;
+        Ok(self.web.join("dist"))
+    }
+
+    fn user_db(&self) -> Vec<(PathBuf, String)> {
+        vec![(self.etc.join("passwd"), "/etc/passwd".into()), (self.etc.join("group"), "/etc/group".into())]
+    }
+
+    /// The same image `cargo xtask images` makes for the greeter, under a new tag.
+    fn greeter_image(&self, binary: &Path, tag: &str) -> ImageSpec {
+        let mut files = vec![(binary.to_path_buf(), "/app/greeter".to_string())];
+        files.extend(self.user_db());
+        ImageSpec {
+            repository: "codex-example/greeter".into(),
+            tag: tag.into(),
+            files,
+            entrypoint: vec!["/app/greeter".into()],
+            user: Some("1000:1000".into()),
+            ..ImageSpec::default()
+        }
+    }
+
+    fn web_image(&self, dist: &Path, tag: &str) -> ImageSpec {
+        let mut files = vec![(self.bin.join("webserve"), "/app/webserve".to_string()), (dist.to_path_buf(), "/srv/www".to_string())];
+        files.extend(self.user_db());
+        ImageSpec {
+            repository: "codex-example/web".into(),
+            tag: tag.into(),
+            files,
+            entrypoint: vec!["/app/webserve".into()],
+            env: vec![("WEB_ROOT".into(), "/srv/www".into())],
+            user: Some("1000:1000".into()),
+            ..ImageSpec::default()
+        }
+    }
+}
+
+fn go(module: &Path) -> Command {
+    let mut go = Command::new("go");
+    go.current_dir(module).env("CGO_ENABLED", "0").env("GOOS", "linux").env("GOARCH", "amd64").env("GOTOOLCHAIN", "local").env("GOFLAGS", "");
+    go
+}
+
+fn run_tool(command: &mut Command, what: &str) -> Result<()> {
+    let out = command.output().with_context(|| format!("running {what}"))?;
+    ensure!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    Ok(())
+}
+
+fn path(p: &Path) -> Result<&str> {
+    p.to_str().with_context(|| format!("{} is not UTF-8", p.display()))
+}
+
+/// Copies a directory tree (files, directories, symlinks), leaving out top-level `skip` names.
+fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let (source, dest) = (entry.path(), to.join(&name));
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&source)?, &dest)?;
+        } else if kind.is_dir() {
+            copy_tree(&source, &dest, &[])?;
+        } else {
+            fs::copy(&source, &dest).with_context(|| format!("copying {}", source.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the one line starting with `prefix`.
+fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
+    let text = fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut found = false;
+    let changed: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(prefix) {
+                found = true;
+                line
+            } else {
+                l
+            }
+        })
+        .collect();
+    ensure!(found, "{} has no line starting with {prefix:?}", file.display());
+    fs::write(file, changed.join("\n") + "\n")?;
+    Ok(())
+}
+
+/// services.yaml with the `tag:` right after `repository: <repository>` set to `tag`.
+fn set_tag(yaml: &str, repository: &str, tag: &str) -> Result<String> {
+    let anchor = format!("repository: {repository}\n");
+    let at = yaml.find(&anchor).with_context(|| format!("services.yaml has no `{anchor}`"))? + anchor.len();
+    let rest = &yaml[at..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    let line = &rest[..line_end];
+    let indent = line.len() - line.trim_start().len();
+    ensure!(line.trim_start().starts_with("tag: "), "the line after `{}` is not its tag: {line:?}", anchor.trim());
+    Ok(format!("{}{}tag: \"{tag}\"{}", &yaml[..at], &line[..indent], &rest[line_end..]))
+}
+
+/// The kernel's uptime in seconds: the clock the agent pod reads too.
+fn uptime() -> Result<f64> {
+    parse_uptime(&fs::read_to_string("/proc/uptime")?).context("unreadable /proc/uptime")
+}
+
+fn parse_uptime(line: &str) -> Option<f64> {
+    let mut parts = line.split_whitespace();
+    let first = parts.next()?.parse().ok()?;
+    parts.next()?.parse::<f64>().ok()?;
+    parts.next().is_none().then_some(first)
+}
+
+/// A plain HTTP/1.0 GET (1.0: never chunked); the body, or an error for a non-2xx status.
+fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: */*\r\n\r\n")?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("no HTTP status")?;
+    ensure!((200..300).contains(&status), "GET {path}: {status}");
+    Ok(body.to_string())
+}
+
+/// Whether the JavaScript bundle the page loads contains `wanted` (webserve in prod).
+fn bundle_contains(addr: SocketAddr, wanted: &str) -> Result<bool> {
+    let page = http_get(addr, "/")?;
+    let Some(script) = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).find(|s| s.ends_with(".js")) else {
+        return Ok(false);
+    };
+    Ok(http_get(addr, script)?.contains(wanted))
+}
+
+fn stats(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+    (median, sorted[0], sorted[n - 1])
+}
+
+impl Report {
+    fn text(&self) -> String {
+        let mut out = format!("edit-to-new-response, {} edit(s) each; seconds: median (min–max)\n\n", self.runs);
+        let cell = |v: &[f64]| {
+            let (median, min, max) = stats(v);
+            format!("{median:.2} ({min:.2}–{max:.2})")
+        };
+        out.push_str(&format!("  {:<26}{:<22}{:<26}{}\n", "edit", "hot reload (dev)", "rebuild + redeploy", "faster"));
+        for (name, hot, rebuild) in [("Go greeter message.go", &self.go_hot, &self.go_rebuild), ("Vite web src/title.js", &self.vite_hot, &self.vite_rebuild)] {
+            let hot_values: Vec<f64> = hot.iter().map(|h| h.reload).collect();
+            let rebuild_values: Vec<f64> = rebuild.iter().map(|r| r.total).collect();
+            let ratio = stats(&rebuild_values).0 / stats(&hot_values).0.max(0.001);
+            out.push_str(&format!("  {name:<26}{:<22}{:<26}{ratio:.0}x\n", cell(&hot_values), cell(&rebuild_values)));
+        }
+        out.push('\n');
+        for (name, rebuild) in [("Go", &self.go_rebuild), ("Vite", &self.vite_rebuild)] {
+            let part = |f: fn(&Rebuild) -> f64| stats(&rebuild.iter().map(f).collect::<Vec<_>>()).0;
+            out.push_str(&format!(
+                "  {name} rebuild + redeploy, medians: build {:.2}s, image {:.2}s, kubectl-codex up {:.2}s\n",
+                part(|r| r.build),
+                part(|r| r.image),
+                part(|r| r.up)
+            ));
+        }
+        let agent: Vec<f64> = self.go_hot.iter().chain(&self.vite_hot).map(|h| h.agent_run).collect();
+        out.push_str(&format!("  kubectl-codex agent run (Job start, edit, end; not in the hot reload times): median {:.2}s\n", stats(&agent).0));
+        out.push_str(&format!(
+            "  greeter and web pods during hot reload: {}\n",
+            if self.same_pods { "same pod uid, restartCount unchanged" } else { "REPLACED OR RESTARTED" }
+        ));
+        out
+    }
+
+    fn json(&self) -> Value {
+        let hot = |v: &[Hot]| v.iter().map(|h| json!({"reloadSeconds": h.reload, "agentRunSeconds": h.agent_run})).collect::<Vec<_>>();
+        let rebuild = |v: &[Rebuild]| {
+            v.iter().map(|r| json!({"totalSeconds": r.total, "buildSeconds": r.build, "imageSeconds": r.image, "upSeconds": r.up})).collect::<Vec<_>>()
+        };
+        json!({
+            "runs": self.runs,
+            "go": {"hotReload": hot(&self.go_hot), "rebuildRedeploy": rebuild(&self.go_rebuild)},
+            "vite": {"hotReload": hot(&self.vite_hot), "rebuildRedeploy": rebuild(&self.vite_rebuild)},
+            "samePods": self.same_pods,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_set_right_after_their_repository() {
+        let yaml = "images:\n  greeter:\n    repository: codex-example/greeter\n    tag: \"{{ versions.app }}\"\n  web:\n    repository: codex-example/web\n    tag: \"x\"\n";
+        let changed = set_tag(yaml, "codex-example/greeter", "reload-1").unwrap();
+        assert_eq!(changed, yaml.replace("tag: \"{{ versions.app }}\"", "tag: \"reload-1\""));
+        assert!(set_tag(yaml, "codex-example/nothing", "t").is_err());
+    }
+
+    #[test]
+    fn uptime_lines_are_recognised() {
+        assert_eq!(parse_uptime("4452.80 316.49"), Some(4452.80));
+        assert_eq!(parse_uptime("const Message = \"x\""), None);
+        assert_eq!(parse_uptime("1 2 3"), None);
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(stats(&[3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+        assert_eq!(stats(&[4.0, 1.0, 2.0, 3.0]), (2.5, 1.0, 4.0));
+    }
+}
