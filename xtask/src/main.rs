@@ -3,9 +3,11 @@ use clap::{Parser, Subcommand};
 
 mod cluster;
 mod dev_images;
+mod dist;
 mod e2e_support;
 mod example_images;
 mod image;
+mod install_check;
 mod tools;
 mod versions;
 
@@ -35,6 +37,9 @@ enum Command {
     DevImages(dev_images::DevImagesArgs),
     /// Placeholder until the subcommands land.
     Version,
+    /// Release archives into dist/ (static linux/amd64 binary, LICENSE, README, Helm plugin),
+    /// each with its .sha256, and their krew manifest dist/codex.yaml.
+    Dist(dist::DistArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +55,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Version => println!("xtask"),
+        Command::Dist(args) => dist::run_cli(args)?,
     }
     Ok(())
 }

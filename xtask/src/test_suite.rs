@@ -2,7 +2,7 @@
 //! chart with the real helm; the example's Go tests; then the local cluster and the
 //! end-to-end tests against it. Every step runs; the exit code says whether all passed.
 
-use crate::{cluster, dev_images, e2e_support, example_images, tools};
+use crate::{cluster, dev_images, e2e_support, example_images, install_check, tools};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,6 +62,7 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
     step(&mut outcomes, "unit, golden, property, CLI and helm tests", || {
         run(cargo().args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", &helm))
     });
+    step(&mut outcomes, "dist archive, krew and helm plugin installs", install_check::run);
     step(&mut outcomes, "example Go services: go test", || {
         run(Command::new("go").current_dir(repo_root().join("example/services")).args(["test", "-mod=vendor", "./..."]))
     });

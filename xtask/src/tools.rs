@@ -14,12 +14,21 @@ use sha2::{Digest, Sha256};
 use crate::versions;
 
 /// How a tool is built.
+// Every recipe is a Go build; the names say which `go` invocation, so the shared prefix stays.
+#[allow(clippy::enum_variant_names)]
 enum Recipe {
-    /// `go install <package>@<version>`: for modules without `replace` directives.
-    GoInstall { package: &'static str },
+    /// `go install <package>@<version>...`: for modules without `replace` directives.
+    GoInstall { packages: &'static [&'static str] },
     /// `go build` of packages inside one of our modules under `tools/go/<dir>`, for
     /// modules that `go install` refuses or sources of our own.
     GoModule {
+        dir: &'static str,
+        packages: &'static [&'static str],
+    },
+    /// `go build -mod=mod` in a temporary copy of one of our modules: for a command whose
+    /// extra dependencies that module's go.sum does not list (kubectl next to the cluster's
+    /// binaries), so the go.mod and go.sum the cluster is built from stay exactly as reviewed.
+    GoModuleCopy {
         dir: &'static str,
         packages: &'static [&'static str],
     },
@@ -157,7 +166,7 @@ const TOOLS: &[Tool] = &[
         },
         binaries: &["crane"],
         recipe: Recipe::GoInstall {
-            package: "github.com/google/go-containerregistry/cmd/crane",
+            packages: &["github.com/google/go-containerregistry/cmd/crane"],
         },
         stamp: no_stamp,
     },
@@ -169,9 +178,40 @@ const TOOLS: &[Tool] = &[
         },
         binaries: &["helm"],
         recipe: Recipe::GoInstall {
-            package: "helm.sh/helm/v3/cmd/helm",
+            packages: &["helm.sh/helm/v3/cmd/helm"],
         },
         stamp: helm_stamp,
+    },
+    Tool {
+        name: "kubectl",
+        version: Version::Pinned {
+            version: versions::KUBERNETES,
+            module: "k8s.io/kubernetes",
+        },
+        binaries: &["kubectl"],
+        recipe: Recipe::GoModuleCopy {
+            dir: "kubernetes",
+            packages: &["k8s.io/kubernetes/cmd/kubectl"],
+        },
+        stamp: kubernetes_stamp,
+    },
+    Tool {
+        name: "krew",
+        version: Version::Pinned {
+            version: versions::KREW,
+            module: "sigs.k8s.io/krew",
+        },
+        binaries: &["krew", "validate-krew-manifest"],
+        recipe: Recipe::GoInstall {
+            packages: &[
+                "sigs.k8s.io/krew/cmd/krew",
+                "sigs.k8s.io/krew/cmd/validate-krew-manifest",
+            ],
+        },
+        // Unstamped on purpose: krew without a release tag counts as a development build and
+        // never asks GitHub for a newer release. KREW_NO_UPGRADE_CHECK does the same, but
+        // validate-krew-manifest runs `kubectl krew install` with a cleared environment.
+        stamp: no_stamp,
     },
     Tool {
         name: "registry",
@@ -362,13 +402,17 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
     // Static binaries: they run on the host and inside images without a libc.
     go.env("CGO_ENABLED", "0");
     match tool.recipe {
-        Recipe::GoInstall { package } => {
+        Recipe::GoInstall { packages } => {
             let Version::Pinned { version, .. } = tool.version else {
                 bail!("{}: go install needs a pinned version", tool.name)
             };
             go.env("GOBIN", &partial)
                 .args(["install", "-trimpath", &ldflags])
-                .arg(format!("{package}@{version}"));
+                .args(
+                    packages
+                        .iter()
+                        .map(|package| format!("{package}@{version}")),
+                );
         }
         Recipe::GoModule {
             dir: module_dir,
@@ -385,12 +429,38 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
                 .arg(out)
                 .args(packages);
         }
+        Recipe::GoModuleCopy {
+            dir: module_dir,
+            packages,
+        } => {
+            let sources = go_sources_dir(module_dir);
+            if let Version::Pinned { version, module } = tool.version {
+                check_go_mod_pin(&sources, module, version)?;
+            }
+            // Only go.mod and go.sum: the packages come from the module graph, not our files.
+            let copy = partial.join("module");
+            fs::create_dir_all(&copy)?;
+            for file in ["go.mod", "go.sum"] {
+                fs::copy(sources.join(file), copy.join(file))
+                    .with_context(|| format!("copying {file} of {}", sources.display()))?;
+            }
+            let mut out = partial.as_os_str().to_owned();
+            out.push("/");
+            go.current_dir(&copy)
+                .args(["build", "-mod=mod", "-trimpath", &ldflags, "-o"])
+                .arg(out)
+                .args(packages);
+        }
     }
     let status = go
         .status()
         .context("running `go` (is Go installed and on PATH?)")?;
     if !status.success() {
         bail!("building {} failed: {status}", tool.name);
+    }
+    let copy = partial.join("module");
+    if copy.exists() {
+        fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
     }
     if !complete(tool, &partial) {
         bail!(

@@ -21,3 +21,7 @@ pub const GO_CONTAINERREGISTRY: &str = "v0.22.1";
 
 /// `helm.sh/helm/v3`.
 pub const HELM: &str = "v3.22.0";
+
+/// `sigs.k8s.io/krew` (krew and validate-krew-manifest, for the install checks of
+/// `cargo xtask test`).
+pub const KREW: &str = "v0.4.3";

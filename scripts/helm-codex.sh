@@ -1,0 +1,30 @@
+#!/bin/sh
+# `helm codex …` (plugin.yaml): runs the same kubectl-codex binary as `kubectl codex …`.
+# The binary next to plugin.yaml (release archive installs) wins over PATH (krew, cargo
+# install); the Helm that called the plugin is the one kubectl-codex runs.
+set -eu
+plugin_dir="${HELM_PLUGIN_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
+if [ -x "$plugin_dir/kubectl-codex" ]; then
+  codex="$plugin_dir/kubectl-codex"
+else
+  codex="$(command -v kubectl-codex || true)"
+fi
+if [ "${1:-}" = "--plugin-hook" ]; then
+  # Installing the plugin before the binary is fine (krew may come next): warn, do not fail.
+  if [ -n "$codex" ]; then
+    echo "helm codex runs $codex: $("$codex" version)"
+  else
+    echo "warning: kubectl-codex is not on PATH yet; helm codex needs it (README, Install)" >&2
+  fi
+  exit 0
+fi
+if [ -z "$codex" ]; then
+  echo "helm codex: kubectl-codex not found in $plugin_dir or on PATH;" \
+    "install it with krew, cargo install or a release archive (README, Install)" >&2
+  exit 3
+fi
+if [ -z "${CODEX_HELM:-}" ] && [ -n "${HELM_BIN:-}" ]; then
+  CODEX_HELM="$(command -v "$HELM_BIN" || true)"
+  export CODEX_HELM
+fi
+exec "$codex" "$@"
