@@ -28,7 +28,7 @@ export default defineConfig({
     proxy: {
       "/api": { target: gateway, changeOrigin: true },
     },
-    watch: usePolling ? { usePolling: true, interval: 300 } : undefined,
+    watch: usePolling ? { usePolling: true, interval: 100 } : undefined,
   },
   preview: {
     host: "0.0.0.0",

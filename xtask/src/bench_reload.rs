@@ -259,30 +259,65 @@ impl Bench {
     }
 
     /// The agent edits the workspace with `script`, then prints the kernel's uptime; the
-    /// time from there until `service` answers `path` with `wanted` is the hot reload.
+    /// time from there until `service` answers `path` with `wanted` is the hot reload. The
+    /// Service is polled while the agent run is still going: its Job takes about a second to
+    /// end after the edit, and a fast reload is over by then.
     fn hot_edit(&self, script: &str, service: &str, path_: &str, wanted: &str, run: usize) -> Result<Hot> {
+        let log = format!("agent-{service}-{run}");
+        let (stdout_path, stderr_path) = (self.work.join(format!("{log}.out")), self.work.join(format!("{log}.err")));
         let before = uptime()?;
         let started = Instant::now();
         let script = format!("{script} && cat /proc/uptime");
-        let log = self.codex_ok(&["agent", "run", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "5m", "--", "sh", "-c", &script], &format!("agent-{service}-{run}"))?;
+        let mut agent = Command::new(&self.codex)
+            .args(["agent", "run", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "5m", "--", "sh", "-c", &script])
+            .current_dir(&self.root)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdout(fs::File::create(&stdout_path)?)
+            .stderr(fs::File::create(&stderr_path)?)
+            .spawn()
+            .with_context(|| format!("running {}", self.codex.display()))?;
+        let addr = self.service_address(DEV_NAMESPACE, service)?;
+        let deadline = Instant::now() + self.timeout;
+        let mut finished = None;
+        let seen = loop {
+            if http_get(addr, path_).is_ok_and(|body| body.contains(wanted)) {
+                break uptime()?;
+            }
+            if finished.is_none() {
+                finished = agent.try_wait()?;
+            }
+            if let Some(status) = finished.filter(|s| !s.success()) {
+                bail!("kubectl-codex agent run failed ({status}); see {}", stderr_path.display());
+            }
+            ensure!(Instant::now() < deadline, "{DEV_NAMESPACE}/{service} did not answer with the edit within {:?}", self.timeout);
+            std::thread::sleep(POLL);
+        };
+        let status = agent.wait()?;
         let agent_run = started.elapsed().as_secs_f64();
+        ensure!(status.success(), "kubectl-codex agent run failed ({status}); see {}", stderr_path.display());
         let after = uptime()?;
-        let edited = log.lines().rev().find_map(parse_uptime).context("the agent printed no /proc/uptime line")?;
+        let printed = fs::read_to_string(&stdout_path)?;
+        let edited = printed.lines().rev().find_map(parse_uptime).context("the agent printed no /proc/uptime line")?;
         // A reading outside the run would mean the pod's clock is not this host's.
         ensure!(
             before - 0.02 <= edited && edited <= after + 0.02,
             "the agent pod's uptime {edited} is outside the run ({before}..{after}): is the cluster on another machine?"
         );
-        let seen = self.wait_for(DEV_NAMESPACE, service, |addr| Ok(http_get(addr, path_)?.contains(wanted)))?;
-        Ok(Hot { reload: seen - edited, agent_run })
+        ensure!(seen + 0.02 >= edited, "{service} answered with the edit ({seen}) before it was made ({edited})");
+        Ok(Hot { reload: (seen - edited).max(0.0), agent_run })
+    }
+
+    /// The Service's ClusterIP and port 80: this host is the node, so it reaches Services directly.
+    fn service_address(&self, namespace: &str, service: &str) -> Result<SocketAddr> {
+        let out = self.kubectl(&["get", "service", service, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).output()?;
+        let ip = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        ensure!(out.status.success() && !ip.is_empty(), "no ClusterIP for {namespace}/{service}: {}", String::from_utf8_lossy(&out.stderr));
+        format!("{ip}:80").parse().with_context(|| format!("ClusterIP {ip:?}"))
     }
 
     /// Polls the Service until `ready`; returns the kernel uptime when it first held.
     fn wait_for(&self, namespace: &str, service: &str, ready: impl Fn(SocketAddr) -> Result<bool>) -> Result<f64> {
-        let out = self.kubectl(&["get", "service", service, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).output()?;
-        let ip = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        ensure!(out.status.success() && !ip.is_empty(), "no ClusterIP for {namespace}/{service}: {}", String::from_utf8_lossy(&out.stderr));
-        let addr: SocketAddr = format!("{ip}:80").parse().with_context(|| format!("ClusterIP {ip:?}"))?;
+        let addr = self.service_address(namespace, service)?;
         let deadline = Instant::now() + self.timeout;
         loop {
             if ready(addr).unwrap_or(false) {
