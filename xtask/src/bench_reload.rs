@@ -94,28 +94,48 @@ struct Bench {
 
 pub fn run(args: &ReloadArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask sits inside the workspace")?.to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask sits inside the workspace")?
+        .to_path_buf();
     let helm = match (&args.helm, std::env::var_os("CODEX_HELM")) {
         (Some(path), _) => path.clone(),
         (None, Some(path)) => PathBuf::from(path),
         (None, None) => crate::tools::tool_path("helm")?,
     };
-    let kubeconfig = std::env::var_os("KUBECONFIG").map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from);
-    eprintln!("[bench reload] building the release binary (cargo build --release -p kubectl-codex)");
+    let kubeconfig = std::env::var_os("KUBECONFIG")
+        .map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from);
+    eprintln!(
+        "[bench reload] building the release binary (cargo build --release -p kubectl-codex)"
+    );
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
         .current_dir(&root)
         .status()
         .context("running cargo build")?;
-    ensure!(status.success(), "cargo build --release -p kubectl-codex failed ({status})");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    ensure!(
+        status.success(),
+        "cargo build --release -p kubectl-codex failed ({status})"
+    );
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
     let work = target.join("bench-reload");
     if work.exists() {
         fs::remove_dir_all(&work).with_context(|| format!("clearing {}", work.display()))?;
     }
     fs::create_dir_all(&work)?;
-    let bench = Bench { root, codex: target.join("release/kubectl-codex"), helm, kubeconfig, work, timeout: Duration::from_secs(args.timeout) };
-    let ready = bench.kubectl(&["get", "--raw", "/readyz"]).output().context("running kubectl")?;
+    let bench = Bench {
+        root,
+        codex: target.join("release/kubectl-codex"),
+        helm,
+        kubeconfig,
+        work,
+        timeout: Duration::from_secs(args.timeout),
+    };
+    let ready = bench
+        .kubectl(&["get", "--raw", "/readyz"])
+        .output()
+        .context("running kubectl")?;
     ensure!(
         ready.status.success(),
         "the cluster behind {} does not answer ({}); start it with `cargo xtask cluster up`",
@@ -139,7 +159,10 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.json())?),
         Format::Text => print!("{}", report.text()),
     }
-    eprintln!("[bench reload] logs of every step: {}", bench.work.display());
+    eprintln!(
+        "[bench reload] logs of every step: {}",
+        bench.work.display()
+    );
     Ok(())
 }
 
@@ -156,19 +179,50 @@ struct Report {
 fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
     eprintln!("[bench reload] dev runtime: up --env dev --slot {DEV_SLOT}");
     bench.delete_namespace(DEV_NAMESPACE)?;
-    bench.codex_ok(&["up", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"], "up-dev")?;
+    bench.codex_ok(
+        &["up", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"],
+        "up-dev",
+    )?;
     eprintln!("[bench reload] baseline: up --env staging into {PROD_NAMESPACE}");
     bench.delete_namespace(PROD_NAMESPACE)?;
-    let original = fs::read_to_string(bench.root.join("services.yaml")).context("reading services.yaml")?;
-    ensure!(original.contains(STAGING_NAMESPACE_LINE), "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces");
-    let mut prod_yaml = original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {PROD_NAMESPACE}"));
+    let original =
+        fs::read_to_string(bench.root.join("services.yaml")).context("reading services.yaml")?;
+    ensure!(
+        original.contains(STAGING_NAMESPACE_LINE),
+        "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces"
+    );
+    let mut prod_yaml = original.replace(
+        STAGING_NAMESPACE_LINE,
+        &format!("namespace: {PROD_NAMESPACE}"),
+    );
     let prod_file = bench.work.join("services.yaml");
     fs::write(&prod_file, &prod_yaml)?;
-    bench.codex_ok(&["up", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], "up-prod")?;
+    bench.codex_ok(
+        &[
+            "up",
+            "-f",
+            path(&prod_file)?,
+            "--env",
+            "staging",
+            "--timeout",
+            "8m",
+        ],
+        "up-prod",
+    )?;
     let sources = Sources::prepare(bench)?;
 
-    let pods_before = (bench.pod_identity(DEV_NAMESPACE, "greeter")?, bench.pod_identity(DEV_NAMESPACE, "web")?);
-    let mut report = Report { runs: args.runs, go_hot: vec![], vite_hot: vec![], go_rebuild: vec![], vite_rebuild: vec![], same_pods: false };
+    let pods_before = (
+        bench.pod_identity(DEV_NAMESPACE, "greeter")?,
+        bench.pod_identity(DEV_NAMESPACE, "web")?,
+    );
+    let mut report = Report {
+        runs: args.runs,
+        go_hot: vec![],
+        vite_hot: vec![],
+        go_rebuild: vec![],
+        vite_rebuild: vec![],
+        same_pods: false,
+    };
     let stamp = std::process::id();
     for i in 1..=args.runs {
         let go_text = format!("hello from greeter reload {stamp}-{i}");
@@ -176,11 +230,29 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         let vite_text = format!("Codex example reload {stamp}-{i}");
         let vite_line = format!("export const title = \"{vite_text}\";");
 
-        let hot = bench.hot_edit(&format!("sed -i 's/^const Message = .*/{go_line}/' services/cmd/greeter/message.go"), "greeter", "/greeting", &go_text, i)?;
-        eprintln!("[bench reload] run {i}/{}: go hot reload {:.2}s (agent run {:.2}s)", args.runs, hot.reload, hot.agent_run);
+        let hot = bench.hot_edit(
+            &format!("sed -i 's/^const Message = .*/{go_line}/' services/cmd/greeter/message.go"),
+            "greeter",
+            "/greeting",
+            &go_text,
+            i,
+        )?;
+        eprintln!(
+            "[bench reload] run {i}/{}: go hot reload {:.2}s (agent run {:.2}s)",
+            args.runs, hot.reload, hot.agent_run
+        );
         report.go_hot.push(hot);
-        let hot = bench.hot_edit(&format!("sed -i 's/^export const title = .*/{vite_line}/' web/src/title.js"), "web", "/src/title.js", &vite_text, i)?;
-        eprintln!("[bench reload] run {i}/{}: vite hot reload {:.2}s (agent run {:.2}s)", args.runs, hot.reload, hot.agent_run);
+        let hot = bench.hot_edit(
+            &format!("sed -i 's/^export const title = .*/{vite_line}/' web/src/title.js"),
+            "web",
+            "/src/title.js",
+            &vite_text,
+            i,
+        )?;
+        eprintln!(
+            "[bench reload] run {i}/{}: vite hot reload {:.2}s (agent run {:.2}s)",
+            args.runs, hot.reload, hot.agent_run
+        );
         report.vite_hot.push(hot);
 
         let started = Instant::now();
@@ -194,10 +266,28 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         prod_yaml = set_tag(&prod_yaml, "codex-example/greeter", &tag)?;
         fs::write(&prod_file, &prod_yaml)?;
         let up_started = Instant::now();
-        bench.codex_ok(&["up", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], &format!("up-go-{i}"))?;
+        bench.codex_ok(
+            &[
+                "up",
+                "-f",
+                path(&prod_file)?,
+                "--env",
+                "staging",
+                "--timeout",
+                "8m",
+            ],
+            &format!("up-go-{i}"),
+        )?;
         let up = up_started.elapsed().as_secs_f64();
-        bench.wait_for(PROD_NAMESPACE, "greeter", |addr| Ok(http_get(addr, "/greeting")?.contains(&go_text)))?;
-        let rebuild = Rebuild { total: started.elapsed().as_secs_f64(), build, image, up };
+        bench.wait_for(PROD_NAMESPACE, "greeter", |addr| {
+            Ok(http_get(addr, "/greeting")?.contains(&go_text))
+        })?;
+        let rebuild = Rebuild {
+            total: started.elapsed().as_secs_f64(),
+            build,
+            image,
+            up,
+        };
         eprintln!("[bench reload] run {i}/{}: go rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
         report.go_rebuild.push(rebuild);
 
@@ -211,16 +301,40 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         prod_yaml = set_tag(&prod_yaml, "codex-example/web", &tag)?;
         fs::write(&prod_file, &prod_yaml)?;
         let up_started = Instant::now();
-        bench.codex_ok(&["up", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], &format!("up-vite-{i}"))?;
+        bench.codex_ok(
+            &[
+                "up",
+                "-f",
+                path(&prod_file)?,
+                "--env",
+                "staging",
+                "--timeout",
+                "8m",
+            ],
+            &format!("up-vite-{i}"),
+        )?;
         let up = up_started.elapsed().as_secs_f64();
-        bench.wait_for(PROD_NAMESPACE, "web", |addr| bundle_contains(addr, &vite_text))?;
-        let rebuild = Rebuild { total: started.elapsed().as_secs_f64(), build, image, up };
+        bench.wait_for(PROD_NAMESPACE, "web", |addr| {
+            bundle_contains(addr, &vite_text)
+        })?;
+        let rebuild = Rebuild {
+            total: started.elapsed().as_secs_f64(),
+            build,
+            image,
+            up,
+        };
         eprintln!("[bench reload] run {i}/{}: vite rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
         report.vite_rebuild.push(rebuild);
     }
-    let pods_after = (bench.pod_identity(DEV_NAMESPACE, "greeter")?, bench.pod_identity(DEV_NAMESPACE, "web")?);
+    let pods_after = (
+        bench.pod_identity(DEV_NAMESPACE, "greeter")?,
+        bench.pod_identity(DEV_NAMESPACE, "web")?,
+    );
     report.same_pods = pods_before == pods_after;
-    ensure!(report.same_pods, "hot reload replaced or restarted a pod: before {pods_before:?}, after {pods_after:?}");
+    ensure!(
+        report.same_pods,
+        "hot reload replaced or restarted a pod: before {pods_before:?}, after {pods_after:?}"
+    );
     Ok(report)
 }
 
@@ -232,8 +346,21 @@ impl Bench {
     }
 
     fn delete_namespace(&self, namespace: &str) -> Result<()> {
-        let out = self.kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"]).output()?;
-        ensure!(out.status.success(), "deleting namespace {namespace}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        let out = self
+            .kubectl(&[
+                "delete",
+                "namespace",
+                namespace,
+                "--ignore-not-found",
+                "--wait=true",
+                "--timeout=300s",
+            ])
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "deleting namespace {namespace}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         Ok(())
     }
 
@@ -262,14 +389,37 @@ impl Bench {
     /// time from there until `service` answers `path` with `wanted` is the hot reload. The
     /// Service is polled while the agent run is still going: its Job takes about a second to
     /// end after the edit, and a fast reload is over by then.
-    fn hot_edit(&self, script: &str, service: &str, path_: &str, wanted: &str, run: usize) -> Result<Hot> {
+    fn hot_edit(
+        &self,
+        script: &str,
+        service: &str,
+        path_: &str,
+        wanted: &str,
+        run: usize,
+    ) -> Result<Hot> {
         let log = format!("agent-{service}-{run}");
-        let (stdout_path, stderr_path) = (self.work.join(format!("{log}.out")), self.work.join(format!("{log}.err")));
+        let (stdout_path, stderr_path) = (
+            self.work.join(format!("{log}.out")),
+            self.work.join(format!("{log}.err")),
+        );
         let before = uptime()?;
         let started = Instant::now();
         let script = format!("{script} && cat /proc/uptime");
         let mut agent = Command::new(&self.codex)
-            .args(["agent", "run", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "5m", "--", "sh", "-c", &script])
+            .args([
+                "agent",
+                "run",
+                "--env",
+                "dev",
+                "--slot",
+                DEV_SLOT,
+                "--timeout",
+                "5m",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ])
             .current_dir(&self.root)
             .env("KUBECONFIG", &self.kubeconfig)
             .stdout(fs::File::create(&stdout_path)?)
@@ -287,36 +437,78 @@ impl Bench {
                 finished = agent.try_wait()?;
             }
             if let Some(status) = finished.filter(|s| !s.success()) {
-                bail!("kubectl-codex agent run failed ({status}); see {}", stderr_path.display());
+                bail!(
+                    "kubectl-codex agent run failed ({status}); see {}",
+                    stderr_path.display()
+                );
             }
-            ensure!(Instant::now() < deadline, "{DEV_NAMESPACE}/{service} did not answer with the edit within {:?}", self.timeout);
+            ensure!(
+                Instant::now() < deadline,
+                "{DEV_NAMESPACE}/{service} did not answer with the edit within {:?}",
+                self.timeout
+            );
             std::thread::sleep(POLL);
         };
         let status = agent.wait()?;
         let agent_run = started.elapsed().as_secs_f64();
-        ensure!(status.success(), "kubectl-codex agent run failed ({status}); see {}", stderr_path.display());
+        ensure!(
+            status.success(),
+            "kubectl-codex agent run failed ({status}); see {}",
+            stderr_path.display()
+        );
         let after = uptime()?;
         let printed = fs::read_to_string(&stdout_path)?;
-        let edited = printed.lines().rev().find_map(parse_uptime).context("the agent printed no /proc/uptime line")?;
+        let edited = printed
+            .lines()
+            .rev()
+            .find_map(parse_uptime)
+            .context("the agent printed no /proc/uptime line")?;
         // A reading outside the run would mean the pod's clock is not this host's.
         ensure!(
             before - 0.02 <= edited && edited <= after + 0.02,
             "the agent pod's uptime {edited} is outside the run ({before}..{after}): is the cluster on another machine?"
         );
-        ensure!(seen + 0.02 >= edited, "{service} answered with the edit ({seen}) before it was made ({edited})");
-        Ok(Hot { reload: (seen - edited).max(0.0), agent_run })
+        ensure!(
+            seen + 0.02 >= edited,
+            "{service} answered with the edit ({seen}) before it was made ({edited})"
+        );
+        Ok(Hot {
+            reload: (seen - edited).max(0.0),
+            agent_run,
+        })
     }
 
     /// The Service's ClusterIP and port 80: this host is the node, so it reaches Services directly.
     fn service_address(&self, namespace: &str, service: &str) -> Result<SocketAddr> {
-        let out = self.kubectl(&["get", "service", service, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).output()?;
+        let out = self
+            .kubectl(&[
+                "get",
+                "service",
+                service,
+                "-n",
+                namespace,
+                "-o",
+                "jsonpath={.spec.clusterIP}",
+            ])
+            .output()?;
         let ip = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        ensure!(out.status.success() && !ip.is_empty(), "no ClusterIP for {namespace}/{service}: {}", String::from_utf8_lossy(&out.stderr));
-        format!("{ip}:80").parse().with_context(|| format!("ClusterIP {ip:?}"))
+        ensure!(
+            out.status.success() && !ip.is_empty(),
+            "no ClusterIP for {namespace}/{service}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("{ip}:80")
+            .parse()
+            .with_context(|| format!("ClusterIP {ip:?}"))
     }
 
     /// Polls the Service until `ready`; returns the kernel uptime when it first held.
-    fn wait_for(&self, namespace: &str, service: &str, ready: impl Fn(SocketAddr) -> Result<bool>) -> Result<f64> {
+    fn wait_for(
+        &self,
+        namespace: &str,
+        service: &str,
+        ready: impl Fn(SocketAddr) -> Result<bool>,
+    ) -> Result<f64> {
         let addr = self.service_address(namespace, service)?;
         let deadline = Instant::now() + self.timeout;
         loop {
@@ -324,7 +516,10 @@ impl Bench {
                 return uptime();
             }
             if Instant::now() > deadline {
-                bail!("{namespace}/{service} did not answer with the edit within {:?}", self.timeout);
+                bail!(
+                    "{namespace}/{service} did not answer with the edit within {:?}",
+                    self.timeout
+                );
             }
             std::thread::sleep(POLL);
         }
@@ -343,7 +538,11 @@ impl Bench {
                 "jsonpath={range .items[*]}{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}",
             ])
             .output()?;
-        ensure!(out.status.success(), "listing pods of {unit}: {}", String::from_utf8_lossy(&out.stderr));
+        ensure!(
+            out.status.success(),
+            "listing pods of {unit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 }
@@ -363,38 +562,95 @@ impl Sources {
         let bin = bench.work.join("bin");
         let etc = bench.work.join("etc");
         copy_tree(&bench.root.join("example/services"), &services, &[])?;
-        copy_tree(&bench.root.join("example/web"), &web, &["node_modules", "dist"])?;
+        copy_tree(
+            &bench.root.join("example/web"),
+            &web,
+            &["node_modules", "dist"],
+        )?;
         // Dependencies as a pipeline's cache would have them: installed once, not per edit.
-        std::os::unix::fs::symlink(bench.root.join("example/web/node_modules"), web.join("node_modules"))?;
+        std::os::unix::fs::symlink(
+            bench.root.join("example/web/node_modules"),
+            web.join("node_modules"),
+        )?;
         write_user_db(&etc, "app", "/app")?;
         fs::create_dir_all(&bin)?;
         // webserve does not change with the frontend's sources: built once, like a cached layer.
-        run_tool(go(&services).args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"]).arg(bin.join("webserve")).arg("./cmd/webserve"), "go build webserve")?;
-        Ok(Sources { services, web, bin, etc })
+        run_tool(
+            go(&services)
+                .args([
+                    "build",
+                    "-mod=vendor",
+                    "-trimpath",
+                    "-buildvcs=false",
+                    "-ldflags=-s -w",
+                    "-o",
+                ])
+                .arg(bin.join("webserve"))
+                .arg("./cmd/webserve"),
+            "go build webserve",
+        )?;
+        Ok(Sources {
+            services,
+            web,
+            bin,
+            etc,
+        })
     }
 
     fn edit_go(&self, line: &str) -> Result<()> {
-        replace_line(&self.services.join("cmd/greeter/message.go"), "const Message = ", line)
+        replace_line(
+            &self.services.join("cmd/greeter/message.go"),
+            "const Message = ",
+            line,
+        )
     }
 
     fn edit_vite(&self, line: &str) -> Result<()> {
-        replace_line(&self.web.join("src/title.js"), "export const title = ", line)
+        replace_line(
+            &self.web.join("src/title.js"),
+            "export const title = ",
+            line,
+        )
     }
 
     /// The prod build of example_images.rs for one command, with the host's warm cache.
     fn build_greeter(&self) -> Result<PathBuf> {
         let out = self.bin.join("greeter");
-        run_tool(go(&self.services).args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"]).arg(&out).arg("./cmd/greeter"), "go build greeter")?;
+        run_tool(
+            go(&self.services)
+                .args([
+                    "build",
+                    "-mod=vendor",
+                    "-trimpath",
+                    "-buildvcs=false",
+                    "-ldflags=-s -w",
+                    "-o",
+                ])
+                .arg(&out)
+                .arg("./cmd/greeter"),
+            "go build greeter",
+        )?;
         Ok(out)
     }
 
     fn vite_build(&self) -> Result<PathBuf> {
-        run_tool(Command::new("node").current_dir(&self.web).args(["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]), "vite build")?;
+        run_tool(
+            Command::new("node").current_dir(&self.web).args([
+                "node_modules/vite/bin/vite.js",
+                "build",
+                "--logLevel",
+                "warn",
+            ]),
+            "vite build",
+        )?;
         Ok(self.web.join("dist"))
     }
 
     fn user_db(&self) -> Vec<(PathBuf, String)> {
-        vec![(self.etc.join("passwd"), "/etc/passwd".into()), (self.etc.join("group"), "/etc/group".into())]
+        vec![
+            (self.etc.join("passwd"), "/etc/passwd".into()),
+            (self.etc.join("group"), "/etc/group".into()),
+        ]
     }
 
     /// The same image `cargo xtask images` makes for the greeter, under a new tag.
@@ -412,7 +668,10 @@ impl Sources {
     }
 
     fn web_image(&self, dist: &Path, tag: &str) -> ImageSpec {
-        let mut files = vec![(self.bin.join("webserve"), "/app/webserve".to_string()), (dist.to_path_buf(), "/srv/www".to_string())];
+        let mut files = vec![
+            (self.bin.join("webserve"), "/app/webserve".to_string()),
+            (dist.to_path_buf(), "/srv/www".to_string()),
+        ];
         files.extend(self.user_db());
         ImageSpec {
             repository: "codex-example/web".into(),
@@ -428,18 +687,31 @@ impl Sources {
 
 fn go(module: &Path) -> Command {
     let mut go = Command::new("go");
-    go.current_dir(module).env("CGO_ENABLED", "0").env("GOOS", "linux").env("GOARCH", "amd64").env("GOTOOLCHAIN", "local").env("GOFLAGS", "");
+    go.current_dir(module)
+        .env("CGO_ENABLED", "0")
+        .env("GOOS", "linux")
+        .env("GOARCH", "amd64")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "");
     go
 }
 
 fn run_tool(command: &mut Command, what: &str) -> Result<()> {
-    let out = command.output().with_context(|| format!("running {what}"))?;
-    ensure!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    let out = command
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    ensure!(
+        out.status.success(),
+        "{what} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
     Ok(())
 }
 
 fn path(p: &Path) -> Result<&str> {
-    p.to_str().with_context(|| format!("{} is not UTF-8", p.display()))
+    p.to_str()
+        .with_context(|| format!("{} is not UTF-8", p.display()))
 }
 
 /// Copies a directory tree (files, directories, symlinks), leaving out top-level `skip` names.
@@ -479,7 +751,11 @@ fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
             }
         })
         .collect();
-    ensure!(found, "{} has no line starting with {prefix:?}", file.display());
+    ensure!(
+        found,
+        "{} has no line starting with {prefix:?}",
+        file.display()
+    );
     fs::write(file, changed.join("\n") + "\n")?;
     Ok(())
 }
@@ -487,13 +763,25 @@ fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
 /// services.yaml with the `tag:` right after `repository: <repository>` set to `tag`.
 fn set_tag(yaml: &str, repository: &str, tag: &str) -> Result<String> {
     let anchor = format!("repository: {repository}\n");
-    let at = yaml.find(&anchor).with_context(|| format!("services.yaml has no `{anchor}`"))? + anchor.len();
+    let at = yaml
+        .find(&anchor)
+        .with_context(|| format!("services.yaml has no `{anchor}`"))?
+        + anchor.len();
     let rest = &yaml[at..];
     let line_end = rest.find('\n').unwrap_or(rest.len());
     let line = &rest[..line_end];
     let indent = line.len() - line.trim_start().len();
-    ensure!(line.trim_start().starts_with("tag: "), "the line after `{}` is not its tag: {line:?}", anchor.trim());
-    Ok(format!("{}{}tag: \"{tag}\"{}", &yaml[..at], &line[..indent], &rest[line_end..]))
+    ensure!(
+        line.trim_start().starts_with("tag: "),
+        "the line after `{}` is not its tag: {line:?}",
+        anchor.trim()
+    );
+    Ok(format!(
+        "{}{}tag: \"{tag}\"{}",
+        &yaml[..at],
+        &line[..indent],
+        &rest[line_end..]
+    ))
 }
 
 /// The kernel's uptime in seconds: the clock the agent pod reads too.
@@ -512,12 +800,19 @@ fn parse_uptime(line: &str) -> Option<f64> {
 fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: */*\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: */*\r\n\r\n"
+    )?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let response = String::from_utf8_lossy(&response);
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("no HTTP status")?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no HTTP status")?;
     ensure!((200..300).contains(&status), "GET {path}: {status}");
     Ok(body.to_string())
 }
@@ -525,7 +820,12 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
 /// Whether the JavaScript bundle the page loads contains `wanted` (webserve in prod).
 fn bundle_contains(addr: SocketAddr, wanted: &str) -> Result<bool> {
     let page = http_get(addr, "/")?;
-    let Some(script) = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).find(|s| s.ends_with(".js")) else {
+    let Some(script) = page
+        .split("src=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|s| s.ends_with(".js"))
+    else {
         return Ok(false);
     };
     Ok(http_get(addr, script)?.contains(wanted))
@@ -535,23 +835,40 @@ fn stats(values: &[f64]) -> (f64, f64, f64) {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
     (median, sorted[0], sorted[n - 1])
 }
 
 impl Report {
     fn text(&self) -> String {
-        let mut out = format!("edit-to-new-response, {} edit(s) each; seconds: median (min–max)\n\n", self.runs);
+        let mut out = format!(
+            "edit-to-new-response, {} edit(s) each; seconds: median (min–max)\n\n",
+            self.runs
+        );
         let cell = |v: &[f64]| {
             let (median, min, max) = stats(v);
             format!("{median:.2} ({min:.2}–{max:.2})")
         };
-        out.push_str(&format!("  {:<26}{:<22}{:<26}{}\n", "edit", "hot reload (dev)", "rebuild + redeploy", "faster"));
-        for (name, hot, rebuild) in [("Go greeter message.go", &self.go_hot, &self.go_rebuild), ("Vite web src/title.js", &self.vite_hot, &self.vite_rebuild)] {
+        out.push_str(&format!(
+            "  {:<26}{:<22}{:<26}{}\n",
+            "edit", "hot reload (dev)", "rebuild + redeploy", "faster"
+        ));
+        for (name, hot, rebuild) in [
+            ("Go greeter message.go", &self.go_hot, &self.go_rebuild),
+            ("Vite web src/title.js", &self.vite_hot, &self.vite_rebuild),
+        ] {
             let hot_values: Vec<f64> = hot.iter().map(|h| h.reload).collect();
             let rebuild_values: Vec<f64> = rebuild.iter().map(|r| r.total).collect();
             let ratio = stats(&rebuild_values).0 / stats(&hot_values).0.max(0.001);
-            out.push_str(&format!("  {name:<26}{:<22}{:<26}{ratio:.0}x\n", cell(&hot_values), cell(&rebuild_values)));
+            out.push_str(&format!(
+                "  {name:<26}{:<22}{:<26}{ratio:.0}x\n",
+                cell(&hot_values),
+                cell(&rebuild_values)
+            ));
         }
         out.push('\n');
         for (name, rebuild) in [("Go", &self.go_rebuild), ("Vite", &self.vite_rebuild)] {
@@ -563,17 +880,30 @@ impl Report {
                 part(|r| r.up)
             ));
         }
-        let agent: Vec<f64> = self.go_hot.iter().chain(&self.vite_hot).map(|h| h.agent_run).collect();
+        let agent: Vec<f64> = self
+            .go_hot
+            .iter()
+            .chain(&self.vite_hot)
+            .map(|h| h.agent_run)
+            .collect();
         out.push_str(&format!("  kubectl-codex agent run (Job start, edit, end; not in the hot reload times): median {:.2}s\n", stats(&agent).0));
         out.push_str(&format!(
             "  greeter and web pods during hot reload: {}\n",
-            if self.same_pods { "same pod uid, restartCount unchanged" } else { "REPLACED OR RESTARTED" }
+            if self.same_pods {
+                "same pod uid, restartCount unchanged"
+            } else {
+                "REPLACED OR RESTARTED"
+            }
         ));
         out
     }
 
     fn json(&self) -> Value {
-        let hot = |v: &[Hot]| v.iter().map(|h| json!({"reloadSeconds": h.reload, "agentRunSeconds": h.agent_run})).collect::<Vec<_>>();
+        let hot = |v: &[Hot]| {
+            v.iter()
+                .map(|h| json!({"reloadSeconds": h.reload, "agentRunSeconds": h.agent_run}))
+                .collect::<Vec<_>>()
+        };
         let rebuild = |v: &[Rebuild]| {
             v.iter().map(|r| json!({"totalSeconds": r.total, "buildSeconds": r.build, "imageSeconds": r.image, "upSeconds": r.up})).collect::<Vec<_>>()
         };
@@ -594,7 +924,10 @@ mod tests {
     fn tags_are_set_right_after_their_repository() {
         let yaml = "images:\n  greeter:\n    repository: codex-example/greeter\n    tag: \"{{ versions.app }}\"\n  web:\n    repository: codex-example/web\n    tag: \"x\"\n";
         let changed = set_tag(yaml, "codex-example/greeter", "reload-1").unwrap();
-        assert_eq!(changed, yaml.replace("tag: \"{{ versions.app }}\"", "tag: \"reload-1\""));
+        assert_eq!(
+            changed,
+            yaml.replace("tag: \"{{ versions.app }}\"", "tag: \"reload-1\"")
+        );
         assert!(set_tag(yaml, "codex-example/nothing", "t").is_err());
     }
 

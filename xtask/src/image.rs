@@ -269,7 +269,11 @@ fn owner_of(path: &str, owners: &[(String, u32, u32)]) -> (u32, u32) {
         .map_or((0, 0), |(_, uid, gid)| (uid, gid))
 }
 
-fn write_layer_owned(entries: &BTreeMap<String, Entry>, owners: &[(String, u32, u32)], out: &Path) -> Result<()> {
+fn write_layer_owned(
+    entries: &BTreeMap<String, Entry>,
+    owners: &[(String, u32, u32)],
+    out: &Path,
+) -> Result<()> {
     let file = fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut builder = tar::Builder::new(file);
     for (path, entry) in entries {
