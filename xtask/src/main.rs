@@ -1,6 +1,7 @@
 //! Project automation (`cargo xtask …`): tools, local cluster, demo, tests.
 use clap::{Parser, Subcommand};
 
+mod bench_core;
 mod cluster;
 mod dev_images;
 mod dist;
@@ -22,6 +23,9 @@ struct Cli {
 enum Command {
     /// Build pinned Go tools into ~/.cache/kubectl-codex/tools (all, or the named ones).
     Tools { names: Vec<String> },
+    /// Benchmarks, each measured against a baseline in the same invocation.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Run the local single-node Kubernetes cluster.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
@@ -42,9 +46,17 @@ enum Command {
     Dist(dist::DistArgs),
 }
 
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// `plan` and `render --values-only` on a generated services.yaml of N units, with
+    /// `helm template` of the same values as the baseline.
+    Core(bench_core::CoreArgs),
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tools { names } => tools::run(&names)?,
+        Command::Bench(BenchCommand::Core(args)) => bench_core::run(&args)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
         Command::DevImages(args) => dev_images::run_cli(args)?,
