@@ -2,6 +2,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench_core;
+mod bench_reload;
 mod cluster;
 mod dev_images;
 mod dist;
@@ -51,12 +52,16 @@ enum BenchCommand {
     /// `plan` and `render --values-only` on a generated services.yaml of N units, with
     /// `helm template` of the same values as the baseline.
     Core(bench_core::CoreArgs),
+    /// Edit-to-new-response on the local cluster for a Go handler and a Vite component: hot
+    /// reload in the dev runtime against rebuild + redeploy of the prod image.
+    Reload(bench_reload::ReloadArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tools { names } => tools::run(&names)?,
         Command::Bench(BenchCommand::Core(args)) => bench_core::run(&args)?,
+        Command::Bench(BenchCommand::Reload(args)) => bench_reload::run(&args)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
         Command::DevImages(args) => dev_images::run_cli(args)?,
