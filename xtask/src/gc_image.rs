@@ -3,6 +3,7 @@
 
 use crate::image::{self, ImageSpec};
 use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,13 +29,19 @@ pub fn build_and_push() -> Result<String> {
     let binary = target.join("release/kubectl-codex");
     let mut files = vec![(binary.clone(), "/kubectl-codex".to_string())];
     for library in shared_libraries(&binary)? {
+        // The path the binary asks for (often a symlink, e.g. /lib64/ld-linux-x86-64.so.2)
+        // gets the real file's bytes: the image has no link targets to point at.
         let destination = library.display().to_string();
-        files.push((library, destination));
+        let real = std::fs::canonicalize(&library).with_context(|| format!("resolving {}", library.display()))?;
+        files.push((real, destination));
     }
-    let version = env!("CARGO_PKG_VERSION").to_string();
+    // Tagged by content: a rebuilt binary gets a new tag, so no node runs a stale cached copy.
+    let digest = Sha256::digest(std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?);
+    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let tag = format!("{}-{short}", env!("CARGO_PKG_VERSION"));
     image::assemble_and_push(&ImageSpec {
         repository: REPOSITORY.into(),
-        tag: version,
+        tag,
         files,
         entrypoint: vec!["/kubectl-codex".into()],
         user: Some("65532:65532".into()),
