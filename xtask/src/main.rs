@@ -2,14 +2,18 @@
 use clap::{Parser, Subcommand};
 
 mod bench_core;
+mod bench_gc;
 mod bench_reload;
 mod cluster;
+mod demo;
 mod dev_images;
 mod dist;
 mod e2e_support;
 mod example_images;
+mod gc_image;
 mod image;
 mod install_check;
+mod test_suite;
 mod tools;
 mod versions;
 
@@ -40,8 +44,13 @@ enum Command {
     /// Build the example stack's `dev` runtime images (Go toolchain + devwatch, node, agent,
     /// workspace seed) and push them to the local registry.
     DevImages(dev_images::DevImagesArgs),
-    /// Placeholder until the subcommands land.
-    Version,
+    /// Run every test: unit, golden, CLI, chart with helm, example Go tests, then the local
+    /// cluster and the end-to-end tests (the README's test command).
+    Test(test_suite::TestArgs),
+    /// Assemble the image of the codex-gc chart (the release binary) and push it.
+    GcImage,
+    /// The demo: local cluster up, example images pushed, `kubectl codex up`, URLs and evidence.
+    Demo(demo::DemoArgs),
     /// Release archives into dist/ (static linux/amd64 binary, LICENSE, README, Helm plugin),
     /// each with its .sha256, and their krew manifest dist/codex.yaml.
     Dist(dist::DistArgs),
@@ -52,6 +61,9 @@ enum BenchCommand {
     /// `plan` and `render --values-only` on a generated services.yaml of N units, with
     /// `helm template` of the same values as the baseline.
     Core(bench_core::CoreArgs),
+    /// One `gc` sweep over N managed namespaces (half expired): time and API requests, with a
+    /// plain `kubectl get namespaces -l …` list as the baseline.
+    Gc(bench_gc::GcArgs),
     /// Edit-to-new-response on the local cluster for a Go handler and a Vite component: hot
     /// reload in the dev runtime against rebuild + redeploy of the prod image.
     Reload(bench_reload::ReloadArgs),
@@ -62,6 +74,7 @@ fn main() -> anyhow::Result<()> {
         Command::Tools { names } => tools::run(&names)?,
         Command::Bench(BenchCommand::Core(args)) => bench_core::run(&args)?,
         Command::Bench(BenchCommand::Reload(args)) => bench_reload::run(&args)?,
+        Command::Bench(BenchCommand::Gc(args)) => bench_gc::gc(&args)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
         Command::DevImages(args) => dev_images::run_cli(args)?,
@@ -71,7 +84,9 @@ fn main() -> anyhow::Result<()> {
                 println!("export {key}={value}");
             }
         }
-        Command::Version => println!("xtask"),
+        Command::Test(args) => test_suite::run_cli(args)?,
+        Command::Demo(args) => demo::run_cli(args)?,
+        Command::GcImage => println!("{}", gc_image::build_and_push()?),
         Command::Dist(args) => dist::run_cli(args)?,
     }
     Ok(())

@@ -1,0 +1,109 @@
+//! `cargo xtask bench gc`: one `kubectl codex gc` sweep over many managed namespaces on the
+//! local cluster — its time and API requests — against the floor of any sweep, a single
+//! `kubectl get namespaces -l …` list of the same namespaces, in the same run.
+
+use crate::cluster;
+use anyhow::{bail, ensure, Context, Result};
+use clap::Args;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct GcArgs {
+    /// Managed namespaces to create; half of them expired.
+    #[arg(long, default_value_t = 200)]
+    namespaces: usize,
+    /// Timed dry-run sweeps (the real sweep runs once, at the end).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+}
+
+const LABEL: &str = "codex-k8s.dev/project=bench-gc";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+}
+
+fn timed(command: &mut Command) -> Result<(f64, Vec<u8>)> {
+    let started = Instant::now();
+    let output = command.output().with_context(|| format!("running {command:?}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok((seconds, output.stdout))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+pub fn gc(args: &GcArgs) -> Result<()> {
+    ensure!(args.namespaces >= 2 && args.runs >= 1, "--namespaces >= 2 and --runs >= 1");
+    let info = cluster::up()?;
+    let root = repo_root();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args(["build", "--release", "-p", "kubectl-codex"])
+        .status()?;
+    ensure!(status.success(), "cargo build failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let codex = target.join("release/kubectl-codex");
+    let kubectl = |args: &[&str]| {
+        let mut c = Command::new("kubectl");
+        c.args(args).env("KUBECONFIG", &info.kubeconfig);
+        c
+    };
+    let codex_cmd = |args: &[&str]| {
+        let mut c = Command::new(&codex);
+        c.args(args).env("KUBECONFIG", &info.kubeconfig);
+        c
+    };
+
+    // Start clean, then create the namespaces in one apply.
+    timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=true", "--timeout=300s"]))?;
+    let now = k8s_now();
+    let mut manifest = String::new();
+    for i in 0..args.namespaces {
+        let last = if i % 2 == 0 { "2020-01-01T00:00:00Z".to_string() } else { now.clone() };
+        manifest.push_str(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench-gc-{i:04}\n  labels:\n    app.kubernetes.io/managed-by: kubectl-codex\n    codex-k8s.dev/project: bench-gc\n  annotations:\n    codex-k8s.dev/last-activity: \"{last}\"\n    codex-k8s.dev/idle-ttl: 8h\n---\n"
+        ));
+    }
+    let file = std::env::temp_dir().join("bench-gc-namespaces.yaml");
+    std::fs::write(&file, manifest)?;
+    timed(&mut kubectl(&["apply", "-f", file.to_str().unwrap()]))?;
+
+    let mut baseline = Vec::new();
+    let mut dry = Vec::new();
+    let mut dry_requests = 0;
+    for _ in 0..args.runs {
+        baseline.push(timed(&mut kubectl(&["get", "namespaces", "-l", LABEL, "-o", "json"]))?.0);
+        let (seconds, out) = timed(&mut codex_cmd(&["gc", "--dry-run", "-o", "json"]))?;
+        let report: Value = serde_json::from_slice(&out)?;
+        dry_requests = report["apiRequests"].as_u64().unwrap_or(0);
+        dry.push(seconds);
+    }
+    let (real_seconds, out) = timed(&mut codex_cmd(&["gc", "-o", "json"]))?;
+    let report: Value = serde_json::from_slice(&out)?;
+    let deleted = report["decisions"].as_array().map(|d| d.iter().filter(|d| d["action"] == "deleted").count()).unwrap_or(0);
+    let real_requests = report["apiRequests"].as_u64().unwrap_or(0);
+    timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=false"]))?;
+
+    let base = median(baseline.clone());
+    println!("gc sweep over {} managed namespaces ({} expired), {} runs; times in ms", args.namespaces, args.namespaces / 2, args.runs);
+    println!("| measurement | median ms | API requests | ratio to baseline |");
+    println!("|---|---|---|---|");
+    println!("| baseline: kubectl get namespaces -l (one list) | {:.0} | 1 | 1.00 |", base * 1000.0);
+    println!("| kubectl codex gc --dry-run | {:.0} | {dry_requests} | {:.2} |", median(dry.clone()) * 1000.0, median(dry) / base);
+    println!("| kubectl codex gc (deleted {deleted}) | {:.0} | {real_requests} | {:.2} |", real_seconds * 1000.0, real_seconds / base);
+    Ok(())
+}
+
+fn k8s_now() -> String {
+    let output = Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]).output();
+    output.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+}
