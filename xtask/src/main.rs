@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 mod bench_core;
 mod bench_gc;
 mod bench_reload;
+mod bench_up;
 mod cluster;
 mod demo;
 mod dev_images;
@@ -61,6 +62,9 @@ enum BenchCommand {
     /// `plan` and `render --values-only` on a generated services.yaml of N units, with
     /// `helm template` of the same values as the baseline.
     Core(bench_core::CoreArgs),
+    /// Cold `up` of services.yaml on the local cluster against its readiness floor and a
+    /// `kubectl apply` + `rollout status` sequence, and an unchanged rerun.
+    Up(bench_up::UpArgs),
     /// One `gc` sweep over N managed namespaces (half expired): time and API requests, with a
     /// plain `kubectl get namespaces -l …` list as the baseline.
     Gc(bench_gc::GcArgs),
@@ -74,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         Command::Tools { names } => tools::run(&names)?,
         Command::Bench(BenchCommand::Core(args)) => bench_core::run(&args)?,
         Command::Bench(BenchCommand::Reload(args)) => bench_reload::run(&args)?,
+        Command::Bench(BenchCommand::Up(args)) => bench_up::run(&args)?,
         Command::Bench(BenchCommand::Gc(args)) => bench_gc::gc(&args)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
