@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// How long a hook keeps trying when services.yaml does not say.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(120);
 const RETRY_EVERY: Duration = Duration::from_millis(500);
+/// How long a TCP hook listens for the kubelet's "connection refused" after opening the
+/// forwarded stream; the kubelet dials at once, so a refusal arrives well within this.
+const TCP_REFUSAL_WAIT: Duration = Duration::from_millis(300);
 
 /// Runs one hook until it passes or its timeout runs out; returns how it passed.
 pub async fn run(client: &Client, namespace: &str, unit: &ResolvedUnit, installed: &InstalledUnit, hook: &Hook) -> Result<String> {
@@ -90,7 +93,7 @@ async fn tcp_connect(client: &Client, namespace: &str, unit: &ResolvedUnit, inst
     // channel; silence for a moment means the connection stands.
     let error = forwarder.take_error(port);
     let outcome = match error {
-        Some(error) => match tokio::time::timeout(Duration::from_millis(1500), error).await {
+        Some(error) => match tokio::time::timeout(TCP_REFUSAL_WAIT, error).await {
             Ok(Some(message)) => Err(anyhow!("connect to {name}:{port}: {message}")),
             _ => Ok(()),
         },
