@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use std::{fs, thread};
 
 /// The system directories on PATH: a shell and coreutils for the Helm plugin's wrapper,
-/// nothing of ours (checked by `assert_not_on_path`).
+/// nothing of ours (`helm_from_archive` checks that no kubectl-codex is there).
 const SYSTEM_PATH: &[&str] = &["/usr/bin", "/bin"];
 
 pub fn run() -> Result<()> {
