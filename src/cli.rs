@@ -62,7 +62,7 @@ Only namespaces labelled app.kubernetes.io/managed-by=kubectl-codex whose last-a
 than their idle TTL are deleted; unreadable annotations or a run in progress keep a namespace.")]
     Gc(GcArgs),
     /// Work inside an environment as its agent (its ServiceAccount, the shared workspace).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'ls /workspace'\n  kubectl codex agent run --env ai --issue 19 -o json -- make test")]
     Agent(AgentCommand),
     /// Prove the agent may do what it must and nothing more, and that every pod on the shared
     /// workspace runs as the declared identity with its declared mount mode.

@@ -113,7 +113,7 @@ fn version_names_the_commit() {
 
 #[test]
 fn every_command_help_has_examples() {
-    for command in ["validate", "plan", "render", "schema", "version", "completion"] {
+    for command in ["validate", "plan", "render", "schema", "version", "completion", "up", "status", "evidence", "down", "revise", "gc", "agent", "check"] {
         let out = codex(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Example"), "{command} --help has no examples");
