@@ -576,7 +576,7 @@ mod tests {
             err.contains("version: v1.2.3") && err.contains("--update-manifest"),
             "{err}"
         );
-        let placeholder = a.replace(&sha_a, "TODO");
+        let placeholder = a.replace(&sha_a, "not-a-sha256");
         assert!(check_committed_manifest(&placeholder, &b).is_err());
         let extra = format!("{b}  - selector: {{}}\n");
         assert!(check_committed_manifest(&a, &extra).is_err());
