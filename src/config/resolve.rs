@@ -98,9 +98,10 @@ pub fn resolve(
     // Manifest file contents feed the digest here; everything else is hashed from the result.
     let mut digest = Sha256::new();
 
+    let prepared = context.prepare();
     let mut units = Vec::new();
     for entry in validate::units(document) {
-        if let Some(unit) = resolve_unit(document, source, &entry, &environment, runtime, &context, &images, base_dir, &mut digest, &mut errors) {
+        if let Some(unit) = resolve_unit(document, source, &entry, &environment, runtime, &prepared, &images, base_dir, &mut digest, &mut errors) {
             units.push(unit);
         }
     }
@@ -108,7 +109,7 @@ pub fn resolve(
     let workspace = workspace_spec(document);
     let agent = document.agent.as_ref().map(|agent| {
         let mut value = serde_json::to_value(agent).unwrap_or(Value::Null);
-        template::render_value(&mut value, "agent", &context, source, &mut errors);
+        template::render_value(&mut value, "agent", &prepared, source, &mut errors);
         let agent: super::model::Agent = serde_json::from_value(value).unwrap_or_else(|_| agent.clone());
         AgentSpec {
             image: image_reference(&agent.image, &images),
@@ -264,7 +265,7 @@ fn resolve_unit(
     entry: &validate::UnitRef<'_>,
     environment: &EffectiveEnvironment,
     runtime: Runtime,
-    context: &TemplateContext,
+    context: &template::Prepared,
     images: &BTreeMap<String, ResolvedImage>,
     base_dir: &Path,
     digest: &mut Sha256,
@@ -413,7 +414,7 @@ fn load_manifests(
     file: &str,
     path: &str,
     base_dir: &Path,
-    context: &TemplateContext,
+    context: &template::Prepared,
     source: &SourceDocument,
     digest: &mut Sha256,
     errors: &mut Diagnostics,
@@ -428,7 +429,7 @@ fn load_manifests(
     };
     digest.update(file.as_bytes());
     digest.update(text.as_bytes());
-    let rendered = match template::render_str(&text, context) {
+    let rendered = match template::render_prepared(&text, context) {
         Ok(rendered) => rendered,
         Err(message) => {
             errors.push(template::file_error(&full.display().to_string(), message));

@@ -25,10 +25,20 @@ pub struct TemplateContext {
     pub images: BTreeMap<String, String>,
 }
 
+/// A context converted for tera once, then used for many strings: converting it (every
+/// image reference included) for each string dominated resolving large files.
+pub struct Prepared(tera::Context);
+
 impl TemplateContext {
-    fn to_tera(&self) -> tera::Context {
-        tera::Context::from_serialize(self).expect("the template context is a plain struct")
+    pub fn prepare(&self) -> Prepared {
+        Prepared(tera::Context::from_serialize(self).expect("the template context is a plain struct"))
     }
+}
+
+thread_local! {
+    /// One tera instance per thread: building one registers every built-in filter and test,
+    /// which `Tera::one_off` would redo for each string.
+    static TERA: std::cell::RefCell<tera::Tera> = std::cell::RefCell::new(tera::Tera::default());
 }
 
 /// Whether `text` contains template syntax at all.
@@ -41,7 +51,15 @@ pub fn render_str(text: &str, context: &TemplateContext) -> Result<String, Strin
     if !is_template(text) {
         return Ok(text.to_string());
     }
-    tera::Tera::one_off(text, &context.to_tera(), false).map_err(|e| describe(&e))
+    render_prepared(text, &context.prepare())
+}
+
+/// Renders one string with an already prepared context.
+pub fn render_prepared(text: &str, context: &Prepared) -> Result<String, String> {
+    if !is_template(text) {
+        return Ok(text.to_string());
+    }
+    TERA.with(|tera| tera.borrow_mut().render_str(text, &context.0)).map_err(|e| describe(&e))
 }
 
 fn describe(error: &tera::Error) -> String {
@@ -54,7 +72,11 @@ fn describe(error: &tera::Error) -> String {
     // Tera's first line repeats the template name "__tera_one_off"; the causes say what is wrong.
     let useful: Vec<String> = parts
         .into_iter()
-        .map(|p| p.replace("'__tera_one_off'", "the template").replace("__tera_one_off", "the template"))
+        .map(|p| {
+            p.replace("'__tera_one_off'", "the template")
+                .replace("__tera_one_off", "the template")
+                .replace("'__tera_one_off_template'", "the template")
+        })
         .collect();
     format!("template error: {}", useful.join(": "))
 }
@@ -64,12 +86,12 @@ fn describe(error: &tera::Error) -> String {
 pub fn render_value(
     value: &mut Value,
     path: &str,
-    context: &TemplateContext,
+    context: &Prepared,
     source: &SourceDocument,
     errors: &mut Diagnostics,
 ) {
     match value {
-        Value::String(text) if is_template(text) => match render_str(text, context) {
+        Value::String(text) if is_template(text) => match render_prepared(text, context) {
             Ok(rendered) => *text = rendered,
             Err(message) => errors.push(source.error_at(path, message)),
         },
@@ -88,8 +110,8 @@ pub fn render_value(
 }
 
 /// Renders a `when` condition; it must come out as `true` or `false`.
-pub fn render_condition(text: &str, context: &TemplateContext) -> Result<bool, String> {
-    let rendered = render_str(text, context)?;
+pub fn render_condition(text: &str, context: &Prepared) -> Result<bool, String> {
+    let rendered = render_prepared(text, context)?;
     match rendered.trim() {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -116,8 +138,8 @@ mod tests {
     #[test]
     fn renders_variables_and_conditions() {
         assert_eq!(render_str("{{ project }}-{{ env }}-{{ issue }}", &context()).unwrap(), "codex-ai-19");
-        assert!(render_condition("{{ env == 'ai' }}", &context()).unwrap());
-        assert!(render_condition("maybe", &context()).is_err());
+        assert!(render_condition("{{ env == 'ai' }}", &context().prepare()).unwrap());
+        assert!(render_condition("maybe", &context().prepare()).is_err());
     }
 
     #[test]
