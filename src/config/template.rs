@@ -38,7 +38,31 @@ impl TemplateContext {
 thread_local! {
     /// One tera instance per thread: building one registers every built-in filter and test,
     /// which `Tera::one_off` would redo for each string.
-    static TERA: std::cell::RefCell<tera::Tera> = std::cell::RefCell::new(tera::Tera::default());
+    static TERA: std::cell::RefCell<tera::Tera> = std::cell::RefCell::new({
+        let mut tera = tera::Tera::default();
+        tera.register_function("range", bounded_range);
+        tera
+    });
+}
+
+/// Tera's `range`, bounded: its built-in loops forever on `step_by=0` (found by fuzzing) and
+/// would allocate any length asked for.
+fn bounded_range(args: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    const MAX_ITEMS: i64 = 10_000;
+    let number = |name: &str, default: Option<i64>| -> tera::Result<i64> {
+        match args.get(name) {
+            Some(value) => value.as_i64().ok_or_else(|| tera::Error::msg(format!("range: `{name}` must be an integer"))),
+            None => default.ok_or_else(|| tera::Error::msg(format!("range: `{name}` is required"))),
+        }
+    };
+    let (start, end, step) = (number("start", Some(0))?, number("end", None)?, number("step_by", Some(1))?);
+    if step <= 0 {
+        return Err(tera::Error::msg("range: `step_by` must be positive"));
+    }
+    if end.saturating_sub(start) / step > MAX_ITEMS {
+        return Err(tera::Error::msg(format!("range: more than {MAX_ITEMS} items")));
+    }
+    Ok(tera::Value::Array((start..end).step_by(step as usize).map(tera::Value::from).collect()))
 }
 
 /// Whether `text` contains template syntax at all.
@@ -59,7 +83,18 @@ pub fn render_prepared(text: &str, context: &Prepared) -> Result<String, String>
     if !is_template(text) {
         return Ok(text.to_string());
     }
-    TERA.with(|tera| tera.borrow_mut().render_str(text, &context.0)).map_err(|e| describe(&e))
+    // Tera panics on some arithmetic in templates (an infinite float, `%` overflow; found by
+    // fuzzing): a bad template must be an error, never a crash, so the panic is caught here.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        TERA.with(|tera| tera.borrow_mut().render_str(text, &context.0))
+    }));
+    std::panic::set_hook(previous_hook);
+    match outcome {
+        Ok(rendered) => rendered.map_err(|e| describe(&e)),
+        Err(_) => Err("template error: the template cannot be evaluated (arithmetic out of range)".into()),
+    }
 }
 
 fn describe(error: &tera::Error) -> String {
