@@ -395,3 +395,21 @@ fn templates_that_crash_the_template_engine_are_errors() {
         let _ = found; // reaching here without a panic is the point; some inputs are valid
     }
 }
+
+#[test]
+fn overlay_dependencies_get_the_same_checks_as_base_ones() {
+    // Found by fuzzing: a dependsOn set by an overlay skipped the self, phase and cycle checks.
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz-regressions/overlay-dependency-cycle.yaml")).unwrap();
+    let line = text.lines().position(|l| l.contains("dependsOn: [b, a]")).unwrap() + 1;
+    let column = text.lines().nth(line - 1).unwrap().find("[b, a]").unwrap() + 2;
+    assert_error(&text, line, column, "services[0].overlays.e.dependsOn[0]", "deploys after this unit's phase internal");
+    assert_error(&text, line, column, "services[0].overlays.e.dependsOn[0]", "dependency cycle: a -> b -> a");
+    assert_error(&text, line, column + 3, "services[0].overlays.e.dependsOn[1]", "cannot depend on itself");
+}
+
+#[test]
+fn an_overlay_may_clear_or_fix_dependencies() {
+    // The base list is fine; the dev overlay replaces it with an empty list, which is fine too.
+    let text = format!("{MINIMAL}    overlays:\n      dev: {{ dependsOn: null }}\n");
+    assert!(problems(text.into_bytes()).is_empty());
+}
