@@ -413,3 +413,12 @@ fn an_overlay_may_clear_or_fix_dependencies() {
     let text = format!("{MINIMAL}    overlays:\n      dev: {{ dependsOn: null }}\n");
     assert!(problems(text.into_bytes()).is_empty());
 }
+
+#[test]
+fn extra_manifests_stay_inside_the_directory_of_services_yaml() {
+    for (file, fragment) in [("/dev/zero", "must be a relative path"), ("../../etc/passwd", "must be a relative path")] {
+        let text = format!("{MINIMAL}    manifests: [\"{file}\"]\n");
+        let line = text.lines().count();
+        assert_error(&text, line, 17, "services[1].manifests[0]", fragment);
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod diagnostics;
 pub mod duration;
+pub mod manifest_file;
 pub mod model;
 pub mod path;
 pub mod resolve;

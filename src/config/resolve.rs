@@ -419,11 +419,10 @@ fn load_manifests(
     digest: &mut Sha256,
     errors: &mut Diagnostics,
 ) -> Vec<Value> {
-    let full = base_dir.join(file);
-    let text = match std::fs::read_to_string(&full) {
-        Ok(text) => text,
-        Err(e) => {
-            errors.push(source.error_at(path, format!("cannot read {}: {e}", full.display())));
+    let (full, text) = match super::manifest_file::read(base_dir, file) {
+        Ok(read) => read,
+        Err(message) => {
+            errors.push(source.error_at(path, message));
             return Vec::new();
         }
     };
