@@ -103,6 +103,15 @@ fn helm_stamp() -> Vec<String> {
     flags
 }
 
+/// What `buildkitd --version` and `buildctl --version` report (upstream's Dockerfile sets
+/// the same variables from git).
+fn buildkit_stamp() -> Vec<String> {
+    vec![format!(
+        "-X github.com/moby/buildkit/version.Version={}",
+        versions::BUILDKIT
+    )]
+}
+
 const KUBERNETES_BINARIES: &[&str] = &[
     "kube-apiserver",
     "kube-controller-manager",
@@ -212,6 +221,24 @@ const TOOLS: &[Tool] = &[
         // never asks GitHub for a newer release. KREW_NO_UPGRADE_CHECK does the same, but
         // validate-krew-manifest runs `kubectl krew install` with a cleared environment.
         stamp: no_stamp,
+    },
+    Tool {
+        name: "buildkit",
+        version: Version::Pinned {
+            version: versions::BUILDKIT,
+            module: "github.com/moby/buildkit",
+        },
+        binaries: &["buildkitd", "buildctl"],
+        // Static and without upstream's cgo-only `seccomp` tag: RUN steps then get no
+        // seccomp profile from buildkitd, which local builds of our own sources do not need.
+        recipe: Recipe::GoModule {
+            dir: "buildkit",
+            packages: &[
+                "github.com/moby/buildkit/cmd/buildkitd",
+                "github.com/moby/buildkit/cmd/buildctl",
+            ],
+        },
+        stamp: buildkit_stamp,
     },
     Tool {
         name: "registry",

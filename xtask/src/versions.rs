@@ -25,3 +25,7 @@ pub const HELM: &str = "v3.22.0";
 /// `sigs.k8s.io/krew` (krew and validate-krew-manifest, for the install checks of
 /// `cargo xtask test`).
 pub const KREW: &str = "v0.4.3";
+
+/// `github.com/moby/buildkit` (buildkitd and buildctl, for `cargo xtask buildkit`); must match
+/// `tools/go/buildkit/go.mod`. Needs Go 1.26.8 or newer on the host.
+pub const BUILDKIT: &str = "v0.34.2";
