@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "Bring up a complete, isolated environment of a multi-service project on Kubernetes from one \
 declarative services.yaml: stateful dependencies, then migrations, then internal services, then edge \
 services, then the frontend, each phase a Helm release gated on readiness.",
-    after_help = "Examples:\n  kubectl codex validate\n  kubectl codex plan --env ai --issue 19\n  kubectl codex render --env prod --out build/\n  kubectl codex schema > services.schema.json\n\nExit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 tool missing or failed, 4 cluster error,\n5 deploy failed, 6 verification failed, 7 environment locked, 8 agent run failed, 64 usage error."
+    after_help = "Examples:\n  kubectl codex validate\n  kubectl codex plan --env ai --issue 19\n  kubectl codex render --env prod --out build/\n  kubectl codex schema > services.schema.json\n\nExit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 tool missing or failed, 4 cluster error,\n5 deploy failed, 6 verification failed, 7 environment locked, 8 agent run failed, 9 image build failed,\n64 usage error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -34,9 +34,21 @@ The plan is byte-identical for identical input.")]
     #[command(after_help = "Examples:\n  kubectl codex render --env prod --out build/\n  kubectl codex render --env dev --slot 2 --out /tmp/r --values-only\n\n\
 Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`).")]
     Render(RenderArgs),
+    /// Build the environment's images (prod or dev targets), skipping unchanged ones.
+    #[command(after_help = "Examples:\n  kubectl codex build --env prod\n  kubectl codex build --env dev --slot 1 --dry-run -o json\n  \
+kubectl codex build --env prod --builder buildx\n  BUILDKIT_HOST=tcp://127.0.0.1:1234 kubectl codex build --env staging\n\n\
+Builds every image with `build` in services.yaml that the environment's units, readiness jobs or agent \
+run, from its `targets.prod` or `targets.dev` by the environment's runtime. Each build pushes \
+registry/repository:tag and the content tag registry/repository:build-<16 hex of the input digest> \
+(context files after .dockerignore, Dockerfile, target, build args, platform). When the registry already \
+has the content tag nothing is built; the tag is pointed at it. Builder: buildctl on PATH, else docker \
+buildx (--builder to choose). Exit code 3 when no builder is found, 9 when a build fails.")]
+    Build(BuildArgs),
     /// Deploy the environment phase by phase through Helm, gated on readiness, with evidence.
-    #[command(after_help = "Examples:\n  kubectl codex up --env prod\n  kubectl codex up --env ai --issue 19 --timeout 10m -o json\n\n\
-Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a phase whose \
+    #[command(after_help = "Examples:\n  kubectl codex up --env prod\n  kubectl codex up --env ai --issue 19 --timeout 10m -o json\n  \
+kubectl codex up --env dev --slot 1 --skip-build\n\n\
+Images declared with `build` are built first (as `kubectl codex build`; --skip-build to deploy what \
+the registry has) and units run them pinned by manifest digest. Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a phase whose \
 values did not change and whose units are ready is skipped. Exit code 5 when a phase fails; its \
 units' pods, events and last log lines are printed.")]
     Up(UpArgs),
@@ -190,12 +202,53 @@ pub struct UpArgs {
     /// Deploy every phase even when its values did not change.
     #[arg(long)]
     pub force: bool,
+    /// Do not build images first; deploy the references the registry already has.
+    #[arg(long)]
+    pub skip_build: bool,
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
     pub helm: HelmArgs,
     #[command(flatten)]
+    pub builder: BuilderArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuilderArgs {
+    /// Which image builder to use: buildctl (BuildKit), buildx (docker buildx), or auto
+    /// (buildctl on PATH, else docker with buildx).
+    #[arg(long, value_enum, env = crate::build::builder::BUILDER_ENV, default_value_t)]
+    pub builder: crate::build::builder::BuilderChoice,
+    /// Path of the buildctl binary (default: buildctl on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub buildctl: Option<PathBuf>,
+    /// Path of the docker binary for buildx (default: docker on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub docker: Option<PathBuf>,
+    /// BuildKit daemon address, passed to buildctl as --addr.
+    #[arg(long, value_name = "ADDR", env = "BUILDKIT_HOST")]
+    pub buildkit_addr: Option<String>,
+    /// A registry host (host or host:port) reached over plain HTTP; 127.0.0.1 and localhost
+    /// always are. Repeatable.
+    #[arg(long, value_name = "HOST", env = crate::build::registry::INSECURE_ENV, value_delimiter = ',')]
+    pub insecure_registry: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Print the planned builds, their input digests and builder command lines; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub builder: BuilderArgs,
 }
 
 /// Which environment: a namespace directly, or services.yaml plus environment selection.

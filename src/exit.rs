@@ -18,6 +18,8 @@ pub const VERIFY_FAILED: i32 = 6;
 pub const LOCKED: i32 = 7;
 /// `agent run`: the agent's command failed, timed out, or its pod could not start.
 pub const AGENT_FAILED: i32 = 8;
+/// `build` (or the build step of `up`): the builder ran and failed.
+pub const BUILD_FAILED: i32 = 9;
 /// The command line itself is wrong (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 

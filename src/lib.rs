@@ -1,6 +1,7 @@
 //! kubectl-codex: a whole environment of a multi-service project on Kubernetes, from one
 //! services.yaml, phase by phase through Helm. The binary (`main.rs`) only parses and dispatches.
 
+pub mod build;
 pub mod chart;
 pub mod cli;
 pub mod clock;

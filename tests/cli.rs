@@ -113,7 +113,7 @@ fn version_names_the_commit() {
 
 #[test]
 fn every_command_help_has_examples() {
-    for command in ["validate", "plan", "render", "schema", "version", "completion", "up", "status", "evidence", "down", "revise", "gc", "agent", "check"] {
+    for command in ["validate", "plan", "render", "build", "schema", "version", "completion", "up", "status", "evidence", "down", "revise", "gc", "agent", "check"] {
         let out = codex(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Example"), "{command} --help has no examples");
@@ -141,4 +141,228 @@ fn agent_run_and_check_explain_themselves_and_agent_run_needs_a_command() {
     let out = codex(&["agent", "run", "--env", "dev", "--slot", "1", "--kubeconfig", "/nonexistent"]);
     assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("after `--`"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn build_dry_run_plans_the_example_deterministically_without_a_builder() {
+    let empty = tempfile::tempdir().unwrap();
+    let dry_run = || {
+        Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+            .args(["build", "--env", "dev", "--slot", "1", "--dry-run", "-o", "json"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("PATH", empty.path())
+            .env_remove("CODEX_BUILDER")
+            .env_remove("BUILDKIT_HOST")
+            .output()
+            .unwrap()
+    };
+    let first = dry_run();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(first.stdout, dry_run().stdout, "the same inputs plan the same builds");
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(report["runtime"], "dev");
+    let images = report["images"].as_array().unwrap();
+    let names: Vec<&str> = images.iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["catalog", "gateway", "greeter", "migrate", "postgres", "web"], "built images only, not `ref` ones");
+    let greeter = images.iter().find(|i| i["name"] == "greeter").unwrap();
+    assert_eq!(greeter["reference"], "127.0.0.1:5000/codex-example/greeter:0.1.0-dev");
+    assert_eq!(greeter["status"], "planned");
+    let digest = greeter["inputDigest"].as_str().unwrap();
+    assert_eq!(digest.len(), 64);
+    assert_eq!(greeter["contentTag"], format!("127.0.0.1:5000/codex-example/greeter:build-{}", &digest[..16]));
+    let command = greeter["command"].as_str().unwrap();
+    assert!(command.starts_with("buildctl build --frontend dockerfile.v0 --local context=example/services"), "{command}");
+    assert!(command.contains("--opt target=dev --opt build-arg:SERVICE=greeter"), "{command}");
+    let migrate = images.iter().find(|i| i["name"] == "migrate").unwrap();
+    assert!(migrate["command"].as_str().unwrap().contains("--opt target=prod"), "migrate has no dev target of its own");
+}
+
+#[test]
+fn build_without_a_builder_says_how_to_get_one_and_exits_3() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["build", "--env", "prod"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PATH", empty.path())
+        .env_remove("CODEX_BUILDER")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no image builder found"), "{stderr}");
+    assert!(stderr.contains("cargo xtask buildkit up"), "{stderr}");
+}
+
+/// A registry that keeps manifests as files `<store>/<repository>/<tag>`, answering
+/// HEAD, GET and PUT of `/v2/<repository>/manifests/<tag>` (one request per connection).
+fn registry_stub(store: std::path::PathBuf) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let mut parts = request_line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+            seen.lock().unwrap().push(format!("{method} {path}"));
+            let file = path.strip_prefix("/v2/").and_then(|p| p.split_once("/manifests/")).map(|(repo, tag)| store.join(repo).join(tag));
+            let response = match (method.as_str(), file) {
+                ("PUT", Some(file)) => {
+                    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                    std::fs::write(&file, &body).unwrap();
+                    "HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".as_bytes().to_vec()
+                }
+                ("GET" | "HEAD", Some(file)) if file.is_file() => {
+                    let manifest = std::fs::read(&file).unwrap();
+                    let mut response = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        manifest.len()
+                    )
+                    .into_bytes();
+                    if method == "GET" {
+                        response.extend(manifest);
+                    }
+                    response
+                }
+                _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".as_bytes().to_vec(),
+            };
+            let _ = stream.write_all(&response);
+        }
+    });
+    (port, requests)
+}
+
+/// A `buildctl` that records its arguments and "pushes" a manifest (numbered by call) to
+/// every name of its --output into the stub registry's store, and writes its metadata file.
+fn fake_buildctl(bin: &Path, calls: &Path, store: &Path) {
+    let script = format!(
+        r#"#!/bin/sh
+echo "$@" >> '{calls}'
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --output) out="$2"; shift ;;
+    --metadata-file) meta="$2"; shift ;;
+  esac
+  shift
+done
+n=$(wc -l < '{calls}')
+body="{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"build\":$n}}"
+names=${{out#*\"name=}}
+names=${{names%%\"*}}
+for ref in $(echo "$names" | tr ',' ' '); do
+  name=${{ref%:*}}
+  tag=${{ref##*:}}
+  repo=${{name#*/}}
+  mkdir -p '{store}'/"$repo"
+  printf '%s' "$body" > '{store}'/"$repo/$tag"
+done
+printf '{{"containerimage.digest":"sha256:%s"}}' "$(printf '%s' "$body" | sha256sum | cut -d' ' -f1)" > "$meta"
+"#,
+        calls = calls.display(),
+        store = store.display()
+    );
+    let path = bin.join("buildctl");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn build_with_a_fake_builder_builds_once_skips_unchanged_inputs_and_rebuilds_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, bin, calls) = (dir.path().join("store"), dir.path().join("bin"), dir.path().join("calls.txt"));
+    std::fs::create_dir_all(dir.path().join("ctx")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(dir.path().join("ctx/Dockerfile"), "FROM scratch AS dev\nCOPY main.go /\n").unwrap();
+    std::fs::write(dir.path().join("ctx/main.go"), "package main\n").unwrap();
+    let (port, requests) = registry_stub(store.clone());
+    fake_buildctl(&bin, &calls, &store);
+    let file = dir.path().join("services.yaml");
+    std::fs::write(
+        &file,
+        [
+            "apiVersion: codex-k8s.dev/v1alpha1",
+            "kind: ServiceStack",
+            "project: { name: demo }",
+            "environments:",
+            &format!("  dev: {{ runtime: dev, registry: \"127.0.0.1:{port}\" }}"),
+            "images:",
+            "  app:",
+            "    build: { context: ctx, targets: { prod: prod, dev: dev }, args: { GREETING: hello } }",
+            "    repository: demo/app",
+            "    tag: \"1.0\"",
+            "  unused:",
+            "    build: { context: ctx }",
+            "services:",
+            "  - name: app",
+            "    phase: internal",
+            "    workload: { kind: Deployment, image: app }",
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let build = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+            .args(["build", "-f", file.to_str().unwrap(), "--env", "dev", "--buildkit-addr", "tcp://127.0.0.1:1234", "-o", "json"])
+            .env("PATH", &path)
+            .env("TMPDIR", dir.path())
+            .env_remove("CODEX_BUILDER")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["images"].as_array().unwrap().len(), 1, "only the image a unit runs: {report}");
+        report["images"][0].clone()
+    };
+    let call_count = || std::fs::read_to_string(&calls).unwrap_or_default().lines().count();
+
+    let first = build();
+    assert_eq!(first["status"], "built");
+    assert_eq!(call_count(), 1);
+    let recorded = std::fs::read_to_string(&calls).unwrap();
+    assert!(recorded.starts_with("--addr tcp://127.0.0.1:1234 build --frontend dockerfile.v0"), "{recorded}");
+    assert!(recorded.contains("--opt target=dev --opt build-arg:GREETING=hello"), "{recorded}");
+    let content_tag = first["contentTag"].as_str().unwrap();
+    assert!(recorded.contains(&format!("\"name=127.0.0.1:{port}/demo/app:1.0,{content_tag}\",push=true,registry.insecure=true")), "{recorded}");
+    let digest = first["manifestDigest"].as_str().unwrap().to_string();
+    assert!(digest.starts_with("sha256:"));
+
+    let second = build();
+    assert_eq!(second["status"], "unchanged", "{second}");
+    assert_eq!(second["manifestDigest"], digest.as_str());
+    assert_eq!(call_count(), 1, "unchanged inputs are not built again");
+
+    // The resolved tag was moved elsewhere: the content tag's manifest is put back under it.
+    std::fs::remove_file(store.join("demo/app/1.0")).unwrap();
+    let third = build();
+    assert_eq!(third["status"], "unchanged");
+    assert_eq!(call_count(), 1);
+    assert!(store.join("demo/app/1.0").is_file());
+    assert!(requests.lock().unwrap().iter().any(|r| r == "PUT /v2/demo/app/manifests/1.0"));
+
+    std::fs::write(dir.path().join("ctx/main.go"), "package main // changed\n").unwrap();
+    let fourth = build();
+    assert_eq!(fourth["status"], "built");
+    assert_eq!(call_count(), 2);
+    assert_ne!(fourth["contentTag"], first["contentTag"]);
+    assert_ne!(fourth["manifestDigest"], digest.as_str());
 }

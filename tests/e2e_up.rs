@@ -142,7 +142,7 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let file = variant(dir.path(), namespace, |t| t);
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
+        .args(["up", "--skip-build", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
         .current_dir(root())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

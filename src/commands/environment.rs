@@ -39,10 +39,19 @@ pub fn up(args: &UpArgs) -> Result<i32> {
         Ok(stack) => stack,
         Err(code) => return Ok(code),
     };
+    let helm_bin = helm::locate(args.helm.helm.as_deref())?;
+    let chart_dir = chart::chart_dir(args.helm.chart.as_deref())?;
+    let mut stack = stack;
+    let mut progress = Progress::new();
+    let built = if args.skip_build {
+        Vec::new()
+    } else {
+        runtime()?.block_on(super::build::build_before_deploy(&mut stack, &args.file.file, &args.builder, &mut progress))?
+    };
     let plan = plan::plan(&stack);
     let options = DeployOptions {
-        helm: helm::locate(args.helm.helm.as_deref())?,
-        chart: chart::chart_dir(args.helm.chart.as_deref())?,
+        helm: helm_bin,
+        chart: chart_dir,
         timeout,
         lock_timeout,
         trigger: "up".into(),
@@ -58,9 +67,9 @@ pub fn up(args: &UpArgs) -> Result<i32> {
             None => "created: no namespace yet".to_string(),
         };
         let options = DeployOptions { namespace_decision: decision, ..options };
-        let mut progress = Progress::new();
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
-        report_run(&record, args.output)
+        let images: Vec<_> = built.iter().map(|o| json!({"name": o.name, "status": o.status, "reference": o.pinned_reference().unwrap_or_else(|| o.reference.clone())})).collect();
+        report_run_with(&record, args.output, if args.skip_build { serde_json::Value::Null } else { json!({"images": images}) })
     })
 }
 

@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 pub mod agent;
+pub mod build;
 pub mod check;
 pub mod environment;
 pub mod lifecycle;
@@ -14,6 +15,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Validate(args) => offline::validate(&args),
         Command::Plan(args) => offline::plan(&args),
         Command::Render(args) => offline::render(&args),
+        Command::Build(args) => build::build(&args),
         Command::Up(args) => environment::up(&args),
         Command::Status(args) => environment::status(&args),
         Command::Evidence(args) => environment::evidence(&args),

@@ -180,7 +180,7 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
     eprintln!("[bench reload] dev runtime: up --env dev --slot {DEV_SLOT}");
     bench.delete_namespace(DEV_NAMESPACE)?;
     bench.codex_ok(
-        &["up", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"],
+        &["up", "--skip-build", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"],
         "up-dev",
     )?;
     eprintln!("[bench reload] baseline: up --env staging into {PROD_NAMESPACE}");
@@ -200,6 +200,7 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
     bench.codex_ok(
         &[
             "up",
+            "--skip-build",
             "-f",
             path(&prod_file)?,
             "--env",
@@ -269,6 +270,7 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         bench.codex_ok(
             &[
                 "up",
+                "--skip-build",
                 "-f",
                 path(&prod_file)?,
                 "--env",
@@ -304,6 +306,7 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         bench.codex_ok(
             &[
                 "up",
+                "--skip-build",
                 "-f",
                 path(&prod_file)?,
                 "--env",

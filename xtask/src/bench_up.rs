@@ -338,6 +338,7 @@ impl Bench {
         let mut command = self.codex_command();
         command
             .arg("up")
+            .arg("--skip-build")
             .arg("-f")
             .arg(file)
             .args(["--env", ENV, "--timeout", &timeout, "-o", "json"])

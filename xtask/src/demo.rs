@@ -41,7 +41,7 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
             .status()
             .with_context(|| format!("running {}", codex.display()))
     };
-    let status = codex_run(&["up", "--env", &args.env])?;
+    let status = codex_run(&["up", "--skip-build", "--env", &args.env])?;
     if !status.success() {
         bail!("kubectl codex up --env {} failed ({status})", args.env);
     }

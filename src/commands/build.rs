@@ -1,0 +1,105 @@
+//! `build`: the environment's images, built or found unchanged; also the first step of `up`.
+
+use super::environment::runtime;
+use super::offline;
+use crate::build::builder::{self, BuilderRequest};
+use crate::build::registry::Registry;
+use crate::build::{self, BuildStatus, ImageOutcome};
+use crate::cli::{BuildArgs, BuilderArgs, OutputFormat};
+use crate::config::stack::Stack;
+use crate::exit::{self, coded};
+use crate::ui::progress::Progress;
+use anyhow::{anyhow, Result};
+use serde_json::json;
+use std::path::Path;
+
+pub fn build(args: &BuildArgs) -> Result<i32> {
+    let stack = match offline::resolve(&args.file.file, &args.selection, args.output) {
+        Ok(stack) => stack,
+        Err(code) => return Ok(code),
+    };
+    let builds = build::plan(&stack, base_dir(&args.file.file)).map_err(|e| coded(exit::INVALID_INPUT, e))?;
+    let request = builder_request(&args.builder);
+    let outcomes = if args.dry_run {
+        // The registry client only decides plain HTTP or not here; nothing is contacted.
+        let registry = runtime()?.block_on(async { Registry::new(args.builder.insecure_registry.clone()) });
+        build::dry_run(&builds, &builder::for_display(&request), &registry)
+    } else if builds.is_empty() {
+        Vec::new()
+    } else {
+        let builder = builder::locate(&request)?;
+        runtime()?.block_on(async {
+            let registry = Registry::new(args.builder.insecure_registry.clone());
+            build::run(&builds, &builder, &registry, &mut Progress::new()).await
+        })
+    };
+    report(&stack, &outcomes, args.output)?;
+    Ok(exit_code(&outcomes))
+}
+
+/// The build step of `up`: builds, reports each image on stderr, and pins `stack` to what was
+/// built. Fails (exit code 9) when a build failed.
+pub async fn build_before_deploy(stack: &mut Stack, file: &Path, builder_args: &BuilderArgs, progress: &mut Progress) -> Result<Vec<ImageOutcome>> {
+    let builds = build::plan(stack, base_dir(file)).map_err(|e| coded(exit::INVALID_INPUT, e))?;
+    if builds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let builder = builder::locate(&builder_request(builder_args))?;
+    let registry = Registry::new(builder_args.insecure_registry.clone());
+    let outcomes = build::run(&builds, &builder, &registry, progress).await;
+    if let Some(failed) = outcomes.iter().find(|o| o.status == BuildStatus::Failed) {
+        return Err(coded(exit::BUILD_FAILED, anyhow!("{}", failed.error.clone().unwrap_or_else(|| format!("building image {} failed", failed.name)))));
+    }
+    build::pin(stack, &outcomes);
+    Ok(outcomes)
+}
+
+fn builder_request(args: &BuilderArgs) -> BuilderRequest {
+    BuilderRequest { choice: args.builder, buildctl: args.buildctl.clone(), docker: args.docker.clone(), buildkit_addr: args.buildkit_addr.clone() }
+}
+
+/// Build contexts are relative to the directory of services.yaml.
+fn base_dir(file: &Path) -> &Path {
+    file.parent().unwrap_or(Path::new(""))
+}
+
+fn exit_code(outcomes: &[ImageOutcome]) -> i32 {
+    if outcomes.iter().any(|o| o.status == BuildStatus::Failed) {
+        exit::BUILD_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Result<()> {
+    match output {
+        OutputFormat::Json => {
+            let summary = json!({
+                "env": stack.env,
+                "runtime": stack.runtime.as_str(),
+                "registry": stack.registry,
+                "images": outcomes,
+            });
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        OutputFormat::Text => {
+            if outcomes.is_empty() {
+                println!("no images to build in environment {}", stack.env);
+            }
+            for o in outcomes {
+                let digest = o.manifest_digest.as_deref().unwrap_or("-");
+                match o.status {
+                    BuildStatus::Planned => {
+                        println!("{:<16} {} (content tag {}, inputs {})", o.name, o.reference, o.content_tag, &o.input_digest[..16]);
+                        println!("  {}", o.command.as_deref().unwrap_or(""));
+                    }
+                    status => println!("{:<16} {:<9} {} {} ({:.1}s)", o.name, status.as_str(), o.reference, digest, o.seconds),
+                }
+            }
+        }
+    }
+    if let Some(failed) = outcomes.iter().find(|o| o.status == BuildStatus::Failed) {
+        eprintln!("error: {}", failed.error.as_deref().unwrap_or("build failed"));
+    }
+    Ok(())
+}
