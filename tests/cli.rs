@@ -366,3 +366,51 @@ fn build_with_a_fake_builder_builds_once_skips_unchanged_inputs_and_rebuilds_a_c
     assert_ne!(fourth["contentTag"], first["contentTag"]);
     assert_ne!(fourth["manifestDigest"], digest.as_str());
 }
+
+#[test]
+fn up_stops_at_a_failed_build_with_exit_9_before_touching_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(dir.path().join("ctx")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(dir.path().join("ctx/Dockerfile"), "FROM scratch\n").unwrap();
+    std::fs::write(bin.join("buildctl"), "#!/bin/sh\necho 'step 1/1: boom' >&2\nexit 1\n").unwrap();
+    std::fs::write(bin.join("helm"), "#!/bin/sh\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for tool in ["buildctl", "helm"] {
+        std::fs::set_permissions(bin.join(tool), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // A port nobody listens on: the registry cannot confirm anything, so the image is built.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let file = dir.path().join("services.yaml");
+    std::fs::write(
+        &file,
+        [
+            "apiVersion: codex-k8s.dev/v1alpha1",
+            "kind: ServiceStack",
+            "project: { name: demo }",
+            "environments:",
+            &format!("  prod: {{ registry: \"127.0.0.1:{port}\" }}"),
+            "images:",
+            "  app: { build: { context: ctx }, repository: demo/app }",
+            "services:",
+            "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["up", "-f", file.to_str().unwrap(), "--env", "prod", "--kubeconfig", "/nonexistent/kubeconfig"])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("TMPDIR", dir.path())
+        .env_remove("CODEX_BUILDER")
+        .env_remove("CODEX_HELM")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{stderr}");
+    assert!(stderr.contains("building image app failed"), "{stderr}");
+    assert!(stderr.contains("command: ") && stderr.contains("build --frontend dockerfile.v0"), "{stderr}");
+    assert!(stderr.contains("step 1/1: boom"), "the log's last lines are shown: {stderr}");
+    assert!(!stderr.contains("kubeconfig"), "the cluster was never contacted: {stderr}");
+}
