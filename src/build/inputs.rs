@@ -2,7 +2,9 @@
 //! that the same inputs give the same digest whatever the files' mtimes or creation order.
 //!
 //! Encoding (sha256 over it): a version line, then one line per context entry sorted by path
-//! (`F path exec|plain sha256`, `D path`, `L path target`), honouring `.dockerignore`; then
+//! (`F path exec|plain sha256`, `D path`, `L path target`), honouring the ignore file (as
+//! BuildKit: `<Dockerfile>.dockerignore` beside the Dockerfile when it exists, else the
+//! context's `.dockerignore`); then
 //! the Dockerfile's sha256, the target, each build arg (sorted), and the platform.
 
 use super::dockerignore::DockerIgnore;
@@ -43,7 +45,7 @@ pub fn digest(inputs: &BuildInputs) -> Result<String> {
         hasher.update(b"\n");
     };
     line(ENCODING.to_string());
-    for entry in context_entries(&inputs.context)? {
+    for entry in context_entries(&inputs.context, &ignore_file(inputs))? {
         line(entry);
     }
     let dockerfile = std::fs::read(&inputs.dockerfile).with_context(|| format!("reading the Dockerfile {}", inputs.dockerfile.display()))?;
@@ -56,14 +58,26 @@ pub fn digest(inputs: &BuildInputs) -> Result<String> {
     Ok(crate::config::resolve::hex(&hasher.finalize()))
 }
 
-/// One canonical line per entry of the context that `.dockerignore` keeps, sorted by path.
-fn context_entries(context: &Path) -> Result<Vec<String>> {
+/// The ignore file the builder will use: `<Dockerfile>.dockerignore` wins over the context's.
+fn ignore_file(inputs: &BuildInputs) -> PathBuf {
+    let mut beside = inputs.dockerfile.clone().into_os_string();
+    beside.push(".dockerignore");
+    let beside = PathBuf::from(beside);
+    if beside.is_file() {
+        beside
+    } else {
+        inputs.context.join(".dockerignore")
+    }
+}
+
+/// One canonical line per entry of the context that the ignore file keeps, sorted by path.
+fn context_entries(context: &Path, ignore_file: &Path) -> Result<Vec<String>> {
     let meta = std::fs::metadata(context).with_context(|| format!("reading the build context {}", context.display()))?;
     anyhow::ensure!(meta.is_dir(), "the build context {} is not a directory", context.display());
-    let ignore = match std::fs::read_to_string(context.join(".dockerignore")) {
+    let ignore = match std::fs::read_to_string(ignore_file) {
         Ok(text) => DockerIgnore::parse(&text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => DockerIgnore::default(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", context.join(".dockerignore").display())),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", ignore_file.display())),
     };
     let mut entries = BTreeMap::new();
     walk(context, "", &ignore, &mut entries)?;
@@ -208,6 +222,19 @@ mod tests {
         assert_eq!(digest(&base).unwrap(), before);
         fs::write(dir.path().join("ctx/cmd/extra.go"), "package main\n").unwrap();
         assert_ne!(digest(&base).unwrap(), before, "a new kept file counts");
+    }
+
+    #[test]
+    fn a_dockerfile_specific_ignore_file_replaces_the_contexts() {
+        let dir = context(FILES);
+        let base = inputs(dir.path());
+        fs::write(dir.path().join("ctx/Dockerfile.dockerignore"), "cmd\n").unwrap();
+        let before = digest(&base).unwrap();
+        fs::write(dir.path().join("ctx/cmd/main.go"), "package main // changed\n").unwrap();
+        assert_eq!(digest(&base).unwrap(), before, "cmd/ is ignored by Dockerfile.dockerignore");
+        fs::write(dir.path().join("ctx/cmd/main_test.go"), "package main\n").unwrap();
+        fs::write(dir.path().join("ctx/notes"), "now counted\n").unwrap();
+        assert_ne!(digest(&base).unwrap(), before, "the context's .dockerignore no longer applies");
     }
 
     #[test]
