@@ -141,7 +141,7 @@ fn validate(spec: &ImageSpec) -> Result<()> {
 /// crane runs in HTTP-only mode for our own registry; go-containerregistry already
 /// does that for 127.0.0.1 and localhost, so `--insecure` is only added for an
 /// overridden `$CODEX_REGISTRY` (which is still the cluster's plain-HTTP registry).
-fn crane_command(crane: &Path) -> Command {
+pub(crate) fn crane_command(crane: &Path) -> Command {
     let mut command = Command::new(crane);
     let registry = registry_address();
     if !(registry.starts_with("127.") || registry.starts_with("localhost")) {
@@ -159,7 +159,7 @@ fn csv_list(items: &[String]) -> String {
         .join(",")
 }
 
-fn run(command: &mut Command, what: &str) -> Result<String> {
+pub(crate) fn run(command: &mut Command, what: &str) -> Result<String> {
     let output = command
         .output()
         .with_context(|| format!("running {what}"))?;

@@ -5,6 +5,7 @@ mod bench_core;
 mod bench_gc;
 mod bench_reload;
 mod bench_up;
+mod buildkit;
 mod cluster;
 mod demo;
 mod dev_images;
@@ -32,6 +33,14 @@ enum Command {
     /// Benchmarks, each measured against a baseline in the same invocation.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run BuildKit for `kubectl codex build` (buildkitd with runc, base images in the local
+    /// registry, the example's offline build inputs).
+    #[command(subcommand)]
+    Buildkit(buildkit::BuildkitCommand),
+    /// Assemble the base images (Debian, Go, Node.js, PostgreSQL) from this machine and the
+    /// Debian mirror and push them to the local registry under codex-base/ (also part of
+    /// `buildkit up`).
+    BaseImages,
     /// Run the local single-node Kubernetes cluster.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
@@ -84,6 +93,8 @@ fn main() -> anyhow::Result<()> {
         Command::Images(args) => example_images::run_cli(args)?,
         Command::DevImages(args) => dev_images::run_cli(args)?,
         Command::Cluster(command) => cluster::run_cli(command)?,
+        Command::Buildkit(command) => buildkit::run_cli(command)?,
+        Command::BaseImages => buildkit::base_images::run_cli()?,
         Command::E2eEnv => {
             for (key, value) in e2e_support::prepare_cluster_e2e()? {
                 println!("export {key}={value}");

@@ -104,6 +104,10 @@ impl Layout {
     pub fn volumes(&self) -> PathBuf {
         self.root.join("volumes")
     }
+    /// `cargo xtask buildkit`'s socket and config; `cluster down` leaves it alone.
+    pub fn buildkit(&self) -> PathBuf {
+        self.root.join("buildkit")
+    }
 }
 
 /// The apiserver as clients on the host reach it.

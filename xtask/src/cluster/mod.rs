@@ -20,12 +20,12 @@ mod kube_proxy;
 mod kubeconfig;
 mod kubectl;
 mod kubelet;
-mod layout;
-mod mounts;
+pub(crate) mod layout;
+pub(crate) mod mounts;
 mod network;
-mod packages;
+pub(crate) mod packages;
 mod pki;
-mod process;
+pub(crate) mod process;
 mod registry;
 mod storage;
 
@@ -192,6 +192,28 @@ pub fn up() -> Result<ClusterInfo> {
         layout::apiserver_url()
     );
     Ok(info)
+}
+
+/// Starts the local registry alone when it is not running (`cargo xtask buildkit up` pushes
+/// there without a cluster); a later `cluster up` adopts it, `cluster down` stops it.
+/// Returns its address.
+pub fn ensure_registry() -> Result<String> {
+    let layout = Layout::for_repo()?;
+    fs::create_dir_all(layout.logs())?;
+    let _lock = lock(&layout)?;
+    if !registry::responds() {
+        step("registry", || {
+            start(&layout, registry::daemon()?)?;
+            wait_for(
+                &layout,
+                "the registry to answer",
+                registry::NAME,
+                Duration::from_secs(30),
+                registry::responds,
+            )
+        })?;
+    }
+    Ok(registry::address())
 }
 
 /// Stops the cluster and removes everything `up` made (except the logs and the
@@ -377,7 +399,8 @@ fn lock(layout: &Layout) -> Result<File> {
 fn remove_state(layout: &Layout) -> Result<()> {
     for entry in fs::read_dir(&layout.root)? {
         let path = entry?.path();
-        if path == layout.logs() {
+        // BuildKit (`cargo xtask buildkit`) has its own lifecycle and may outlive the cluster.
+        if path == layout.logs() || path == layout.buildkit() {
             continue;
         }
         let result = if path.is_dir() {

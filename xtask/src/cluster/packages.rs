@@ -19,7 +19,12 @@ const PACKAGES: &[(&str, &str)] = &[
 
 /// Installs whichever packages are missing; returns what it installed.
 pub fn ensure() -> Result<Vec<&'static str>> {
-    let missing: Vec<&str> = PACKAGES
+    ensure_installed(PACKAGES)
+}
+
+/// Installs whichever of these `(package, file that proves it)` are missing.
+pub fn ensure_installed(packages: &[(&'static str, &str)]) -> Result<Vec<&'static str>> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, file)| !Path::new(file).exists())
         .map(|(package, _)| *package)
