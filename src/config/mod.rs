@@ -14,6 +14,7 @@ pub mod validate;
 
 use diagnostics::Diagnostics;
 use model::Document;
+use serde::Deserialize;
 use source::SourceDocument;
 use stack::{Selection, Stack};
 use std::path::{Path, PathBuf};
@@ -62,7 +63,7 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded,
     if !structural.is_empty() {
         return Err(structural.sorted());
     }
-    let document: Document = serde_json::from_value(source.value.clone()).map_err(|e| {
+    let document = Document::deserialize(&source.value).map_err(|e| {
         Diagnostics(vec![source.error_at("", format!("unexpected shape: {}", diagnostics::excerpt(&e.to_string())))])
     })?;
     let semantic = validate::check(&document, &source);

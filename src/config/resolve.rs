@@ -73,9 +73,9 @@ pub fn resolve(
         ..TemplateContext::default()
     };
     let at = |field: &str| FieldPath::key(&env_path, field);
-    context.registry = render(settings.registry.as_deref().unwrap_or(""), &at("registry"), &context, source, &mut errors);
+    context.registry = render(settings.registry.as_deref().unwrap_or(""), &at("registry"), &context.prepare(), source, &mut errors);
     let namespace_template = settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
-    let namespace = render(namespace_template, &at("namespace"), &context, source, &mut errors);
+    let namespace = render(namespace_template, &at("namespace"), &context.prepare(), source, &mut errors);
     if errors.is_empty() && !is_dns_label(&namespace, 63) {
         errors.push(source.error_at(
             &at("namespace"),
@@ -92,7 +92,7 @@ pub fn resolve(
         return Err(errors); // reported by validate
     }
 
-    let images = resolve_images(document, source, runtime, &context, &mut errors);
+    let images = resolve_images(document, source, runtime, &context, &context.prepare(), &mut errors);
     context.images = images.iter().map(|(k, v)| (k.clone(), v.reference.clone())).collect();
 
     // Manifest file contents feed the digest here; everything else is hashed from the result.
@@ -148,39 +148,48 @@ pub fn resolve(
 /// by name, dependencies sorted), so reformatting or reordering services.yaml where order
 /// carries no meaning leaves it unchanged.
 fn input_digest(stack: &Stack, mut digest: Sha256) -> String {
-    let mut canonical = stack.clone();
-    canonical.units.sort_by(|a, b| a.name.cmp(&b.name));
-    for unit in &mut canonical.units {
-        unit.depends_on.sort();
-        unit.source_path.clear();
+    let mut value = serde_json::to_value(stack).expect("the stack is plain data");
+    if let Some(Value::Array(units)) = value.get_mut("units") {
+        units.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        for unit in units.iter_mut() {
+            if let Some(Value::Array(depends_on)) = unit.get_mut("dependsOn") {
+                depends_on.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            }
+            if let Some(source_path) = unit.get_mut("sourcePath") {
+                *source_path = Value::String(String::new());
+            }
+        }
     }
-    let value = serde_json::to_value(&canonical).expect("the stack is plain data");
-    digest.update(canonical_json(&value).as_bytes());
+    sort_keys(&mut value);
+    // Hashed as it is written: the same bytes as `canonical_json`, without building the string.
+    serde_json::to_writer(&mut digest, &value).expect("hashing cannot fail");
     hex(&digest.finalize())
 }
 
 /// JSON with object keys sorted at every level.
 pub fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
+    let mut sorted = value.clone();
+    sort_keys(&mut sorted);
+    sorted.to_string()
+}
+
+fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
         }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
     }
-    sorted(value).to_string()
 }
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn render(text: &str, path: &str, context: &TemplateContext, source: &SourceDocument, errors: &mut Diagnostics) -> String {
-    template::render_str(text, context).unwrap_or_else(|message| {
+fn render(text: &str, path: &str, context: &template::Prepared, source: &SourceDocument, errors: &mut Diagnostics) -> String {
+    template::render_prepared(text, context).unwrap_or_else(|message| {
         errors.push(source.error_at(path, message));
         String::new()
     })
@@ -205,20 +214,21 @@ fn resolve_images(
     source: &SourceDocument,
     runtime: Runtime,
     context: &TemplateContext,
+    prepared: &template::Prepared,
     errors: &mut Diagnostics,
 ) -> BTreeMap<String, ResolvedImage> {
     let mut images = BTreeMap::new();
     for (name, image) in &document.images {
         let path = FieldPath::key("images", name);
         let reference = match (&image.reference, &image.build) {
-            (Some(reference), _) => render(reference, &FieldPath::key(&path, "ref"), context, source, errors),
+            (Some(reference), _) => render(reference, &FieldPath::key(&path, "ref"), prepared, source, errors),
             (None, Some(_)) => {
                 let repository = match &image.repository {
-                    Some(r) => render(r, &FieldPath::key(&path, "repository"), context, source, errors),
+                    Some(r) => render(r, &FieldPath::key(&path, "repository"), prepared, source, errors),
                     None => format!("{}/{}", context.project, name),
                 };
                 let tag = match &image.tag {
-                    Some(t) => render(t, &FieldPath::key(&path, "tag"), context, source, errors),
+                    Some(t) => render(t, &FieldPath::key(&path, "tag"), prepared, source, errors),
                     None => runtime.as_str().to_string(),
                 };
                 if context.registry.is_empty() {
@@ -428,7 +438,7 @@ fn load_manifests(
     };
     digest.update(file.as_bytes());
     digest.update(text.as_bytes());
-    let rendered = match template::render_prepared(&text, context) {
+    let rendered = match template::render_manifest(&text, context) {
         Ok(rendered) => rendered,
         Err(message) => {
             errors.push(template::file_error(&full.display().to_string(), message));

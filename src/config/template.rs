@@ -3,13 +3,27 @@
 //! Only strings that contain `{{`, `{%` or `{#` are rendered, so ordinary text is never touched and
 //! costs nothing. The context is the same everywhere: project, env, namespace, slot, issue,
 //! runtime, registry, versions and images.
+//!
+//! Templates see only that context: functions that read the operator's machine (`get_env`) or
+//! change from run to run (`now`, `get_random`) are refused, so a stack depends on its input
+//! alone. That also makes the result of a template string a function of the string, which lets
+//! one resolve evaluate each distinct string once.
 
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::path::FieldPath;
 use super::source::SourceDocument;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+
+/// Deepest nesting of `(`, `[` and `{` a template may have: tera parses expressions
+/// recursively, and thousands of levels overflow the stack (an abort, which nothing can catch).
+pub const MAX_TEMPLATE_NESTING: usize = 64;
+/// Longest string of services.yaml that is rendered as a template.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Longest extra manifest file that is rendered as a template (the file size limit).
+pub const MAX_MANIFEST_TEMPLATE_BYTES: usize = super::source::MAX_FILE_BYTES;
 
 /// The variables every template can use.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -26,28 +40,51 @@ pub struct TemplateContext {
 }
 
 /// A context converted for tera once, then used for many strings: converting it (every
-/// image reference included) for each string dominated resolving large files.
-pub struct Prepared(tera::Context);
+/// image reference included) for each string dominated resolving large files. It remembers
+/// what each template string rendered to, since the same context gives the same result.
+pub struct Prepared {
+    context: tera::Context,
+    rendered: RefCell<HashMap<String, Result<String, String>>>,
+}
 
 impl TemplateContext {
     pub fn prepare(&self) -> Prepared {
-        Prepared(tera::Context::from_serialize(self).expect("the template context is a plain struct"))
+        Prepared {
+            context: tera::Context::from_serialize(self).expect("the template context is a plain struct"),
+            rendered: RefCell::default(),
+        }
     }
 }
 
 thread_local! {
     /// One tera instance per thread: building one registers every built-in filter and test,
     /// which `Tera::one_off` would redo for each string.
-    static TERA: std::cell::RefCell<tera::Tera> = std::cell::RefCell::new({
+    static TERA: RefCell<tera::Tera> = RefCell::new({
         let mut tera = tera::Tera::default();
         tera.register_function("range", bounded_range);
+        for name in ["get_env", "now", "get_random"] {
+            tera.register_function(name, refused(name));
+        }
         tera
     });
+    /// Set while this thread runs tera, whose panics are caught and must not be printed.
+    static INSIDE_TERA: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A stand-in for a tera built-in whose result would not depend on services.yaml alone.
+fn refused(name: &'static str) -> impl tera::Function {
+    move |_: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
+        Err(tera::Error::msg(format!(
+            "`{name}` is not available: a template may only use services.yaml and the selection \
+             (project, env, namespace, slot, issue, runtime, registry, versions, images), so the \
+             same input always renders the same stack"
+        )))
+    }
 }
 
 /// Tera's `range`, bounded: its built-in loops forever on `step_by=0` (found by fuzzing) and
 /// would allocate any length asked for.
-fn bounded_range(args: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+fn bounded_range(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
     const MAX_ITEMS: i64 = 10_000;
     let number = |name: &str, default: Option<i64>| -> tera::Result<i64> {
         match args.get(name) {
@@ -78,19 +115,125 @@ pub fn render_str(text: &str, context: &TemplateContext) -> Result<String, Strin
     render_prepared(text, &context.prepare())
 }
 
-/// Renders one string with an already prepared context.
+/// Renders one string of services.yaml with an already prepared context.
 pub fn render_prepared(text: &str, context: &Prepared) -> Result<String, String> {
+    render_bounded(text, context, MAX_TEMPLATE_BYTES)
+}
+
+/// Renders the content of an extra manifest file.
+pub fn render_manifest(text: &str, context: &Prepared) -> Result<String, String> {
+    render_bounded(text, context, MAX_MANIFEST_TEMPLATE_BYTES)
+}
+
+fn render_bounded(text: &str, context: &Prepared, max_bytes: usize) -> Result<String, String> {
     if !is_template(text) {
         return Ok(text.to_string());
     }
+    check_size(text, max_bytes)?;
+    if let Some(rendered) = substitute_plain_variables(text, &context.context) {
+        return Ok(rendered);
+    }
+    if let Some(known) = context.rendered.borrow().get(text) {
+        return known.clone();
+    }
+    let outcome = render_with_tera(text, &context.context);
+    context.rendered.borrow_mut().insert(text.to_string(), outcome.clone());
+    outcome
+}
+
+/// Refuses what tera cannot parse safely: too long, or nested so deep that its recursive
+/// parser would exhaust the stack (or take quadratic time on the way).
+fn check_size(text: &str, max_bytes: usize) -> Result<(), String> {
+    if text.len() > max_bytes {
+        return Err(format!("template error: the template is {} bytes; the limit is {max_bytes}", text.len()));
+    }
+    let mut depth = 0usize;
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_TEMPLATE_NESTING {
+                    return Err(format!(
+                        "template error: brackets nested deeper than {MAX_TEMPLATE_NESTING} levels; \
+                         the nesting limit is {MAX_TEMPLATE_NESTING}"
+                    ));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The common case without tera: text whose only template syntax is `{{ name }}` or
+/// `{{ name.key }}` naming a string of the context. Anything else (filters, expressions,
+/// whitespace control, unknown names, tags, comments) returns None and goes to tera, so the
+/// output and every error stay exactly tera's.
+fn substitute_plain_variables(text: &str, context: &tera::Context) -> Option<String> {
+    if text.contains("{%") || text.contains("{#") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let inside = &rest[start + 2..];
+        let end = inside.find("}}")?;
+        out.push_str(lookup_plain(inside[..end].trim_matches(is_tera_whitespace), context)?);
+        rest = &inside[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn is_tera_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The string a dotted name such as `versions.app` stands for, if it is that simple.
+fn lookup_plain<'c>(name: &str, context: &'c tera::Context) -> Option<&'c str> {
+    let is_segment = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let mut segments = name.split('.');
+    let first = segments.next()?;
+    if !is_segment(first) || first.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut value = context.get(first)?;
+    for segment in segments {
+        if !is_segment(segment) {
+            return None;
+        }
+        value = value.as_object()?.get(segment)?;
+    }
+    value.as_str()
+}
+
+static QUIET_PANICS_IN_TERA: std::sync::Once = std::sync::Once::new();
+
+/// Wraps the panic hook once for the whole process: silent for panics inside tera on this
+/// thread (they are caught and reported as template errors), the previous hook otherwise.
+/// Swapping the hook around each call instead would race with other threads.
+fn quiet_panics_in_tera() {
+    QUIET_PANICS_IN_TERA.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !INSIDE_TERA.try_with(Cell::get).unwrap_or(false) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn render_with_tera(text: &str, context: &tera::Context) -> Result<String, String> {
     // Tera panics on some arithmetic in templates (an infinite float, `%` overflow; found by
     // fuzzing): a bad template must be an error, never a crash, so the panic is caught here.
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_panics_in_tera();
+    INSIDE_TERA.with(|inside| inside.set(true));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        TERA.with(|tera| tera.borrow_mut().render_str(text, &context.0))
+        TERA.with(|tera| tera.borrow_mut().render_str(text, context))
     }));
-    std::panic::set_hook(previous_hook);
+    INSIDE_TERA.with(|inside| inside.set(false));
     match outcome {
         Ok(rendered) => rendered.map_err(|e| describe(&e)),
         Err(_) => Err("template error: the template cannot be evaluated (arithmetic out of range)".into()),
@@ -108,12 +251,101 @@ fn describe(error: &tera::Error) -> String {
     let useful: Vec<String> = parts
         .into_iter()
         .map(|p| {
-            p.replace("'__tera_one_off'", "the template")
+            let p = p
+                .replace("'__tera_one_off'", "the template")
                 .replace("__tera_one_off", "the template")
-                .replace("'__tera_one_off_template'", "the template")
+                .replace("'__tera_one_off_template'", "the template");
+            shorten_quoted_lines(&p)
         })
         .collect();
     format!("template error: {}", useful.join(": "))
+}
+
+/// Most characters of one quoted template line in a message.
+const QUOTE_CHARS: usize = 80;
+
+/// Tera's parse errors quote the template line under a caret (`1 | {{ x +  }}` then `|    ^---`);
+/// a long line is cut to a window around the caret, so the message stays readable and the
+/// caret still points at the same place. Any other overlong line is cut at its end.
+fn shorten_quoted_lines(message: &str) -> String {
+    let lines: Vec<&str> = message.split('\n').collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if let (Some((gutter, quoted)), Some(caret_line)) = (split_quoted(line), lines.get(i + 1)) {
+            if let Some((caret_gutter, caret_column, marker)) = split_caret(caret_line) {
+                if quoted.chars().count() > QUOTE_CHARS {
+                    let (window, caret) = window_around(quoted, caret_column);
+                    out.push(format!("{gutter}{window}"));
+                    out.push(format!("{caret_gutter}{}{marker}", " ".repeat(caret)));
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        out.push(if line.chars().count() > 2 * QUOTE_CHARS { excerpt_end(line, 2 * QUOTE_CHARS) } else { line.to_string() });
+        i += 1;
+    }
+    out.join("\n")
+}
+
+/// `"12 | text"` → (`"12 | "`, `"text"`).
+fn split_quoted(line: &str) -> Option<(&str, &str)> {
+    let bar = line.find(" | ")?;
+    let number = line[..bar].trim_start();
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then(|| line.split_at(bar + 3))
+}
+
+/// `"  |      ^---"` → (`"  | "`, 6, `"^---"`).
+fn split_caret(line: &str) -> Option<(&str, usize, &str)> {
+    let bar = line.find("| ")?;
+    if !line[..bar].trim().is_empty() {
+        return None;
+    }
+    let (gutter, rest) = line.split_at(bar + 2);
+    let marker = rest.trim_start_matches(' ');
+    marker.starts_with('^').then(|| (gutter, rest.len() - marker.len(), marker))
+}
+
+/// At most QUOTE_CHARS characters of `text` around `column` (0-based), with `…` where cut,
+/// and the caret's column in that window.
+fn window_around(text: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    let start = column.saturating_sub(QUOTE_CHARS / 2).min(chars.len().saturating_sub(QUOTE_CHARS));
+    let end = (start + QUOTE_CHARS).min(chars.len());
+    let mut window = String::new();
+    if start > 0 {
+        window.push('…');
+    }
+    window.extend(&chars[start..end]);
+    if end < chars.len() {
+        window.push('…');
+    }
+    (window, column - start + usize::from(start > 0))
+}
+
+fn excerpt_end(line: &str, max: usize) -> String {
+    let head: String = line.chars().take(max).collect();
+    format!("{head}…")
+}
+
+/// A field path built only when it is needed: rendering visits every string of every unit,
+/// and formatting each one's path would cost more than the rendering itself.
+enum LazyPath<'a> {
+    Root(&'a str),
+    Key(&'a LazyPath<'a>, &'a str),
+    Index(&'a LazyPath<'a>, usize),
+}
+
+impl LazyPath<'_> {
+    fn build(&self) -> String {
+        match self {
+            LazyPath::Root(path) => path.to_string(),
+            LazyPath::Key(parent, key) => FieldPath::key(&parent.build(), key),
+            LazyPath::Index(parent, index) => FieldPath::index(&parent.build(), *index),
+        }
+    }
 }
 
 /// Renders every templated string inside `value`, whose field path is `path` in `source`.
@@ -125,19 +357,23 @@ pub fn render_value(
     source: &SourceDocument,
     errors: &mut Diagnostics,
 ) {
+    render_value_at(value, &LazyPath::Root(path), context, source, errors);
+}
+
+fn render_value_at(value: &mut Value, path: &LazyPath<'_>, context: &Prepared, source: &SourceDocument, errors: &mut Diagnostics) {
     match value {
         Value::String(text) if is_template(text) => match render_prepared(text, context) {
             Ok(rendered) => *text = rendered,
-            Err(message) => errors.push(source.error_at(path, message)),
+            Err(message) => errors.push(source.error_at(&path.build(), message)),
         },
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                render_value(item, &FieldPath::index(path, i), context, source, errors);
+                render_value_at(item, &LazyPath::Index(path, i), context, source, errors);
             }
         }
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                render_value(item, &FieldPath::key(path, key), context, source, errors);
+                render_value_at(item, &LazyPath::Key(path, key), context, source, errors);
             }
         }
         _ => {}
@@ -167,7 +403,14 @@ mod tests {
     use super::*;
 
     fn context() -> TemplateContext {
-        TemplateContext { project: "codex".into(), env: "ai".into(), issue: "19".into(), ..Default::default() }
+        TemplateContext {
+            project: "codex".into(),
+            env: "ai".into(),
+            issue: "19".into(),
+            versions: [("app".to_string(), "2.1".to_string()), ("0".to_string(), "zero".to_string())].into(),
+            images: [("web".to_string(), "r.test/web:<1>&\"x\"".to_string())].into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -183,5 +426,80 @@ mod tests {
         assert!(err.starts_with("template error"), "{err}");
         let err = render_str("{{ nothing_here }}", &context()).unwrap_err();
         assert!(err.contains("nothing_here"), "{err}");
+    }
+
+    #[test]
+    fn plain_variables_render_exactly_as_tera_renders_them() {
+        let prepared = context().prepare();
+        let cases = [
+            "{{ project }}",
+            "{{project}}-{{\tenv\n}}",
+            "a } b }} {{ issue }} c }",
+            "{{ versions.app }}/{{ versions.0 }}",
+            "{{ images.web }}\n",
+            "x{{{ project }}",
+            "{{ slot }}{{ namespace }}.",
+            "{{- project }}",
+            "{{ project -}} x",
+            "{{ project | upper }}",
+            "{{ versions }}",
+            "{{ versions.missing }}",
+            "{{ missing }}",
+            "{{ _ }}",
+            "{{ true }}",
+            "{{ 1 }}",
+            "{{ }}",
+            "{{ project }",
+            "{{ project }}{# c #}",
+        ];
+        for text in cases {
+            let fast = substitute_plain_variables(text, &prepared.context);
+            let tera = render_with_tera(text, &prepared.context);
+            if let Some(fast) = fast {
+                assert_eq!(Ok(fast), tera, "{text:?}");
+            }
+            assert_eq!(render_prepared(text, &prepared), tera, "{text:?}");
+        }
+        assert!(substitute_plain_variables("{{ project }}-{{ versions.app }}", &prepared.context).is_some());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_tera_sees_it() {
+        let deep = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+        let err = render_str(&deep, &context()).unwrap_err();
+        assert!(err.contains("nesting limit is 64"), "{err}");
+        let fine = format!("{{{{ {}1{} }}}}", "(".repeat(20), ")".repeat(20));
+        assert_eq!(render_str(&fine, &context()).unwrap(), "1");
+        let long = format!("{{{{ project }}}}{}", "x".repeat(MAX_TEMPLATE_BYTES));
+        let err = render_str(&long, &context()).map(|_| "rendered").unwrap_err();
+        assert!(err.contains("the limit is"), "{err}");
+    }
+
+    #[test]
+    fn functions_that_read_the_machine_or_the_clock_are_refused() {
+        for text in ["{{ get_env(name='HOME') }}", "{{ get_env(name='NOPE', default='x') }}", "{{ now() }}", "{{ get_random(end=9) }}"] {
+            let err = render_str(text, &context()).unwrap_err();
+            assert!(err.contains("is not available"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_long_template_is_quoted_briefly_with_the_caret_in_place() {
+        let text = format!("{{{{ project }}}} {} {{{{ project +  }}}} {}", "a".repeat(300), "b".repeat(300));
+        let err = render_str(&text, &context()).unwrap_err();
+        assert!(err.len() < 700, "{err}");
+        assert!(err.contains("1:330"), "the location stays: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        let quoted = lines.iter().position(|l| l.starts_with("1 | ")).expect(&err);
+        let caret = lines[quoted + 1].find('^').unwrap();
+        let pointed: String = lines[quoted].chars().skip(caret).take(2).collect();
+        assert_eq!(pointed, "}}", "{err}");
+    }
+
+    #[test]
+    fn a_panic_inside_tera_is_an_error_and_the_next_render_works() {
+        let err = render_str("{{ 1 % 0 }}", &context());
+        let _ = err; // an error or a value, never a crash
+        assert_eq!(render_str("{{ project ~ '!' }}", &context()).unwrap(), "codex!");
     }
 }
