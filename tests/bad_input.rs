@@ -192,6 +192,30 @@ fn unknown_template_variable() {
 }
 
 #[test]
+fn template_nested_too_deep_is_refused_before_the_template_engine_sees_it() {
+    // Thousands of nested parentheses overflowed tera's recursive parser: an abort, not an error.
+    let deep = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+    let text = format!("{MINIMAL}      env:\n        NAME: \"{deep}\"\n");
+    assert_error(&text, 37, 15, "services[1].workload.env.NAME", "the nesting limit is 64");
+}
+
+#[test]
+fn templates_cannot_read_the_operators_environment_or_clock() {
+    for call in ["get_env(name='HOME')", "get_env(name='NOT_SET', default='x')", "now()", "get_random(end=10)"] {
+        let text = format!("{MINIMAL}      env:\n        VALUE: \"{{{{ {call} }}}}\"\n");
+        let function = &call[..call.find('(').unwrap()];
+        assert_error(&text, 37, 16, "services[1].workload.env.VALUE", &format!("`{function}` is not available"));
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_line_one_keeps_its_columns() {
+    assert!(problems(format!("\u{feff}{MINIMAL}").into_bytes()).is_empty());
+    let text = format!("\u{feff}{}", edited("codex-k8s.dev/v1alpha1", "codex-k8s.dev/v9"));
+    assert_error(&text, 1, 13, "apiVersion", "unsupported apiVersion");
+}
+
+#[test]
 fn namespace_that_renders_to_an_invalid_name() {
     assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    namespace: \"{{ project }}_PROD\"\n"), 8, 16, "environments.prod.namespace", "not a DNS-1123 label");
 }

@@ -5,6 +5,10 @@
 //! each event, and built into a `serde_json::Value` plus a map from field path to position.
 //! Typed deserialisation then works on the value, and any error about a path can be located.
 //!
+//! Positions are only needed to report an error, and building that map (a path string for
+//! every node) cost as much as the parse itself. So a successful load builds only the value;
+//! the map is built on the first question about a position, by reading the text once more.
+//!
 //! The reader is defensive: input of any bytes must end in a value or diagnostics, never a
 //! panic. Nesting depth, node count (alias bombs) and file size are bounded.
 
@@ -12,6 +16,7 @@ use super::diagnostics::{excerpt, Diagnostic, Diagnostics, Position};
 use super::path::FieldPath;
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -22,19 +27,50 @@ pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may expand to, aliases included (stops "billion laughs").
 pub const MAX_NODES: usize = 500_000;
 
+/// A UTF-8 byte order mark, which some editors put at the start of a file.
+const BOM: &str = "\u{feff}";
+
 /// Where each field of a loaded document starts.
-#[derive(Debug, Default, Clone)]
+#[derive(Clone, Default)]
 pub struct SourceMap {
+    /// The text the document was read from, BOM removed: positions are counted in it.
+    text: Arc<str>,
+    positions: OnceLock<Positions>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Positions {
     values: HashMap<String, Position>,
     keys: HashMap<String, Position>,
 }
 
+impl std::fmt::Debug for SourceMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceMap")
+            .field("text_bytes", &self.text.len())
+            .field("built", &self.positions.get().is_some())
+            .finish()
+    }
+}
+
 impl SourceMap {
+    fn positions(&self) -> &Positions {
+        self.positions.get_or_init(|| {
+            let mut builder = Builder::new("", true);
+            // The text was read without an error before, so it reads the same way again.
+            match build(&self.text, &mut builder) {
+                Ok(_) => builder.positions,
+                Err(_) => Positions::default(),
+            }
+        })
+    }
+
     /// Position of the value at `path`, falling back to its closest known ancestor.
     pub fn value_position(&self, path: &str) -> Position {
+        let values = &self.positions().values;
         let mut current = path.to_string();
         loop {
-            if let Some(p) = self.values.get(&current) {
+            if let Some(p) = values.get(&current) {
                 return *p;
             }
             match FieldPath::parent_of(&current) {
@@ -46,14 +82,15 @@ impl SourceMap {
 
     /// Position of the key that introduces `path` (its value's when there is no key).
     pub fn key_position(&self, path: &str) -> Position {
-        self.keys
+        self.positions()
+            .keys
             .get(path)
             .copied()
             .unwrap_or_else(|| self.value_position(path))
     }
 
     pub fn contains(&self, path: &str) -> bool {
-        self.values.contains_key(path)
+        self.positions().values.contains_key(path)
     }
 }
 
@@ -89,6 +126,8 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<SourceDocument, Diagnostics> {
             format!("file is {} bytes; the limit is {MAX_FILE_BYTES}", bytes.len()),
         ));
     }
+    // Dropped before anything counts columns, so line 1 is not shifted by it.
+    let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -108,7 +147,27 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<SourceDocument, Diagnostics> {
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         return Err(fail(Position { line, column }, "the file contains a NUL byte; is it binary?".into()));
     }
-    let mut builder = Builder::new(file);
+    let value = match build(text, &mut Builder::new(file, false)) {
+        Ok(value) => value,
+        Err(error) => {
+            // Read again with paths tracked: the same problem, now with its field path.
+            let located = build(text, &mut Builder::new(file, true)).err().unwrap_or(error);
+            return Err(Diagnostics(vec![located]));
+        }
+    };
+    match value {
+        Some(value) => Ok(SourceDocument {
+            file: file.to_string(),
+            value,
+            map: SourceMap { text: Arc::from(text), positions: OnceLock::new() },
+        }),
+        None => Err(fail(Position { line: 1, column: 1 }, "the file is empty".into())),
+    }
+}
+
+/// Feeds the YAML events of `text` to `builder`; the document's value, or None when empty.
+fn build(text: &str, builder: &mut Builder<'_>) -> Result<Option<Value>, Diagnostic> {
+    let fail = |position: Position, message: String| Diagnostic::new(builder.file, position, "", message);
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     loop {
@@ -130,14 +189,10 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<SourceDocument, Diagnostics> {
                     ));
                 }
             }
-            other => builder.event(other, &marker).map_err(|d| Diagnostics(vec![d]))?,
+            other => builder.event(other, &marker)?,
         }
     }
-    let value = builder.finish();
-    match value {
-        Some(value) => Ok(SourceDocument { file: file.to_string(), value, map: builder.map }),
-        None => Err(fail(Position { line: 1, column: 1 }, "the file is empty".into())),
-    }
+    Ok(builder.finish())
 }
 
 /// A collection under construction.
@@ -148,9 +203,11 @@ enum Frame {
 
 struct Builder<'f> {
     file: &'f str,
+    /// Whether to record field paths and positions; without, paths are left empty.
+    track: bool,
     stack: Vec<Frame>,
     root: Option<Value>,
-    map: SourceMap,
+    positions: Positions,
     /// Anchored nodes and their sizes, so aliases can be expanded within the node budget.
     anchors: HashMap<usize, (Value, usize)>,
     nodes: usize,
@@ -159,12 +216,13 @@ struct Builder<'f> {
 }
 
 impl<'f> Builder<'f> {
-    fn new(file: &'f str) -> Self {
+    fn new(file: &'f str, track: bool) -> Self {
         Builder {
             file,
+            track,
             stack: Vec::new(),
             root: None,
-            map: SourceMap::default(),
+            positions: Positions::default(),
             anchors: HashMap::new(),
             nodes: 0,
             frame_start_nodes: Vec::new(),
@@ -183,15 +241,24 @@ impl<'f> Builder<'f> {
     fn next_path(&self, marker: &Marker, is_scalar: bool) -> Result<String, Diagnostic> {
         match self.stack.last() {
             None => Ok(String::new()),
-            Some(Frame::Sequence { path, items, .. }) => Ok(FieldPath::index(path, items.len())),
-            Some(Frame::Mapping { path, pending_key: Some((key, _)), .. }) => Ok(FieldPath::key(path, key)),
+            Some(Frame::Sequence { path, items, .. }) => Ok(self.tracked(|| FieldPath::index(path, items.len()))),
+            Some(Frame::Mapping { path, pending_key: Some((key, _)), .. }) => Ok(self.tracked(|| FieldPath::key(path, key))),
             Some(Frame::Mapping { path, pending_key: None, .. }) => {
                 if is_scalar {
-                    Ok(path.clone())
+                    Ok(self.tracked(|| path.clone()))
                 } else {
                     Err(self.error(marker, path, "mapping keys must be plain strings, not collections".into()))
                 }
             }
+        }
+    }
+
+    /// `path()` when tracking, else an empty path.
+    fn tracked(&self, path: impl FnOnce() -> String) -> String {
+        if self.track {
+            path()
+        } else {
+            String::new()
         }
     }
 
@@ -215,24 +282,25 @@ impl<'f> Builder<'f> {
                     let Some(Frame::Mapping { path, entries, pending_key, .. }) = self.stack.last_mut() else {
                         unreachable!("checked above")
                     };
-                    let child = FieldPath::key(path, &text);
                     if entries.contains_key(&text) {
                         let message = format!("duplicate key \"{}\"", excerpt(&text));
-                        let path = child.clone();
-                        return Err(Diagnostic::new(self.file, position(marker), &path, message));
+                        return Err(Diagnostic::new(self.file, position(marker), &FieldPath::key(path, &text), message));
                     }
                     let first_key = entries.is_empty();
-                    let mapping_path = path.clone();
-                    self.map.keys.insert(child, position(marker));
-                    *pending_key = Some((text, position(marker)));
-                    // yaml-rust2 marks a block mapping at its first ':'; users expect its first key.
-                    if first_key {
-                        let here = position(marker);
-                        let start = self.map.values.entry(mapping_path).or_insert(here);
-                        if here < *start {
-                            *start = here;
+                    if self.track {
+                        let child = FieldPath::key(path, &text);
+                        let mapping_path = path.clone();
+                        self.positions.keys.insert(child, position(marker));
+                        // yaml-rust2 marks a block mapping at its first ':'; users expect its first key.
+                        if first_key {
+                            let here = position(marker);
+                            let start = self.positions.values.entry(mapping_path).or_insert(here);
+                            if here < *start {
+                                *start = here;
+                            }
                         }
                     }
+                    *pending_key = Some((text, position(marker)));
                     return Ok(());
                 }
                 let path = self.next_path(marker, true)?;
@@ -241,7 +309,9 @@ impl<'f> Builder<'f> {
                 if anchor > 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
-                self.map.values.insert(path, position(marker));
+                if self.track {
+                    self.positions.values.insert(path, position(marker));
+                }
                 self.attach(value);
             }
             Event::Alias(anchor) => {
@@ -252,7 +322,9 @@ impl<'f> Builder<'f> {
                     return Err(self.error(marker, &path, "alias to an unknown anchor".into()));
                 };
                 self.count(size, marker)?;
-                self.map.values.insert(path, position(marker));
+                if self.track {
+                    self.positions.values.insert(path, position(marker));
+                }
                 self.attach(value);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -262,7 +334,9 @@ impl<'f> Builder<'f> {
                     return Err(self.error(marker, &path, format!("nesting deeper than {MAX_DEPTH} levels")));
                 }
                 self.count(1, marker)?;
-                self.map.values.insert(path.clone(), position(marker));
+                if self.track {
+                    self.positions.values.insert(path.clone(), position(marker));
+                }
                 self.frame_start_nodes.push(self.nodes);
                 self.stack.push(if is_sequence {
                     Frame::Sequence { path, items: Vec::new(), anchor }
@@ -337,6 +411,24 @@ mod tests {
         assert_eq!(doc.map.value_position("a.c"), Position { line: 3, column: 6 });
         assert_eq!(doc.map.key_position("a.c"), Position { line: 3, column: 3 });
         assert_eq!(doc.map.value_position("a.b[1]"), Position { line: 2, column: 10 });
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_without_shifting_line_one() {
+        let doc = read("s.yaml", "\u{feff}a: x\nb: y\n".as_bytes()).unwrap();
+        assert_eq!(doc.value, serde_json::json!({"a": "x", "b": "y"}));
+        assert_eq!(doc.map.value_position("a"), Position { line: 1, column: 4 });
+        assert_eq!(doc.map.key_position("a"), Position { line: 1, column: 1 });
+        assert_eq!(doc.map.value_position("b"), Position { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn errors_found_without_paths_are_reported_with_them() {
+        let err = read("s.yaml", b"a:\n  b: 1\n  b: 2\n").unwrap_err();
+        assert_eq!(err.0[0].path, "a.b");
+        assert_eq!((err.0[0].line, err.0[0].column), (3, 3));
+        let err = read("s.yaml", b"a:\n  - x\n  - [[1, {? [k] : v}]]\n").unwrap_err();
+        assert_eq!(err.0[0].path, "a[1][0][1]", "{err}");
     }
 
     #[test]
