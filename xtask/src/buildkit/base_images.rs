@@ -153,11 +153,9 @@ fn debian_layer(dir: &Path) -> Result<Layer> {
                 fs::remove_file(&path)?;
             }
         }
-        for dir in ["var/lib/apt/lists", "var/cache/apt", "dev", "run", "tmp"] {
-            empty_dir(&rootfs.join(dir))?;
-        }
+        empty_image_dirs(&rootfs)?;
         tar_tree(&rootfs, out)?;
-        fs::remove_dir_all(&rootfs).with_context(|| format!("removing {}", rootfs.display()))
+        remove_tree(&rootfs)
     })
 }
 
@@ -332,7 +330,7 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
                 "tar (unpack the Debian rootfs)",
             )?;
             {
-                let _chroot = ChrootMounts::mount(&rootfs)?;
+                let _chroot = ChrootMounts::mount(&rootfs, &dir.join("debs"))?;
                 fs::copy("/etc/resolv.conf", rootfs.join("etc/resolv.conf"))?;
                 // No service may start inside the chroot.
                 let policy = rootfs.join("usr/sbin/policy-rc.d");
@@ -345,7 +343,6 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
                      sed -i 's/^#\\?create_main_cluster.*/create_main_cluster = false/' \
                        /etc/postgresql-common/createcluster.conf\n\
                      apt-get install -y --no-install-recommends postgresql-{PG_MAJOR}\n\
-                     apt-get clean\n\
                      mkdir -p /var/lib/postgresql/data /var/run/postgresql\n\
                      chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql\n\
                      chmod 1777 /var/lib/postgresql/data /var/run/postgresql\n"
@@ -363,14 +360,12 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
                 fs::remove_file(&policy)?;
                 fs::remove_file(rootfs.join("etc/resolv.conf"))?;
             }
-            for dir in ["var/lib/apt/lists", "var/cache/apt", "dev", "run", "tmp"] {
-                empty_dir(&rootfs.join(dir))?;
-            }
+            empty_image_dirs(&rootfs)?;
             // /run is a tmpfs in containers, but /var/run/postgresql lives there.
             fs::create_dir_all(rootfs.join("run/postgresql"))?;
             set_mode(&rootfs.join("run/postgresql"), 0o1777)?;
             tar_tree(&rootfs, out)?;
-            fs::remove_dir_all(&rootfs).with_context(|| format!("removing {}", rootfs.display()))
+            remove_tree(&rootfs)
         },
     )?;
     Ok(BaseImage {
@@ -390,21 +385,25 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
     })
 }
 
-/// /proc, /sys and /dev of the host inside a chroot for apt's maintainer scripts; unmounted
-/// again on drop, also when the install fails.
+/// /proc, /sys and /dev of the host inside a chroot for apt's maintainer scripts, and the
+/// .deb cache shared with debootstrap as apt's archive directory (a rebuild downloads
+/// nothing new); unmounted again on drop, also when the install fails.
 struct ChrootMounts {
     mounted: Vec<PathBuf>,
 }
 
 impl ChrootMounts {
-    fn mount(rootfs: &Path) -> Result<ChrootMounts> {
+    fn mount(rootfs: &Path, debs: &Path) -> Result<ChrootMounts> {
         let mut mounts = ChrootMounts {
             mounted: Vec::new(),
         };
+        fs::create_dir_all(debs.join("partial"))?;
+        let debs = debs.to_string_lossy();
         for (args, target) in [
             (vec!["-t", "proc", "proc"], "proc"),
             (vec!["-t", "sysfs", "sysfs"], "sys"),
             (vec!["--bind", "/dev"], "dev"),
+            (vec!["--bind", &debs], "var/cache/apt/archives"),
         ] {
             let target = rootfs.join(target);
             fs::create_dir_all(&target)?;
@@ -562,11 +561,40 @@ fn sources_list(mirror: &str) -> String {
 fn scratch_dir(dir: &Path, name: &str) -> Result<PathBuf> {
     let path = dir.join(format!("{name}.work"));
     if path.exists() {
-        crate::cluster::mounts::unmount_all_under(&path)?;
-        fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
+        remove_tree(&path)?;
     }
     fs::create_dir_all(&path)?;
     Ok(path)
+}
+
+/// Removes a rootfs tree, never through a mount point: a /dev bind mount left in it would
+/// otherwise take the host's device nodes along.
+fn remove_tree(path: &Path) -> Result<()> {
+    ensure_unmounted(path)?;
+    fs::remove_dir_all(path).with_context(|| format!("removing {}", path.display()))
+}
+
+/// Unmounts whatever is still mounted at or below `path` and checks that it worked.
+fn ensure_unmounted(path: &Path) -> Result<()> {
+    crate::cluster::mounts::unmount_all_under(path)?;
+    let left = crate::cluster::mounts::mounts_under(path);
+    ensure!(
+        left.is_empty(),
+        "{} still has mounts below it: {left:?}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Empties the directories an image should not carry content in (apt's lists and caches;
+/// /dev, /run and /tmp, which a container gets fresh), after making sure nothing is mounted
+/// there any more.
+fn empty_image_dirs(rootfs: &Path) -> Result<()> {
+    ensure_unmounted(rootfs)?;
+    for dir in ["var/lib/apt/lists", "var/cache/apt", "dev", "run", "tmp"] {
+        empty_dir(&rootfs.join(dir))?;
+    }
+    Ok(())
 }
 
 fn empty_dir(path: &Path) -> Result<()> {
