@@ -2,7 +2,7 @@
 //! chart with the real helm; the example's Go tests; then the local cluster and the
 //! end-to-end tests against it. Every step runs; the exit code says whether all passed.
 
-use crate::{cluster, dev_images, e2e_support, example_images, gc_image, install_check, tools};
+use crate::{buildkit, cluster, dev_images, e2e_support, example_images, gc_image, install_check, tools};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,13 +74,16 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             // The dev runtime's images (e2e_dev): Go toolchain + devwatch, node, agent, seed.
             dev_images::build_dev_images(example_images::DEFAULT_TAG)?;
             env.push(("CODEX_E2E_GC_IMAGE".into(), gc_image::build_and_push()?));
+            // e2e_build: BuildKit with the base images in the local registry.
+            env.push(("BUILDKIT_HOST".into(), buildkit::up()?));
+            env.push(("CODEX_E2E_BUILDCTL".into(), buildkit::buildctl()?.display().to_string()));
             Ok(())
         });
         if ready {
             step(&mut outcomes, "end-to-end tests on the local cluster", || {
                 let mut command = cargo();
                 command
-                    .args(["test", "--features", "e2e", "--test", "e2e_cluster", "--test", "e2e_up", "--test", "e2e_dev", "--test", "e2e_revise", "--test", "e2e_gc", "--", "--test-threads=1"])
+                    .args(["test", "--features", "e2e", "--test", "e2e_cluster", "--test", "e2e_up", "--test", "e2e_dev", "--test", "e2e_revise", "--test", "e2e_gc", "--test", "e2e_build", "--", "--test-threads=1"])
                     .env("CODEX_HELM", &helm);
                 for (key, value) in &env {
                     command.env(key, value);
@@ -89,6 +92,7 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             });
         }
         if !args.keep_cluster {
+            step(&mut outcomes, "BuildKit down", buildkit::down);
             step(&mut outcomes, "local cluster down", cluster::down);
         }
     }

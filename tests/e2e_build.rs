@@ -1,0 +1,140 @@
+//! End to end, with the real BuildKit (`cargo xtask buildkit up`), the local registry, the
+//! local cluster and the real helm: `kubectl codex build` builds the images that
+//! services.yaml declares, unchanged inputs are never rebuilt, `up` builds first and deploys
+//! the built images pinned by digest, and a changed source rolls out although the tag stays.
+//! Needs KUBECONFIG, CODEX_HELM, BUILDKIT_HOST and CODEX_E2E_BUILDCTL (`cargo xtask test`
+//! provides them).
+#![cfg(feature = "e2e")]
+
+mod common;
+
+use common::*;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+const NAMESPACE: &str = "codex-build-e2e";
+
+/// Runs kubectl-codex with the builder flags, from `dir` (build contexts are relative paths).
+fn codex_in(dir: &Path, args: &[&str]) -> Output {
+    let buildctl = std::env::var("CODEX_E2E_BUILDCTL").expect("CODEX_E2E_BUILDCTL names the buildctl binary");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"));
+    command.args(args).current_dir(dir);
+    if matches!(args.first(), Some(&"build") | Some(&"up")) {
+        command.args(["--builder", "buildctl", "--buildctl", &buildctl]);
+    }
+    command.output().expect("kubectl-codex runs")
+}
+
+/// A copy of testdata/build-e2e in a fresh directory.
+fn copy_fixture(to: &Path) {
+    let from = root().join("testdata/build-e2e");
+    let status = Command::new("cp").arg("-a").arg(format!("{}/.", from.display())).arg(to).status().unwrap();
+    assert!(status.success());
+}
+
+/// Writes a message nobody built before into hello's sources, so the build really runs.
+fn fresh_message(dir: &Path, round: &str) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let message = format!("hello from build round {round} ({nanos})");
+    std::fs::write(dir.join("hello/message.txt"), &message).unwrap();
+    message
+}
+
+fn json(out: &Output, what: &str) -> Value {
+    assert_eq!(out.status.code(), Some(0), "{what} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: not JSON ({e}):\n{}", text(&out.stdout)))
+}
+
+/// name → status of every image in a `build -o json` answer (or `up -o json`'s `images`).
+fn statuses(images: &Value) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = images
+        .as_array()
+        .unwrap_or_else(|| panic!("no image list in {images}"))
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap().to_string(), i["status"].as_str().unwrap().to_string()))
+        .collect();
+    found.sort();
+    found
+}
+
+fn image<'a>(images: &'a Value, name: &str) -> &'a Value {
+    images.as_array().unwrap().iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("no image {name} in {images}"))
+}
+
+/// The list of images in a `build -o json` answer, whatever its top-level shape.
+fn build_images(answer: &Value) -> &Value {
+    if answer.is_array() {
+        answer
+    } else {
+        &answer["images"]
+    }
+}
+
+fn get_hello() -> String {
+    let url = format!("/api/v1/namespaces/{NAMESPACE}/services/hello:http/proxy/");
+    let out = kubectl(&["get", "--raw", &url]);
+    assert!(out.status.success(), "GET {url}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn deployed_image() -> String {
+    let out = kubectl(&["get", "deployment", "hello", "-n", NAMESPACE, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn delete_namespace() {
+    let _ = kubectl(&["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+}
+
+#[test]
+fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir: PathBuf = dir.path().to_path_buf();
+    copy_fixture(&dir);
+    delete_namespace();
+
+    // Round 1: hello's sources are new, so it is built for real; note may have been built by
+    // an earlier run of this test (the registry keeps its content tag): built or unchanged.
+    let first_message = fresh_message(&dir, "1");
+    let started = Instant::now();
+    let first = json(&codex_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "first build");
+    let cold = started.elapsed();
+    let images = build_images(&first);
+    assert_eq!(image(images, "hello")["status"], "built", "{first}");
+    assert!(["built", "unchanged"].contains(&image(images, "note")["status"].as_str().unwrap()), "{first}");
+    let hello_digest = image(images, "hello")["manifestDigest"].as_str().unwrap().to_string();
+    assert!(hello_digest.starts_with("sha256:"), "{first}");
+    assert!(image(images, "hello")["contentTag"].as_str().unwrap().contains(":build-"), "{first}");
+
+    // Round 2: nothing changed, nothing is built, and the same manifest is reported.
+    let started = Instant::now();
+    let second = json(&codex_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "second build");
+    let warm = started.elapsed();
+    assert_eq!(statuses(build_images(&second)), vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())]);
+    assert_eq!(image(build_images(&second), "hello")["manifestDigest"], hello_digest.as_str());
+    eprintln!("build with new sources {:.1}s, unchanged {:.2}s", cold.as_secs_f64(), warm.as_secs_f64());
+
+    // `up` builds first (nothing to do), then deploys the built image pinned by its digest,
+    // and the pod runs what BuildKit built.
+    let up = json(&codex_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "first up");
+    assert_eq!(statuses(&up["images"]), vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())], "{up}");
+    assert!(deployed_image().ends_with(&format!("@{hello_digest}")), "deployed {} is not pinned to {hello_digest}", deployed_image());
+    assert_eq!(get_hello(), first_message);
+
+    // A changed source: hello is rebuilt under the same tag, note is not, and `up` rolls the
+    // new image out because the pinned digest changed.
+    let second_message = fresh_message(&dir, "2");
+    let up = json(&codex_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "second up");
+    assert_eq!(statuses(&up["images"]), vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())], "{up}");
+    let new_digest = image(&up["images"], "hello")["manifestDigest"].as_str().unwrap().to_string();
+    assert_ne!(new_digest, hello_digest);
+    assert!(deployed_image().ends_with(&format!("@{new_digest}")), "deployed {}", deployed_image());
+    assert_eq!(get_hello(), second_message);
+    assert_eq!(image(&up["images"], "hello")["reference"], format!("127.0.0.1:5000/codex-build-e2e/hello:1@{new_digest}").as_str(), "{up}");
+
+    delete_namespace();
+}
