@@ -8,9 +8,10 @@ use crate::config::resolve::hex;
 use crate::config::stack::{ResolvedUnit, Stack};
 use crate::labels;
 use crate::plan::phase::Phase;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlannedPhase};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// The values of one phase release.
 #[derive(Debug, Clone)]
@@ -38,20 +39,24 @@ pub fn environment_labels(stack: &Stack) -> Vec<(&'static str, String)> {
 
 /// Values for every phase of `plan`, in deploy order.
 pub fn phase_values(stack: &Stack, plan: &Plan) -> Vec<PhaseValues> {
-    plan.phases
-        .iter()
-        .map(|planned| {
-            let units: Vec<&ResolvedUnit> = planned
-                .units
-                .iter()
-                .filter_map(|p| stack.units.iter().find(|u| u.name == p.name))
-                .collect();
-            let values = values_for(stack, planned.name, &units);
-            let yaml = serde_yaml::to_string(&values).expect("values are plain data");
-            let digest = hex(&Sha256::digest(yaml.as_bytes()));
-            PhaseValues { phase: planned.name, release: planned.release.clone(), values, yaml, digest }
-        })
-        .collect()
+    let mut by_name: HashMap<&str, &ResolvedUnit> = HashMap::with_capacity(stack.units.len());
+    for unit in &stack.units {
+        by_name.entry(unit.name.as_str()).or_insert(unit);
+    }
+    let phase = |planned: &PlannedPhase| {
+        let units: Vec<&ResolvedUnit> = planned.units.iter().filter_map(|p| by_name.get(p.name.as_str()).copied()).collect();
+        let values = values_for(stack, planned.name, &units);
+        let yaml = serde_yaml::to_string(&values).expect("values are plain data");
+        let digest = hex(&Sha256::digest(yaml.as_bytes()));
+        PhaseValues { phase: planned.name, release: planned.release.clone(), values, yaml, digest }
+    };
+    // Phases are independent and writing their YAML is most of the work on large stacks, so
+    // they are built side by side; each result is the same as built alone.
+    std::thread::scope(|scope| {
+        let phase = &phase;
+        let running: Vec<_> = plan.phases.iter().map(|planned| scope.spawn(move || phase(planned))).collect();
+        running.into_iter().map(|handle| handle.join().expect("building phase values does not panic")).collect()
+    })
 }
 
 fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
