@@ -163,7 +163,7 @@ fn build_dry_run_plans_the_example_deterministically_without_a_builder() {
     assert_eq!(report["runtime"], "dev");
     let images = report["images"].as_array().unwrap();
     let names: Vec<&str> = images.iter().map(|i| i["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["catalog", "gateway", "greeter", "migrate", "postgres", "web"], "built images only, not `ref` ones");
+    assert_eq!(names, ["agent", "catalog", "gateway", "greeter", "migrate", "postgres", "web", "workspace-seed"], "every image a unit or the agent uses");
     let greeter = images.iter().find(|i| i["name"] == "greeter").unwrap();
     assert_eq!(greeter["reference"], "127.0.0.1:5000/codex-example/greeter:0.1.0-dev");
     assert_eq!(greeter["status"], "planned");

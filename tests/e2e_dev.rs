@@ -2,8 +2,9 @@
 //! shared workspace, an agent Job edits them and the running pods pick the edit up (same pod,
 //! same container, no restart); read-only mounts cannot be written; nothing logs a permission
 //! error; `check` passes, and fails once the agent is granted more than services.yaml says.
-//! Needs KUBECONFIG, CODEX_HELM and the example's prod and dev images in the local registry
-//! (`cargo xtask test` provides all of them).
+//! The dev images are built from the example's Dockerfiles (dev targets) by `up` with the real
+//! BuildKit. Needs KUBECONFIG, CODEX_HELM, BUILDKIT_HOST, CODEX_E2E_BUILDCTL and the base
+//! images in the local registry (`cargo xtask test` provides all of them).
 #![cfg(feature = "e2e")]
 
 mod common;
@@ -129,9 +130,19 @@ fn all_logs() -> Vec<(String, String)> {
 fn dev_runtime_hot_reloads_agent_edits_on_the_shared_workspace_and_checks_access() {
     delete_namespace();
     let started = Instant::now();
-    let up = codex_dev(&["up"], &["--timeout", "8m", "-o", "json"]);
+    // `up` builds the dev targets with BuildKit first, then deploys them pinned by digest.
+    let args = dev(&["up", "--timeout", "8m", "-o", "json"]);
+    let up = codex_building(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(up.status.code(), Some(0), "up --env dev failed:\n{}", text(&up.stderr));
-    eprintln!("dev up: {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!("dev up (build included): {:.1}s", started.elapsed().as_secs_f64());
+    let summary: Value = serde_json::from_slice(&up.stdout).unwrap();
+    let images = summary["images"].as_array().unwrap_or_else(|| panic!("no images in {summary}"));
+    let greeter = images.iter().find(|i| i["name"] == "greeter").unwrap_or_else(|| panic!("greeter not built: {summary}"));
+    assert!(["built", "unchanged"].contains(&greeter["status"].as_str().unwrap()), "{summary}");
+    let pinned = greeter["reference"].as_str().unwrap();
+    assert!(pinned.contains(":0.1.0-dev@sha256:"), "the dev target, pinned: {pinned}");
+    let deployed = kubectl(&["get", "deployment", "greeter", "-n", NAMESPACE, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    assert_eq!(text(&deployed.stdout), pinned, "the deployment runs the image BuildKit built");
 
     // Go: the agent edits the handler's text on the PVC; devwatch rebuilds and restarts the
     // process inside the same container.

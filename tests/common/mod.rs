@@ -26,3 +26,16 @@ pub fn kubectl(args: &[&str]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Runs kubectl-codex with the real BuildKit builder (`cargo xtask test` passes BUILDKIT_HOST
+/// and CODEX_E2E_BUILDCTL): `up` builds the images from their Dockerfiles before deploying.
+pub fn codex_building(args: &[&str]) -> Output {
+    let buildctl = std::env::var("CODEX_E2E_BUILDCTL").expect("CODEX_E2E_BUILDCTL names the buildctl binary (cargo xtask test sets it)");
+    assert!(std::env::var_os("BUILDKIT_HOST").is_some(), "BUILDKIT_HOST must name the buildkitd socket (cargo xtask test sets it)");
+    Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(args)
+        .args(["--builder", "buildctl", "--buildctl", &buildctl])
+        .current_dir(root())
+        .output()
+        .expect("kubectl-codex runs")
+}

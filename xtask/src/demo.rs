@@ -1,7 +1,10 @@
-//! `cargo xtask demo`: the README's first command. Local cluster up, the example's images
-//! assembled and pushed, `kubectl codex up`, then where to look and the evidence.
+//! `cargo xtask demo`: the README's first command. Local cluster and BuildKit up, then
+//! `kubectl codex up`, which builds the example's images from their Dockerfiles with BuildKit
+//! (base images assembled locally, nothing pulled) and deploys them phase by phase; then
+//! where to look and the evidence. `--prebuilt` deploys images xtask assembles without a
+//! builder instead (`cargo xtask images`), as the end-to-end tests do.
 
-use crate::{cluster, example_images, tools};
+use crate::{buildkit, cluster, example_images, tools};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +14,10 @@ pub struct DemoArgs {
     /// Environment of services.yaml to bring up.
     #[arg(long, default_value = "prod")]
     pub env: String,
+    /// Deploy the images `cargo xtask images` assembles without a builder, instead of
+    /// building them with BuildKit first.
+    #[arg(long)]
+    pub prebuilt: bool,
 }
 
 fn repo_root() -> PathBuf {
@@ -21,7 +28,15 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
     let root = repo_root();
     let info = cluster::up()?;
     let helm = tools::tool_path("helm")?;
-    example_images::build_example_images(example_images::DEFAULT_TAG)?;
+    let mut build_flags: Vec<String> = Vec::new();
+    let mut buildkit_host = None;
+    if args.prebuilt {
+        example_images::build_example_images(example_images::DEFAULT_TAG)?;
+        build_flags.push("--skip-build".into());
+    } else {
+        buildkit_host = Some(buildkit::up()?);
+        build_flags.extend(["--builder".into(), "buildctl".into(), "--buildctl".into(), buildkit::buildctl()?.display().to_string()]);
+    }
     eprintln!("[demo] building kubectl-codex");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&root)
@@ -33,15 +48,16 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let codex = target.join("release/kubectl-codex");
     let codex_run = |args: &[&str]| -> Result<std::process::ExitStatus> {
-        Command::new(&codex)
-            .current_dir(&root)
-            .args(args)
-            .env("KUBECONFIG", &info.kubeconfig)
-            .env("CODEX_HELM", &helm)
-            .status()
-            .with_context(|| format!("running {}", codex.display()))
+        let mut command = Command::new(&codex);
+        command.current_dir(&root).args(args).env("KUBECONFIG", &info.kubeconfig).env("CODEX_HELM", &helm);
+        if let Some(host) = &buildkit_host {
+            command.env("BUILDKIT_HOST", host);
+        }
+        command.status().with_context(|| format!("running {}", codex.display()))
     };
-    let status = codex_run(&["up", "--skip-build", "--env", &args.env])?;
+    let mut up: Vec<&str> = vec!["up", "--env", &args.env];
+    up.extend(build_flags.iter().map(String::as_str));
+    let status = codex_run(&up)?;
     if !status.success() {
         bail!("kubectl codex up --env {} failed ({status})", args.env);
     }
