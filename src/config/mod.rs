@@ -1,5 +1,6 @@
 //! services.yaml: the model, loading with positions, templates, inheritance, overlays, checks.
 
+pub mod canonical;
 pub mod diagnostics;
 pub mod duration;
 pub mod manifest_file;

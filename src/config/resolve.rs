@@ -1,6 +1,7 @@
 //! From a validated document to the stack of one environment: `from` inheritance, templates,
 //! overlays, `when`, runtime (dev command) and image references.
 
+use super::canonical;
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
 use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, WorkspaceMount};
@@ -140,30 +141,34 @@ pub fn resolve(
         units,
         input_digest: String::new(),
     };
-    stack.input_digest = input_digest(&stack, digest);
+    stack.input_digest = input_digest(&mut stack, digest);
     Ok(stack)
 }
 
 /// Digest of what will be deployed: the resolved stack in canonical form (keys sorted, units
 /// by name, dependencies sorted), so reformatting or reordering services.yaml where order
 /// carries no meaning leaves it unchanged.
-fn input_digest(stack: &Stack, mut digest: Sha256) -> String {
-    let mut value = serde_json::to_value(stack).expect("the stack is plain data");
-    if let Some(Value::Array(units)) = value.get_mut("units") {
-        units.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-        for unit in units.iter_mut() {
-            if let Some(Value::Array(depends_on)) = unit.get_mut("dependsOn") {
-                depends_on.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-            }
-            if let Some(source_path) = unit.get_mut("sourcePath") {
-                *source_path = Value::String(String::new());
-            }
-        }
+fn input_digest(stack: &mut Stack, mut digest: Sha256) -> String {
+    // The stack is put in canonical order in place and restored afterwards: cloning it (or
+    // converting it to a JSON tree) to reorder a copy cost more than hashing it.
+    let units = std::mem::take(&mut stack.units);
+    let mut by_name: Vec<(usize, ResolvedUnit)> = units.into_iter().enumerate().collect();
+    by_name.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    let mut declared = Vec::with_capacity(by_name.len());
+    for (index, mut unit) in by_name {
+        let depends_on = unit.depends_on.clone();
+        unit.depends_on.sort();
+        declared.push((index, std::mem::take(&mut unit.source_path), depends_on));
+        stack.units.push(unit);
     }
-    sort_keys(&mut value);
-    // The same bytes as `canonical_json`, hashed in one piece: writing them to the hasher
-    // token by token cost more than the hashing.
-    digest.update(serde_json::to_vec(&value).expect("the stack is plain data"));
+    digest.update(canonical::to_vec(&*stack).expect("the stack is plain data"));
+    let mut in_file_order: Vec<Option<ResolvedUnit>> = std::iter::repeat_with(|| None).take(declared.len()).collect();
+    for (mut unit, (index, source_path, depends_on)) in stack.units.drain(..).zip(declared) {
+        unit.source_path = source_path;
+        unit.depends_on = depends_on;
+        in_file_order[index] = Some(unit);
+    }
+    stack.units = in_file_order.into_iter().flatten().collect();
     hex(&digest.finalize())
 }
 
