@@ -6,9 +6,10 @@ use crate::cluster;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
+use crate::repo::repo_root;
 
 #[derive(Args)]
 pub struct GcArgs {
@@ -21,10 +22,6 @@ pub struct GcArgs {
 }
 
 const LABEL: &str = "codex-k8s.dev/project=bench-gc";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
-}
 
 fn timed(command: &mut Command) -> Result<(f64, Vec<u8>)> {
     let started = Instant::now();

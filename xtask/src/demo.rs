@@ -6,8 +6,9 @@
 
 use crate::{buildkit, cluster, example_images, tools};
 use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+use crate::repo::repo_root;
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -18,10 +19,6 @@ pub struct DemoArgs {
     /// building them with BuildKit first.
     #[arg(long)]
     pub prebuilt: bool,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
 }
 
 pub fn run_cli(args: DemoArgs) -> Result<()> {

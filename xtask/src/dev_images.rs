@@ -19,6 +19,7 @@ use anyhow::{ensure, Context, Result};
 
 use crate::example_images::{is_elf, path_str, shared_libraries, write_user_db, DEFAULT_TAG};
 use crate::image::{self, assemble_and_push, ImageSpec};
+use crate::repo::repo_root;
 
 const REPOSITORY_PREFIX: &str = "codex-example";
 /// The Go services whose dev image is the toolchain plus devwatch (one image, three names).
@@ -54,13 +55,6 @@ pub fn run_cli(args: DevImagesArgs) -> Result<()> {
         println!("{name}\t{reference}");
     }
     Ok(())
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the repository")
-        .to_path_buf()
 }
 
 /// Builds and pushes every dev image; returns `(name, reference)` pairs.

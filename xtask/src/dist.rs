@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use crate::repo::repo_root;
 
 /// One release platform: the names krew, Helm and the archive use, and how Rust builds it.
 pub struct Target {
@@ -92,13 +93,6 @@ fn go_arch(rust_arch: &str) -> Option<&'static str> {
         "aarch64" => Some("arm64"),
         _ => None,
     }
-}
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the repository")
-        .to_path_buf()
 }
 
 pub fn run_cli(args: DistArgs) -> Result<()> {

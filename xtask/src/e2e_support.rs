@@ -1,12 +1,12 @@
 //! Preparation for `cargo test --features e2e --test e2e_cluster`: a running
 //! local cluster and the probe image the tests deploy.
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
 use crate::image::{self, ImageSpec};
 use crate::{cluster, tools};
+use crate::repo::repo_root;
 
 /// Brings the cluster up, builds and pushes the probe image, and returns the
 /// environment the test binary needs (`KUBECONFIG`, `CODEX_E2E_PROBE_IMAGE`).
@@ -20,13 +20,6 @@ pub fn prepare_cluster_e2e() -> Result<Vec<(String, String)>> {
         ),
         ("CODEX_E2E_PROBE_IMAGE".to_string(), probe),
     ])
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the repository")
-        .to_path_buf()
 }
 
 /// The probe image, tagged by its sources' digest: a changed probe gets a new

@@ -30,6 +30,7 @@ use anyhow::{bail, ensure, Context, Result};
 
 use crate::image::{assemble_and_push, ImageSpec};
 use crate::tools;
+use crate::repo::repo_root;
 
 /// Repository prefix of every example image inside the registry.
 const REPOSITORY_PREFIX: &str = "codex-example";
@@ -122,13 +123,6 @@ pub fn run_cli(args: ImagesArgs) -> Result<()> {
     verify(&built)?;
     eprintln!("[images] verified: the stack runs from the pushed images");
     Ok(())
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the repository")
-        .to_path_buf()
 }
 
 /// Builds everything the images contain and describes the images, in

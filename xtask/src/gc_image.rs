@@ -6,13 +6,10 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use crate::repo::repo_root;
 
 /// Repository of the image in the local registry.
 pub const REPOSITORY: &str = "codex/kubectl-codex";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
-}
 
 /// Builds the release binary, packs it with its libraries, pushes; returns the reference.
 pub fn build_and_push() -> Result<String> {

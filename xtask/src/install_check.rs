@@ -23,7 +23,7 @@ use std::{fs, thread};
 const SYSTEM_PATH: &[&str] = &["/usr/bin", "/bin"];
 
 pub fn run() -> Result<()> {
-    let root = dist::repo_root();
+    let root = crate::repo::repo_root();
     let kubectl = tools::tool_path("kubectl")?;
     let krew = tools::tool_path("krew")?;
     let validator = tools::tool_path("validate-krew-manifest")?;

@@ -15,6 +15,7 @@ mod example_images;
 mod gc_image;
 mod image;
 mod install_check;
+mod repo;
 mod test_suite;
 mod tools;
 mod versions;

@@ -4,9 +4,9 @@
 
 use crate::{buildkit, cluster, dev_images, e2e_support, example_images, gc_image, install_check, tools};
 use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use crate::repo::repo_root;
 
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
@@ -16,10 +16,6 @@ pub struct TestArgs {
     /// Leave the local cluster running afterwards (default: stop it).
     #[arg(long)]
     pub keep_cluster: bool,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
 }
 
 /// One named step and whether it passed.
