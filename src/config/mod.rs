@@ -59,12 +59,19 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 
 /// Reads and checks services.yaml content; `file` names it in messages.
 pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded, Diagnostics> {
+    schema::warm_up();
     let source = source::read(file, &bytes)?;
-    let structural = schema::check(&source);
+    // Typed parsing runs beside the schema check; its outcome counts only once the structure
+    // is known to be right, as when the two ran one after the other.
+    let (structural, document) = std::thread::scope(|scope| {
+        let structural = scope.spawn(|| schema::check(&source));
+        let document = Document::deserialize(&source.value);
+        (structural.join().expect("the schema check does not panic"), document)
+    });
     if !structural.is_empty() {
         return Err(structural.sorted());
     }
-    let document = Document::deserialize(&source.value).map_err(|e| {
+    let document = document.map_err(|e| {
         Diagnostics(vec![source.error_at("", format!("unexpected shape: {}", diagnostics::excerpt(&e.to_string())))])
     })?;
     let semantic = validate::check(&document, &source);

@@ -68,9 +68,20 @@ fn drop_null_alternatives(node: &mut Value) {
     }
 }
 
+static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+
 fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| jsonschema::validator_for(schema()).expect("the generated schema compiles"))
+}
+
+/// Starts compiling the validator on another thread, unless it is ready: the first load of a
+/// process then overlaps that work with reading the YAML instead of waiting for it after.
+pub fn warm_up() {
+    if VALIDATOR.get().is_none() {
+        std::thread::spawn(|| {
+            validator();
+        });
+    }
 }
 
 /// Every structural problem of `document`, located.
