@@ -1,5 +1,5 @@
 //! `cargo xtask bench reload`: edit-to-new-response time on the local cluster, for a Go
-//! handler and for a Vite component, two ways in the same invocation:
+//! handler and for a Vite component, three ways in the same invocation:
 //!
 //! * hot reload (the `dev` runtime): an agent Job (`kubectl-codex agent run`) edits the file
 //!   on the shared workspace; devwatch rebuilds and restarts the Go process inside the same
@@ -8,11 +8,19 @@
 //!   this single-node cluster shares with the benchmark (checked: it must fall inside the
 //!   agent run as seen from here). The time until the new text answers therefore excludes
 //!   the agent Job's own start-up, which is reported on its own line.
-//! * rebuild and redeploy (the baseline, `prod` runtime): the same edit in a copy of the
-//!   sources, then what a pipeline without hot reload does: `go build` (warm host cache) or
-//!   `vite build`, the image assembled and pushed (`image::assemble_and_push`), and
-//!   `kubectl-codex up` of a services.yaml whose image tag names the new image, until the new
-//!   text answers.
+//! * rebuild and redeploy with BuildKit (the realistic pipeline, `prod` runtime): the same
+//!   edit in a copy of services.yaml and example/ (build contexts are relative to
+//!   services.yaml), then `kubectl-codex up --env prod --builder buildctl`, which builds the
+//!   images whose inputs changed from the example's Dockerfiles, pushes them and deploys them
+//!   pinned by digest, until the new text answers. The copy's repositories are renamed to
+//!   `codex-bench-reload/*` so the tags it pushes never replace the example's own images. The
+//!   build part is the time until `up` starts its first phase (the phases' `startedAt` in
+//!   `up -o json`), the rest of `up` is the deploy.
+//! * rebuild and redeploy with a host build and an assembled image (the older baseline,
+//!   `prod` runtime): the same edit in a copy of the sources, then `go build` (warm host
+//!   cache) or `vite build`, the image assembled and pushed (`image::assemble_and_push`), and
+//!   `kubectl-codex up --skip-build` of a services.yaml whose image tag names the new image,
+//!   until the new text answers.
 //!
 //! "Answers" means the unit's Service returns it: `/greeting` for the greeter, the module
 //! `/src/title.js` from the dev server, the bundle that `/` references from webserve.
@@ -23,7 +31,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, ValueEnum};
@@ -38,6 +46,11 @@ const DEV_NAMESPACE: &str = "codex-dev-reload-bench";
 /// The baseline deploys the `staging` environment (prod runtime) into this namespace.
 const PROD_NAMESPACE: &str = "bench-reload-prod";
 const STAGING_NAMESPACE_LINE: &str = "namespace: \"{{ project }}-staging\"";
+/// The BuildKit baseline deploys the `prod` environment into this namespace.
+const BUILD_NAMESPACE: &str = "bench-reload-build";
+const PROD_NAMESPACE_LINE: &str = "namespace: \"{{ project }}-prod\"";
+/// The BuildKit baseline's copy pushes under this prefix instead of `codex-example/`.
+const BUILD_REPOSITORY_PREFIX: &str = "codex-bench-reload/";
 const POLL: Duration = Duration::from_millis(50);
 
 #[derive(Args)]
@@ -75,6 +88,18 @@ struct Hot {
     agent_run: f64,
 }
 
+/// One measured `kubectl-codex up` that built with BuildKit, with its parts.
+struct Built {
+    /// From the edit to the first answer with the new text.
+    total: f64,
+    /// From starting `up` to its first phase: planning, registry checks, the builds.
+    build: f64,
+    /// The rest of `up`: the deploy, until it returned.
+    deploy: f64,
+    /// Images `up` reported as built (the others were unchanged).
+    built: Vec<String>,
+}
+
 /// One measured rebuild and redeploy, with its parts.
 struct Rebuild {
     total: f64,
@@ -90,6 +115,8 @@ struct Bench {
     kubeconfig: PathBuf,
     work: PathBuf,
     timeout: Duration,
+    buildctl: PathBuf,
+    buildkit_host: String,
 }
 
 pub fn run(args: &ReloadArgs) -> Result<()> {
@@ -131,6 +158,9 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         kubeconfig,
         work,
         timeout: Duration::from_secs(args.timeout),
+        buildkit_host: crate::buildkit::up()
+            .context("starting BuildKit (cargo xtask buildkit up)")?,
+        buildctl: crate::buildkit::buildctl()?,
     };
     let ready = bench
         .kubectl(&["get", "--raw", "/readyz"])
@@ -146,15 +176,17 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         crate::example_images::build_example_images(DEFAULT_TAG)?;
         crate::dev_images::build_dev_images(DEFAULT_TAG)?;
     }
+    let load_before = load_average()?;
     let outcome = measure(&bench, args);
     if !args.keep {
-        for namespace in [DEV_NAMESPACE, PROD_NAMESPACE] {
+        for namespace in [DEV_NAMESPACE, PROD_NAMESPACE, BUILD_NAMESPACE] {
             if let Err(e) = bench.delete_namespace(namespace) {
                 eprintln!("[bench reload] cleaning up: {e:#}");
             }
         }
     }
-    let report = outcome?;
+    let mut report = outcome?;
+    report.load = (load_before, load_average()?);
     match args.output {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.json())?),
         Format::Text => print!("{}", report.text()),
@@ -172,6 +204,10 @@ struct Report {
     vite_hot: Vec<Hot>,
     go_rebuild: Vec<Rebuild>,
     vite_rebuild: Vec<Rebuild>,
+    go_built: Vec<Built>,
+    vite_built: Vec<Built>,
+    /// /proc/loadavg's 1-minute load before and after the measurements.
+    load: (f64, f64),
     /// Pod uid and restart count of greeter and web before and after every hot reload.
     same_pods: bool,
 }
@@ -180,7 +216,16 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
     eprintln!("[bench reload] dev runtime: up --env dev --slot {DEV_SLOT}");
     bench.delete_namespace(DEV_NAMESPACE)?;
     bench.codex_ok(
-        &["up", "--skip-build", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"],
+        &[
+            "up",
+            "--skip-build",
+            "--env",
+            "dev",
+            "--slot",
+            DEV_SLOT,
+            "--timeout",
+            "8m",
+        ],
         "up-dev",
     )?;
     eprintln!("[bench reload] baseline: up --env staging into {PROD_NAMESPACE}");
@@ -211,6 +256,20 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         "up-prod",
     )?;
     let sources = Sources::prepare(bench)?;
+    eprintln!("[bench reload] BuildKit baseline: up --env prod into {BUILD_NAMESPACE}");
+    bench.delete_namespace(BUILD_NAMESPACE)?;
+    let build_copy = BuildCopy::prepare(bench, &original)?;
+    let first = bench.up_with_build(&build_copy, "up-build")?;
+    eprintln!(
+        "[bench reload] BuildKit baseline deployed (build {:.2}s, deploy {:.2}s, built: {})",
+        first.build,
+        first.deploy,
+        if first.built.is_empty() {
+            "none".to_string()
+        } else {
+            first.built.join(", ")
+        }
+    );
 
     let pods_before = (
         bench.pod_identity(DEV_NAMESPACE, "greeter")?,
@@ -222,6 +281,9 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         vite_hot: vec![],
         go_rebuild: vec![],
         vite_rebuild: vec![],
+        go_built: vec![],
+        vite_built: vec![],
+        load: (0.0, 0.0),
         same_pods: false,
     };
     let stamp = std::process::id();
@@ -328,6 +390,36 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         };
         eprintln!("[bench reload] run {i}/{}: vite rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
         report.vite_rebuild.push(rebuild);
+
+        let started = Instant::now();
+        build_copy.edit_go(&go_line)?;
+        let mut built = bench.up_with_build(&build_copy, &format!("up-build-go-{i}"))?;
+        bench.wait_for(BUILD_NAMESPACE, "greeter", |addr| {
+            Ok(http_get(addr, "/greeting")?.contains(&go_text))
+        })?;
+        built.total = started.elapsed().as_secs_f64();
+        ensure!(
+            built.built.iter().any(|n| n == "greeter"),
+            "up did not rebuild greeter after the edit (built: {:?})",
+            built.built
+        );
+        eprintln!("[bench reload] run {i}/{}: go BuildKit up {:.2}s (build {:.2}s, deploy {:.2}s; built {})", args.runs, built.total, built.build, built.deploy, built.built.join(", "));
+        report.go_built.push(built);
+
+        let started = Instant::now();
+        build_copy.edit_vite(&vite_line)?;
+        let mut built = bench.up_with_build(&build_copy, &format!("up-build-vite-{i}"))?;
+        bench.wait_for(BUILD_NAMESPACE, "web", |addr| {
+            bundle_contains(addr, &vite_text)
+        })?;
+        built.total = started.elapsed().as_secs_f64();
+        ensure!(
+            built.built.iter().any(|n| n == "web"),
+            "up did not rebuild web after the edit (built: {:?})",
+            built.built
+        );
+        eprintln!("[bench reload] run {i}/{}: vite BuildKit up {:.2}s (build {:.2}s, deploy {:.2}s; built {})", args.runs, built.total, built.build, built.deploy, built.built.join(", "));
+        report.vite_built.push(built);
     }
     let pods_after = (
         bench.pod_identity(DEV_NAMESPACE, "greeter")?,
@@ -367,12 +459,69 @@ impl Bench {
         Ok(())
     }
 
+    /// `kubectl-codex up --env prod` in the BuildKit baseline's copy, building with buildctl;
+    /// `total` is left at the `up` run's own length.
+    fn up_with_build(&self, copy: &BuildCopy, log: &str) -> Result<Built> {
+        let buildctl = path(&self.buildctl)?;
+        let started_at = epoch_seconds();
+        let started = Instant::now();
+        let out = self.codex_in(
+            &copy.dir,
+            &[
+                "up",
+                "-f",
+                "services.yaml",
+                "--env",
+                "prod",
+                "--timeout",
+                "8m",
+                "-o",
+                "json",
+                "--builder",
+                "buildctl",
+                "--buildctl",
+                buildctl,
+            ],
+            log,
+        )?;
+        let up = started.elapsed().as_secs_f64();
+        let answer: Value = serde_json::from_str(&out)
+            .with_context(|| format!("{log}: `up -o json` printed no JSON"))?;
+        let first_phase = answer["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["startedAt"].as_str().and_then(parse_rfc3339))
+            .min_by(f64::total_cmp)
+            .with_context(|| format!("{log}: no phase startedAt in {answer}"))?;
+        let build = (first_phase - started_at).clamp(0.0, up);
+        let built = answer["images"]
+            .as_array()
+            .with_context(|| format!("{log}: no images in {answer}"))?
+            .iter()
+            .filter(|i| i["status"] == "built")
+            .filter_map(|i| i["name"].as_str().map(str::to_string))
+            .collect();
+        Ok(Built {
+            total: up,
+            build,
+            deploy: up - build,
+            built,
+        })
+    }
+
     /// Runs kubectl-codex; its output goes to <work>/<log>.{out,err}. Returns stdout.
     fn codex_ok(&self, args: &[&str], log: &str) -> Result<String> {
+        self.codex_in(&self.root, args, log)
+    }
+
+    /// As [`Bench::codex_ok`], from `dir`.
+    fn codex_in(&self, dir: &Path, args: &[&str], log: &str) -> Result<String> {
         let out = Command::new(&self.codex)
             .args(args)
-            .current_dir(&self.root)
+            .current_dir(dir)
             .env("KUBECONFIG", &self.kubeconfig)
+            .env("BUILDKIT_HOST", &self.buildkit_host)
             .env("CODEX_HELM", &self.helm)
             .output()
             .with_context(|| format!("running {}", self.codex.display()))?;
@@ -547,6 +696,61 @@ impl Bench {
             String::from_utf8_lossy(&out.stderr)
         );
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+/// The BuildKit baseline's copy of services.yaml and example/ (build contexts are relative
+/// to services.yaml; example/web/.npm-cache, which web/Dockerfile installs from, comes along).
+struct BuildCopy {
+    dir: PathBuf,
+}
+
+impl BuildCopy {
+    fn prepare(bench: &Bench, services_yaml: &str) -> Result<BuildCopy> {
+        ensure!(
+            services_yaml.contains(PROD_NAMESPACE_LINE),
+            "services.yaml no longer has the line `{PROD_NAMESPACE_LINE}` this benchmark replaces"
+        );
+        ensure!(
+            services_yaml.contains("repository: codex-example/"),
+            "services.yaml no longer names repositories `codex-example/…`"
+        );
+        let dir = bench.work.join("buildkit");
+        fs::create_dir_all(&dir)?;
+        run_tool(
+            Command::new("cp")
+                .arg("-a")
+                .arg(bench.root.join("example"))
+                .arg(&dir),
+            "cp -a example",
+        )?;
+        let yaml = services_yaml
+            .replace(
+                PROD_NAMESPACE_LINE,
+                &format!("namespace: {BUILD_NAMESPACE}"),
+            )
+            .replace(
+                "repository: codex-example/",
+                &format!("repository: {BUILD_REPOSITORY_PREFIX}"),
+            );
+        fs::write(dir.join("services.yaml"), yaml)?;
+        Ok(BuildCopy { dir })
+    }
+
+    fn edit_go(&self, line: &str) -> Result<()> {
+        replace_line(
+            &self.dir.join("example/services/cmd/greeter/message.go"),
+            "const Message = ",
+            line,
+        )
+    }
+
+    fn edit_vite(&self, line: &str) -> Result<()> {
+        replace_line(
+            &self.dir.join("example/web/src/title.js"),
+            "export const title = ",
+            line,
+        )
     }
 }
 
@@ -787,6 +991,51 @@ fn set_tag(yaml: &str, repository: &str, tag: &str) -> Result<String> {
     ))
 }
 
+/// Seconds since the Unix epoch, now.
+fn epoch_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Seconds since the Unix epoch of a UTC RFC 3339 time as kubectl-codex records them
+/// (`2025-06-01T17:39:57.123456789Z`, fraction optional).
+fn parse_rfc3339(text: &str) -> Option<f64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let mut hms = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute, second) = (hms.next()??, hms.next()??, hms.next()??);
+    if date.next().is_some() || hms.next().is_some() || !(1..=12).contains(&month) {
+        return None;
+    }
+    let fraction = if fraction.is_empty() {
+        0.0
+    } else {
+        format!("0.{fraction}").parse::<f64>().ok()?
+    };
+    // Days from 1970-01-01 to the date (proleptic Gregorian; H. Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + hour * 3_600 + minute * 60 + second) as f64 + fraction)
+}
+
+/// The 1-minute load average (/proc/loadavg).
+fn load_average() -> Result<f64> {
+    fs::read_to_string("/proc/loadavg")?
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .context("unreadable /proc/loadavg")
+}
+
 /// The kernel's uptime in seconds: the clock the agent pod reads too.
 fn uptime() -> Result<f64> {
     parse_uptime(&fs::read_to_string("/proc/uptime")?).context("unreadable /proc/uptime")
@@ -857,27 +1106,54 @@ impl Report {
             format!("{median:.2} ({min:.2}–{max:.2})")
         };
         out.push_str(&format!(
-            "  {:<26}{:<22}{:<26}{}\n",
-            "edit", "hot reload (dev)", "rebuild + redeploy", "faster"
+            "  {:<24}{:<20}{:<26}{}\n",
+            "edit", "hot reload (dev)", "BuildKit: codex up", "host build + assembled image"
         ));
-        for (name, hot, rebuild) in [
-            ("Go greeter message.go", &self.go_hot, &self.go_rebuild),
-            ("Vite web src/title.js", &self.vite_hot, &self.vite_rebuild),
+        for (name, hot, built, rebuild) in [
+            (
+                "Go greeter message.go",
+                &self.go_hot,
+                &self.go_built,
+                &self.go_rebuild,
+            ),
+            (
+                "Vite web src/title.js",
+                &self.vite_hot,
+                &self.vite_built,
+                &self.vite_rebuild,
+            ),
         ] {
             let hot_values: Vec<f64> = hot.iter().map(|h| h.reload).collect();
+            let built_values: Vec<f64> = built.iter().map(|b| b.total).collect();
             let rebuild_values: Vec<f64> = rebuild.iter().map(|r| r.total).collect();
-            let ratio = stats(&rebuild_values).0 / stats(&hot_values).0.max(0.001);
             out.push_str(&format!(
-                "  {name:<26}{:<22}{:<26}{ratio:.0}x\n",
+                "  {name:<24}{:<20}{:<26}{}\n",
                 cell(&hot_values),
+                cell(&built_values),
                 cell(&rebuild_values)
             ));
         }
         out.push('\n');
+        for (name, built) in [("Go", &self.go_built), ("Vite", &self.vite_built)] {
+            let part = |f: fn(&Built) -> f64| stats(&built.iter().map(f).collect::<Vec<_>>()).0;
+            let mut images: Vec<&str> = built
+                .iter()
+                .flat_map(|b| b.built.iter().map(String::as_str))
+                .collect();
+            images.sort_unstable();
+            images.dedup();
+            out.push_str(&format!(
+                "  {name} BuildKit up, medians: build {:.2}s, deploy {:.2}s, after up {:.2}s; images rebuilt: {}\n",
+                part(|b| b.build),
+                part(|b| b.deploy),
+                part(|b| b.total - b.build - b.deploy),
+                images.join(", ")
+            ));
+        }
         for (name, rebuild) in [("Go", &self.go_rebuild), ("Vite", &self.vite_rebuild)] {
             let part = |f: fn(&Rebuild) -> f64| stats(&rebuild.iter().map(f).collect::<Vec<_>>()).0;
             out.push_str(&format!(
-                "  {name} rebuild + redeploy, medians: build {:.2}s, image {:.2}s, kubectl-codex up {:.2}s\n",
+                "  {name} host build + assembled image, medians: build {:.2}s, image {:.2}s, kubectl-codex up {:.2}s\n",
                 part(|r| r.build),
                 part(|r| r.image),
                 part(|r| r.up)
@@ -890,6 +1166,10 @@ impl Report {
             .map(|h| h.agent_run)
             .collect();
         out.push_str(&format!("  kubectl-codex agent run (Job start, edit, end; not in the hot reload times): median {:.2}s\n", stats(&agent).0));
+        out.push_str(&format!(
+            "  1-minute load average: {:.2} before, {:.2} after\n",
+            self.load.0, self.load.1
+        ));
         out.push_str(&format!(
             "  greeter and web pods during hot reload: {}\n",
             if self.same_pods {
@@ -910,10 +1190,14 @@ impl Report {
         let rebuild = |v: &[Rebuild]| {
             v.iter().map(|r| json!({"totalSeconds": r.total, "buildSeconds": r.build, "imageSeconds": r.image, "upSeconds": r.up})).collect::<Vec<_>>()
         };
+        let built = |v: &[Built]| {
+            v.iter().map(|b| json!({"totalSeconds": b.total, "buildSeconds": b.build, "deploySeconds": b.deploy, "imagesBuilt": b.built})).collect::<Vec<_>>()
+        };
         json!({
             "runs": self.runs,
-            "go": {"hotReload": hot(&self.go_hot), "rebuildRedeploy": rebuild(&self.go_rebuild)},
-            "vite": {"hotReload": hot(&self.vite_hot), "rebuildRedeploy": rebuild(&self.vite_rebuild)},
+            "go": {"hotReload": hot(&self.go_hot), "buildkitUp": built(&self.go_built), "rebuildRedeploy": rebuild(&self.go_rebuild)},
+            "vite": {"hotReload": hot(&self.vite_hot), "buildkitUp": built(&self.vite_built), "rebuildRedeploy": rebuild(&self.vite_rebuild)},
+            "loadAverage": {"before": self.load.0, "after": self.load.1},
             "samePods": self.same_pods,
         })
     }
@@ -939,6 +1223,16 @@ mod tests {
         assert_eq!(parse_uptime("4452.80 316.49"), Some(4452.80));
         assert_eq!(parse_uptime("const Message = \"x\""), None);
         assert_eq!(parse_uptime("1 2 3"), None);
+    }
+
+    #[test]
+    fn rfc3339_times_are_read_as_epoch_seconds() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_rfc3339("2000-03-01T00:00:01Z"), Some(951_868_801.0));
+        let t = parse_rfc3339("2024-06-19T15:22:45.25Z").unwrap();
+        assert!((t - 1_718_810_565.25).abs() < 1e-6, "{t}");
+        assert_eq!(parse_rfc3339("2024-06-19T15:22:45+02:00"), None);
+        assert_eq!(parse_rfc3339("2024-13-19T15:22:45Z"), None);
     }
 
     #[test]
