@@ -66,7 +66,8 @@ units' pods, events and last log lines are printed.")]
     #[command(after_help = "Examples:\n  kubectl codex revise 19\n  kubectl codex revise 19 --env ai --ttl 4h -o json\n\n\
 The environment is found by its labels (project, env, issue). Active and within its idle TTL: \
 reused, only changed phases deploy, the lease is extended. Missing, terminating or expired: \
-a fresh environment. The path taken and why is printed and recorded in the evidence.")]
+a fresh environment. The path taken and why is printed and recorded in the evidence. Like `up`, \
+the images are built first (unchanged ones are not rebuilt) unless --skip-build.")]
     Revise(ReviseArgs),
     /// Delete managed namespaces whose idle lease has expired (never anything else).
     #[command(after_help = "Examples:\n  kubectl codex gc --dry-run\n  kubectl codex gc -o json\n\n\
@@ -318,10 +319,15 @@ pub struct ReviseArgs {
     /// How long to wait while another run holds the environment's lease.
     #[arg(long, default_value = "5m")]
     pub lock_timeout: String,
+    /// Do not build images first; deploy the references the registry already has.
+    #[arg(long)]
+    pub skip_build: bool,
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
     pub helm: HelmArgs,
+    #[command(flatten)]
+    pub builder: BuilderArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
 }

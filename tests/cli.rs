@@ -368,7 +368,7 @@ fn build_with_a_fake_builder_builds_once_skips_unchanged_inputs_and_rebuilds_a_c
 }
 
 #[test]
-fn up_stops_at_a_failed_build_with_exit_9_before_touching_the_cluster() {
+fn up_and_revise_stop_at_a_failed_build_with_exit_9_before_touching_the_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     std::fs::create_dir_all(dir.path().join("ctx")).unwrap();
@@ -399,18 +399,22 @@ fn up_stops_at_a_failed_build_with_exit_9_before_touching_the_cluster() {
         .join("\n"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(["up", "-f", file.to_str().unwrap(), "--env", "prod", "--kubeconfig", "/nonexistent/kubeconfig"])
-        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
-        .env("TMPDIR", dir.path())
-        .env_remove("CODEX_BUILDER")
-        .env_remove("CODEX_HELM")
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(9), "{stderr}");
-    assert!(stderr.contains("building image app failed"), "{stderr}");
-    assert!(stderr.contains("command: ") && stderr.contains("build --frontend dockerfile.v0"), "{stderr}");
-    assert!(stderr.contains("step 1/1: boom"), "the log's last lines are shown: {stderr}");
-    assert!(!stderr.contains("kubeconfig"), "the cluster was never contacted: {stderr}");
+    // `revise` builds first too.
+    for command in [vec!["up"], vec!["revise", "7"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+            .args(&command)
+            .args(["-f", file.to_str().unwrap(), "--env", "prod", "--kubeconfig", "/nonexistent/kubeconfig"])
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+            .env("TMPDIR", dir.path())
+            .env_remove("CODEX_BUILDER")
+            .env_remove("CODEX_HELM")
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(9), "{command:?}: {stderr}");
+        assert!(stderr.contains("building image app failed"), "{stderr}");
+        assert!(stderr.contains("command: ") && stderr.contains("build --frontend dockerfile.v0"), "{stderr}");
+        assert!(stderr.contains("step 1/1: boom"), "the log's last lines are shown: {stderr}");
+        assert!(!stderr.contains("kubeconfig"), "the cluster was never contacted: {stderr}");
+    }
 }

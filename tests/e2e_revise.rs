@@ -118,7 +118,7 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     let file = variant(dir.path(), "4");
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-            .args(["revise", ISSUE, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", TTL, "-o", "json"])
+            .args(["revise", "--skip-build", ISSUE, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", TTL, "-o", "json"])
             .current_dir(root())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

@@ -103,3 +103,19 @@ fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Res
     }
     Ok(())
 }
+
+/// The `images` list `up` and `revise` report: what was built or found unchanged, and the
+/// digest-pinned reference that was deployed.
+pub fn image_summary(built: &[ImageOutcome]) -> serde_json::Value {
+    built
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "name": o.name,
+                "status": o.status,
+                "reference": o.pinned_reference().unwrap_or_else(|| o.reference.clone()),
+                "manifestDigest": o.manifest_digest,
+            })
+        })
+        .collect()
+}

@@ -68,8 +68,7 @@ pub fn up(args: &UpArgs) -> Result<i32> {
         };
         let options = DeployOptions { namespace_decision: decision, ..options };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
-        let images: Vec<_> = built.iter().map(|o| json!({"name": o.name, "status": o.status, "reference": o.pinned_reference().unwrap_or_else(|| o.reference.clone()), "manifestDigest": o.manifest_digest})).collect();
-        report_run_with(&record, args.output, if args.skip_build { serde_json::Value::Null } else { json!({"images": images}) })
+        report_run_with(&record, args.output, if args.skip_build { serde_json::Value::Null } else { json!({"images": super::build::image_summary(&built)}) })
     })
 }
 

@@ -24,9 +24,15 @@ pub fn revise(args: &ReviseArgs) -> Result<i32> {
     };
     let helm_bin = helm::locate(args.helm.helm.as_deref())?;
     let chart_dir = chart::chart_dir(args.helm.chart.as_deref())?;
+    let mut progress = Progress::new();
+    // As in `up`: images first, before any cluster contact, pinned by digest once built.
+    let built = if args.skip_build {
+        Vec::new()
+    } else {
+        runtime()?.block_on(super::build::build_before_deploy(&mut stack, &args.file.file, &args.builder, &mut progress))?
+    };
     runtime()?.block_on(async {
         let client = connect(&args.kube).await?;
-        let mut progress = Progress::new();
         let decision = round::prepare(&client, &stack, timeout).await?;
         progress.note(&format!("revise {}: {:?} — {}", args.issue, decision.path, decision.reason));
         // The environment found by its labels wins over the name the template gives today.
@@ -43,7 +49,11 @@ pub fn revise(args: &ReviseArgs) -> Result<i32> {
             namespace_decision: format!("{}: {}", serde_json::to_value(&decision.path)?.as_str().unwrap_or_default(), decision.reason),
         };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
-        report_run_with(&record, args.output, json!({"path": decision.path, "reason": decision.reason}))
+        let mut extra = json!({"path": decision.path, "reason": decision.reason});
+        if !args.skip_build {
+            extra["images"] = super::build::image_summary(&built);
+        }
+        report_run_with(&record, args.output, extra)
     })
 }
 

@@ -11,9 +11,9 @@ pub fn root() -> &'static Path {
 /// Runs kubectl-codex from the repository root.
 pub fn codex(args: &[&str]) -> Output {
     let mut args = args.to_vec();
-    // The cluster's images are assembled by xtask without a builder: `up` deploys them as
-    // the registry has them.
-    if args.first() == Some(&"up") {
+    // The cluster's images are assembled by xtask without a builder: `up` and `revise`
+    // deploy them as the registry has them.
+    if matches!(args.first(), Some(&"up") | Some(&"revise")) {
         args.insert(1, "--skip-build");
     }
     Command::new(env!("CARGO_BIN_EXE_kubectl-codex")).args(args).current_dir(root()).output().expect("kubectl-codex runs")
