@@ -80,19 +80,7 @@ pub fn run(args: &CoreArgs) -> Result<()> {
     std::fs::write(&file, &generated.yaml)
         .with_context(|| format!("writing {}", file.display()))?;
 
-    eprintln!("building the release binary (cargo build --release -p kubectl-codex)");
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    ensure!(
-        status.success(),
-        "cargo build --release -p kubectl-codex failed ({status})"
-    );
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
-    let binary = target.join("release/kubectl-codex");
+    let binary = crate::repo::release_binary("")?;
 
     // A generated file that trips a validation rule would benchmark the error path.
     let validate = Command::new(&binary)

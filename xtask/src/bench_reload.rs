@@ -132,20 +132,8 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
     };
     let kubeconfig = std::env::var_os("KUBECONFIG")
         .map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from);
-    eprintln!(
-        "[bench reload] building the release binary (cargo build --release -p kubectl-codex)"
-    );
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    ensure!(
-        status.success(),
-        "cargo build --release -p kubectl-codex failed ({status})"
-    );
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    let codex = crate::repo::release_binary("[bench reload] ")?;
+    let target = crate::repo::target_dir();
     let work = target.join("bench-reload");
     if work.exists() {
         fs::remove_dir_all(&work).with_context(|| format!("clearing {}", work.display()))?;
@@ -153,7 +141,7 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
     fs::create_dir_all(&work)?;
     let bench = Bench {
         root,
-        codex: target.join("release/kubectl-codex"),
+        codex,
         helm,
         kubeconfig,
         work,

@@ -84,19 +84,8 @@ pub fn run(args: &UpArgs) -> Result<()> {
         None => root.join(".local-cluster/kubeconfig"),
     };
 
-    eprintln!("[bench up] building the release binary (cargo build --release -p kubectl-codex)");
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    ensure!(
-        status.success(),
-        "cargo build --release -p kubectl-codex failed ({status})"
-    );
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
-    let codex = target.join("release/kubectl-codex");
+    let codex = crate::repo::release_binary("[bench up] ")?;
+    let target = crate::repo::target_dir();
     // Logs, evidence and manifests of every run stay here for a look at where the time went.
     let logs = target.join("bench-up");
     if logs.exists() {

@@ -6,7 +6,6 @@
 
 use crate::{buildkit, cluster, example_images, tools};
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
 use std::process::Command;
 use crate::repo::repo_root;
 
@@ -34,16 +33,7 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
         buildkit_host = Some(buildkit::up()?);
         build_flags.extend(["--builder".into(), "buildctl".into(), "--buildctl".into(), buildkit::buildctl()?.display().to_string()]);
     }
-    eprintln!("[demo] building kubectl-codex");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args(["build", "--release", "-p", "kubectl-codex"])
-        .status()?;
-    if !status.success() {
-        bail!("cargo build failed");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let codex = target.join("release/kubectl-codex");
+    let codex = crate::repo::release_binary("[demo] ")?;
     let codex_run = |args: &[&str]| -> Result<std::process::ExitStatus> {
         let mut command = Command::new(&codex);
         command.current_dir(&root).args(args).env("KUBECONFIG", &info.kubeconfig).env("CODEX_HELM", &helm);
