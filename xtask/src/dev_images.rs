@@ -126,7 +126,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
 
     // Web: node and its libraries; vite and the sources come from the workspace.
     npm_ci(&web)?;
-    let node = fs::canonicalize(which("node")?)?;
+    let node = fs::canonicalize(crate::tools::on_path("node")?)?;
     let mut elves = vec![node.clone()];
     elves.extend(native_addons(&web.join("node_modules"))?);
     let mut files: Vec<(PathBuf, String)> = vec![(node, "/usr/bin/node".to_string())];
@@ -424,14 +424,6 @@ fn busybox_files(out: &Path) -> Result<Vec<(PathBuf, String)>> {
         (applets, "/bin".to_string()),
         (busybox.to_path_buf(), "/bin/busybox".to_string()),
     ])
-}
-
-fn which(program: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .with_context(|| format!("{program} is not on PATH"))
 }
 
 #[cfg(test)]

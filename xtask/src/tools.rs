@@ -543,3 +543,12 @@ fn check_go_mod_pin(module_dir: &Path, module: &str, version: &str) -> Result<()
     }
     Ok(())
 }
+
+/// The first `program` on PATH (a host tool such as busybox or debootstrap).
+pub fn on_path(program: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .with_context(|| format!("{program} is not on PATH"))
+}

@@ -281,7 +281,7 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         fs::create_dir_all(&bin)?;
         std::os::unix::fs::symlink("/usr/lib/node_modules/npm/bin/npm-cli.js", bin.join("npm"))?;
         std::os::unix::fs::symlink("/usr/lib/node_modules/npm/bin/npx-cli.js", bin.join("npx"))?;
-        let node = fs::canonicalize(which("node")?)?;
+        let node = fs::canonicalize(crate::tools::on_path("node")?)?;
         fs::copy(&node, bin.join("node")).with_context(|| format!("copying {}", node.display()))?;
         run(
             tar_command(out)
@@ -677,14 +677,6 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
     std::os::unix::fs::chown(path, Some(uid), Some(gid))
         .with_context(|| format!("changing the owner of {}", path.display()))
-}
-
-fn which(program: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .with_context(|| format!("{program} is not on PATH"))
 }
 
 fn run(command: &mut Command, what: &str) -> Result<()> {

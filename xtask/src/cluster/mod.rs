@@ -106,16 +106,7 @@ pub fn up() -> Result<ClusterInfo> {
         pki::ensure(&layout)?;
         kubeconfig::write_all(&layout)
     })?;
-    step("registry", || {
-        start(&layout, registry::daemon()?)?;
-        wait_for(
-            &layout,
-            "the registry to answer",
-            registry::NAME,
-            Duration::from_secs(30),
-            registry::responds,
-        )
-    })?;
+    step("registry", || start_registry(&layout))?;
     let pause = step("pause image", registry::ensure_pause_image)?;
     step("etcd", || {
         start(&layout, etcd::daemon(&layout)?)?;
@@ -194,6 +185,12 @@ pub fn up() -> Result<ClusterInfo> {
     Ok(info)
 }
 
+/// Starts the local registry and waits until it answers.
+fn start_registry(layout: &Layout) -> Result<()> {
+    start(layout, registry::daemon()?)?;
+    wait_for(layout, "the registry to answer", registry::NAME, Duration::from_secs(30), registry::responds)
+}
+
 /// Starts the local registry alone when it is not running (`cargo xtask buildkit up` pushes
 /// there without a cluster); a later `cluster up` adopts it, `cluster down` stops it.
 /// Returns its address.
@@ -202,16 +199,7 @@ pub fn ensure_registry() -> Result<String> {
     fs::create_dir_all(layout.logs())?;
     let _lock = lock(&layout)?;
     if !registry::responds() {
-        step("registry", || {
-            start(&layout, registry::daemon()?)?;
-            wait_for(
-                &layout,
-                "the registry to answer",
-                registry::NAME,
-                Duration::from_secs(30),
-                registry::responds,
-            )
-        })?;
+        step("registry", || start_registry(&layout))?;
     }
     Ok(registry::address())
 }
