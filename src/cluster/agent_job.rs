@@ -3,7 +3,7 @@
 //! workspace identity — created, watched until it ends, its log streamed as it runs.
 
 use super::slot_access::AGENT_ACCOUNT;
-use super::{api, namespace};
+use super::{api, namespace, stuck_container};
 use crate::config::stack::{AgentSpec, Stack};
 use crate::labels;
 use anyhow::{anyhow, Result};
@@ -25,9 +25,6 @@ pub const CONTAINER: &str = "agent";
 /// Finished agent Jobs (and their pods and logs) are kept this long, then Kubernetes
 /// deletes them: long enough to look at a failure, short enough not to pile up.
 pub const KEEP_FINISHED_SECONDS: u32 = 3600;
-
-/// Container waiting reasons that no amount of waiting fixes.
-const HOPELESS: [&str; 5] = ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"];
 
 /// Name of the Job of one run.
 pub fn job_name(run_id: &str) -> String {
@@ -184,18 +181,9 @@ async fn wait_for_start(client: &Client, namespace: &str, job: &str, deadline: I
                 if state.is_some_and(|s| s.running.is_some() || s.terminated.is_some()) {
                     return Ok(Started::Pod(name));
                 }
-                if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
-                    let reason = waiting.reason.clone().unwrap_or_default();
-                    if HOPELESS.contains(&reason.as_str()) {
-                        let message = waiting.message.clone().unwrap_or_default();
-                        return Ok(Started::Failed(Outcome {
-                            succeeded: false,
-                            exit_code: None,
-                            reason: format!("{reason}: {message}").trim_end_matches(": ").to_string(),
-                            pod: Some(name),
-                        }));
-                    }
-                }
+            }
+            if let Some((_, why)) = stuck_container::stuck_container(pod) {
+                return Ok(Started::Failed(Outcome { succeeded: false, exit_code: None, reason: why, pod: Some(name) }));
             }
         } else if let Some(job_object) = api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))? {
             // No pod at all, and the Job gave up (e.g. its deadline passed, admission refused).

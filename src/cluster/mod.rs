@@ -9,6 +9,7 @@ pub mod namespace;
 pub mod readiness;
 pub mod releases;
 pub mod slot_access;
+pub mod stuck_container;
 pub mod workspace_audit;
 
 use crate::exit::{self, coded};

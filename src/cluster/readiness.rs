@@ -1,6 +1,6 @@
 //! Is a unit ready? Read from the workload's own status, the way `kubectl rollout status` does.
 
-use super::api;
+use super::{api, stuck_container};
 use crate::config::model::WorkloadKind;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
@@ -28,9 +28,6 @@ pub enum UnitState {
     /// Cannot become ready without a change (crash loop, image pull failure, failed Job).
     Failed(String),
 }
-
-/// Restarts after which a crash-looping container is taken as a failure, not a slow start.
-pub const CRASH_RESTARTS: i32 = 3;
 
 pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Result<UnitState> {
     let what = || format!("reading {} {}", unit.kind.as_str(), unit.resource_name);
@@ -159,8 +156,7 @@ pub fn job_state(j: &Job) -> UnitState {
     UnitState::Pending(format!("job running ({active} active, {failed} failed attempts)"))
 }
 
-/// Pods of a unit that cannot recover by waiting: image pulls that fail, bad config,
-/// containers that keep crashing.
+/// Pods of a unit that cannot recover by waiting (see [`stuck_container`]).
 async fn pod_failure(client: &Client, namespace: &str, unit: &InstalledUnit, extra_selector: Option<String>) -> Result<Option<String>> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let mut labels = selector(unit);
@@ -170,19 +166,9 @@ async fn pod_failure(client: &Client, namespace: &str, unit: &InstalledUnit, ext
     }
     let list = api(pods.list(&ListParams::default().labels(&labels)).await, || format!("listing pods of {}", unit.name))?;
     for pod in &list.items {
-        let name = pod.metadata.name.clone().unwrap_or_default();
-        let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
-        for status in statuses {
-            let waiting = status.state.as_ref().and_then(|s| s.waiting.as_ref());
-            let reason = waiting.and_then(|w| w.reason.clone()).unwrap_or_default();
-            let message = waiting.and_then(|w| w.message.clone()).unwrap_or_default();
-            let fatal = matches!(
-                reason.as_str(),
-                "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "CreateContainerConfigError" | "CreateContainerError"
-            ) || (reason == "CrashLoopBackOff" && status.restart_count >= CRASH_RESTARTS);
-            if fatal {
-                return Ok(Some(format!("pod {name} container {}: {reason} {message}", status.name).trim().to_string()));
-            }
+        if let Some((container, why)) = stuck_container::stuck_container(pod) {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            return Ok(Some(format!("pod {name} container {container}: {why}")));
         }
     }
     Ok(None)
