@@ -19,9 +19,17 @@ const NAMESPACE: &str = "codex-build-e2e";
 
 /// Runs kubectl-codex with the builder flags, from `dir` (build contexts are relative paths).
 fn codex_in(dir: &Path, args: &[&str]) -> Output {
+    codex_with_docker_config(dir, args, None)
+}
+
+/// Like [`codex_in`], with `DOCKER_CONFIG` (read by kubectl-codex and buildctl alike) set.
+fn codex_with_docker_config(dir: &Path, args: &[&str], docker_config: Option<&Path>) -> Output {
     let buildctl = std::env::var("CODEX_E2E_BUILDCTL").expect("CODEX_E2E_BUILDCTL names the buildctl binary");
     let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"));
     command.args(args).current_dir(dir);
+    if let Some(config_dir) = docker_config {
+        command.env("DOCKER_CONFIG", config_dir);
+    }
     if matches!(args.first(), Some(&"build") | Some(&"up")) {
         command.args(["--builder", "buildctl", "--buildctl", &buildctl]);
     }
@@ -137,4 +145,102 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     assert_eq!(image(&up["images"], "hello")["reference"], format!("127.0.0.1:5000/codex-build-e2e/hello:1@{new_digest}").as_str(), "{up}");
 
     delete_namespace();
+}
+
+/// A second registry, on a free loopback port, that answers like hosted ones: 401 with a
+/// Bearer challenge, a token only for the right credentials. Stopped when dropped.
+struct LoginRegistry {
+    child: std::process::Child,
+    address: String,
+    _storage: tempfile::TempDir,
+}
+
+impl LoginRegistry {
+    fn start(user: &str, password: &str) -> Self {
+        let binary = std::env::var("CODEX_E2E_REGISTRY").expect("CODEX_E2E_REGISTRY names the registry binary (cargo xtask test sets it)");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = format!("127.0.0.1:{port}");
+        let storage = tempfile::tempdir().unwrap();
+        let child = Command::new(binary)
+            .arg(format!("--address={address}"))
+            .arg(format!("--dir={}", storage.path().display()))
+            .arg(format!("--token-auth={user}:{password}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the registry starts");
+        let registry = LoginRegistry { child, address, _storage: storage };
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while registry.status_of_v2() != Some(401) {
+            assert!(Instant::now() < deadline, "the login registry at {} did not answer 401 on /v2/", registry.address);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        registry
+    }
+
+    fn status_of_v2(&self) -> Option<u16> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).ok()?;
+        stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address).as_bytes()).ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for LoginRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Docker config directory whose config.json logs in to `host` (the inline `auth` form
+/// `docker login` writes).
+fn docker_config(user: &str, password: &str, host: &str) -> tempfile::TempDir {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let config = serde_json::json!({"auths": {host: {"auth": auth}}});
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn a_registry_that_asks_for_a_login_gets_one_from_docker_config_for_pushes_and_the_skip_check() {
+    let password = format!("pw-{}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos());
+    let registry = LoginRegistry::start("codex-e2e", &password);
+    let dir = tempfile::tempdir().unwrap();
+    let dir: PathBuf = dir.path().to_path_buf();
+    copy_fixture(&dir);
+    let manifest = std::fs::read_to_string(dir.join("services.yaml")).unwrap();
+    let moved = manifest.replace("registry: 127.0.0.1:5000", &format!("registry: {}", registry.address));
+    assert_ne!(moved, manifest, "the fixture names its registry");
+    std::fs::write(dir.join("services.yaml"), moved).unwrap();
+    fresh_message(&dir, "login");
+    let no_login = tempfile::tempdir().unwrap(); // an empty DOCKER_CONFIG: no credentials at all
+    let wrong = docker_config("codex-e2e", "wrong", &registry.address);
+    let right = docker_config("codex-e2e", &password, &registry.address);
+    let build = |config: &Path| codex_with_docker_config(&dir, &["build", "--env", "e2e", "-o", "json"], Some(config));
+
+    // Without credentials, or with wrong ones: the look-up says why it cannot tell, BuildKit's
+    // push is refused, and the build fails with its own exit code.
+    for (config, why) in [(no_login.path(), format!("no credentials for {}", registry.address)), (wrong.path(), format!("the credentials for {} in", registry.address))] {
+        let out = build(config);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(9), "build without a valid login:\n{}\n{stderr}", text(&out.stdout));
+        assert!(stderr.contains(&why), "expected \"{why}\" in:\n{stderr}");
+    }
+
+    // With them: both images are built and pushed, then found again by the authenticated
+    // look-up, so the second run builds nothing.
+    let first = json(&build(right.path()), "build with a login");
+    assert_eq!(statuses(build_images(&first)), vec![("hello".into(), "built".into()), ("note".into(), "built".into())], "{first}");
+    let second = build(right.path());
+    let second_json = json(&second, "second build with a login");
+    assert_eq!(statuses(build_images(&second_json)), vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())], "{second_json}");
+    assert_eq!(image(build_images(&second_json), "hello")["manifestDigest"], image(build_images(&first), "hello")["manifestDigest"]);
+    for shown in [text(&second.stdout), text(&second.stderr)] {
+        assert!(!shown.contains(&password), "the password leaked into the output:\n{shown}");
+    }
 }

@@ -11,6 +11,7 @@ pub mod builder;
 pub mod dockerignore;
 pub mod inputs;
 pub mod registry;
+pub mod registry_auth;
 
 use crate::config::stack::Stack;
 use crate::ui::progress::Progress;

@@ -1,6 +1,7 @@
 //! Just enough of the Docker Registry HTTP API v2 to skip unchanged builds: read a tag's
-//! manifest (with its media type) and put it under another tag. Anonymous only: a registry
-//! that asks for credentials answers "unknown", and the image is then simply built.
+//! manifest (with its media type) and put it under another tag. Logs in as Docker clients do
+//! when the registry asks (see [`super::registry_auth`]); when it still refuses, the answer
+//! is "unknown", and the image is then simply built.
 
 use anyhow::{anyhow, bail, Context, Result};
 use http_body_util::{BodyExt, Full};
@@ -8,6 +9,9 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use super::registry_auth::{self, Challenge, DockerConfig};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Environment variable with more plain-HTTP registry hosts, comma-separated.
@@ -80,6 +84,10 @@ pub struct Registry {
     http: Client<HttpConnector, Full<Bytes>>,
     https: Result<Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>, String>,
     insecure_hosts: Vec<String>,
+    /// Docker's config.json, read once; an unreadable one is reported when a registry asks.
+    docker_config: Result<DockerConfig, String>,
+    /// `Authorization` values that worked, by `host/repository`: one login per repository.
+    authorizations: Mutex<HashMap<String, String>>,
 }
 
 impl Registry {
@@ -89,7 +97,13 @@ impl Registry {
             .with_native_roots()
             .map(|b| Client::builder(TokioExecutor::new()).build(b.https_only().enable_http1().build()))
             .map_err(|e| format!("no CA certificates for HTTPS registries: {e}"));
-        Registry { http, https, insecure_hosts }
+        let docker_config = DockerConfig::load().map_err(|e| format!("{e:#}"));
+        Registry { http, https, insecure_hosts, docker_config, authorizations: Mutex::new(HashMap::new()) }
+    }
+
+    /// The same with the given credentials instead of the user's config.json.
+    pub fn with_docker_config(insecure_hosts: Vec<String>, docker_config: DockerConfig) -> Self {
+        Registry { docker_config: Ok(docker_config), ..Registry::new(insecure_hosts) }
     }
 
     pub fn is_insecure(&self, host: &str) -> bool {
@@ -121,12 +135,14 @@ impl Registry {
     /// GET of a tag's manifest.
     pub async fn manifest(&self, image: &ImageRef) -> Lookup {
         let url = self.url(image);
-        let request = http::Request::get(&url).header(http::header::ACCEPT, MANIFEST_ACCEPT).body(Full::new(Bytes::new()));
-        let response = match request.map_err(anyhow::Error::from) {
-            Ok(request) => self.send(request).await,
-            Err(e) => Err(e),
+        let get = |authorization: Option<&str>| {
+            let mut request = http::Request::get(&url).header(http::header::ACCEPT, MANIFEST_ACCEPT);
+            if let Some(value) = authorization {
+                request = request.header(http::header::AUTHORIZATION, value);
+            }
+            request.body(Full::new(Bytes::new())).map_err(anyhow::Error::from)
         };
-        match response {
+        match self.send_authorized(image, "pull", get).await {
             Ok(response) if response.status() == http::StatusCode::OK => {
                 let media_type = response
                     .headers()
@@ -142,6 +158,7 @@ impl Registry {
                 Lookup::Found(Manifest { media_type, body, digest })
             }
             Ok(response) if response.status() == http::StatusCode::NOT_FOUND => Lookup::Missing,
+            Ok(response) if response.status() == http::StatusCode::UNAUTHORIZED => Lookup::Unknown(format!("GET {url}: {}; {}", response.status(), self.login_hint(&image.host))),
             Ok(response) => Lookup::Unknown(format!("GET {url}: {}", response.status())),
             Err(e) => Lookup::Unknown(format!("GET {url}: {e:#}")),
         }
@@ -150,15 +167,87 @@ impl Registry {
     /// PUT of a manifest under a tag.
     pub async fn put_manifest(&self, image: &ImageRef, manifest: &Manifest) -> Result<()> {
         let url = self.url(image);
-        let request = http::Request::put(&url)
-            .header(http::header::CONTENT_TYPE, &manifest.media_type)
-            .body(Full::new(manifest.body.clone()))
-            .context("building the request")?;
-        let response = self.send(request).await.with_context(|| format!("PUT {url}"))?;
+        let put = |authorization: Option<&str>| {
+            let mut request = http::Request::put(&url).header(http::header::CONTENT_TYPE, &manifest.media_type);
+            if let Some(value) = authorization {
+                request = request.header(http::header::AUTHORIZATION, value);
+            }
+            request.body(Full::new(manifest.body.clone())).context("building the request")
+        };
+        let response = self.send_authorized(image, "pull,push", put).await.with_context(|| format!("PUT {url}"))?;
+        if response.status() == http::StatusCode::UNAUTHORIZED {
+            bail!("PUT {url}: {}; {}", response.status(), self.login_hint(&image.host));
+        }
         if !response.status().is_success() {
             bail!("PUT {url}: {} {}", response.status(), String::from_utf8_lossy(response.body()).trim());
         }
         Ok(())
+    }
+}
+
+impl Registry {
+    /// Sends the request; when the registry answers 401 with a challenge, logs in (Basic, or
+    /// a token from the challenge's realm) and sends it once more. `make` builds the request
+    /// with the given `Authorization` value.
+    async fn send_authorized(
+        &self,
+        image: &ImageRef,
+        actions: &str,
+        make: impl Fn(Option<&str>) -> Result<http::Request<Full<Bytes>>>,
+    ) -> Result<http::Response<Bytes>> {
+        let key = format!("{}/{}", image.host, image.repository);
+        let cached = self.authorizations.lock().map_err(|_| anyhow!("poisoned lock"))?.get(&key).cloned();
+        let response = self.send(make(cached.as_deref())?).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let Some(challenge) = response.headers().get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).and_then(registry_auth::parse_challenge) else {
+            return Ok(response);
+        };
+        let credentials = match &self.docker_config {
+            Ok(config) => config.credentials(&image.host)?,
+            Err(e) => bail!("{e}"),
+        };
+        let authorization = match challenge {
+            Challenge::Basic => match credentials {
+                Some(credentials) => credentials.basic_header(),
+                None => return Ok(response),
+            },
+            Challenge::Bearer { realm, service, scope } => {
+                let url = registry_auth::token_url(&realm, service.as_deref(), scope.as_deref(), &image.repository, actions);
+                let mut request = http::Request::get(&url);
+                if let Some(credentials) = &credentials {
+                    request = request.header(http::header::AUTHORIZATION, credentials.basic_header());
+                }
+                let answer = self.send(request.body(Full::new(Bytes::new()))?).await.with_context(|| format!("asking {realm} for a token"))?;
+                if answer.status() == http::StatusCode::UNAUTHORIZED || answer.status() == http::StatusCode::FORBIDDEN {
+                    return Ok(response); // refused: reported as the original 401
+                }
+                if !answer.status().is_success() {
+                    bail!("asking {realm} for a token: {}", answer.status());
+                }
+                format!("Bearer {}", registry_auth::token_from(answer.body()).with_context(|| format!("asking {realm} for a token"))?)
+            }
+        };
+        let retried = self.send(make(Some(&authorization))?).await?;
+        if retried.status() != http::StatusCode::UNAUTHORIZED {
+            self.authorizations.lock().map_err(|_| anyhow!("poisoned lock"))?.insert(key, authorization);
+        }
+        Ok(retried)
+    }
+
+    /// What to do about a 401 from `host`.
+    fn login_hint(&self, host: &str) -> String {
+        let read_from = self.docker_config.as_ref().ok().and_then(|c| c.source.clone());
+        let file = read_from.or_else(registry_auth::docker_config_path).map_or_else(|| "Docker's config.json".to_string(), |p| p.display().to_string());
+        match &self.docker_config {
+            Err(e) => format!("cannot read credentials: {e}"),
+            Ok(config) => match config.credentials(host) {
+                Ok(Some(_)) => format!("the credentials for {host} in {file} were refused"),
+                Ok(None) => format!("no credentials for {host} in {file} (run `docker login {host}`, or set ${} to a directory with a config.json)", registry_auth::DOCKER_CONFIG_ENV),
+                Err(e) => format!("cannot read credentials for {host}: {e:#}"),
+            },
+        }
     }
 }
 
@@ -189,5 +278,122 @@ mod tests {
         assert!(!is_insecure("registry.example:5000", &[]));
         assert!(is_insecure("registry.example:5000", &["registry.example".into()]));
         assert!(is_insecure("registry.example:5000", &["registry.example:5000".into()]));
+    }
+
+    /// (status, headers, body) of a fake registry's answer.
+    type Answer = (u16, Vec<(&'static str, String)>, String);
+
+    /// A registry stand-in on loopback: answers each request with what `answer` says for
+    /// (method, path, Authorization) and records the requests.
+    fn fake_registry(answer: fn(&str, &str, Option<&str>) -> Answer) -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let host = address.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let (mut authorization, mut length) = (None, 0usize);
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').unwrap();
+                    match name.to_ascii_lowercase().as_str() {
+                        "authorization" => authorization = Some(value.trim().to_string()),
+                        "content-length" => length = value.trim().parse().unwrap(),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let mut parts = request_line.split_whitespace();
+                let (method, path) = (parts.next().unwrap().to_string(), parts.next().unwrap().to_string());
+                log.lock().unwrap().push(format!("{method} {path} {}", authorization.as_deref().unwrap_or("-")));
+                let (status, headers, text) = answer(&method, &path, authorization.as_deref());
+                let mut response = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", text.len());
+                for (name, value) in headers {
+                    response.push_str(&format!("{name}: {}\r\n", value.replace("HOST", &host)));
+                }
+                response.push_str("\r\n");
+                response.push_str(&text);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        (address, seen)
+    }
+
+    fn logged_in(user: &str, password: &str, host: &str) -> DockerConfig {
+        use base64::Engine;
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        serde_json::from_value(serde_json::json!({"auths": {host: {"auth": auth}}})).unwrap()
+    }
+
+    const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#;
+
+    /// Bearer challenges for everything; the token for ci:pw only.
+    fn token_registry(method: &str, path: &str, authorization: Option<&str>) -> Answer {
+        let basic = Credentials { username: "ci".into(), password: "pw".into() }.basic_header();
+        match (method, path, authorization) {
+            ("GET", p, Some(a)) if p.starts_with("/token?") && a == basic => (200, vec![], r#"{"access_token":"t0k3n"}"#.into()),
+            ("GET", p, _) if p.starts_with("/token?") => (401, vec![], String::new()),
+            ("GET", "/v2/team/app/manifests/build-1", Some("Bearer t0k3n")) => {
+                (200, vec![("Content-Type", "application/vnd.oci.image.manifest.v1+json".into())], MANIFEST.into())
+            }
+            ("PUT", "/v2/team/app/manifests/1", Some("Bearer t0k3n")) => (201, vec![], String::new()),
+            _ => (401, vec![("WWW-Authenticate", r#"Bearer realm="http://HOST/token",service="fake",scope="repository:team/app:pull,push""#.into())], String::new()),
+        }
+    }
+
+    use super::registry_auth::Credentials;
+
+    #[tokio::test]
+    async fn a_bearer_challenge_is_answered_with_a_token_for_the_configured_login_once_per_repository() {
+        let (address, seen) = fake_registry(token_registry);
+        let registry = Registry::with_docker_config(vec![], logged_in("ci", "pw", &address));
+        let image = ImageRef::parse(&format!("{address}/team/app:build-1")).unwrap();
+        let Lookup::Found(manifest) = registry.manifest(&image).await else { panic!("not found; requests: {:?}", seen.lock().unwrap()) };
+        assert_eq!(manifest.media_type, "application/vnd.oci.image.manifest.v1+json");
+        registry.put_manifest(&image.with_tag("1"), &manifest).await.unwrap();
+        let requests = seen.lock().unwrap().clone();
+        assert_eq!(requests.iter().filter(|r| r.contains("/token?")).count(), 1, "one login for both requests: {requests:?}");
+        assert!(requests.iter().any(|r| r.contains("/token?service=fake&scope=repository:team/app:pull%2Cpush")), "{requests:?}");
+        assert!(requests.last().unwrap().starts_with("PUT /v2/team/app/manifests/1 Bearer"), "{requests:?}");
+    }
+
+    #[tokio::test]
+    async fn without_or_with_wrong_credentials_the_lookup_says_which() {
+        let (address, _) = fake_registry(token_registry);
+        let image = ImageRef::parse(&format!("{address}/team/app:build-1")).unwrap();
+        let anonymous = Registry::with_docker_config(vec![], DockerConfig::default());
+        let Lookup::Unknown(why) = anonymous.manifest(&image).await else { panic!("expected unknown") };
+        assert!(why.contains("401") && why.contains(&format!("no credentials for {address}")), "{why}");
+        let wrong = Registry::with_docker_config(vec![], logged_in("ci", "nope", &address));
+        let Lookup::Unknown(why) = wrong.manifest(&image).await else { panic!("expected unknown") };
+        assert!(why.contains(&format!("the credentials for {address} in")) && !why.contains("nope"), "{why}");
+        let error = format!("{:#}", wrong.put_manifest(&image, &Manifest { media_type: "x".into(), body: Bytes::new(), digest: "sha256:0".into() }).await.unwrap_err());
+        assert!(error.contains("401"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_basic_challenge_gets_the_credentials_directly() {
+        fn basic_registry(_: &str, path: &str, authorization: Option<&str>) -> Answer {
+            let basic = Credentials { username: "ci".into(), password: "pw".into() }.basic_header();
+            match authorization {
+                Some(a) if a == basic && path.ends_with("/manifests/build-1") => (404, vec![], String::new()),
+                _ => (401, vec![("WWW-Authenticate", r#"Basic realm="fake""#.into())], String::new()),
+            }
+        }
+        let (address, _) = fake_registry(basic_registry);
+        let registry = Registry::with_docker_config(vec![], logged_in("ci", "pw", &address));
+        let image = ImageRef::parse(&format!("{address}/team/app:build-1")).unwrap();
+        assert!(matches!(registry.manifest(&image).await, Lookup::Missing));
     }
 }

@@ -73,6 +73,8 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             // e2e_build: BuildKit with the base images in the local registry.
             env.push(("BUILDKIT_HOST".into(), buildkit::up()?));
             env.push(("CODEX_E2E_BUILDCTL".into(), buildkit::buildctl()?.display().to_string()));
+            // e2e_build starts a second registry of its own that asks for a login.
+            env.push(("CODEX_E2E_REGISTRY".into(), tools::tool_path("registry")?.display().to_string()));
             Ok(())
         });
         if ready {

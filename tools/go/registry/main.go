@@ -9,10 +9,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -162,9 +165,82 @@ func replay(h http.Handler, j journal) {
 	log.Printf("restored %d manifests", len(records))
 }
 
+// tokenAuth puts the Docker registry token flow in front of the handler, the way hosted
+// registries (Docker Hub, GHCR, Harbor) answer: a request without a valid bearer token gets
+// 401 with a Bearer challenge naming the realm; the realm (`/token` on this server) trades
+// HTTP Basic credentials for the token. Tests use it to prove clients log in; the token is
+// one random value per process, which is all a test registry needs.
+type tokenAuth struct {
+	user, password, token string
+}
+
+const tokenService = "codex-registry"
+
+func newTokenAuth(spec string) tokenAuth {
+	user, password, ok := strings.Cut(spec, ":")
+	if !ok || user == "" || password == "" {
+		log.Fatal("--token-auth wants USER:PASSWORD")
+	}
+	random := make([]byte, 24)
+	if _, err := rand.Read(random); err != nil {
+		log.Fatal(err)
+	}
+	return tokenAuth{user: user, password: password, token: hex.EncodeToString(random)}
+}
+
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func (a tokenAuth) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/token" {
+			// GET with HTTP Basic (the classic flow) or an OAuth2 password-grant POST
+			// (what BuildKit and containerd try first when they hold credentials).
+			user, password, ok := req.BasicAuth()
+			if req.Method == http.MethodPost && req.ParseForm() == nil && req.PostForm.Get("grant_type") == "password" {
+				user, password, ok = req.PostForm.Get("username"), req.PostForm.Get("password"), true
+			}
+			if !ok || !equal(user, a.user) || !equal(password, a.password) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="`+tokenService+`"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"wrong or missing credentials"}]}`, http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"token": a.token, "access_token": a.token, "expires_in": 300})
+			return
+		}
+		if equal(req.Header.Get("Authorization"), "Bearer "+a.token) {
+			next.ServeHTTP(w, req)
+			return
+		}
+		challenge := fmt.Sprintf(`Bearer realm="http://%s/token",service="%s"`, req.Host, tokenService)
+		if repo := repositoryOf(req.URL.Path); repo != "" {
+			challenge += fmt.Sprintf(`,scope="repository:%s:pull,push"`, repo)
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+	})
+}
+
+// repositoryOf returns the repository of /v2/<name>/{manifests,blobs,tags}/..., or "".
+func repositoryOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i := len(parts) - 2; i >= 2; i-- {
+		switch parts[i] {
+		case "manifests", "blobs", "tags":
+			return strings.Join(parts[1:i], "/")
+		}
+	}
+	return ""
+}
+
 func main() {
 	address := flag.String("address", "127.0.0.1:5000", "address to listen on")
 	dir := flag.String("dir", "", "directory for blobs and the manifest journal (required)")
+	auth := flag.String("token-auth", "", "USER:PASSWORD: require the token flow, with these credentials at /token (for tests)")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("--dir is required")
@@ -178,9 +254,13 @@ func main() {
 	}
 	inner := registry.New(registry.WithBlobHandler(registry.NewDiskBlobHandler(blobs)))
 	replay(inner, j)
+	handler := persisting(inner, j)
+	if *auth != "" {
+		handler = newTokenAuth(*auth).wrap(handler)
+	}
 	server := &http.Server{
 		Addr:              *address,
-		Handler:           persisting(inner, j),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	log.Printf("serving on %s, storing in %s", *address, *dir)
