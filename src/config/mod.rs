@@ -69,7 +69,7 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded,
         (structural.join().expect("the schema check does not panic"), document)
     });
     if !structural.is_empty() {
-        return Err(structural.sorted());
+        return Err(with_semantic_errors_of_the_rest(structural, &source));
     }
     let document = document.map_err(|e| {
         Diagnostics(vec![source.error_at("", format!("unexpected shape: {}", diagnostics::excerpt(&e.to_string())))])
@@ -79,6 +79,24 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded,
         return Err(semantic.sorted());
     }
     Ok(Loaded { bytes, source, document, base_dir: base_dir.to_path_buf() })
+}
+
+/// The structural errors, plus the semantic errors of what is left once the fields that
+/// hold structural errors are set aside (when that leaves a readable document). Semantic errors
+/// on, inside or around a field set aside are dropped: they may only echo its removal.
+fn with_semantic_errors_of_the_rest(structural: schema::Structural, source: &SourceDocument) -> Diagnostics {
+    let mut errors = structural.diagnostics;
+    let Some(removed) = structural.removable else { return errors.sorted() };
+    let rest = schema::without(&source.value, &removed);
+    let Ok(document) = Document::deserialize(&rest) else { return errors.sorted() };
+    let removed_paths: Vec<String> = removed.iter().map(|p| path::FieldPath::from_pointer(p, &source.value)).collect();
+    let related = |a: &str, b: &str| a == b || path::FieldPath::is_within(a, b) || path::FieldPath::is_within(b, a);
+    for semantic in validate::check(&document, source).0 {
+        if !removed_paths.iter().any(|r| related(&semantic.path, r)) {
+            errors.push(semantic);
+        }
+    }
+    errors.sorted()
 }
 
 impl Loaded {

@@ -16,6 +16,12 @@ impl FieldPath {
         }
     }
 
+    /// Whether `inner` names a field or item inside `outer` (not `outer` itself).
+    pub fn is_within(inner: &str, outer: &str) -> bool {
+        outer.is_empty() && !inner.is_empty()
+            || inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    }
+
     /// The path of item `index` of the sequence at `parent`.
     pub fn index(parent: &str, index: usize) -> String {
         format!("{parent}[{index}]")

@@ -84,21 +84,83 @@ pub fn warm_up() {
     }
 }
 
+/// What the structural check found.
+#[derive(Debug, Default)]
+pub struct Structural {
+    pub diagnostics: Diagnostics,
+    /// JSON pointers of fields that, left out, leave a document the typed model may read, so
+    /// the semantic checks can still run on the rest and their errors come out together with
+    /// these. `None` when some error cannot be set aside that way (a missing required field,
+    /// a wrong list entry, a wrong top-level section).
+    pub removable: Option<Vec<String>>,
+}
+
+impl Structural {
+    pub fn is_empty(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// Notes that the field at `pointer` holds an error: it is set aside when it lies deep
+    /// enough that leaving it out cannot make other, correct parts look wrong.
+    fn set_aside(&mut self, pointer: &str, root: &Value) {
+        let Some(removable) = self.removable.as_mut() else { return };
+        match settable_aside(pointer, root) {
+            Some(field) => removable.push(field),
+            None => self.removable = None,
+        }
+    }
+}
+
+/// Fields at least this deep (`/services/0/dependsOn`, `/images/api/build`) may be set aside;
+/// shallower ones (`/images/api`, `/environments`) hold names other parts refer to.
+const SET_ASIDE_MIN_DEPTH: usize = 3;
+
+/// The innermost field (an object member) at or above `pointer`, if deep enough.
+fn settable_aside(pointer: &str, root: &Value) -> Option<String> {
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    (SET_ASIDE_MIN_DEPTH..=segments.len()).rev().find_map(|depth| {
+        let parent = format!("/{}", segments[..depth - 1].join("/"));
+        root.pointer(&parent).filter(|p| p.is_object()).map(|_| format!("/{}", segments[..depth].join("/")))
+    })
+}
+
 /// Every structural problem of `document`, located.
-pub fn check(document: &SourceDocument) -> Diagnostics {
-    let mut found = Diagnostics::default();
+pub fn check(document: &SourceDocument) -> Structural {
+    let mut found = Structural { diagnostics: Diagnostics::default(), removable: Some(Vec::new()) };
     for error in validator().iter_errors(&document.value) {
         report(&error, document, &mut found);
+    }
+    if found.is_empty() {
+        found.removable = None;
     }
     found
 }
 
-fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, found: &mut Diagnostics) {
-    let path = FieldPath::from_pointer(error.instance_path().as_str(), &document.value);
+/// `value` without the fields at `pointers` (see [`Structural::removable`]).
+pub fn without(value: &Value, pointers: &[String]) -> Value {
+    let mut pruned = value.clone();
+    for pointer in pointers {
+        let Some((parent, key)) = pointer.rsplit_once('/') else { continue };
+        let key = key.replace("~1", "/").replace("~0", "~");
+        if let Some(Value::Object(map)) = pruned.pointer_mut(parent) {
+            map.remove(&key);
+        }
+    }
+    pruned
+}
+
+fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, structural: &mut Structural) {
+    let pointer = error.instance_path().as_str();
+    let path = FieldPath::from_pointer(pointer, &document.value);
+    let found = &mut structural.diagnostics;
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let known = known_properties(error.schema_path().as_str());
             for key in unexpected {
+                // Unknown to the model anyway: leaving it out changes nothing else.
+                if let Some(removable) = structural.removable.as_mut() {
+                    removable.push(format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")));
+                }
                 let field = FieldPath::key(&path, key);
                 let mut message = format!("unknown field \"{}\"", excerpt(key));
                 if let Some(close) = closest(key, &known) {
@@ -112,6 +174,7 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, fo
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             found.push(document.error_at(&path, format!("missing required field \"{name}\"")));
+            structural.removable = None;
         }
         ValidationErrorKind::Enum { options } => {
             let allowed: Vec<String> = options
@@ -119,25 +182,34 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, fo
                 .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect())
                 .unwrap_or_default();
             found.push(document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), allowed.join(", "))));
+            structural.set_aside(pointer, &document.value);
         }
         ValidationErrorKind::Type { .. } => {
             let expected = expected_type(error.schema_path().as_str());
             found.push(document.error_at(&path, format!("{} is not {expected}", short(error.instance()))));
+            structural.set_aside(pointer, &document.value);
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             if let Some(choices) = constant_choices(error.schema_path().as_str()) {
                 found.push(document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), choices.join(", "))));
+                structural.set_aside(pointer, &document.value);
                 return;
             }
             // `X or null` (overlays): when the value is not null, X's own errors say more.
             let real: Vec<&Vec<jsonschema::ValidationError<'static>>> =
                 context.iter().filter(|branch| !branch.iter().all(is_null_type_error)).collect();
             match real.as_slice() {
-                [only] if !error.instance().is_null() => only.iter().for_each(|e| report(e, document, found)),
-                _ => found.push(document.error_at(&path, format!("{} does not match any allowed form", short(error.instance())))),
+                [only] if !error.instance().is_null() => only.iter().for_each(|e| report(e, document, structural)),
+                _ => {
+                    found.push(document.error_at(&path, format!("{} does not match any allowed form", short(error.instance()))));
+                    structural.set_aside(pointer, &document.value);
+                }
             }
         }
-        _ => found.push(document.error_at(&path, excerpt(&error.to_string()))),
+        _ => {
+            found.push(document.error_at(&path, excerpt(&error.to_string())));
+            structural.set_aside(pointer, &document.value);
+        }
     }
 }
 
