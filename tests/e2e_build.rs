@@ -1,7 +1,8 @@
 //! End to end, with the real BuildKit (`cargo xtask buildkit up`), the local registry, the
 //! local cluster and the real helm: `kubectl codex build` builds the images that
 //! services.yaml declares, unchanged inputs are never rebuilt, `up` builds first and deploys
-//! the built images pinned by digest, and a changed source rolls out although the tag stays.
+//! the built images pinned by digest, a changed source rolls out although the tag stays, and
+//! `revise` builds the same way; a registry that asks for a login gets it from config.json.
 //! Needs KUBECONFIG, CODEX_HELM, BUILDKIT_HOST and CODEX_E2E_BUILDCTL (`cargo xtask test`
 //! provides them).
 #![cfg(feature = "e2e")]
@@ -30,7 +31,7 @@ fn codex_with_docker_config(dir: &Path, args: &[&str], docker_config: Option<&Pa
     if let Some(config_dir) = docker_config {
         command.env("DOCKER_CONFIG", config_dir);
     }
-    if matches!(args.first(), Some(&"build") | Some(&"up")) {
+    if matches!(args.first(), Some(&"build") | Some(&"up") | Some(&"revise")) {
         command.args(["--builder", "buildctl", "--buildctl", &buildctl]);
     }
     command.output().expect("kubectl-codex runs")
@@ -143,6 +144,17 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     assert!(deployed_image().ends_with(&format!("@{new_digest}")), "deployed {}", deployed_image());
     assert_eq!(get_hello(), second_message);
     assert_eq!(image(&up["images"], "hello")["reference"], format!("127.0.0.1:5000/codex-build-e2e/hello:1@{new_digest}").as_str(), "{up}");
+
+    // A review round (`revise`) builds first like `up`: another change is rebuilt and served.
+    // The round adds the issue label to everything in the namespace `up` made; the note Job's
+    // pod template is immutable, so it must come back under a new name, not be patched.
+    let third_message = fresh_message(&dir, "3");
+    let revised = json(&codex_in(&dir, &["revise", "7", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "revise");
+    assert_eq!(revised["result"], "deployed", "{revised}");
+    assert_eq!(statuses(&revised["images"]), vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())], "{revised}");
+    let revised_digest = image(&revised["images"], "hello")["manifestDigest"].as_str().unwrap().to_string();
+    assert!(deployed_image().ends_with(&format!("@{revised_digest}")), "deployed {}", deployed_image());
+    assert_eq!(get_hello(), third_message);
 
     delete_namespace();
 }

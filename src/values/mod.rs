@@ -65,7 +65,6 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
         common_labels.insert(key.to_string(), Value::String(value));
     }
     let ingress_disabled = stack.disable_kinds.iter().any(|k| k == "Ingress");
-    let workloads: Vec<Value> = units.iter().map(|u| workload(u, ingress_disabled)).collect();
     let extra: Vec<Value> = units
         .iter()
         .flat_map(|u| u.manifests.iter())
@@ -75,36 +74,40 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
         })
         .cloned()
         .collect();
-    json!({
-        "global": {
-            "project": stack.project,
-            "env": stack.env,
-            "slot": stack.slot,
-            "issue": stack.issue,
-            "phase": phase.as_str(),
-            "runtime": stack.runtime.as_str(),
-            "labels": common_labels,
-            "imagePullPolicy": stack.image_pull_policy.as_str(),
-            "securityContext": {
-                "runAsUser": stack.workspace.uid,
-                "runAsGroup": stack.workspace.gid,
-                "fsGroup": stack.workspace.fs_group,
-            },
-            "workspace": {
-                "claimName": stack.workspace.claim_name,
-                "create": false,
-                "size": stack.workspace.size,
-                "accessMode": stack.workspace.access_mode.as_str(),
-                "storageClassName": stack.workspace.storage_class_name,
-            },
+    let global = json!({
+        "project": stack.project,
+        "env": stack.env,
+        "slot": stack.slot,
+        "issue": stack.issue,
+        "phase": phase.as_str(),
+        "runtime": stack.runtime.as_str(),
+        "labels": common_labels,
+        "imagePullPolicy": stack.image_pull_policy.as_str(),
+        "securityContext": {
+            "runAsUser": stack.workspace.uid,
+            "runAsGroup": stack.workspace.gid,
+            "fsGroup": stack.workspace.fs_group,
         },
+        "workspace": {
+            "claimName": stack.workspace.claim_name,
+            "create": false,
+            "size": stack.workspace.size,
+            "accessMode": stack.workspace.access_mode.as_str(),
+            "storageClassName": stack.workspace.storage_class_name,
+        },
+    });
+    let workloads: Vec<Value> = units.iter().map(|u| workload(u, ingress_disabled, &global)).collect();
+    json!({
+        "global": global,
         "configMaps": [],
         "workloads": workloads,
         "extraManifests": extra,
     })
 }
 
-fn workload(unit: &ResolvedUnit, ingress_disabled: bool) -> Value {
+/// One unit's entry in `workloads`. `global` is the phase's `global` section: a Job's name
+/// digest covers it too, since its labels and identity end up in the Job's pod template.
+fn workload(unit: &ResolvedUnit, ingress_disabled: bool, global: &Value) -> Value {
     let probes = unit.probes.as_ref();
     let probe = |p: Option<&Probe>| p.map_or_else(|| json!({}), kubernetes_probe);
     let mut value = json!({
@@ -165,10 +168,12 @@ fn workload(unit: &ResolvedUnit, ingress_disabled: bool) -> Value {
         },
     });
     if unit.kind == WorkloadKind::Job {
-        // Job templates are immutable: a Job whose spec changed gets a new name, so an upgrade
-        // replaces it (and re-runs it) instead of failing; an unchanged Job keeps its name and
-        // is not re-run.
-        let spec = serde_json::to_vec(&value).expect("plain data");
+        // Job templates are immutable: a Job whose pod template would change gets a new name,
+        // so an upgrade replaces it (and re-runs it) instead of failing; an unchanged Job keeps
+        // its name and is not re-run. The template also carries the global labels (issue,
+        // slot, env) and identity, so those count as well: a namespace deployed by `up` and
+        // then by `revise N` must not patch a Job's labels in place.
+        let spec = serde_json::to_vec(&(&value, global)).expect("plain data");
         let suffix = &hex(&Sha256::digest(&spec))[..8];
         value["resourceName"] = Value::String(format!("{}-{suffix}", unit.name));
     }
