@@ -1,5 +1,8 @@
 //! The command line as scripts see it: exit codes, output formats, determinism.
 
+#[path = "support/http_stub.rs"]
+mod http_stub;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -194,60 +197,23 @@ fn build_without_a_builder_says_how_to_get_one_and_exits_3() {
 }
 
 /// A registry that keeps manifests as files `<store>/<repository>/<tag>`, answering
-/// HEAD, GET and PUT of `/v2/<repository>/manifests/<tag>` (one request per connection).
-fn registry_stub(store: std::path::PathBuf) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
-                if header.trim().is_empty() {
-                    break;
-                }
-                if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap();
-                }
+/// HEAD, GET and PUT of `/v2/<repository>/manifests/<tag>`.
+fn registry_stub(store: std::path::PathBuf) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<http_stub::Request>>>) {
+    let (address, requests) = http_stub::serve(move |request| {
+        let file = request.path.strip_prefix("/v2/").and_then(|p| p.split_once("/manifests/")).map(|(repo, tag)| store.join(repo).join(tag));
+        match (request.method.as_str(), file) {
+            ("PUT", Some(file)) => {
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(&file, &request.body).unwrap();
+                http_stub::Response::new(201)
             }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let mut parts = request_line.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
-            seen.lock().unwrap().push(format!("{method} {path}"));
-            let file = path.strip_prefix("/v2/").and_then(|p| p.split_once("/manifests/")).map(|(repo, tag)| store.join(repo).join(tag));
-            let response = match (method.as_str(), file) {
-                ("PUT", Some(file)) => {
-                    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-                    std::fs::write(&file, &body).unwrap();
-                    "HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".as_bytes().to_vec()
-                }
-                ("GET" | "HEAD", Some(file)) if file.is_file() => {
-                    let manifest = std::fs::read(&file).unwrap();
-                    let mut response = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        manifest.len()
-                    )
-                    .into_bytes();
-                    if method == "GET" {
-                        response.extend(manifest);
-                    }
-                    response
-                }
-                _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".as_bytes().to_vec(),
-            };
-            let _ = stream.write_all(&response);
+            ("GET" | "HEAD", Some(file)) if file.is_file() => http_stub::Response::new(200)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .body(std::fs::read(&file).unwrap()),
+            _ => http_stub::Response::new(404),
         }
     });
-    (port, requests)
+    (address.rsplit_once(':').unwrap().1.parse().unwrap(), requests)
 }
 
 /// A `buildctl` that records its arguments and "pushes" a manifest (numbered by call) to
@@ -357,7 +323,7 @@ fn build_with_a_fake_builder_builds_once_skips_unchanged_inputs_and_rebuilds_a_c
     assert_eq!(third["status"], "unchanged");
     assert_eq!(call_count(), 1);
     assert!(store.join("demo/app/1.0").is_file());
-    assert!(requests.lock().unwrap().iter().any(|r| r == "PUT /v2/demo/app/manifests/1.0"));
+    assert!(requests.lock().unwrap().iter().any(|r| r.line() == "PUT /v2/demo/app/manifests/1.0"));
 
     std::fs::write(dir.path().join("ctx/main.go"), "package main // changed\n").unwrap();
     let fourth = build();
