@@ -136,6 +136,24 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
 }
 
 #[test]
+fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
+    let namespace = "codex-e2e-noimage";
+    delete_namespace(namespace);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = variant(dir.path(), namespace, |t| t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1));
+    let out = codex(&["up", "-f", missing.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "a phase whose image is missing exits 5\n{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(phases(&summary).last(), Some(&("internal".to_string(), "failed".to_string())), "{summary}");
+    // Reported as what it is, not as a timeout: the registry said "not found".
+    assert!(stderr.contains("unit catalog (Deployment) is not ready"), "{stderr}");
+    assert!(stderr.contains("ErrImagePull") || stderr.contains("ImagePullBackOff"), "{stderr}");
+    assert!(stderr.contains("not found") && !stderr.contains("timed out"), "{stderr}");
+    delete_namespace(namespace);
+}
+
+#[test]
 fn a_run_killed_mid_phase_converges_on_the_next_run() {
     let namespace = "codex-e2e-killed";
     delete_namespace(namespace);
