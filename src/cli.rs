@@ -235,6 +235,17 @@ pub struct BuilderArgs {
     /// always are. Repeatable.
     #[arg(long, value_name = "HOST", env = crate::build::registry::INSECURE_ENV, value_delimiter = ',')]
     pub insecure_registry: Vec<String>,
+    /// How many images to build at once (default: the machine's cores, at most 4). After a
+    /// failure no further build starts.
+    #[arg(long, value_name = "N", env = "CODEX_BUILD_JOBS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+}
+
+impl BuilderArgs {
+    /// `--jobs`, or the default for this machine.
+    pub fn jobs(&self) -> usize {
+        self.jobs.map_or_else(crate::build::default_jobs, usize::from)
+    }
 }
 
 #[derive(Args, Debug)]

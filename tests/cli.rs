@@ -384,3 +384,94 @@ fn up_and_revise_stop_at_a_failed_build_with_exit_9_before_touching_the_cluster(
         assert!(!stderr.contains("kubeconfig"), "the cluster was never contacted: {stderr}");
     }
 }
+
+/// A stack of three images (a, b, c; `bad` in place of `a` when asked) built by a fake buildctl
+/// that logs `start NAME` / `end NAME` around a pause, so a test can see what overlapped.
+fn parallel_build_fixture(dir: &Path, first: &str) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(dir.join("ctx")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(dir.join("ctx/Dockerfile"), "FROM scratch\n").unwrap();
+    let log = dir.join("log.txt");
+    let script = format!(
+        r#"#!/bin/sh
+name=""
+for a in "$@"; do case "$a" in build-arg:NAME=*) name="${{a#build-arg:NAME=}}" ;; esac; done
+while [ $# -gt 0 ]; do case "$1" in --metadata-file) meta="$2"; shift ;; esac; shift; done
+echo "start $name" >> '{log}'
+if [ "$name" = bad ]; then echo "end $name" >> '{log}'; echo 'boom' >&2; exit 1; fi
+sleep 2
+echo "end $name" >> '{log}'
+printf '{{"containerimage.digest":"sha256:%064d"}}' 0 > "$meta"
+"#,
+        log = log.display()
+    );
+    std::fs::write(bin.join("buildctl"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A port nobody listens on: nothing can be confirmed unchanged, so everything is built.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut lines = vec![
+        "apiVersion: codex-k8s.dev/v1alpha1".to_string(),
+        "kind: ServiceStack".into(),
+        "project: { name: demo }".into(),
+        "environments:".into(),
+        format!("  prod: {{ registry: \"127.0.0.1:{port}\" }}"),
+        "images:".into(),
+    ];
+    let names = [first, "b", "c"];
+    for name in names {
+        lines.push(format!("  {name}: {{ build: {{ context: ctx, args: {{ NAME: {name} }} }}, repository: demo/{name}, tag: \"1\" }}"));
+    }
+    lines.push("services:".into());
+    for name in names {
+        lines.push(format!("  - {{ name: {name}, phase: internal, workload: {{ kind: Deployment, image: {name} }} }}"));
+    }
+    let file = dir.join("services.yaml");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    (file, format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()), log)
+}
+
+fn build_with_jobs(dir: &Path, file: &Path, path: &str, jobs: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["build", "-f", file.to_str().unwrap(), "--env", "prod", "--builder", "buildctl", "--jobs", jobs, "-o", "json"])
+        .env("PATH", path)
+        .env("TMPDIR", dir)
+        .output()
+        .unwrap()
+}
+
+fn image_names(out: &Output) -> Vec<(String, String)> {
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    report["images"].as_array().unwrap().iter().map(|i| (i["name"].as_str().unwrap().to_string(), i["status"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn builds_run_side_by_side_with_jobs_and_report_in_plan_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, path, log) = parallel_build_fixture(dir.path(), "a");
+    let out = build_with_jobs(dir.path(), &file, &path, "3");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(image_names(&out), vec![("a".into(), "built".into()), ("b".into(), "built".into()), ("c".into(), "built".into())]);
+    let events: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(str::to_string).collect();
+    assert_eq!(events.iter().take(3).filter(|e| e.starts_with("start")).count(), 3, "all three started before any ended: {events:?}");
+
+    std::fs::remove_file(&log).unwrap();
+    let out = build_with_jobs(dir.path(), &file, &path, "1");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(events, "start a\nend a\nstart b\nend b\nstart c\nend c\n", "--jobs 1 builds one after another");
+}
+
+#[test]
+fn after_a_failed_build_no_further_build_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, path, log) = parallel_build_fixture(dir.path(), "bad");
+    let out = build_with_jobs(dir.path(), &file, &path, "2");
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
+    // Plan order is b, bad, c: bad fails at once while b runs; c never starts, b finishes and
+    // is reported.
+    assert_eq!(image_names(&out), vec![("b".into(), "built".into()), ("bad".into(), "failed".into())]);
+    let events = std::fs::read_to_string(&log).unwrap();
+    assert!(!events.contains("start c"), "{events}");
+}

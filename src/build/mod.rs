@@ -245,39 +245,72 @@ fn outcome(
     }
 }
 
-/// Runs the builds one after another (two cores are all a small machine has); stops at the
-/// first failure, so the outcomes end with it.
-pub async fn run(builds: &[PlannedBuild], builder: &Builder, registry: &Registry, progress: &mut Progress) -> Vec<ImageOutcome> {
-    let mut outcomes = Vec::new();
-    for build in builds {
-        let started = Instant::now();
-        let name = build.name();
-        progress.line(&format!("build {name}"), &format!("{name}: checking {} for {}", registry_host(build), build.images[0].content_tag));
-        if let Some(reused) = reuse_unchanged(build, registry, progress).await {
-            let seconds = started.elapsed().as_secs_f64();
-            progress.finish(&format!("build {name}"), &format!("{name}: unchanged ({})", short(&reused)));
-            outcomes.extend(build.images.iter().map(|i| outcome(i, BuildStatus::Unchanged, Some(reused.clone()), seconds, None, None, None)));
-            continue;
-        }
-        progress.line(&format!("build {name}"), &format!("{name}: building with {}", builder.name()));
-        let (program, args) = build.command_line(builder, build.insecure(registry));
-        let command = builder::display(&program, &args);
-        let result = run_builder(build, &program, &args, &name, registry).await;
+/// Builds run side by side when nothing else is said: BuildKit shares one cache between them
+/// and much of a build is waiting (context upload, export, push), but each compile wants a
+/// core, so more than the machine's cores only queues work.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+/// Runs the builds, at most `jobs` at once, and returns their outcomes in plan order. After a
+/// failure no further build starts; the ones already running finish and are reported.
+pub async fn run(builds: &[PlannedBuild], builder: &Builder, registry: &Registry, progress: &mut Progress, jobs: usize) -> Vec<ImageOutcome> {
+    use futures::StreamExt;
+    let progress = std::cell::RefCell::new(progress);
+    let failed = std::cell::Cell::new(false);
+    // Every borrow of `progress` ends before the next await, so the builds polled side by side
+    // on this task never hold it at once.
+    let runs = futures::stream::iter(builds.iter().enumerate())
+        .map(|(index, build)| {
+            let (progress, failed) = (&progress, &failed);
+            async move {
+                if failed.get() {
+                    return (index, Vec::new());
+                }
+                let outcomes = build_one(build, builder, registry, progress).await;
+                if outcomes.iter().any(|o| o.status == BuildStatus::Failed) {
+                    failed.set(true);
+                }
+                (index, outcomes)
+            }
+        })
+        .buffer_unordered(jobs.max(1));
+    let mut done: Vec<(usize, Vec<ImageOutcome>)> = runs.collect().await;
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().flat_map(|(_, outcomes)| outcomes).collect()
+}
+
+/// One build: found unchanged in the registry, or run by the builder.
+async fn build_one(build: &PlannedBuild, builder: &Builder, registry: &Registry, progress: &std::cell::RefCell<&mut Progress>) -> Vec<ImageOutcome> {
+    let started = Instant::now();
+    let name = build.name();
+    let key = format!("build {name}");
+    progress.borrow_mut().line(&key, &format!("{name}: checking {} for {}", registry_host(build), build.images[0].content_tag));
+    let (reused, notes) = reuse_unchanged(build, registry).await;
+    for note in notes {
+        progress.borrow_mut().note(&note);
+    }
+    if let Some(reused) = reused {
         let seconds = started.elapsed().as_secs_f64();
-        match result {
-            Ok(digest) => {
-                progress.finish(&format!("build {name}"), &format!("{name}: built {} ({})", build.images[0].reference, short(&digest)));
-                outcomes.extend(build.images.iter().map(|i| outcome(i, BuildStatus::Built, Some(digest.clone()), seconds, Some(builder), Some(command.clone()), None)));
-            }
-            Err(error) => {
-                progress.finish(&format!("build {name}"), &format!("{name}: build failed"));
-                let message = format!("{error:#}");
-                outcomes.extend(build.images.iter().map(|i| outcome(i, BuildStatus::Failed, None, seconds, Some(builder), Some(command.clone()), Some(message.clone()))));
-                break;
-            }
+        progress.borrow_mut().finish(&key, &format!("{name}: unchanged ({})", short(&reused)));
+        return build.images.iter().map(|i| outcome(i, BuildStatus::Unchanged, Some(reused.clone()), seconds, None, None, None)).collect();
+    }
+    progress.borrow_mut().line(&key, &format!("{name}: building with {}", builder.name()));
+    let (program, args) = build.command_line(builder, build.insecure(registry));
+    let command = builder::display(&program, &args);
+    let result = run_builder(build, &program, &args, &name, registry).await;
+    let seconds = started.elapsed().as_secs_f64();
+    match result {
+        Ok(digest) => {
+            progress.borrow_mut().finish(&key, &format!("{name}: built {} ({})", build.images[0].reference, short(&digest)));
+            build.images.iter().map(|i| outcome(i, BuildStatus::Built, Some(digest.clone()), seconds, Some(builder), Some(command.clone()), None)).collect()
+        }
+        Err(error) => {
+            progress.borrow_mut().finish(&key, &format!("{name}: build failed"));
+            let message = format!("{error:#}");
+            build.images.iter().map(|i| outcome(i, BuildStatus::Failed, None, seconds, Some(builder), Some(command.clone()), Some(message.clone()))).collect()
         }
     }
-    outcomes
 }
 
 fn registry_host(build: &PlannedBuild) -> String {
@@ -289,33 +322,32 @@ fn short(digest: &str) -> &str {
 }
 
 /// When the registry has every content tag of the build: points each resolved tag at that
-/// manifest and returns its digest. `None` means build.
-async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry, progress: &mut Progress) -> Option<String> {
+/// manifest and returns its digest. `None` means build; the notes say why, when it is not
+/// simply missing.
+async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry) -> (Option<String>, Vec<String>) {
     let mut found = Vec::new();
     for image in &build.images {
-        let content = ImageRef::parse(&image.content_tag).ok()?;
+        let Ok(content) = ImageRef::parse(&image.content_tag) else { return (None, Vec::new()) };
         match registry.manifest(&content).await {
             Lookup::Found(manifest) => found.push((image, manifest)),
-            Lookup::Missing => return None,
+            Lookup::Missing => return (None, Vec::new()),
             Lookup::Unknown(why) => {
-                progress.note(&format!("{}: cannot tell whether {} exists ({why}); building", image.name, image.content_tag));
-                return None;
+                return (None, vec![format!("{}: cannot tell whether {} exists ({why}); building", image.name, image.content_tag)]);
             }
         }
     }
     for (image, manifest) in &found {
-        let target = ImageRef::parse(&image.reference).ok()?;
+        let Ok(target) = ImageRef::parse(&image.reference) else { return (None, Vec::new()) };
         if let Lookup::Found(current) = registry.manifest(&target).await {
             if current.digest == manifest.digest {
                 continue;
             }
         }
         if let Err(error) = registry.put_manifest(&target, manifest).await {
-            progress.note(&format!("{}: could not tag {} as {} ({error:#}); building", image.name, image.content_tag, image.reference));
-            return None;
+            return (None, vec![format!("{}: could not tag {} as {} ({error:#}); building", image.name, image.content_tag, image.reference)]);
         }
     }
-    found.first().map(|(_, m)| m.digest.clone())
+    (found.first().map(|(_, m)| m.digest.clone()), Vec::new())
 }
 
 /// Runs the builder with its output in a log; on failure the error names the image, the

@@ -30,7 +30,7 @@ pub fn build(args: &BuildArgs) -> Result<i32> {
         let builder = builder::locate(&request)?;
         runtime()?.block_on(async {
             let registry = Registry::new(args.builder.insecure_registry.clone());
-            build::run(&builds, &builder, &registry, &mut Progress::new()).await
+            build::run(&builds, &builder, &registry, &mut Progress::new(), args.builder.jobs()).await
         })
     };
     report(&stack, &outcomes, args.output)?;
@@ -46,7 +46,7 @@ pub async fn build_before_deploy(stack: &mut Stack, file: &Path, builder_args: &
     }
     let builder = builder::locate(&builder_request(builder_args))?;
     let registry = Registry::new(builder_args.insecure_registry.clone());
-    let outcomes = build::run(&builds, &builder, &registry, progress).await;
+    let outcomes = build::run(&builds, &builder, &registry, progress, builder_args.jobs()).await;
     if let Some(failed) = outcomes.iter().find(|o| o.status == BuildStatus::Failed) {
         return Err(coded(exit::BUILD_FAILED, anyhow!("{}", failed.error.clone().unwrap_or_else(|| format!("building image {} failed", failed.name)))));
     }
