@@ -932,7 +932,7 @@ fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
 }
 
 /// Replaces the one line starting with `prefix`.
-fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
+pub(crate) fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
     let text = fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let mut found = false;
     let changed: Vec<&str> = text
@@ -1016,7 +1016,7 @@ fn parse_rfc3339(text: &str) -> Option<f64> {
 }
 
 /// The 1-minute load average (/proc/loadavg).
-fn load_average() -> Result<f64> {
+pub(crate) fn load_average() -> Result<f64> {
     fs::read_to_string("/proc/loadavg")?
         .split_whitespace()
         .next()

@@ -1,6 +1,7 @@
 //! Project automation (`cargo xtask …`): tools, local cluster, demo, tests.
 use clap::{Parser, Subcommand};
 
+mod bench_build;
 mod bench_core;
 mod bench_gc;
 mod bench_reload;
@@ -81,6 +82,9 @@ enum BenchCommand {
     /// Edit-to-new-response on the local cluster for a Go handler and a Vite component: hot
     /// reload in the dev runtime against rebuild + redeploy of the prod image.
     Reload(bench_reload::ReloadArgs),
+    /// `kubectl codex build` of the example after a Go edit (every image rebuilt): builds side
+    /// by side (`--jobs`) against one at a time, on the local BuildKit.
+    Build(bench_build::BuildArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -90,6 +94,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Reload(args)) => bench_reload::run(&args)?,
         Command::Bench(BenchCommand::Up(args)) => bench_up::run(&args)?,
         Command::Bench(BenchCommand::Gc(args)) => bench_gc::gc(&args)?,
+        Command::Bench(BenchCommand::Build(args)) => bench_build::run(&args)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
         Command::DevImages(args) => dev_images::run_cli(args)?,
