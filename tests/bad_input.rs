@@ -479,3 +479,11 @@ fn a_missing_required_field_stops_before_the_semantic_checks() {
     let text = edited("      kind: Job\n", "").replace("dependsOn: [db]", "dependsOn: [dbx]");
     assert_eq!(paths_of(&text), vec!["services[0].workload".to_string()]);
 }
+
+#[test]
+fn a_misspelled_top_level_section_stops_before_the_semantic_checks() {
+    // Without `images`, every image reference would look dangling: only the misspelling.
+    let text = edited("images:", "imagez:");
+    assert_error(&text, 11, 1, "imagez", "did you mean \"images\"");
+    assert_eq!(paths_of(&text), vec!["imagez".to_string()]);
+}

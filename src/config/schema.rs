@@ -157,8 +157,12 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, st
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let known = known_properties(error.schema_path().as_str());
             for key in unexpected {
-                // Unknown to the model anyway: leaving it out changes nothing else.
-                if let Some(removable) = structural.removable.as_mut() {
+                // Unknown to the model anyway: leaving it out changes nothing else — except at
+                // the top, where it is most likely a misspelled section (`imagez:`) whose
+                // absence would make everything that refers into it look wrong.
+                if pointer.is_empty() {
+                    structural.removable = None;
+                } else if let Some(removable) = structural.removable.as_mut() {
                     removable.push(format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")));
                 }
                 let field = FieldPath::key(&path, key);
