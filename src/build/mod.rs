@@ -286,8 +286,8 @@ async fn build_one(build: &PlannedBuild, builder: &Builder, registry: &Registry,
     let name = build.name();
     let key = format!("build {name}");
     progress.borrow_mut().line(&key, &format!("{name}: checking {} for {}", registry_host(build), build.images[0].content_tag));
-    let (reused, notes) = reuse_unchanged(build, registry).await;
-    for note in notes {
+    let (reused, note) = reuse_unchanged(build, registry).await;
+    if let Some(note) = note {
         progress.borrow_mut().note(&note);
     }
     if let Some(reused) = reused {
@@ -322,32 +322,32 @@ fn short(digest: &str) -> &str {
 }
 
 /// When the registry has every content tag of the build: points each resolved tag at that
-/// manifest and returns its digest. `None` means build; the notes say why, when it is not
+/// manifest and returns its digest. `None` means build; the note says why, when it is not
 /// simply missing.
-async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry) -> (Option<String>, Vec<String>) {
+async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry) -> (Option<String>, Option<String>) {
     let mut found = Vec::new();
     for image in &build.images {
-        let Ok(content) = ImageRef::parse(&image.content_tag) else { return (None, Vec::new()) };
+        let Ok(content) = ImageRef::parse(&image.content_tag) else { return (None, None) };
         match registry.manifest(&content).await {
             Lookup::Found(manifest) => found.push((image, manifest)),
-            Lookup::Missing => return (None, Vec::new()),
+            Lookup::Missing => return (None, None),
             Lookup::Unknown(why) => {
-                return (None, vec![format!("{}: cannot tell whether {} exists ({why}); building", image.name, image.content_tag)]);
+                return (None, Some(format!("{}: cannot tell whether {} exists ({why}); building", image.name, image.content_tag)));
             }
         }
     }
     for (image, manifest) in &found {
-        let Ok(target) = ImageRef::parse(&image.reference) else { return (None, Vec::new()) };
+        let Ok(target) = ImageRef::parse(&image.reference) else { return (None, None) };
         if let Lookup::Found(current) = registry.manifest(&target).await {
             if current.digest == manifest.digest {
                 continue;
             }
         }
         if let Err(error) = registry.put_manifest(&target, manifest).await {
-            return (None, vec![format!("{}: could not tag {} as {} ({error:#}); building", image.name, image.content_tag, image.reference)]);
+            return (None, Some(format!("{}: could not tag {} as {} ({error:#}); building", image.name, image.content_tag, image.reference)));
         }
     }
-    (found.first().map(|(_, m)| m.digest.clone()), Vec::new())
+    (found.first().map(|(_, m)| m.digest.clone()), None)
 }
 
 /// Runs the builder with its output in a log; on failure the error names the image, the

@@ -10,7 +10,7 @@ use anyhow::{ensure, Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -113,6 +113,6 @@ fn prepare_copy() -> Result<PathBuf> {
     let yaml = fs::read_to_string(root.join("services.yaml"))?;
     ensure!(yaml.contains("repository: codex-example/"), "services.yaml no longer names repositories `codex-example/…`");
     fs::write(work.join("services.yaml"), yaml.replace("repository: codex-example/", &format!("repository: {REPOSITORY_PREFIX}")))?;
-    ensure!(Path::new(&work.join(GO_MESSAGE_FILE)).is_file(), "{GO_MESSAGE_FILE} is missing");
+    ensure!(work.join(GO_MESSAGE_FILE).is_file(), "{GO_MESSAGE_FILE} is missing");
     Ok(work)
 }
