@@ -22,52 +22,70 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check services.yaml and report every problem at once (no cluster needed).
-    #[command(after_help = "Examples:\n  kubectl codex validate\n  kubectl codex validate -f path/to/services.yaml -o json\n\n\
+    #[command(
+        after_help = "Examples:\n  kubectl codex validate\n  kubectl codex validate -f path/to/services.yaml -o json\n\n\
 Every environment is resolved (with --slot/--issue, or slot 1 when neither is given), so template \
-and namespace errors show up too. Exit code 2 when anything is wrong.")]
+and namespace errors show up too. Exit code 2 when anything is wrong."
+    )]
     Validate(ValidateArgs),
     /// Print the ordered phases, their units, images and readiness gates (no cluster needed).
-    #[command(after_help = "Examples:\n  kubectl codex plan --env prod\n  kubectl codex plan --env ai --issue 19 -o json | jq '.phases[].name'\n\n\
-The plan is byte-identical for identical input.")]
+    #[command(
+        after_help = "Examples:\n  kubectl codex plan --env prod\n  kubectl codex plan --env ai --issue 19 -o json | jq '.phases[].name'\n\n\
+The plan is byte-identical for identical input."
+    )]
     Plan(PlanArgs),
     /// Write each phase's Helm values and rendered manifests to a directory (no cluster needed).
-    #[command(after_help = "Examples:\n  kubectl codex render --env prod --out build/\n  kubectl codex render --env dev --slot 2 --out /tmp/r --values-only\n\n\
-Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`).")]
+    #[command(
+        after_help = "Examples:\n  kubectl codex render --env prod --out build/\n  kubectl codex render --env dev --slot 2 --out /tmp/r --values-only\n\n\
+Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`)."
+    )]
     Render(RenderArgs),
     /// Build the environment's images (prod or dev targets), skipping unchanged ones.
-    #[command(after_help = "Examples:\n  kubectl codex build --env prod\n  kubectl codex build --env dev --slot 1 --dry-run -o json\n  \
+    #[command(
+        after_help = "Examples:\n  kubectl codex build --env prod\n  kubectl codex build --env dev --slot 1 --dry-run -o json\n  \
 kubectl codex build --env prod --builder buildx\n  BUILDKIT_HOST=tcp://127.0.0.1:1234 kubectl codex build --env staging\n\n\
 Builds every image with `build` in services.yaml that the environment's units, readiness jobs or agent \
 run, from its `targets.prod` or `targets.dev` by the environment's runtime. Each build pushes \
 registry/repository:tag and the content tag registry/repository:build-<16 hex of the input digest> \
 (context files after .dockerignore, Dockerfile, target, build args, platform). When the registry already \
 has the content tag nothing is built; the tag is pointed at it. Builder: buildctl on PATH, else docker \
-buildx (--builder to choose). Exit code 3 when no builder is found, 9 when a build fails.")]
+buildx (--builder to choose). Exit code 3 when no builder is found, 9 when a build fails."
+    )]
     Build(BuildArgs),
     /// Deploy the environment phase by phase through Helm, gated on readiness, with evidence.
-    #[command(after_help = "Examples:\n  kubectl codex up --env prod\n  kubectl codex up --env ai --issue 19 --timeout 10m -o json\n  \
+    #[command(
+        after_help = "Examples:\n  kubectl codex up --env prod\n  kubectl codex up --env ai --issue 19 --timeout 10m -o json\n  \
 kubectl codex up --env dev --slot 1 --skip-build\n\n\
 Images declared with `build` are built first (as `kubectl codex build`; --skip-build to deploy what \
 the registry has) and units run them pinned by manifest digest. Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a phase whose \
 values did not change and whose units are ready is skipped. Exit code 5 when a phase fails; its \
-units' pods, events and last log lines are printed.")]
+units' pods, events and last log lines are printed."
+    )]
     Up(UpArgs),
     /// Show an environment: namespace, lease and TTL, phase releases and unit readiness.
-    #[command(after_help = "Examples:\n  kubectl codex status --env prod\n  kubectl codex status -n codex-ai-issue-19 -o json")]
+    #[command(
+        after_help = "Examples:\n  kubectl codex status --env prod\n  kubectl codex status -n codex-ai-issue-19 -o json"
+    )]
     Status(TargetArgs),
     /// Print the deploy evidence of an environment, or prove its phase order (--verify).
-    #[command(after_help = "Examples:\n  kubectl codex evidence --env prod\n  kubectl codex evidence -n codex-prod --verify\n  kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json\n\n\
---verify checks every record against Helm's release history and exits 6 on any violation.")]
+    #[command(
+        after_help = "Examples:\n  kubectl codex evidence --env prod\n  kubectl codex evidence -n codex-prod --verify\n  kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json\n\n\
+--verify checks every record against Helm's release history and exits 6 on any violation."
+    )]
     Evidence(EvidenceArgs),
     /// Uninstall the phase releases in reverse order, then delete the namespace (only a managed one).
-    #[command(after_help = "Examples:\n  kubectl codex down --env dev --slot 2\n  kubectl codex down -n codex-ai-issue-19")]
+    #[command(
+        after_help = "Examples:\n  kubectl codex down --env dev --slot 2\n  kubectl codex down -n codex-ai-issue-19"
+    )]
     Down(DownArgs),
     /// Deploy a review round of an issue: reuse its warm environment, or start a fresh one.
-    #[command(after_help = "Examples:\n  kubectl codex revise 19\n  kubectl codex revise 19 --env ai --ttl 4h -o json\n\n\
+    #[command(
+        after_help = "Examples:\n  kubectl codex revise 19\n  kubectl codex revise 19 --env ai --ttl 4h -o json\n\n\
 The environment is found by its labels (project, env, issue). Active and within its idle TTL: \
 reused, only changed phases deploy, the lease is extended. Missing, terminating or expired: \
 a fresh environment. The path taken and why is printed and recorded in the evidence. Like `up`, \
-the images are built first (unchanged ones are not rebuilt) unless --skip-build.")]
+the images are built first (unchanged ones are not rebuilt) unless --skip-build."
+    )]
     Revise(ReviseArgs),
     /// Delete managed namespaces whose idle lease has expired (never anything else).
     #[command(after_help = "Examples:\n  kubectl codex gc --dry-run\n  kubectl codex gc -o json\n\n\
@@ -75,17 +93,22 @@ Only namespaces labelled app.kubernetes.io/managed-by=kubectl-codex whose last-a
 than their idle TTL are deleted; unreadable annotations or a run in progress keep a namespace.")]
     Gc(GcArgs),
     /// Work inside an environment as its agent (its ServiceAccount, the shared workspace).
-    #[command(subcommand, after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'ls /workspace'\n  kubectl codex agent run --env ai --issue 19 -o json -- make test")]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'ls /workspace'\n  kubectl codex agent run --env ai --issue 19 -o json -- make test"
+    )]
     Agent(AgentCommand),
     /// Prove the agent may do what it must and nothing more, and that every pod on the shared
     /// workspace runs as the declared identity with its declared mount mode.
-    #[command(after_help = "Examples:\n  kubectl codex check --env dev --slot 1\n  kubectl codex check --env ai --issue 19 -o json\n\n\
+    #[command(
+        after_help = "Examples:\n  kubectl codex check --env dev --slot 1\n  kubectl codex check --env ai --issue 19 -o json\n\n\
 Asks the API server (SubjectAccessReview, as the caller) what system:serviceaccount:<ns>:codex-agent \
 may do: reading pods and logs and exec in its namespace plus agent.permissions must be allowed there; \
 the same anywhere else, Secrets, workloads, RBAC, the namespace, nodes and impersonation must be \
 denied unless granted. No RoleBinding but its own may name the agent. Every Deployment, \
 StatefulSet, Job, CronJob and bare Pod that mounts the workspace must run as the workspace uid, \
-gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any violation.")]
+gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any violation."
+    )]
     Check(CheckArgs),
     /// Print the JSON Schema of services.yaml.
     #[command(after_help = "Example:\n  kubectl codex schema > schema/services.schema.json")]
@@ -94,7 +117,9 @@ gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any v
     #[command(after_help = "Example:\n  kubectl codex version -o json")]
     Version(VersionArgs),
     /// Print a shell completion script.
-    #[command(after_help = "Examples:\n  source <(kubectl codex completion bash)\n  kubectl codex completion zsh > \"${fpath[1]}/_kubectl-codex\"\n  kubectl codex completion fish > ~/.config/fish/completions/kubectl-codex.fish")]
+    #[command(
+        after_help = "Examples:\n  source <(kubectl codex completion bash)\n  kubectl codex completion zsh > \"${fpath[1]}/_kubectl-codex\"\n  kubectl codex completion fish > ~/.config/fish/completions/kubectl-codex.fish"
+    )]
     Completion(CompletionArgs),
 }
 
@@ -358,11 +383,13 @@ pub struct GcArgs {
 pub enum AgentCommand {
     /// Run a command as the agent: a Job with the agent's ServiceAccount, image and workspace
     /// mount; its log is streamed until it ends.
-    #[command(after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'sed -i s/v1/v2/ services/cmd/greeter/message.go'\n  \
+    #[command(
+        after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'sed -i s/v1/v2/ services/cmd/greeter/message.go'\n  \
 kubectl codex agent run --env ai --issue 19 --timeout 30m -o json -- make test\n\n\
 The command runs in the workspace (agent.workspace, default /workspace read-write) as the workspace \
 uid/gid/fsGroup, never retried. Exit code 0 when it succeeded, 8 when it failed or timed out \
-(its exit code is in the output).")]
+(its exit code is in the output)."
+    )]
     Run(AgentRunArgs),
 }
 

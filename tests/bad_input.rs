@@ -24,10 +24,13 @@ fn edited(from: &str, to: &str) -> String {
 #[track_caller]
 fn assert_error(text: &str, line: usize, column: usize, path: &str, fragment: &str) {
     let found = problems(text.as_bytes().to_vec());
-    let hit = found
-        .0
-        .iter()
-        .any(|d| d.file == "services.yaml" && d.line == line && d.column == column && d.path == path && d.message.contains(fragment));
+    let hit = found.0.iter().any(|d| {
+        d.file == "services.yaml"
+            && d.line == line
+            && d.column == column
+            && d.path == path
+            && d.message.contains(fragment)
+    });
     assert!(hit, "expected services.yaml:{line}:{column}: {path}: …{fragment}…\nfound:\n{found}");
 }
 
@@ -38,22 +41,46 @@ fn the_minimal_fixture_is_valid() {
 
 #[test]
 fn unknown_dependency_names_the_item_and_suggests() {
-    assert_error(&edited("dependsOn: [db]", "dependsOn: [dbx]"), 24, 17, "services[0].dependsOn[0]", "did you mean \"db\"");
+    assert_error(
+        &edited("dependsOn: [db]", "dependsOn: [dbx]"),
+        24,
+        17,
+        "services[0].dependsOn[0]",
+        "did you mean \"db\"",
+    );
 }
 
 #[test]
 fn unknown_phase_lists_the_phases() {
-    assert_error(&edited("phase: internal", "phase: internl"), 29, 12, "services[1].phase", "stateful, migrations, internal, edge, frontend");
+    assert_error(
+        &edited("phase: internal", "phase: internl"),
+        29,
+        12,
+        "services[1].phase",
+        "stateful, migrations, internal, edge, frontend",
+    );
 }
 
 #[test]
 fn unknown_field_points_at_the_key() {
-    assert_error(&edited("      kind: Job\n      image: app", "      kind: Job\n      imag: app"), 27, 7, "services[0].workload.imag", "did you mean \"image\"");
+    assert_error(
+        &edited("      kind: Job\n      image: app", "      kind: Job\n      imag: app"),
+        27,
+        7,
+        "services[0].workload.imag",
+        "did you mean \"image\"",
+    );
 }
 
 #[test]
 fn unknown_workload_kind() {
-    assert_error(&edited("kind: Job", "kind: Jobb"), 26, 13, "services[0].workload.kind", "not one of: Deployment, StatefulSet, Job, CronJob");
+    assert_error(
+        &edited("kind: Job", "kind: Jobb"),
+        26,
+        13,
+        "services[0].workload.kind",
+        "not one of: Deployment, StatefulSet, Job, CronJob",
+    );
 }
 
 #[test]
@@ -63,7 +90,13 @@ fn port_out_of_range() {
 
 #[test]
 fn bad_idle_ttl() {
-    assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    idleTTL: 8 hours\n"), 8, 14, "environments.prod.idleTTL", "not a duration");
+    assert_error(
+        &edited("    runtime: prod\n", "    runtime: prod\n    idleTTL: 8 hours\n"),
+        8,
+        14,
+        "environments.prod.idleTTL",
+        "not a duration",
+    );
 }
 
 #[test]
@@ -79,7 +112,13 @@ fn environment_inheritance_cycle_of_two() {
 
 #[test]
 fn unknown_parent_environment() {
-    assert_error(&edited("from: prod", "from: production"), 9, 11, "environments.dev.from", "unknown environment \"production\"");
+    assert_error(
+        &edited("from: prod", "from: production"),
+        9,
+        11,
+        "environments.dev.from",
+        "unknown environment \"production\"",
+    );
 }
 
 #[test]
@@ -89,12 +128,24 @@ fn duplicate_unit_name() {
 
 #[test]
 fn dependency_on_itself() {
-    assert_error(&edited("dependsOn: [migrate]", "dependsOn: [migrate, api]"), 30, 26, "services[1].dependsOn[1]", "cannot depend on itself");
+    assert_error(
+        &edited("dependsOn: [migrate]", "dependsOn: [migrate, api]"),
+        30,
+        26,
+        "services[1].dependsOn[1]",
+        "cannot depend on itself",
+    );
 }
 
 #[test]
 fn dependency_on_a_later_phase() {
-    assert_error(&edited("dependsOn: [db]", "dependsOn: [db, api]"), 24, 21, "services[0].dependsOn[1]", "phase internal, which deploys after");
+    assert_error(
+        &edited("dependsOn: [db]", "dependsOn: [db, api]"),
+        24,
+        21,
+        "services[0].dependsOn[1]",
+        "phase internal, which deploys after",
+    );
 }
 
 #[test]
@@ -108,7 +159,13 @@ fn dependency_cycle_prints_the_whole_cycle() {
 
 #[test]
 fn duplicate_yaml_key() {
-    assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    runtime: dev\n"), 8, 5, "environments.prod.runtime", "duplicate key");
+    assert_error(
+        &edited("    runtime: prod\n", "    runtime: prod\n    runtime: dev\n"),
+        8,
+        5,
+        "environments.prod.runtime",
+        "duplicate key",
+    );
 }
 
 #[test]
@@ -128,12 +185,24 @@ fn project_name_must_be_a_dns_label() {
 
 #[test]
 fn unknown_image() {
-    assert_error(&edited("      kind: Job\n      image: app", "      kind: Job\n      image: ap"), 27, 14, "services[0].workload.image", "unknown image \"ap\"");
+    assert_error(
+        &edited("      kind: Job\n      image: app", "      kind: Job\n      image: ap"),
+        27,
+        14,
+        "services[0].workload.image",
+        "unknown image \"ap\"",
+    );
 }
 
 #[test]
 fn image_with_both_ref_and_build() {
-    assert_error(&edited("    ref: registry.test/app:1\n", "    ref: registry.test/app:1\n    build: { context: . }\n"), 13, 5, "images.app", "not both");
+    assert_error(
+        &edited("    ref: registry.test/app:1\n", "    ref: registry.test/app:1\n    build: { context: . }\n"),
+        13,
+        5,
+        "images.app",
+        "not both",
+    );
 }
 
 #[test]
@@ -148,17 +217,38 @@ fn cronjob_without_schedule() {
 
 #[test]
 fn schedule_on_a_deployment() {
-    assert_error(&edited("      kind: Deployment\n", "      kind: Deployment\n      schedule: \"* * * * *\"\n"), 33, 17, "services[1].workload.schedule", "CronJob only");
+    assert_error(
+        &edited("      kind: Deployment\n", "      kind: Deployment\n      schedule: \"* * * * *\"\n"),
+        33,
+        17,
+        "services[1].workload.schedule",
+        "CronJob only",
+    );
 }
 
 #[test]
 fn duplicate_port_name() {
-    assert_error(&edited("        - { name: http, port: 8080 }\n", "        - { name: http, port: 8080 }\n        - { name: http, port: 9090 }\n"), 36, 19, "services[1].workload.ports[1].name", "duplicate port name");
+    assert_error(
+        &edited(
+            "        - { name: http, port: 8080 }\n",
+            "        - { name: http, port: 8080 }\n        - { name: http, port: 9090 }\n",
+        ),
+        36,
+        19,
+        "services[1].workload.ports[1].name",
+        "duplicate port name",
+    );
 }
 
 #[test]
 fn port_name_too_long() {
-    assert_error(&edited("name: http,", "name: http-port-too-long,"), 35, 19, "services[1].workload.ports[0].name", "at most 15 characters");
+    assert_error(
+        &edited("name: http,", "name: http-port-too-long,"),
+        35,
+        19,
+        "services[1].workload.ports[0].name",
+        "at most 15 characters",
+    );
 }
 
 #[test]
@@ -217,12 +307,24 @@ fn a_byte_order_mark_is_accepted_and_line_one_keeps_its_columns() {
 
 #[test]
 fn namespace_that_renders_to_an_invalid_name() {
-    assert_error(&edited("    runtime: prod\n", "    runtime: prod\n    namespace: \"{{ project }}_PROD\"\n"), 8, 16, "environments.prod.namespace", "not a DNS-1123 label");
+    assert_error(
+        &edited("    runtime: prod\n", "    runtime: prod\n    namespace: \"{{ project }}_PROD\"\n"),
+        8,
+        16,
+        "environments.prod.namespace",
+        "not a DNS-1123 label",
+    );
 }
 
 #[test]
 fn when_that_is_not_a_boolean() {
-    assert_error(&edited("    phase: internal\n", "    phase: internal\n    when: \"{{ env }}\"\n"), 30, 11, "services[1].when", "must render to true or false");
+    assert_error(
+        &edited("    phase: internal\n", "    phase: internal\n    when: \"{{ env }}\"\n"),
+        30,
+        11,
+        "services[1].when",
+        "must render to true or false",
+    );
 }
 
 #[test]
@@ -262,7 +364,13 @@ fn volume_size_that_is_not_a_quantity() {
 
 #[test]
 fn replicas_on_a_job() {
-    assert_error(&edited("kind: Job", "kind: Job\n      replicas: 3"), 27, 17, "services[0].workload.replicas", "Deployment and StatefulSet only");
+    assert_error(
+        &edited("kind: Job", "kind: Job\n      replicas: 3"),
+        27,
+        17,
+        "services[0].workload.replicas",
+        "Deployment and StatefulSet only",
+    );
 }
 
 #[test]
@@ -361,7 +469,9 @@ fn multi_megabyte_key_is_reported_briefly() {
 
 #[test]
 fn every_error_is_reported_at_once() {
-    let text = edited("dependsOn: [db]", "dependsOn: [dbx]").replace("kind: Job", "kind: Jobb").replace("port: 8080", "port: 0");
+    let text = edited("dependsOn: [db]", "dependsOn: [dbx]")
+        .replace("kind: Job", "kind: Jobb")
+        .replace("port: 8080", "port: 0");
     let found = problems(text.into_bytes());
     // Structural problems come first (the schema pass); both must be there together.
     assert!(found.len() >= 2, "{found}");
@@ -375,10 +485,8 @@ fn an_overlay_cannot_add_what_the_unit_may_not_have() {
 
 #[test]
 fn ingress_on_a_job() {
-    let text = edited("      kind: Job\n", "      kind: Job\n      ports: [{ name: http, port: 80 }]\n").replace(
-        "    phase: migrations\n",
-        "    phase: migrations\n    ingress: { host: a.test }\n",
-    );
+    let text = edited("      kind: Job\n", "      kind: Job\n      ports: [{ name: http, port: 80 }]\n")
+        .replace("    phase: migrations\n", "    phase: migrations\n    ingress: { host: a.test }\n");
     assert_error(&text, 24, 14, "services[0].ingress", "a Job has none");
 }
 
@@ -423,10 +531,19 @@ fn templates_that_crash_the_template_engine_are_errors() {
 #[test]
 fn overlay_dependencies_get_the_same_checks_as_base_ones() {
     // Found by fuzzing: a dependsOn set by an overlay skipped the self, phase and cycle checks.
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz-regressions/overlay-dependency-cycle.yaml")).unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz-regressions/overlay-dependency-cycle.yaml"),
+    )
+    .unwrap();
     let line = text.lines().position(|l| l.contains("dependsOn: [b, a]")).unwrap() + 1;
     let column = text.lines().nth(line - 1).unwrap().find("[b, a]").unwrap() + 2;
-    assert_error(&text, line, column, "services[0].overlays.e.dependsOn[0]", "deploys after this unit's phase internal");
+    assert_error(
+        &text,
+        line,
+        column,
+        "services[0].overlays.e.dependsOn[0]",
+        "deploys after this unit's phase internal",
+    );
     assert_error(&text, line, column, "services[0].overlays.e.dependsOn[0]", "dependency cycle: a -> b -> a");
     assert_error(&text, line, column + 3, "services[0].overlays.e.dependsOn[1]", "cannot depend on itself");
 }
@@ -440,7 +557,8 @@ fn an_overlay_may_clear_or_fix_dependencies() {
 
 #[test]
 fn extra_manifests_stay_inside_the_directory_of_services_yaml() {
-    for (file, fragment) in [("/dev/zero", "must be a relative path"), ("../../etc/passwd", "must be a relative path")] {
+    for (file, fragment) in [("/dev/zero", "must be a relative path"), ("../../etc/passwd", "must be a relative path")]
+    {
         let text = format!("{MINIMAL}    manifests: [\"{file}\"]\n");
         let line = text.lines().count();
         assert_error(&text, line, 17, "services[1].manifests[0]", fragment);
@@ -456,7 +574,8 @@ fn paths_of(text: &str) -> Vec<String> {
 fn structural_and_semantic_errors_come_out_together() {
     // An unknown field and a wrong enum value (structure) beside a dangling dependsOn
     // (meaning): one run reports all three.
-    let text = edited("dependsOn: [migrate]", "dependsOn: [migrat]\n    colour: blue\n    codeUpdateStrategy: hotreload");
+    let text =
+        edited("dependsOn: [migrate]", "dependsOn: [migrat]\n    colour: blue\n    codeUpdateStrategy: hotreload");
     assert_error(&text, 30, 17, "services[1].dependsOn[0]", "did you mean \"migrate\"");
     assert_error(&text, 31, 5, "services[1].colour", "unknown field \"colour\"");
     assert_error(&text, 32, 25, "services[1].codeUpdateStrategy", "not one of");
@@ -467,7 +586,8 @@ fn structural_and_semantic_errors_come_out_together() {
 fn a_field_set_aside_for_its_structure_raises_no_echo_errors() {
     // `images.app.ref` of the wrong type is left out to read the rest; "app has neither ref nor
     // build" would only echo that, so it is not reported. The dangling dependency is.
-    let text = edited("ref: registry.test/app:1", "ref: [registry.test/app:1]").replace("dependsOn: [db]", "dependsOn: [dbx]");
+    let text =
+        edited("ref: registry.test/app:1", "ref: [registry.test/app:1]").replace("dependsOn: [db]", "dependsOn: [dbx]");
     assert_error(&text, 13, 10, "images.app.ref", "not");
     assert_error(&text, 24, 17, "services[0].dependsOn[0]", "did you mean \"db\"");
     assert_eq!(paths_of(&text), vec!["images.app.ref".to_string(), "services[0].dependsOn[0]".to_string()]);

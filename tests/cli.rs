@@ -32,7 +32,11 @@ fn validate_reports_every_error_with_its_location_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("services.yaml");
     let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("services.yaml")).unwrap();
-    std::fs::write(&bad, example.replace("kind: StatefulSet", "kind: StatefullSet").replace("phase: edge", "phase: egde")).unwrap();
+    std::fs::write(
+        &bad,
+        example.replace("kind: StatefulSet", "kind: StatefullSet").replace("phase: edge", "phase: egde"),
+    )
+    .unwrap();
     let out = codex(&["validate", "-f", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
@@ -116,7 +120,23 @@ fn version_names_the_commit() {
 
 #[test]
 fn every_command_help_has_examples() {
-    for command in ["validate", "plan", "render", "build", "schema", "version", "completion", "up", "status", "evidence", "down", "revise", "gc", "agent", "check"] {
+    for command in [
+        "validate",
+        "plan",
+        "render",
+        "build",
+        "schema",
+        "version",
+        "completion",
+        "up",
+        "status",
+        "evidence",
+        "down",
+        "revise",
+        "gc",
+        "agent",
+        "check",
+    ] {
         let out = codex(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Example"), "{command} --help has no examples");
@@ -166,7 +186,11 @@ fn build_dry_run_plans_the_example_deterministically_without_a_builder() {
     assert_eq!(report["runtime"], "dev");
     let images = report["images"].as_array().unwrap();
     let names: Vec<&str> = images.iter().map(|i| i["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["agent", "catalog", "gateway", "greeter", "migrate", "postgres", "web", "workspace-seed"], "every image a unit or the agent uses");
+    assert_eq!(
+        names,
+        ["agent", "catalog", "gateway", "greeter", "migrate", "postgres", "web", "workspace-seed"],
+        "every image a unit or the agent uses"
+    );
     let greeter = images.iter().find(|i| i["name"] == "greeter").unwrap();
     assert_eq!(greeter["reference"], "127.0.0.1:5000/codex-example/greeter:0.1.0-dev");
     assert_eq!(greeter["status"], "planned");
@@ -174,7 +198,10 @@ fn build_dry_run_plans_the_example_deterministically_without_a_builder() {
     assert_eq!(digest.len(), 64);
     assert_eq!(greeter["contentTag"], format!("127.0.0.1:5000/codex-example/greeter:build-{}", &digest[..16]));
     let command = greeter["command"].as_str().unwrap();
-    assert!(command.starts_with("buildctl build --frontend dockerfile.v0 --local context=example/services"), "{command}");
+    assert!(
+        command.starts_with("buildctl build --frontend dockerfile.v0 --local context=example/services"),
+        "{command}"
+    );
     assert!(command.contains("--opt target=dev --opt build-arg:SERVICE=greeter"), "{command}");
     let migrate = images.iter().find(|i| i["name"] == "migrate").unwrap();
     assert!(migrate["command"].as_str().unwrap().contains("--opt target=prod"), "migrate has no dev target of its own");
@@ -200,7 +227,11 @@ fn build_without_a_builder_says_how_to_get_one_and_exits_3() {
 /// HEAD, GET and PUT of `/v2/<repository>/manifests/<tag>`.
 fn registry_stub(store: std::path::PathBuf) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<http_stub::Request>>>) {
     let (address, requests) = http_stub::serve(move |request| {
-        let file = request.path.strip_prefix("/v2/").and_then(|p| p.split_once("/manifests/")).map(|(repo, tag)| store.join(repo).join(tag));
+        let file = request
+            .path
+            .strip_prefix("/v2/")
+            .and_then(|p| p.split_once("/manifests/"))
+            .map(|(repo, tag)| store.join(repo).join(tag));
         match (request.method.as_str(), file) {
             ("PUT", Some(file)) => {
                 std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -288,7 +319,17 @@ fn build_with_a_fake_builder_builds_once_skips_unchanged_inputs_and_rebuilds_a_c
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let build = || {
         let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-            .args(["build", "-f", file.to_str().unwrap(), "--env", "dev", "--buildkit-addr", "tcp://127.0.0.1:1234", "-o", "json"])
+            .args([
+                "build",
+                "-f",
+                file.to_str().unwrap(),
+                "--env",
+                "dev",
+                "--buildkit-addr",
+                "tcp://127.0.0.1:1234",
+                "-o",
+                "json",
+            ])
             .env("PATH", &path)
             .env("TMPDIR", dir.path())
             .env_remove("CODEX_BUILDER")
@@ -308,7 +349,12 @@ fn build_with_a_fake_builder_builds_once_skips_unchanged_inputs_and_rebuilds_a_c
     assert!(recorded.starts_with("--addr tcp://127.0.0.1:1234 build --frontend dockerfile.v0"), "{recorded}");
     assert!(recorded.contains("--opt target=dev --opt build-arg:GREETING=hello"), "{recorded}");
     let content_tag = first["contentTag"].as_str().unwrap();
-    assert!(recorded.contains(&format!("\"name=127.0.0.1:{port}/demo/app:1.0,{content_tag}\",push=true,registry.insecure=true")), "{recorded}");
+    assert!(
+        recorded.contains(&format!(
+            "\"name=127.0.0.1:{port}/demo/app:1.0,{content_tag}\",push=true,registry.insecure=true"
+        )),
+        "{recorded}"
+    );
     let digest = first["manifestDigest"].as_str().unwrap().to_string();
     assert!(digest.starts_with("sha256:"));
 
@@ -421,7 +467,9 @@ printf '{{"containerimage.digest":"sha256:%064d"}}' 0 > "$meta"
     ];
     let names = [first, "b", "c"];
     for name in names {
-        lines.push(format!("  {name}: {{ build: {{ context: ctx, args: {{ NAME: {name} }} }}, repository: demo/{name}, tag: \"1\" }}"));
+        lines.push(format!(
+            "  {name}: {{ build: {{ context: ctx, args: {{ NAME: {name} }} }}, repository: demo/{name}, tag: \"1\" }}"
+        ));
     }
     lines.push("services:".into());
     for name in names {
@@ -434,7 +482,19 @@ printf '{{"containerimage.digest":"sha256:%064d"}}' 0 > "$meta"
 
 fn build_with_jobs(dir: &Path, file: &Path, path: &str, jobs: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(["build", "-f", file.to_str().unwrap(), "--env", "prod", "--builder", "buildctl", "--jobs", jobs, "-o", "json"])
+        .args([
+            "build",
+            "-f",
+            file.to_str().unwrap(),
+            "--env",
+            "prod",
+            "--builder",
+            "buildctl",
+            "--jobs",
+            jobs,
+            "-o",
+            "json",
+        ])
         .env("PATH", path)
         .env("TMPDIR", dir)
         .output()
@@ -442,8 +502,14 @@ fn build_with_jobs(dir: &Path, file: &Path, path: &str, jobs: &str) -> Output {
 }
 
 fn image_names(out: &Output) -> Vec<(String, String)> {
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
-    report["images"].as_array().unwrap().iter().map(|i| (i["name"].as_str().unwrap().to_string(), i["status"].as_str().unwrap().to_string())).collect()
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap().to_string(), i["status"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 #[test]
@@ -452,9 +518,16 @@ fn builds_run_side_by_side_with_jobs_and_report_in_plan_order() {
     let (file, path, log) = parallel_build_fixture(dir.path(), "a");
     let out = build_with_jobs(dir.path(), &file, &path, "3");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(image_names(&out), vec![("a".into(), "built".into()), ("b".into(), "built".into()), ("c".into(), "built".into())]);
+    assert_eq!(
+        image_names(&out),
+        vec![("a".into(), "built".into()), ("b".into(), "built".into()), ("c".into(), "built".into())]
+    );
     let events: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(str::to_string).collect();
-    assert_eq!(events.iter().take(3).filter(|e| e.starts_with("start")).count(), 3, "all three started before any ended: {events:?}");
+    assert_eq!(
+        events.iter().take(3).filter(|e| e.starts_with("start")).count(),
+        3,
+        "all three started before any ended: {events:?}"
+    );
 
     std::fs::remove_file(&log).unwrap();
     let out = build_with_jobs(dir.path(), &file, &path, "1");

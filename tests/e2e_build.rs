@@ -70,7 +70,12 @@ fn statuses(images: &Value) -> Vec<(String, String)> {
 }
 
 fn image<'a>(images: &'a Value, name: &str) -> &'a Value {
-    images.as_array().unwrap().iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("no image {name} in {images}"))
+    images
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("no image {name} in {images}"))
 }
 
 /// The list of images in a `build -o json` answer, whatever its top-level shape.
@@ -90,7 +95,15 @@ fn get_hello() -> String {
 }
 
 fn deployed_image() -> String {
-    let out = kubectl(&["get", "deployment", "hello", "-n", NAMESPACE, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    let out = kubectl(&[
+        "get",
+        "deployment",
+        "hello",
+        "-n",
+        NAMESPACE,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
 }
@@ -123,27 +136,46 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     let started = Instant::now();
     let second = json(&codex_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "second build");
     let warm = started.elapsed();
-    assert_eq!(statuses(build_images(&second)), vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())]);
+    assert_eq!(
+        statuses(build_images(&second)),
+        vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())]
+    );
     assert_eq!(image(build_images(&second), "hello")["manifestDigest"], hello_digest.as_str());
     eprintln!("build with new sources {:.1}s, unchanged {:.2}s", cold.as_secs_f64(), warm.as_secs_f64());
 
     // `up` builds first (nothing to do), then deploys the built image pinned by its digest,
     // and the pod runs what BuildKit built.
     let up = json(&codex_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "first up");
-    assert_eq!(statuses(&up["images"]), vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())], "{up}");
-    assert!(deployed_image().ends_with(&format!("@{hello_digest}")), "deployed {} is not pinned to {hello_digest}", deployed_image());
+    assert_eq!(
+        statuses(&up["images"]),
+        vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())],
+        "{up}"
+    );
+    assert!(
+        deployed_image().ends_with(&format!("@{hello_digest}")),
+        "deployed {} is not pinned to {hello_digest}",
+        deployed_image()
+    );
     assert_eq!(get_hello(), first_message);
 
     // A changed source: hello is rebuilt under the same tag, note is not, and `up` rolls the
     // new image out because the pinned digest changed.
     let second_message = fresh_message(&dir, "2");
     let up = json(&codex_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "second up");
-    assert_eq!(statuses(&up["images"]), vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())], "{up}");
+    assert_eq!(
+        statuses(&up["images"]),
+        vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())],
+        "{up}"
+    );
     let new_digest = image(&up["images"], "hello")["manifestDigest"].as_str().unwrap().to_string();
     assert_ne!(new_digest, hello_digest);
     assert!(deployed_image().ends_with(&format!("@{new_digest}")), "deployed {}", deployed_image());
     assert_eq!(get_hello(), second_message);
-    assert_eq!(image(&up["images"], "hello")["reference"], format!("127.0.0.1:5000/codex-build-e2e/hello:1@{new_digest}").as_str(), "{up}");
+    assert_eq!(
+        image(&up["images"], "hello")["reference"],
+        format!("127.0.0.1:5000/codex-build-e2e/hello:1@{new_digest}").as_str(),
+        "{up}"
+    );
 
     // A review round (`revise`) builds first like `up`: another change is rebuilt and served.
     // The round adds the issue label to everything in the namespace `up` made; the note Job's
@@ -151,7 +183,11 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     let third_message = fresh_message(&dir, "3");
     let revised = json(&codex_in(&dir, &["revise", "7", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "revise");
     assert_eq!(revised["result"], "deployed", "{revised}");
-    assert_eq!(statuses(&revised["images"]), vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())], "{revised}");
+    assert_eq!(
+        statuses(&revised["images"]),
+        vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())],
+        "{revised}"
+    );
     let revised_digest = image(&revised["images"], "hello")["manifestDigest"].as_str().unwrap().to_string();
     assert!(deployed_image().ends_with(&format!("@{revised_digest}")), "deployed {}", deployed_image());
     assert_eq!(get_hello(), third_message);
@@ -169,7 +205,8 @@ struct LoginRegistry {
 
 impl LoginRegistry {
     fn start(user: &str, password: &str) -> Self {
-        let binary = std::env::var("CODEX_E2E_REGISTRY").expect("CODEX_E2E_REGISTRY names the registry binary (cargo xtask test sets it)");
+        let binary = std::env::var("CODEX_E2E_REGISTRY")
+            .expect("CODEX_E2E_REGISTRY names the registry binary (cargo xtask test sets it)");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let address = format!("127.0.0.1:{port}");
         let storage = tempfile::tempdir().unwrap();
@@ -237,7 +274,10 @@ fn a_registry_that_asks_for_a_login_gets_one_from_docker_config_for_pushes_and_t
 
     // Without credentials, or with wrong ones: the look-up says why it cannot tell, BuildKit's
     // push is refused, and the build fails with its own exit code.
-    for (config, why) in [(no_login.path(), format!("no credentials for {}", registry.address)), (wrong.path(), format!("the credentials for {} in", registry.address))] {
+    for (config, why) in [
+        (no_login.path(), format!("no credentials for {}", registry.address)),
+        (wrong.path(), format!("the credentials for {} in", registry.address)),
+    ] {
         let out = build(config);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(9), "build without a valid login:\n{}\n{stderr}", text(&out.stdout));
@@ -247,11 +287,22 @@ fn a_registry_that_asks_for_a_login_gets_one_from_docker_config_for_pushes_and_t
     // With them: both images are built and pushed, then found again by the authenticated
     // look-up, so the second run builds nothing.
     let first = json(&build(right.path()), "build with a login");
-    assert_eq!(statuses(build_images(&first)), vec![("hello".into(), "built".into()), ("note".into(), "built".into())], "{first}");
+    assert_eq!(
+        statuses(build_images(&first)),
+        vec![("hello".into(), "built".into()), ("note".into(), "built".into())],
+        "{first}"
+    );
     let second = build(right.path());
     let second_json = json(&second, "second build with a login");
-    assert_eq!(statuses(build_images(&second_json)), vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())], "{second_json}");
-    assert_eq!(image(build_images(&second_json), "hello")["manifestDigest"], image(build_images(&first), "hello")["manifestDigest"]);
+    assert_eq!(
+        statuses(build_images(&second_json)),
+        vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())],
+        "{second_json}"
+    );
+    assert_eq!(
+        image(build_images(&second_json), "hello")["manifestDigest"],
+        image(build_images(&first), "hello")["manifestDigest"]
+    );
     for shown in [text(&second.stdout), text(&second.stderr)] {
         assert!(!shown.contains(&password), "the password leaked into the output:\n{shown}");
     }

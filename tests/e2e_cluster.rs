@@ -20,21 +20,13 @@ fn kubectl(args: &[&str]) -> Output {
         std::env::var_os("KUBECONFIG").is_some(),
         "KUBECONFIG must point at the local cluster (run `cargo xtask e2e-env`)"
     );
-    Command::new("kubectl")
-        .args(args)
-        .output()
-        .expect("kubectl must be on PATH")
+    Command::new("kubectl").args(args).output().expect("kubectl must be on PATH")
 }
 
 /// Runs kubectl and returns stdout, failing the test on a non-zero exit.
 fn kubectl_ok(args: &[&str]) -> String {
     let output = kubectl(args);
-    assert!(
-        output.status.success(),
-        "kubectl {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "kubectl {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -46,12 +38,7 @@ fn kubectl_stdin(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("kubectl must be on PATH");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -61,26 +48,15 @@ struct Namespace(String);
 impl Namespace {
     fn new(test: &str) -> Namespace {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "e2e-{test}-{}-{:x}",
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            nanos ^ std::process::id()
-        );
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("e2e-{test}-{}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed), nanos ^ std::process::id());
         kubectl_ok(&["create", "namespace", &name]);
         Namespace(name)
     }
 
     fn apply(&self, manifest: &str) {
         let output = kubectl_stdin(&["-n", &self.0, "apply", "-f", "-"], manifest);
-        assert!(
-            output.status.success(),
-            "apply failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "apply failed: {}", String::from_utf8_lossy(&output.stderr));
     }
 
     fn exec(&self, pod: &str, command: &[&str]) -> Output {
@@ -94,14 +70,7 @@ impl Namespace {
     }
 
     fn wait_for(&self, what: &str, expression: &str) {
-        kubectl_ok(&[
-            "-n",
-            &self.0,
-            "wait",
-            what,
-            &format!("--for={expression}"),
-            "--timeout=180s",
-        ]);
+        kubectl_ok(&["-n", &self.0, "wait", what, &format!("--for={expression}"), "--timeout=180s"]);
     }
 }
 
@@ -158,9 +127,7 @@ fn probe_pod(name: &str, volume_claim: Option<&str>) -> String {
     let (mounts, volumes) = match volume_claim {
         Some(claim) => (
             "\n    volumeMounts:\n    - {name: shared, mountPath: /data}".to_string(),
-            format!(
-                "\n  volumes:\n  - name: shared\n    persistentVolumeClaim: {{claimName: {claim}}}"
-            ),
+            format!("\n  volumes:\n  - name: shared\n    persistentVolumeClaim: {{claimName: {claim}}}"),
         ),
         None => (String::new(), String::new()),
     };
@@ -207,15 +174,8 @@ fn a_deployment_of_the_locally_assembled_image_becomes_available() {
     let ns = Namespace::new("deploy");
     ns.apply(&probe_deployment("probe-server", "[serve]"));
     ns.wait("deployment/probe-server", "Available");
-    let available = kubectl_ok(&[
-        "-n",
-        &ns.0,
-        "get",
-        "deployment",
-        "probe-server",
-        "-o",
-        "jsonpath={.status.availableReplicas}",
-    ]);
+    let available =
+        kubectl_ok(&["-n", &ns.0, "get", "deployment", "probe-server", "-o", "jsonpath={.status.availableReplicas}"]);
     assert_eq!(available.trim(), "1");
 }
 
@@ -237,25 +197,11 @@ spec:
     ns.apply(&probe_pod("client", None));
     ns.wait("deployment/probe-server", "Available");
     ns.wait("pod/client", "Ready");
-    let server_pod = kubectl_ok(&[
-        "-n",
-        &ns.0,
-        "get",
-        "pods",
-        "-l",
-        "app=probe-server",
-        "-o",
-        "jsonpath={.items[0].metadata.name}",
-    ]);
+    let server_pod =
+        kubectl_ok(&["-n", &ns.0, "get", "pods", "-l", "app=probe-server", "-o", "jsonpath={.items[0].metadata.name}"]);
     let url = format!("http://probe-server.{}.svc.cluster.local:8080/", ns.0);
-    let body = eventually(Duration::from_secs(60), || {
-        stdout(&ns.exec("client", &["/probe", "get", &url]))
-    });
-    assert_eq!(
-        body.trim(),
-        server_pod.trim(),
-        "the Service answered from the wrong pod"
-    );
+    let body = eventually(Duration::from_secs(60), || stdout(&ns.exec("client", &["/probe", "get", &url])));
+    assert_eq!(body.trim(), server_pod.trim(), "the Service answered from the wrong pod");
 }
 
 #[test]
@@ -265,18 +211,11 @@ fn names_outside_the_cluster_do_not_resolve() {
     ns.wait("pod/client", "Ready");
     // The cluster DNS itself answers (so a failure below is a real NXDOMAIN)…
     eventually(Duration::from_secs(60), || {
-        stdout(&ns.exec(
-            "client",
-            &["/probe", "lookup", "kubernetes.default.svc.cluster.local"],
-        ))
+        stdout(&ns.exec("client", &["/probe", "lookup", "kubernetes.default.svc.cluster.local"]))
     });
     // …but forwards nothing: there is no world outside this machine to ask.
     let outside = ns.exec("client", &["/probe", "lookup", "example.com"]);
-    assert!(
-        !outside.status.success(),
-        "example.com resolved to {}",
-        String::from_utf8_lossy(&outside.stdout)
-    );
+    assert!(!outside.status.success(), "example.com resolved to {}", String::from_utf8_lossy(&outside.stdout));
 }
 
 #[test]
@@ -299,24 +238,10 @@ spec:
     ns.wait("pod/writer-a", "Ready");
     ns.wait("pod/writer-b", "Ready");
 
-    stdout(&ns.exec(
-        "writer-a",
-        &["/probe", "write", "/data/from-a", "hello from a"],
-    ))
-    .unwrap();
-    stdout(&ns.exec(
-        "writer-b",
-        &["/probe", "write", "/data/from-b", "hello from b"],
-    ))
-    .unwrap();
-    assert_eq!(
-        stdout(&ns.exec("writer-b", &["/probe", "read", "/data/from-a"])).unwrap(),
-        "hello from a"
-    );
-    assert_eq!(
-        stdout(&ns.exec("writer-a", &["/probe", "read", "/data/from-b"])).unwrap(),
-        "hello from b"
-    );
+    stdout(&ns.exec("writer-a", &["/probe", "write", "/data/from-a", "hello from a"])).unwrap();
+    stdout(&ns.exec("writer-b", &["/probe", "write", "/data/from-b", "hello from b"])).unwrap();
+    assert_eq!(stdout(&ns.exec("writer-b", &["/probe", "read", "/data/from-a"])).unwrap(), "hello from a");
+    assert_eq!(stdout(&ns.exec("writer-a", &["/probe", "read", "/data/from-b"])).unwrap(), "hello from b");
 }
 
 #[test]
@@ -334,37 +259,18 @@ data: {{key: value}}
         ns = ns.0,
         deployment = probe_deployment("dry-server", "[serve]")
     );
-    let output = kubectl_stdin(
-        &["-n", &ns.0, "apply", "--dry-run=server", "-f", "-"],
-        &manifest,
-    );
+    let output = kubectl_stdin(&["-n", &ns.0, "apply", "--dry-run=server", "-f", "-"], &manifest);
     let printed = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "dry run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        printed.contains("configmap/dry created (server dry run)"),
-        "unexpected output: {printed}"
-    );
-    assert!(
-        printed.contains("deployment.apps/dry-server created (server dry run)"),
-        "unexpected output: {printed}"
-    );
+    assert!(output.status.success(), "dry run failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(printed.contains("configmap/dry created (server dry run)"), "unexpected output: {printed}");
+    assert!(printed.contains("deployment.apps/dry-server created (server dry run)"), "unexpected output: {printed}");
     let lookup = kubectl(&["-n", &ns.0, "get", "configmap", "dry"]);
-    assert!(
-        !lookup.status.success(),
-        "a dry run must not create the ConfigMap"
-    );
+    assert!(!lookup.status.success(), "a dry run must not create the ConfigMap");
 
     // The server validates: an invalid object is rejected even in a dry run.
     let invalid = kubectl_stdin(
         &["-n", &ns.0, "apply", "--dry-run=server", "-f", "-"],
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\n",
     );
-    assert!(
-        !invalid.status.success(),
-        "the server accepted an invalid name"
-    );
+    assert!(!invalid.status.success(), "the server accepted an invalid name");
 }

@@ -58,10 +58,14 @@ fn pod_identity(unit: &str) -> (String, i64) {
     let out = kubectl(&["get", "pods", "-n", NAMESPACE, "-l", &format!("app.kubernetes.io/name={unit}"), "-o", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let pods: Vec<&Value> = list["items"].as_array().unwrap().iter().filter(|p| p["metadata"]["deletionTimestamp"].is_null()).collect();
+    let pods: Vec<&Value> =
+        list["items"].as_array().unwrap().iter().filter(|p| p["metadata"]["deletionTimestamp"].is_null()).collect();
     assert_eq!(pods.len(), 1, "one pod of {unit}: {list}");
     let pod = pods[0];
-    (pod["metadata"]["uid"].as_str().unwrap().to_string(), pod["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap())
+    (
+        pod["metadata"]["uid"].as_str().unwrap().to_string(),
+        pod["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap(),
+    )
 }
 
 /// Runs a shell command as the agent; asserts it succeeded.
@@ -94,7 +98,10 @@ fn try_writing_as_greeter() -> String {
     let spec = &deployment["spec"]["template"]["spec"];
     let mounts = spec["containers"][0]["volumeMounts"].clone();
     assert_eq!(mounts[0]["readOnly"], true, "greeter mounts the workspace read-only: {mounts}");
-    let agent_image = format!("{}/codex-example/agent:0.1.0", std::env::var("CODEX_REGISTRY").unwrap_or_else(|_| "127.0.0.1:5000".into()));
+    let agent_image = format!(
+        "{}/codex-example/agent:0.1.0",
+        std::env::var("CODEX_REGISTRY").unwrap_or_else(|_| "127.0.0.1:5000".into())
+    );
     let target = format!("{}/written-by-a-read-only-unit", mounts[0]["mountPath"].as_str().unwrap());
     apply(&json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -110,7 +117,14 @@ fn try_writing_as_greeter() -> String {
             }],
         },
     }));
-    let wait = kubectl(&["wait", "pod/read-only-probe", "-n", NAMESPACE, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s"]);
+    let wait = kubectl(&[
+        "wait",
+        "pod/read-only-probe",
+        "-n",
+        NAMESPACE,
+        "--for=jsonpath={.status.phase}=Succeeded",
+        "--timeout=120s",
+    ]);
     assert!(wait.status.success(), "the probe pod did not finish: {}", text(&wait.stderr));
     let log = kubectl(&["logs", "read-only-probe", "-n", NAMESPACE]);
     let _ = kubectl(&["delete", "pod", "read-only-probe", "-n", NAMESPACE, "--wait=true"]);
@@ -137,11 +151,20 @@ fn dev_runtime_hot_reloads_agent_edits_on_the_shared_workspace_and_checks_access
     eprintln!("dev up (build included): {:.1}s", started.elapsed().as_secs_f64());
     let summary: Value = serde_json::from_slice(&up.stdout).unwrap();
     let images = summary["images"].as_array().unwrap_or_else(|| panic!("no images in {summary}"));
-    let greeter = images.iter().find(|i| i["name"] == "greeter").unwrap_or_else(|| panic!("greeter not built: {summary}"));
+    let greeter =
+        images.iter().find(|i| i["name"] == "greeter").unwrap_or_else(|| panic!("greeter not built: {summary}"));
     assert!(["built", "unchanged"].contains(&greeter["status"].as_str().unwrap()), "{summary}");
     let pinned = greeter["reference"].as_str().unwrap();
     assert!(pinned.contains(":0.1.0-dev@sha256:"), "the dev target, pinned: {pinned}");
-    let deployed = kubectl(&["get", "deployment", "greeter", "-n", NAMESPACE, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    let deployed = kubectl(&[
+        "get",
+        "deployment",
+        "greeter",
+        "-n",
+        NAMESPACE,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
     assert_eq!(text(&deployed.stdout), pinned, "the deployment runs the image BuildKit built");
 
     // Go: the agent edits the handler's text on the PVC; devwatch rebuilds and restarts the
@@ -185,7 +208,8 @@ fn dev_runtime_hot_reloads_agent_edits_on_the_shared_workspace_and_checks_access
     assert_eq!(check.status.code(), Some(0), "check failed:\n{}", text(&check.stdout));
     let verdict: Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(verdict["passed"], true);
-    let units: Vec<&str> = verdict["workloads"].as_array().unwrap().iter().map(|w| w["finding"]["unit"].as_str().unwrap()).collect();
+    let units: Vec<&str> =
+        verdict["workloads"].as_array().unwrap().iter().map(|w| w["finding"]["unit"].as_str().unwrap()).collect();
     for unit in ["greeter", "catalog", "gateway", "web", "workspace-seed", "agent"] {
         assert!(units.contains(&unit), "{unit} is among the checked workloads: {units:?}");
     }

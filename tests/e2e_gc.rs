@@ -27,7 +27,16 @@ fn the_gc_cronjob_deletes_only_expired_managed_namespaces() {
     let helm = std::env::var("CODEX_HELM").expect("CODEX_HELM points at helm");
     let system = "codex-gc-e2e";
     let (expired, active, foreign) = ("codex-e2e-gc-expired", "codex-e2e-gc-active", "codex-e2e-gc-foreign");
-    let _ = kubectl(&["delete", "namespace", expired, active, foreign, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
+    let _ = kubectl(&[
+        "delete",
+        "namespace",
+        expired,
+        active,
+        foreign,
+        "--ignore-not-found",
+        "--wait=true",
+        "--timeout=120s",
+    ]);
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("namespaces.yaml");

@@ -39,7 +39,12 @@ fn revise(file: &Path) -> Value {
 }
 
 fn results(summary: &Value) -> Vec<(String, String)> {
-    summary["phases"].as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap().into(), p["result"].as_str().unwrap().into())).collect()
+    summary["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().into(), p["result"].as_str().unwrap().into()))
+        .collect()
 }
 
 fn namespace_uid(name: &str) -> Option<String> {
@@ -54,7 +59,12 @@ fn gc() -> Value {
 }
 
 fn action_for(report: &Value, namespace: &str) -> Option<String> {
-    report["decisions"].as_array().unwrap().iter().find(|d| d["namespace"] == namespace).map(|d| d["action"].as_str().unwrap().to_string())
+    report["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["namespace"] == namespace)
+        .map(|d| d["action"].as_str().unwrap().to_string())
 }
 
 fn wait_gone(namespace: &str) {
@@ -64,7 +74,8 @@ fn wait_gone(namespace: &str) {
 #[test]
 fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     let lookalike = "codex-ai-issue-901-lookalike";
-    let _ = kubectl(&["delete", "namespace", NAMESPACE, lookalike, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+    let _ =
+        kubectl(&["delete", "namespace", NAMESPACE, lookalike, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
     let dir = tempfile::tempdir().unwrap();
 
     // Round 1: nothing there yet.
@@ -78,10 +89,16 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     let second = revise(&variant(dir.path(), "2"));
     assert_eq!(second["path"], "reuse", "{second}");
     assert_eq!(namespace_uid(NAMESPACE).as_deref(), Some(uid.as_str()));
-    let expected: Vec<(String, String)> = [("stateful", "skipped"), ("migrations", "skipped"), ("internal", "deployed"), ("edge", "skipped"), ("frontend", "skipped")]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+    let expected: Vec<(String, String)> = [
+        ("stateful", "skipped"),
+        ("migrations", "skipped"),
+        ("internal", "deployed"),
+        ("edge", "skipped"),
+        ("frontend", "skipped"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     assert_eq!(results(&second), expected);
 
     // An unmanaged namespace that looks like ours, long idle: gc must never touch it.
@@ -118,7 +135,19 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     let file = variant(dir.path(), "4");
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-            .args(["revise", "--skip-build", ISSUE, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", TTL, "-o", "json"])
+            .args([
+                "revise",
+                "--skip-build",
+                ISSUE,
+                "-f",
+                file.to_str().unwrap(),
+                "--env",
+                "ai",
+                "--ttl",
+                TTL,
+                "-o",
+                "json",
+            ])
             .current_dir(root())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -137,7 +166,12 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
         let (earlier, later) = (&pair[0], &pair[1]);
         let finished: k8s_openapi::jiff::Timestamp = earlier["finishedAt"].as_str().expect("finished").parse().unwrap();
         let started: k8s_openapi::jiff::Timestamp = later["startedAt"].as_str().unwrap().parse().unwrap();
-        assert!(started >= finished, "run {} started at {started} before run {} finished at {finished}", later["runId"], earlier["runId"]);
+        assert!(
+            started >= finished,
+            "run {} started at {started} before run {} finished at {finished}",
+            later["runId"],
+            earlier["runId"]
+        );
     }
     let verify = codex(&["evidence", "-n", NAMESPACE, "--verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));

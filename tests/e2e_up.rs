@@ -37,7 +37,10 @@ fn delete_namespace(namespace: &str) {
 }
 
 fn releases(namespace: &str) -> Vec<String> {
-    let out = Command::new(std::env::var("CODEX_HELM").unwrap()).args(["list", "-n", namespace, "-a", "-q"]).output().unwrap();
+    let out = Command::new(std::env::var("CODEX_HELM").unwrap())
+        .args(["list", "-n", namespace, "-a", "-q"])
+        .output()
+        .unwrap();
     text(&out.stdout).lines().map(str::to_string).collect()
 }
 
@@ -59,8 +62,10 @@ fn the_example_stack_comes_up_in_order_works_and_proves_it() {
     let cold = started.elapsed();
     assert_eq!(out.status.code(), Some(0), "up failed:\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let expected: Vec<(String, String)> =
-        ["stateful", "migrations", "internal", "edge", "frontend"].iter().map(|p| (p.to_string(), "deployed".to_string())).collect();
+    let expected: Vec<(String, String)> = ["stateful", "migrations", "internal", "edge", "frontend"]
+        .iter()
+        .map(|p| (p.to_string(), "deployed".to_string()))
+        .collect();
     assert_eq!(phases(&summary), expected);
 
     // The migration ran: an internal service reads the row it seeded.
@@ -111,13 +116,20 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         phases(&summary),
-        vec![("stateful".into(), "deployed".into()), ("migrations".into(), "deployed".into()), ("internal".into(), "failed".into())]
+        vec![
+            ("stateful".into(), "deployed".into()),
+            ("migrations".into(), "deployed".into()),
+            ("internal".into(), "failed".into())
+        ]
     );
     let stderr = text(&out.stderr);
     assert!(stderr.contains("unit greeter (Deployment) is not ready"), "{stderr}");
     assert!(stderr.contains("last log lines"), "diagnostics include the logs:\n{stderr}");
     let installed = releases(namespace);
-    assert!(!installed.iter().any(|r| r == "codex-edge" || r == "codex-frontend"), "later phases stay uninstalled: {installed:?}");
+    assert!(
+        !installed.iter().any(|r| r == "codex-edge" || r == "codex-frontend"),
+        "later phases stay uninstalled: {installed:?}"
+    );
     let evidence = codex(&["evidence", "-n", namespace, "-o", "json"]);
     let records: Value = serde_json::from_slice(&evidence.stdout).unwrap();
     assert_eq!(records[0]["result"], "failed");
@@ -140,7 +152,9 @@ fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
     let namespace = "codex-e2e-noimage";
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let missing = variant(dir.path(), namespace, |t| t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1));
+    let missing = variant(dir.path(), namespace, |t| {
+        t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1)
+    });
     let out = codex(&["up", "-f", missing.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "a phase whose image is missing exits 5\n{stderr}");

@@ -7,7 +7,8 @@ use kubectl_codex::{plan, values};
 use std::path::{Path, PathBuf};
 
 fn cases() -> Vec<(&'static str, Selection)> {
-    let select = |env: &str, slot: &str, issue: &str| Selection { env: env.into(), slot: slot.into(), issue: issue.into() };
+    let select =
+        |env: &str, slot: &str, issue: &str| Selection { env: env.into(), slot: slot.into(), issue: issue.into() };
     vec![
         ("prod", select("prod", "", "")),
         ("staging", select("staging", "", "")),
@@ -24,7 +25,11 @@ fn check(path: &Path, actual: &str) {
     }
     let expected = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
-    assert!(expected == actual, "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review", path.display());
+    assert!(
+        expected == actual,
+        "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review",
+        path.display()
+    );
 }
 
 #[test]
@@ -57,7 +62,10 @@ fn the_committed_schema_is_the_generated_one() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let committed = std::fs::read_to_string(root.join("schema/services.schema.json")).unwrap();
     let generated = serde_json::to_string_pretty(config::schema::schema()).unwrap() + "\n";
-    assert!(committed == generated, "schema/services.schema.json is stale: run `kubectl codex schema > schema/services.schema.json`");
+    assert!(
+        committed == generated,
+        "schema/services.schema.json is stale: run `kubectl codex schema > schema/services.schema.json`"
+    );
 }
 
 #[test]

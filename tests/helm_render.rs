@@ -19,14 +19,21 @@ fn the_chart_is_lint_clean() {
             command.args(["-f", &format!("{chart}/{file}")]);
         }
         let out = command.output().unwrap();
-        assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("0 chart(s) failed"));
     }
 }
 
 #[test]
 fn render_writes_values_and_helm_manifests_for_every_environment() {
-    for (env, extra) in [("prod", vec![]), ("staging", vec![]), ("dev", vec!["--slot", "2"]), ("ai", vec!["--issue", "19"])] {
+    for (env, extra) in
+        [("prod", vec![]), ("staging", vec![]), ("dev", vec!["--slot", "2"]), ("ai", vec!["--issue", "19"])]
+    {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
             .args(["render", "--env", env, "--out", dir.path().to_str().unwrap()])

@@ -37,7 +37,9 @@ fn token_registry(realm_host: String) -> impl Fn(&Request) -> Response {
             ("PUT", "/v2/team/app/manifests/1") if authorization == Some("Bearer t0k3n") => Response::new(201),
             _ => Response::new(401).header(
                 "WWW-Authenticate",
-                &format!(r#"Bearer realm="http://{realm_host}/token",service="fake",scope="repository:team/app:pull,push""#),
+                &format!(
+                    r#"Bearer realm="http://{realm_host}/token",service="fake",scope="repository:team/app:pull,push""#
+                ),
             ),
         }
     }
@@ -58,10 +60,17 @@ async fn a_bearer_challenge_is_answered_with_a_token_for_the_configured_login_on
     let (address, requests) = start_token_registry();
     let registry = Registry::with_docker_config(vec![], logged_in("ci", "pw", &address));
     let image = ImageRef::parse(&format!("{address}/team/app:build-1")).unwrap();
-    let Lookup::Found(manifest) = registry.manifest(&image).await else { panic!("not found; requests: {:?}", requests.lock().unwrap()) };
+    let Lookup::Found(manifest) = registry.manifest(&image).await else {
+        panic!("not found; requests: {:?}", requests.lock().unwrap())
+    };
     assert_eq!(manifest.media_type, "application/vnd.oci.image.manifest.v1+json");
     registry.put_manifest(&image.with_tag("1"), &manifest).await.unwrap();
-    let seen: Vec<String> = requests.lock().unwrap().iter().map(|r| format!("{} {}", r.line(), r.authorization.as_deref().unwrap_or("-"))).collect();
+    let seen: Vec<String> = requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.line(), r.authorization.as_deref().unwrap_or("-")))
+        .collect();
     assert_eq!(seen.iter().filter(|r| r.contains("/token?")).count(), 1, "one login for both requests: {seen:?}");
     assert!(seen.iter().any(|r| r.contains("/token?service=fake&scope=repository:team/app:pull%2Cpush")), "{seen:?}");
     assert!(seen.last().unwrap().starts_with("PUT /v2/team/app/manifests/1 Bearer"), "{seen:?}");
@@ -77,7 +86,9 @@ async fn without_or_with_wrong_credentials_the_lookup_says_which() {
     let wrong = Registry::with_docker_config(vec![], logged_in("ci", "nope", &address));
     let Lookup::Unknown(why) = wrong.manifest(&image).await else { panic!("expected unknown") };
     assert!(why.contains(&format!("the credentials for {address} in")) && !why.contains("nope"), "{why}");
-    let refused = wrong.put_manifest(&image, &Manifest { media_type: "x".into(), body: Bytes::new(), digest: "sha256:0".into() }).await;
+    let refused = wrong
+        .put_manifest(&image, &Manifest { media_type: "x".into(), body: Bytes::new(), digest: "sha256:0".into() })
+        .await;
     let error = format!("{:#}", refused.unwrap_err());
     assert!(error.contains("401"), "{error}");
 }

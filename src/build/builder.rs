@@ -79,7 +79,10 @@ pub fn locate(request: &BuilderRequest) -> Result<Builder> {
 pub fn for_display(request: &BuilderRequest) -> Builder {
     locate(request).unwrap_or_else(|_| match request.choice {
         BuilderChoice::Buildx => Builder::Buildx { docker: request.docker.clone().unwrap_or_else(|| "docker".into()) },
-        _ => Builder::Buildctl { program: request.buildctl.clone().unwrap_or_else(|| "buildctl".into()), addr: request.buildkit_addr.clone() },
+        _ => Builder::Buildctl {
+            program: request.buildctl.clone().unwrap_or_else(|| "buildctl".into()),
+            addr: request.buildkit_addr.clone(),
+        },
     })
 }
 
@@ -97,7 +100,8 @@ fn find(program: &str, explicit: Option<&Path>, flag: &str) -> Result<PathBuf> {
 }
 
 fn check_buildx(docker: &Path) -> Result<()> {
-    let output = std::process::Command::new(docker).args(["buildx", "version"]).stdin(std::process::Stdio::null()).output();
+    let output =
+        std::process::Command::new(docker).args(["buildx", "version"]).stdin(std::process::Stdio::null()).output();
     match output {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(coded(
@@ -136,7 +140,8 @@ fn buildctl_args(addr: Option<&str>, build: &BuildRequest<'_>) -> Vec<String> {
         args.extend(["--addr".to_string(), addr.to_string()]);
     }
     let dockerfile_dir = build.dockerfile.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let dockerfile_name = build.dockerfile.file_name().map_or_else(|| "Dockerfile".into(), |n| n.to_string_lossy().into_owned());
+    let dockerfile_name =
+        build.dockerfile.file_name().map_or_else(|| "Dockerfile".into(), |n| n.to_string_lossy().into_owned());
     args.extend(["build".into(), "--frontend".into(), "dockerfile.v0".into()]);
     args.extend(["--local".into(), format!("context={}", build.context.display())]);
     args.extend(["--local".into(), format!("dockerfile={}", dockerfile_dir.display())]);
@@ -158,7 +163,8 @@ fn buildctl_args(addr: Option<&str>, build: &BuildRequest<'_>) -> Vec<String> {
 }
 
 fn buildx_args(build: &BuildRequest<'_>) -> Vec<String> {
-    let mut args: Vec<String> = vec!["buildx".into(), "build".into(), "--file".into(), build.dockerfile.display().to_string()];
+    let mut args: Vec<String> =
+        vec!["buildx".into(), "build".into(), "--file".into(), build.dockerfile.display().to_string()];
     if let Some(target) = build.target {
         args.extend(["--target".into(), target.to_string()]);
     }
@@ -175,7 +181,11 @@ fn buildx_args(build: &BuildRequest<'_>) -> Vec<String> {
 
 /// Shell-quoted, for messages and dry runs.
 pub fn display(program: &Path, args: &[String]) -> String {
-    std::iter::once(program.display().to_string()).chain(args.iter().cloned()).map(|a| shell_quote(&a)).collect::<Vec<_>>().join(" ")
+    std::iter::once(program.display().to_string())
+        .chain(args.iter().cloned())
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shell_quote(text: &str) -> String {
@@ -212,10 +222,25 @@ mod tests {
         assert_eq!(
             line,
             [
-                "--addr", "tcp://127.0.0.1:1234", "build", "--frontend", "dockerfile.v0", "--local", "context=example/services",
-                "--local", "dockerfile=example/services", "--opt", "filename=Dockerfile", "--opt", "target=dev", "--opt",
-                "build-arg:SERVICE=greeter", "--output", "type=image,\"name=r:5000/g:1,r:5000/g:build-0123\",push=true,registry.insecure=true",
-                "--metadata-file", "/tmp/meta.json",
+                "--addr",
+                "tcp://127.0.0.1:1234",
+                "build",
+                "--frontend",
+                "dockerfile.v0",
+                "--local",
+                "context=example/services",
+                "--local",
+                "dockerfile=example/services",
+                "--opt",
+                "filename=Dockerfile",
+                "--opt",
+                "target=dev",
+                "--opt",
+                "build-arg:SERVICE=greeter",
+                "--output",
+                "type=image,\"name=r:5000/g:1,r:5000/g:build-0123\",push=true,registry.insecure=true",
+                "--metadata-file",
+                "/tmp/meta.json",
             ]
         );
     }
@@ -244,21 +269,40 @@ mod tests {
         assert_eq!(
             line,
             [
-                "buildx", "build", "--file", "example/services/Dockerfile", "--target", "dev", "--build-arg", "SERVICE=greeter",
-                "--tag", "r/g:1", "--tag", "r/g:build-0123", "--push", "--metadata-file", "/tmp/meta.json", "example/services",
+                "buildx",
+                "build",
+                "--file",
+                "example/services/Dockerfile",
+                "--target",
+                "dev",
+                "--build-arg",
+                "SERVICE=greeter",
+                "--tag",
+                "r/g:1",
+                "--tag",
+                "r/g:build-0123",
+                "--push",
+                "--metadata-file",
+                "/tmp/meta.json",
+                "example/services",
             ]
         );
     }
 
     #[test]
     fn command_lines_display_shell_quoted() {
-        let shown = display(Path::new("buildctl"), &["--output".into(), "type=image,\"name=a,b\"".into(), "it's".into()]);
+        let shown =
+            display(Path::new("buildctl"), &["--output".into(), "type=image,\"name=a,b\"".into(), "it's".into()]);
         assert_eq!(shown, "buildctl --output 'type=image,\"name=a,b\"' 'it'\\''s'");
     }
 
     #[test]
     fn an_explicit_builder_path_that_does_not_exist_is_a_missing_tool() {
-        let request = BuilderRequest { choice: BuilderChoice::Buildctl, buildctl: Some("/nonexistent/buildctl".into()), ..Default::default() };
+        let request = BuilderRequest {
+            choice: BuilderChoice::Buildctl,
+            buildctl: Some("/nonexistent/buildctl".into()),
+            ..Default::default()
+        };
         let error = locate(&request).unwrap_err();
         assert_eq!(crate::exit::code_of(&error), crate::exit::TOOL_MISSING);
         assert!(error.to_string().contains("--buildctl /nonexistent/buildctl: no such file"));

@@ -102,7 +102,9 @@ fn match_component(pattern: &[u8], name: &[u8]) -> bool {
                 _ => false,
             }
         }
-        Some(b'\\') if pattern.len() > 1 => name.first() == Some(&pattern[1]) && match_component(&pattern[2..], &name[1..]),
+        Some(b'\\') if pattern.len() > 1 => {
+            name.first() == Some(&pattern[1]) && match_component(&pattern[2..], &name[1..])
+        }
         Some(&p) => name.first() == Some(&p) && match_component(&pattern[1..], &name[1..]),
     }
 }

@@ -48,7 +48,8 @@ pub fn digest(inputs: &BuildInputs) -> Result<String> {
     for entry in context_entries(&inputs.context, &ignore_file(inputs))? {
         line(entry);
     }
-    let dockerfile = std::fs::read(&inputs.dockerfile).with_context(|| format!("reading the Dockerfile {}", inputs.dockerfile.display()))?;
+    let dockerfile = std::fs::read(&inputs.dockerfile)
+        .with_context(|| format!("reading the Dockerfile {}", inputs.dockerfile.display()))?;
     line(format!("dockerfile {}", sha256_hex(&dockerfile)));
     line(format!("target {}", inputs.target.as_deref().unwrap_or("")));
     for (key, value) in &inputs.args {
@@ -72,7 +73,8 @@ fn ignore_file(inputs: &BuildInputs) -> PathBuf {
 
 /// One canonical line per entry of the context that the ignore file keeps, sorted by path.
 fn context_entries(context: &Path, ignore_file: &Path) -> Result<Vec<String>> {
-    let meta = std::fs::metadata(context).with_context(|| format!("reading the build context {}", context.display()))?;
+    let meta =
+        std::fs::metadata(context).with_context(|| format!("reading the build context {}", context.display()))?;
     anyhow::ensure!(meta.is_dir(), "the build context {} is not a directory", context.display());
     let ignore = match std::fs::read_to_string(ignore_file) {
         Ok(text) => DockerIgnore::parse(&text),
@@ -89,7 +91,8 @@ fn walk(dir: &Path, prefix: &str, ignore: &DockerIgnore, out: &mut BTreeMap<Stri
     for entry in read {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
         let name = entry.file_name();
-        let name = name.to_str().with_context(|| format!("{}: a file name that is not UTF-8", entry.path().display()))?;
+        let name =
+            name.to_str().with_context(|| format!("{}: a file name that is not UTF-8", entry.path().display()))?;
         let relative = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
         let path = entry.path();
         let meta = std::fs::symlink_metadata(&path).with_context(|| format!("reading {}", path.display()))?;

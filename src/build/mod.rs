@@ -135,8 +135,17 @@ pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
         };
         let input_digest = inputs::digest(&inputs).with_context(|| format!("image {name}"))?;
         let content_tag = content_tag(&image.reference, &input_digest);
-        let planned = PlannedImage { name: name.clone(), reference: image.reference.clone(), content_tag, input_digest: input_digest.clone(), inputs };
-        match builds.iter_mut().find(|b| b.input_digest == input_digest && b.images[0].content_tag == planned.content_tag) {
+        let planned = PlannedImage {
+            name: name.clone(),
+            reference: image.reference.clone(),
+            content_tag,
+            input_digest: input_digest.clone(),
+            inputs,
+        };
+        match builds
+            .iter_mut()
+            .find(|b| b.input_digest == input_digest && b.images[0].content_tag == planned.content_tag)
+        {
             Some(existing) => existing.images.push(planned),
             None => builds.push(PlannedBuild {
                 context,
@@ -254,7 +263,13 @@ pub fn default_jobs() -> usize {
 
 /// Runs the builds, at most `jobs` at once, and returns their outcomes in plan order. After a
 /// failure no further build starts; the ones already running finish and are reported.
-pub async fn run(builds: &[PlannedBuild], builder: &Builder, registry: &Registry, progress: &mut Progress, jobs: usize) -> Vec<ImageOutcome> {
+pub async fn run(
+    builds: &[PlannedBuild],
+    builder: &Builder,
+    registry: &Registry,
+    progress: &mut Progress,
+    jobs: usize,
+) -> Vec<ImageOutcome> {
     use futures::StreamExt;
     let progress = std::cell::RefCell::new(progress);
     let failed = std::cell::Cell::new(false);
@@ -281,11 +296,18 @@ pub async fn run(builds: &[PlannedBuild], builder: &Builder, registry: &Registry
 }
 
 /// One build: found unchanged in the registry, or run by the builder.
-async fn build_one(build: &PlannedBuild, builder: &Builder, registry: &Registry, progress: &std::cell::RefCell<&mut Progress>) -> Vec<ImageOutcome> {
+async fn build_one(
+    build: &PlannedBuild,
+    builder: &Builder,
+    registry: &Registry,
+    progress: &std::cell::RefCell<&mut Progress>,
+) -> Vec<ImageOutcome> {
     let started = Instant::now();
     let name = build.name();
     let key = format!("build {name}");
-    progress.borrow_mut().line(&key, &format!("{name}: checking {} for {}", registry_host(build), build.images[0].content_tag));
+    progress
+        .borrow_mut()
+        .line(&key, &format!("{name}: checking {} for {}", registry_host(build), build.images[0].content_tag));
     let (reused, note) = reuse_unchanged(build, registry).await;
     if let Some(note) = note {
         progress.borrow_mut().note(&note);
@@ -293,7 +315,11 @@ async fn build_one(build: &PlannedBuild, builder: &Builder, registry: &Registry,
     if let Some(reused) = reused {
         let seconds = started.elapsed().as_secs_f64();
         progress.borrow_mut().finish(&key, &format!("{name}: unchanged ({})", short(&reused)));
-        return build.images.iter().map(|i| outcome(i, BuildStatus::Unchanged, Some(reused.clone()), seconds, None, None, None)).collect();
+        return build
+            .images
+            .iter()
+            .map(|i| outcome(i, BuildStatus::Unchanged, Some(reused.clone()), seconds, None, None, None))
+            .collect();
     }
     progress.borrow_mut().line(&key, &format!("{name}: building with {}", builder.name()));
     let (program, args) = build.command_line(builder, build.insecure(registry));
@@ -302,13 +328,43 @@ async fn build_one(build: &PlannedBuild, builder: &Builder, registry: &Registry,
     let seconds = started.elapsed().as_secs_f64();
     match result {
         Ok(digest) => {
-            progress.borrow_mut().finish(&key, &format!("{name}: built {} ({})", build.images[0].reference, short(&digest)));
-            build.images.iter().map(|i| outcome(i, BuildStatus::Built, Some(digest.clone()), seconds, Some(builder), Some(command.clone()), None)).collect()
+            progress
+                .borrow_mut()
+                .finish(&key, &format!("{name}: built {} ({})", build.images[0].reference, short(&digest)));
+            build
+                .images
+                .iter()
+                .map(|i| {
+                    outcome(
+                        i,
+                        BuildStatus::Built,
+                        Some(digest.clone()),
+                        seconds,
+                        Some(builder),
+                        Some(command.clone()),
+                        None,
+                    )
+                })
+                .collect()
         }
         Err(error) => {
             progress.borrow_mut().finish(&key, &format!("{name}: build failed"));
             let message = format!("{error:#}");
-            build.images.iter().map(|i| outcome(i, BuildStatus::Failed, None, seconds, Some(builder), Some(command.clone()), Some(message.clone()))).collect()
+            build
+                .images
+                .iter()
+                .map(|i| {
+                    outcome(
+                        i,
+                        BuildStatus::Failed,
+                        None,
+                        seconds,
+                        Some(builder),
+                        Some(command.clone()),
+                        Some(message.clone()),
+                    )
+                })
+                .collect()
         }
     }
 }
@@ -332,7 +388,10 @@ async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry) -> (Option<S
             Lookup::Found(manifest) => found.push((image, manifest)),
             Lookup::Missing => return (None, None),
             Lookup::Unknown(why) => {
-                return (None, Some(format!("{}: cannot tell whether {} exists ({why}); building", image.name, image.content_tag)));
+                return (
+                    None,
+                    Some(format!("{}: cannot tell whether {} exists ({why}); building", image.name, image.content_tag)),
+                );
             }
         }
     }
@@ -344,7 +403,13 @@ async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry) -> (Option<S
             }
         }
         if let Err(error) = registry.put_manifest(&target, manifest).await {
-            return (None, Some(format!("{}: could not tag {} as {} ({error:#}); building", image.name, image.content_tag, image.reference)));
+            return (
+                None,
+                Some(format!(
+                    "{}: could not tag {} as {} ({error:#}); building",
+                    image.name, image.content_tag, image.reference
+                )),
+            );
         }
     }
     (found.first().map(|(_, m)| m.digest.clone()), None)
@@ -352,7 +417,13 @@ async fn reuse_unchanged(build: &PlannedBuild, registry: &Registry) -> (Option<S
 
 /// Runs the builder with its output in a log; on failure the error names the image, the
 /// command line and the log's last lines.
-async fn run_builder(build: &PlannedBuild, program: &Path, args: &[String], name: &str, registry: &Registry) -> Result<String> {
+async fn run_builder(
+    build: &PlannedBuild,
+    program: &Path,
+    args: &[String],
+    name: &str,
+    registry: &Registry,
+) -> Result<String> {
     let work_dir = build.work_dir();
     std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
     let metadata_file = work_dir.join("metadata.json");
@@ -385,7 +456,11 @@ async fn run_builder(build: &PlannedBuild, program: &Path, args: &[String], name
     let content = ImageRef::parse(&build.images[0].content_tag)?;
     match registry.manifest(&content).await {
         Lookup::Found(manifest) => Ok(manifest.digest),
-        _ => anyhow::bail!("image {name} was built but {} has no containerimage.digest and the registry does not show {}", metadata_file.display(), build.images[0].content_tag),
+        _ => anyhow::bail!(
+            "image {name} was built but {} has no containerimage.digest and the registry does not show {}",
+            metadata_file.display(),
+            build.images[0].content_tag
+        ),
     }
 }
 
@@ -399,7 +474,8 @@ fn metadata_digest(file: &Path) -> Option<String> {
 /// image's reference becomes `reference@sha256:…`, so a changed image rolls out even under
 /// an unchanged tag. The stack's input digest then covers the pins too.
 pub fn pin(stack: &mut Stack, outcomes: &[ImageOutcome]) {
-    let pins: BTreeMap<String, String> = outcomes.iter().filter_map(|o| o.pinned_reference().map(|p| (o.reference.clone(), p))).collect();
+    let pins: BTreeMap<String, String> =
+        outcomes.iter().filter_map(|o| o.pinned_reference().map(|p| (o.reference.clone(), p))).collect();
     if pins.is_empty() {
         return;
     }
@@ -436,8 +512,14 @@ mod tests {
     #[test]
     fn content_tags_keep_registry_and_repository() {
         let digest = "0123456789abcdef0123456789abcdef";
-        assert_eq!(content_tag("127.0.0.1:5000/codex-example/greeter:0.1.0-dev", digest), "127.0.0.1:5000/codex-example/greeter:build-0123456789abcdef");
-        assert_eq!(content_tag("127.0.0.1:5000/codex-example/greeter", digest), "127.0.0.1:5000/codex-example/greeter:build-0123456789abcdef");
+        assert_eq!(
+            content_tag("127.0.0.1:5000/codex-example/greeter:0.1.0-dev", digest),
+            "127.0.0.1:5000/codex-example/greeter:build-0123456789abcdef"
+        );
+        assert_eq!(
+            content_tag("127.0.0.1:5000/codex-example/greeter", digest),
+            "127.0.0.1:5000/codex-example/greeter:build-0123456789abcdef"
+        );
     }
 
     #[test]
@@ -464,7 +546,8 @@ mod tests {
         let unit = stack.units.iter().find(|u| u.name == "greeter").unwrap();
         assert_eq!(unit.image, format!("{greeter}@sha256:1111"));
         assert_eq!(stack.images["greeter"].reference, format!("{greeter}@sha256:1111"));
-        let others = |s: &Stack| s.units.iter().filter(|u| u.name != "greeter").map(|u| u.image.clone()).collect::<Vec<_>>();
+        let others =
+            |s: &Stack| s.units.iter().filter(|u| u.name != "greeter").map(|u| u.image.clone()).collect::<Vec<_>>();
         assert_eq!(others(&stack), others(&before));
         assert_ne!(stack.input_digest, before.input_digest, "the evidence's input digest covers the pin");
     }

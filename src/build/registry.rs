@@ -3,13 +3,13 @@
 //! when the registry asks (see [`super::registry_auth`]); when it still refuses, the answer
 //! is "unknown", and the image is then simply built.
 
+use super::registry_auth::{self, Challenge, DockerConfig};
 use anyhow::{anyhow, bail, Context, Result};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use super::registry_auth::{self, Challenge, DockerConfig};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -18,7 +18,8 @@ use std::time::Duration;
 pub const INSECURE_ENV: &str = "CODEX_INSECURE_REGISTRIES";
 
 /// Every manifest kind an image tag may point at.
-pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
+pub const MANIFEST_ACCEPT: &str =
+    "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -40,7 +41,9 @@ impl ImageRef {
             _ => (reference, "latest".to_string()),
         };
         let (host, repository) = match name.split_once('/') {
-            Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => (first.to_string(), rest.to_string()),
+            Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (first.to_string(), rest.to_string())
+            }
             Some(_) => ("docker.io".to_string(), name.to_string()),
             None => ("docker.io".to_string(), format!("library/{name}")),
         };
@@ -58,7 +61,8 @@ impl ImageRef {
 
 /// True for hosts reached over plain HTTP: loopback ones, and those named as insecure.
 pub fn is_insecure(host: &str, insecure_hosts: &[String]) -> bool {
-    let bare = host.rsplit_once(':').map_or(host, |(h, port)| if port.chars().all(|c| c.is_ascii_digit()) { h } else { host });
+    let bare =
+        host.rsplit_once(':').map_or(host, |(h, port)| if port.chars().all(|c| c.is_ascii_digit()) { h } else { host });
     matches!(bare, "127.0.0.1" | "localhost" | "[::1]") || insecure_hosts.iter().any(|h| h == host || h == bare)
 }
 
@@ -129,7 +133,9 @@ impl Registry {
             let body = body.collect().await?.to_bytes();
             Ok::<_, anyhow::Error>(http::Response::from_parts(parts, body))
         };
-        tokio::time::timeout(REQUEST_TIMEOUT, call).await.map_err(|_| anyhow!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))?
+        tokio::time::timeout(REQUEST_TIMEOUT, call)
+            .await
+            .map_err(|_| anyhow!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))?
     }
 
     /// GET of a tag's manifest.
@@ -158,7 +164,9 @@ impl Registry {
                 Lookup::Found(Manifest { media_type, body, digest })
             }
             Ok(response) if response.status() == http::StatusCode::NOT_FOUND => Lookup::Missing,
-            Ok(response) if response.status() == http::StatusCode::UNAUTHORIZED => Lookup::Unknown(format!("GET {url}: {}; {}", response.status(), self.login_hint(&image.host))),
+            Ok(response) if response.status() == http::StatusCode::UNAUTHORIZED => {
+                Lookup::Unknown(format!("GET {url}: {}; {}", response.status(), self.login_hint(&image.host)))
+            }
             Ok(response) => Lookup::Unknown(format!("GET {url}: {}", response.status())),
             Err(e) => Lookup::Unknown(format!("GET {url}: {e:#}")),
         }
@@ -201,7 +209,12 @@ impl Registry {
         if response.status() != http::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        let Some(challenge) = response.headers().get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).and_then(registry_auth::parse_challenge) else {
+        let Some(challenge) = response
+            .headers()
+            .get(http::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(registry_auth::parse_challenge)
+        else {
             return Ok(response);
         };
         let credentials = match &self.docker_config {
@@ -214,19 +227,26 @@ impl Registry {
                 None => return Ok(response),
             },
             Challenge::Bearer { realm, service, scope } => {
-                let url = registry_auth::token_url(&realm, service.as_deref(), scope.as_deref(), &image.repository, actions);
+                let url =
+                    registry_auth::token_url(&realm, service.as_deref(), scope.as_deref(), &image.repository, actions);
                 let mut request = http::Request::get(&url);
                 if let Some(credentials) = &credentials {
                     request = request.header(http::header::AUTHORIZATION, credentials.basic_header());
                 }
-                let answer = self.send(request.body(Full::new(Bytes::new()))?).await.with_context(|| format!("asking {realm} for a token"))?;
+                let answer = self
+                    .send(request.body(Full::new(Bytes::new()))?)
+                    .await
+                    .with_context(|| format!("asking {realm} for a token"))?;
                 if answer.status() == http::StatusCode::UNAUTHORIZED || answer.status() == http::StatusCode::FORBIDDEN {
                     return Ok(response); // refused: reported as the original 401
                 }
                 if !answer.status().is_success() {
                     bail!("asking {realm} for a token: {}", answer.status());
                 }
-                format!("Bearer {}", registry_auth::token_from(answer.body()).with_context(|| format!("asking {realm} for a token"))?)
+                format!(
+                    "Bearer {}",
+                    registry_auth::token_from(answer.body()).with_context(|| format!("asking {realm} for a token"))?
+                )
             }
         };
         let retried = self.send(make(Some(&authorization))?).await?;
@@ -239,7 +259,9 @@ impl Registry {
     /// What to do about a 401 from `host`.
     fn login_hint(&self, host: &str) -> String {
         let read_from = self.docker_config.as_ref().ok().and_then(|c| c.source.clone());
-        let file = read_from.or_else(registry_auth::docker_config_path).map_or_else(|| "Docker's config.json".to_string(), |p| p.display().to_string());
+        let file = read_from
+            .or_else(registry_auth::docker_config_path)
+            .map_or_else(|| "Docker's config.json".to_string(), |p| p.display().to_string());
         match &self.docker_config {
             Err(e) => format!("cannot read credentials: {e}"),
             Ok(config) => match config.credentials(host) {
@@ -263,10 +285,20 @@ mod tests {
     #[test]
     fn references_split_into_host_repository_and_tag() {
         let image = ImageRef::parse("127.0.0.1:5000/codex-example/greeter:0.1.0-dev").unwrap();
-        assert_eq!(image, ImageRef { host: "127.0.0.1:5000".into(), repository: "codex-example/greeter".into(), tag: "0.1.0-dev".into() });
+        assert_eq!(
+            image,
+            ImageRef {
+                host: "127.0.0.1:5000".into(),
+                repository: "codex-example/greeter".into(),
+                tag: "0.1.0-dev".into()
+            }
+        );
         assert_eq!(image.with_tag("build-1").tag, "build-1");
         let hub = ImageRef::parse("postgres").unwrap();
-        assert_eq!((hub.host.as_str(), hub.repository.as_str(), hub.tag.as_str()), ("docker.io", "library/postgres", "latest"));
+        assert_eq!(
+            (hub.host.as_str(), hub.repository.as_str(), hub.tag.as_str()),
+            ("docker.io", "library/postgres", "latest")
+        );
         let local = ImageRef::parse("localhost/team/app:v1").unwrap();
         assert_eq!(local.host, "localhost");
     }

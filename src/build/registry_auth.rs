@@ -85,7 +85,8 @@ impl DockerConfig {
 
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut config: DockerConfig = serde_json::from_str(&text).with_context(|| format!("{} is not a Docker config.json", path.display()))?;
+        let mut config: DockerConfig =
+            serde_json::from_str(&text).with_context(|| format!("{} is not a Docker config.json", path.display()))?;
         config.source = Some(path.to_path_buf());
         Ok(config)
     }
@@ -97,7 +98,9 @@ impl DockerConfig {
             return from_helper(helper, key);
         }
         if let Some((key, entry)) = self.auths.iter().find(|(key, _)| canonical_host(key) == host) {
-            if let Some(credentials) = entry.credentials().with_context(|| format!("auths.\"{key}\" in {}", self.source_name()))? {
+            if let Some(credentials) =
+                entry.credentials().with_context(|| format!("auths.\"{key}\" in {}", self.source_name()))?
+            {
                 return Ok(Some(credentials));
             }
         }
@@ -115,13 +118,16 @@ impl DockerConfig {
 impl AuthEntry {
     fn credentials(&self) -> Result<Option<Credentials>> {
         if let Some(encoded) = self.auth.as_deref().filter(|a| !a.is_empty()) {
-            let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).context("\"auth\" is not base64")?;
+            let decoded =
+                base64::engine::general_purpose::STANDARD.decode(encoded.trim()).context("\"auth\" is not base64")?;
             let pair = String::from_utf8(decoded).context("\"auth\" is not UTF-8")?;
             let (username, password) = pair.split_once(':').ok_or_else(|| anyhow!("\"auth\" is not USER:PASSWORD"))?;
             return Ok(Some(Credentials { username: username.into(), password: password.into() }));
         }
         match (&self.username, &self.password) {
-            (Some(username), Some(password)) => Ok(Some(Credentials { username: username.clone(), password: password.clone() })),
+            (Some(username), Some(password)) => {
+                Ok(Some(Credentials { username: username.clone(), password: password.clone() }))
+            }
             _ => Ok(None),
         }
     }
@@ -166,7 +172,8 @@ fn from_helper(helper: &str, server: &str) -> Result<Option<Credentials>> {
         }
         bail!("{program} get failed ({}): {}", output.status, said.trim());
     }
-    let answer: Answer = serde_json::from_slice(&output.stdout).with_context(|| format!("{program} get answered something else than JSON credentials"))?;
+    let answer: Answer = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("{program} get answered something else than JSON credentials"))?;
     Ok(Some(Credentials { username: answer.username, password: answer.secret }))
 }
 
@@ -242,7 +249,9 @@ fn query_escape(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -255,8 +264,13 @@ pub fn token_from(body: &[u8]) -> Result<String> {
         token: Option<String>,
         access_token: Option<String>,
     }
-    let answer: Answer = serde_json::from_slice(body).context("the token endpoint answered something else than JSON")?;
-    answer.token.or(answer.access_token).filter(|t| !t.is_empty()).ok_or_else(|| anyhow!("the token endpoint's answer has no token"))
+    let answer: Answer =
+        serde_json::from_slice(body).context("the token endpoint answered something else than JSON")?;
+    answer
+        .token
+        .or(answer.access_token)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| anyhow!("the token endpoint's answer has no token"))
 }
 
 #[cfg(test)]
@@ -270,7 +284,9 @@ mod tests {
     #[test]
     fn inline_auths_are_found_under_any_spelling_of_the_host() {
         let encoded = base64::engine::general_purpose::STANDARD.encode("ci:s3cret:with-colon");
-        let c = config(&format!(r#"{{"auths": {{"https://registry.example:5000/v1/": {{"auth": "{encoded}"}}, "https://index.docker.io/v1/": {{"username": "hub", "password": "pw"}}}}}}"#));
+        let c = config(&format!(
+            r#"{{"auths": {{"https://registry.example:5000/v1/": {{"auth": "{encoded}"}}, "https://index.docker.io/v1/": {{"username": "hub", "password": "pw"}}}}}}"#
+        ));
         let found = c.credentials("registry.example:5000").unwrap().unwrap();
         assert_eq!((found.username.as_str(), found.password.as_str()), ("ci", "s3cret:with-colon"));
         assert_eq!(c.credentials("docker.io").unwrap().unwrap().username, "hub");
@@ -296,7 +312,9 @@ mod tests {
     fn challenges_parse_with_commas_inside_quotes() {
         assert_eq!(parse_challenge(r#"Basic realm="registry""#), Some(Challenge::Basic));
         assert_eq!(
-            parse_challenge(r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull,push""#),
+            parse_challenge(
+                r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull,push""#
+            ),
             Some(Challenge::Bearer {
                 realm: "https://auth.example/token".into(),
                 service: Some("registry.example".into()),
@@ -313,7 +331,10 @@ mod tests {
             token_url("http://127.0.0.1:5002/token", Some("codex registry"), None, "team/app", "pull,push"),
             "http://127.0.0.1:5002/token?service=codex%20registry&scope=repository:team/app:pull%2Cpush"
         );
-        assert_eq!(token_url("https://a/t?x=1", None, Some("repository:r:pull"), "ignored", "pull"), "https://a/t?x=1&scope=repository:r:pull");
+        assert_eq!(
+            token_url("https://a/t?x=1", None, Some("repository:r:pull"), "ignored", "pull"),
+            "https://a/t?x=1&scope=repository:r:pull"
+        );
     }
 
     #[test]

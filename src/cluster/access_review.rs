@@ -23,8 +23,13 @@ use serde::Serialize;
 pub const OTHER_NAMESPACES: [&str; 2] = ["default", "kube-system"];
 
 /// What the agent always needs: see its pods, read their logs, exec into them.
-pub const REQUIRED: [(&str, &str, &str); 5] =
-    [("get", "", "pods"), ("list", "", "pods"), ("watch", "", "pods"), ("get", "", "pods/log"), ("create", "", "pods/exec")];
+pub const REQUIRED: [(&str, &str, &str); 5] = [
+    ("get", "", "pods"),
+    ("list", "", "pods"),
+    ("watch", "", "pods"),
+    ("get", "", "pods/log"),
+    ("create", "", "pods/exec"),
+];
 
 /// Namespaced actions that are denied unless services.yaml grants them.
 const SENSITIVE: [(&str, &str, &str); 12] = [
@@ -138,7 +143,8 @@ pub fn questions(namespace: &str, rules: &[PermissionRule]) -> Vec<Question> {
     let mut out = Vec::new();
     for (verb, group, resource, because) in rows {
         let own_allowed = because == "required" || granted(rules, &verb, &group, &resource);
-        let own_because = if because == "sensitive" && own_allowed { "granted by agent.permissions".to_string() } else { because };
+        let own_because =
+            if because == "sensitive" && own_allowed { "granted by agent.permissions".to_string() } else { because };
         let question = |scope: Scope, expect_allowed: bool, because: String| Question {
             verb: verb.clone(),
             group: group.clone(),
@@ -176,7 +182,11 @@ pub fn questions(namespace: &str, rules: &[PermissionRule]) -> Vec<Question> {
 pub fn service_account_subject(namespace: &str, account: &str) -> (String, Vec<String>) {
     (
         format!("system:serviceaccount:{namespace}:{account}"),
-        vec!["system:serviceaccounts".into(), format!("system:serviceaccounts:{namespace}"), "system:authenticated".into()],
+        vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{namespace}"),
+            "system:authenticated".into(),
+        ],
     )
 }
 
@@ -215,7 +225,10 @@ pub async fn review(client: &Client, user: &str, groups: &[String], questions: V
         };
         async move {
             let created = api(reviews.create(&PostParams::default(), &review).await, || {
-                format!("SubjectAccessReview of {} {} (may the caller create subjectaccessreviews?)", question.verb, question.resource)
+                format!(
+                    "SubjectAccessReview of {} {} (may the caller create subjectaccessreviews?)",
+                    question.verb, question.resource
+                )
             })?;
             let status = created.status.unwrap_or_default();
             let reason = status.reason.or(status.evaluation_error).unwrap_or_default();
@@ -239,7 +252,10 @@ pub struct BindingFinding {
 fn normalized(rules: impl Iterator<Item = (Vec<String>, Vec<String>, Vec<String>)>) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = rules
         .flat_map(|(groups, resources, verbs)| {
-            groups.iter().flat_map(|g| resources.iter().flat_map(|r| verbs.iter().map(|v| (g.clone(), r.clone(), v.clone())))).collect::<Vec<_>>()
+            groups
+                .iter()
+                .flat_map(|g| resources.iter().flat_map(|r| verbs.iter().map(|v| (g.clone(), r.clone(), v.clone()))))
+                .collect::<Vec<_>>()
         })
         .collect();
     out.sort();
@@ -251,9 +267,14 @@ fn normalized(rules: impl Iterator<Item = (Vec<String>, Vec<String>, Vec<String>
 /// ServiceAccount group). `binding_namespace` is where a RoleBinding lives (None: cluster).
 fn names_agent(subject: &Subject, namespace: &str, account: &str, binding_namespace: Option<&str>) -> bool {
     match subject.kind.as_str() {
-        "ServiceAccount" => subject.name == account && subject.namespace.as_deref().or(binding_namespace) == Some(namespace),
+        "ServiceAccount" => {
+            subject.name == account && subject.namespace.as_deref().or(binding_namespace) == Some(namespace)
+        }
         "User" => subject.name == format!("system:serviceaccount:{namespace}:{account}"),
-        "Group" => subject.name == format!("system:serviceaccounts:{namespace}") || (binding_namespace.is_some() && subject.name == "system:serviceaccounts"),
+        "Group" => {
+            subject.name == format!("system:serviceaccounts:{namespace}")
+                || (binding_namespace.is_some() && subject.name == "system:serviceaccounts")
+        }
         _ => false,
     }
 }
@@ -273,7 +294,11 @@ pub fn judge_bindings(
     let mut out = vec![BindingFinding {
         object: format!("ServiceAccount {account}"),
         ok: account_exists,
-        detail: if account_exists { "exists".into() } else { "missing: run `kubectl codex up` for this environment".into() },
+        detail: if account_exists {
+            "exists".into()
+        } else {
+            "missing: run `kubectl codex up` for this environment".into()
+        },
     }];
     let declared = normalized(rules.iter().map(|r| (r.api_groups.clone(), r.resources.clone(), r.verbs.clone())));
     out.push(match role {
@@ -282,13 +307,25 @@ pub fn judge_bindings(
             let actual = normalized(role.rules.iter().flatten().map(|r| {
                 (r.api_groups.clone().unwrap_or_default(), r.resources.clone().unwrap_or_default(), r.verbs.clone())
             }));
-            let extra: Vec<String> = actual.iter().filter(|a| !declared.contains(a)).map(|(g, r, v)| format!("{v} {}", qualified(g, r))).collect();
-            let missing: Vec<String> = declared.iter().filter(|d| !actual.contains(d)).map(|(g, r, v)| format!("{v} {}", qualified(g, r))).collect();
+            let extra: Vec<String> = actual
+                .iter()
+                .filter(|a| !declared.contains(a))
+                .map(|(g, r, v)| format!("{v} {}", qualified(g, r)))
+                .collect();
+            let missing: Vec<String> = declared
+                .iter()
+                .filter(|d| !actual.contains(d))
+                .map(|(g, r, v)| format!("{v} {}", qualified(g, r)))
+                .collect();
             let ok = extra.is_empty() && missing.is_empty();
             let detail = if ok {
                 format!("grants exactly agent.permissions ({} rule(s))", rules.len())
             } else {
-                format!("differs from agent.permissions: extra [{}], missing [{}]", extra.join(", "), missing.join(", "))
+                format!(
+                    "differs from agent.permissions: extra [{}], missing [{}]",
+                    extra.join(", "),
+                    missing.join(", ")
+                )
             };
             BindingFinding { object: format!("Role {account}"), ok, detail }
         }
@@ -306,7 +343,10 @@ pub fn judge_bindings(
             detail: if own {
                 format!("binds Role {account} to the agent")
             } else {
-                format!("binds {} {} to the agent: not declared in agent.permissions", binding.role_ref.kind, binding.role_ref.name)
+                format!(
+                    "binds {} {} to the agent: not declared in agent.permissions",
+                    binding.role_ref.kind, binding.role_ref.name
+                )
             },
         });
     }
@@ -337,17 +377,33 @@ pub fn qualified(group: &str, resource: &str) -> String {
 }
 
 /// Reads the agent's account, Role and every binding that could name it, and judges them.
-pub async fn bindings(client: &Client, namespace: &str, account: &str, rules: &[PermissionRule]) -> Result<Vec<BindingFinding>> {
+pub async fn bindings(
+    client: &Client,
+    namespace: &str,
+    account: &str,
+    rules: &[PermissionRule],
+) -> Result<Vec<BindingFinding>> {
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
     let exists = api(accounts.get_opt(account).await, || format!("reading ServiceAccount {account}"))?.is_some();
     let roles: Api<Role> = Api::namespaced(client.clone(), namespace);
     let role = api(roles.get_opt(account).await, || format!("reading Role {account}"))?;
-    let role_bindings = api(Api::<RoleBinding>::namespaced(client.clone(), namespace).list(&ListParams::default()).await, || {
-        format!("listing RoleBindings in {namespace}")
-    })?;
+    let role_bindings =
+        api(Api::<RoleBinding>::namespaced(client.clone(), namespace).list(&ListParams::default()).await, || {
+            format!("listing RoleBindings in {namespace}")
+        })?;
     let cluster_role_bindings =
-        api(Api::<ClusterRoleBinding>::all(client.clone()).list(&ListParams::default()).await, || "listing ClusterRoleBindings".into())?;
-    Ok(judge_bindings(namespace, account, exists, role.as_ref(), &role_bindings.items, &cluster_role_bindings.items, rules))
+        api(Api::<ClusterRoleBinding>::all(client.clone()).list(&ListParams::default()).await, || {
+            "listing ClusterRoleBindings".into()
+        })?;
+    Ok(judge_bindings(
+        namespace,
+        account,
+        exists,
+        role.as_ref(),
+        &role_bindings.items,
+        &cluster_role_bindings.items,
+        rules,
+    ))
 }
 
 #[cfg(test)]
@@ -374,10 +430,13 @@ mod tests {
 
     #[test]
     fn required_and_granted_are_allowed_at_home_only_and_secrets_stay_denied() {
-        let rules = vec![rule(&[""], &["pods", "configmaps"], &["get", "list"]), rule(&[""], &["pods/exec"], &["create"])];
+        let rules =
+            vec![rule(&[""], &["pods", "configmaps"], &["get", "list"]), rule(&[""], &["pods/exec"], &["create"])];
         let qs = questions("codex-dev-1", &rules);
         let find = |verb: &str, resource: &str, scope: Scope| {
-            qs.iter().find(|q| q.verb == verb && q.resource == resource && q.scope == scope).unwrap_or_else(|| panic!("{verb} {resource} {scope:?}"))
+            qs.iter()
+                .find(|q| q.verb == verb && q.resource == resource && q.scope == scope)
+                .unwrap_or_else(|| panic!("{verb} {resource} {scope:?}"))
         };
         let home = || Scope::Namespace("codex-dev-1".into());
         assert!(find("get", "pods/log", home()).expect_allowed, "required even if not granted");
@@ -389,7 +448,8 @@ mod tests {
         assert!(!find("delete", "namespaces", Scope::Cluster).expect_allowed);
         assert_eq!(find("delete", "namespaces", Scope::Cluster).name, "codex-dev-1");
         // Every row once per scope: no duplicates from overlapping rules.
-        let mut keys: Vec<String> = qs.iter().map(|q| format!("{} {} {} {:?}", q.verb, q.group, q.resource, q.scope)).collect();
+        let mut keys: Vec<String> =
+            qs.iter().map(|q| format!("{} {} {} {:?}", q.verb, q.group, q.resource, q.scope)).collect();
         let n = keys.len();
         keys.sort();
         keys.dedup();
@@ -400,10 +460,16 @@ mod tests {
     fn a_granted_secret_is_expected_allowed_at_home() {
         let rules = vec![rule(&[""], &["secrets"], &["get"])];
         let qs = questions("ns", &rules);
-        let get_secret = qs.iter().find(|q| q.verb == "get" && q.resource == "secrets" && q.scope == Scope::Namespace("ns".into())).unwrap();
+        let get_secret = qs
+            .iter()
+            .find(|q| q.verb == "get" && q.resource == "secrets" && q.scope == Scope::Namespace("ns".into()))
+            .unwrap();
         assert!(get_secret.expect_allowed);
         assert_eq!(get_secret.because, "granted by agent.permissions");
-        let list_secret = qs.iter().find(|q| q.verb == "list" && q.resource == "secrets" && q.scope == Scope::Namespace("ns".into())).unwrap();
+        let list_secret = qs
+            .iter()
+            .find(|q| q.verb == "list" && q.resource == "secrets" && q.scope == Scope::Namespace("ns".into()))
+            .unwrap();
         assert!(!list_secret.expect_allowed);
     }
 
@@ -423,13 +489,18 @@ mod tests {
             }))
             .unwrap()
         };
-        let own = binding("codex-agent", "codex-agent", serde_json::json!({"kind": "ServiceAccount", "name": "codex-agent"}));
+        let own =
+            binding("codex-agent", "codex-agent", serde_json::json!({"kind": "ServiceAccount", "name": "codex-agent"}));
         let unrelated = binding("other", "reader", serde_json::json!({"kind": "ServiceAccount", "name": "default"}));
         let found = judge_bindings("ns", "codex-agent", true, Some(&role), &[own.clone(), unrelated], &[], &rules);
         assert!(found.iter().all(|f| f.ok), "{found:?}");
         assert_eq!(found.len(), 3, "account, role, own binding: {found:?}");
 
-        let sneaky = binding("secret-reader", "secrets", serde_json::json!({"kind": "User", "name": "system:serviceaccount:ns:codex-agent"}));
+        let sneaky = binding(
+            "secret-reader",
+            "secrets",
+            serde_json::json!({"kind": "User", "name": "system:serviceaccount:ns:codex-agent"}),
+        );
         let found = judge_bindings("ns", "codex-agent", true, Some(&role), &[own, sneaky], &[], &rules);
         let bad: Vec<_> = found.iter().filter(|f| !f.ok).collect();
         assert_eq!(bad.len(), 1, "{found:?}");

@@ -134,7 +134,13 @@ pub async fn delete(client: &Client, namespace: &str, job: &str) -> Result<()> {
 /// Runs the created Job to its end: waits for its pod, copies the container's log to `log`
 /// while it runs, then reads the result. `Err` only for API failures; a run that fails or
 /// times out is an `Outcome`.
-pub async fn follow(client: &Client, namespace: &str, job: &str, deadline: Instant, log: &mut (dyn Write + Send)) -> Result<Outcome> {
+pub async fn follow(
+    client: &Client,
+    namespace: &str,
+    job: &str,
+    deadline: Instant,
+    log: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let pod = match wait_for_start(client, namespace, job, deadline).await? {
         Started::Pod(pod) => pod,
         Started::Failed(outcome) => return Ok(outcome),
@@ -172,7 +178,8 @@ async fn wait_for_start(client: &Client, namespace: &str, job: &str, deadline: I
     let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
     let selector = format!("job-name={job}");
     loop {
-        let list = api(pods.list(&ListParams::default().labels(&selector)).await, || format!("listing the pods of {job}"))?;
+        let list =
+            api(pods.list(&ListParams::default().labels(&selector)).await, || format!("listing the pods of {job}"))?;
         if let Some(pod) = list.items.iter().max_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0)) {
             let name = pod.metadata.name.clone().unwrap_or_default();
             let status = pod.status.as_ref();
@@ -183,7 +190,12 @@ async fn wait_for_start(client: &Client, namespace: &str, job: &str, deadline: I
                 }
             }
             if let Some((_, why)) = stuck_container::stuck_container(pod) {
-                return Ok(Started::Failed(Outcome { succeeded: false, exit_code: None, reason: why, pod: Some(name) }));
+                return Ok(Started::Failed(Outcome {
+                    succeeded: false,
+                    exit_code: None,
+                    reason: why,
+                    pod: Some(name),
+                }));
             }
         } else if let Some(job_object) = api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))? {
             // No pod at all, and the Job gave up (e.g. its deadline passed, admission refused).
@@ -213,17 +225,25 @@ async fn wait_for_end(client: &Client, namespace: &str, job: &str, pod: &str, de
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
     loop {
-        let terminated = api(pods.get_opt(pod).await, || format!("reading pod {pod}"))?.and_then(|p| {
-            p.status?.container_statuses?.into_iter().find(|c| c.name == CONTAINER)?.state?.terminated
-        });
+        let terminated = api(pods.get_opt(pod).await, || format!("reading pod {pod}"))?
+            .and_then(|p| p.status?.container_statuses?.into_iter().find(|c| c.name == CONTAINER)?.state?.terminated);
         if let Some(terminated) = terminated {
             // The exit code decides; the Job's own condition follows a moment later and
             // only adds the reason when the container did not say.
-            let job_failure = api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))?.as_ref().and_then(failed_condition);
+            let job_failure = api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))?
+                .as_ref()
+                .and_then(failed_condition);
             let reason = terminated.reason.clone().or(job_failure).unwrap_or_else(|| "terminated".into());
-            return Ok(Outcome { succeeded: terminated.exit_code == 0, exit_code: Some(terminated.exit_code), reason, pod: Some(pod.to_string()) });
+            return Ok(Outcome {
+                succeeded: terminated.exit_code == 0,
+                exit_code: Some(terminated.exit_code),
+                reason,
+                pod: Some(pod.to_string()),
+            });
         }
-        if let Some(reason) = api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))?.as_ref().and_then(failed_condition) {
+        if let Some(reason) =
+            api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))?.as_ref().and_then(failed_condition)
+        {
             return Ok(Outcome { succeeded: false, exit_code: None, reason, pod: Some(pod.to_string()) });
         }
         if Instant::now() >= deadline {
@@ -254,19 +274,31 @@ mod tests {
         let stack = example("dev", "3");
         let agent = agent_of(&stack).unwrap();
         let command = vec!["sh".to_string(), "-c".to_string(), "true".to_string()];
-        let run = AgentRun { run_id: "20261127t101500z-1a2b", image: &agent.image, command: &command, args: &[], deadline: Duration::from_secs(600) };
+        let run = AgentRun {
+            run_id: "20261127t101500z-1a2b",
+            image: &agent.image,
+            command: &command,
+            args: &[],
+            deadline: Duration::from_secs(600),
+        };
         let job = job_manifest(&stack, agent, &run);
         assert_eq!(job["metadata"]["name"], "codex-agent-20261127t101500z-1a2b");
         assert_eq!(job["metadata"]["labels"][RUN_LABEL], "20261127t101500z-1a2b");
         assert_eq!(job["metadata"]["labels"][labels::SLOT], "3");
         let spec = &job["spec"]["template"]["spec"];
         assert_eq!(spec["serviceAccountName"], AGENT_ACCOUNT);
-        assert_eq!(spec["securityContext"], json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000, "runAsNonRoot": true}));
+        assert_eq!(
+            spec["securityContext"],
+            json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000, "runAsNonRoot": true})
+        );
         let container = &spec["containers"][0];
         assert_eq!(container["image"], "127.0.0.1:5000/codex-example/agent:0.1.0");
         assert_eq!(container["command"], json!(["sh", "-c", "true"]));
         assert!(container.get("args").is_none());
-        assert_eq!(container["volumeMounts"][0], json!({"name": "codex-workspace", "mountPath": "/workspace", "readOnly": false}));
+        assert_eq!(
+            container["volumeMounts"][0],
+            json!({"name": "codex-workspace", "mountPath": "/workspace", "readOnly": false})
+        );
         assert_eq!(spec["volumes"][0]["persistentVolumeClaim"]["claimName"], "codex-workspace");
         assert_eq!(job["spec"]["backoffLimit"], 0);
         assert_eq!(job["spec"]["activeDeadlineSeconds"], 600);

@@ -38,9 +38,19 @@ pub async fn report(client: &Client, namespace: &str, unit: &InstalledUnit) -> S
             } else {
                 "running".to_string()
             };
-            out.push_str(&format!("    container {}: {} ; restarts {}\n", status.name, detail.trim(), status.restart_count));
+            out.push_str(&format!(
+                "    container {}: {} ; restarts {}\n",
+                status.name,
+                detail.trim(),
+                status.restart_count
+            ));
             let crashed = status.restart_count > 0 && state.is_some_and(|s| s.running.is_none());
-            let params = LogParams { container: Some(status.name.clone()), tail_lines: Some(LOG_LINES), previous: crashed, ..Default::default() };
+            let params = LogParams {
+                container: Some(status.name.clone()),
+                tail_lines: Some(LOG_LINES),
+                previous: crashed,
+                ..Default::default()
+            };
             match pods.logs(&name, &params).await {
                 Ok(logs) if !logs.trim().is_empty() => {
                     out.push_str(&format!("    last log lines{}:\n", if crashed { " (previous run)" } else { "" }));

@@ -24,7 +24,13 @@ const RETRY_EVERY: Duration = Duration::from_millis(500);
 const TCP_REFUSAL_WAIT: Duration = Duration::from_millis(300);
 
 /// Runs one hook until it passes or its timeout runs out; returns how it passed.
-pub async fn run(client: &Client, namespace: &str, unit: &ResolvedUnit, installed: &InstalledUnit, hook: &Hook) -> Result<String> {
+pub async fn run(
+    client: &Client,
+    namespace: &str,
+    unit: &ResolvedUnit,
+    installed: &InstalledUnit,
+    hook: &Hook,
+) -> Result<String> {
     let timeout = hook.timeout.as_deref().and_then(|t| duration::parse(t).ok()).unwrap_or(DEFAULT_HOOK_TIMEOUT);
     let started = Instant::now();
     let mut last_error = String::new();
@@ -39,7 +45,9 @@ pub async fn run(client: &Client, namespace: &str, unit: &ResolvedUnit, installe
             Err(anyhow!("empty hook"))
         };
         match attempt {
-            Ok(()) => return Ok(format!("{} passed after {:.1}s", describe_hook(hook), started.elapsed().as_secs_f64())),
+            Ok(()) => {
+                return Ok(format!("{} passed after {:.1}s", describe_hook(hook), started.elapsed().as_secs_f64()))
+            }
             Err(e) => last_error = format!("{e:#}"),
         }
         tokio::time::sleep(RETRY_EVERY).await;
@@ -65,11 +73,20 @@ fn container_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {
     }
 }
 
-async fn http_get(client: &Client, namespace: &str, unit: &ResolvedUnit, port: &PortRef, path: &str, expect: u16) -> Result<()> {
+async fn http_get(
+    client: &Client,
+    namespace: &str,
+    unit: &ResolvedUnit,
+    port: &PortRef,
+    path: &str,
+    expect: u16,
+) -> Result<()> {
     let port = service_port(unit, port).ok_or_else(|| anyhow!("no such port on {}", unit.name))?;
     let uri = format!("/api/v1/namespaces/{namespace}/services/{}:{port}/proxy{path}", unit.name);
     let request = http::Request::get(&uri).body(kube::client::Body::empty())?;
-    let response = tokio::time::timeout(Duration::from_secs(5), client.send(request)).await.map_err(|_| anyhow!("GET {path}: no answer in 5s"))??;
+    let response = tokio::time::timeout(Duration::from_secs(5), client.send(request))
+        .await
+        .map_err(|_| anyhow!("GET {path}: no answer in 5s"))??;
     let status = response.status().as_u16();
     if status == expect {
         Ok(())
@@ -78,12 +95,21 @@ async fn http_get(client: &Client, namespace: &str, unit: &ResolvedUnit, port: &
     }
 }
 
-async fn tcp_connect(client: &Client, namespace: &str, unit: &ResolvedUnit, installed: &InstalledUnit, port: &PortRef) -> Result<()> {
+async fn tcp_connect(
+    client: &Client,
+    namespace: &str,
+    unit: &ResolvedUnit,
+    installed: &InstalledUnit,
+    port: &PortRef,
+) -> Result<()> {
     let port = container_port(unit, port).ok_or_else(|| anyhow!("no such port on {}", unit.name))?;
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let list = api(pods.list(&ListParams::default().labels(&selector(installed))).await, || "listing pods".into())?;
     let ready = list.items.iter().find(|p| {
-        p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        p.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
     });
     let pod = ready.ok_or_else(|| anyhow!("no ready pod of {}", unit.name))?;
     let name = pod.metadata.name.clone().unwrap_or_default();
@@ -133,11 +159,15 @@ async fn run_job(
             "template": {"spec": {"restartPolicy": "Never", "containers": [container]}},
         },
     });
-    api(jobs.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&job)).await, || format!("creating hook job {name}"))?;
+    api(jobs.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&job)).await, || {
+        format!("creating hook job {name}")
+    })?;
     while started.elapsed() < timeout {
         if let Some(job) = api(jobs.get_opt(&name).await, || format!("reading hook job {name}"))? {
             match job_state(&job) {
-                UnitState::Ready(_) => return Ok(format!("job {name} succeeded after {:.1}s", started.elapsed().as_secs_f64())),
+                UnitState::Ready(_) => {
+                    return Ok(format!("job {name} succeeded after {:.1}s", started.elapsed().as_secs_f64()))
+                }
                 UnitState::Failed(why) => return Err(anyhow!("hook job {name}: {why}")),
                 UnitState::Pending(_) => {}
             }

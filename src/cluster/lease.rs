@@ -37,7 +37,13 @@ fn holder_and_expiry(lease: &Lease) -> (Option<String>, Option<Timestamp>) {
 
 /// Takes the namespace's lease for `holder`, waiting up to `wait` while someone else holds
 /// it (`on_wait` is told who, once per change).
-pub async fn acquire(client: &Client, namespace: &str, holder: &str, wait: Duration, mut on_wait: impl FnMut(&str)) -> Result<HeldLease> {
+pub async fn acquire(
+    client: &Client,
+    namespace: &str,
+    holder: &str,
+    wait: Duration,
+    mut on_wait: impl FnMut(&str),
+) -> Result<HeldLease> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), namespace);
     let started = Instant::now();
     let mut last_reported = String::new();
@@ -91,7 +97,10 @@ pub async fn acquire(client: &Client, namespace: &str, holder: &str, wait: Durat
         if started.elapsed() >= wait {
             return Err(crate::exit::coded(
                 crate::exit::LOCKED,
-                anyhow!("namespace {namespace} is busy: another run holds its lease: {who}; waited {}s", wait.as_secs()),
+                anyhow!(
+                    "namespace {namespace} is busy: another run holds its lease: {who}; waited {}s",
+                    wait.as_secs()
+                ),
             ));
         }
         tokio::time::sleep(POLL_EVERY).await;

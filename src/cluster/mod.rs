@@ -34,7 +34,8 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
         None => Config::infer().await.context("finding a kubeconfig (set KUBECONFIG or pass --kubeconfig)")?,
     };
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).context("building the Kubernetes client").map_err(|e| coded(exit::CLUSTER, e))?;
+    let client =
+        Client::try_from(config).context("building the Kubernetes client").map_err(|e| coded(exit::CLUSTER, e))?;
     client
         .apiserver_version()
         .await

@@ -45,10 +45,8 @@ impl NamespaceInfo {
 
 /// Labels that identify an environment's namespace.
 pub fn namespace_labels(stack: &Stack) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = crate::values::environment_labels(stack)
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let mut out: BTreeMap<String, String> =
+        crate::values::environment_labels(stack).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     out.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
     out
 }
@@ -88,10 +86,10 @@ pub async fn touch(client: &Client, name: &str, stack: Option<&Stack>, idle_ttl:
         metadata["labels"] = json!(namespace_labels(stack));
     }
     let patch = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata});
-    let applied = api(
-        namespaces.patch(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await,
-        || format!("applying namespace {name}"),
-    )?;
+    let applied =
+        api(namespaces.patch(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await, || {
+            format!("applying namespace {name}")
+        })?;
     Ok(NamespaceInfo::from_object(&applied))
 }
 
@@ -104,7 +102,6 @@ pub async fn find(client: &Client, selector: &BTreeMap<String, String>) -> Resul
     let list = api(namespaces.list(&ListParams::default().labels(&selector)).await, || "listing namespaces".into())?;
     Ok(list.items.iter().map(NamespaceInfo::from_object).collect())
 }
-
 
 /// How long ago `last_activity` was, or why that cannot be told.
 pub fn idle_for(last_activity: Option<&str>, now: Timestamp) -> Result<Duration, String> {

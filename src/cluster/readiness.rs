@@ -42,7 +42,14 @@ pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Re
                     if observed < d.metadata.generation.unwrap_or(0) {
                         return Ok(state); // the revision annotation still names the old pods
                     }
-                    return with_pod_failures(client, namespace, unit, state, current_pods_of_deployment(client, namespace, unit, &d).await?).await;
+                    return with_pod_failures(
+                        client,
+                        namespace,
+                        unit,
+                        state,
+                        current_pods_of_deployment(client, namespace, unit, &d).await?,
+                    )
+                    .await;
                 }
             }
         }
@@ -79,7 +86,13 @@ pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Re
 }
 
 /// A pending unit whose current pods cannot recover is failed, not pending.
-async fn with_pod_failures(client: &Client, namespace: &str, unit: &InstalledUnit, state: UnitState, extra_selector: Option<String>) -> Result<UnitState> {
+async fn with_pod_failures(
+    client: &Client,
+    namespace: &str,
+    unit: &InstalledUnit,
+    state: UnitState,
+    extra_selector: Option<String>,
+) -> Result<UnitState> {
     if let UnitState::Pending(waiting) = &state {
         if let Some(reason) = pod_failure(client, namespace, unit, extra_selector).await? {
             return Ok(UnitState::Failed(format!("{reason} (while waiting: {waiting})")));
@@ -89,13 +102,20 @@ async fn with_pod_failures(client: &Client, namespace: &str, unit: &InstalledUni
 }
 
 /// The label selecting pods of the Deployment's newest ReplicaSet (its current revision).
-async fn current_pods_of_deployment(client: &Client, namespace: &str, unit: &InstalledUnit, d: &Deployment) -> Result<Option<String>> {
+async fn current_pods_of_deployment(
+    client: &Client,
+    namespace: &str,
+    unit: &InstalledUnit,
+    d: &Deployment,
+) -> Result<Option<String>> {
     const REVISION: &str = "deployment.kubernetes.io/revision";
     let Some(revision) = d.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)).cloned() else {
         return Ok(None);
     };
     let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
-    let list = api(sets.list(&ListParams::default().labels(&selector(unit))).await, || format!("listing ReplicaSets of {}", unit.name))?;
+    let list = api(sets.list(&ListParams::default().labels(&selector(unit))).await, || {
+        format!("listing ReplicaSets of {}", unit.name)
+    })?;
     Ok(list
         .items
         .iter()
@@ -146,10 +166,16 @@ pub fn job_state(j: &Job) -> UnitState {
     let conditions = j.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
     let holds = |kind: &str| conditions.iter().find(|c| c.type_ == kind && c.status == "True");
     if let Some(c) = holds("Complete") {
-        return UnitState::Ready(format!("job complete{}", c.last_transition_time.as_ref().map(|t| format!(" at {}", t.0)).unwrap_or_default()));
+        return UnitState::Ready(format!(
+            "job complete{}",
+            c.last_transition_time.as_ref().map(|t| format!(" at {}", t.0)).unwrap_or_default()
+        ));
     }
     if let Some(c) = holds("Failed") {
-        return UnitState::Failed(format!("job failed: {}", c.message.clone().or_else(|| c.reason.clone()).unwrap_or_default()));
+        return UnitState::Failed(format!(
+            "job failed: {}",
+            c.message.clone().or_else(|| c.reason.clone()).unwrap_or_default()
+        ));
     }
     let active = j.status.as_ref().and_then(|s| s.active).unwrap_or(0);
     let failed = j.status.as_ref().and_then(|s| s.failed).unwrap_or(0);
@@ -157,14 +183,20 @@ pub fn job_state(j: &Job) -> UnitState {
 }
 
 /// Pods of a unit that cannot recover by waiting (see [`stuck_container`]).
-async fn pod_failure(client: &Client, namespace: &str, unit: &InstalledUnit, extra_selector: Option<String>) -> Result<Option<String>> {
+async fn pod_failure(
+    client: &Client,
+    namespace: &str,
+    unit: &InstalledUnit,
+    extra_selector: Option<String>,
+) -> Result<Option<String>> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let mut labels = selector(unit);
     if let Some(extra) = extra_selector {
         labels.push(',');
         labels.push_str(&extra);
     }
-    let list = api(pods.list(&ListParams::default().labels(&labels)).await, || format!("listing pods of {}", unit.name))?;
+    let list =
+        api(pods.list(&ListParams::default().labels(&labels)).await, || format!("listing pods of {}", unit.name))?;
     for pod in &list.items {
         if let Some((container, why)) = stuck_container::stuck_container(pod) {
             let name = pod.metadata.name.clone().unwrap_or_default();

@@ -26,14 +26,23 @@ pub async fn latest(client: &Client, namespace: &str, release: Option<&str>) -> 
     if let Some(name) = release {
         selector.push_str(&format!(",name={name}"));
     }
-    let list = api(secrets.list_metadata(&ListParams::default().labels(&selector)).await, || format!("listing Helm releases in {namespace}"))?;
+    let list = api(secrets.list_metadata(&ListParams::default().labels(&selector)).await, || {
+        format!("listing Helm releases in {namespace}")
+    })?;
     let mut newest: BTreeMap<String, ReleaseRecord> = BTreeMap::new();
     for item in list.items {
         let labels = item.metadata.labels.unwrap_or_default();
-        let (Some(name), Some(revision)) = (labels.get("name"), labels.get("version").and_then(|v| v.parse::<u32>().ok())) else {
+        let (Some(name), Some(revision)) =
+            (labels.get("name"), labels.get("version").and_then(|v| v.parse::<u32>().ok()))
+        else {
             continue;
         };
-        let record = ReleaseRecord { name: name.clone(), revision, status: labels.get("status").cloned().unwrap_or_default(), labels: labels.clone() };
+        let record = ReleaseRecord {
+            name: name.clone(),
+            revision,
+            status: labels.get("status").cloned().unwrap_or_default(),
+            labels: labels.clone(),
+        };
         match newest.get(name) {
             Some(existing) if existing.revision >= revision => {}
             _ => {

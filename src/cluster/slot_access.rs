@@ -37,18 +37,27 @@ pub async fn ensure(client: &Client, stack: &Stack) -> Result<()> {
             "metadata": {"name": w.claim_name, "labels": common_labels(stack)},
             "spec": spec,
         });
-        api(pvcs.patch(&w.claim_name, &params, &Patch::Apply(&pvc)).await, || format!("creating the workspace PVC {}", w.claim_name))?;
+        api(pvcs.patch(&w.claim_name, &params, &Patch::Apply(&pvc)).await, || {
+            format!("creating the workspace PVC {}", w.claim_name)
+        })?;
     }
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
     let account = json!({
         "apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": AGENT_ACCOUNT, "labels": common_labels(stack)},
     });
-    api(accounts.patch(AGENT_ACCOUNT, &params, &Patch::Apply(&account)).await, || "applying the agent ServiceAccount".into())?;
+    api(accounts.patch(AGENT_ACCOUNT, &params, &Patch::Apply(&account)).await, || {
+        "applying the agent ServiceAccount".into()
+    })?;
     let rules: Vec<serde_json::Value> = stack
         .agent
         .as_ref()
-        .map(|a| a.permissions.iter().map(|r| json!({"apiGroups": r.api_groups, "resources": r.resources, "verbs": r.verbs})).collect())
+        .map(|a| {
+            a.permissions
+                .iter()
+                .map(|r| json!({"apiGroups": r.api_groups, "resources": r.resources, "verbs": r.verbs}))
+                .collect()
+        })
         .unwrap_or_default();
     let roles: Api<Role> = Api::namespaced(client.clone(), ns);
     let role = json!({
@@ -64,6 +73,8 @@ pub async fn ensure(client: &Client, stack: &Stack) -> Result<()> {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT_ACCOUNT},
         "subjects": [{"kind": "ServiceAccount", "name": AGENT_ACCOUNT, "namespace": ns}],
     });
-    api(bindings.patch(AGENT_ACCOUNT, &params, &Patch::Apply(&binding)).await, || "applying the agent RoleBinding".into())?;
+    api(bindings.patch(AGENT_ACCOUNT, &params, &Patch::Apply(&binding)).await, || {
+        "applying the agent RoleBinding".into()
+    })?;
     Ok(())
 }

@@ -17,7 +17,8 @@ const PULL_FAILURES: [&str; 2] = ["ErrImagePull", "ImagePullBackOff"];
 /// Words in a pull failure that say the image is not there or not ours to pull: permanent,
 /// reported at once. Anything else (a refused connection, a timeout, a 5xx) may be a registry
 /// hiccup, so it counts only once it outlasts [`PULL_RETRY_GRACE`].
-const PERMANENT_PULL_WORDS: [&str; 6] = ["not found", "manifest unknown", "unauthorized", "denied", "forbidden", "invalid reference"];
+const PERMANENT_PULL_WORDS: [&str; 6] =
+    ["not found", "manifest unknown", "unauthorized", "denied", "forbidden", "invalid reference"];
 
 /// How long a pod may fail to pull for a reason that might pass.
 pub const PULL_RETRY_GRACE: Duration = Duration::from_secs(60);
@@ -54,12 +55,14 @@ pub fn pod_age(pod: &Pod) -> Duration {
 /// "pod P container C: Reason message" for the first stuck container of the pod.
 pub fn stuck_container(pod: &Pod) -> Option<(String, String)> {
     let age = pod_age(pod);
-    let statuses: &[ContainerStatus] = pod.status.as_ref().and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let statuses: &[ContainerStatus] =
+        pod.status.as_ref().and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
     statuses.iter().find_map(|status| {
         let waiting = status.state.as_ref()?.waiting.as_ref()?;
         let reason = waiting.reason.clone().unwrap_or_default();
         let message = waiting.message.clone().unwrap_or_default();
-        is_stuck(&reason, &message, status.restart_count, age).then(|| (status.name.clone(), format!("{reason} {message}").trim().to_string()))
+        is_stuck(&reason, &message, status.restart_count, age)
+            .then(|| (status.name.clone(), format!("{reason} {message}").trim().to_string()))
     })
 }
 
@@ -73,7 +76,12 @@ mod tests {
     fn a_missing_or_forbidden_image_is_stuck_at_once() {
         let missing = "failed to pull and unpack image \"127.0.0.1:5000/app:1\": failed to resolve reference \"127.0.0.1:5000/app:1\": 127.0.0.1:5000/app:1: not found";
         assert!(is_stuck("ErrImagePull", missing, 0, Duration::ZERO));
-        assert!(is_stuck("ImagePullBackOff", "Back-off pulling image \"r/app:1\": ErrImagePull: pull access denied", 0, Duration::ZERO));
+        assert!(is_stuck(
+            "ImagePullBackOff",
+            "Back-off pulling image \"r/app:1\": ErrImagePull: pull access denied",
+            0,
+            Duration::ZERO
+        ));
         assert!(is_stuck("ErrImagePull", "unexpected status from HEAD request: 401 Unauthorized", 0, Duration::ZERO));
         assert!(is_stuck(INVALID_IMAGE, "", 0, Duration::ZERO));
     }

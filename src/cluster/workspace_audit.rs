@@ -58,7 +58,15 @@ fn mode(read_only: bool) -> &'static str {
 }
 
 /// Judges one pod spec; `None` when it does not mount the workspace claim.
-pub fn judge(kind: &str, name: &str, labels: &BTreeMap<String, String>, spec: &PodSpec, claim: &str, identity: Identity, declared: &Declared) -> Option<Finding> {
+pub fn judge(
+    kind: &str,
+    name: &str,
+    labels: &BTreeMap<String, String>,
+    spec: &PodSpec,
+    claim: &str,
+    identity: Identity,
+    declared: &Declared,
+) -> Option<Finding> {
     let volumes: Vec<&str> = spec
         .volumes
         .iter()
@@ -85,7 +93,8 @@ pub fn judge(kind: &str, name: &str, labels: &BTreeMap<String, String>, spec: &P
     }
     let containers = spec.init_containers.iter().flatten().chain(spec.containers.iter());
     for container in containers {
-        let mounts: Vec<_> = container.volume_mounts.iter().flatten().filter(|m| volumes.contains(&m.name.as_str())).collect();
+        let mounts: Vec<_> =
+            container.volume_mounts.iter().flatten().filter(|m| volumes.contains(&m.name.as_str())).collect();
         if mounts.is_empty() {
             continue;
         }
@@ -96,15 +105,27 @@ pub fn judge(kind: &str, name: &str, labels: &BTreeMap<String, String>, spec: &P
             problems.push(format!("container {}: runAsUser {} (declared {})", container.name, show(uid), identity.uid));
         }
         if gid != Some(identity.gid) {
-            problems.push(format!("container {}: runAsGroup {} (declared {})", container.name, show(gid), identity.gid));
+            problems.push(format!(
+                "container {}: runAsGroup {} (declared {})",
+                container.name,
+                show(gid),
+                identity.gid
+            ));
         }
         for mount in mounts {
             let read_only = mount.read_only.unwrap_or(false);
             observed.push(format!("{} {}", mount.mount_path, mode(read_only)));
             match expected_read_only {
                 Some(expected) if expected == read_only => {}
-                Some(expected) => problems.push(format!("{} is {} (declared {})", mount.mount_path, mode(read_only), mode(expected))),
-                None => problems.push(format!("{} is {}, but services.yaml declares no workspace mount for {:?}", mount.mount_path, mode(read_only), unit)),
+                Some(expected) => {
+                    problems.push(format!("{} is {} (declared {})", mount.mount_path, mode(read_only), mode(expected)))
+                }
+                None => problems.push(format!(
+                    "{} is {}, but services.yaml declares no workspace mount for {:?}",
+                    mount.mount_path,
+                    mode(read_only),
+                    unit
+                )),
             }
         }
     }
@@ -119,37 +140,67 @@ fn show(value: Option<i64>) -> String {
 }
 
 /// Every workload of `namespace` that mounts `claim`, judged; sorted by kind and name.
-pub async fn audit(client: &Client, namespace: &str, claim: &str, identity: Identity, declared: &Declared) -> Result<Vec<Finding>> {
+pub async fn audit(
+    client: &Client,
+    namespace: &str,
+    claim: &str,
+    identity: Identity,
+    declared: &Declared,
+) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     let params = ListParams::default();
-    let mut judge_template = |kind: &str, name: Option<String>, labels: Option<BTreeMap<String, String>>, spec: Option<&PodSpec>| {
-        if let Some(spec) = spec {
-            let labels = labels.unwrap_or_default();
-            if let Some(finding) = judge(kind, &name.unwrap_or_default(), &labels, spec, claim, identity, declared) {
-                out.push(finding);
+    let mut judge_template =
+        |kind: &str, name: Option<String>, labels: Option<BTreeMap<String, String>>, spec: Option<&PodSpec>| {
+            if let Some(spec) = spec {
+                let labels = labels.unwrap_or_default();
+                if let Some(finding) = judge(kind, &name.unwrap_or_default(), &labels, spec, claim, identity, declared)
+                {
+                    out.push(finding);
+                }
             }
-        }
-    };
+        };
     let what = |kind: &str| format!("listing {kind}s in {namespace}");
-    let deployments = api(Api::<Deployment>::namespaced(client.clone(), namespace).list(&params).await, || what("Deployment"))?;
+    let deployments =
+        api(Api::<Deployment>::namespaced(client.clone(), namespace).list(&params).await, || what("Deployment"))?;
     for d in deployments.items {
         let t = d.spec.map(|s| s.template);
-        judge_template("Deployment", d.metadata.name, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.as_ref().and_then(|t| t.spec.as_ref()));
+        judge_template(
+            "Deployment",
+            d.metadata.name,
+            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
+            t.as_ref().and_then(|t| t.spec.as_ref()),
+        );
     }
-    let statefulsets = api(Api::<StatefulSet>::namespaced(client.clone(), namespace).list(&params).await, || what("StatefulSet"))?;
+    let statefulsets =
+        api(Api::<StatefulSet>::namespaced(client.clone(), namespace).list(&params).await, || what("StatefulSet"))?;
     for s in statefulsets.items {
         let t = s.spec.map(|s| s.template);
-        judge_template("StatefulSet", s.metadata.name, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.as_ref().and_then(|t| t.spec.as_ref()));
+        judge_template(
+            "StatefulSet",
+            s.metadata.name,
+            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
+            t.as_ref().and_then(|t| t.spec.as_ref()),
+        );
     }
     let jobs = api(Api::<Job>::namespaced(client.clone(), namespace).list(&params).await, || what("Job"))?;
     for j in jobs.items {
         let t = j.spec.map(|s| s.template);
-        judge_template("Job", j.metadata.name, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.as_ref().and_then(|t| t.spec.as_ref()));
+        judge_template(
+            "Job",
+            j.metadata.name,
+            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
+            t.as_ref().and_then(|t| t.spec.as_ref()),
+        );
     }
     let cronjobs = api(Api::<CronJob>::namespaced(client.clone(), namespace).list(&params).await, || what("CronJob"))?;
     for c in cronjobs.items {
         let t = c.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
-        judge_template("CronJob", c.metadata.name, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.as_ref().and_then(|t| t.spec.as_ref()));
+        judge_template(
+            "CronJob",
+            c.metadata.name,
+            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
+            t.as_ref().and_then(|t| t.spec.as_ref()),
+        );
     }
     // Pods nobody owns are workloads too; owned pods are judged through their owner.
     let pods = api(Api::<Pod>::namespaced(client.clone(), namespace).list(&params).await, || what("Pod"))?;
@@ -179,7 +230,10 @@ mod tests {
     const ID: Identity = Identity { uid: 1000, gid: 1000, fs_group: 1000 };
 
     fn declared() -> Declared {
-        Declared { units: BTreeMap::from([("greeter".to_string(), true), ("seed".to_string(), false)]), agent: Some(false) }
+        Declared {
+            units: BTreeMap::from([("greeter".to_string(), true), ("seed".to_string(), false)]),
+            agent: Some(false),
+        }
     }
 
     fn pod(read_only: bool, security: serde_json::Value) -> PodSpec {
@@ -193,7 +247,9 @@ mod tests {
     #[test]
     fn a_declared_mount_with_the_identity_passes() {
         let good = json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000});
-        let f = judge("Deployment", "greeter", &labels("greeter"), &pod(true, good), "codex-workspace", ID, &declared()).unwrap();
+        let f =
+            judge("Deployment", "greeter", &labels("greeter"), &pod(true, good), "codex-workspace", ID, &declared())
+                .unwrap();
         assert!(f.ok(), "{f:?}");
         assert_eq!(f.observed, "uid 1000 gid 1000 fsGroup 1000; /workspace/services read-only");
     }
@@ -201,11 +257,33 @@ mod tests {
     #[test]
     fn a_wrong_mode_identity_or_undeclared_unit_fails() {
         let good = json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000});
-        let writable = judge("Deployment", "greeter", &labels("greeter"), &pod(false, good.clone()), "codex-workspace", ID, &declared()).unwrap();
+        let writable = judge(
+            "Deployment",
+            "greeter",
+            &labels("greeter"),
+            &pod(false, good.clone()),
+            "codex-workspace",
+            ID,
+            &declared(),
+        )
+        .unwrap();
         assert_eq!(writable.problems, ["/workspace/services is read-write (declared read-only)"]);
-        let root = judge("Deployment", "greeter", &labels("greeter"), &pod(true, json!({"runAsUser": 0, "fsGroup": 1000})), "codex-workspace", ID, &declared()).unwrap();
-        assert_eq!(root.problems, ["container c: runAsUser 0 (declared 1000)", "container c: runAsGroup unset (declared 1000)"]);
-        let stranger = judge("Pod", "debug", &labels("debug"), &pod(false, good), "codex-workspace", ID, &declared()).unwrap();
+        let root = judge(
+            "Deployment",
+            "greeter",
+            &labels("greeter"),
+            &pod(true, json!({"runAsUser": 0, "fsGroup": 1000})),
+            "codex-workspace",
+            ID,
+            &declared(),
+        )
+        .unwrap();
+        assert_eq!(
+            root.problems,
+            ["container c: runAsUser 0 (declared 1000)", "container c: runAsGroup unset (declared 1000)"]
+        );
+        let stranger =
+            judge("Pod", "debug", &labels("debug"), &pod(false, good), "codex-workspace", ID, &declared()).unwrap();
         assert!(stranger.problems[0].contains("declares no workspace mount for \"debug\""), "{stranger:?}");
     }
 
@@ -222,7 +300,16 @@ mod tests {
     fn agent_jobs_are_judged_against_the_agent_declaration() {
         let mut l = labels("codex-agent");
         l.insert(RUN_LABEL.into(), "run-1".into());
-        let f = judge("Job", "codex-agent-run-1", &l, &pod(true, json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000})), "codex-workspace", ID, &declared()).unwrap();
+        let f = judge(
+            "Job",
+            "codex-agent-run-1",
+            &l,
+            &pod(true, json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000})),
+            "codex-workspace",
+            ID,
+            &declared(),
+        )
+        .unwrap();
         assert_eq!(f.unit, "agent");
         assert_eq!(f.problems, ["/workspace/services is read-only (declared read-write)"]);
     }

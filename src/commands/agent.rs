@@ -29,10 +29,17 @@ pub(super) async fn connect(kube: &KubeArgs) -> Result<Client> {
 pub(super) async fn require_namespace(client: &Client, stack: &Stack) -> Result<()> {
     match namespace::get(client, &stack.namespace).await? {
         Some(ns) if ns.phase == "Active" => Ok(()),
-        Some(ns) => Err(coded(exit::INVALID_INPUT, anyhow!("namespace {} is {}; bring the environment up again first", stack.namespace, ns.phase))),
+        Some(ns) => Err(coded(
+            exit::INVALID_INPUT,
+            anyhow!("namespace {} is {}; bring the environment up again first", stack.namespace, ns.phase),
+        )),
         None => Err(coded(
             exit::INVALID_INPUT,
-            anyhow!("namespace {} does not exist; bring the environment up first (kubectl codex up --env {})", stack.namespace, stack.env),
+            anyhow!(
+                "namespace {} does not exist; bring the environment up first (kubectl codex up --env {})",
+                stack.namespace,
+                stack.env
+            ),
         )),
     }
 }
@@ -45,14 +52,27 @@ pub fn run(args: &AgentRunArgs) -> Result<i32> {
     };
     let agent = agent_job::agent_of(&stack).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     // The command after `--` replaces the declared one, arguments and all.
-    let (command, command_args) = if args.command.is_empty() { (agent.command.clone(), agent.args.clone()) } else { (args.command.clone(), Vec::new()) };
+    let (command, command_args) = if args.command.is_empty() {
+        (agent.command.clone(), agent.args.clone())
+    } else {
+        (args.command.clone(), Vec::new())
+    };
     if command.is_empty() && command_args.is_empty() {
-        return Err(coded(exit::USAGE, anyhow!("give the agent's command after `--` (services.yaml declares no agent.command)")));
+        return Err(coded(
+            exit::USAGE,
+            anyhow!("give the agent's command after `--` (services.yaml declares no agent.command)"),
+        ));
     }
     let image = args.image.clone().unwrap_or_else(|| agent.image.clone());
     let run_id = new_run_id();
     let job = agent_job::job_name(&run_id);
-    let run = agent_job::AgentRun { run_id: &run_id, image: &image, command: &command, args: &command_args, deadline: timeout };
+    let run = agent_job::AgentRun {
+        run_id: &run_id,
+        image: &image,
+        command: &command,
+        args: &command_args,
+        deadline: timeout,
+    };
     let manifest = agent_job::job_manifest(&stack, agent, &run);
     runtime()?.block_on(async {
         let client = connect(&args.kube).await?;

@@ -39,7 +39,12 @@ pub fn build(args: &BuildArgs) -> Result<i32> {
 
 /// The build step of `up`: builds, reports each image on stderr, and pins `stack` to what was
 /// built. Fails (exit code 9) when a build failed.
-pub async fn build_before_deploy(stack: &mut Stack, file: &Path, builder_args: &BuilderArgs, progress: &mut Progress) -> Result<Vec<ImageOutcome>> {
+pub async fn build_before_deploy(
+    stack: &mut Stack,
+    file: &Path,
+    builder_args: &BuilderArgs,
+    progress: &mut Progress,
+) -> Result<Vec<ImageOutcome>> {
     let builds = build::plan(stack, base_dir(file)).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     if builds.is_empty() {
         return Ok(Vec::new());
@@ -48,14 +53,22 @@ pub async fn build_before_deploy(stack: &mut Stack, file: &Path, builder_args: &
     let registry = Registry::new(builder_args.insecure_registry.clone());
     let outcomes = build::run(&builds, &builder, &registry, progress, builder_args.jobs()).await;
     if let Some(failed) = outcomes.iter().find(|o| o.status == BuildStatus::Failed) {
-        return Err(coded(exit::BUILD_FAILED, anyhow!("{}", failed.error.clone().unwrap_or_else(|| format!("building image {} failed", failed.name)))));
+        return Err(coded(
+            exit::BUILD_FAILED,
+            anyhow!("{}", failed.error.clone().unwrap_or_else(|| format!("building image {} failed", failed.name))),
+        ));
     }
     build::pin(stack, &outcomes);
     Ok(outcomes)
 }
 
 fn builder_request(args: &BuilderArgs) -> BuilderRequest {
-    BuilderRequest { choice: args.builder, buildctl: args.buildctl.clone(), docker: args.docker.clone(), buildkit_addr: args.buildkit_addr.clone() }
+    BuilderRequest {
+        choice: args.builder,
+        buildctl: args.buildctl.clone(),
+        docker: args.docker.clone(),
+        buildkit_addr: args.buildkit_addr.clone(),
+    }
 }
 
 /// Build contexts are relative to the directory of services.yaml.
@@ -90,10 +103,18 @@ fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Res
                 let digest = o.manifest_digest.as_deref().unwrap_or("-");
                 match o.status {
                     BuildStatus::Planned => {
-                        println!("{:<16} {} (content tag {}, inputs {})", o.name, o.reference, o.content_tag, &o.input_digest[..16]);
+                        println!(
+                            "{:<16} {} (content tag {}, inputs {})",
+                            o.name,
+                            o.reference,
+                            o.content_tag,
+                            &o.input_digest[..16]
+                        );
                         println!("  {}", o.command.as_deref().unwrap_or(""));
                     }
-                    status => println!("{:<16} {:<9} {} {} ({:.1}s)", o.name, status.as_str(), o.reference, digest, o.seconds),
+                    status => {
+                        println!("{:<16} {:<9} {} {} ({:.1}s)", o.name, status.as_str(), o.reference, digest, o.seconds)
+                    }
                 }
             }
         }

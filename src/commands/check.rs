@@ -28,11 +28,14 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
     runtime()?.block_on(async {
         let client = connect(&args.kube).await?;
         require_namespace(&client, &stack).await?;
-        let answers = access_review::review(&client, &user, &groups, access_review::questions(&namespace, &rules)).await?;
+        let answers =
+            access_review::review(&client, &user, &groups, access_review::questions(&namespace, &rules)).await?;
         let bindings = access_review::bindings(&client, &namespace, AGENT_ACCOUNT, &rules).await?;
         let workloads = workspace_audit::audit(&client, &namespace, &w.claim_name, identity, &declared).await?;
         let checks = answers.len() + bindings.len() + workloads.len();
-        let violations = answers.iter().filter(|a| !a.ok()).count() + bindings.iter().filter(|b| !b.ok).count() + workloads.iter().filter(|f| !f.ok()).count();
+        let violations = answers.iter().filter(|a| !a.ok()).count()
+            + bindings.iter().filter(|b| !b.ok).count()
+            + workloads.iter().filter(|f| !f.ok()).count();
         match args.output {
             OutputFormat::Json => {
                 let access: Vec<_> = answers.iter().map(|a| json!({"ok": a.ok(), "answer": a})).collect();
@@ -52,7 +55,20 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
                     }))?
                 );
             }
-            OutputFormat::Text => print!("{}", text_report(&namespace, &user, &answers, &bindings, &workloads, &w.claim_name, identity, checks, violations)),
+            OutputFormat::Text => print!(
+                "{}",
+                text_report(
+                    &namespace,
+                    &user,
+                    &answers,
+                    &bindings,
+                    &workloads,
+                    &w.claim_name,
+                    identity,
+                    checks,
+                    violations
+                )
+            ),
         }
         Ok(if violations == 0 { exit::OK } else { exit::VERIFY_FAILED })
     })
@@ -98,7 +114,10 @@ fn text_report(
     let verb_width = answers.iter().map(|a| a.question.verb.len()).max().unwrap_or(4) + 2;
     let resource_width = answers
         .iter()
-        .map(|a| access_review::qualified(&a.question.group, &a.question.resource).len() + if a.question.name.is_empty() { 0 } else { a.question.name.len() + 1 })
+        .map(|a| {
+            access_review::qualified(&a.question.group, &a.question.resource).len()
+                + if a.question.name.is_empty() { 0 } else { a.question.name.len() + 1 }
+        })
         .max()
         .unwrap_or(8)
         + 2;
@@ -118,7 +137,11 @@ fn text_report(
         out.push_str(&format!("  {verb:<verb_width$}{resource:<resource_width$}"));
         let row: Vec<&Answer> = answers
             .iter()
-            .filter(|a| a.question.verb == *verb && access_review::qualified(&a.question.group, &a.question.resource) == *resource && a.question.scope != Scope::Cluster)
+            .filter(|a| {
+                a.question.verb == *verb
+                    && access_review::qualified(&a.question.group, &a.question.resource) == *resource
+                    && a.question.scope != Scope::Cluster
+            })
             .collect();
         for c in &columns {
             let shown = row.iter().find(|a| &a.question.scope == c).map_or("-", |a| cell(a));
@@ -130,7 +153,12 @@ fn text_report(
     for a in answers.iter().filter(|a| a.question.scope == Scope::Cluster) {
         let resource = access_review::qualified(&a.question.group, &a.question.resource);
         let target = if a.question.name.is_empty() { resource } else { format!("{resource}/{}", a.question.name) };
-        out.push_str(&format!("  {:<verb_width$}{target:<resource_width$}{:<width$}{}\n", a.question.verb, cell(a), a.question.because));
+        out.push_str(&format!(
+            "  {:<verb_width$}{target:<resource_width$}{:<width$}{}\n",
+            a.question.verb,
+            cell(a),
+            a.question.because
+        ));
     }
     let failed: Vec<&Answer> = answers.iter().filter(|a| !a.ok()).collect();
     if !failed.is_empty() {
@@ -152,7 +180,10 @@ fn text_report(
     for b in bindings {
         out.push_str(&format!("  {:<5}{:<object_width$}{}\n", if b.ok { "ok" } else { "FAIL" }, b.object, b.detail));
     }
-    out.push_str(&format!("workspace (claim {claim}; uid {} gid {} fsGroup {})\n", identity.uid, identity.gid, identity.fs_group));
+    out.push_str(&format!(
+        "workspace (claim {claim}; uid {} gid {} fsGroup {})\n",
+        identity.uid, identity.gid, identity.fs_group
+    ));
     if workloads.is_empty() {
         out.push_str("  no workload mounts the workspace\n");
     }

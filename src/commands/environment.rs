@@ -46,7 +46,12 @@ pub fn up(args: &UpArgs) -> Result<i32> {
     let built = if args.skip_build {
         Vec::new()
     } else {
-        runtime()?.block_on(super::build::build_before_deploy(&mut stack, &args.file.file, &args.builder, &mut progress))?
+        runtime()?.block_on(super::build::build_before_deploy(
+            &mut stack,
+            &args.file.file,
+            &args.builder,
+            &mut progress,
+        ))?
     };
     let plan = plan::plan(&stack);
     let options = DeployOptions {
@@ -68,7 +73,15 @@ pub fn up(args: &UpArgs) -> Result<i32> {
         };
         let options = DeployOptions { namespace_decision: decision, ..options };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
-        report_run_with(&record, args.output, if args.skip_build { serde_json::Value::Null } else { json!({"images": super::build::image_summary(&built)}) })
+        report_run_with(
+            &record,
+            args.output,
+            if args.skip_build {
+                serde_json::Value::Null
+            } else {
+                json!({"images": super::build::image_summary(&built)})
+            },
+        )
     })
 }
 
@@ -105,7 +118,13 @@ pub fn report_run_with(record: &EvidenceRecord, output: OutputFormat, extra: ser
         OutputFormat::Text => {
             println!("{} {} in namespace {} (run {})", record.trigger, record.result, record.namespace, record.run_id);
             for p in &record.phases {
-                println!("  {:<11} {:<9} {} revision {}", p.name, p.result.as_str(), p.release, p.revision.map_or("-".into(), |r| r.to_string()));
+                println!(
+                    "  {:<11} {:<9} {} revision {}",
+                    p.name,
+                    p.result.as_str(),
+                    p.release,
+                    p.revision.map_or("-".into(), |r| r.to_string())
+                );
             }
         }
     }
@@ -210,7 +229,9 @@ async fn phase_units(client: &Client, namespace: &str, release: &str) -> Result<
     let mut found: Vec<(String, WorkloadKind, String)> = Vec::new();
     macro_rules! collect {
         ($t:ty, $kind:expr) => {
-            let list = cluster::api(Api::<$t>::namespaced(client.clone(), namespace).list(&params).await, || format!("listing workloads of {release}"))?;
+            let list = cluster::api(Api::<$t>::namespaced(client.clone(), namespace).list(&params).await, || {
+                format!("listing workloads of {release}")
+            })?;
             for item in list.items {
                 let labels = item.metadata.labels.clone().unwrap_or_default();
                 let unit = labels.get("app.kubernetes.io/name").cloned().unwrap_or_default();
@@ -323,7 +344,11 @@ pub fn down(args: &DownArgs) -> Result<i32> {
         if !ns.managed {
             return Err(coded(
                 exit::INVALID_INPUT,
-                anyhow!("namespace {ns_name} is not managed by kubectl-codex (no {}={} label); refusing to touch it", labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
+                anyhow!(
+                    "namespace {ns_name} is not managed by kubectl-codex (no {}={} label); refusing to touch it",
+                    labels::MANAGED_BY,
+                    labels::MANAGED_BY_VALUE
+                ),
             ));
         }
         let held = lease::acquire(&client, &ns_name, &format!("down/{}", std::process::id()), timeout, |who| {
@@ -344,7 +369,9 @@ pub fn down(args: &DownArgs) -> Result<i32> {
             return Ok(exit::OK);
         }
         let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client.clone());
-        cluster::api(namespaces.delete(&ns_name, &Default::default()).await, || format!("deleting namespace {ns_name}"))?;
+        cluster::api(namespaces.delete(&ns_name, &Default::default()).await, || {
+            format!("deleting namespace {ns_name}")
+        })?;
         println!("releases uninstalled; namespace {ns_name} deleted");
         Ok(exit::OK)
     })

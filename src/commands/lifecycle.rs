@@ -29,7 +29,12 @@ pub fn revise(args: &ReviseArgs) -> Result<i32> {
     let built = if args.skip_build {
         Vec::new()
     } else {
-        runtime()?.block_on(super::build::build_before_deploy(&mut stack, &args.file.file, &args.builder, &mut progress))?
+        runtime()?.block_on(super::build::build_before_deploy(
+            &mut stack,
+            &args.file.file,
+            &args.builder,
+            &mut progress,
+        ))?
     };
     runtime()?.block_on(async {
         let client = connect(&args.kube).await?;
@@ -46,7 +51,11 @@ pub fn revise(args: &ReviseArgs) -> Result<i32> {
             trigger: format!("revise {}", args.issue),
             idle_ttl: args.ttl.clone().unwrap_or_else(|| stack.idle_ttl.clone()),
             force: false,
-            namespace_decision: format!("{}: {}", serde_json::to_value(&decision.path)?.as_str().unwrap_or_default(), decision.reason),
+            namespace_decision: format!(
+                "{}: {}",
+                serde_json::to_value(&decision.path)?.as_str().unwrap_or_default(),
+                decision.reason
+            ),
         };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
         let mut extra = json!({"path": decision.path, "reason": decision.reason});

@@ -39,7 +39,8 @@ fn report_invalid(diagnostics: &Diagnostics, output: OutputFormat) -> i32 {
 /// Loads and resolves one environment, or prints why not.
 pub fn resolve(file: &Path, selection: &SelectionArgs, output: OutputFormat) -> Result<Stack, i32> {
     let loaded = load(file, output)?;
-    let selection = Selection { env: selection.env.clone(), slot: selection.slot.clone(), issue: selection.issue.clone() };
+    let selection =
+        Selection { env: selection.env.clone(), slot: selection.slot.clone(), issue: selection.issue.clone() };
     let stack = loaded.resolve(&selection).map_err(|d| report_invalid(&d, output));
     keep_until_exit(loaded);
     stack
@@ -141,7 +142,9 @@ pub fn schema() -> Result<i32> {
 
 pub fn version(args: &VersionArgs) -> Result<i32> {
     match args.output {
-        OutputFormat::Json => println!("{}", json!({"version": crate::version::VERSION, "commit": crate::version::COMMIT})),
+        OutputFormat::Json => {
+            println!("{}", json!({"version": crate::version::VERSION, "commit": crate::version::COMMIT}))
+        }
         OutputFormat::Text => println!("kubectl-codex {}", crate::version::LONG),
     }
     Ok(exit::OK)

@@ -407,10 +407,17 @@ mod tests {
             alpha: vec![Kind::Plain, Kind::Wrapped(7), Kind::Pair(1, "x".into()), Kind::Shaped { z: 1, a: None }],
             numbers: (-5, u64::MAX, 0.1, f64::NAN),
             nothing: None,
-            map: [("b".to_string(), json!([{"y": 1, "x": [2, {"d": null, "c": 1.5e300}]}])), ("a".to_string(), json!({}))].into(),
+            map: [
+                ("b".to_string(), json!([{"y": 1, "x": [2, {"d": null, "c": 1.5e300}]}])),
+                ("a".to_string(), json!({})),
+            ]
+            .into(),
             by_number: [(10, true), (9, false)].into(),
             raw: json!({"kind": "ConfigMap", "apiVersion": "v1", "data": {"Z": "1", "A": "2"}, "list": []}),
         };
-        assert_eq!(String::from_utf8(to_vec(&sample).unwrap()).unwrap(), String::from_utf8(through_value(&sample)).unwrap());
+        assert_eq!(
+            String::from_utf8(to_vec(&sample).unwrap()).unwrap(),
+            String::from_utf8(through_value(&sample)).unwrap()
+        );
     }
 }

@@ -66,9 +66,7 @@ impl Diagnostics {
     }
     /// Sorted by position so the report reads top to bottom like the file.
     pub fn sorted(mut self) -> Self {
-        self.0.sort_by(|a, b| {
-            (a.line, a.column, &a.path, &a.message).cmp(&(b.line, b.column, &b.path, &b.message))
-        });
+        self.0.sort_by(|a, b| (a.line, a.column, &a.path, &a.message).cmp(&(b.line, b.column, &b.path, &b.message)));
         self
     }
 }

@@ -4,7 +4,12 @@ use std::time::Duration;
 
 /// Parses a Go-style duration. Units: `ms`, `s`, `m`, `h`, `d` (24h, a convenience).
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let invalid = || format!("\"{}\" is not a duration; use Go syntax such as 8h, 30m, 1h30m, 45s", super::diagnostics::excerpt(text));
+    let invalid = || {
+        format!(
+            "\"{}\" is not a duration; use Go syntax such as 8h, 30m, 1h30m, 45s",
+            super::diagnostics::excerpt(text)
+        )
+    };
     if text.is_empty() || text.len() > 64 {
         return Err(invalid());
     }

@@ -11,13 +11,19 @@ use std::path::{Component, Path, PathBuf};
 pub fn read(base_dir: &Path, file: &str) -> Result<(PathBuf, String), String> {
     let relative = Path::new(file);
     if file.is_empty() || relative.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(format!("\"{file}\" must be a relative path inside the directory of services.yaml (no leading '/', no '..')"));
+        return Err(format!(
+            "\"{file}\" must be a relative path inside the directory of services.yaml (no leading '/', no '..')"
+        ));
     }
     let full = base_dir.join(relative);
     let resolved = full.canonicalize().map_err(|e| format!("cannot read {}: {e}", full.display()))?;
     let root = base_dir.canonicalize().map_err(|e| format!("cannot read {}: {e}", base_dir.display()))?;
     if !resolved.starts_with(&root) {
-        return Err(format!("{} leads outside the directory of services.yaml (to {})", full.display(), resolved.display()));
+        return Err(format!(
+            "{} leads outside the directory of services.yaml (to {})",
+            full.display(),
+            resolved.display()
+        ));
     }
     let metadata = std::fs::metadata(&resolved).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
     if !metadata.is_file() {

@@ -7,8 +7,7 @@ pub struct FieldPath;
 impl FieldPath {
     /// The path of `key` inside the mapping at `parent`.
     pub fn key(parent: &str, key: &str) -> String {
-        let plain = !key.is_empty()
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         match (parent.is_empty(), plain) {
             (true, true) => key.to_string(),
             (false, true) => format!("{parent}.{key}"),

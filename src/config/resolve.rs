@@ -74,7 +74,8 @@ pub fn resolve(
         ..TemplateContext::default()
     };
     let at = |field: &str| FieldPath::key(&env_path, field);
-    context.registry = render(settings.registry.as_deref().unwrap_or(""), &at("registry"), &context.prepare(), source, &mut errors);
+    context.registry =
+        render(settings.registry.as_deref().unwrap_or(""), &at("registry"), &context.prepare(), source, &mut errors);
     let namespace_template = settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
     let namespace = render(namespace_template, &at("namespace"), &context.prepare(), source, &mut errors);
     if errors.is_empty() && !is_dns_label(&namespace, 63) {
@@ -83,7 +84,11 @@ pub fn resolve(
             format!(
                 "the namespace renders to \"{}\", which is not a DNS-1123 label of at most 63 characters{}",
                 excerpt(&namespace),
-                if selection.slot.is_empty() && selection.issue.is_empty() { "; does it need --slot or --issue?" } else { "" }
+                if selection.slot.is_empty() && selection.issue.is_empty() {
+                    "; does it need --slot or --issue?"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -102,7 +107,18 @@ pub fn resolve(
     let prepared = context.prepare();
     let mut units = Vec::new();
     for entry in validate::units(document) {
-        if let Some(unit) = resolve_unit(document, source, &entry, &environment, runtime, &prepared, &images, base_dir, &mut digest, &mut errors) {
+        if let Some(unit) = resolve_unit(
+            document,
+            source,
+            &entry,
+            &environment,
+            runtime,
+            &prepared,
+            &images,
+            base_dir,
+            &mut digest,
+            &mut errors,
+        ) {
             units.push(unit);
         }
     }
@@ -194,7 +210,13 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn render(text: &str, path: &str, context: &template::Prepared, source: &SourceDocument, errors: &mut Diagnostics) -> String {
+fn render(
+    text: &str,
+    path: &str,
+    context: &template::Prepared,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) -> String {
     template::render_prepared(text, context).unwrap_or_else(|message| {
         errors.push(source.error_at(path, message));
         String::new()
@@ -399,7 +421,12 @@ fn resolve_unit(
 
 /// A problem found in a merged unit is reported where the overlay wrote the field, when it
 /// did (the last environment of the chain that sets it wins, as in the merge).
-fn locate_in_overlay(diagnostic: super::diagnostics::Diagnostic, unit_path: &str, chain: &[String], source: &SourceDocument) -> super::diagnostics::Diagnostic {
+fn locate_in_overlay(
+    diagnostic: super::diagnostics::Diagnostic,
+    unit_path: &str,
+    chain: &[String],
+    source: &SourceDocument,
+) -> super::diagnostics::Diagnostic {
     let Some(rest) = diagnostic.path.strip_prefix(unit_path) else { return diagnostic };
     for env in chain.iter().rev() {
         let candidate = format!("{}{rest}", FieldPath::key(&FieldPath::key(unit_path, "overlays"), env));
@@ -413,14 +440,20 @@ fn locate_in_overlay(diagnostic: super::diagnostics::Diagnostic, unit_path: &str
 fn check_mount(mount: &WorkspaceMount, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
     if let Some(mount_path) = &mount.mount_path {
         if !mount_path.starts_with('/') {
-            errors.push(source.error_at(&FieldPath::key(path, "mountPath"), format!("\"{}\" must be an absolute path", excerpt(mount_path))));
+            errors.push(source.error_at(
+                &FieldPath::key(path, "mountPath"),
+                format!("\"{}\" must be an absolute path", excerpt(mount_path)),
+            ));
         }
     }
     if let Some(sub_path) = &mount.sub_path {
         if sub_path.starts_with('/') || sub_path.split('/').any(|part| part == "..") {
             errors.push(source.error_at(
                 &FieldPath::key(path, "subPath"),
-                format!("\"{}\" must be a relative path inside the workspace (no leading '/', no '..')", excerpt(sub_path)),
+                format!(
+                    "\"{}\" must be a relative path inside the workspace (no leading '/', no '..')",
+                    excerpt(sub_path)
+                ),
             ));
         }
     }
@@ -455,8 +488,13 @@ fn load_manifests(
     for document in serde_yaml::Deserializer::from_str(&rendered) {
         match Value::deserialize_from(document) {
             Ok(Value::Null) => {}
-            Ok(object @ Value::Object(_)) if object.get("kind").is_some() && object.get("apiVersion").is_some() => objects.push(object),
-            Ok(_) => errors.push(source.error_at(path, format!("{}: every document must be a Kubernetes object with apiVersion and kind", full.display()))),
+            Ok(object @ Value::Object(_)) if object.get("kind").is_some() && object.get("apiVersion").is_some() => {
+                objects.push(object)
+            }
+            Ok(_) => errors.push(source.error_at(
+                path,
+                format!("{}: every document must be a Kubernetes object with apiVersion and kind", full.display()),
+            )),
             Err(e) => errors.push(source.error_at(path, format!("{}: {}", full.display(), excerpt(&e.to_string())))),
         }
     }

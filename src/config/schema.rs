@@ -18,8 +18,8 @@ pub fn schema() -> &'static Value {
         // No `null` alternative for optional fields: keeps the schema free of `anyOf`
         // wrappers, whose errors would only say "not valid under any of the schemas".
         let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-        let mut schema = serde_json::to_value(generator.into_root_schema_for::<Document>())
-            .expect("a generated schema serialises");
+        let mut schema =
+            serde_json::to_value(generator.into_root_schema_for::<Document>()).expect("a generated schema serialises");
         // Overlays keep their `null` alternatives: in a merge patch, null deletes a field.
         let overlays: Vec<(String, Value)> = ["UnitOverlay", "WorkloadOverlay"]
             .iter()
@@ -185,7 +185,9 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, st
                 .as_array()
                 .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect())
                 .unwrap_or_default();
-            found.push(document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), allowed.join(", "))));
+            found.push(
+                document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), allowed.join(", "))),
+            );
             structural.set_aside(pointer, &document.value);
         }
         ValidationErrorKind::Type { .. } => {
@@ -195,7 +197,10 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, st
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             if let Some(choices) = constant_choices(error.schema_path().as_str()) {
-                found.push(document.error_at(&path, format!("{} is not one of: {}", short(error.instance()), choices.join(", "))));
+                found.push(
+                    document
+                        .error_at(&path, format!("{} is not one of: {}", short(error.instance()), choices.join(", "))),
+                );
                 structural.set_aside(pointer, &document.value);
                 return;
             }
@@ -205,7 +210,10 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, st
             match real.as_slice() {
                 [only] if !error.instance().is_null() => only.iter().for_each(|e| report(e, document, structural)),
                 _ => {
-                    found.push(document.error_at(&path, format!("{} does not match any allowed form", short(error.instance()))));
+                    found.push(
+                        document
+                            .error_at(&path, format!("{} does not match any allowed form", short(error.instance()))),
+                    );
                     structural.set_aside(pointer, &document.value);
                 }
             }
@@ -220,7 +228,8 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, st
 /// An error that only says "this is not null": the null branch of an optional field.
 fn is_null_type_error(error: &jsonschema::ValidationError<'_>) -> bool {
     matches!(error.kind(), ValidationErrorKind::Type { .. })
-        && keyword_parent(error.schema_path().as_str()).and_then(|n| n.get("type")) == Some(&Value::String("null".into()))
+        && keyword_parent(error.schema_path().as_str()).and_then(|n| n.get("type"))
+            == Some(&Value::String("null".into()))
 }
 
 fn short(value: &Value) -> String {
@@ -247,11 +256,11 @@ fn constant_choices(schema_path: &str) -> Option<Vec<String>> {
     options
         .iter()
         .map(|o| {
-            o.get("const")
-                .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
-                .or_else(|| o.get("enum").and_then(Value::as_array).map(|e| {
+            o.get("const").map(|c| c.as_str().map_or(c.to_string(), str::to_string)).or_else(|| {
+                o.get("enum").and_then(Value::as_array).map(|e| {
                     e.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect::<Vec<_>>().join(", ")
-                }))
+                })
+            })
         })
         .collect()
 }
@@ -267,12 +276,7 @@ fn known_properties(schema_path: &str) -> Vec<String> {
 fn expected_type(schema_path: &str) -> String {
     let described = keyword_parent(schema_path).and_then(|node| node.get("type")).map(|t| match t {
         Value::String(s) => article(s),
-        Value::Array(items) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(article)
-            .collect::<Vec<_>>()
-            .join(" or "),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(article).collect::<Vec<_>>().join(" or "),
         _ => t.to_string(),
     });
     described.unwrap_or_else(|| "of the expected type".into())

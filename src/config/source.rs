@@ -82,11 +82,7 @@ impl SourceMap {
 
     /// Position of the key that introduces `path` (its value's when there is no key).
     pub fn key_position(&self, path: &str) -> Position {
-        self.positions()
-            .keys
-            .get(path)
-            .copied()
-            .unwrap_or_else(|| self.value_position(path))
+        self.positions().keys.get(path).copied().unwrap_or_else(|| self.value_position(path))
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -117,9 +113,7 @@ fn position(marker: &Marker) -> Position {
 
 /// Reads `bytes` (named `file` in messages) into one document.
 pub fn read(file: &str, bytes: &[u8]) -> Result<SourceDocument, Diagnostics> {
-    let fail = |position: Position, message: String| {
-        Diagnostics(vec![Diagnostic::new(file, position, "", message)])
-    };
+    let fail = |position: Position, message: String| Diagnostics(vec![Diagnostic::new(file, position, "", message)]);
     if bytes.len() > MAX_FILE_BYTES {
         return Err(fail(
             Position { line: 1, column: 1 },
@@ -134,10 +128,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<SourceDocument, Diagnostics> {
             let valid = &bytes[..e.valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
             let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-            return Err(fail(
-                Position { line, column },
-                "the file is not valid UTF-8 text".to_string(),
-            ));
+            return Err(fail(Position { line, column }, "the file is not valid UTF-8 text".to_string()));
         }
     };
     if text.contains('\0') {
@@ -242,7 +233,9 @@ impl<'f> Builder<'f> {
         match self.stack.last() {
             None => Ok(String::new()),
             Some(Frame::Sequence { path, items, .. }) => Ok(self.tracked(|| FieldPath::index(path, items.len()))),
-            Some(Frame::Mapping { path, pending_key: Some((key, _)), .. }) => Ok(self.tracked(|| FieldPath::key(path, key))),
+            Some(Frame::Mapping { path, pending_key: Some((key, _)), .. }) => {
+                Ok(self.tracked(|| FieldPath::key(path, key)))
+            }
             Some(Frame::Mapping { path, pending_key: None, .. }) => {
                 if is_scalar {
                     Ok(self.tracked(|| path.clone()))
@@ -284,7 +277,12 @@ impl<'f> Builder<'f> {
                     };
                     if entries.contains_key(&text) {
                         let message = format!("duplicate key \"{}\"", excerpt(&text));
-                        return Err(Diagnostic::new(self.file, position(marker), &FieldPath::key(path, &text), message));
+                        return Err(Diagnostic::new(
+                            self.file,
+                            position(marker),
+                            &FieldPath::key(path, &text),
+                            message,
+                        ));
                     }
                     let first_key = entries.is_empty();
                     if self.track {
@@ -389,9 +387,7 @@ fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&str>) -> Value {
     if let Ok(i) = text.parse::<i64>() {
         return Value::Number(i.into());
     }
-    let looks_numeric = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    let looks_numeric = text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         && text.chars().any(|c| c.is_ascii_digit());
     if looks_numeric {
         if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {

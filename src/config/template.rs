@@ -88,7 +88,9 @@ fn bounded_range(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Valu
     const MAX_ITEMS: i64 = 10_000;
     let number = |name: &str, default: Option<i64>| -> tera::Result<i64> {
         match args.get(name) {
-            Some(value) => value.as_i64().ok_or_else(|| tera::Error::msg(format!("range: `{name}` must be an integer"))),
+            Some(value) => {
+                value.as_i64().ok_or_else(|| tera::Error::msg(format!("range: `{name}` must be an integer")))
+            }
             None => default.ok_or_else(|| tera::Error::msg(format!("range: `{name}` is required"))),
         }
     };
@@ -284,7 +286,11 @@ fn shorten_quoted_lines(message: &str) -> String {
                 }
             }
         }
-        out.push(if line.chars().count() > 2 * QUOTE_CHARS { excerpt_end(line, 2 * QUOTE_CHARS) } else { line.to_string() });
+        out.push(if line.chars().count() > 2 * QUOTE_CHARS {
+            excerpt_end(line, 2 * QUOTE_CHARS)
+        } else {
+            line.to_string()
+        });
         i += 1;
     }
     out.join("\n")
@@ -360,7 +366,13 @@ pub fn render_value(
     render_value_at(value, &LazyPath::Root(path), context, source, errors);
 }
 
-fn render_value_at(value: &mut Value, path: &LazyPath<'_>, context: &Prepared, source: &SourceDocument, errors: &mut Diagnostics) {
+fn render_value_at(
+    value: &mut Value,
+    path: &LazyPath<'_>,
+    context: &Prepared,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
     match value {
         Value::String(text) if is_template(text) => match render_prepared(text, context) {
             Ok(rendered) => *text = rendered,
@@ -386,10 +398,7 @@ pub fn render_condition(text: &str, context: &Prepared) -> Result<bool, String> 
     match rendered.trim() {
         "true" => Ok(true),
         "false" => Ok(false),
-        other => Err(format!(
-            "condition must render to true or false, got \"{}\"",
-            super::diagnostics::excerpt(other)
-        )),
+        other => Err(format!("condition must render to true or false, got \"{}\"", super::diagnostics::excerpt(other))),
     }
 }
 
@@ -477,7 +486,12 @@ mod tests {
 
     #[test]
     fn functions_that_read_the_machine_or_the_clock_are_refused() {
-        for text in ["{{ get_env(name='HOME') }}", "{{ get_env(name='NOPE', default='x') }}", "{{ now() }}", "{{ get_random(end=9) }}"] {
+        for text in [
+            "{{ get_env(name='HOME') }}",
+            "{{ get_env(name='NOPE', default='x') }}",
+            "{{ now() }}",
+            "{{ get_random(end=9) }}",
+        ] {
             let err = render_str(text, &context()).unwrap_err();
             assert!(err.contains("is not available"), "{text}: {err}");
         }

@@ -50,7 +50,10 @@ pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
     if document.api_version != API_VERSION {
         errors.push(source.error_at(
             "apiVersion",
-            format!("unsupported apiVersion \"{}\"; this release reads \"{API_VERSION}\"", excerpt(&document.api_version)),
+            format!(
+                "unsupported apiVersion \"{}\"; this release reads \"{API_VERSION}\"",
+                excerpt(&document.api_version)
+            ),
         ));
     }
     if document.kind != KIND {
@@ -59,7 +62,10 @@ pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
     if !is_dns_label(&document.project.name, 40) {
         errors.push(source.error_at(
             "project.name",
-            format!("\"{}\" is not a DNS-1123 label of at most 40 characters (lowercase letters, digits, '-')", excerpt(&document.project.name)),
+            format!(
+                "\"{}\" is not a DNS-1123 label of at most 40 characters (lowercase letters, digits, '-')",
+                excerpt(&document.project.name)
+            ),
         ));
     }
     check_environments(document, source, &mut errors);
@@ -68,7 +74,10 @@ pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
     check_units(document, &units, source, &mut errors);
     if let Some(size) = document.workspace.as_ref().and_then(|w| w.size.as_ref()) {
         if !is_quantity(size) {
-            errors.push(source.error_at("workspace.size", format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size))));
+            errors.push(source.error_at(
+                "workspace.size",
+                format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size)),
+            ));
         }
     }
     check_dependencies(document, &units, source, &mut errors);
@@ -86,7 +95,10 @@ fn check_environments(document: &Document, source: &SourceDocument, errors: &mut
     for (name, environment) in &document.environments {
         let path = FieldPath::key("environments", name);
         if !is_dns_label(name, 20) {
-            errors.push(source.error_at_key(&path, format!("environment name \"{}\" must be a DNS-1123 label of at most 20 characters", excerpt(name))));
+            errors.push(source.error_at_key(
+                &path,
+                format!("environment name \"{}\" must be a DNS-1123 label of at most 20 characters", excerpt(name)),
+            ));
         }
         if let Some(from) = &environment.from {
             if !document.environments.contains_key(from) {
@@ -122,18 +134,27 @@ fn check_images(document: &Document, source: &SourceDocument, errors: &mut Diagn
     for (name, image) in &document.images {
         let path = FieldPath::key("images", name);
         match (&image.reference, &image.build) {
-            (Some(_), Some(_)) => errors.push(source.error_at(&path, "an image has either \"ref\" or \"build\", not both")),
-            (None, None) => errors.push(source.error_at(&path, "an image needs \"ref\" (an existing image) or \"build\"")),
-            (Some(_), None) if image.repository.is_some() || image.tag.is_some() => errors.push(source.error_at(
-                &path,
-                "\"repository\" and \"tag\" apply to built images only; put them in \"ref\"",
-            )),
+            (Some(_), Some(_)) => {
+                errors.push(source.error_at(&path, "an image has either \"ref\" or \"build\", not both"))
+            }
+            (None, None) => {
+                errors.push(source.error_at(&path, "an image needs \"ref\" (an existing image) or \"build\""))
+            }
+            (Some(_), None) if image.repository.is_some() || image.tag.is_some() => errors.push(
+                source.error_at(&path, "\"repository\" and \"tag\" apply to built images only; put them in \"ref\""),
+            ),
             _ => {}
         }
     }
 }
 
-fn check_image_reference(document: &Document, image: &str, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+fn check_image_reference(
+    document: &Document,
+    image: &str,
+    path: &str,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
     let literal = image.contains('/') || image.contains(':') || super::template::is_template(image);
     if !document.images.contains_key(image) && !literal {
         let names: Vec<String> = document.images.keys().cloned().collect();
@@ -156,7 +177,10 @@ fn check_units(document: &Document, units: &[UnitRef<'_>], source: &SourceDocume
     for entry in units {
         let name_path = FieldPath::key(&entry.path, "name");
         if let Some(previous) = first_seen.insert(&entry.unit.name, &entry.path) {
-            errors.push(source.error_at(&name_path, format!("duplicate unit name \"{}\" (first declared at {previous})", entry.unit.name)));
+            errors.push(source.error_at(
+                &name_path,
+                format!("duplicate unit name \"{}\" (first declared at {previous})", entry.unit.name),
+            ));
         }
         check_unit(document, entry, source, errors);
     }
@@ -176,19 +200,27 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
             ));
         }
         if entry.phase.is_none() {
-            errors.push(source.error_at(path, "missing required field \"phase\" (one of: stateful, migrations, internal, edge, frontend)"));
+            errors.push(source.error_at(
+                path,
+                "missing required field \"phase\" (one of: stateful, migrations, internal, edge, frontend)",
+            ));
         }
         for env in unit.overlays.keys() {
             if !document.environments.contains_key(env) {
                 let names: Vec<String> = document.environments.keys().cloned().collect();
-                errors.push(source.error_at_key(&FieldPath::key(&FieldPath::key(path, "overlays"), env), unknown("environment", env, &names)));
+                errors.push(source.error_at_key(
+                    &FieldPath::key(&FieldPath::key(path, "overlays"), env),
+                    unknown("environment", env, &names),
+                ));
             }
         }
         let workload = &unit.workload;
         let workload_path = FieldPath::key(path, "workload");
         check_image_reference(document, &workload.image, &FieldPath::key(&workload_path, "image"), source, errors);
         match (workload.kind, &workload.schedule) {
-            (WorkloadKind::CronJob, None) => errors.push(source.error_at(&workload_path, "a CronJob needs \"schedule\"")),
+            (WorkloadKind::CronJob, None) => {
+                errors.push(source.error_at(&workload_path, "a CronJob needs \"schedule\""))
+            }
             (kind, Some(_)) if kind != WorkloadKind::CronJob => errors.push(source.error_at(
                 &FieldPath::key(&workload_path, "schedule"),
                 format!("\"schedule\" applies to CronJob only, not {}", kind.as_str()),
@@ -196,30 +228,47 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
             _ => {}
         }
         if workload.replicas.is_some() && workload.kind.runs_to_completion() {
-            errors.push(source.error_at(&FieldPath::key(&workload_path, "replicas"), "\"replicas\" applies to Deployment and StatefulSet only"));
+            errors.push(source.error_at(
+                &FieldPath::key(&workload_path, "replicas"),
+                "\"replicas\" applies to Deployment and StatefulSet only",
+            ));
         }
         let port_names = check_ports(unit, &workload_path, source, errors);
         let mut volume_names = BTreeSet::new();
         for (i, volume) in workload.volumes.iter().enumerate() {
             let volume_path = FieldPath::index(&FieldPath::key(&workload_path, "volumes"), i);
             if !is_dns_label(&volume.name, 63) {
-                errors.push(source.error_at(&FieldPath::key(&volume_path, "name"), format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name))));
+                errors.push(source.error_at(
+                    &FieldPath::key(&volume_path, "name"),
+                    format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name)),
+                ));
             }
             if !volume_names.insert(volume.name.as_str()) {
-                errors.push(source.error_at(&FieldPath::key(&volume_path, "name"), format!("duplicate volume name \"{}\"", volume.name)));
+                errors.push(source.error_at(
+                    &FieldPath::key(&volume_path, "name"),
+                    format!("duplicate volume name \"{}\"", volume.name),
+                ));
             }
             if !volume.mount_path.starts_with('/') && !super::template::is_template(&volume.mount_path) {
-                errors.push(source.error_at(&FieldPath::key(&volume_path, "mountPath"), format!("\"{}\" must be an absolute path", excerpt(&volume.mount_path))));
+                errors.push(source.error_at(
+                    &FieldPath::key(&volume_path, "mountPath"),
+                    format!("\"{}\" must be an absolute path", excerpt(&volume.mount_path)),
+                ));
             }
             if let Some(size) = &volume.size {
                 if !is_quantity(size) {
-                    errors.push(source.error_at(&FieldPath::key(&volume_path, "size"), format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size))));
+                    errors.push(source.error_at(
+                        &FieldPath::key(&volume_path, "size"),
+                        format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size)),
+                    ));
                 }
             }
         }
         if let Some(probes) = &workload.probes {
             let probes_path = FieldPath::key(&workload_path, "probes");
-            for (name, probe) in [("readiness", &probes.readiness), ("liveness", &probes.liveness), ("startup", &probes.startup)] {
+            for (name, probe) in
+                [("readiness", &probes.readiness), ("liveness", &probes.liveness), ("startup", &probes.startup)]
+            {
                 if let Some(probe) = probe {
                     check_probe(probe, &FieldPath::key(&probes_path, name), &port_names, source, errors);
                 }
@@ -229,18 +278,33 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
             let hooks_path = FieldPath::key(&FieldPath::key(path, "hooks"), "readiness");
             for (i, hook) in hooks.readiness.iter().enumerate() {
                 let hook_path = FieldPath::index(&hooks_path, i);
-                let chosen = [hook.http.is_some(), hook.tcp.is_some(), hook.job.is_some()].iter().filter(|b| **b).count();
+                let chosen =
+                    [hook.http.is_some(), hook.tcp.is_some(), hook.job.is_some()].iter().filter(|b| **b).count();
                 if chosen != 1 {
-                    errors.push(source.error_at(&hook_path, "a readiness hook has exactly one of \"http\", \"tcp\", \"job\""));
+                    errors.push(
+                        source.error_at(&hook_path, "a readiness hook has exactly one of \"http\", \"tcp\", \"job\""),
+                    );
                 }
                 if let Some(http) = &hook.http {
                     check_http(http, &FieldPath::key(&hook_path, "http"), &port_names, source, errors);
                 }
                 if let Some(tcp) = &hook.tcp {
-                    check_port_ref(&tcp.port, &FieldPath::key(&FieldPath::key(&hook_path, "tcp"), "port"), &port_names, source, errors);
+                    check_port_ref(
+                        &tcp.port,
+                        &FieldPath::key(&FieldPath::key(&hook_path, "tcp"), "port"),
+                        &port_names,
+                        source,
+                        errors,
+                    );
                 }
                 if let Some(job) = &hook.job {
-                    check_image_reference(document, &job.image, &FieldPath::key(&FieldPath::key(&hook_path, "job"), "image"), source, errors);
+                    check_image_reference(
+                        document,
+                        &job.image,
+                        &FieldPath::key(&FieldPath::key(&hook_path, "job"), "image"),
+                        source,
+                        errors,
+                    );
                 }
                 if let Some(timeout) = &hook.timeout {
                     if let Err(message) = duration::parse(timeout) {
@@ -248,35 +312,56 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
                     }
                 }
                 if (hook.http.is_some() || hook.tcp.is_some()) && unit.workload.kind.runs_to_completion() {
-                    errors.push(source.error_at(&hook_path, "http and tcp hooks need a Service; Jobs and CronJobs have none"));
+                    errors.push(
+                        source.error_at(&hook_path, "http and tcp hooks need a Service; Jobs and CronJobs have none"),
+                    );
                 }
             }
         }
         if let Some(ingress) = &unit.ingress {
             if unit.workload.kind.runs_to_completion() {
-                errors.push(source.error_at(&FieldPath::key(path, "ingress"), format!("an ingress needs a Service; a {} has none", unit.workload.kind.as_str())));
+                errors.push(source.error_at(
+                    &FieldPath::key(path, "ingress"),
+                    format!("an ingress needs a Service; a {} has none", unit.workload.kind.as_str()),
+                ));
             } else if unit.workload.ports.is_empty() {
-                errors.push(source.error_at(&FieldPath::key(path, "ingress"), "an ingress needs at least one port in workload.ports"));
+                errors.push(source.error_at(
+                    &FieldPath::key(path, "ingress"),
+                    "an ingress needs at least one port in workload.ports",
+                ));
             }
             if let Some(port) = &ingress.port {
                 if !port_names.contains(port.as_str()) {
-                    errors.push(source.error_at(&FieldPath::key(&FieldPath::key(path, "ingress"), "port"), format!("no port named \"{}\" in workload.ports", excerpt(port))));
+                    errors.push(source.error_at(
+                        &FieldPath::key(&FieldPath::key(path, "ingress"), "port"),
+                        format!("no port named \"{}\" in workload.ports", excerpt(port)),
+                    ));
                 }
             }
         }
     }
 }
 
-fn check_ports<'a>(unit: &'a Unit, workload_path: &str, source: &SourceDocument, errors: &mut Diagnostics) -> BTreeSet<&'a str> {
+fn check_ports<'a>(
+    unit: &'a Unit,
+    workload_path: &str,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) -> BTreeSet<&'a str> {
     let mut names = BTreeSet::new();
     let mut numbers = BTreeSet::new();
     for (i, port) in unit.workload.ports.iter().enumerate() {
         let port_path = FieldPath::index(&FieldPath::key(workload_path, "ports"), i);
         if !is_dns_label(&port.name, 15) {
-            errors.push(source.error_at(&FieldPath::key(&port_path, "name"), format!("port name \"{}\" must be a DNS-1123 label of at most 15 characters", excerpt(&port.name))));
+            errors.push(source.error_at(
+                &FieldPath::key(&port_path, "name"),
+                format!("port name \"{}\" must be a DNS-1123 label of at most 15 characters", excerpt(&port.name)),
+            ));
         }
         if !names.insert(port.name.as_str()) {
-            errors.push(source.error_at(&FieldPath::key(&port_path, "name"), format!("duplicate port name \"{}\"", port.name)));
+            errors.push(
+                source.error_at(&FieldPath::key(&port_path, "name"), format!("duplicate port name \"{}\"", port.name)),
+            );
         }
         if !numbers.insert(port.port) {
             errors.push(source.error_at(&FieldPath::key(&port_path, "port"), format!("duplicate port {}", port.port)));
@@ -291,24 +376,36 @@ fn check_ports<'a>(unit: &'a Unit, workload_path: &str, source: &SourceDocument,
 fn check_probe(probe: &Probe, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
     match (&probe.http, &probe.tcp) {
         (Some(http), None) => check_http(http, &FieldPath::key(path, "http"), ports, source, errors),
-        (None, Some(tcp)) => check_port_ref(&tcp.port, &FieldPath::key(&FieldPath::key(path, "tcp"), "port"), ports, source, errors),
+        (None, Some(tcp)) => {
+            check_port_ref(&tcp.port, &FieldPath::key(&FieldPath::key(path, "tcp"), "port"), ports, source, errors)
+        }
         _ => errors.push(source.error_at(path, "a probe has exactly one of \"http\" or \"tcp\"")),
     }
 }
 
 fn check_http(http: &HttpCheck, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
     if !http.path.starts_with('/') {
-        errors.push(source.error_at(&FieldPath::key(path, "path"), format!("\"{}\" must start with '/'", excerpt(&http.path))));
+        errors.push(
+            source.error_at(&FieldPath::key(path, "path"), format!("\"{}\" must start with '/'", excerpt(&http.path))),
+        );
     }
     if let Some(status) = http.expect_status {
         if !(100..=599).contains(&status) {
-            errors.push(source.error_at(&FieldPath::key(path, "expectStatus"), format!("{status} is not an HTTP status code")));
+            errors.push(
+                source.error_at(&FieldPath::key(path, "expectStatus"), format!("{status} is not an HTTP status code")),
+            );
         }
     }
     check_port_ref(&http.port, &FieldPath::key(path, "port"), ports, source, errors);
 }
 
-fn check_port_ref(port: &PortRef, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
+fn check_port_ref(
+    port: &PortRef,
+    path: &str,
+    ports: &BTreeSet<&str>,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
     match port {
         PortRef::Name(name) if !ports.contains(name.as_str()) => {
             let known: Vec<String> = ports.iter().map(|s| s.to_string()).collect();
@@ -379,7 +476,8 @@ fn check_dependencies(document: &Document, units: &[UnitRef<'_>], source: &Sourc
                 };
                 if let Some(names) = names {
                     list.depends_on = names;
-                    list.path = FieldPath::key(&FieldPath::key(&FieldPath::key(&entry.path, "overlays"), link), "dependsOn");
+                    list.path =
+                        FieldPath::key(&FieldPath::key(&FieldPath::key(&entry.path, "overlays"), link), "dependsOn");
                     replaced = true;
                 }
             }

@@ -39,7 +39,13 @@ pub struct DeployOptions {
 }
 
 /// Brings `stack` up. Returns the evidence record; its `result` says `deployed` or `failed`.
-pub async fn deploy(client: &Client, stack: &Stack, plan: &Plan, options: &DeployOptions, progress: &mut Progress) -> Result<EvidenceRecord> {
+pub async fn deploy(
+    client: &Client,
+    stack: &Stack,
+    plan: &Plan,
+    options: &DeployOptions,
+    progress: &mut Progress,
+) -> Result<EvidenceRecord> {
     let run_id = new_run_id();
     wait_while_terminating(client, &stack.namespace, options.timeout, progress).await?;
     let ns = namespace::ensure(client, stack, &options.idle_ttl).await?;
@@ -107,7 +113,13 @@ async fn deploy_locked(
 }
 
 /// A phase that has no units any more must not keep its old release running.
-async fn remove_emptied_phases(client: &Client, stack: &Stack, planned: &[PhaseValues], options: &DeployOptions, progress: &mut Progress) -> Result<()> {
+async fn remove_emptied_phases(
+    client: &Client,
+    stack: &Stack,
+    planned: &[PhaseValues],
+    options: &DeployOptions,
+    progress: &mut Progress,
+) -> Result<()> {
     let existing = releases::latest(client, &stack.namespace, None).await?;
     for phase in Phase::ORDER.iter().rev() {
         let release = labels::release_name(*phase);
@@ -132,12 +144,18 @@ async fn wait_while_terminating(client: &Client, name: &str, timeout: Duration, 
             progress.note(&format!("namespace {name} is being deleted; waiting for that to finish"));
             told = true;
         }
-        anyhow::ensure!(started.elapsed() < timeout, "namespace {name} is still terminating after {}s", timeout.as_secs());
+        anyhow::ensure!(
+            started.elapsed() < timeout,
+            "namespace {name} is still terminating after {}s",
+            timeout.as_secs()
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     Ok(())
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown-host".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into())
 }

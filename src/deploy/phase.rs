@@ -24,7 +24,8 @@ const DIGEST_LABEL_LEN: usize = 32;
 
 /// The labels Helm stores on a phase's release record (`--labels`).
 pub fn release_labels(stack: &Stack, phase: &PhaseValues) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = environment_labels(stack).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut out: Vec<(String, String)> =
+        environment_labels(stack).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     out.push((labels::PHASE.into(), phase.phase.as_str().into()));
     out.push((labels::VALUES_DIGEST.into(), phase.digest[..DIGEST_LABEL_LEN].to_string()));
     out
@@ -67,7 +68,13 @@ impl Tracker {
     }
 
     /// Polls every unit not yet ready; returns the first fatal failure, if any.
-    async fn poll(&mut self, client: &Client, namespace: &str, phase: &str, progress: &mut Progress) -> Result<Option<(usize, String)>> {
+    async fn poll(
+        &mut self,
+        client: &Client,
+        namespace: &str,
+        phase: &str,
+        progress: &mut Progress,
+    ) -> Result<Option<(usize, String)>> {
         for (i, unit) in self.units.iter().enumerate() {
             if self.evidence[i].ready_at.is_some() {
                 continue;
@@ -79,7 +86,9 @@ impl Tracker {
                     self.evidence[i].observed.push(how.clone());
                     progress.finish(&key, &format!("  ✓ {} ready: {how}", unit.name));
                 }
-                UnitState::Pending(what) => progress.line(&key, &format!("  {} {}: {what}", unit.name, unit.kind.as_str())),
+                UnitState::Pending(what) => {
+                    progress.line(&key, &format!("  {} {}: {what}", unit.name, unit.kind.as_str()))
+                }
                 UnitState::Failed(why) => {
                     progress.finish(&key, &format!("  ✗ {} failed: {why}", unit.name));
                     return Ok(Some((i, why)));
@@ -116,7 +125,12 @@ pub async fn deploy_phase(
     let mut tracker = Tracker {
         evidence: units
             .iter()
-            .map(|u| UnitEvidence { name: u.name.clone(), kind: u.kind.as_str().into(), ready_at: None, observed: Vec::new() })
+            .map(|u| UnitEvidence {
+                name: u.name.clone(),
+                kind: u.kind.as_str().into(),
+                ready_at: None,
+                observed: Vec::new(),
+            })
             .collect(),
         units,
     };
@@ -127,7 +141,8 @@ pub async fn deploy_phase(
         }
     }
     let unchanged = current.as_ref().is_some_and(|r| {
-        r.status == "deployed" && r.labels.get(labels::VALUES_DIGEST).map(String::as_str) == Some(&phase.digest[..DIGEST_LABEL_LEN])
+        r.status == "deployed"
+            && r.labels.get(labels::VALUES_DIGEST).map(String::as_str) == Some(&phase.digest[..DIGEST_LABEL_LEN])
     });
     if unchanged && !options.force {
         tracker.poll(client, namespace, name, progress).await?;
@@ -140,7 +155,14 @@ pub async fn deploy_phase(
             evidence.result = PhaseResult::Skipped;
             evidence.ready_at = Some(clock::now_precise());
             evidence.units = tracker.evidence;
-            progress.finish(name, &format!("{}. {name}: skipped (values unchanged, revision {}, all units ready)", phase.phase.number(), revision.unwrap_or(0)));
+            progress.finish(
+                name,
+                &format!(
+                    "{}. {name}: skipped (values unchanged, revision {}, all units ready)",
+                    phase.phase.number(),
+                    revision.unwrap_or(0)
+                ),
+            );
             return Ok(evidence);
         }
         // Unchanged values but something is not ready: upgrade anyway, which also repairs.
@@ -193,7 +215,8 @@ pub async fn deploy_phase(
     };
     let helm_errors = output.await.unwrap_or_default();
     if failure.is_none() && !status.success() {
-        failure = Some((None, format!("helm upgrade --install {} failed ({status}): {}", phase.release, helm_errors.trim())));
+        failure =
+            Some((None, format!("helm upgrade --install {} failed ({status}): {}", phase.release, helm_errors.trim())));
     }
     // Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).
     while failure.is_none() && !tracker.all_ready() {
@@ -224,7 +247,10 @@ pub async fn deploy_phase(
             report.push_str(&format!("unit {} ({}) is not ready:\n", unit.name, unit.kind.as_str()));
             report.push_str(&diagnose::report(client, namespace, unit).await);
         }
-        progress.finish(name, &format!("{}. {name}: FAILED after {:.1}s", phase.phase.number(), started.elapsed().as_secs_f64()));
+        progress.finish(
+            name,
+            &format!("{}. {name}: FAILED after {:.1}s", phase.phase.number(), started.elapsed().as_secs_f64()),
+        );
         evidence.result = PhaseResult::Failed;
         evidence.error = Some(report);
     } else {
@@ -232,7 +258,12 @@ pub async fn deploy_phase(
         evidence.ready_at = Some(clock::now_precise());
         progress.finish(
             name,
-            &format!("{}. {name}: deployed revision {} in {:.1}s", phase.phase.number(), evidence.revision.unwrap_or(0), started.elapsed().as_secs_f64()),
+            &format!(
+                "{}. {name}: deployed revision {} in {:.1}s",
+                phase.phase.number(),
+                evidence.revision.unwrap_or(0),
+                started.elapsed().as_secs_f64()
+            ),
         );
     }
     evidence.units = tracker.evidence;
@@ -240,14 +271,23 @@ pub async fn deploy_phase(
 }
 
 /// Runs every unit's hooks, units concurrently; the first failure stops the phase.
-async fn run_hooks(client: &Client, stack: &Stack, tracker: &mut Tracker, phase: &str, progress: &mut Progress) -> Option<(Option<usize>, String)> {
+async fn run_hooks(
+    client: &Client,
+    stack: &Stack,
+    tracker: &mut Tracker,
+    phase: &str,
+    progress: &mut Progress,
+) -> Option<(Option<usize>, String)> {
     let mut jobs = Vec::new();
     for (i, installed) in tracker.units.iter().enumerate() {
         let Some(unit) = stack.units.iter().find(|u| u.name == installed.name) else { continue };
         if unit.hooks.is_empty() {
             continue;
         }
-        progress.line(&format!("{phase}/{}", unit.name), &format!("  {}: running {} readiness hook(s)", unit.name, unit.hooks.len()));
+        progress.line(
+            &format!("{phase}/{}", unit.name),
+            &format!("  {}: running {} readiness hook(s)", unit.name, unit.hooks.len()),
+        );
         let client = client.clone();
         let namespace = stack.namespace.clone();
         let unit = unit.clone();
@@ -282,16 +322,27 @@ async fn run_hooks(client: &Client, stack: &Stack, tracker: &mut Tracker, phase:
 
 /// A run killed mid-phase leaves its release `pending-*`, which blocks every later Helm
 /// operation. We hold the namespace's lease, so nobody else is working on it: put it back.
-async fn recover_pending(options: &DeployOptions, namespace: &str, release: &str, status: &str, progress: &mut Progress) -> Result<()> {
+async fn recover_pending(
+    options: &DeployOptions,
+    namespace: &str,
+    release: &str,
+    status: &str,
+    progress: &mut Progress,
+) -> Result<()> {
     let history = helm::history(&options.helm, release, namespace).await?;
-    let last_good = history.iter().filter(|h| h.status == "deployed" || h.status == "superseded").map(|h| h.revision).max();
+    let last_good =
+        history.iter().filter(|h| h.status == "deployed" || h.status == "superseded").map(|h| h.revision).max();
     match last_good {
         Some(revision) => {
-            progress.note(&format!("{release} was left {status} by an interrupted run; rolling back to revision {revision}"));
+            progress.note(&format!(
+                "{release} was left {status} by an interrupted run; rolling back to revision {revision}"
+            ));
             helm::rollback(&options.helm, release, namespace, revision).await
         }
         None => {
-            progress.note(&format!("{release} was left {status} by an interrupted first install; removing it to start clean"));
+            progress.note(&format!(
+                "{release} was left {status} by an interrupted first install; removing it to start clean"
+            ));
             helm::uninstall(&options.helm, release, namespace, options.timeout).await
         }
     }

@@ -33,19 +33,24 @@ pub async fn save(client: &Client, record: &EvidenceRecord) -> Result<()> {
         },
         "data": {DATA_KEY: serde_json::to_string_pretty(record)?},
     });
-    api(maps.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object)).await, || format!("saving evidence {name}"))?;
+    api(maps.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object)).await, || {
+        format!("saving evidence {name}")
+    })?;
     Ok(())
 }
 
 /// Every record in the namespace, oldest first.
 pub async fn load_all(client: &Client, namespace: &str) -> Result<Vec<EvidenceRecord>> {
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    let list = api(maps.list(&ListParams::default().labels(&format!("{EVIDENCE_LABEL}=run"))).await, || format!("listing evidence in {namespace}"))?;
+    let list = api(maps.list(&ListParams::default().labels(&format!("{EVIDENCE_LABEL}=run"))).await, || {
+        format!("listing evidence in {namespace}")
+    })?;
     let mut records = Vec::new();
     for map in list.items {
         let name = map.metadata.name.clone().unwrap_or_default();
         let Some(text) = map.data.as_ref().and_then(|d| d.get(DATA_KEY)) else { continue };
-        let record: EvidenceRecord = serde_json::from_str(text).with_context(|| format!("evidence {name} is not a valid record"))?;
+        let record: EvidenceRecord =
+            serde_json::from_str(text).with_context(|| format!("evidence {name} is not a valid record"))?;
         records.push(record);
     }
     records.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.run_id.cmp(&b.run_id)));

@@ -73,9 +73,15 @@ fn verify_record(record: &EvidenceRecord, histories: &BTreeMap<String, Vec<Histo
         };
         if let Some((prev_name, prev_ready)) = &previous {
             if started < *prev_ready {
-                violation(&phase.name, format!("started at {started} before phase {prev_name} was ready at {prev_ready}"));
+                violation(
+                    &phase.name,
+                    format!("started at {started} before phase {prev_name} was ready at {prev_ready}"),
+                );
             } else {
-                proofs.push((phase.name.clone(), format!("started at {started}, after {prev_name} was ready at {prev_ready}")));
+                proofs.push((
+                    phase.name.clone(),
+                    format!("started at {started}, after {prev_name} was ready at {prev_ready}"),
+                ));
             }
         }
         match phase.result {
@@ -152,9 +158,14 @@ fn check_helm_history(
         ),
         Some((prev_name, prev_ready)) => proofs.push((
             phase.name.clone(),
-            format!("Helm wrote {} revision {revision} at {deployed}, after {prev_name} was ready at {prev_ready}", phase.release),
+            format!(
+                "Helm wrote {} revision {revision} at {deployed}, after {prev_name} was ready at {prev_ready}",
+                phase.release
+            ),
         )),
-        None => proofs.push((phase.name.clone(), format!("Helm wrote {} revision {revision} at {deployed}", phase.release))),
+        None => {
+            proofs.push((phase.name.clone(), format!("Helm wrote {} revision {revision} at {deployed}", phase.release)))
+        }
     }
 }
 
@@ -172,7 +183,12 @@ mod tests {
             result,
             started_at: started.into(),
             ready_at: Some(ready.into()),
-            units: vec![UnitEvidence { name: "u".into(), kind: "Deployment".into(), ready_at: Some(ready.into()), observed: vec![] }],
+            units: vec![UnitEvidence {
+                name: "u".into(),
+                kind: "Deployment".into(),
+                ready_at: Some(ready.into()),
+                observed: vec![],
+            }],
             error: None,
         }
     }
@@ -217,7 +233,8 @@ mod tests {
             phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Deployed),
             phase("migrations", 1, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
         ]);
-        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:12Z")]);
+        let h =
+            history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:12Z")]);
         let verdict = verify(&[r], &h);
         assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
         assert_eq!(verdict.proofs.len(), 3);
@@ -229,9 +246,14 @@ mod tests {
             phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Deployed),
             phase("migrations", 1, "2026-01-01T00:00:05Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
         ]);
-        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:06Z")]);
+        let h =
+            history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:06Z")]);
         let verdict = verify(&[r], &h);
-        assert!(verdict.violations.iter().any(|v| v.message.contains("before phase stateful was ready")), "{:?}", verdict.violations);
+        assert!(
+            verdict.violations.iter().any(|v| v.message.contains("before phase stateful was ready")),
+            "{:?}",
+            verdict.violations
+        );
     }
 
     #[test]
@@ -241,9 +263,14 @@ mod tests {
             phase("migrations", 2, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed),
         ]);
         // Helm says migrations revision 2 was written while stateful was still coming up.
-        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 2, "2026-01-01T00:00:03Z")]);
+        let h =
+            history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 2, "2026-01-01T00:00:03Z")]);
         let verdict = verify(&[r], &h);
-        assert!(verdict.violations.iter().any(|v| v.message.contains("outside this phase's run")), "{:?}", verdict.violations);
+        assert!(
+            verdict.violations.iter().any(|v| v.message.contains("outside this phase's run")),
+            "{:?}",
+            verdict.violations
+        );
     }
 
     #[test]

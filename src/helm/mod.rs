@@ -101,7 +101,10 @@ impl Install<'_> {
             let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             command.arg("--labels").arg(labels.join(","));
         }
-        command.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         command
     }
 }
@@ -128,7 +131,12 @@ async fn run_helm(helm: &Path, args: &[&str]) -> Result<String> {
         .with_context(|| format!("running {}", helm.display()))
         .map_err(|e| coded(exit::TOOL_MISSING, e))?;
     if !output.status.success() {
-        anyhow::bail!("helm {} failed ({}): {}", args.join(" "), output.status, String::from_utf8_lossy(&output.stderr).trim());
+        anyhow::bail!(
+            "helm {} failed ({}): {}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

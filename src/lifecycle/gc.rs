@@ -77,7 +77,12 @@ pub async fn sweep(client: &Client, dry_run: bool, now: Timestamp) -> Result<Rep
         }
         requests += 2;
         if let Some((holder, _)) = lease::current_holder(client, &ns.name).await? {
-            decisions.push(Decision { namespace: ns.name, action: Action::Kept, lease: status, reason: format!("a run is in progress ({holder})") });
+            decisions.push(Decision {
+                namespace: ns.name,
+                action: Action::Kept,
+                lease: status,
+                reason: format!("a run is in progress ({holder})"),
+            });
             continue;
         }
         let Some(fresh) = api(namespaces.get_opt(&ns.name).await, || format!("reading namespace {}", ns.name))? else {
@@ -86,12 +91,23 @@ pub async fn sweep(client: &Client, dry_run: bool, now: Timestamp) -> Result<Rep
         let info = NamespaceInfo::from_object(&fresh);
         let recheck = lease_status(info.last_activity.as_deref(), info.idle_ttl.as_deref(), now);
         if !info.managed || !recheck.is_expired() {
-            decisions.push(Decision { namespace: ns.name, action: Action::Kept, lease: recheck.clone(), reason: format!("changed since listed: {}", recheck.describe()) });
+            decisions.push(Decision {
+                namespace: ns.name,
+                action: Action::Kept,
+                lease: recheck.clone(),
+                reason: format!("changed since listed: {}", recheck.describe()),
+            });
             continue;
         }
-        let preconditions = Preconditions { uid: fresh.metadata.uid.clone(), resource_version: fresh.metadata.resource_version.clone() };
+        let preconditions = Preconditions {
+            uid: fresh.metadata.uid.clone(),
+            resource_version: fresh.metadata.resource_version.clone(),
+        };
         requests += 1;
-        match namespaces.delete(&ns.name, &DeleteParams { preconditions: Some(preconditions), ..Default::default() }).await {
+        match namespaces
+            .delete(&ns.name, &DeleteParams { preconditions: Some(preconditions), ..Default::default() })
+            .await
+        {
             Ok(_) => decisions.push(Decision { namespace: ns.name, action: Action::Deleted, lease: status, reason }),
             Err(kube::Error::Api(e)) if e.code == 409 => decisions.push(Decision {
                 namespace: ns.name,

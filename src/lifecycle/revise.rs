@@ -5,8 +5,8 @@
 //! fresh one (after the old one is gone).
 
 use super::ttl::{lease_status, LeaseStatus};
-use crate::cluster::namespace::{self, NamespaceInfo};
 use crate::cluster::api;
+use crate::cluster::namespace::{self, NamespaceInfo};
 use crate::config::stack::Stack;
 use crate::labels;
 use anyhow::{anyhow, Result};
@@ -42,7 +42,12 @@ pub struct Decision {
 pub fn decide(found: &[NamespaceInfo], planned_namespace: &str, now: Timestamp) -> Decision {
     let existing = found.iter().find(|n| n.name == planned_namespace).or_else(|| found.first());
     let Some(ns) = existing else {
-        return Decision { path: Path::Create, namespace: planned_namespace.into(), reason: "no environment with these labels exists".into(), lease: None };
+        return Decision {
+            path: Path::Create,
+            namespace: planned_namespace.into(),
+            reason: "no environment with these labels exists".into(),
+            lease: None,
+        };
     };
     if ns.phase == "Terminating" {
         return Decision {
@@ -57,7 +62,12 @@ pub fn decide(found: &[NamespaceInfo], planned_namespace: &str, now: Timestamp) 
         Decision {
             path: Path::Recreate,
             namespace: ns.name.clone(),
-            reason: format!("namespace {} (uid {}) {}; deleting it and starting afresh", ns.name, ns.uid, lease.describe()),
+            reason: format!(
+                "namespace {} (uid {}) {}; deleting it and starting afresh",
+                ns.name,
+                ns.uid,
+                lease.describe()
+            ),
             lease: Some(lease),
         }
     } else {
@@ -90,12 +100,18 @@ pub async fn prepare(client: &Client, stack: &Stack, timeout: Duration) -> Resul
     if decision.path == Path::Recreate {
         let namespaces: Api<Namespace> = Api::all(client.clone());
         if decision.lease.as_ref().is_some_and(LeaseStatus::is_expired) {
-            api(namespaces.delete(&decision.namespace, &DeleteParams::default()).await, || format!("deleting expired namespace {}", decision.namespace))?;
+            api(namespaces.delete(&decision.namespace, &DeleteParams::default()).await, || {
+                format!("deleting expired namespace {}", decision.namespace)
+            })?;
         }
         let started = Instant::now();
         while namespace::get(client, &decision.namespace).await?.is_some() {
             if started.elapsed() > timeout {
-                return Err(anyhow!("namespace {} is still being deleted after {}s", decision.namespace, timeout.as_secs()));
+                return Err(anyhow!(
+                    "namespace {} is still being deleted after {}s",
+                    decision.namespace,
+                    timeout.as_secs()
+                ));
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -138,7 +154,8 @@ mod tests {
 
     #[test]
     fn a_terminating_environment_is_waited_for_then_recreated() {
-        let d = decide(&[ns("codex-ai-issue-19", "Terminating", "2026-11-27T11:00:00Z", "8h")], "codex-ai-issue-19", now());
+        let d =
+            decide(&[ns("codex-ai-issue-19", "Terminating", "2026-11-27T11:00:00Z", "8h")], "codex-ai-issue-19", now());
         assert_eq!(d.path, Path::Recreate);
         assert!(d.lease.is_none(), "a terminating namespace is not deleted again");
     }

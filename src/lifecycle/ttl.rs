@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn one_second_before_expiry_is_active() {
         let status = lease_status(Some(T0), Some("8h"), at("2026-11-27T17:59:59Z"));
-        assert_eq!(status, LeaseStatus::Active { idle_seconds: 28_799, ttl_seconds: 28_800, remaining_seconds: 1, note: None });
+        assert_eq!(
+            status,
+            LeaseStatus::Active { idle_seconds: 28_799, ttl_seconds: 28_800, remaining_seconds: 1, note: None }
+        );
     }
 
     #[test]
@@ -119,7 +122,9 @@ mod tests {
     #[test]
     fn a_missing_last_activity_is_unknown_never_expired() {
         let status = lease_status(None, Some("1s"), at("2030-01-01T00:00:00Z"));
-        assert!(matches!(status, LeaseStatus::Unknown { ref reason } if reason.contains("no codex-k8s.dev/last-activity")));
+        assert!(
+            matches!(status, LeaseStatus::Unknown { ref reason } if reason.contains("no codex-k8s.dev/last-activity"))
+        );
     }
 
     #[test]
@@ -134,7 +139,9 @@ mod tests {
     fn a_future_last_activity_counts_as_now_and_is_reported() {
         let status = lease_status(Some("2026-11-27T12:00:00Z"), Some("8h"), at(T0));
         match status {
-            LeaseStatus::Active { idle_seconds: 0, remaining_seconds: 28_800, note: Some(note), .. } => assert!(note.contains("in the future")),
+            LeaseStatus::Active { idle_seconds: 0, remaining_seconds: 28_800, note: Some(note), .. } => {
+                assert!(note.contains("in the future"))
+            }
             other => panic!("{other:?}"),
         }
     }

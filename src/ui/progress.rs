@@ -17,7 +17,8 @@ pub struct Progress {
 impl Progress {
     /// Live lines when stderr is a terminal, plain lines otherwise.
     pub fn new() -> Self {
-        let live = std::io::stderr().is_terminal().then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let live =
+            std::io::stderr().is_terminal().then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress { live, bars: HashMap::new(), last_text: HashMap::new(), started: Instant::now() }
     }
 

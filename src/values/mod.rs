@@ -44,7 +44,8 @@ pub fn phase_values(stack: &Stack, plan: &Plan) -> Vec<PhaseValues> {
         by_name.entry(unit.name.as_str()).or_insert(unit);
     }
     let phase = |planned: &PlannedPhase| {
-        let units: Vec<&ResolvedUnit> = planned.units.iter().filter_map(|p| by_name.get(p.name.as_str()).copied()).collect();
+        let units: Vec<&ResolvedUnit> =
+            planned.units.iter().filter_map(|p| by_name.get(p.name.as_str()).copied()).collect();
         let values = values_for(stack, planned.name, &units);
         let yaml = serde_yaml::to_string(&values).expect("values are plain data");
         let digest = hex(&Sha256::digest(yaml.as_bytes()));

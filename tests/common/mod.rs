@@ -16,7 +16,11 @@ pub fn codex(args: &[&str]) -> Output {
     if matches!(args.first(), Some(&"up") | Some(&"revise")) {
         args.insert(1, "--skip-build");
     }
-    Command::new(env!("CARGO_BIN_EXE_kubectl-codex")).args(args).current_dir(root()).output().expect("kubectl-codex runs")
+    Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("kubectl-codex runs")
 }
 
 pub fn kubectl(args: &[&str]) -> Output {
@@ -30,8 +34,12 @@ pub fn text(bytes: &[u8]) -> String {
 /// Runs kubectl-codex with the real BuildKit builder (`cargo xtask test` passes BUILDKIT_HOST
 /// and CODEX_E2E_BUILDCTL): `up` builds the images from their Dockerfiles before deploying.
 pub fn codex_building(args: &[&str]) -> Output {
-    let buildctl = std::env::var("CODEX_E2E_BUILDCTL").expect("CODEX_E2E_BUILDCTL names the buildctl binary (cargo xtask test sets it)");
-    assert!(std::env::var_os("BUILDKIT_HOST").is_some(), "BUILDKIT_HOST must name the buildkitd socket (cargo xtask test sets it)");
+    let buildctl = std::env::var("CODEX_E2E_BUILDCTL")
+        .expect("CODEX_E2E_BUILDCTL names the buildctl binary (cargo xtask test sets it)");
+    assert!(
+        std::env::var_os("BUILDKIT_HOST").is_some(),
+        "BUILDKIT_HOST must name the buildkitd socket (cargo xtask test sets it)"
+    );
     Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(args)
         .args(["--builder", "buildctl", "--buildctl", &buildctl])

@@ -55,7 +55,12 @@ pub fn serve(answer: impl Fn(&Request) -> Response + Send + 'static) -> (String,
             let Some(request) = read_request(&mut stream) else { continue };
             seen.lock().unwrap().push(request.clone());
             let response = answer(&request);
-            let mut bytes = format!("HTTP/1.1 {} Stub\r\nContent-Length: {}\r\nConnection: close\r\n", response.status, response.body.len()).into_bytes();
+            let mut bytes = format!(
+                "HTTP/1.1 {} Stub\r\nContent-Length: {}\r\nConnection: close\r\n",
+                response.status,
+                response.body.len()
+            )
+            .into_bytes();
             for (name, value) in &response.headers {
                 bytes.extend(format!("{name}: {value}\r\n").into_bytes());
             }

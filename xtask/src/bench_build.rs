@@ -46,7 +46,11 @@ pub fn run(args: &BuildArgs) -> Result<()> {
     let work = prepare_copy()?;
     let side_by_side = args.jobs.map(|j| j.to_string());
     let build = |jobs: Option<&str>, round: &str| -> Result<Round> {
-        replace_line(&work.join(GO_MESSAGE_FILE), GO_MESSAGE_PREFIX, &format!("{GO_MESSAGE_PREFIX}\"bench build {round} {}\"", std::process::id()))?;
+        replace_line(
+            &work.join(GO_MESSAGE_FILE),
+            GO_MESSAGE_PREFIX,
+            &format!("{GO_MESSAGE_PREFIX}\"bench build {round} {}\"", std::process::id()),
+        )?;
         let mut command = Command::new(&codex);
         command
             .current_dir(&work)
@@ -61,7 +65,8 @@ pub fn run(args: &BuildArgs) -> Result<()> {
         let seconds = started.elapsed().as_secs_f64();
         ensure!(out.status.success(), "build ({round}) failed: {}", String::from_utf8_lossy(&out.stderr));
         let report: Value = serde_json::from_slice(&out.stdout).context("build -o json printed no JSON")?;
-        let built = report["images"].as_array().map_or(0, |images| images.iter().filter(|i| i["status"] == "built").count());
+        let built =
+            report["images"].as_array().map_or(0, |images| images.iter().filter(|i| i["status"] == "built").count());
         Ok(Round { seconds, built })
     };
     eprintln!("[bench build] warm-up build (not measured)");
@@ -70,19 +75,35 @@ pub fn run(args: &BuildArgs) -> Result<()> {
     let (mut serial, mut parallel) = (Vec::new(), Vec::new());
     for run in 0..args.runs {
         // Alternate which goes first, so neither always meets a cache the other just warmed.
-        let order: [(bool, &str); 2] = if run % 2 == 0 { [(false, "one at a time"), (true, "side by side")] } else { [(true, "side by side"), (false, "one at a time")] };
+        let order: [(bool, &str); 2] = if run % 2 == 0 {
+            [(false, "one at a time"), (true, "side by side")]
+        } else {
+            [(true, "side by side"), (false, "one at a time")]
+        };
         for (is_parallel, label) in order {
-            let round = build(if is_parallel { side_by_side.as_deref() } else { Some("1") }, &format!("{run}-{label}"))?;
+            let round =
+                build(if is_parallel { side_by_side.as_deref() } else { Some("1") }, &format!("{run}-{label}"))?;
             eprintln!("[bench build] run {}: {label}: {:.2} s, {} images built", run + 1, round.seconds, round.built);
-            if is_parallel { parallel.push(round) } else { serial.push(round) }
+            if is_parallel {
+                parallel.push(round)
+            } else {
+                serial.push(round)
+            }
         }
     }
     let load_after = load_average()?;
     let (serial_median, parallel_median) = (median(&serial), median(&parallel));
     let jobs = args.jobs.map_or_else(|| "default".to_string(), |j| j.to_string());
-    println!("bench build: {} runs, {} images rebuilt per build, load {load_before:.1} -> {load_after:.1}", args.runs, serial[0].built);
+    println!(
+        "bench build: {} runs, {} images rebuilt per build, load {load_before:.1} -> {load_after:.1}",
+        args.runs, serial[0].built
+    );
     println!("  {:<36} median {serial_median:.2} s", "one at a time (--jobs 1, baseline)");
-    println!("  {:<36} median {parallel_median:.2} s  ({:.2}x the baseline's time)", format!("side by side (--jobs {jobs})"), parallel_median / serial_median);
+    println!(
+        "  {:<36} median {parallel_median:.2} s  ({:.2}x the baseline's time)",
+        format!("side by side (--jobs {jobs})"),
+        parallel_median / serial_median
+    );
     if args.json {
         println!(
             "{}",
@@ -111,8 +132,14 @@ fn prepare_copy() -> Result<PathBuf> {
     let status = Command::new("cp").arg("-a").arg(root.join("example")).arg(&work).status()?;
     ensure!(status.success(), "copying example/");
     let yaml = fs::read_to_string(root.join("services.yaml"))?;
-    ensure!(yaml.contains("repository: codex-example/"), "services.yaml no longer names repositories `codex-example/…`");
-    fs::write(work.join("services.yaml"), yaml.replace("repository: codex-example/", &format!("repository: {REPOSITORY_PREFIX}")))?;
+    ensure!(
+        yaml.contains("repository: codex-example/"),
+        "services.yaml no longer names repositories `codex-example/…`"
+    );
+    fs::write(
+        work.join("services.yaml"),
+        yaml.replace("repository: codex-example/", &format!("repository: {REPOSITORY_PREFIX}")),
+    )?;
     ensure!(work.join(GO_MESSAGE_FILE).is_file(), "{GO_MESSAGE_FILE} is missing");
     Ok(work)
 }

@@ -50,16 +50,9 @@ enum Format {
 
 /// `cargo xtask bench core`.
 pub fn run(args: &CoreArgs) -> Result<()> {
-    ensure!(
-        args.units >= PHASES.len(),
-        "--units must be at least {} (one per phase)",
-        PHASES.len()
-    );
+    ensure!(args.units >= PHASES.len(), "--units must be at least {} (one per phase)", PHASES.len());
     ensure!(args.runs >= 1, "--runs must be at least 1");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits inside the workspace")?
-        .to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask sits inside the workspace")?.to_path_buf();
     let chart = root.join("charts/codex-env");
     let helm = match &args.helm {
         Some(path) => path.clone(),
@@ -77,17 +70,12 @@ pub fn run(args: &CoreArgs) -> Result<()> {
     let file = dir.join("big.yaml");
     let out = dir.join("rendered");
     let generated = generate(args.units);
-    std::fs::write(&file, &generated.yaml)
-        .with_context(|| format!("writing {}", file.display()))?;
+    std::fs::write(&file, &generated.yaml).with_context(|| format!("writing {}", file.display()))?;
 
     let binary = crate::repo::release_binary("")?;
 
     // A generated file that trips a validation rule would benchmark the error path.
-    let validate = Command::new(&binary)
-        .arg("validate")
-        .arg("-f")
-        .arg(&file)
-        .output()?;
+    let validate = Command::new(&binary).arg("validate").arg("-f").arg(&file).output()?;
     if !validate.status.success() {
         bail!(
             "the generated {} does not validate ({}):\n{}{}",
@@ -99,34 +87,17 @@ pub fn run(args: &CoreArgs) -> Result<()> {
     }
 
     let plan_args = args_of(&["plan", "--env", &args.env, "-f"], &file, &["-o", "json"]);
-    let mut render_args = args_of(
-        &["render", "--env", &args.env, "-f"],
-        &file,
-        &["--values-only", "--out"],
-    );
+    let mut render_args = args_of(&["render", "--env", &args.env, "-f"], &file, &["--values-only", "--out"]);
     render_args.push(out.clone().into());
 
     // Warm-up: page cache, the helm chart read once; also yields the namespace and the phases.
     let plan_json = Command::new(&binary).args(&plan_args).output()?;
-    ensure!(
-        plan_json.status.success(),
-        "plan failed: {}",
-        String::from_utf8_lossy(&plan_json.stderr)
-    );
-    let plan: serde_json::Value =
-        serde_json::from_slice(&plan_json.stdout).context("reading plan -o json")?;
-    let namespace = plan["namespace"]
-        .as_str()
-        .context("plan has a namespace")?
-        .to_string();
+    ensure!(plan_json.status.success(), "plan failed: {}", String::from_utf8_lossy(&plan_json.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&plan_json.stdout).context("reading plan -o json")?;
+    let namespace = plan["namespace"].as_str().context("plan has a namespace")?.to_string();
     measure(&binary, &render_args)?;
     let helm_calls = helm_calls(&out, &chart, &namespace);
-    ensure!(
-        helm_calls.len() == PHASES.len(),
-        "render wrote {} phases, expected {}",
-        helm_calls.len(),
-        PHASES.len()
-    );
+    ensure!(helm_calls.len() == PHASES.len(), "render wrote {} phases, expected {}", helm_calls.len(), PHASES.len());
     for call in &helm_calls {
         measure(&helm, call)?;
     }
@@ -139,10 +110,7 @@ pub fn run(args: &CoreArgs) -> Result<()> {
         // Interleaved, so drift of the machine's load hits all three alike.
         plan_samples.push(measure(&binary, &plan_args)?);
         render_samples.push(measure(&binary, &render_args)?);
-        let mut total = Sample {
-            wall: Duration::ZERO,
-            max_rss_kb: 0,
-        };
+        let mut total = Sample { wall: Duration::ZERO, max_rss_kb: 0 };
         for call in &helm_calls {
             let one = measure(&helm, call)?;
             total.wall += one.wall;
@@ -198,11 +166,8 @@ pub fn run(args: &CoreArgs) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Format::Text => {
-            let per_phase: Vec<String> = PHASES
-                .iter()
-                .zip(generated.per_phase)
-                .map(|(p, n)| format!("{n} {p}"))
-                .collect();
+            let per_phase: Vec<String> =
+                PHASES.iter().zip(generated.per_phase).map(|(p, n)| format!("{n} {p}")).collect();
             println!(
                 "services.yaml: {} units ({}), {} dependsOn edges, {} KiB; env {}; {} runs",
                 args.units,
@@ -257,15 +222,9 @@ fn args_of(before: &[&str], file: &Path, after: &[&str]) -> Vec<OsString> {
 fn helm_calls(out: &Path, chart: &Path, namespace: &str) -> Vec<Vec<OsString>> {
     let mut calls = Vec::new();
     for (i, phase) in PHASES.iter().enumerate() {
-        let values = out
-            .join(format!("{:02}-{phase}", i + 1))
-            .join("values.yaml");
+        let values = out.join(format!("{:02}-{phase}", i + 1)).join("values.yaml");
         if values.is_file() {
-            let mut call = args_of(
-                &["template", &format!("codex-{phase}")],
-                chart,
-                &["--namespace", namespace, "-f"],
-            );
+            let mut call = args_of(&["template", &format!("codex-{phase}")], chart, &["--namespace", namespace, "-f"]);
             call.push(values.into());
             calls.push(call);
         }
@@ -313,18 +272,10 @@ fn measure(program: &Path, args: &[OsString]) -> Result<Sample> {
         let mut stderr = stderr;
         stderr.rewind()?;
         stderr.read_to_string(&mut message)?;
-        bail!(
-            "{} {:?} failed (wait status {status}): {}",
-            program.display(),
-            args,
-            message.trim()
-        );
+        bail!("{} {:?} failed (wait status {status}): {}", program.display(), args, message.trim());
     }
     // Linux reports ru_maxrss in KiB.
-    Ok(Sample {
-        wall,
-        max_rss_kb: usage.ru_maxrss.max(0) as u64,
-    })
+    Ok(Sample { wall, max_rss_kb: usage.ru_maxrss.max(0) as u64 })
 }
 
 #[derive(Clone)]
@@ -338,25 +289,13 @@ struct Stats {
 
 impl Stats {
     fn of(samples: &[Sample]) -> Stats {
-        let samples_ms: Vec<f64> = samples
-            .iter()
-            .map(|s| s.wall.as_secs_f64() * 1000.0)
-            .collect();
+        let samples_ms: Vec<f64> = samples.iter().map(|s| s.wall.as_secs_f64() * 1000.0).collect();
         let mut sorted = samples_ms.clone();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
-        let median_ms = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-        };
+        let median_ms = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
         let peak_kb = samples.iter().map(|s| s.max_rss_kb).max().unwrap_or(0);
-        Stats {
-            median_ms,
-            min_ms: sorted[0],
-            peak_mb: peak_kb as f64 * 1024.0 / 1e6,
-            samples_ms,
-        }
+        Stats { median_ms, min_ms: sorted[0], peak_mb: peak_kb as f64 * 1024.0 / 1e6, samples_ms }
     }
 }
 
@@ -402,12 +341,7 @@ impl From<bool> for Node {
 }
 
 fn map<const N: usize>(entries: [(&str, Node); N]) -> Node {
-    Node::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
+    Node::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 fn seq<T: Into<Node>>(items: impl IntoIterator<Item = T>) -> Node {
@@ -477,22 +411,11 @@ fn scalar(node: &Node) -> String {
         Node::Bool(b) => b.to_string(),
         Node::Str(s) => {
             let safe = !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
-                && s.chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '/')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+                && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '/')
                 && !matches!(
                     s.as_str(),
-                    "true"
-                        | "false"
-                        | "null"
-                        | "True"
-                        | "False"
-                        | "Null"
-                        | "TRUE"
-                        | "FALSE"
-                        | "NULL"
+                    "true" | "false" | "null" | "True" | "False" | "Null" | "TRUE" | "FALSE" | "NULL"
                 );
             if safe {
                 s.clone()
@@ -531,13 +454,7 @@ fn unit_name(phase: usize, i: usize) -> String {
 fn split(units: usize) -> [usize; 5] {
     let share = |percent: usize| (units * percent / 100).max(1);
     let (stateful, migrations, edge, frontend) = (share(8), share(8), share(15), share(15));
-    [
-        stateful,
-        migrations,
-        units - stateful - migrations - edge - frontend,
-        edge,
-        frontend,
-    ]
+    [stateful, migrations, units - stateful - migrations - edge - frontend, edge, frontend]
 }
 
 fn generate(units: usize) -> Generated {
@@ -546,14 +463,8 @@ fn generate(units: usize) -> Generated {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut dependencies = 0;
     let mut images: Vec<(String, Node)> = vec![
-        (
-            "postgres".into(),
-            map([("ref", "docker.io/library/postgres:16.4".into())]),
-        ),
-        (
-            "redis".into(),
-            map([("ref", "docker.io/library/redis:7.4".into())]),
-        ),
+        ("postgres".into(), map([("ref", "docker.io/library/postgres:16.4".into())])),
+        ("redis".into(), map([("ref", "docker.io/library/redis:7.4".into())])),
     ];
     let mut infrastructure = Vec::new();
     let mut services = Vec::new();
@@ -561,18 +472,10 @@ fn generate(units: usize) -> Generated {
     for i in 0..n_db {
         let name = unit_name(0, i);
         // Every third store starts a group; the others (replicas) wait for the one before.
-        let depends: Vec<String> = if i % 3 != 0 {
-            vec![unit_name(0, i - 1)]
-        } else {
-            vec![]
-        };
+        let depends: Vec<String> = if i % 3 != 0 { vec![unit_name(0, i - 1)] } else { vec![] };
         dependencies += depends.len();
         let postgres = i % 2 == 0;
-        let (image, port_name, port) = if postgres {
-            ("postgres", "pg", 5432)
-        } else {
-            ("redis", "redis", 6379)
-        };
+        let (image, port_name, port) = if postgres { ("postgres", "pg", 5432) } else { ("redis", "redis", 6379) };
         let mut env = map([]);
         if postgres {
             env.push("POSTGRES_USER", "app");
@@ -591,21 +494,12 @@ fn generate(units: usize) -> Generated {
                 ("kind", "StatefulSet".into()),
                 ("image", image.into()),
                 ("env", env),
-                (
-                    "ports",
-                    seq([map([
-                        ("name", port_name.into()),
-                        ("port", i64::from(port).into()),
-                    ])]),
-                ),
+                ("ports", seq([map([("name", port_name.into()), ("port", i64::from(port).into())])])),
                 (
                     "probes",
                     map([(
                         "readiness",
-                        map([
-                            ("tcp", map([("port", port_name.into())])),
-                            ("periodSeconds", 2.into()),
-                        ]),
+                        map([("tcp", map([("port", port_name.into())])), ("periodSeconds", 2.into())]),
                     )]),
                 ),
                 ("resources", resources()),
@@ -619,17 +513,8 @@ fn generate(units: usize) -> Generated {
                 ),
             ]),
         );
-        unit.push(
-            "hooks",
-            map([(
-                "readiness",
-                seq([map([("tcp", map([("port", port_name.into())]))])]),
-            )]),
-        );
-        unit.push(
-            "overlays",
-            map([("prod", map([("workload", map([("replicas", 3.into())]))]))]),
-        );
+        unit.push("hooks", map([("readiness", seq([map([("tcp", map([("port", port_name.into())]))])]))]));
+        unit.push("overlays", map([("prod", map([("workload", map([("replicas", 3.into())]))]))]));
         infrastructure.push(unit);
     }
 
@@ -656,10 +541,7 @@ fn generate(units: usize) -> Generated {
                         "env",
                         map([(
                             "DATABASE_URL",
-                            format!(
-                                "postgres://app:app@{db}:5432/app?application_name={{{{ env }}}}"
-                            )
-                            .into(),
+                            format!("postgres://app:app@{db}:5432/app?application_name={{{{ env }}}}").into(),
                         )]),
                     ),
                     ("backoffLimit", 4.into()),
@@ -667,18 +549,9 @@ fn generate(units: usize) -> Generated {
             ),
         ]);
         if i % 4 == 0 {
-            let check = map([
-                ("image", name.clone().into()),
-                ("command", seq(["/app/check"])),
-                ("args", seq(["--schema"])),
-            ]);
-            unit.push(
-                "hooks",
-                map([(
-                    "readiness",
-                    seq([map([("job", check), ("timeout", "5m".into())])]),
-                )]),
-            );
+            let check =
+                map([("image", name.clone().into()), ("command", seq(["/app/check"])), ("args", seq(["--schema"]))]);
+            unit.push("hooks", map([("readiness", seq([map([("job", check), ("timeout", "5m".into())])]))]));
         }
         services.push(unit);
     }
@@ -697,15 +570,10 @@ fn generate(units: usize) -> Generated {
         dependencies += depends.len();
         images.push((name.clone(), built_image(&name)));
         let cron = i % 10 == 9;
-        let mut unit = map([
-            ("name", name.clone().into()),
-            ("phase", "internal".into()),
-            ("dependsOn", seq(depends.clone())),
-        ]);
-        let mut workload = map([
-            ("kind", if cron { "CronJob" } else { "Deployment" }.into()),
-            ("image", name.clone().into()),
-        ]);
+        let mut unit =
+            map([("name", name.clone().into()), ("phase", "internal".into()), ("dependsOn", seq(depends.clone()))]);
+        let mut workload =
+            map([("kind", if cron { "CronJob" } else { "Deployment" }.into()), ("image", name.clone().into())]);
         workload.push("env", service_env(&name, &depends));
         if cron {
             workload.push("schedule", "*/15 * * * *");
@@ -726,10 +594,7 @@ fn generate(units: usize) -> Generated {
                 "hooks",
                 map([(
                     "readiness",
-                    seq([map([(
-                        "http",
-                        map([("path", "/healthz".into()), ("port", "http".into())]),
-                    )])]),
+                    seq([map([("http", map([("path", "/healthz".into()), ("port", "http".into())]))])]),
                 )]),
             );
         }
@@ -738,13 +603,7 @@ fn generate(units: usize) -> Generated {
                 "overlays",
                 map([
                     ("prod", map([("workload", map([("replicas", 4.into())]))])),
-                    (
-                        "dev",
-                        map([(
-                            "workload",
-                            map([("env", map([("LOG_LEVEL", "debug".into())]))]),
-                        )]),
-                    ),
+                    ("dev", map([("workload", map([("env", map([("LOG_LEVEL", "debug".into())]))]))])),
                 ]),
             );
         }
@@ -786,11 +645,7 @@ fn generate(units: usize) -> Generated {
                 "readiness",
                 seq([map([(
                     "http",
-                    map([
-                        ("path", "/api/status".into()),
-                        ("port", "http".into()),
-                        ("expectStatus", 200.into()),
-                    ]),
+                    map([("path", "/api/status".into()), ("port", "http".into()), ("expectStatus", 200.into())]),
                 )])]),
             )]),
         );
@@ -822,16 +677,7 @@ fn generate(units: usize) -> Generated {
                         "dev",
                         map([
                             ("command", seq(["node"])),
-                            (
-                                "args",
-                                seq([
-                                    "node_modules/vite/bin/vite.js",
-                                    "--host",
-                                    "0.0.0.0",
-                                    "--port",
-                                    "8080",
-                                ]),
-                            ),
+                            ("args", seq(["node_modules/vite/bin/vite.js", "--host", "0.0.0.0", "--port", "8080"])),
                             ("workingDir", "/workspace".into()),
                         ]),
                     ),
@@ -841,13 +687,7 @@ fn generate(units: usize) -> Generated {
         add_code_update(&mut unit, &format!("web/{name}"), true, false);
         unit.push(
             "ingress",
-            map([
-                (
-                    "host",
-                    format!("{{{{ namespace }}}}-{name}.localtest.me").into(),
-                ),
-                ("path", "/".into()),
-            ]),
+            map([("host", format!("{{{{ namespace }}}}-{name}.localtest.me").into()), ("path", "/".into())]),
         );
         // A debug toolbar only outside prod: only on units nobody depends on (the last of
         // each chain of three), since `dependsOn` may not point at an excluded unit.
@@ -860,38 +700,91 @@ fn generate(units: usize) -> Generated {
     let document = map([
         ("apiVersion", "codex-k8s.dev/v1alpha1".into()),
         ("kind", "ServiceStack".into()),
-        ("project", map([("name", "acme".into()), ("description", format!("Generated by cargo xtask bench core: {units} units.").into())])),
+        (
+            "project",
+            map([
+                ("name", "acme".into()),
+                ("description", format!("Generated by cargo xtask bench core: {units} units.").into()),
+            ]),
+        ),
         ("versions", map([("app", "2.14.0".into()), ("schema", "2024.06".into())])),
         (
             "environments",
             map([
-                ("prod", map([("namespace", "{{ project }}-prod".into()), ("runtime", "prod".into()), ("registry", "registry.example.test/acme".into()), ("idleTTL", "720h".into())])),
-                ("staging", map([("from", "prod".into()), ("namespace", "{{ project }}-staging".into()), ("idleTTL", "24h".into())])),
-                ("dev", map([("from", "prod".into()), ("runtime", "dev".into()), ("imagePullPolicy", "Always".into()), ("namespace", "{{ project }}-dev{% if slot %}-{{ slot }}{% endif %}".into()), ("idleTTL", "8h".into())])),
-                ("ai", map([("from", "dev".into()), ("namespace", "{{ project }}-ai-{% if issue %}issue-{{ issue }}{% else %}slot-{{ slot }}{% endif %}".into()), ("disableKinds", seq(["Ingress"]))])),
+                (
+                    "prod",
+                    map([
+                        ("namespace", "{{ project }}-prod".into()),
+                        ("runtime", "prod".into()),
+                        ("registry", "registry.example.test/acme".into()),
+                        ("idleTTL", "720h".into()),
+                    ]),
+                ),
+                (
+                    "staging",
+                    map([
+                        ("from", "prod".into()),
+                        ("namespace", "{{ project }}-staging".into()),
+                        ("idleTTL", "24h".into()),
+                    ]),
+                ),
+                (
+                    "dev",
+                    map([
+                        ("from", "prod".into()),
+                        ("runtime", "dev".into()),
+                        ("imagePullPolicy", "Always".into()),
+                        ("namespace", "{{ project }}-dev{% if slot %}-{{ slot }}{% endif %}".into()),
+                        ("idleTTL", "8h".into()),
+                    ]),
+                ),
+                (
+                    "ai",
+                    map([
+                        ("from", "dev".into()),
+                        (
+                            "namespace",
+                            "{{ project }}-ai-{% if issue %}issue-{{ issue }}{% else %}slot-{{ slot }}{% endif %}"
+                                .into(),
+                        ),
+                        ("disableKinds", seq(["Ingress"])),
+                    ]),
+                ),
             ]),
         ),
         ("images", Node::Map(images)),
-        ("workspace", map([("claimName", "acme-workspace".into()), ("size", "20Gi".into()), ("accessMode", "ReadWriteMany".into()), ("uid", 1000.into()), ("gid", 1000.into()), ("fsGroup", 1000.into())])),
+        (
+            "workspace",
+            map([
+                ("claimName", "acme-workspace".into()),
+                ("size", "20Gi".into()),
+                ("accessMode", "ReadWriteMany".into()),
+                ("uid", 1000.into()),
+                ("gid", 1000.into()),
+                ("fsGroup", 1000.into()),
+            ]),
+        ),
         (
             "agent",
             map([
                 ("image", unit_name(2, 0).into()),
                 ("workspace", map([("mountPath", "/workspace".into()), ("readOnly", false.into())])),
-                ("permissions", seq([map([("apiGroups", seq([""])), ("resources", seq(["pods", "pods/log", "services"])), ("verbs", seq(["get", "list", "watch"]))])])),
+                (
+                    "permissions",
+                    seq([map([
+                        ("apiGroups", seq([""])),
+                        ("resources", seq(["pods", "pods/log", "services"])),
+                        ("verbs", seq(["get", "list", "watch"])),
+                    ])]),
+                ),
             ]),
         ),
         ("infrastructure", Node::Seq(infrastructure)),
         ("services", Node::Seq(services)),
     ]);
-    let mut yaml =
-        String::from("# Generated by `cargo xtask bench core`; see xtask/src/bench_core.rs.\n");
+    let mut yaml = String::from("# Generated by `cargo xtask bench core`; see xtask/src/bench_core.rs.\n");
     emit(&document, 0, &mut yaml);
-    Generated {
-        yaml,
-        per_phase,
-        dependencies,
-    }
+    Generated { yaml, per_phase, dependencies }
 }
 
 fn built_image(name: &str) -> Node {
@@ -901,17 +794,8 @@ fn built_image(name: &str) -> Node {
             map([
                 ("context", "services".into()),
                 ("dockerfile", "Dockerfile".into()),
-                (
-                    "targets",
-                    map([("prod", "prod".into()), ("dev", "dev".into())]),
-                ),
-                (
-                    "args",
-                    map([
-                        ("SERVICE", name.into()),
-                        ("VERSION", "{{ versions.app }}".into()),
-                    ]),
-                ),
+                ("targets", map([("prod", "prod".into()), ("dev", "dev".into())])),
+                ("args", map([("SERVICE", name.into()), ("VERSION", "{{ versions.app }}".into())])),
             ]),
         ),
         ("repository", format!("acme/{name}").into()),
@@ -943,11 +827,7 @@ fn service_env(name: &str, depends: &[String]) -> Node {
 
 fn service_ports() -> Node {
     seq([
-        map([
-            ("name", "http".into()),
-            ("port", 8080.into()),
-            ("servicePort", 80.into()),
-        ]),
+        map([("name", "http".into()), ("port", 8080.into()), ("servicePort", 80.into())]),
         map([("name", "metrics".into()), ("port", 9090.into())]),
     ])
 }
@@ -956,30 +836,15 @@ fn probes() -> Node {
     map([
         (
             "readiness",
-            map([
-                (
-                    "http",
-                    map([("path", "/readyz".into()), ("port", "http".into())]),
-                ),
-                ("periodSeconds", 2.into()),
-            ]),
+            map([("http", map([("path", "/readyz".into()), ("port", "http".into())])), ("periodSeconds", 2.into())]),
         ),
-        (
-            "liveness",
-            map([
-                ("tcp", map([("port", "http".into())])),
-                ("initialDelaySeconds", 5.into()),
-            ]),
-        ),
+        ("liveness", map([("tcp", map([("port", "http".into())])), ("initialDelaySeconds", 5.into())])),
     ])
 }
 
 fn resources() -> Node {
     map([
-        (
-            "requests",
-            map([("cpu", "50m".into()), ("memory", "64Mi".into())]),
-        ),
+        ("requests", map([("cpu", "50m".into()), ("memory", "64Mi".into())])),
         ("limits", map([("memory", "256Mi".into())])),
     ])
 }
@@ -1005,17 +870,10 @@ fn add_code_update(unit: &mut Node, sub_path: &str, hot: bool, cron: bool) {
     if hot {
         unit.push(
             "workspace",
-            map([
-                ("mountPath", "/workspace".into()),
-                ("subPath", sub_path.into()),
-                ("readOnly", true.into()),
-            ]),
+            map([("mountPath", "/workspace".into()), ("subPath", sub_path.into()), ("readOnly", true.into())]),
         );
         unit.push("codeUpdateStrategy", "hot-reload");
     } else {
-        unit.push(
-            "codeUpdateStrategy",
-            if cron { "restart" } else { "rebuild" },
-        );
+        unit.push("codeUpdateStrategy", if cron { "restart" } else { "rebuild" });
     }
 }

@@ -3,13 +3,13 @@
 //! `kubectl get namespaces -l …` list of the same namespaces, in the same run.
 
 use crate::cluster;
+use crate::repo::repo_root;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
-use crate::repo::repo_root;
 
 #[derive(Args)]
 pub struct GcArgs {
@@ -86,17 +86,31 @@ pub fn gc(args: &GcArgs) -> Result<()> {
     }
     let (real_seconds, out) = timed(&mut codex_cmd(&["gc", "-o", "json"]))?;
     let report: Value = serde_json::from_slice(&out)?;
-    let deleted = report["decisions"].as_array().map(|d| d.iter().filter(|d| d["action"] == "deleted").count()).unwrap_or(0);
+    let deleted =
+        report["decisions"].as_array().map(|d| d.iter().filter(|d| d["action"] == "deleted").count()).unwrap_or(0);
     let real_requests = report["apiRequests"].as_u64().unwrap_or(0);
     timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=false"]))?;
 
     let base = median(baseline.clone());
-    println!("gc sweep over {} managed namespaces ({} expired), {} runs; times in ms", args.namespaces, args.namespaces / 2, args.runs);
+    println!(
+        "gc sweep over {} managed namespaces ({} expired), {} runs; times in ms",
+        args.namespaces,
+        args.namespaces / 2,
+        args.runs
+    );
     println!("| measurement | median ms | API requests | ratio to baseline |");
     println!("|---|---|---|---|");
     println!("| baseline: kubectl get namespaces -l (one list) | {:.0} | 1 | 1.00 |", base * 1000.0);
-    println!("| kubectl codex gc --dry-run | {:.0} | {dry_requests} | {:.2} |", median(dry.clone()) * 1000.0, median(dry) / base);
-    println!("| kubectl codex gc (deleted {deleted}) | {:.0} | {real_requests} | {:.2} |", real_seconds * 1000.0, real_seconds / base);
+    println!(
+        "| kubectl codex gc --dry-run | {:.0} | {dry_requests} | {:.2} |",
+        median(dry.clone()) * 1000.0,
+        median(dry) / base
+    );
+    println!(
+        "| kubectl codex gc (deleted {deleted}) | {:.0} | {real_requests} | {:.2} |",
+        real_seconds * 1000.0,
+        real_seconds / base
+    );
     Ok(())
 }
 

@@ -121,17 +121,14 @@ struct Bench {
 
 pub fn run(args: &ReloadArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits inside the workspace")?
-        .to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask sits inside the workspace")?.to_path_buf();
     let helm = match (&args.helm, std::env::var_os("CODEX_HELM")) {
         (Some(path), _) => path.clone(),
         (None, Some(path)) => PathBuf::from(path),
         (None, None) => crate::tools::tool_path("helm")?,
     };
-    let kubeconfig = std::env::var_os("KUBECONFIG")
-        .map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from);
+    let kubeconfig =
+        std::env::var_os("KUBECONFIG").map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from);
     let codex = crate::repo::release_binary("[bench reload] ")?;
     let target = crate::repo::target_dir();
     let work = target.join("bench-reload");
@@ -146,14 +143,10 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         kubeconfig,
         work,
         timeout: Duration::from_secs(args.timeout),
-        buildkit_host: crate::buildkit::up()
-            .context("starting BuildKit (cargo xtask buildkit up)")?,
+        buildkit_host: crate::buildkit::up().context("starting BuildKit (cargo xtask buildkit up)")?,
         buildctl: crate::buildkit::buildctl()?,
     };
-    let ready = bench
-        .kubectl(&["get", "--raw", "/readyz"])
-        .output()
-        .context("running kubectl")?;
+    let ready = bench.kubectl(&["get", "--raw", "/readyz"]).output().context("running kubectl")?;
     ensure!(
         ready.status.success(),
         "the cluster behind {} does not answer ({}); start it with `cargo xtask cluster up`",
@@ -179,10 +172,7 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.json())?),
         Format::Text => print!("{}", report.text()),
     }
-    eprintln!(
-        "[bench reload] logs of every step: {}",
-        bench.work.display()
-    );
+    eprintln!("[bench reload] logs of every step: {}", bench.work.display());
     Ok(())
 }
 
@@ -203,46 +193,19 @@ struct Report {
 fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
     eprintln!("[bench reload] dev runtime: up --env dev --slot {DEV_SLOT}");
     bench.delete_namespace(DEV_NAMESPACE)?;
-    bench.codex_ok(
-        &[
-            "up",
-            "--skip-build",
-            "--env",
-            "dev",
-            "--slot",
-            DEV_SLOT,
-            "--timeout",
-            "8m",
-        ],
-        "up-dev",
-    )?;
+    bench.codex_ok(&["up", "--skip-build", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "8m"], "up-dev")?;
     eprintln!("[bench reload] baseline: up --env staging into {PROD_NAMESPACE}");
     bench.delete_namespace(PROD_NAMESPACE)?;
-    let original =
-        fs::read_to_string(bench.root.join("services.yaml")).context("reading services.yaml")?;
+    let original = fs::read_to_string(bench.root.join("services.yaml")).context("reading services.yaml")?;
     ensure!(
         original.contains(STAGING_NAMESPACE_LINE),
         "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces"
     );
-    let mut prod_yaml = original.replace(
-        STAGING_NAMESPACE_LINE,
-        &format!("namespace: {PROD_NAMESPACE}"),
-    );
+    let mut prod_yaml = original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {PROD_NAMESPACE}"));
     let prod_file = bench.work.join("services.yaml");
     fs::write(&prod_file, &prod_yaml)?;
-    bench.codex_ok(
-        &[
-            "up",
-            "--skip-build",
-            "-f",
-            path(&prod_file)?,
-            "--env",
-            "staging",
-            "--timeout",
-            "8m",
-        ],
-        "up-prod",
-    )?;
+    bench
+        .codex_ok(&["up", "--skip-build", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"], "up-prod")?;
     let sources = Sources::prepare(bench)?;
     eprintln!("[bench reload] BuildKit baseline: up --env prod into {BUILD_NAMESPACE}");
     bench.delete_namespace(BUILD_NAMESPACE)?;
@@ -252,17 +215,10 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         "[bench reload] BuildKit baseline deployed (build {:.2}s, deploy {:.2}s, built: {})",
         first.build,
         first.deploy,
-        if first.built.is_empty() {
-            "none".to_string()
-        } else {
-            first.built.join(", ")
-        }
+        if first.built.is_empty() { "none".to_string() } else { first.built.join(", ") }
     );
 
-    let pods_before = (
-        bench.pod_identity(DEV_NAMESPACE, "greeter")?,
-        bench.pod_identity(DEV_NAMESPACE, "web")?,
-    );
+    let pods_before = (bench.pod_identity(DEV_NAMESPACE, "greeter")?, bench.pod_identity(DEV_NAMESPACE, "web")?);
     let mut report = Report {
         runs: args.runs,
         go_hot: vec![],
@@ -318,28 +274,12 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         fs::write(&prod_file, &prod_yaml)?;
         let up_started = Instant::now();
         bench.codex_ok(
-            &[
-                "up",
-                "--skip-build",
-                "-f",
-                path(&prod_file)?,
-                "--env",
-                "staging",
-                "--timeout",
-                "8m",
-            ],
+            &["up", "--skip-build", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"],
             &format!("up-go-{i}"),
         )?;
         let up = up_started.elapsed().as_secs_f64();
-        bench.wait_for(PROD_NAMESPACE, "greeter", |addr| {
-            Ok(http_get(addr, "/greeting")?.contains(&go_text))
-        })?;
-        let rebuild = Rebuild {
-            total: started.elapsed().as_secs_f64(),
-            build,
-            image,
-            up,
-        };
+        bench.wait_for(PROD_NAMESPACE, "greeter", |addr| Ok(http_get(addr, "/greeting")?.contains(&go_text)))?;
+        let rebuild = Rebuild { total: started.elapsed().as_secs_f64(), build, image, up };
         eprintln!("[bench reload] run {i}/{}: go rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
         report.go_rebuild.push(rebuild);
 
@@ -354,70 +294,58 @@ fn measure(bench: &Bench, args: &ReloadArgs) -> Result<Report> {
         fs::write(&prod_file, &prod_yaml)?;
         let up_started = Instant::now();
         bench.codex_ok(
-            &[
-                "up",
-                "--skip-build",
-                "-f",
-                path(&prod_file)?,
-                "--env",
-                "staging",
-                "--timeout",
-                "8m",
-            ],
+            &["up", "--skip-build", "-f", path(&prod_file)?, "--env", "staging", "--timeout", "8m"],
             &format!("up-vite-{i}"),
         )?;
         let up = up_started.elapsed().as_secs_f64();
-        bench.wait_for(PROD_NAMESPACE, "web", |addr| {
-            bundle_contains(addr, &vite_text)
-        })?;
-        let rebuild = Rebuild {
-            total: started.elapsed().as_secs_f64(),
-            build,
-            image,
-            up,
-        };
+        bench.wait_for(PROD_NAMESPACE, "web", |addr| bundle_contains(addr, &vite_text))?;
+        let rebuild = Rebuild { total: started.elapsed().as_secs_f64(), build, image, up };
         eprintln!("[bench reload] run {i}/{}: vite rebuild + redeploy {:.2}s (build {build:.2}s, image {image:.2}s, up {up:.2}s)", args.runs, rebuild.total);
         report.vite_rebuild.push(rebuild);
 
         let started = Instant::now();
         build_copy.edit_go(&go_line)?;
         let mut built = bench.up_with_build(&build_copy, &format!("up-build-go-{i}"))?;
-        bench.wait_for(BUILD_NAMESPACE, "greeter", |addr| {
-            Ok(http_get(addr, "/greeting")?.contains(&go_text))
-        })?;
+        bench.wait_for(BUILD_NAMESPACE, "greeter", |addr| Ok(http_get(addr, "/greeting")?.contains(&go_text)))?;
         built.total = started.elapsed().as_secs_f64();
         ensure!(
             built.built.iter().any(|n| n == "greeter"),
             "up did not rebuild greeter after the edit (built: {:?})",
             built.built
         );
-        eprintln!("[bench reload] run {i}/{}: go BuildKit up {:.2}s (build {:.2}s, deploy {:.2}s; built {})", args.runs, built.total, built.build, built.deploy, built.built.join(", "));
+        eprintln!(
+            "[bench reload] run {i}/{}: go BuildKit up {:.2}s (build {:.2}s, deploy {:.2}s; built {})",
+            args.runs,
+            built.total,
+            built.build,
+            built.deploy,
+            built.built.join(", ")
+        );
         report.go_built.push(built);
 
         let started = Instant::now();
         build_copy.edit_vite(&vite_line)?;
         let mut built = bench.up_with_build(&build_copy, &format!("up-build-vite-{i}"))?;
-        bench.wait_for(BUILD_NAMESPACE, "web", |addr| {
-            bundle_contains(addr, &vite_text)
-        })?;
+        bench.wait_for(BUILD_NAMESPACE, "web", |addr| bundle_contains(addr, &vite_text))?;
         built.total = started.elapsed().as_secs_f64();
         ensure!(
             built.built.iter().any(|n| n == "web"),
             "up did not rebuild web after the edit (built: {:?})",
             built.built
         );
-        eprintln!("[bench reload] run {i}/{}: vite BuildKit up {:.2}s (build {:.2}s, deploy {:.2}s; built {})", args.runs, built.total, built.build, built.deploy, built.built.join(", "));
+        eprintln!(
+            "[bench reload] run {i}/{}: vite BuildKit up {:.2}s (build {:.2}s, deploy {:.2}s; built {})",
+            args.runs,
+            built.total,
+            built.build,
+            built.deploy,
+            built.built.join(", ")
+        );
         report.vite_built.push(built);
     }
-    let pods_after = (
-        bench.pod_identity(DEV_NAMESPACE, "greeter")?,
-        bench.pod_identity(DEV_NAMESPACE, "web")?,
-    );
+    let pods_after = (bench.pod_identity(DEV_NAMESPACE, "greeter")?, bench.pod_identity(DEV_NAMESPACE, "web")?);
     report.same_pods = pods_before == pods_after;
-    ensure!(
-        report.same_pods,
-        "hot reload replaced or restarted a pod: before {pods_before:?}, after {pods_after:?}"
-    );
+    ensure!(report.same_pods, "hot reload replaced or restarted a pod: before {pods_before:?}, after {pods_after:?}");
     Ok(report)
 }
 
@@ -430,14 +358,7 @@ impl Bench {
 
     fn delete_namespace(&self, namespace: &str) -> Result<()> {
         let out = self
-            .kubectl(&[
-                "delete",
-                "namespace",
-                namespace,
-                "--ignore-not-found",
-                "--wait=true",
-                "--timeout=300s",
-            ])
+            .kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"])
             .output()?;
         ensure!(
             out.status.success(),
@@ -473,8 +394,8 @@ impl Bench {
             log,
         )?;
         let up = started.elapsed().as_secs_f64();
-        let answer: Value = serde_json::from_str(&out)
-            .with_context(|| format!("{log}: `up -o json` printed no JSON"))?;
+        let answer: Value =
+            serde_json::from_str(&out).with_context(|| format!("{log}: `up -o json` printed no JSON"))?;
         let first_phase = answer["phases"]
             .as_array()
             .into_iter()
@@ -490,12 +411,7 @@ impl Bench {
             .filter(|i| i["status"] == "built")
             .filter_map(|i| i["name"].as_str().map(str::to_string))
             .collect();
-        Ok(Built {
-            total: up,
-            build,
-            deploy: up - build,
-            built,
-        })
+        Ok(Built { total: up, build, deploy: up - build, built })
     }
 
     /// Runs kubectl-codex; its output goes to <work>/<log>.{out,err}. Returns stdout.
@@ -529,37 +445,14 @@ impl Bench {
     /// time from there until `service` answers `path` with `wanted` is the hot reload. The
     /// Service is polled while the agent run is still going: its Job takes about a second to
     /// end after the edit, and a fast reload is over by then.
-    fn hot_edit(
-        &self,
-        script: &str,
-        service: &str,
-        path_: &str,
-        wanted: &str,
-        run: usize,
-    ) -> Result<Hot> {
+    fn hot_edit(&self, script: &str, service: &str, path_: &str, wanted: &str, run: usize) -> Result<Hot> {
         let log = format!("agent-{service}-{run}");
-        let (stdout_path, stderr_path) = (
-            self.work.join(format!("{log}.out")),
-            self.work.join(format!("{log}.err")),
-        );
+        let (stdout_path, stderr_path) = (self.work.join(format!("{log}.out")), self.work.join(format!("{log}.err")));
         let before = uptime()?;
         let started = Instant::now();
         let script = format!("{script} && cat /proc/uptime");
         let mut agent = Command::new(&self.codex)
-            .args([
-                "agent",
-                "run",
-                "--env",
-                "dev",
-                "--slot",
-                DEV_SLOT,
-                "--timeout",
-                "5m",
-                "--",
-                "sh",
-                "-c",
-                &script,
-            ])
+            .args(["agent", "run", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "5m", "--", "sh", "-c", &script])
             .current_dir(&self.root)
             .env("KUBECONFIG", &self.kubeconfig)
             .stdout(fs::File::create(&stdout_path)?)
@@ -577,10 +470,7 @@ impl Bench {
                 finished = agent.try_wait()?;
             }
             if let Some(status) = finished.filter(|s| !s.success()) {
-                bail!(
-                    "kubectl-codex agent run failed ({status}); see {}",
-                    stderr_path.display()
-                );
+                bail!("kubectl-codex agent run failed ({status}); see {}", stderr_path.display());
             }
             ensure!(
                 Instant::now() < deadline,
@@ -591,64 +481,34 @@ impl Bench {
         };
         let status = agent.wait()?;
         let agent_run = started.elapsed().as_secs_f64();
-        ensure!(
-            status.success(),
-            "kubectl-codex agent run failed ({status}); see {}",
-            stderr_path.display()
-        );
+        ensure!(status.success(), "kubectl-codex agent run failed ({status}); see {}", stderr_path.display());
         let after = uptime()?;
         let printed = fs::read_to_string(&stdout_path)?;
-        let edited = printed
-            .lines()
-            .rev()
-            .find_map(parse_uptime)
-            .context("the agent printed no /proc/uptime line")?;
+        let edited = printed.lines().rev().find_map(parse_uptime).context("the agent printed no /proc/uptime line")?;
         // A reading outside the run would mean the pod's clock is not this host's.
         ensure!(
             before - 0.02 <= edited && edited <= after + 0.02,
             "the agent pod's uptime {edited} is outside the run ({before}..{after}): is the cluster on another machine?"
         );
-        ensure!(
-            seen + 0.02 >= edited,
-            "{service} answered with the edit ({seen}) before it was made ({edited})"
-        );
-        Ok(Hot {
-            reload: (seen - edited).max(0.0),
-            agent_run,
-        })
+        ensure!(seen + 0.02 >= edited, "{service} answered with the edit ({seen}) before it was made ({edited})");
+        Ok(Hot { reload: (seen - edited).max(0.0), agent_run })
     }
 
     /// The Service's ClusterIP and port 80: this host is the node, so it reaches Services directly.
     fn service_address(&self, namespace: &str, service: &str) -> Result<SocketAddr> {
-        let out = self
-            .kubectl(&[
-                "get",
-                "service",
-                service,
-                "-n",
-                namespace,
-                "-o",
-                "jsonpath={.spec.clusterIP}",
-            ])
-            .output()?;
+        let out =
+            self.kubectl(&["get", "service", service, "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]).output()?;
         let ip = String::from_utf8_lossy(&out.stdout).trim().to_string();
         ensure!(
             out.status.success() && !ip.is_empty(),
             "no ClusterIP for {namespace}/{service}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        format!("{ip}:80")
-            .parse()
-            .with_context(|| format!("ClusterIP {ip:?}"))
+        format!("{ip}:80").parse().with_context(|| format!("ClusterIP {ip:?}"))
     }
 
     /// Polls the Service until `ready`; returns the kernel uptime when it first held.
-    fn wait_for(
-        &self,
-        namespace: &str,
-        service: &str,
-        ready: impl Fn(SocketAddr) -> Result<bool>,
-    ) -> Result<f64> {
+    fn wait_for(&self, namespace: &str, service: &str, ready: impl Fn(SocketAddr) -> Result<bool>) -> Result<f64> {
         let addr = self.service_address(namespace, service)?;
         let deadline = Instant::now() + self.timeout;
         loop {
@@ -656,10 +516,7 @@ impl Bench {
                 return uptime();
             }
             if Instant::now() > deadline {
-                bail!(
-                    "{namespace}/{service} did not answer with the edit within {:?}",
-                    self.timeout
-                );
+                bail!("{namespace}/{service} did not answer with the edit within {:?}", self.timeout);
             }
             std::thread::sleep(POLL);
         }
@@ -678,11 +535,7 @@ impl Bench {
                 "jsonpath={range .items[*]}{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}",
             ])
             .output()?;
-        ensure!(
-            out.status.success(),
-            "listing pods of {unit}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ensure!(out.status.success(), "listing pods of {unit}: {}", String::from_utf8_lossy(&out.stderr));
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 }
@@ -705,40 +558,20 @@ impl BuildCopy {
         );
         let dir = bench.work.join("buildkit");
         fs::create_dir_all(&dir)?;
-        run_tool(
-            Command::new("cp")
-                .arg("-a")
-                .arg(bench.root.join("example"))
-                .arg(&dir),
-            "cp -a example",
-        )?;
+        run_tool(Command::new("cp").arg("-a").arg(bench.root.join("example")).arg(&dir), "cp -a example")?;
         let yaml = services_yaml
-            .replace(
-                PROD_NAMESPACE_LINE,
-                &format!("namespace: {BUILD_NAMESPACE}"),
-            )
-            .replace(
-                "repository: codex-example/",
-                &format!("repository: {BUILD_REPOSITORY_PREFIX}"),
-            );
+            .replace(PROD_NAMESPACE_LINE, &format!("namespace: {BUILD_NAMESPACE}"))
+            .replace("repository: codex-example/", &format!("repository: {BUILD_REPOSITORY_PREFIX}"));
         fs::write(dir.join("services.yaml"), yaml)?;
         Ok(BuildCopy { dir })
     }
 
     fn edit_go(&self, line: &str) -> Result<()> {
-        replace_line(
-            &self.dir.join("example/services/cmd/greeter/message.go"),
-            "const Message = ",
-            line,
-        )
+        replace_line(&self.dir.join("example/services/cmd/greeter/message.go"), "const Message = ", line)
     }
 
     fn edit_vite(&self, line: &str) -> Result<()> {
-        replace_line(
-            &self.dir.join("example/web/src/title.js"),
-            "export const title = ",
-            line,
-        )
+        replace_line(&self.dir.join("example/web/src/title.js"), "export const title = ", line)
     }
 }
 
@@ -757,55 +590,28 @@ impl Sources {
         let bin = bench.work.join("bin");
         let etc = bench.work.join("etc");
         copy_tree(&bench.root.join("example/services"), &services, &[])?;
-        copy_tree(
-            &bench.root.join("example/web"),
-            &web,
-            &["node_modules", "dist"],
-        )?;
+        copy_tree(&bench.root.join("example/web"), &web, &["node_modules", "dist"])?;
         // Dependencies as a pipeline's cache would have them: installed once, not per edit.
-        std::os::unix::fs::symlink(
-            bench.root.join("example/web/node_modules"),
-            web.join("node_modules"),
-        )?;
+        std::os::unix::fs::symlink(bench.root.join("example/web/node_modules"), web.join("node_modules"))?;
         write_user_db(&etc, "app", "/app")?;
         fs::create_dir_all(&bin)?;
         // webserve does not change with the frontend's sources: built once, like a cached layer.
         run_tool(
             go(&services)
-                .args([
-                    "build",
-                    "-mod=vendor",
-                    "-trimpath",
-                    "-buildvcs=false",
-                    "-ldflags=-s -w",
-                    "-o",
-                ])
+                .args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"])
                 .arg(bin.join("webserve"))
                 .arg("./cmd/webserve"),
             "go build webserve",
         )?;
-        Ok(Sources {
-            services,
-            web,
-            bin,
-            etc,
-        })
+        Ok(Sources { services, web, bin, etc })
     }
 
     fn edit_go(&self, line: &str) -> Result<()> {
-        replace_line(
-            &self.services.join("cmd/greeter/message.go"),
-            "const Message = ",
-            line,
-        )
+        replace_line(&self.services.join("cmd/greeter/message.go"), "const Message = ", line)
     }
 
     fn edit_vite(&self, line: &str) -> Result<()> {
-        replace_line(
-            &self.web.join("src/title.js"),
-            "export const title = ",
-            line,
-        )
+        replace_line(&self.web.join("src/title.js"), "export const title = ", line)
     }
 
     /// The prod build of example_images.rs for one command, with the host's warm cache.
@@ -813,14 +619,7 @@ impl Sources {
         let out = self.bin.join("greeter");
         run_tool(
             go(&self.services)
-                .args([
-                    "build",
-                    "-mod=vendor",
-                    "-trimpath",
-                    "-buildvcs=false",
-                    "-ldflags=-s -w",
-                    "-o",
-                ])
+                .args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"])
                 .arg(&out)
                 .arg("./cmd/greeter"),
             "go build greeter",
@@ -842,10 +641,7 @@ impl Sources {
     }
 
     fn user_db(&self) -> Vec<(PathBuf, String)> {
-        vec![
-            (self.etc.join("passwd"), "/etc/passwd".into()),
-            (self.etc.join("group"), "/etc/group".into()),
-        ]
+        vec![(self.etc.join("passwd"), "/etc/passwd".into()), (self.etc.join("group"), "/etc/group".into())]
     }
 
     /// The same image `cargo xtask images` makes for the greeter, under a new tag.
@@ -892,21 +688,13 @@ fn go(module: &Path) -> Command {
 }
 
 fn run_tool(command: &mut Command, what: &str) -> Result<()> {
-    let out = command
-        .output()
-        .with_context(|| format!("running {what}"))?;
-    ensure!(
-        out.status.success(),
-        "{what} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
+    let out = command.output().with_context(|| format!("running {what}"))?;
+    ensure!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
     Ok(())
 }
 
 fn path(p: &Path) -> Result<&str> {
-    p.to_str()
-        .with_context(|| format!("{} is not UTF-8", p.display()))
+    p.to_str().with_context(|| format!("{} is not UTF-8", p.display()))
 }
 
 /// Copies a directory tree (files, directories, symlinks), leaving out top-level `skip` names.
@@ -946,11 +734,7 @@ pub(crate) fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> 
             }
         })
         .collect();
-    ensure!(
-        found,
-        "{} has no line starting with {prefix:?}",
-        file.display()
-    );
+    ensure!(found, "{} has no line starting with {prefix:?}", file.display());
     fs::write(file, changed.join("\n") + "\n")?;
     Ok(())
 }
@@ -958,32 +742,18 @@ pub(crate) fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> 
 /// services.yaml with the `tag:` right after `repository: <repository>` set to `tag`.
 fn set_tag(yaml: &str, repository: &str, tag: &str) -> Result<String> {
     let anchor = format!("repository: {repository}\n");
-    let at = yaml
-        .find(&anchor)
-        .with_context(|| format!("services.yaml has no `{anchor}`"))?
-        + anchor.len();
+    let at = yaml.find(&anchor).with_context(|| format!("services.yaml has no `{anchor}`"))? + anchor.len();
     let rest = &yaml[at..];
     let line_end = rest.find('\n').unwrap_or(rest.len());
     let line = &rest[..line_end];
     let indent = line.len() - line.trim_start().len();
-    ensure!(
-        line.trim_start().starts_with("tag: "),
-        "the line after `{}` is not its tag: {line:?}",
-        anchor.trim()
-    );
-    Ok(format!(
-        "{}{}tag: \"{tag}\"{}",
-        &yaml[..at],
-        &line[..indent],
-        &rest[line_end..]
-    ))
+    ensure!(line.trim_start().starts_with("tag: "), "the line after `{}` is not its tag: {line:?}", anchor.trim());
+    Ok(format!("{}{}tag: \"{tag}\"{}", &yaml[..at], &line[..indent], &rest[line_end..]))
 }
 
 /// Seconds since the Unix epoch, now.
 fn epoch_seconds() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Seconds since the Unix epoch of a UTC RFC 3339 time as kubectl-codex records them
@@ -999,11 +769,7 @@ fn parse_rfc3339(text: &str) -> Option<f64> {
     if date.next().is_some() || hms.next().is_some() || !(1..=12).contains(&month) {
         return None;
     }
-    let fraction = if fraction.is_empty() {
-        0.0
-    } else {
-        format!("0.{fraction}").parse::<f64>().ok()?
-    };
+    let fraction = if fraction.is_empty() { 0.0 } else { format!("0.{fraction}").parse::<f64>().ok()? };
     // Days from 1970-01-01 to the date (proleptic Gregorian; H. Hinnant's days_from_civil).
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -1040,19 +806,12 @@ fn parse_uptime(line: &str) -> Option<f64> {
 fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: */*\r\n\r\n"
-    )?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: */*\r\n\r\n")?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let response = String::from_utf8_lossy(&response);
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("no HTTP status")?;
+    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("no HTTP status")?;
     ensure!((200..300).contains(&status), "GET {path}: {status}");
     Ok(body.to_string())
 }
@@ -1060,11 +819,7 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
 /// Whether the JavaScript bundle the page loads contains `wanted` (webserve in prod).
 fn bundle_contains(addr: SocketAddr, wanted: &str) -> Result<bool> {
     let page = http_get(addr, "/")?;
-    let Some(script) = page
-        .split("src=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .find(|s| s.ends_with(".js"))
+    let Some(script) = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).find(|s| s.ends_with(".js"))
     else {
         return Ok(false);
     };
@@ -1075,20 +830,13 @@ fn stats(values: &[f64]) -> (f64, f64, f64) {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
+    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
     (median, sorted[0], sorted[n - 1])
 }
 
 impl Report {
     fn text(&self) -> String {
-        let mut out = format!(
-            "edit-to-new-response, {} edit(s) each; seconds: median (min–max)\n\n",
-            self.runs
-        );
+        let mut out = format!("edit-to-new-response, {} edit(s) each; seconds: median (min–max)\n\n", self.runs);
         let cell = |v: &[f64]| {
             let (median, min, max) = stats(v);
             format!("{median:.2} ({min:.2}–{max:.2})")
@@ -1098,18 +846,8 @@ impl Report {
             "edit", "hot reload (dev)", "BuildKit: codex up", "host build + assembled image"
         ));
         for (name, hot, built, rebuild) in [
-            (
-                "Go greeter message.go",
-                &self.go_hot,
-                &self.go_built,
-                &self.go_rebuild,
-            ),
-            (
-                "Vite web src/title.js",
-                &self.vite_hot,
-                &self.vite_built,
-                &self.vite_rebuild,
-            ),
+            ("Go greeter message.go", &self.go_hot, &self.go_built, &self.go_rebuild),
+            ("Vite web src/title.js", &self.vite_hot, &self.vite_built, &self.vite_rebuild),
         ] {
             let hot_values: Vec<f64> = hot.iter().map(|h| h.reload).collect();
             let built_values: Vec<f64> = built.iter().map(|b| b.total).collect();
@@ -1124,10 +862,7 @@ impl Report {
         out.push('\n');
         for (name, built) in [("Go", &self.go_built), ("Vite", &self.vite_built)] {
             let part = |f: fn(&Built) -> f64| stats(&built.iter().map(f).collect::<Vec<_>>()).0;
-            let mut images: Vec<&str> = built
-                .iter()
-                .flat_map(|b| b.built.iter().map(String::as_str))
-                .collect();
+            let mut images: Vec<&str> = built.iter().flat_map(|b| b.built.iter().map(String::as_str)).collect();
             images.sort_unstable();
             images.dedup();
             out.push_str(&format!(
@@ -1147,33 +882,22 @@ impl Report {
                 part(|r| r.up)
             ));
         }
-        let agent: Vec<f64> = self
-            .go_hot
-            .iter()
-            .chain(&self.vite_hot)
-            .map(|h| h.agent_run)
-            .collect();
-        out.push_str(&format!("  kubectl-codex agent run (Job start, edit, end; not in the hot reload times): median {:.2}s\n", stats(&agent).0));
+        let agent: Vec<f64> = self.go_hot.iter().chain(&self.vite_hot).map(|h| h.agent_run).collect();
         out.push_str(&format!(
-            "  1-minute load average: {:.2} before, {:.2} after\n",
-            self.load.0, self.load.1
+            "  kubectl-codex agent run (Job start, edit, end; not in the hot reload times): median {:.2}s\n",
+            stats(&agent).0
         ));
+        out.push_str(&format!("  1-minute load average: {:.2} before, {:.2} after\n", self.load.0, self.load.1));
         out.push_str(&format!(
             "  greeter and web pods during hot reload: {}\n",
-            if self.same_pods {
-                "same pod uid, restartCount unchanged"
-            } else {
-                "REPLACED OR RESTARTED"
-            }
+            if self.same_pods { "same pod uid, restartCount unchanged" } else { "REPLACED OR RESTARTED" }
         ));
         out
     }
 
     fn json(&self) -> Value {
         let hot = |v: &[Hot]| {
-            v.iter()
-                .map(|h| json!({"reloadSeconds": h.reload, "agentRunSeconds": h.agent_run}))
-                .collect::<Vec<_>>()
+            v.iter().map(|h| json!({"reloadSeconds": h.reload, "agentRunSeconds": h.agent_run})).collect::<Vec<_>>()
         };
         let rebuild = |v: &[Rebuild]| {
             v.iter().map(|r| json!({"totalSeconds": r.total, "buildSeconds": r.build, "imageSeconds": r.image, "upSeconds": r.up})).collect::<Vec<_>>()
@@ -1199,10 +923,7 @@ mod tests {
     fn tags_are_set_right_after_their_repository() {
         let yaml = "images:\n  greeter:\n    repository: codex-example/greeter\n    tag: \"{{ versions.app }}\"\n  web:\n    repository: codex-example/web\n    tag: \"x\"\n";
         let changed = set_tag(yaml, "codex-example/greeter", "reload-1").unwrap();
-        assert_eq!(
-            changed,
-            yaml.replace("tag: \"{{ versions.app }}\"", "tag: \"reload-1\"")
-        );
+        assert_eq!(changed, yaml.replace("tag: \"{{ versions.app }}\"", "tag: \"reload-1\""));
         assert!(set_tag(yaml, "codex-example/nothing", "t").is_err());
     }
 

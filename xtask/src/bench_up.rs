@@ -69,10 +69,7 @@ enum Format {
 
 pub fn run(args: &UpArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits inside the workspace")?
-        .to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask sits inside the workspace")?.to_path_buf();
     let helm = match (&args.helm, std::env::var_os("CODEX_HELM")) {
         (Some(path), _) => path.clone(),
         (None, Some(path)) => PathBuf::from(path),
@@ -93,17 +90,8 @@ pub fn run(args: &UpArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&logs)?;
 
-    let bench = Bench {
-        root: root.clone(),
-        codex,
-        helm,
-        kubeconfig,
-        timeout: args.timeout,
-    };
-    let ready = bench
-        .kubectl(&["get", "--raw", "/readyz"])
-        .output()
-        .context("running kubectl")?;
+    let bench = Bench { root: root.clone(), codex, helm, kubeconfig, timeout: args.timeout };
+    let ready = bench.kubectl(&["get", "--raw", "/readyz"]).output().context("running kubectl")?;
     ensure!(
         ready.status.success(),
         "the cluster behind {} does not answer ({}); start it with `cargo xtask cluster up` and push the example images with `cargo xtask images`",
@@ -131,10 +119,7 @@ pub fn run(args: &UpArgs) -> Result<()> {
         Format::Json => println!("{json}"),
         Format::Text => print!("{}", report_text(&rounds)),
     }
-    eprintln!(
-        "[bench up] logs, evidence, manifests and report.json: {}",
-        logs.display()
-    );
+    eprintln!("[bench up] logs, evidence, manifests and report.json: {}", logs.display());
     Ok(())
 }
 
@@ -164,17 +149,11 @@ fn measure(bench: &Bench, args: &UpArgs, logs: &Path) -> Result<Vec<Round>> {
         let mut kubectl_result = None;
         for codex_turn in [codex_first, !codex_first] {
             if codex_turn {
-                eprintln!(
-                    "[bench up] run {i}/{}: kubectl-codex up in {codex_ns}",
-                    args.runs
-                );
+                eprintln!("[bench up] run {i}/{}: kubectl-codex up in {codex_ns}", args.runs);
                 codex_result = Some(bench.codex_round(&dir, &codex_ns)?);
                 bench.delete_namespace(&codex_ns)?;
             } else {
-                eprintln!(
-                    "[bench up] run {i}/{}: kubectl apply + rollout status in {kubectl_ns}",
-                    args.runs
-                );
+                eprintln!("[bench up] run {i}/{}: kubectl apply + rollout status in {kubectl_ns}", args.runs);
                 kubectl_result = Some(bench.kubectl_round(&dir, &kubectl_ns)?);
                 bench.delete_namespace(&kubectl_ns)?;
             }
@@ -269,10 +248,7 @@ impl Round {
 impl Bench {
     fn kubectl(&self, args: &[&str]) -> Command {
         let mut command = Command::new("kubectl");
-        command
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .stdin(Stdio::null());
+        command.args(args).env("KUBECONFIG", &self.kubeconfig).stdin(Stdio::null());
         command
     }
 
@@ -289,33 +265,21 @@ impl Bench {
     fn delete_namespace(&self, namespace: &str) -> Result<()> {
         let timeout = format!("--timeout={}s", self.timeout);
         let out = self
-            .kubectl(&[
-                "delete",
-                "namespace",
-                namespace,
-                "--ignore-not-found",
-                "--wait=true",
-                &timeout,
-            ])
+            .kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", &timeout])
             .output()?;
-        ensure!(
-            out.status.success(),
-            "deleting namespace {namespace}: {}",
-            text(&out.stderr).trim()
-        );
+        ensure!(out.status.success(), "deleting namespace {namespace}: {}", text(&out.stderr).trim());
         Ok(())
     }
 
     /// A copy of services.yaml whose `staging` environment deploys into `namespace`.
     fn variant(&self, dir: &Path, namespace: &str) -> Result<PathBuf> {
-        let original = std::fs::read_to_string(self.root.join("services.yaml"))
-            .context("reading services.yaml")?;
-        ensure!(original.contains(STAGING_NAMESPACE_LINE), "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces");
+        let original = std::fs::read_to_string(self.root.join("services.yaml")).context("reading services.yaml")?;
+        ensure!(
+            original.contains(STAGING_NAMESPACE_LINE),
+            "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces"
+        );
         let path = dir.join("services.yaml");
-        std::fs::write(
-            &path,
-            original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {namespace}")),
-        )?;
+        std::fs::write(&path, original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {namespace}")))?;
         Ok(path)
     }
 
@@ -334,9 +298,7 @@ impl Bench {
             .stderr(stderr);
         let spawned_at = epoch_ns(SystemTime::now());
         let started = Instant::now();
-        let out = command
-            .output()
-            .with_context(|| format!("running {}", self.codex.display()))?;
+        let out = command.output().with_context(|| format!("running {}", self.codex.display()))?;
         let wall = started.elapsed().as_secs_f64();
         let log = std::fs::read_to_string(stderr_log).unwrap_or_default();
         ensure!(
@@ -347,19 +309,11 @@ impl Bench {
             tail(&log, 40)
         );
         let summary: Value = serde_json::from_slice(&out.stdout).context("reading up -o json")?;
-        let results: Vec<&str> = summary["phases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["result"].as_str())
-            .collect();
+        let results: Vec<&str> =
+            summary["phases"].as_array().into_iter().flatten().filter_map(|p| p["result"].as_str()).collect();
         ensure!(!results.is_empty(), "up -o json lists no phases: {summary}");
         if cold {
-            ensure!(
-                results.iter().all(|r| *r == "deployed"),
-                "a cold up left phases {results:?}:\n{}",
-                tail(&log, 40)
-            );
+            ensure!(results.iter().all(|r| *r == "deployed"), "a cold up left phases {results:?}:\n{}", tail(&log, 40));
         }
         Ok((wall, summary, spawned_at))
     }
@@ -368,50 +322,24 @@ impl Bench {
         let file = self.variant(dir, namespace)?;
         let (cold, summary, spawned_at) = self.up(&file, &dir.join("up-cold.stderr"), true)?;
         let exited_at = spawned_at + (cold * 1e9) as i128;
-        let run_id = summary["runId"]
-            .as_str()
-            .context("up -o json has a runId")?;
-        let evidence = self
-            .codex_command()
-            .args(["evidence", "-n", namespace, "--run", run_id, "-o", "json"])
-            .output()?;
-        ensure!(
-            evidence.status.success(),
-            "kubectl-codex evidence -n {namespace}: {}",
-            text(&evidence.stderr).trim()
-        );
+        let run_id = summary["runId"].as_str().context("up -o json has a runId")?;
+        let evidence =
+            self.codex_command().args(["evidence", "-n", namespace, "--run", run_id, "-o", "json"]).output()?;
+        ensure!(evidence.status.success(), "kubectl-codex evidence -n {namespace}: {}", text(&evidence.stderr).trim());
         std::fs::write(dir.join("evidence-cold.json"), &evidence.stdout)?;
-        let records: Value =
-            serde_json::from_slice(&evidence.stdout).context("reading evidence -o json")?;
-        let record = records
-            .as_array()
-            .and_then(|r| r.first())
-            .context("the cold run left no evidence record")?;
+        let records: Value = serde_json::from_slice(&evidence.stdout).context("reading evidence -o json")?;
+        let record = records.as_array().and_then(|r| r.first()).context("the cold run left no evidence record")?;
         let (floor, mut phases, finish) = timings(record, spawned_at, exited_at)?;
         let seen = seen_ready(&std::fs::read_to_string(dir.join("up-cold.stderr"))?);
         for phase in &mut phases {
-            phase.seen_ready = seen
-                .iter()
-                .find(|(name, _)| *name == phase.name)
-                .map(|(_, t)| *t);
+            phase.seen_ready = seen.iter().find(|(name, _)| *name == phase.name).map(|(_, t)| *t);
         }
         verify(self, namespace)?;
 
         let (warm, rerun, _) = self.up(&file, &dir.join("up-rerun.stderr"), false)?;
-        let warm_skipped = rerun["phases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|p| p["result"] == "skipped")
-            .count();
-        Ok(CodexRound {
-            cold,
-            floor,
-            warm,
-            warm_skipped,
-            phases,
-            finish,
-        })
+        let warm_skipped =
+            rerun["phases"].as_array().into_iter().flatten().filter(|p| p["result"] == "skipped").count();
+        Ok(CodexRound { cold, floor, warm, warm_skipped, phases, finish })
     }
 
     fn kubectl_round(&self, dir: &Path, namespace: &str) -> Result<KubectlRound> {
@@ -426,23 +354,9 @@ impl Bench {
             .args(["--env", ENV, "--out"])
             .arg(&rendered)
             .output()?;
-        ensure!(
-            out.status.success(),
-            "kubectl-codex render: {}",
-            text(&out.stderr).trim()
-        );
-        let plan = self
-            .codex_command()
-            .arg("plan")
-            .arg("-f")
-            .arg(&file)
-            .args(["--env", ENV, "-o", "json"])
-            .output()?;
-        ensure!(
-            plan.status.success(),
-            "kubectl-codex plan: {}",
-            text(&plan.stderr).trim()
-        );
+        ensure!(out.status.success(), "kubectl-codex render: {}", text(&out.stderr).trim());
+        let plan = self.codex_command().arg("plan").arg("-f").arg(&file).args(["--env", ENV, "-o", "json"]).output()?;
+        ensure!(plan.status.success(), "kubectl-codex plan: {}", text(&plan.stderr).trim());
         let plan: Value = serde_json::from_slice(&plan.stdout).context("reading plan -o json")?;
         let steps = steps(&plan, &rendered)?;
         let pvc = dir.join("workspace-pvc.yaml");
@@ -462,9 +376,7 @@ impl Bench {
             match step.kind.as_str() {
                 "Deployment" | "StatefulSet" => {
                     let object = format!("{}/{}", step.kind.to_lowercase(), step.resource);
-                    run_checked(
-                        self.kubectl(&["rollout", "status", "-n", namespace, &object, &timeout]),
-                    )?;
+                    run_checked(self.kubectl(&["rollout", "status", "-n", namespace, &object, &timeout]))?;
                 }
                 "Job" => {
                     let object = format!("job/{}", step.resource);
@@ -488,49 +400,25 @@ impl Bench {
         }
         let total = started.elapsed().as_secs_f64();
         verify(self, namespace)?;
-        Ok(KubectlRound {
-            total,
-            setup,
-            units,
-        })
+        Ok(KubectlRound { total, setup, units })
     }
 
     /// The workspace PVC exactly as the chart renders it for plain Helm use
     /// (`global.workspace.create`): the spec `up` gives the claim it creates itself.
-    fn workspace_pvc(
-        &self,
-        plan: &Value,
-        rendered: &Path,
-        namespace: &str,
-        out: &Path,
-    ) -> Result<()> {
-        let phase = plan["phases"]
-            .as_array()
-            .and_then(|p| p.first())
-            .context("the plan has no phases")?;
+    fn workspace_pvc(&self, plan: &Value, rendered: &Path, namespace: &str, out: &Path) -> Result<()> {
+        let phase = plan["phases"].as_array().and_then(|p| p.first()).context("the plan has no phases")?;
         let values = rendered.join(phase_dir(phase)?).join("values.yaml");
-        let release = phase["release"]
-            .as_str()
-            .context("plan phase without release")?;
+        let release = phase["release"].as_str().context("plan phase without release")?;
         let chart = self.root.join("charts/codex-env");
         let output = Command::new(&self.helm)
             .args(["template", release])
             .arg(&chart)
             .args(["--namespace", namespace, "-f"])
             .arg(&values)
-            .args([
-                "--set",
-                "global.workspace.create=true",
-                "--show-only",
-                "templates/workspace-pvc.yaml",
-            ])
+            .args(["--set", "global.workspace.create=true", "--show-only", "templates/workspace-pvc.yaml"])
             .output()
             .with_context(|| format!("running {}", self.helm.display()))?;
-        ensure!(
-            output.status.success(),
-            "helm template of the workspace PVC: {}",
-            text(&output.stderr).trim()
-        );
+        ensure!(output.status.success(), "helm template of the workspace PVC: {}", text(&output.stderr).trim());
         std::fs::write(out, &output.stdout)?;
         Ok(())
     }
@@ -547,32 +435,23 @@ struct Step {
 }
 
 fn phase_dir(phase: &Value) -> Result<String> {
-    let number = phase["number"]
-        .as_u64()
-        .context("plan phase without number")?;
+    let number = phase["number"].as_u64().context("plan phase without number")?;
     let name = phase["name"].as_str().context("plan phase without name")?;
     Ok(format!("{number:02}-{name}"))
 }
 
 fn steps(plan: &Value, rendered: &Path) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
-    for phase in plan["phases"]
-        .as_array()
-        .context("plan -o json has no phases")?
-    {
+    for phase in plan["phases"].as_array().context("plan -o json has no phases")? {
         let phase_name = phase["name"].as_str().context("plan phase without name")?;
         let path = rendered.join(phase_dir(phase)?).join("manifests.yaml");
-        let yaml = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let yaml = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let units: Vec<(&str, &str)> = phase["units"]
             .as_array()
             .context("plan phase without units")?
             .iter()
             .map(|u| {
-                Ok((
-                    u["name"].as_str().context("unit without name")?,
-                    u["kind"].as_str().context("unit without kind")?,
-                ))
+                Ok((u["name"].as_str().context("unit without name")?, u["kind"].as_str().context("unit without kind")?))
             })
             .collect::<Result<_>>()?;
         let objects = split_manifests(&yaml);
@@ -589,12 +468,7 @@ fn steps(plan: &Value, rendered: &Path) -> Result<Vec<Step>> {
             let workload = mine
                 .iter()
                 .find(|o| o.kind == *kind && o.unit.as_deref() == Some(*unit))
-                .ok_or_else(|| {
-                    anyhow!(
-                        "{}: no {kind} labelled app.kubernetes.io/name={unit}",
-                        path.display()
-                    )
-                })?;
+                .ok_or_else(|| anyhow!("{}: no {kind} labelled app.kubernetes.io/name={unit}", path.display()))?;
             phase_steps.push(Step {
                 phase: phase_name.to_string(),
                 unit: unit.to_string(),
@@ -642,10 +516,7 @@ fn split_manifests(yaml: &str) -> Vec<Object> {
     }
     let mut objects = Vec::new();
     for doc in docs {
-        if doc
-            .lines()
-            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-        {
+        if doc.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
             continue;
         }
         let (mut kind, mut name, mut unit) = (String::new(), String::new(), None);
@@ -670,71 +541,49 @@ fn split_manifests(yaml: &str) -> Vec<Object> {
                 if let Some(value) = rest.strip_prefix("name:") {
                     name = unquote(value);
                 }
-            } else if let Some(rest) = line
-                .strip_prefix("    ")
-                .filter(|r| in_labels && !r.starts_with(' '))
-            {
+            } else if let Some(rest) = line.strip_prefix("    ").filter(|r| in_labels && !r.starts_with(' ')) {
                 if let Some(value) = rest.strip_prefix("app.kubernetes.io/name:") {
                     unit = Some(unquote(value));
                 }
             }
         }
-        objects.push(Object {
-            kind,
-            name,
-            unit,
-            text: doc,
-        });
+        objects.push(Object { kind, name, unit, text: doc });
     }
     objects
 }
 
 fn unquote(value: &str) -> String {
     let v = value.trim();
-    let quoted = v.len() >= 2
-        && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')));
+    let quoted =
+        v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')));
     if quoted { &v[1..v.len() - 1] } else { v }.to_string()
 }
 
 /// The floor and the per-phase timings of one evidence record; `spawned_at` and `exited_at`
 /// are the wall-clock times of the process (same host clock as the evidence stamps).
-fn timings(
-    record: &Value,
-    spawned_at: i128,
-    exited_at: i128,
-) -> Result<(f64, Vec<PhaseTiming>, f64)> {
+fn timings(record: &Value, spawned_at: i128, exited_at: i128) -> Result<(f64, Vec<PhaseTiming>, f64)> {
     let secs = |ns: i128| ns as f64 / 1e9;
     let mut floor = 0.0;
     let mut phases = Vec::new();
     let mut previous_end = spawned_at;
-    for phase in record["phases"]
-        .as_array()
-        .context("evidence without phases")?
-    {
+    for phase in record["phases"].as_array().context("evidence without phases")? {
         let name = phase["name"].as_str().unwrap_or_default().to_string();
-        let started = rfc3339_ns(
-            phase["startedAt"]
-                .as_str()
-                .with_context(|| format!("phase {name} without startedAt"))?,
-        )?;
-        let ready = rfc3339_ns(
-            phase["readyAt"]
-                .as_str()
-                .with_context(|| format!("phase {name} without readyAt"))?,
-        )?;
+        let started =
+            rfc3339_ns(phase["startedAt"].as_str().with_context(|| format!("phase {name} without startedAt"))?)?;
+        let ready = rfc3339_ns(phase["readyAt"].as_str().with_context(|| format!("phase {name} without readyAt"))?)?;
         let mut slowest: Option<(i128, String)> = None;
         for unit in phase["units"].as_array().into_iter().flatten() {
             let unit_name = unit["name"].as_str().unwrap_or_default().to_string();
-            let at =
-                rfc3339_ns(unit["readyAt"].as_str().with_context(|| {
-                    format!("unit {unit_name} of phase {name} without readyAt")
-                })?)?;
+            let at = rfc3339_ns(
+                unit["readyAt"]
+                    .as_str()
+                    .with_context(|| format!("unit {unit_name} of phase {name} without readyAt"))?,
+            )?;
             if slowest.as_ref().is_none_or(|(s, _)| at - started > *s) {
                 slowest = Some((at - started, unit_name));
             }
         }
-        let (slowest, slowest_name) =
-            slowest.with_context(|| format!("phase {name} has no units"))?;
+        let (slowest, slowest_name) = slowest.with_context(|| format!("phase {name} has no units"))?;
         floor += secs(slowest);
         phases.push(PhaseTiming {
             name,
@@ -756,8 +605,7 @@ fn seen_ready(log: &str) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();
     let mut current: Option<(String, f64)> = None;
     for line in log.lines() {
-        let Some((stamp, message)) = line.strip_prefix('[').and_then(|l| l.split_once("s] "))
-        else {
+        let Some((stamp, message)) = line.strip_prefix('[').and_then(|l| l.split_once("s] ")) else {
             continue;
         };
         let Ok(at) = stamp.trim().parse::<f64>() else {
@@ -766,13 +614,11 @@ fn seen_ready(log: &str) -> Vec<(String, f64)> {
         let message = message.trim();
         let phase_start = message.split_once(". ").and_then(|(n, rest)| {
             n.bytes().all(|c| c.is_ascii_digit()).then_some(())?;
-            rest.split_once(": helm upgrade --install")
-                .map(|(name, _)| name.to_string())
+            rest.split_once(": helm upgrade --install").map(|(name, _)| name.to_string())
         });
         if let Some(name) = phase_start {
             current = Some((name, at));
-        } else if let (Some(rest), Some((name, started))) = (message.strip_prefix("✓ "), &current)
-        {
+        } else if let (Some(rest), Some((name, started))) = (message.strip_prefix("✓ "), &current) {
             if rest.contains(" ready: ") {
                 match out.iter_mut().find(|(n, _)| n == name) {
                     Some(entry) => entry.1 = entry.1.max(at - started),
@@ -789,45 +635,27 @@ fn verify(bench: &Bench, namespace: &str) -> Result<()> {
     let get = |service: &str, path: &str| -> Result<String> {
         let url = format!("/api/v1/namespaces/{namespace}/services/{service}:80/proxy{path}");
         let out = bench.kubectl(&["get", "--raw", &url]).output()?;
-        ensure!(
-            out.status.success(),
-            "GET {url}: {}",
-            text(&out.stderr).trim()
-        );
+        ensure!(out.status.success(), "GET {url}: {}", text(&out.stderr).trim());
         Ok(text(&out.stdout))
     };
-    let greeting: Value = serde_json::from_str(&get("gateway", "/api/greeting")?)
-        .context("gateway /api/greeting is not JSON")?;
-    ensure!(
-        greeting["service"] == "greeter",
-        "gateway /api/greeting in {namespace} answered {greeting}"
-    );
-    ensure!(
-        get("web", "/")?.contains("<div id=\"app\""),
-        "web / in {namespace} does not serve the page"
-    );
+    let greeting: Value =
+        serde_json::from_str(&get("gateway", "/api/greeting")?).context("gateway /api/greeting is not JSON")?;
+    ensure!(greeting["service"] == "greeter", "gateway /api/greeting in {namespace} answered {greeting}");
+    ensure!(get("web", "/")?.contains("<div id=\"app\""), "web / in {namespace} does not serve the page");
     Ok(())
 }
 
 fn run_checked(mut command: Command) -> Result<Output> {
     let shown = format!("{command:?}");
-    let out = command
-        .output()
-        .with_context(|| format!("starting {shown}"))?;
+    let out = command.output().with_context(|| format!("starting {shown}"))?;
     if !out.status.success() {
-        bail!(
-            "{shown} failed ({}): {}{}",
-            out.status,
-            text(&out.stdout),
-            text(&out.stderr)
-        );
+        bail!("{shown} failed ({}): {}{}", out.status, text(&out.stdout), text(&out.stderr));
     }
     Ok(out)
 }
 
 fn path_str(path: &Path) -> Result<&str> {
-    path.to_str()
-        .with_context(|| format!("{} is not UTF-8", path.display()))
+    path.to_str().with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -840,9 +668,7 @@ fn tail(text: &str, lines: usize) -> String {
 }
 
 fn epoch_ns(time: SystemTime) -> i128 {
-    time.duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_nanos() as i128
+    time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_nanos() as i128
 }
 
 /// Nanoseconds since the epoch of an RFC 3339 time (`2025-01-02T03:04:05.123456789Z`, or
@@ -858,21 +684,11 @@ fn rfc3339_ns(s: &str) -> Result<i128> {
         && b[16] == b':';
     ensure!(shape, bad());
     let num = |from: usize, to: usize| -> Result<i64> {
-        s.get(from..to)
-            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(bad)
+        s.get(from..to).filter(|t| t.bytes().all(|c| c.is_ascii_digit())).and_then(|t| t.parse().ok()).ok_or_else(bad)
     };
     let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
     let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    ensure!(
-        (1..=12).contains(&month)
-            && (1..=31).contains(&day)
-            && hour < 24
-            && minute < 60
-            && second <= 60,
-        bad()
-    );
+    ensure!((1..=12).contains(&month) && (1..=31).contains(&day) && hour < 24 && minute < 60 && second <= 60, bad());
     let mut i = 19;
     let mut nanos: i64 = 0;
     if b.get(i) == Some(&b'.') {
@@ -887,17 +703,13 @@ fn rfc3339_ns(s: &str) -> Result<i128> {
     }
     let offset = match &s[i..] {
         "Z" | "z" => 0,
-        zone if zone.len() == 6
-            && matches!(zone.as_bytes()[0], b'+' | b'-')
-            && zone.as_bytes()[3] == b':' =>
-        {
+        zone if zone.len() == 6 && matches!(zone.as_bytes()[0], b'+' | b'-') && zone.as_bytes()[3] == b':' => {
             let sign = if zone.starts_with('-') { -1 } else { 1 };
             sign * (num(i + 1, i + 3)? * 3600 + num(i + 4, i + 6)? * 60)
         }
         _ => bail!(bad()),
     };
-    let seconds =
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
     Ok(i128::from(seconds) * 1_000_000_000 + i128::from(nanos))
 }
 
@@ -922,11 +734,7 @@ fn stat(values: impl IntoIterator<Item = f64>) -> Stat {
     let mut v: Vec<f64> = values.into_iter().collect();
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
+    let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
     Stat { median, min: v[0] }
 }
 
@@ -937,63 +745,19 @@ fn round3(v: f64) -> f64 {
 /// The rows of the result table: (key, label, unit, per-round values).
 fn rows(rounds: &[Round]) -> Vec<(&'static str, &'static str, &'static str, Vec<f64>)> {
     vec![
-        (
-            "coldUpS",
-            "cold up",
-            "s",
-            rounds.iter().map(|r| r.codex.cold).collect(),
-        ),
-        (
-            "floorS",
-            "readiness floor (evidence)",
-            "s",
-            rounds.iter().map(|r| r.codex.floor).collect(),
-        ),
-        (
-            "overheadPct",
-            "overhead: cold up / floor - 1",
-            "%",
-            rounds.iter().map(|r| r.overhead() * 100.0).collect(),
-        ),
-        (
-            "rerunS",
-            "unchanged rerun",
-            "s",
-            rounds.iter().map(|r| r.codex.warm).collect(),
-        ),
-        (
-            "rerunPctOfCold",
-            "rerun / cold up",
-            "%",
-            rounds.iter().map(|r| r.warm_share() * 100.0).collect(),
-        ),
+        ("coldUpS", "cold up", "s", rounds.iter().map(|r| r.codex.cold).collect()),
+        ("floorS", "readiness floor (evidence)", "s", rounds.iter().map(|r| r.codex.floor).collect()),
+        ("overheadPct", "overhead: cold up / floor - 1", "%", rounds.iter().map(|r| r.overhead() * 100.0).collect()),
+        ("rerunS", "unchanged rerun", "s", rounds.iter().map(|r| r.codex.warm).collect()),
+        ("rerunPctOfCold", "rerun / cold up", "%", rounds.iter().map(|r| r.warm_share() * 100.0).collect()),
         (
             "seenReadyS",
             "units first seen ready (stderr)",
             "s",
-            rounds
-                .iter()
-                .map(|r| {
-                    r.codex
-                        .phases
-                        .iter()
-                        .map(|p| p.seen_ready.unwrap_or(f64::NAN))
-                        .sum()
-                })
-                .collect(),
+            rounds.iter().map(|r| r.codex.phases.iter().map(|p| p.seen_ready.unwrap_or(f64::NAN)).sum()).collect(),
         ),
-        (
-            "kubectlS",
-            "kubectl apply + rollout status",
-            "s",
-            rounds.iter().map(|r| r.kubectl.total).collect(),
-        ),
-        (
-            "upOverKubectl",
-            "cold up / kubectl sequence",
-            "x",
-            rounds.iter().map(Round::up_over_kubectl).collect(),
-        ),
+        ("kubectlS", "kubectl apply + rollout status", "s", rounds.iter().map(|r| r.kubectl.total).collect()),
+        ("upOverKubectl", "cold up / kubectl sequence", "x", rounds.iter().map(Round::up_over_kubectl).collect()),
     ]
 }
 
@@ -1016,22 +780,14 @@ fn phase_rows(rounds: &[Round]) -> Vec<PhaseRow> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let of = |f: &dyn Fn(&PhaseTiming) -> f64| {
-                stat(rounds.iter().filter_map(|r| r.codex.phases.get(i)).map(f))
-            };
-            let kubectl = stat(rounds.iter().map(|r| {
-                r.kubectl
-                    .units
+            let of = |f: &dyn Fn(&PhaseTiming) -> f64| stat(rounds.iter().filter_map(|r| r.codex.phases.get(i)).map(f));
+            let kubectl = stat(
+                rounds
                     .iter()
-                    .filter(|u| u.phase == p.name)
-                    .map(|u| u.seconds)
-                    .sum::<f64>()
-            }));
-            let names: Vec<&str> = rounds
-                .iter()
-                .filter_map(|r| r.codex.phases.get(i))
-                .map(|t| t.slowest_unit_name.as_str())
-                .collect();
+                    .map(|r| r.kubectl.units.iter().filter(|u| u.phase == p.name).map(|u| u.seconds).sum::<f64>()),
+            );
+            let names: Vec<&str> =
+                rounds.iter().filter_map(|r| r.codex.phases.get(i)).map(|t| t.slowest_unit_name.as_str()).collect();
             let slowest = names
                 .iter()
                 .max_by_key(|n| names.iter().filter(|m| m == n).count())
@@ -1053,7 +809,10 @@ fn phase_rows(rounds: &[Round]) -> Vec<PhaseRow> {
 fn report_text(rounds: &[Round]) -> String {
     let mut out = String::new();
     let n = rounds.len();
-    let _ = writeln!(out, "kubectl-codex up of services.yaml (--env {ENV}) on the local cluster, {n} run(s), fresh namespaces each");
+    let _ = writeln!(
+        out,
+        "kubectl-codex up of services.yaml (--env {ENV}) on the local cluster, {n} run(s), fresh namespaces each"
+    );
     let _ = writeln!(out);
     let _ = writeln!(out, "{:<34} {:>10} {:>10}   per run", "", "median", "min");
     for (_, label, unit, values) in rows(rounds) {
@@ -1064,14 +823,7 @@ fn report_text(rounds: &[Round]) -> String {
             _ => format!("{v:.2}s"),
         };
         let per_run: Vec<String> = values.iter().map(|v| show(*v)).collect();
-        let _ = writeln!(
-            out,
-            "{:<34} {:>10} {:>10}   {}",
-            label,
-            show(s.median),
-            show(s.min),
-            per_run.join(" ")
-        );
+        let _ = writeln!(out, "{:<34} {:>10} {:>10}   {}", label, show(s.median), show(s.min), per_run.join(" "));
     }
     let _ = writeln!(out);
     let overhead = stat(rounds.iter().map(Round::overhead));
@@ -1085,27 +837,18 @@ fn report_text(rounds: &[Round]) -> String {
         RERUN_GOAL * 100.0,
         verdict(rerun.median <= RERUN_GOAL)
     );
-    let skipped: Vec<String> = rounds
-        .iter()
-        .map(|r| format!("{}/{}", r.codex.warm_skipped, r.codex.phases.len()))
-        .collect();
+    let skipped: Vec<String> =
+        rounds.iter().map(|r| format!("{}/{}", r.codex.warm_skipped, r.codex.phases.len())).collect();
+    let _ = writeln!(out, "phases skipped by the rerun, per run: {}", skipped.join(" "));
+    let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "phases skipped by the rerun, per run: {}",
-        skipped.join(" ")
+        "where the cold up's time goes (medians, s; floor share = slowest unit's readyAt - phase startedAt):"
     );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "where the cold up's time goes (medians, s; floor share = slowest unit's readyAt - phase startedAt):");
     let _ = writeln!(
         out,
         "{:<11} {:<10} {:>10} {:>10} {:>12} {:>11} {:>13}",
-        "phase",
-        "slowest",
-        "gap before",
-        "seen ready",
-        "floor share",
-        "phase span",
-        "kubectl units"
+        "phase", "slowest", "gap before", "seen ready", "floor share", "phase span", "kubectl units"
     );
     for row in phase_rows(rounds) {
         let _ = writeln!(
@@ -1122,33 +865,14 @@ fn report_text(rounds: &[Round]) -> String {
     }
     let finish = stat(rounds.iter().map(|r| r.codex.finish));
     let setup = stat(rounds.iter().map(|r| r.kubectl.setup));
-    let _ = writeln!(
-        out,
-        "{:<22} {:>10.2}   (last phase readyAt -> process exit)",
-        "after the last phase", finish.median
-    );
-    let _ = writeln!(
-        out,
-        "{:<22} {:>10.2}   (kubectl: create namespace + workspace PVC)",
-        "kubectl setup", setup.median
-    );
-    let _ = writeln!(
-        out,
-        "gap before = previous phase readyAt (first phase: process start) -> phase startedAt"
-    );
+    let _ =
+        writeln!(out, "{:<22} {:>10.2}   (last phase readyAt -> process exit)", "after the last phase", finish.median);
+    let _ =
+        writeln!(out, "{:<22} {:>10.2}   (kubectl: create namespace + workspace PVC)", "kubectl setup", setup.median);
+    let _ = writeln!(out, "gap before = previous phase readyAt (first phase: process start) -> phase startedAt");
     let _ = writeln!(out, "seen ready = up's stderr: phase's helm start -> last '✓ <unit> ready' (gate's 500 ms poll; before helm --wait returns and hooks run)");
-    let gaps = stat(
-        rounds
-            .iter()
-            .map(|r| r.codex.phases.iter().map(|p| p.gap_before).sum::<f64>()),
-    );
-    let beyond = stat(rounds.iter().map(|r| {
-        r.codex
-            .phases
-            .iter()
-            .map(|p| p.span - p.slowest_unit)
-            .sum::<f64>()
-    }));
+    let gaps = stat(rounds.iter().map(|r| r.codex.phases.iter().map(|p| p.gap_before).sum::<f64>()));
+    let beyond = stat(rounds.iter().map(|r| r.codex.phases.iter().map(|p| p.span - p.slowest_unit).sum::<f64>()));
     let excess = stat(rounds.iter().map(|r| r.codex.cold - r.codex.floor));
     let _ = writeln!(
         out,
@@ -1156,27 +880,21 @@ fn report_text(rounds: &[Round]) -> String {
         excess.median, gaps.median, beyond.median, finish.median
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "cold up  = kubectl-codex up -f <copy, namespace bench-codex-<i>> --env {ENV} -o json (new namespace)");
-    let _ = writeln!(out, "rerun    = the same command again, nothing changed");
     let _ = writeln!(
         out,
-        "kubectl  = kubectl create namespace + apply workspace PVC, then per unit in plan order:"
+        "cold up  = kubectl-codex up -f <copy, namespace bench-codex-<i>> --env {ENV} -o json (new namespace)"
     );
-    let _ = writeln!(out, "           kubectl apply -f <its objects>; kubectl rollout status deployment|statefulset/<name>");
-    let _ = writeln!(out, "           or kubectl wait --for=condition=complete job/<name>  (namespace bench-kubectl-<i>)");
+    let _ = writeln!(out, "rerun    = the same command again, nothing changed");
+    let _ = writeln!(out, "kubectl  = kubectl create namespace + apply workspace PVC, then per unit in plan order:");
+    let _ = writeln!(
+        out,
+        "           kubectl apply -f <its objects>; kubectl rollout status deployment|statefulset/<name>"
+    );
+    let _ =
+        writeln!(out, "           or kubectl wait --for=condition=complete job/<name>  (namespace bench-kubectl-<i>)");
     let order: Vec<String> = rounds
         .iter()
-        .map(|r| {
-            format!(
-                "{}:{}",
-                r.run,
-                if r.codex_first {
-                    "up first"
-                } else {
-                    "kubectl first"
-                }
-            )
-        })
+        .map(|r| format!("{}:{}", r.run, if r.codex_first { "up first" } else { "kubectl first" }))
         .collect();
     let _ = writeln!(out, "order per run: {}", order.join(", "));
     out
@@ -1187,10 +905,7 @@ fn report_json(rounds: &[Round]) -> Value {
         .into_iter()
         .map(|(key, _, _, values)| {
             let s = stat(values.iter().copied());
-            (
-                key.to_string(),
-                json!({"median": round3(s.median), "min": round3(s.min)}),
-            )
+            (key.to_string(), json!({"median": round3(s.median), "min": round3(s.min)}))
         })
         .collect();
     let per_run: Vec<Value> = rounds
@@ -1245,23 +960,13 @@ mod tests {
     #[test]
     fn rfc3339_times_parse_to_nanoseconds() {
         assert_eq!(rfc3339_ns("1970-01-01T00:00:00Z").unwrap(), 0);
+        assert_eq!(rfc3339_ns("2000-03-01T00:00:00Z").unwrap(), 951_868_800 * 1_000_000_000);
         assert_eq!(
-            rfc3339_ns("2000-03-01T00:00:00Z").unwrap(),
-            951_868_800 * 1_000_000_000
-        );
-        assert_eq!(
-            rfc3339_ns("2025-11-27T14:10:00.5Z").unwrap()
-                - rfc3339_ns("2025-11-27T14:09:59.25Z").unwrap(),
+            rfc3339_ns("2025-11-27T14:10:00.5Z").unwrap() - rfc3339_ns("2025-11-27T14:09:59.25Z").unwrap(),
             1_250_000_000
         );
-        assert_eq!(
-            rfc3339_ns("2025-11-27T14:10:00.000000001Z").unwrap() % 1_000_000_000,
-            1
-        );
-        assert_eq!(
-            rfc3339_ns("2025-11-27T15:10:00+01:00").unwrap(),
-            rfc3339_ns("2025-11-27T14:10:00Z").unwrap()
-        );
+        assert_eq!(rfc3339_ns("2025-11-27T14:10:00.000000001Z").unwrap() % 1_000_000_000, 1);
+        assert_eq!(rfc3339_ns("2025-11-27T15:10:00+01:00").unwrap(), rfc3339_ns("2025-11-27T14:10:00Z").unwrap());
         assert!(rfc3339_ns("2025-11-27 14:10").is_err());
         assert!(rfc3339_ns("2025-11-27T14:10:00.Z").is_err());
     }
@@ -1280,9 +985,7 @@ mod tests {
         assert!(phases.iter().all(|p| p.seen_ready.is_none()));
         assert!((floor - 4.5).abs() < 1e-9);
         assert_eq!(phases[0].slowest_unit_name, "y");
-        assert!(
-            (phases[0].gap_before - 1.0).abs() < 1e-9 && (phases[1].gap_before - 1.0).abs() < 1e-9
-        );
+        assert!((phases[0].gap_before - 1.0).abs() < 1e-9 && (phases[1].gap_before - 1.0).abs() < 1e-9);
         assert!((phases[0].span - 4.0).abs() < 1e-9);
         assert!((finish - 1.0).abs() < 1e-9);
     }
@@ -1309,19 +1012,11 @@ mod tests {
         let objects = split_manifests(yaml);
         assert_eq!(objects.len(), 2);
         assert_eq!(
-            (
-                objects[0].kind.as_str(),
-                objects[0].name.as_str(),
-                objects[0].unit.as_deref()
-            ),
+            (objects[0].kind.as_str(), objects[0].name.as_str(), objects[0].unit.as_deref()),
             ("Service", "web", Some("web"))
         );
         assert_eq!(
-            (
-                objects[1].kind.as_str(),
-                objects[1].name.as_str(),
-                objects[1].unit.as_deref()
-            ),
+            (objects[1].kind.as_str(), objects[1].name.as_str(), objects[1].unit.as_deref()),
             ("ConfigMap", "settings", Some("codex-env"))
         );
         assert!(objects[0].text.starts_with("# Source") && objects[0].text.contains("selector"));

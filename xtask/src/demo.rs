@@ -4,10 +4,10 @@
 //! where to look and the evidence. `--prebuilt` deploys images xtask assembles without a
 //! builder instead (`cargo xtask images`), as the end-to-end tests do.
 
+use crate::repo::repo_root;
 use crate::{buildkit, cluster, example_images, tools};
 use anyhow::{bail, Context, Result};
 use std::process::Command;
-use crate::repo::repo_root;
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -31,7 +31,12 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
         build_flags.push("--skip-build".into());
     } else {
         buildkit_host = Some(buildkit::up()?);
-        build_flags.extend(["--builder".into(), "buildctl".into(), "--buildctl".into(), buildkit::buildctl()?.display().to_string()]);
+        build_flags.extend([
+            "--builder".into(),
+            "buildctl".into(),
+            "--buildctl".into(),
+            buildkit::buildctl()?.display().to_string(),
+        ]);
     }
     let codex = crate::repo::release_binary("[demo] ")?;
     let codex_run = |args: &[&str]| -> Result<std::process::ExitStatus> {

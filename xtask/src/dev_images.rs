@@ -68,10 +68,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
 
     let etc = out.join("etc");
     write_user_db(&etc, "app", "/tmp")?;
-    let user_db = [
-        (etc.join("passwd"), "/etc/passwd".to_string()),
-        (etc.join("group"), "/etc/group".to_string()),
-    ];
+    let user_db = [(etc.join("passwd"), "/etc/passwd".to_string()), (etc.join("group"), "/etc/group".to_string())];
     let busybox = busybox_files(&out)?;
     let mut built = Vec::new();
 
@@ -97,18 +94,13 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
         // Dependencies are vendored: a module download from a pod is a bug, so make it fail.
         ("GOPROXY", "off".to_string()),
     ];
-    let (first, rest) = GO_DEV_SERVICES
-        .split_first()
-        .expect("at least one Go service");
+    let (first, rest) = GO_DEV_SERVICES.split_first().expect("at least one Go service");
     let first_ref = assemble_and_push(&ImageSpec {
         repository: format!("{REPOSITORY_PREFIX}/{first}"),
         tag: tag.clone(),
         files,
         entrypoint: vec!["/app/devwatch".to_string()],
-        env: go_env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
+        env: go_env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         workdir: None,
         user: Some(APP_ID.to_string()),
         owners: vec![(GOCACHE_IN_IMAGE.to_string(), 1000, 1000)],
@@ -116,10 +108,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     .context("the Go dev image")?;
     built.push((first.to_string(), first_ref.clone()));
     for service in rest {
-        let reference = format!(
-            "{}/{REPOSITORY_PREFIX}/{service}:{tag}",
-            image::registry_address()
-        );
+        let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{tag}", image::registry_address());
         image::copy(&first_ref, &reference)?;
         built.push((service.to_string(), reference));
     }
@@ -139,10 +128,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
         tag: tag.clone(),
         files,
         entrypoint: vec!["/usr/bin/node".to_string()],
-        env: vec![
-            ("HOME".into(), "/tmp".into()),
-            ("PATH".into(), "/usr/bin:/bin".into()),
-        ],
+        env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/usr/bin:/bin".into())],
         workdir: None,
         user: Some(APP_ID.to_string()),
         owners: Vec::new(),
@@ -158,10 +144,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
         tag: app_version.to_string(),
         files,
         entrypoint: vec!["/bin/sh".to_string()],
-        env: vec![
-            ("HOME".into(), "/tmp".into()),
-            ("PATH".into(), "/bin".into()),
-        ],
+        env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/bin".into())],
         workdir: Some("/workspace".to_string()),
         user: Some(APP_ID.to_string()),
         owners: Vec::new(),
@@ -174,10 +157,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     files.extend(user_db.iter().cloned());
     files.push((services.clone(), "/seed/services".to_string()));
     files.extend(web_sources(&web)?);
-    files.push((
-        root.join("example/dev/seed-workspace.sh"),
-        "/seed/seed-workspace.sh".to_string(),
-    ));
+    files.push((root.join("example/dev/seed-workspace.sh"), "/seed/seed-workspace.sh".to_string()));
     let reference = assemble_and_push(&ImageSpec {
         repository: format!("{REPOSITORY_PREFIX}/workspace-seed"),
         tag,
@@ -222,14 +202,7 @@ fn go_build_devwatch(module: &Path, out: &Path) -> Result<()> {
     run(
         go(module)
             .env("GOFLAGS", "")
-            .args([
-                "build",
-                "-mod=vendor",
-                "-trimpath",
-                "-buildvcs=false",
-                "-ldflags=-s -w",
-                "-o",
-            ])
+            .args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"])
             .arg(out)
             .arg("./cmd/devwatch"),
         "go build devwatch",
@@ -240,38 +213,19 @@ fn go_build_devwatch(module: &Path, out: &Path) -> Result<()> {
 /// and environment), so a pod's first build only links instead of compiling the standard
 /// library and pgx from scratch, which takes minutes on a small node.
 fn warm_go_cache(module: &Path, cache: &Path) -> Result<()> {
-    eprintln!(
-        "[dev-images] warming the Go build cache {}",
-        cache.display()
-    );
-    let packages: Vec<String> = GO_DEV_SERVICES
-        .iter()
-        .map(|s| format!("./cmd/{s}"))
-        .collect();
+    eprintln!("[dev-images] warming the Go build cache {}", cache.display());
+    let packages: Vec<String> = GO_DEV_SERVICES.iter().map(|s| format!("./cmd/{s}")).collect();
     // Several packages and no -o: compile everything, keep only the cache.
     run(
-        go(module)
-            .env("GOCACHE", cache)
-            .env("GOFLAGS", GO_FLAGS)
-            .arg("build")
-            .args(&packages),
+        go(module).env("GOCACHE", cache).env("GOFLAGS", GO_FLAGS).arg("build").args(&packages),
         "go build (cache warm-up)",
     )
 }
 
 fn host_goroot() -> Result<PathBuf> {
-    let output = Command::new("go")
-        .args(["env", "GOROOT"])
-        .output()
-        .context("running go env GOROOT")?;
-    ensure!(
-        output.status.success(),
-        "go env GOROOT failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(PathBuf::from(
-        String::from_utf8_lossy(&output.stdout).trim(),
-    ))
+    let output = Command::new("go").args(["env", "GOROOT"]).output().context("running go env GOROOT")?;
+    ensure!(output.status.success(), "go env GOROOT failed: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
 }
 
 /// The parts of GOROOT that `go build` uses: the go command, the compiler, assembler and
@@ -281,37 +235,24 @@ fn toolchain_files(goroot: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
     for name in ["VERSION", "go.env", "bin/go", "pkg/include", "lib"] {
         let path = goroot.join(name);
-        ensure!(
-            path.exists(),
-            "{} is missing from the Go toolchain",
-            path.display()
-        );
+        ensure!(path.exists(), "{} is missing from the Go toolchain", path.display());
         files.push((path, format!("{GOROOT_IN_IMAGE}/{name}")));
     }
     for tool in ["compile", "link", "asm", "cgo", "buildid"] {
         let path = goroot.join("pkg/tool/linux_amd64").join(tool);
         if path.exists() {
-            files.push((
-                path,
-                format!("{GOROOT_IN_IMAGE}/pkg/tool/linux_amd64/{tool}"),
-            ));
+            files.push((path, format!("{GOROOT_IN_IMAGE}/pkg/tool/linux_amd64/{tool}")));
         }
     }
     let src = goroot.join("src");
     walk(&src, &mut |path, is_dir| {
         let relative = path.strip_prefix(&src).expect("walk stays below src");
         if is_dir {
-            let name = relative
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
+            let name = relative.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             return Ok(!(name == "testdata" || relative == Path::new("cmd")));
         }
         if !path.to_string_lossy().ends_with("_test.go") {
-            files.push((
-                path.to_path_buf(),
-                format!("{GOROOT_IN_IMAGE}/src/{}", path_str(relative)?),
-            ));
+            files.push((path.to_path_buf(), format!("{GOROOT_IN_IMAGE}/src/{}", path_str(relative)?)));
         }
         Ok(true)
     })?;
@@ -340,15 +281,7 @@ fn npm_ci(web: &Path) -> Result<()> {
         return Ok(());
     }
     eprintln!("[dev-images] npm ci in {}", web.display());
-    run(
-        Command::new("npm").current_dir(web).args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--prefer-offline",
-        ]),
-        "npm ci",
-    )
+    run(Command::new("npm").current_dir(web).args(["ci", "--no-audit", "--no-fund", "--prefer-offline"]), "npm ci")
 }
 
 /// Native addons (`*.node`, e.g. rollup's) that node loads from node_modules: their shared
@@ -376,9 +309,7 @@ fn web_sources(web: &Path) -> Result<Vec<(PathBuf, String)>> {
         if name == "node_modules" {
             for module in fs::read_dir(&path)? {
                 let module = module?.path();
-                let module_name = path_str(Path::new(
-                    module.file_name().context("entry without a name")?,
-                ))?;
+                let module_name = path_str(Path::new(module.file_name().context("entry without a name")?))?;
                 if !module_name.starts_with(".vite") {
                     files.push((module, format!("/seed/web/node_modules/{module_name}")));
                 }
@@ -397,33 +328,28 @@ fn busybox_files(out: &Path) -> Result<Vec<(PathBuf, String)>> {
     if !busybox.is_file() {
         eprintln!("[dev-images] installing busybox-static from Debian's packages");
         run(
-            Command::new("apt-get")
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(["install", "-y", "--no-install-recommends", "busybox-static"]),
+            Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "busybox-static",
+            ]),
             "apt-get install busybox-static",
         )?;
     }
-    let list = Command::new(busybox)
-        .arg("--list")
-        .output()
-        .context("running busybox --list")?;
+    let list = Command::new(busybox).arg("--list").output().context("running busybox --list")?;
     ensure!(list.status.success(), "busybox --list failed");
     let applets = out.join("busybox-applets");
     if applets.exists() {
         fs::remove_dir_all(&applets)?;
     }
     fs::create_dir_all(&applets)?;
-    for applet in String::from_utf8_lossy(&list.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|a| !a.is_empty() && *a != "busybox")
+    for applet in
+        String::from_utf8_lossy(&list.stdout).lines().map(str::trim).filter(|a| !a.is_empty() && *a != "busybox")
     {
         std::os::unix::fs::symlink("busybox", applets.join(applet))?;
     }
-    Ok(vec![
-        (applets, "/bin".to_string()),
-        (busybox.to_path_buf(), "/bin/busybox".to_string()),
-    ])
+    Ok(vec![(applets, "/bin".to_string()), (busybox.to_path_buf(), "/bin/busybox".to_string())])
 }
 
 #[cfg(test)]
@@ -439,14 +365,7 @@ mod tests {
     fn the_toolchain_leaves_out_tests_and_its_own_sources() {
         let goroot = tempfile::tempdir().unwrap();
         let g = goroot.path();
-        for dir in [
-            "bin",
-            "pkg/include",
-            "pkg/tool/linux_amd64",
-            "lib",
-            "src/net/http/testdata",
-            "src/cmd/go",
-        ] {
+        for dir in ["bin", "pkg/include", "pkg/tool/linux_amd64", "lib", "src/net/http/testdata", "src/cmd/go"] {
             fs::create_dir_all(g.join(dir)).unwrap();
         }
         for file in [
@@ -461,23 +380,11 @@ mod tests {
         ] {
             fs::write(g.join(file), "x").unwrap();
         }
-        let dests: Vec<String> = toolchain_files(g)
-            .unwrap()
-            .into_iter()
-            .map(|(_, d)| d)
-            .collect();
+        let dests: Vec<String> = toolchain_files(g).unwrap().into_iter().map(|(_, d)| d).collect();
+        assert!(dests.contains(&"/usr/local/go/src/net/http/server.go".to_string()), "{dests:?}");
+        assert!(dests.contains(&"/usr/local/go/pkg/tool/linux_amd64/compile".to_string()), "{dests:?}");
         assert!(
-            dests.contains(&"/usr/local/go/src/net/http/server.go".to_string()),
-            "{dests:?}"
-        );
-        assert!(
-            dests.contains(&"/usr/local/go/pkg/tool/linux_amd64/compile".to_string()),
-            "{dests:?}"
-        );
-        assert!(
-            !dests.iter().any(|d| d.ends_with("_test.go")
-                || d.contains("testdata")
-                || d.contains("/src/cmd")),
+            !dests.iter().any(|d| d.ends_with("_test.go") || d.contains("testdata") || d.contains("/src/cmd")),
             "{dests:?}"
         );
     }

@@ -7,12 +7,12 @@
 //! `krew-manifest.yaml` cannot carry the sha256 of the commit it is part of: [`check_committed_manifest`]
 //! compares everything but the sha256 lines (see the README, Install).
 
+use crate::repo::repo_root;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use crate::repo::repo_root;
 
 /// One release platform: the names krew, Helm and the archive use, and how Rust builds it.
 pub struct Target {
@@ -79,10 +79,7 @@ impl Dist {
     pub fn host_archive(&self) -> Result<&Archive> {
         self.archives
             .iter()
-            .find(|a| {
-                a.target.os == std::env::consts::OS
-                    && go_arch(std::env::consts::ARCH) == Some(a.target.arch)
-            })
+            .find(|a| a.target.os == std::env::consts::OS && go_arch(std::env::consts::ARCH) == Some(a.target.arch))
             .context("no archive in dist/ runs on this machine")
     }
 }
@@ -101,23 +98,17 @@ pub fn run_cli(args: DistArgs) -> Result<()> {
     }
     let dist = build()?;
     for archive in &dist.archives {
-        println!(
-            "{}  {} ({} bytes)",
-            archive.sha256,
-            archive.path.display(),
-            archive.bytes
-        );
+        println!("{}  {} ({} bytes)", archive.sha256, archive.path.display(), archive.bytes);
     }
     println!("{}", dist.manifest.display());
     let generated = fs::read_to_string(&dist.manifest)?;
     let committed_path = repo_root().join("krew-manifest.yaml");
     if args.update_manifest {
-        fs::write(&committed_path, &generated)
-            .with_context(|| format!("writing {}", committed_path.display()))?;
+        fs::write(&committed_path, &generated).with_context(|| format!("writing {}", committed_path.display()))?;
         println!("{} updated", committed_path.display());
     } else {
-        let committed = fs::read_to_string(&committed_path)
-            .with_context(|| format!("reading {}", committed_path.display()))?;
+        let committed =
+            fs::read_to_string(&committed_path).with_context(|| format!("reading {}", committed_path.display()))?;
         match check_committed_manifest(&committed, &generated) {
             Ok(()) => println!("krew-manifest.yaml matches this build apart from sha256"),
             Err(e) => eprintln!("warning: {e:#}"),
@@ -137,11 +128,7 @@ pub fn build() -> Result<Dist> {
     for target in TARGETS {
         let binary = build_binary(&root, &metadata.target_dir, target)?;
         if target.is_static && has_interpreter(&binary)? {
-            bail!(
-                "{} asks for a dynamic loader although {} is meant to be static",
-                binary.display(),
-                target.triple
-            );
+            bail!("{} asks for a dynamic loader although {} is meant to be static", binary.display(), target.triple);
         }
         let name = archive_name(&metadata.version, target);
         let path = out.join(&name);
@@ -149,28 +136,13 @@ pub fn build() -> Result<Dist> {
         write_tar_gz(&entries, mtime, &path)?;
         let data = fs::read(&path)?;
         let sha256 = hex(&Sha256::digest(&data));
-        fs::write(
-            out.join(format!("{name}.sha256")),
-            format!("{sha256}  {name}\n"),
-        )?;
-        archives.push(Archive {
-            target,
-            path,
-            sha256,
-            bytes: data.len() as u64,
-        });
+        fs::write(out.join(format!("{name}.sha256")), format!("{sha256}  {name}\n"))?;
+        archives.push(Archive { target, path, sha256, bytes: data.len() as u64 });
     }
-    let shas: Vec<(&Target, &str)> = archives
-        .iter()
-        .map(|a| (a.target, a.sha256.as_str()))
-        .collect();
+    let shas: Vec<(&Target, &str)> = archives.iter().map(|a| (a.target, a.sha256.as_str())).collect();
     let manifest = out.join(format!("{PLUGIN}.yaml"));
     fs::write(&manifest, krew_manifest(&metadata.version, &shas, RELEASES))?;
-    Ok(Dist {
-        version: metadata.version,
-        archives,
-        manifest,
-    })
+    Ok(Dist { version: metadata.version, archives, manifest })
 }
 
 pub fn archive_name(version: &str, target: &Target) -> String {
@@ -196,32 +168,22 @@ fn cargo_metadata(root: &Path) -> Result<Metadata> {
     if !output.status.success() {
         bail!("cargo metadata failed: {}", output.status);
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("reading cargo metadata")?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).context("reading cargo metadata")?;
     let version = json["packages"]
         .as_array()
         .and_then(|packages| packages.iter().find(|p| p["name"] == BINARY))
         .and_then(|p| p["version"].as_str())
         .context("cargo metadata names no kubectl-codex package")?
         .to_string();
-    let target_dir = json["target_directory"]
-        .as_str()
-        .context("cargo metadata has no target_directory")?
-        .into();
-    Ok(Metadata {
-        version,
-        target_dir,
-    })
+    let target_dir = json["target_directory"].as_str().context("cargo metadata has no target_directory")?.into();
+    Ok(Metadata { version, target_dir })
 }
 
 /// The archive mtime: `$SOURCE_DATE_EPOCH` (the reproducible-builds convention), else the
 /// commit time, so two builds of one commit agree and extracted files carry a meaningful date.
 fn source_date(root: &Path) -> Result<u64> {
     if let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") {
-        return value
-            .trim()
-            .parse()
-            .with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a number"));
+        return value.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a number"));
     }
     let output = Command::new("git")
         .current_dir(root)
@@ -231,10 +193,7 @@ fn source_date(root: &Path) -> Result<u64> {
     if !output.status.success() {
         bail!("git log -1 failed; set SOURCE_DATE_EPOCH outside a git checkout");
     }
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .context("reading the commit time from git log")
+    String::from_utf8_lossy(&output.stdout).trim().parse().context("reading the commit time from git log")
 }
 
 fn build_binary(root: &Path, target_dir: &Path, target: &Target) -> Result<PathBuf> {
@@ -248,39 +207,20 @@ fn build_binary(root: &Path, target_dir: &Path, target: &Target) -> Result<PathB
     // to fixed names, the binary does not depend on where the checkout, target dir or cargo
     // home are. The last matching prefix wins, so the target dir (often inside the checkout)
     // comes last.
-    for (from, to) in [
-        (&cargo_home, "/cargo"),
-        (&root.to_path_buf(), "/build"),
-        (&target_dir.to_path_buf(), "/target"),
-    ] {
+    for (from, to) in [(&cargo_home, "/cargo"), (&root.to_path_buf(), "/build"), (&target_dir.to_path_buf(), "/target")]
+    {
         flags.push(format!("--remap-path-prefix={}={to}", from.display()));
     }
-    eprintln!(
-        "[dist] cargo build --release --target {} (static: {})",
-        target.triple, target.is_static
-    );
+    eprintln!("[dist] cargo build --release --target {} (static: {})", target.triple, target.is_static);
     let status = cargo()
         .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--package",
-            BINARY,
-            "--bin",
-            BINARY,
-            "--target",
-            target.triple,
-        ])
+        .args(["build", "--release", "--locked", "--package", BINARY, "--bin", BINARY, "--target", target.triple])
         // CARGO_ENCODED_RUSTFLAGS outranks RUSTFLAGS and build.rustflags, and takes paths with spaces.
         .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
         .status()
         .context("running cargo build")?;
     if !status.success() {
-        bail!(
-            "cargo build --release --target {} failed: {status}",
-            target.triple
-        );
+        bail!("cargo build --release --target {} failed: {status}", target.triple);
     }
     Ok(target_dir.join(target.triple).join("release").join(BINARY))
 }
@@ -288,24 +228,14 @@ fn build_binary(root: &Path, target_dir: &Path, target: &Target) -> Result<PathB
 /// Whether an ELF file names a program interpreter (PT_INTERP), i.e. needs the dynamic loader.
 fn has_interpreter(path: &Path) -> Result<bool> {
     let data = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let u16_at = |at: usize| {
-        data.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let u32_at = |at: usize| {
-        data.get(at..at + 4)
-            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-    };
-    let u64_at = |at: usize| {
-        data.get(at..at + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-    };
+    let u16_at = |at: usize| data.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |at: usize| data.get(at..at + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+    let u64_at = |at: usize| data.get(at..at + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()));
     // 64-bit little-endian ELF only: every target in TARGETS is.
     if data.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 2, 1][..]) {
         bail!("{} is not a 64-bit little-endian ELF file", path.display());
     }
-    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38))
-    else {
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38)) else {
         bail!("{}: truncated ELF header", path.display());
     };
     const PT_INTERP: u32 = 3;
@@ -332,27 +262,15 @@ pub struct Entry {
 fn archive_entries(root: &Path, binary: &Path) -> Result<Vec<Entry>> {
     let read = |path: &Path| fs::read(path).with_context(|| format!("reading {}", path.display()));
     let file = |path: &str, mode: u32| -> Result<Entry> {
-        Ok(Entry {
-            path: path.to_string(),
-            contents: Some(read(&root.join(path))?),
-            mode,
-        })
+        Ok(Entry { path: path.to_string(), contents: Some(read(&root.join(path))?), mode })
     };
     Ok(vec![
-        Entry {
-            path: BINARY.into(),
-            contents: Some(read(binary)?),
-            mode: 0o755,
-        },
+        Entry { path: BINARY.into(), contents: Some(read(binary)?), mode: 0o755 },
         // krew-index requires a license file in every archive; validate-krew-manifest checks it.
         file("LICENSE", 0o644)?,
         file("README.md", 0o644)?,
         file("plugin.yaml", 0o644)?,
-        Entry {
-            path: "scripts/".into(),
-            contents: None,
-            mode: 0o755,
-        },
+        Entry { path: "scripts/".into(), contents: None, mode: 0o755 },
         file("scripts/helm-codex.sh", 0o755)?,
     ])
 }
@@ -365,9 +283,7 @@ pub fn tar_bytes(entries: &[Entry], mtime: u64) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     for entry in &sorted {
         let mut header = tar::Header::new_ustar();
-        header
-            .set_path(&entry.path)
-            .with_context(|| format!("archive path {}", entry.path))?;
+        header.set_path(&entry.path).with_context(|| format!("archive path {}", entry.path))?;
         header.set_mode(entry.mode);
         header.set_mtime(mtime);
         header.set_uid(0);
@@ -470,18 +386,14 @@ pub fn check_committed_manifest(committed: &str, generated: &str) -> Result<()> 
     for (i, (c, g)) in committed_lines.iter().zip(&generated_lines).enumerate() {
         if is_sha(c) && is_sha(g) {
             let digest = c.trim_start().trim_start_matches("sha256:").trim();
-            if digest.len() != 64
-                || !digest
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            {
-                bail!(
-                    "krew-manifest.yaml:{}: {digest:?} is not a sha256 digest; {fix}",
-                    i + 1
-                );
+            if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                bail!("krew-manifest.yaml:{}: {digest:?} is not a sha256 digest; {fix}", i + 1);
             }
         } else if c != g {
-            bail!("krew-manifest.yaml:{} differs from this build's manifest:\n  committed: {c}\n  generated: {g}\n{fix}", i + 1);
+            bail!(
+                "krew-manifest.yaml:{} differs from this build's manifest:\n  committed: {c}\n  generated: {g}\n{fix}",
+                i + 1
+            );
         }
     }
     if committed_lines.len() != generated_lines.len() {
@@ -500,21 +412,9 @@ mod tests {
 
     fn entries() -> Vec<Entry> {
         vec![
-            Entry {
-                path: "scripts/x.sh".into(),
-                contents: Some(b"#!/bin/sh\n".to_vec()),
-                mode: 0o755,
-            },
-            Entry {
-                path: "kubectl-codex".into(),
-                contents: Some(vec![0; 1000]),
-                mode: 0o755,
-            },
-            Entry {
-                path: "scripts/".into(),
-                contents: None,
-                mode: 0o755,
-            },
+            Entry { path: "scripts/x.sh".into(), contents: Some(b"#!/bin/sh\n".to_vec()), mode: 0o755 },
+            Entry { path: "kubectl-codex".into(), contents: Some(vec![0; 1000]), mode: 0o755 },
+            Entry { path: "scripts/".into(), contents: None, mode: 0o755 },
         ]
     }
 
@@ -531,18 +431,12 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 let h = e.header();
-                (
-                    e.path().unwrap().display().to_string(),
-                    h.mtime().unwrap(),
-                    h.uid().unwrap(),
-                )
+                (e.path().unwrap().display().to_string(), h.mtime().unwrap(), h.uid().unwrap())
             })
             .collect();
         let paths: Vec<&str> = listed.iter().map(|(p, _, _)| p.as_str()).collect();
         assert_eq!(paths, ["kubectl-codex", "scripts/", "scripts/x.sh"]);
-        assert!(listed
-            .iter()
-            .all(|(_, mtime, uid)| *mtime == 1_700_000_000 && *uid == 0));
+        assert!(listed.iter().all(|(_, mtime, uid)| *mtime == 1_700_000_000 && *uid == 0));
     }
 
     #[test]
@@ -563,13 +457,8 @@ mod tests {
         let b = krew_manifest("1.2.3", &[(&TARGETS[0], &sha_b)], RELEASES);
         check_committed_manifest(&a, &b).unwrap();
         let bumped = krew_manifest("1.2.4", &[(&TARGETS[0], &sha_b)], RELEASES);
-        let err = check_committed_manifest(&a, &bumped)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("version: v1.2.3") && err.contains("--update-manifest"),
-            "{err}"
-        );
+        let err = check_committed_manifest(&a, &bumped).unwrap_err().to_string();
+        assert!(err.contains("version: v1.2.3") && err.contains("--update-manifest"), "{err}");
         let placeholder = a.replace(&sha_a, "not-a-sha256");
         assert!(check_committed_manifest(&placeholder, &b).is_err());
         let extra = format!("{b}  - selector: {{}}\n");
@@ -580,8 +469,6 @@ mod tests {
     fn manifest_names_the_version_and_the_archive() {
         let manifest = krew_manifest("9.8.7", &[(&TARGETS[0], "0")], RELEASES);
         assert!(manifest.contains("  version: v9.8.7\n"));
-        assert!(manifest.contains(&format!(
-            "{RELEASES}/v9.8.7/kubectl-codex_9.8.7_linux_amd64.tar.gz\n"
-        )));
+        assert!(manifest.contains(&format!("{RELEASES}/v9.8.7/kubectl-codex_9.8.7_linux_amd64.tar.gz\n")));
     }
 }

@@ -5,8 +5,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::image::{self, ImageSpec};
-use crate::{cluster, tools};
 use crate::repo::repo_root;
+use crate::{cluster, tools};
 
 /// Brings the cluster up, builds and pushes the probe image, and returns the
 /// environment the test binary needs (`KUBECONFIG`, `CODEX_E2E_PROBE_IMAGE`).
@@ -14,10 +14,7 @@ pub fn prepare_cluster_e2e() -> Result<Vec<(String, String)>> {
     let info = cluster::up()?;
     let probe = push_probe_image()?;
     Ok(vec![
-        (
-            "KUBECONFIG".to_string(),
-            info.kubeconfig.display().to_string(),
-        ),
+        ("KUBECONFIG".to_string(), info.kubeconfig.display().to_string()),
         ("CODEX_E2E_PROBE_IMAGE".to_string(), probe),
     ])
 }
@@ -41,10 +38,7 @@ fn push_probe_image() -> Result<String> {
         .status()
         .context("running `go build` for the probe (is Go installed?)")?;
     if !status.success() {
-        bail!(
-            "building the probe in {} failed: {status}",
-            sources.display()
-        );
+        bail!("building the probe in {} failed: {status}", sources.display());
     }
     image::assemble_and_push(&ImageSpec {
         repository: "codex/e2e-probe".to_string(),

@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 
 use crate::image::{assemble_and_push, ImageSpec};
-use crate::tools;
 use crate::repo::repo_root;
+use crate::tools;
 
 /// Repository prefix of every example image inside the registry.
 const REPOSITORY_PREFIX: &str = "codex-example";
@@ -40,14 +40,7 @@ const REPOSITORY_PREFIX: &str = "codex-example";
 const GO_SERVICES: [&str; 4] = ["migrate", "greeter", "catalog", "gateway"];
 
 /// Every Go command the images need, built in one `go build`.
-const GO_COMMANDS: [&str; 6] = [
-    "greeter",
-    "catalog",
-    "gateway",
-    "migrate",
-    "webserve",
-    "pg-entrypoint",
-];
+const GO_COMMANDS: [&str; 6] = ["greeter", "catalog", "gateway", "migrate", "webserve", "pg-entrypoint"];
 
 /// The Debian PostgreSQL major version copied into the postgres image.
 const PG_MAJOR: &str = "15";
@@ -74,10 +67,7 @@ pub const DEFAULT_TAG: &str = "0.1.0";
 /// Builds every example image and pushes it; returns `(unit, image reference)`
 /// pairs in deploy-phase order (postgres, migrate, greeter, catalog, gateway, web).
 pub fn build_example_images(tag: &str) -> Result<Vec<(String, String)>> {
-    Ok(build_and_push(tag)?
-        .into_iter()
-        .map(|b| (b.unit, b.reference))
-        .collect())
+    Ok(build_and_push(tag)?.into_iter().map(|b| (b.unit, b.reference)).collect())
 }
 
 fn build_and_push(tag: &str) -> Result<Vec<Built>> {
@@ -85,11 +75,7 @@ fn build_and_push(tag: &str) -> Result<Vec<Built>> {
     let mut built = Vec::new();
     for (unit, spec) in specs {
         let reference = assemble_and_push(&spec).with_context(|| format!("image of {unit}"))?;
-        built.push(Built {
-            unit,
-            spec,
-            reference,
-        });
+        built.push(Built { unit, spec, reference });
     }
     Ok(built)
 }
@@ -158,29 +144,16 @@ fn example_image_specs(tag: &str) -> Result<Vec<(String, ImageSpec)>> {
 
     let mut specs = vec![(
         "postgres".to_string(),
-        spec(
-            "postgres",
-            postgres_files(&out, &bin)?,
-            "/app/pg-entrypoint",
-            postgres_env(),
-        ),
+        spec("postgres", postgres_files(&out, &bin)?, "/app/pg-entrypoint", postgres_env()),
     )];
     for unit in GO_SERVICES {
-        specs.push((
-            unit.to_string(),
-            spec(unit, app_files(unit), &format!("/app/{unit}"), vec![]),
-        ));
+        specs.push((unit.to_string(), spec(unit, app_files(unit), &format!("/app/{unit}"), vec![])));
     }
     let mut web_files = app_files("webserve");
     web_files.push((web_dist, "/srv/www".to_string()));
     specs.push((
         "web".to_string(),
-        spec(
-            "web",
-            web_files,
-            "/app/webserve",
-            vec![("WEB_ROOT".into(), "/srv/www".into())],
-        ),
+        spec("web", web_files, "/app/webserve", vec![("WEB_ROOT".into(), "/srv/www".into())]),
     ));
     Ok(specs)
 }
@@ -191,10 +164,7 @@ fn postgres_env() -> Vec<(String, String)> {
         // pg-entrypoint puts the socket in /tmp (the only directory every UID
         // can write in these images); PGHOST points psql inside the pod at it.
         ("PGHOST", "/tmp".to_string()),
-        (
-            "PATH",
-            format!("/usr/lib/postgresql/{PG_MAJOR}/bin:/usr/bin:/bin"),
-        ),
+        ("PATH", format!("/usr/lib/postgresql/{PG_MAJOR}/bin:/usr/bin:/bin")),
         // initdb writes the timezone it detects into postgresql.conf; without
         // TZ it would depend on the host the image happens to start on.
         ("TZ", "UTC".to_string()),
@@ -220,11 +190,7 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
 /// or VCS stamps baked in (so unchanged sources give unchanged layers).
 fn build_go_commands(module: &Path, out: &Path) -> Result<()> {
     fs::create_dir_all(out)?;
-    eprintln!(
-        "[images] go build {} → {}",
-        GO_COMMANDS.join(" "),
-        out.display()
-    );
+    eprintln!("[images] go build {} → {}", GO_COMMANDS.join(" "), out.display());
     let mut go = Command::new("go");
     go.current_dir(module)
         .env("CGO_ENABLED", "0")
@@ -232,14 +198,7 @@ fn build_go_commands(module: &Path, out: &Path) -> Result<()> {
         .env("GOARCH", "amd64")
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "")
-        .args([
-            "build",
-            "-mod=vendor",
-            "-trimpath",
-            "-buildvcs=false",
-            "-ldflags=-s -w",
-            "-o",
-        ])
+        .args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"])
         // A trailing slash makes -o a directory: one binary per command.
         .arg(format!("{}/", out.display()))
         .args(GO_COMMANDS.iter().map(|c| format!("./cmd/{c}")));
@@ -249,25 +208,10 @@ fn build_go_commands(module: &Path, out: &Path) -> Result<()> {
 /// `npm ci` and `vite build` in example/web; returns the dist directory.
 fn build_web(web: &Path) -> Result<PathBuf> {
     eprintln!("[images] npm ci + vite build in {}", web.display());
-    run(
-        Command::new("npm").current_dir(web).args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--prefer-offline",
-        ]),
-        "npm ci",
-    )?;
-    run(
-        Command::new("npx").current_dir(web).args(["vite", "build"]),
-        "vite build",
-    )?;
+    run(Command::new("npm").current_dir(web).args(["ci", "--no-audit", "--no-fund", "--prefer-offline"]), "npm ci")?;
+    run(Command::new("npx").current_dir(web).args(["vite", "build"]), "vite build")?;
     let dist = web.join("dist");
-    ensure!(
-        dist.join("index.html").is_file(),
-        "vite build left no {}",
-        dist.join("index.html").display()
-    );
+    ensure!(dist.join("index.html").is_file(), "vite build left no {}", dist.join("index.html").display());
     Ok(dist)
 }
 
@@ -299,47 +243,27 @@ fn ensure_postgres_installed() -> Result<()> {
     eprintln!("[images] installing postgresql-{PG_MAJOR} from Debian's packages");
     let apt = |args: &[&str]| -> Result<()> {
         run(
-            Command::new("apt-get")
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(args),
+            Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args(args),
             &format!("apt-get {}", args.join(" ")),
         )
     };
     apt(&["update"])?;
     // postgresql-common first, so its createcluster.conf can be told not to
     // create (and start) the "main" cluster when the server package arrives.
-    apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "postgresql-common",
-    ])?;
+    apt(&["install", "-y", "--no-install-recommends", "postgresql-common"])?;
     let conf = Path::new("/etc/postgresql-common/createcluster.conf");
     let text = fs::read_to_string(conf).with_context(|| format!("reading {}", conf.display()))?;
     let mut lines: Vec<String> = text
         .lines()
-        .filter(|l| {
-            !l.trim_start()
-                .trim_start_matches('#')
-                .trim_start()
-                .starts_with("create_main_cluster")
-        })
+        .filter(|l| !l.trim_start().trim_start_matches('#').trim_start().starts_with("create_main_cluster"))
         .map(str::to_string)
         .collect();
     lines.push("create_main_cluster = false".to_string());
     fs::write(conf, lines.join("\n") + "\n")?;
-    apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        &format!("postgresql-{PG_MAJOR}"),
-    ])?;
+    apt(&["install", "-y", "--no-install-recommends", &format!("postgresql-{PG_MAJOR}")])?;
     // Belt and braces: if a cluster exists anyway (created earlier), make sure
     // it is not left running.
-    let _ = Command::new("pg_ctlcluster")
-        .args([PG_MAJOR, "main", "stop"])
-        .stderr(Stdio::null())
-        .status();
+    let _ = Command::new("pg_ctlcluster").args([PG_MAJOR, "main", "stop"]).stderr(Stdio::null()).status();
     ensure!(
         pg_lib_dir().join("bin").join("postgres").is_file(),
         "postgresql-{PG_MAJOR} installed but {} is missing",
@@ -367,10 +291,7 @@ fn postgres_files(out: &Path, bin: &Path) -> Result<Vec<(PathBuf, String)>> {
     }
     let pg_lib = lib_root.join("lib");
     for entry in sorted_dir(&pg_lib)? {
-        let name = entry
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if PG_LIB_EXCLUDED.contains(&name) {
             continue;
         }
@@ -414,10 +335,7 @@ fn postgres_files(out: &Path, bin: &Path) -> Result<Vec<(PathBuf, String)>> {
     write_user_db(&etc, "postgres", "/var/lib/postgresql")?;
     // glibc 2.36 has the "files" NSS module built in; this makes initdb's
     // getpwuid() use it without trying anything else.
-    fs::write(
-        etc.join("nsswitch.conf"),
-        "passwd: files\ngroup: files\nhosts: files dns\n",
-    )?;
+    fs::write(etc.join("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n")?;
     for name in ["passwd", "group", "nsswitch.conf"] {
         files.push((etc.join(name), format!("/etc/{name}")));
     }
@@ -433,17 +351,12 @@ fn postgres_files(out: &Path, bin: &Path) -> Result<Vec<(PathBuf, String)>> {
 
 /// std has no safe geteuid(); `id -u` avoids unsafe code for one question.
 fn is_root() -> Result<bool> {
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .context("running id -u")?;
+    let uid = Command::new("id").arg("-u").output().context("running id -u")?;
     Ok(String::from_utf8_lossy(&uid.stdout).trim() == "0")
 }
 
 pub(crate) fn path_str(path: &Path) -> Result<String> {
-    path.to_str()
-        .map(str::to_string)
-        .with_context(|| format!("{} is not UTF-8", path.display()))
+    path.to_str().map(str::to_string).with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
 fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -480,10 +393,7 @@ pub(crate) fn shared_libraries(elves: &[PathBuf]) -> Result<BTreeMap<String, Pat
     let mut libs = BTreeMap::new();
     let mut missing = Vec::new();
     for elf in elves {
-        let output = Command::new("ldd")
-            .arg(elf)
-            .output()
-            .context("running ldd")?;
+        let output = Command::new("ldd").arg(elf).output().context("running ldd")?;
         let text = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             // ldd exits non-zero for static binaries: nothing to add.
@@ -492,34 +402,23 @@ pub(crate) fn shared_libraries(elves: &[PathBuf]) -> Result<BTreeMap<String, Pat
             {
                 continue;
             }
-            bail!(
-                "ldd {} failed: {}",
-                elf.display(),
-                String::from_utf8_lossy(&output.stderr)
-            );
+            bail!("ldd {} failed: {}", elf.display(), String::from_utf8_lossy(&output.stderr));
         }
         for dep in parse_ldd(&text) {
             match dep {
                 LddLine::Library(path) => {
-                    let dir =
-                        fs::canonicalize(path.parent().context("library without a directory")?)?;
+                    let dir = fs::canonicalize(path.parent().context("library without a directory")?)?;
                     let dest = dir.join(path.file_name().context("library without a name")?);
                     libs.insert(path_str(&dest)?, fs::canonicalize(&path)?);
                 }
                 LddLine::Interpreter(path) => {
                     libs.insert(path_str(&path)?, fs::canonicalize(&path)?);
                 }
-                LddLine::NotFound(name) => {
-                    missing.push(format!("{name} (needed by {})", elf.display()))
-                }
+                LddLine::NotFound(name) => missing.push(format!("{name} (needed by {})", elf.display())),
             }
         }
     }
-    ensure!(
-        missing.is_empty(),
-        "shared libraries not found on this host: {}",
-        missing.join(", ")
-    );
+    ensure!(missing.is_empty(), "shared libraries not found on this host: {}", missing.join(", "));
     Ok(libs)
 }
 
@@ -539,18 +438,10 @@ fn parse_ldd(text: &str) -> Vec<LddLine> {
             let rest = rest.trim();
             if rest.starts_with("not found") {
                 out.push(LddLine::NotFound(name.trim().to_string()));
-            } else if let Some(path) = rest
-                .split_whitespace()
-                .next()
-                .filter(|p| p.starts_with('/'))
-            {
+            } else if let Some(path) = rest.split_whitespace().next().filter(|p| p.starts_with('/')) {
                 out.push(LddLine::Library(PathBuf::from(path)));
             }
-        } else if let Some(path) = line
-            .split_whitespace()
-            .next()
-            .filter(|p| p.starts_with('/'))
-        {
+        } else if let Some(path) = line.split_whitespace().next().filter(|p| p.starts_with('/')) {
             out.push(LddLine::Interpreter(PathBuf::from(path)));
         }
     }
@@ -580,15 +471,10 @@ impl Drop for Procs {
 }
 
 fn verify(built: &[Built]) -> Result<()> {
-    ensure!(
-        is_root()?,
-        "--verify runs the images with chroot and needs root"
-    );
+    ensure!(is_root()?, "--verify runs the images with chroot and needs root");
     let crane = tools::tool_path("crane")?;
-    let work = tempfile::Builder::new()
-        .prefix("codex-example-verify-")
-        .tempdir()
-        .context("creating a temporary directory")?;
+    let work =
+        tempfile::Builder::new().prefix("codex-example-verify-").tempdir().context("creating a temporary directory")?;
     let by_unit: BTreeMap<&str, &Built> = built.iter().map(|b| (b.unit.as_str(), b)).collect();
     // Each image unpacked once, into <work>/<unit>.
     let rootfs = |unit: &str| -> Result<PathBuf> {
@@ -596,14 +482,10 @@ fn verify(built: &[Built]) -> Result<()> {
         if dir.is_dir() {
             return Ok(dir);
         }
-        let b = by_unit
-            .get(unit)
-            .with_context(|| format!("no image for {unit}"))?;
+        let b = by_unit.get(unit).with_context(|| format!("no image for {unit}"))?;
         unpack(&crane, &b.reference, &dir)
     };
-    let mut procs = Procs {
-        children: Vec::new(),
-    };
+    let mut procs = Procs { children: Vec::new() };
     let logs = work.path().join("logs");
     fs::create_dir_all(&logs)?;
 
@@ -621,72 +503,46 @@ fn verify(built: &[Built]) -> Result<()> {
     let pg = start(
         by_unit["postgres"],
         &pg_root,
-        &[
-            ("PGPORT", pg_port.to_string()),
-            ("POSTGRES_LISTEN_ADDRESSES", "127.0.0.1".into()),
-        ],
+        &[("PGPORT", pg_port.to_string()), ("POSTGRES_LISTEN_ADDRESSES", "127.0.0.1".into())],
         &logs,
     )?;
     procs.children.push(("postgres".into(), pg));
-    wait_until(
-        &mut procs,
-        &logs,
-        "postgres",
-        Duration::from_secs(90),
-        || Ok(TcpStream::connect(("127.0.0.1", pg_port)).is_ok()),
-    )?;
+    wait_until(&mut procs, &logs, "postgres", Duration::from_secs(90), || {
+        Ok(TcpStream::connect(("127.0.0.1", pg_port)).is_ok())
+    })?;
     eprintln!("[verify] postgres from the image accepts connections on 127.0.0.1:{pg_port}");
 
-    let url = |password: &str| {
-        format!("postgres://codex:{password}@127.0.0.1:{pg_port}/codex?sslmode=disable")
-    };
+    let url = |password: &str| format!("postgres://codex:{password}@127.0.0.1:{pg_port}/codex?sslmode=disable");
     // psql from the image: proves the client side of the copied libraries
     // too, and that TCP really asks for the password.
     let psql = |password: &str, sql: &str| -> Result<std::process::Output> {
         Command::new(chroot()?)
             .arg(format!("--userspec={APP_ID}"))
             .arg(&pg_root)
-            .args([
-                &format!("/usr/lib/postgresql/{PG_MAJOR}/bin/psql"),
-                "-XAtq",
-                &url(password),
-                "-c",
-                sql,
-            ])
+            .args([&format!("/usr/lib/postgresql/{PG_MAJOR}/bin/psql"), "-XAtq", &url(password), "-c", sql])
             .env_clear()
             .output()
             .context("running psql from the postgres image")
     };
     let wrong = psql("wrong-password", "SELECT 1")?;
     ensure!(
-        !wrong.status.success()
-            && String::from_utf8_lossy(&wrong.stderr).contains("password authentication failed"),
+        !wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("password authentication failed"),
         "a wrong password must be refused over TCP; psql said: {}",
         String::from_utf8_lossy(&wrong.stderr)
     );
 
     // Migrations, twice: the second run must find nothing to do.
     for round in 1..=2 {
-        let mut migrate = start(
-            by_unit["migrate"],
-            &rootfs("migrate")?,
-            &[("DATABASE_URL", url("codex"))],
-            &logs,
-        )?;
+        let mut migrate = start(by_unit["migrate"], &rootfs("migrate")?, &[("DATABASE_URL", url("codex"))], &logs)?;
         let status = wait_exit(&mut migrate, Duration::from_secs(90))?;
         let log = fs::read_to_string(logs.join("migrate.log")).unwrap_or_default();
         ensure!(status, "migrate run {round} failed:\n{log}");
         if round == 2 {
-            ensure!(
-                log.contains("0 applied now"),
-                "second migrate run applied something:\n{log}"
-            );
+            ensure!(log.contains("0 applied now"), "second migrate run applied something:\n{log}");
         }
     }
-    let counts = psql(
-        "codex",
-        "SELECT (SELECT count(*) FROM items) || ' ' || (SELECT text FROM greetings WHERE id = 1)",
-    )?;
+    let counts =
+        psql("codex", "SELECT (SELECT count(*) FROM items) || ' ' || (SELECT text FROM greetings WHERE id = 1)")?;
     let counts_text = String::from_utf8_lossy(&counts.stdout).trim().to_string();
     ensure!(
         counts.status.success() && counts_text == "3 hello from the database",
@@ -696,21 +552,13 @@ fn verify(built: &[Built]) -> Result<()> {
     eprintln!("[verify] migrate from its image applied the migrations once (items: 3, greeting row present)");
 
     // The services, each from its own image, wired over loopback.
-    let ports: BTreeMap<&str, u16> = ["greeter", "catalog", "gateway", "web"]
-        .into_iter()
-        .map(|u| Ok((u, free_port()?)))
-        .collect::<Result<_>>()?;
+    let ports: BTreeMap<&str, u16> =
+        ["greeter", "catalog", "gateway", "web"].into_iter().map(|u| Ok((u, free_port()?))).collect::<Result<_>>()?;
     let base = |unit: &str| format!("http://127.0.0.1:{}", ports[unit]);
     for (unit, env) in [
         ("greeter", vec![("DATABASE_URL", url("codex"))]),
         ("catalog", vec![("DATABASE_URL", url("codex"))]),
-        (
-            "gateway",
-            vec![
-                ("GREETER_URL", base("greeter")),
-                ("CATALOG_URL", base("catalog")),
-            ],
-        ),
+        ("gateway", vec![("GREETER_URL", base("greeter")), ("CATALOG_URL", base("catalog"))]),
         ("web", vec![("GATEWAY_URL", base("gateway"))]),
     ] {
         let mut env: Vec<(&str, String)> = env;
@@ -721,9 +569,7 @@ fn verify(built: &[Built]) -> Result<()> {
     for unit in ["greeter", "catalog", "gateway", "web"] {
         let port = ports[unit];
         wait_until(&mut procs, &logs, unit, Duration::from_secs(30), || {
-            Ok(http_get(port, "/readyz")
-                .map(|(status, _)| status == 200)
-                .unwrap_or(false))
+            Ok(http_get(port, "/readyz").map(|(status, _)| status == 200).unwrap_or(false))
         })?;
     }
     eprintln!("[verify] greeter, catalog, gateway and web are ready");
@@ -738,21 +584,13 @@ fn verify(built: &[Built]) -> Result<()> {
     );
     let (status, items) = http_get(web, "/api/items")?;
     ensure!(
-        status == 200
-            && items.contains(r#""name":"Widget""#)
-            && items.contains(r#""priceCents":1999"#),
+        status == 200 && items.contains(r#""name":"Widget""#) && items.contains(r#""priceCents":1999"#),
         "/api/items through web → gateway → catalog: {status} {items}"
     );
     let (status, page) = http_get(web, "/")?;
-    ensure!(
-        status == 200 && page.contains(r#"<div id="app">"#),
-        "web / : {status} {page}"
-    );
+    ensure!(status == 200 && page.contains(r#"<div id="app">"#), "web / : {status} {page}");
     let (status, upstreams) = http_get(ports["gateway"], "/api/status")?;
-    ensure!(
-        status == 200 && upstreams.starts_with(r#"{"ready":true"#),
-        "gateway /api/status: {status} {upstreams}"
-    );
+    ensure!(status == 200 && upstreams.starts_with(r#"{"ready":true"#), "gateway /api/status: {status} {upstreams}");
     eprintln!("[verify] GET /api/greeting → {}", greeting.trim());
     eprintln!("[verify] GET /api/items → {}", items.trim());
 
@@ -774,10 +612,7 @@ fn verify(built: &[Built]) -> Result<()> {
         );
     }
     let pg_log = fs::read_to_string(logs.join("postgres.log")).unwrap_or_default();
-    ensure!(
-        pg_log.contains("database system is shut down"),
-        "postgres did not shut down cleanly:\n{pg_log}"
-    );
+    ensure!(pg_log.contains("database system is shut down"), "postgres did not shut down cleanly:\n{pg_log}");
     procs.children.clear();
     eprintln!("[verify] everything stopped cleanly on SIGTERM");
     Ok(())
@@ -795,11 +630,7 @@ fn unpack(crane: &Path, reference: &str, dir: &Path) -> Result<PathBuf> {
     }
     run(&mut export, "crane export")?;
     run(
-        Command::new("tar")
-            .args(["--same-owner", "--same-permissions", "-xf"])
-            .arg(&tar_path)
-            .arg("-C")
-            .arg(dir),
+        Command::new("tar").args(["--same-owner", "--same-permissions", "-xf"]).arg(&tar_path).arg("-C").arg(dir),
         "tar -x",
     )?;
     fs::remove_file(&tar_path)?;
@@ -834,9 +665,7 @@ fn start(built: &Built, root: &Path, extra: &[(&str, String)], logs: &Path) -> R
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    command
-        .spawn()
-        .with_context(|| format!("starting {} from its image", built.unit))
+    command.spawn().with_context(|| format!("starting {} from its image", built.unit))
 }
 
 /// Polls `ready` every 250 ms until it holds, failing early if the unit's
@@ -855,17 +684,11 @@ fn wait_until(
         }
         if let Some((_, child)) = procs.children.iter_mut().find(|(u, _)| u == unit) {
             if let Some(status) = child.try_wait()? {
-                bail!(
-                    "{unit} exited ({status}) before it was ready:\n{}",
-                    tail(&logs.join(format!("{unit}.log")))
-                );
+                bail!("{unit} exited ({status}) before it was ready:\n{}", tail(&logs.join(format!("{unit}.log"))));
             }
         }
         if Instant::now() > deadline {
-            bail!(
-                "{unit} not ready after {timeout:?}:\n{}",
-                tail(&logs.join(format!("{unit}.log")))
-            );
+            bail!("{unit} not ready after {timeout:?}:\n{}", tail(&logs.join(format!("{unit}.log"))));
         }
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -889,12 +712,7 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Result<bool> {
 
 /// Sends a signal to one process we started, by its pid.
 fn signal(child: &Child, name: &str) -> Result<()> {
-    run(
-        Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(child.id().to_string()),
-        "kill",
-    )
+    run(Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()), "kill")
 }
 
 fn tail(path: &Path) -> String {
@@ -926,23 +744,18 @@ fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
 
 fn make_dev_null(path: &Path) -> Result<()> {
     if !path.exists() {
-        run(
-            Command::new("mknod").arg(path).args(["c", "1", "3"]),
-            "mknod /dev/null",
-        )?;
+        run(Command::new("mknod").arg(path).args(["c", "1", "3"]), "mknod /dev/null")?;
     }
     set_mode(path, 0o666)
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .with_context(|| format!("chmod {}", path.display()))
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("chmod {}", path.display()))
 }
 
 fn set_owner(path: &Path, uid: u32) -> Result<()> {
-    std::os::unix::fs::chown(path, Some(uid), Some(uid))
-        .with_context(|| format!("chown {}", path.display()))
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).with_context(|| format!("chown {}", path.display()))
 }
 
 #[cfg(test)]
@@ -971,10 +784,7 @@ mod tests {
         write_user_db(dir.path(), "postgres", "/var/lib/postgresql").unwrap();
         let passwd = fs::read_to_string(dir.path().join("passwd")).unwrap();
         assert!(passwd.contains("\npostgres:x:1000:1000:"), "{passwd}");
-        assert_eq!(
-            fs::read_to_string(dir.path().join("group")).unwrap(),
-            "root:x:0:\npostgres:x:1000:\n"
-        );
+        assert_eq!(fs::read_to_string(dir.path().join("group")).unwrap(), "root:x:0:\npostgres:x:1000:\n");
     }
 
     #[test]

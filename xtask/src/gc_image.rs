@@ -2,11 +2,11 @@
 //! libraries it links, assembled without Docker and pushed to the local registry.
 
 use crate::image::{self, ImageSpec};
+use crate::repo::repo_root;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use crate::repo::repo_root;
 
 /// Repository of the image in the local registry.
 pub const REPOSITORY: &str = "codex/kubectl-codex";

@@ -35,10 +35,7 @@ pub struct ImageSpec {
 
 /// The registry images are pushed to and pulled from: `127.0.0.1:5000`, or `$CODEX_REGISTRY`.
 pub fn registry_address() -> String {
-    std::env::var("CODEX_REGISTRY")
-        .ok()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "127.0.0.1:5000".to_string())
+    std::env::var("CODEX_REGISTRY").ok().filter(|r| !r.is_empty()).unwrap_or_else(|| "127.0.0.1:5000".to_string())
 }
 
 /// Builds the image and pushes it; returns the full reference, e.g.
@@ -56,23 +53,13 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
     write_layer_owned(&collect_entries(&spec.files)?, &spec.owners, &layer)?;
 
     let mut append = crane_command(&crane);
-    append
-        .args(["append", "--oci-empty-base", "-f"])
-        .arg(&layer)
-        .args(["-t", &reference]);
+    append.args(["append", "--oci-empty-base", "-f"]).arg(&layer).args(["-t", &reference]);
     run(&mut append, "crane append")?;
 
     let mut mutate = crane_command(&crane);
     // The empty base has no platform, and containerd only runs images whose config
     // matches its own.
-    mutate.args([
-        "mutate",
-        &reference,
-        "-t",
-        &reference,
-        "--set-platform",
-        "linux/amd64",
-    ]);
+    mutate.args(["mutate", &reference, "-t", &reference, "--set-platform", "linux/amd64"]);
     if !spec.entrypoint.is_empty() {
         mutate.arg(format!("--entrypoint={}", csv_list(&spec.entrypoint)));
     }
@@ -107,32 +94,20 @@ pub fn copy(from: &str, to: &str) -> Result<()> {
 /// not be pushed again).
 pub fn exists(reference: &str) -> Result<bool> {
     let crane = tools::tool_path("crane")?;
-    let output = crane_command(&crane)
-        .args(["digest", reference])
-        .output()
-        .context("running crane digest")?;
+    let output = crane_command(&crane).args(["digest", reference]).output().context("running crane digest")?;
     Ok(output.status.success())
 }
 
 fn validate(spec: &ImageSpec) -> Result<()> {
-    if spec.repository.is_empty()
-        || spec.repository.starts_with('/')
-        || spec.repository.contains(':')
-    {
-        bail!(
-            "image repository {:?} must look like `codex/name`",
-            spec.repository
-        );
+    if spec.repository.is_empty() || spec.repository.starts_with('/') || spec.repository.contains(':') {
+        bail!("image repository {:?} must look like `codex/name`", spec.repository);
     }
     if spec.tag.is_empty() || spec.tag.contains(['/', ':', '@']) {
         bail!("image tag {:?} is not a valid tag", spec.tag);
     }
     for (_, dest) in &spec.files {
         if !dest.starts_with('/') || dest.split('/').any(|part| part == "..") {
-            bail!(
-                "destination {dest:?} in image {} must be an absolute path without `..`",
-                spec.repository
-            );
+            bail!("destination {dest:?} in image {} must be an absolute path without `..`", spec.repository);
         }
     }
     Ok(())
@@ -152,23 +127,13 @@ pub(crate) fn crane_command(crane: &Path) -> Command {
 
 /// pflag parses list flags as one CSV record, so each element is quoted.
 fn csv_list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|item| format!("\"{}\"", item.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(",")
+    items.iter().map(|item| format!("\"{}\"", item.replace('"', "\"\""))).collect::<Vec<_>>().join(",")
 }
 
 pub(crate) fn run(command: &mut Command, what: &str) -> Result<String> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {what}"))?;
+    let output = command.output().with_context(|| format!("running {what}"))?;
     if !output.status.success() {
-        bail!(
-            "{what} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("{what} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -202,15 +167,12 @@ fn add_parents(entries: &mut BTreeMap<String, Entry>, path: &str) {
             parent.push('/');
         }
         parent.push_str(part);
-        entries
-            .entry(parent.clone())
-            .or_insert(Entry::Dir { mode: 0o755 });
+        entries.entry(parent.clone()).or_insert(Entry::Dir { mode: 0o755 });
     }
 }
 
 fn add_tree(entries: &mut BTreeMap<String, Entry>, source: &Path, dest: String) -> Result<()> {
-    let meta = fs::symlink_metadata(source)
-        .with_context(|| format!("reading {} for the image", source.display()))?;
+    let meta = fs::symlink_metadata(source).with_context(|| format!("reading {} for the image", source.display()))?;
     if meta.file_type().is_symlink() {
         let target = fs::read_link(source)?;
         entries.insert(dest, Entry::Symlink { target });
@@ -218,38 +180,19 @@ fn add_tree(entries: &mut BTreeMap<String, Entry>, source: &Path, dest: String) 
         if !dest.is_empty() {
             entries.insert(dest.clone(), Entry::Dir { mode: 0o755 });
         }
-        for child in
-            fs::read_dir(source).with_context(|| format!("listing {}", source.display()))?
-        {
+        for child in fs::read_dir(source).with_context(|| format!("listing {}", source.display()))? {
             let child = child?;
             let name = child.file_name().to_string_lossy().into_owned();
-            let child_dest = if dest.is_empty() {
-                name
-            } else {
-                format!("{dest}/{name}")
-            };
+            let child_dest = if dest.is_empty() { name } else { format!("{dest}/{name}") };
             add_tree(entries, &child.path(), child_dest)?;
         }
     } else if meta.is_file() {
         use std::os::unix::fs::PermissionsExt;
         // Only "executable or not" survives, so the host's umask cannot change the digest.
-        let mode = if meta.permissions().mode() & 0o111 != 0 {
-            0o755
-        } else {
-            0o644
-        };
-        entries.insert(
-            dest,
-            Entry::File {
-                source: source.to_path_buf(),
-                mode,
-            },
-        );
+        let mode = if meta.permissions().mode() & 0o111 != 0 { 0o755 } else { 0o644 };
+        entries.insert(dest, Entry::File { source: source.to_path_buf(), mode });
     } else {
-        bail!(
-            "{} is neither a file, a directory nor a symlink",
-            source.display()
-        );
+        bail!("{} is neither a file, a directory nor a symlink", source.display());
     }
     Ok(())
 }
@@ -269,11 +212,7 @@ fn owner_of(path: &str, owners: &[(String, u32, u32)]) -> (u32, u32) {
         .map_or((0, 0), |(_, uid, gid)| (uid, gid))
 }
 
-fn write_layer_owned(
-    entries: &BTreeMap<String, Entry>,
-    owners: &[(String, u32, u32)],
-    out: &Path,
-) -> Result<()> {
+fn write_layer_owned(entries: &BTreeMap<String, Entry>, owners: &[(String, u32, u32)], out: &Path) -> Result<()> {
     let file = fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut builder = tar::Builder::new(file);
     for (path, entry) in entries {
@@ -290,8 +229,7 @@ fn write_layer_owned(
                 builder.append_data(&mut header, format!("{path}/"), std::io::empty())?;
             }
             Entry::File { source, mode } => {
-                let data = fs::File::open(source)
-                    .with_context(|| format!("opening {}", source.display()))?;
+                let data = fs::File::open(source).with_context(|| format!("opening {}", source.display()))?;
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_mode(*mode);
                 header.set_size(data.metadata()?.len());
@@ -338,9 +276,7 @@ pub fn run_cli(args: ImageArgs) -> Result<()> {
         .files
         .iter()
         .map(|f| {
-            let (src, dest) = f
-                .rsplit_once(':')
-                .with_context(|| format!("--file {f:?} must be SRC:DEST"))?;
+            let (src, dest) = f.rsplit_once(':').with_context(|| format!("--file {f:?} must be SRC:DEST"))?;
             Ok((PathBuf::from(src), dest.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -348,9 +284,7 @@ pub fn run_cli(args: ImageArgs) -> Result<()> {
         .env
         .iter()
         .map(|e| {
-            let (k, v) = e
-                .split_once('=')
-                .with_context(|| format!("--env {e:?} must be KEY=VALUE"))?;
+            let (k, v) = e.split_once('=').with_context(|| format!("--env {e:?} must be KEY=VALUE"))?;
             Ok((k.to_string(), v.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -379,16 +313,7 @@ mod tests {
         fs::write(&bin, "x").unwrap();
         let entries = collect_entries(&[(bin, "/usr/local/bin/app".into())]).unwrap();
         let paths: Vec<&str> = entries.keys().map(String::as_str).collect();
-        assert_eq!(
-            paths,
-            [
-                "tmp",
-                "usr",
-                "usr/local",
-                "usr/local/bin",
-                "usr/local/bin/app"
-            ]
-        );
+        assert_eq!(paths, ["tmp", "usr", "usr/local", "usr/local/bin", "usr/local/bin/app"]);
     }
 
     #[test]
@@ -400,12 +325,7 @@ mod tests {
         let first = dir.path().join("a.tar");
         write_layer(&collect_entries(&spec).unwrap(), &first).unwrap();
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(&src)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
+        fs::File::options().write(true).open(&src).unwrap().set_modified(later).unwrap();
         let second = dir.path().join("b.tar");
         write_layer(&collect_entries(&spec).unwrap(), &second).unwrap();
         assert_eq!(fs::read(first).unwrap(), fs::read(second).unwrap());

@@ -30,11 +30,7 @@ pub fn run() -> Result<()> {
     let helm = tools::tool_path("helm")?;
     let dist = dist::build()?;
     let archive = dist.host_archive()?;
-    let expected = format!(
-        "kubectl-codex {} (commit {})",
-        dist.version,
-        head_commit(&root)?
-    );
+    let expected = format!("kubectl-codex {} (commit {})", dist.version, head_commit(&root)?);
     eprintln!(
         "[install] {} ({} bytes, sha256 {}), expecting `{expected}`",
         archive.path.display(),
@@ -56,14 +52,8 @@ pub fn run() -> Result<()> {
             failures.push(format!("{name}: {e:#}"));
         }
     };
-    check(
-        "krew-manifest.yaml matches this build apart from sha256",
-        committed_manifest(&root, &dist),
-    );
-    check(
-        "plugin.yaml names codex and the crate version",
-        plugin_yaml(&root, &dist.version),
-    );
+    check("krew-manifest.yaml matches this build apart from sha256", committed_manifest(&root, &dist));
+    check("plugin.yaml names codex and the crate version", plugin_yaml(&root, &dist.version));
     check(
         "kubectl krew install --manifest --archive, then kubectl codex version",
         krew_install(&sandbox, &dist, &archive.path, &expected),
@@ -78,41 +68,23 @@ pub fn run() -> Result<()> {
     );
     check(
         "helm plugin install <archive URL>, then helm codex version and render",
-        helm_from_archive(
-            &sandbox,
-            &helm,
-            &root,
-            &archive_url,
-            &archive_name,
-            &expected,
-        ),
+        helm_from_archive(&sandbox, &helm, &root, &archive_url, &archive_name, &expected),
     );
     drop(server);
     if !failures.is_empty() {
-        bail!(
-            "{} install check(s) failed:\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        );
+        bail!("{} install check(s) failed:\n  {}", failures.len(), failures.join("\n  "));
     }
     Ok(())
 }
 
 fn head_commit(root: &Path) -> Result<String> {
-    let output = Command::new("git")
-        .current_dir(root)
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()?;
+    let output = Command::new("git").current_dir(root).args(["rev-parse", "--short=12", "HEAD"]).output()?;
     ensure!(output.status.success(), "git rev-parse HEAD failed");
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 fn file_name(path: &Path) -> Result<String> {
-    Ok(path
-        .file_name()
-        .context("path without a file name")?
-        .to_string_lossy()
-        .into_owned())
+    Ok(path.file_name().context("path without a file name")?.to_string_lossy().into_owned())
 }
 
 /// Temporary HOME, KREW_ROOT and a bin directory with kubectl and `kubectl-krew` (how krew
@@ -188,23 +160,13 @@ impl Sandbox {
 /// Runs `command`, shows its output, and returns stdout and stderr together; fails on a non-zero exit.
 fn run_shown(command: &mut Command) -> Result<String> {
     let shown = shown(command);
-    let output = command
-        .output()
-        .with_context(|| format!("starting {shown}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = command.output().with_context(|| format!("starting {shown}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     eprintln!("[install] $ {shown}");
     for line in text.lines() {
         eprintln!("[install]   {line}");
     }
-    ensure!(
-        output.status.success(),
-        "{shown} exited with {}:\n{text}",
-        output.status
-    );
+    ensure!(output.status.success(), "{shown} exited with {}:\n{text}", output.status);
     Ok(text)
 }
 
@@ -217,21 +179,14 @@ fn shown(command: &Command) -> String {
 
 fn committed_manifest(root: &Path, dist: &Dist) -> Result<()> {
     let path = root.join("krew-manifest.yaml");
-    let committed =
-        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let committed = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let generated = fs::read_to_string(&dist.manifest)?;
     dist::check_committed_manifest(&committed, &generated)?;
     let digests = |text: &str| -> Vec<String> {
-        text.lines()
-            .filter_map(|l| l.trim_start().strip_prefix("sha256:"))
-            .map(|d| d.trim().to_string())
-            .collect()
+        text.lines().filter_map(|l| l.trim_start().strip_prefix("sha256:")).map(|d| d.trim().to_string()).collect()
     };
     let built: Vec<String> = dist.archives.iter().map(|a| a.sha256.clone()).collect();
-    ensure!(
-        digests(&generated) == built,
-        "dist/codex.yaml does not carry the sha256 of the archives just built"
-    );
+    ensure!(digests(&generated) == built, "dist/codex.yaml does not carry the sha256 of the archives just built");
     if digests(&committed) == built {
         eprintln!("[install] krew-manifest.yaml's sha256 is this build's");
     } else {
@@ -242,16 +197,8 @@ fn committed_manifest(root: &Path, dist: &Dist) -> Result<()> {
 
 fn plugin_yaml(root: &Path, version: &str) -> Result<()> {
     let text = fs::read_to_string(root.join("plugin.yaml")).context("reading plugin.yaml")?;
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(|v| v.trim().to_string())
-    };
-    ensure!(
-        field("name:").as_deref() == Some(dist::PLUGIN),
-        "plugin.yaml: name must be {}",
-        dist::PLUGIN
-    );
+    let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_string());
+    ensure!(field("name:").as_deref() == Some(dist::PLUGIN), "plugin.yaml: name must be {}", dist::PLUGIN);
     ensure!(
         field("version:").as_deref() == Some(version),
         "plugin.yaml: version is {:?}, the crate's is {version}; update plugin.yaml with Cargo.toml",
@@ -269,16 +216,9 @@ fn krew_install(sandbox: &Sandbox, dist: &Dist, archive: &Path, expected: &str) 
         .arg(format!("--manifest={}", dist.manifest.display()))
         .arg(format!("--archive={}", archive.display()));
     let output = run_shown(&mut install)?;
-    ensure!(
-        output.contains("Installed plugin: codex"),
-        "krew did not report the install"
-    );
+    ensure!(output.contains("Installed plugin: codex"), "krew did not report the install");
     let installed = sandbox.krew_bin().join(dist::BINARY);
-    ensure!(
-        installed.exists(),
-        "{} missing after krew install",
-        installed.display()
-    );
+    ensure!(installed.exists(), "{} missing after krew install", installed.display());
 
     let listed = run_shown(sandbox.command(&kubectl, &path).args(["plugin", "list"]))?;
     ensure!(
@@ -288,18 +228,9 @@ fn krew_install(sandbox: &Sandbox, dist: &Dist, archive: &Path, expected: &str) 
     );
 
     let version = run_shown(sandbox.command(&kubectl, &path).args(["codex", "version"]))?;
-    ensure!(
-        version.trim() == expected,
-        "kubectl codex version printed {:?}, expected {expected:?}",
-        version.trim()
-    );
-    let json = run_shown(
-        sandbox
-            .command(&kubectl, &path)
-            .args(["codex", "version", "-o", "json"]),
-    )?;
-    let json: serde_json::Value =
-        serde_json::from_str(&json).context("kubectl codex version -o json is not JSON")?;
+    ensure!(version.trim() == expected, "kubectl codex version printed {:?}, expected {expected:?}", version.trim());
+    let json = run_shown(sandbox.command(&kubectl, &path).args(["codex", "version", "-o", "json"]))?;
+    let json: serde_json::Value = serde_json::from_str(&json).context("kubectl codex version -o json is not JSON")?;
     ensure!(
         expected
             == format!(
@@ -312,13 +243,7 @@ fn krew_install(sandbox: &Sandbox, dist: &Dist, archive: &Path, expected: &str) 
     Ok(())
 }
 
-fn validate_manifest(
-    sandbox: &Sandbox,
-    validator: &Path,
-    root: &Path,
-    dist: &Dist,
-    archive_url: &str,
-) -> Result<()> {
+fn validate_manifest(sandbox: &Sandbox, validator: &Path, root: &Path, dist: &Dist, archive_url: &str) -> Result<()> {
     // The validator installs every platform from its `uri` (with `kubectl krew install`, which
     // needs kubectl and kubectl-krew on PATH); the release URL is not reachable from a test, so
     // this copy points at the loopback server that serves dist/. The file must be <name>.yaml.
@@ -326,98 +251,48 @@ fn validate_manifest(
     let release_prefix = format!("uri: {}/", dist::RELEASES);
     let local: String = generated
         .lines()
-        .map(
-            |line| match line.trim_start().strip_prefix(&release_prefix) {
-                Some(_) => format!(
-                    "{}uri: {archive_url}\n",
-                    &line[..line.len() - line.trim_start().len()]
-                ),
-                None => format!("{line}\n"),
-            },
-        )
+        .map(|line| match line.trim_start().strip_prefix(&release_prefix) {
+            Some(_) => format!("{}uri: {archive_url}\n", &line[..line.len() - line.trim_start().len()]),
+            None => format!("{line}\n"),
+        })
         .collect();
-    ensure!(
-        local != generated,
-        "found no `{release_prefix}` line to point at 127.0.0.1"
-    );
+    ensure!(local != generated, "found no `{release_prefix}` line to point at 127.0.0.1");
     let local_dir = sandbox.root.join("validate-local");
     fs::create_dir_all(&local_dir)?;
     let local_manifest = local_dir.join(format!("{}.yaml", dist::PLUGIN));
     fs::write(&local_manifest, local)?;
     let path = [sandbox.bin.as_path()];
-    let output = run_shown(
-        sandbox
-            .command(validator, &path)
-            .arg("-manifest")
-            .arg(&local_manifest),
-    )?;
-    ensure!(
-        output.contains("spec.platforms installed fine"),
-        "the validator did not report installing the platforms"
-    );
+    let output = run_shown(sandbox.command(validator, &path).arg("-manifest").arg(&local_manifest))?;
+    ensure!(output.contains("spec.platforms installed fine"), "the validator did not report installing the platforms");
 
     // The committed file itself, structurally (its uri is the release's, so no install).
     let committed_dir = sandbox.root.join("validate-committed");
     fs::create_dir_all(&committed_dir)?;
     let committed = committed_dir.join(format!("{}.yaml", dist::PLUGIN));
     fs::copy(root.join("krew-manifest.yaml"), &committed)?;
-    run_shown(
-        sandbox
-            .command(validator, &path)
-            .arg("-skip-install")
-            .arg("-manifest")
-            .arg(&committed),
-    )?;
+    run_shown(sandbox.command(validator, &path).arg("-skip-install").arg("-manifest").arg(&committed))?;
     Ok(())
 }
 
-fn helm_from_checkout(
-    sandbox: &Sandbox,
-    helm: &Path,
-    root: &Path,
-    version: &str,
-    expected: &str,
-) -> Result<()> {
+fn helm_from_checkout(sandbox: &Sandbox, helm: &Path, root: &Path, version: &str, expected: &str) -> Result<()> {
     // kubectl-codex comes from PATH here: the copy krew installed above.
     let krew_bin = sandbox.krew_bin();
     let path = [sandbox.bin.as_path(), &krew_bin];
-    let output = run_shown(
-        sandbox
-            .helm(helm, "helm-checkout", &path)?
-            .args(["plugin", "install"])
-            .arg(root),
-    )?;
-    ensure!(
-        output.contains("Installed plugin: codex"),
-        "helm did not report the install"
-    );
+    let output = run_shown(sandbox.helm(helm, "helm-checkout", &path)?.args(["plugin", "install"]).arg(root))?;
+    ensure!(output.contains("Installed plugin: codex"), "helm did not report the install");
     let binary = krew_bin.join(dist::BINARY);
     ensure!(
         output.contains(&format!("helm codex runs {}", binary.display())),
         "the install hook did not find krew's {}",
         binary.display()
     );
-    let listed = run_shown(
-        sandbox
-            .helm(helm, "helm-checkout", &path)?
-            .args(["plugin", "list"]),
-    )?;
+    let listed = run_shown(sandbox.helm(helm, "helm-checkout", &path)?.args(["plugin", "list"]))?;
     ensure!(
-        listed
-            .lines()
-            .any(|l| l.split_whitespace().take(2).eq(["codex", version])),
+        listed.lines().any(|l| l.split_whitespace().take(2).eq(["codex", version])),
         "helm plugin list does not show codex {version}"
     );
-    let printed = run_shown(
-        sandbox
-            .helm(helm, "helm-checkout", &path)?
-            .args(["codex", "version"]),
-    )?;
-    ensure!(
-        printed.trim() == expected,
-        "helm codex version printed {:?}, expected {expected:?}",
-        printed.trim()
-    );
+    let printed = run_shown(sandbox.helm(helm, "helm-checkout", &path)?.args(["codex", "version"]))?;
+    ensure!(printed.trim() == expected, "helm codex version printed {:?}, expected {expected:?}", printed.trim());
     Ok(())
 }
 
@@ -435,46 +310,24 @@ fn helm_from_archive(
     fs::create_dir_all(&empty)?;
     for dir in SYSTEM_PATH {
         let found = Path::new(dir).join(dist::BINARY);
-        ensure!(
-            !found.exists(),
-            "{} exists, so this check cannot tell which binary helm codex runs",
-            found.display()
-        );
+        ensure!(!found.exists(), "{} exists, so this check cannot tell which binary helm codex runs", found.display());
         if Path::new(dir).join("helm").exists() {
             eprintln!("[install] note: {dir}/helm exists, so render below does not prove the HELM_BIN hand-off");
         }
     }
     let path = [empty.as_path()];
-    let output = run_shown(
-        sandbox
-            .helm(helm, "helm-archive", &path)?
-            .args(["plugin", "install", url]),
-    )?;
-    ensure!(
-        output.contains("Installed plugin: codex"),
-        "helm did not report the install"
-    );
+    let output = run_shown(sandbox.helm(helm, "helm-archive", &path)?.args(["plugin", "install", url]))?;
+    ensure!(output.contains("Installed plugin: codex"), "helm did not report the install");
     // Helm names the plugin directory after the archive.
-    let plugin_dir = sandbox
-        .root
-        .join("helm-archive/data/plugins")
-        .join(archive_name.trim_end_matches(".tar.gz"));
+    let plugin_dir = sandbox.root.join("helm-archive/data/plugins").join(archive_name.trim_end_matches(".tar.gz"));
     let binary = plugin_dir.join(dist::BINARY);
     ensure!(
         output.contains(&format!("helm codex runs {}", binary.display())),
         "the install hook did not use the archive's {}",
         binary.display()
     );
-    let printed = run_shown(
-        sandbox
-            .helm(helm, "helm-archive", &path)?
-            .args(["codex", "version"]),
-    )?;
-    ensure!(
-        printed.trim() == expected,
-        "helm codex version printed {:?}, expected {expected:?}",
-        printed.trim()
-    );
+    let printed = run_shown(sandbox.helm(helm, "helm-archive", &path)?.args(["codex", "version"]))?;
+    ensure!(printed.trim() == expected, "helm codex version printed {:?}, expected {expected:?}", printed.trim());
 
     let out = sandbox.root.join("render");
     run_shown(
@@ -485,14 +338,9 @@ fn helm_from_archive(
             .arg("-f")
             .arg(root.join("services.yaml")),
     )?;
-    let rendered = fs::read_dir(&out)?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("manifests.yaml").is_file())
-        .count();
-    ensure!(
-        rendered > 0,
-        "helm codex render wrote no manifests.yaml (did it find helm through HELM_BIN?)"
-    );
+    let rendered =
+        fs::read_dir(&out)?.filter_map(|e| e.ok()).filter(|e| e.path().join("manifests.yaml").is_file()).count();
+    ensure!(rendered > 0, "helm codex render wrote no manifests.yaml (did it find helm through HELM_BIN?)");
 
     // kubectl-codex's exit codes reach the caller through Helm (2: invalid input).
     let status = sandbox
@@ -500,10 +348,7 @@ fn helm_from_archive(
         .args(["codex", "validate", "-f", "/nonexistent/services.yaml"])
         .output()?
         .status;
-    ensure!(
-        status.code() == Some(2),
-        "helm codex validate of a missing file exited with {status}, expected 2"
-    );
+    ensure!(status.code() == Some(2), "helm codex validate of a missing file exited with {status}, expected 2");
     Ok(())
 }
 
@@ -533,11 +378,7 @@ impl FileServer {
                 }
             }
         });
-        Ok(FileServer {
-            address,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(FileServer { address, stop, thread: Some(thread) })
     }
 
     fn url(&self, name: &str) -> String {
@@ -573,10 +414,7 @@ fn serve(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
     let file = (!name.is_empty() && !name.contains('/') && !name.starts_with('.'))
         .then(|| dir.join(name))
         .filter(|p| p.is_file());
-    eprintln!(
-        "[install] file server: {method} /{name} -> {}",
-        if file.is_some() { 200 } else { 404 }
-    );
+    eprintln!("[install] file server: {method} /{name} -> {}", if file.is_some() { 200 } else { 404 });
     match file {
         Some(path) => {
             let body = fs::read(path)?;
@@ -589,10 +427,7 @@ fn serve(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
                 stream.write_all(&body)?;
             }
         }
-        None => write!(
-            stream,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )?,
+        None => write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?,
     }
     stream.flush()
 }

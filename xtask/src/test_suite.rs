@@ -2,11 +2,11 @@
 //! chart with the real helm; the example's Go tests; then the local cluster and the
 //! end-to-end tests against it. Every step runs; the exit code says whether all passed.
 
+use crate::repo::repo_root;
 use crate::{buildkit, cluster, dev_images, e2e_support, example_images, gc_image, install_check, tools};
 use anyhow::{bail, Context, Result};
 use std::process::Command;
 use std::time::Instant;
-use crate::repo::repo_root;
 
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
@@ -81,7 +81,25 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             step(&mut outcomes, "end-to-end tests on the local cluster", || {
                 let mut command = cargo();
                 command
-                    .args(["test", "--features", "e2e", "--test", "e2e_cluster", "--test", "e2e_up", "--test", "e2e_dev", "--test", "e2e_revise", "--test", "e2e_gc", "--test", "e2e_build", "--", "--test-threads=1"])
+                    .args([
+                        "test",
+                        "--features",
+                        "e2e",
+                        "--test",
+                        "e2e_cluster",
+                        "--test",
+                        "e2e_up",
+                        "--test",
+                        "e2e_dev",
+                        "--test",
+                        "e2e_revise",
+                        "--test",
+                        "e2e_gc",
+                        "--test",
+                        "e2e_build",
+                        "--",
+                        "--test-threads=1",
+                    ])
                     .env("CODEX_HELM", &helm);
                 for (key, value) in &env {
                     command.env(key, value);

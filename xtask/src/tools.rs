@@ -21,27 +21,18 @@ enum Recipe {
     GoInstall { packages: &'static [&'static str] },
     /// `go build` of packages inside one of our modules under `tools/go/<dir>`, for
     /// modules that `go install` refuses or sources of our own.
-    GoModule {
-        dir: &'static str,
-        packages: &'static [&'static str],
-    },
+    GoModule { dir: &'static str, packages: &'static [&'static str] },
     /// `go build -mod=mod` in a temporary copy of one of our modules: for a command whose
     /// extra dependencies that module's go.sum does not list (kubectl next to the cluster's
     /// binaries), so the go.mod and go.sum the cluster is built from stay exactly as reviewed.
-    GoModuleCopy {
-        dir: &'static str,
-        packages: &'static [&'static str],
-    },
+    GoModuleCopy { dir: &'static str, packages: &'static [&'static str] },
 }
 
 /// Which version names the cache directory.
 enum Version {
     /// An upstream release; `module` is checked against our go.mod, if any, so the
     /// pin in `versions.rs` and the one Go builds cannot drift apart.
-    Pinned {
-        version: &'static str,
-        module: &'static str,
-    },
+    Pinned { version: &'static str, module: &'static str },
     /// Code of ours: the digest of its sources, so an edit triggers a rebuild.
     Sources,
 }
@@ -66,20 +57,17 @@ fn kubernetes_stamp() -> Vec<String> {
     let mut parts = version.trim_start_matches('v').split('.');
     let major = parts.next().unwrap_or_default();
     let minor = parts.next().unwrap_or_default();
-    [
-        "k8s.io/component-base/version",
-        "k8s.io/client-go/pkg/version",
-    ]
-    .iter()
-    .flat_map(|package| {
-        [
-            format!("-X {package}.gitVersion={version}"),
-            format!("-X {package}.gitMajor={major}"),
-            format!("-X {package}.gitMinor={minor}"),
-            format!("-X {package}.gitTreeState=clean"),
-        ]
-    })
-    .collect()
+    ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
+        .iter()
+        .flat_map(|package| {
+            [
+                format!("-X {package}.gitVersion={version}"),
+                format!("-X {package}.gitMajor={major}"),
+                format!("-X {package}.gitMinor={minor}"),
+                format!("-X {package}.gitTreeState=clean"),
+            ]
+        })
+        .collect()
 }
 
 /// The Kubernetes version Helm's release build stamps as the default for `helm
@@ -89,14 +77,8 @@ const HELM_DEFAULT_KUBE_VERSION: (&str, &str) = ("1", "37");
 
 fn helm_stamp() -> Vec<String> {
     let (major, minor) = HELM_DEFAULT_KUBE_VERSION;
-    let mut flags = vec![format!(
-        "-X helm.sh/helm/v3/internal/version.version={}",
-        versions::HELM
-    )];
-    for package in [
-        "helm.sh/helm/v3/pkg/chartutil",
-        "helm.sh/helm/v3/pkg/lint/rules",
-    ] {
+    let mut flags = vec![format!("-X helm.sh/helm/v3/internal/version.version={}", versions::HELM)];
+    for package in ["helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"] {
         flags.push(format!("-X {package}.k8sVersionMajor={major}"));
         flags.push(format!("-X {package}.k8sVersionMinor={minor}"));
     }
@@ -106,27 +88,16 @@ fn helm_stamp() -> Vec<String> {
 /// What `buildkitd --version` and `buildctl --version` report (upstream's Dockerfile sets
 /// the same variables from git).
 fn buildkit_stamp() -> Vec<String> {
-    vec![format!(
-        "-X github.com/moby/buildkit/version.Version={}",
-        versions::BUILDKIT
-    )]
+    vec![format!("-X github.com/moby/buildkit/version.Version={}", versions::BUILDKIT)]
 }
 
-const KUBERNETES_BINARIES: &[&str] = &[
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubelet",
-    "kube-proxy",
-];
+const KUBERNETES_BINARIES: &[&str] =
+    &["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"];
 
 const TOOLS: &[Tool] = &[
     Tool {
         name: "kubernetes",
-        version: Version::Pinned {
-            version: versions::KUBERNETES,
-            module: "k8s.io/kubernetes",
-        },
+        version: Version::Pinned { version: versions::KUBERNETES, module: "k8s.io/kubernetes" },
         binaries: KUBERNETES_BINARIES,
         // One `go build` for all five shares the compilation of their common packages.
         recipe: Recipe::GoModule {
@@ -143,28 +114,16 @@ const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "etcd",
-        version: Version::Pinned {
-            version: versions::ETCD,
-            module: "go.etcd.io/etcd/server/v3",
-        },
+        version: Version::Pinned { version: versions::ETCD, module: "go.etcd.io/etcd/server/v3" },
         binaries: &["etcd"],
-        recipe: Recipe::GoModule {
-            dir: "etcd",
-            packages: &["."],
-        },
+        recipe: Recipe::GoModule { dir: "etcd", packages: &["."] },
         stamp: no_stamp,
     },
     Tool {
         name: "coredns",
-        version: Version::Pinned {
-            version: versions::COREDNS,
-            module: "github.com/coredns/coredns",
-        },
+        version: Version::Pinned { version: versions::COREDNS, module: "github.com/coredns/coredns" },
         binaries: &["coredns"],
-        recipe: Recipe::GoModule {
-            dir: "coredns",
-            packages: &["."],
-        },
+        recipe: Recipe::GoModule { dir: "coredns", packages: &["."] },
         stamp: no_stamp,
     },
     Tool {
@@ -174,48 +133,29 @@ const TOOLS: &[Tool] = &[
             module: "github.com/google/go-containerregistry",
         },
         binaries: &["crane"],
-        recipe: Recipe::GoInstall {
-            packages: &["github.com/google/go-containerregistry/cmd/crane"],
-        },
+        recipe: Recipe::GoInstall { packages: &["github.com/google/go-containerregistry/cmd/crane"] },
         stamp: no_stamp,
     },
     Tool {
         name: "helm",
-        version: Version::Pinned {
-            version: versions::HELM,
-            module: "helm.sh/helm/v3",
-        },
+        version: Version::Pinned { version: versions::HELM, module: "helm.sh/helm/v3" },
         binaries: &["helm"],
-        recipe: Recipe::GoInstall {
-            packages: &["helm.sh/helm/v3/cmd/helm"],
-        },
+        recipe: Recipe::GoInstall { packages: &["helm.sh/helm/v3/cmd/helm"] },
         stamp: helm_stamp,
     },
     Tool {
         name: "kubectl",
-        version: Version::Pinned {
-            version: versions::KUBERNETES,
-            module: "k8s.io/kubernetes",
-        },
+        version: Version::Pinned { version: versions::KUBERNETES, module: "k8s.io/kubernetes" },
         binaries: &["kubectl"],
-        recipe: Recipe::GoModuleCopy {
-            dir: "kubernetes",
-            packages: &["k8s.io/kubernetes/cmd/kubectl"],
-        },
+        recipe: Recipe::GoModuleCopy { dir: "kubernetes", packages: &["k8s.io/kubernetes/cmd/kubectl"] },
         stamp: kubernetes_stamp,
     },
     Tool {
         name: "krew",
-        version: Version::Pinned {
-            version: versions::KREW,
-            module: "sigs.k8s.io/krew",
-        },
+        version: Version::Pinned { version: versions::KREW, module: "sigs.k8s.io/krew" },
         binaries: &["krew", "validate-krew-manifest"],
         recipe: Recipe::GoInstall {
-            packages: &[
-                "sigs.k8s.io/krew/cmd/krew",
-                "sigs.k8s.io/krew/cmd/validate-krew-manifest",
-            ],
+            packages: &["sigs.k8s.io/krew/cmd/krew", "sigs.k8s.io/krew/cmd/validate-krew-manifest"],
         },
         // Unstamped on purpose: krew without a release tag counts as a development build and
         // never asks GitHub for a newer release. KREW_NO_UPGRADE_CHECK does the same, but
@@ -224,19 +164,13 @@ const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "buildkit",
-        version: Version::Pinned {
-            version: versions::BUILDKIT,
-            module: "github.com/moby/buildkit",
-        },
+        version: Version::Pinned { version: versions::BUILDKIT, module: "github.com/moby/buildkit" },
         binaries: &["buildkitd", "buildctl"],
         // Static and without upstream's cgo-only `seccomp` tag: RUN steps then get no
         // seccomp profile from buildkitd, which local builds of our own sources do not need.
         recipe: Recipe::GoModule {
             dir: "buildkit",
-            packages: &[
-                "github.com/moby/buildkit/cmd/buildkitd",
-                "github.com/moby/buildkit/cmd/buildctl",
-            ],
+            packages: &["github.com/moby/buildkit/cmd/buildkitd", "github.com/moby/buildkit/cmd/buildctl"],
         },
         stamp: buildkit_stamp,
     },
@@ -244,30 +178,21 @@ const TOOLS: &[Tool] = &[
         name: "registry",
         version: Version::Sources,
         binaries: &["registry"],
-        recipe: Recipe::GoModule {
-            dir: "registry",
-            packages: &["."],
-        },
+        recipe: Recipe::GoModule { dir: "registry", packages: &["."] },
         stamp: no_stamp,
     },
     Tool {
         name: "pause",
         version: Version::Sources,
         binaries: &["pause"],
-        recipe: Recipe::GoModule {
-            dir: "pause",
-            packages: &["."],
-        },
+        recipe: Recipe::GoModule { dir: "pause", packages: &["."] },
         stamp: no_stamp,
     },
     Tool {
         name: "provisioner",
         version: Version::Sources,
         binaries: &["provisioner"],
-        recipe: Recipe::GoModule {
-            dir: "provisioner",
-            packages: &["."],
-        },
+        recipe: Recipe::GoModule { dir: "provisioner", packages: &["."] },
         stamp: no_stamp,
     },
 ];
@@ -284,11 +209,7 @@ pub fn known_names() -> Vec<&'static str> {
 /// Path of a pinned binary (e.g. `kubelet`, `crane`, `helm`), building it first if missing.
 pub fn tool_path(name: &str) -> Result<PathBuf> {
     let tool = find(name)?;
-    let binary = if tool.binaries.contains(&name) {
-        name
-    } else {
-        tool.binaries[0]
-    };
+    let binary = if tool.binaries.contains(&name) { name } else { tool.binaries[0] };
     Ok(ensure(tool)?.join(binary))
 }
 
@@ -301,24 +222,15 @@ pub fn version_of(name: &str) -> Result<String> {
 /// Path of a pinned binary if it is already built (never builds: for teardown).
 pub fn built_path(name: &str) -> Result<Option<PathBuf>> {
     let tool = find(name)?;
-    let dir = cache_root()?
-        .join("tools")
-        .join(format!("{}-{}", tool.name, version_label(tool)?));
-    let binary = if tool.binaries.contains(&name) {
-        name
-    } else {
-        tool.binaries[0]
-    };
+    let dir = cache_root()?.join("tools").join(format!("{}-{}", tool.name, version_label(tool)?));
+    let binary = if tool.binaries.contains(&name) { name } else { tool.binaries[0] };
     Ok(complete(tool, &dir).then(|| dir.join(binary)))
 }
 
 /// `cargo xtask tools [NAME...]`: builds the named tools, or all of them.
 pub fn run(names: &[String]) -> Result<()> {
-    let selected: Vec<&Tool> = if names.is_empty() {
-        TOOLS.iter().collect()
-    } else {
-        names.iter().map(|n| find(n)).collect::<Result<_>>()?
-    };
+    let selected: Vec<&Tool> =
+        if names.is_empty() { TOOLS.iter().collect() } else { names.iter().map(|n| find(n)).collect::<Result<_>>()? };
     for tool in selected {
         let dir = ensure(tool)?;
         for binary in tool.binaries {
@@ -345,9 +257,7 @@ pub fn cache_root() -> Result<PathBuf> {
 }
 
 fn go_sources_dir(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tools/go")
-        .join(dir)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/go").join(dir)
 }
 
 fn version_label(tool: &Tool) -> Result<String> {
@@ -355,10 +265,7 @@ fn version_label(tool: &Tool) -> Result<String> {
         Version::Pinned { version, .. } => Ok(version.to_string()),
         Version::Sources => {
             let Recipe::GoModule { dir, .. } = tool.recipe else {
-                bail!(
-                    "{}: only our own Go modules are versioned by their sources",
-                    tool.name
-                )
+                bail!("{}: only our own Go modules are versioned by their sources", tool.name)
             };
             Ok(format!("src-{}", sources_digest(&go_sources_dir(dir))?))
         }
@@ -395,10 +302,8 @@ fn ensure(tool: &Tool) -> Result<PathBuf> {
     fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     // Two xtask runs (say, a test and a demo) must not build into one directory.
     let lock_path = root.join(format!("{}.lock", tool.name));
-    let lock =
-        File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
-    lock.lock()
-        .with_context(|| format!("locking {}", lock_path.display()))?;
+    let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
     if complete(tool, &dir) {
         return Ok(dir);
     }
@@ -435,31 +340,18 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
             };
             go.env("GOBIN", &partial)
                 .args(["install", "-trimpath", &ldflags])
-                .args(
-                    packages
-                        .iter()
-                        .map(|package| format!("{package}@{version}")),
-                );
+                .args(packages.iter().map(|package| format!("{package}@{version}")));
         }
-        Recipe::GoModule {
-            dir: module_dir,
-            packages,
-        } => {
+        Recipe::GoModule { dir: module_dir, packages } => {
             let sources = go_sources_dir(module_dir);
             if let Version::Pinned { version, module } = tool.version {
                 check_go_mod_pin(&sources, module, version)?;
             }
             let mut out = partial.as_os_str().to_owned();
             out.push("/");
-            go.current_dir(&sources)
-                .args(["build", "-trimpath", &ldflags, "-o"])
-                .arg(out)
-                .args(packages);
+            go.current_dir(&sources).args(["build", "-trimpath", &ldflags, "-o"]).arg(out).args(packages);
         }
-        Recipe::GoModuleCopy {
-            dir: module_dir,
-            packages,
-        } => {
+        Recipe::GoModuleCopy { dir: module_dir, packages } => {
             let sources = go_sources_dir(module_dir);
             if let Version::Pinned { version, module } = tool.version {
                 check_go_mod_pin(&sources, module, version)?;
@@ -473,15 +365,10 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
             }
             let mut out = partial.as_os_str().to_owned();
             out.push("/");
-            go.current_dir(&copy)
-                .args(["build", "-mod=mod", "-trimpath", &ldflags, "-o"])
-                .arg(out)
-                .args(packages);
+            go.current_dir(&copy).args(["build", "-mod=mod", "-trimpath", &ldflags, "-o"]).arg(out).args(packages);
         }
     }
-    let status = go
-        .status()
-        .context("running `go` (is Go installed and on PATH?)")?;
+    let status = go.status().context("running `go` (is Go installed and on PATH?)")?;
     if !status.success() {
         bail!("building {} failed: {status}", tool.name);
     }
@@ -490,31 +377,20 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
         fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
     }
     if !complete(tool, &partial) {
-        bail!(
-            "building {} did not produce {} in {}",
-            tool.name,
-            tool.binaries.join(", "),
-            partial.display()
-        );
+        bail!("building {} did not produce {} in {}", tool.name, tool.binaries.join(", "), partial.display());
     }
     if dir.exists() {
         fs::remove_dir_all(dir)?;
     }
-    fs::rename(&partial, dir)
-        .with_context(|| format!("moving {} to {}", partial.display(), dir.display()))?;
-    eprintln!(
-        "[tools] building {}… done in {:.1}s",
-        tool.name,
-        started.elapsed().as_secs_f64()
-    );
+    fs::rename(&partial, dir).with_context(|| format!("moving {} to {}", partial.display(), dir.display()))?;
+    eprintln!("[tools] building {}… done in {:.1}s", tool.name, started.elapsed().as_secs_f64());
     Ok(())
 }
 
 /// Fails when our go.mod requires another version than `versions.rs` pins.
 fn check_go_mod_pin(module_dir: &Path, module: &str, version: &str) -> Result<()> {
     let go_mod = module_dir.join("go.mod");
-    let text =
-        fs::read_to_string(&go_mod).with_context(|| format!("reading {}", go_mod.display()))?;
+    let text = fs::read_to_string(&go_mod).with_context(|| format!("reading {}", go_mod.display()))?;
     let pinned = text.lines().any(|line| {
         let mut words = line.trim().trim_start_matches("require").split_whitespace();
         words.next() == Some(module) && words.next() == Some(version)
@@ -529,16 +405,10 @@ fn check_go_mod_pin(module_dir: &Path, module: &str, version: &str) -> Result<()
     if module == "k8s.io/kubernetes" {
         // The staging modules (k8s.io/api, …) are tagged v0.X.Y for Kubernetes v1.X.Y.
         let staging = format!("v0.{}", version.trim_start_matches("v1."));
-        let stale: Vec<&str> = text
-            .lines()
-            .filter(|line| line.contains("=> k8s.io/") && !line.trim_end().ends_with(&staging))
-            .collect();
+        let stale: Vec<&str> =
+            text.lines().filter(|line| line.contains("=> k8s.io/") && !line.trim_end().ends_with(&staging)).collect();
         if !stale.is_empty() {
-            bail!(
-                "{}: staging replace lines must use {staging}: {}",
-                go_mod.display(),
-                stale.join("; ")
-            );
+            bail!("{}: staging replace lines must use {staging}: {}", go_mod.display(), stale.join("; "));
         }
     }
     Ok(())

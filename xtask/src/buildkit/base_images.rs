@@ -78,12 +78,7 @@ pub fn ensure_all() -> Result<Vec<(String, String)>> {
     ];
     let mut pushed = Vec::new();
     for base in images {
-        let name = base
-            .repository
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let name = base.repository.rsplit('/').next().unwrap_or_default().to_string();
         let reference = push(&base).with_context(|| format!("base image {name}"))?;
         pushed.push((name, reference));
     }
@@ -112,18 +107,14 @@ fn cached_layer(dir: &Path, name: &str, make: impl FnOnce(&Path) -> Result<()>) 
     let digest_file = dir.join(format!("{name}.tar.sha256"));
     if tarball.is_file() {
         if let Ok(sha256) = fs::read_to_string(&digest_file) {
-            return Ok(Layer {
-                tarball,
-                sha256: sha256.trim().to_string(),
-            });
+            return Ok(Layer { tarball, sha256: sha256.trim().to_string() });
         }
     }
     let partial = dir.join(format!("{name}.tar.partial"));
     eprintln!("[base-images] making layer {name}");
     make(&partial)?;
     let sha256 = file_sha256(&partial)?;
-    fs::rename(&partial, &tarball)
-        .with_context(|| format!("moving {} into place", partial.display()))?;
+    fs::rename(&partial, &tarball).with_context(|| format!("moving {} into place", partial.display()))?;
     fs::write(&digest_file, format!("{sha256}\n"))?;
     Ok(Layer { tarball, sha256 })
 }
@@ -174,36 +165,17 @@ fn debian_image(debian: &Layer) -> BaseImage {
 /// official golang image.
 fn golang_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
     let goroot = Path::new("/usr/local/go");
-    let version = fs::read_to_string(goroot.join("VERSION")).with_context(|| {
-        format!(
-            "reading {}/VERSION (is Go installed there?)",
-            goroot.display()
-        )
-    })?;
-    let version = version
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let minor = go_minor(&version).with_context(|| {
-        format!(
-            "{}/VERSION starts with {version:?}, not goX.Y",
-            goroot.display()
-        )
-    })?;
+    let version = fs::read_to_string(goroot.join("VERSION"))
+        .with_context(|| format!("reading {}/VERSION (is Go installed there?)", goroot.display()))?;
+    let version = version.lines().next().unwrap_or_default().trim().to_string();
+    let minor = go_minor(&version)
+        .with_context(|| format!("{}/VERSION starts with {version:?}, not goX.Y", goroot.display()))?;
     let layer = cached_layer(dir, &format!("{version}-r{RECIPE}"), |out| {
         let staging = scratch_dir(dir, "go-staging")?;
         fs::create_dir_all(staging.join("go/bin"))?;
         fs::create_dir_all(staging.join("go/src"))?;
         set_mode(&staging.join("go"), 0o1777)?;
-        run(
-            tar_command(out)
-                .args(["-C", "/", "usr/local/go", "-C"])
-                .arg(&staging)
-                .arg("go"),
-            "tar (Go toolchain)",
-        )?;
+        run(tar_command(out).args(["-C", "/", "usr/local/go", "-C"]).arg(&staging).arg("go"), "tar (Go toolchain)")?;
         fs::remove_dir_all(&staging)?;
         Ok(())
     })?;
@@ -212,15 +184,9 @@ fn golang_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         tag: format!("{minor}-{SUITE}"),
         layers: vec![debian.clone(), layer],
         env: vec![
-            (
-                "PATH".into(),
-                format!("/go/bin:/usr/local/go/bin:{DEFAULT_PATH}"),
-            ),
+            ("PATH".into(), format!("/go/bin:/usr/local/go/bin:{DEFAULT_PATH}")),
             ("GOPATH".into(), "/go".into()),
-            (
-                "GOLANG_VERSION".into(),
-                version.trim_start_matches("go").into(),
-            ),
+            ("GOLANG_VERSION".into(), version.trim_start_matches("go").into()),
             // The toolchain in the image is the one to use: never download another.
             ("GOTOOLCHAIN".into(), "local".into()),
         ],
@@ -232,12 +198,8 @@ fn golang_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
 /// `go1.26.8` → `1.26`.
 fn go_minor(version: &str) -> Option<String> {
     let mut parts = version.strip_prefix("go")?.split('.');
-    let major = parts
-        .next()
-        .filter(|p| p.chars().all(|c| c.is_ascii_digit()))?;
-    let minor = parts
-        .next()
-        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))?;
+    let major = parts.next().filter(|p| p.chars().all(|c| c.is_ascii_digit()))?;
+    let minor = parts.next().filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))?;
     Some(format!("{major}.{minor}"))
 }
 
@@ -259,18 +221,15 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         fs::create_dir_all(&etc)?;
         // The account files of the Debian layer with the node user added.
         run(
-            Command::new("tar")
-                .arg("-xf")
-                .arg(&debian.tarball)
-                .arg("-C")
-                .arg(&staging)
-                .args(["etc/passwd", "etc/group", "etc/shadow", "etc/gshadow"]),
+            Command::new("tar").arg("-xf").arg(&debian.tarball).arg("-C").arg(&staging).args([
+                "etc/passwd",
+                "etc/group",
+                "etc/shadow",
+                "etc/gshadow",
+            ]),
             "tar (Debian account files)",
         )?;
-        append_line(
-            &etc.join("passwd"),
-            &format!("node:x:{NODE_ID}:{NODE_ID}::/home/node:/bin/bash"),
-        )?;
+        append_line(&etc.join("passwd"), &format!("node:x:{NODE_ID}:{NODE_ID}::/home/node:/bin/bash"))?;
         append_line(&etc.join("group"), &format!("node:x:{NODE_ID}:"))?;
         append_line(&etc.join("shadow"), "node:!::0:99999:7:::")?;
         append_line(&etc.join("gshadow"), "node:!::")?;
@@ -284,12 +243,11 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         let node = fs::canonicalize(crate::tools::on_path("node")?)?;
         fs::copy(&node, bin.join("node")).with_context(|| format!("copying {}", node.display()))?;
         run(
-            tar_command(out)
-                .arg("--numeric-owner")
-                .arg("-C")
-                .arg(&staging)
-                .args(["etc", "home", "usr"])
-                .args(["-C", "/", "usr/lib/node_modules/npm"]),
+            tar_command(out).arg("--numeric-owner").arg("-C").arg(&staging).args(["etc", "home", "usr"]).args([
+                "-C",
+                "/",
+                "usr/lib/node_modules/npm",
+            ]),
             "tar (node)",
         )?;
         fs::remove_dir_all(&staging)?;
@@ -299,10 +257,7 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         repository: "codex-base/node".to_string(),
         tag: format!("{major}-{SUITE}"),
         layers: vec![debian.clone(), layer],
-        env: vec![
-            ("PATH".into(), DEFAULT_PATH.into()),
-            ("NODE_VERSION".into(), version),
-        ],
+        env: vec![("PATH".into(), DEFAULT_PATH.into()), ("NODE_VERSION".into(), version)],
         cmd: vec!["node".into()],
         workdir: None,
     })
@@ -313,31 +268,21 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
 /// $PGDATA). One layer holding the whole tree: simpler than an overlay diff, and only
 /// this machine's registry stores it.
 fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
-    let layer = cached_layer(
-        dir,
-        &format!(
-            "postgres-{PG_MAJOR}-{SUITE}-{}-r{RECIPE}",
-            &debian.sha256[..12]
-        ),
-        |out| {
-            let rootfs = scratch_dir(dir, "postgres-rootfs")?;
-            run(
-                Command::new("tar")
-                    .args(["--numeric-owner", "-xpf"])
-                    .arg(&debian.tarball)
-                    .arg("-C")
-                    .arg(&rootfs),
-                "tar (unpack the Debian rootfs)",
-            )?;
-            {
-                let _chroot = ChrootMounts::mount(&rootfs, &dir.join("debs"))?;
-                fs::copy("/etc/resolv.conf", rootfs.join("etc/resolv.conf"))?;
-                // No service may start inside the chroot.
-                let policy = rootfs.join("usr/sbin/policy-rc.d");
-                fs::write(&policy, "#!/bin/sh\nexit 101\n")?;
-                set_mode(&policy, 0o755)?;
-                let script = format!(
-                    "set -eu\n\
+    let layer = cached_layer(dir, &format!("postgres-{PG_MAJOR}-{SUITE}-{}-r{RECIPE}", &debian.sha256[..12]), |out| {
+        let rootfs = scratch_dir(dir, "postgres-rootfs")?;
+        run(
+            Command::new("tar").args(["--numeric-owner", "-xpf"]).arg(&debian.tarball).arg("-C").arg(&rootfs),
+            "tar (unpack the Debian rootfs)",
+        )?;
+        {
+            let _chroot = ChrootMounts::mount(&rootfs, &dir.join("debs"))?;
+            fs::copy("/etc/resolv.conf", rootfs.join("etc/resolv.conf"))?;
+            // No service may start inside the chroot.
+            let policy = rootfs.join("usr/sbin/policy-rc.d");
+            fs::write(&policy, "#!/bin/sh\nexit 101\n")?;
+            set_mode(&policy, 0o755)?;
+            let script = format!(
+                "set -eu\n\
                      apt-get update\n\
                      apt-get install -y --no-install-recommends postgresql-common\n\
                      sed -i 's/^#\\?create_main_cluster.*/create_main_cluster = false/' \
@@ -346,37 +291,33 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
                      mkdir -p /var/lib/postgresql/data /var/run/postgresql\n\
                      chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql\n\
                      chmod 1777 /var/lib/postgresql/data /var/run/postgresql\n"
-                );
-                run(
-                    Command::new("chroot")
-                        .arg(&rootfs)
-                        .args(["/bin/sh", "-c", &script])
-                        .env_clear()
-                        .env("PATH", DEFAULT_PATH)
-                        .env("DEBIAN_FRONTEND", "noninteractive")
-                        .env("LANG", "C.UTF-8"),
-                    "apt-get install postgresql in the chroot",
-                )?;
-                fs::remove_file(&policy)?;
-                fs::remove_file(rootfs.join("etc/resolv.conf"))?;
-            }
-            empty_image_dirs(&rootfs)?;
-            // /run is a tmpfs in containers, but /var/run/postgresql lives there.
-            fs::create_dir_all(rootfs.join("run/postgresql"))?;
-            set_mode(&rootfs.join("run/postgresql"), 0o1777)?;
-            tar_tree(&rootfs, out)?;
-            remove_tree(&rootfs)
-        },
-    )?;
+            );
+            run(
+                Command::new("chroot")
+                    .arg(&rootfs)
+                    .args(["/bin/sh", "-c", &script])
+                    .env_clear()
+                    .env("PATH", DEFAULT_PATH)
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .env("LANG", "C.UTF-8"),
+                "apt-get install postgresql in the chroot",
+            )?;
+            fs::remove_file(&policy)?;
+            fs::remove_file(rootfs.join("etc/resolv.conf"))?;
+        }
+        empty_image_dirs(&rootfs)?;
+        // /run is a tmpfs in containers, but /var/run/postgresql lives there.
+        fs::create_dir_all(rootfs.join("run/postgresql"))?;
+        set_mode(&rootfs.join("run/postgresql"), 0o1777)?;
+        tar_tree(&rootfs, out)?;
+        remove_tree(&rootfs)
+    })?;
     Ok(BaseImage {
         repository: "codex-base/postgres".to_string(),
         tag: format!("{PG_MAJOR}-{SUITE}"),
         layers: vec![layer],
         env: vec![
-            (
-                "PATH".into(),
-                format!("{DEFAULT_PATH}:/usr/lib/postgresql/{PG_MAJOR}/bin"),
-            ),
+            ("PATH".into(), format!("{DEFAULT_PATH}:/usr/lib/postgresql/{PG_MAJOR}/bin")),
             ("PG_MAJOR".into(), PG_MAJOR.into()),
             ("PGDATA".into(), "/var/lib/postgresql/data".into()),
         ],
@@ -394,9 +335,7 @@ struct ChrootMounts {
 
 impl ChrootMounts {
     fn mount(rootfs: &Path, debs: &Path) -> Result<ChrootMounts> {
-        let mut mounts = ChrootMounts {
-            mounted: Vec::new(),
-        };
+        let mut mounts = ChrootMounts { mounted: Vec::new() };
         fs::create_dir_all(debs.join("partial"))?;
         let debs = debs.to_string_lossy();
         for (args, target) in [
@@ -426,12 +365,7 @@ impl Drop for ChrootMounts {
 
 /// Pushes the image unless the registry has it with the same inputs; returns the reference.
 fn push(base: &BaseImage) -> Result<String> {
-    let reference = format!(
-        "{}/{}:{}",
-        image::registry_address(),
-        base.repository,
-        base.tag
-    );
+    let reference = format!("{}/{}:{}", image::registry_address(), base.repository, base.tag);
     let inputs = inputs_digest(base);
     if pushed_inputs(&reference)?.as_deref() == Some(inputs.as_str()) {
         return Ok(reference);
@@ -447,10 +381,7 @@ fn push(base: &BaseImage) -> Result<String> {
     let mut mutate = crane_command(&crane);
     mutate.args(mutate_args(base, &reference, &inputs));
     image::run(&mut mutate, "crane mutate")?;
-    eprintln!(
-        "[base-images] pushed {reference} in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("[base-images] pushed {reference} in {:.1}s", started.elapsed().as_secs_f64());
     Ok(reference)
 }
 
@@ -491,18 +422,12 @@ fn inputs_digest(base: &BaseImage) -> String {
 /// The inputs label of the pushed image, if the registry has it.
 fn pushed_inputs(reference: &str) -> Result<Option<String>> {
     let crane = tools::tool_path("crane")?;
-    let output = crane_command(&crane)
-        .args(["config", reference])
-        .output()
-        .context("running crane config")?;
+    let output = crane_command(&crane).args(["config", reference]).output().context("running crane config")?;
     if !output.status.success() {
         return Ok(None);
     }
-    let config: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("parsing the image config")?;
-    Ok(config["config"]["Labels"][INPUTS_LABEL]
-        .as_str()
-        .map(str::to_string))
+    let config: serde_json::Value = serde_json::from_slice(&output.stdout).context("parsing the image config")?;
+    Ok(config["config"]["Labels"][INPUTS_LABEL].as_str().map(str::to_string))
 }
 
 // ---- helpers ----------------------------------------------------------------
@@ -514,13 +439,8 @@ fn host_mirror() -> Result<String> {
     if let Ok(entries) = fs::read_dir(APT_SOURCES_DIR) {
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for path in paths
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "sources"))
-        {
-            texts.push(
-                fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-            );
+        for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "sources")) {
+            texts.push(fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
         }
     }
     Ok(mirror_from_sources(&texts.join("\n\n")).unwrap_or_else(|| FALLBACK_MIRROR.to_string()))
@@ -578,11 +498,7 @@ fn remove_tree(path: &Path) -> Result<()> {
 fn ensure_unmounted(path: &Path) -> Result<()> {
     crate::cluster::mounts::unmount_all_under(path)?;
     let left = crate::cluster::mounts::mounts_under(path);
-    ensure!(
-        left.is_empty(),
-        "{} still has mounts below it: {left:?}",
-        path.display()
-    );
+    ensure!(left.is_empty(), "{} still has mounts below it: {left:?}", path.display());
     Ok(())
 }
 
@@ -616,25 +532,16 @@ fn empty_dir(path: &Path) -> Result<()> {
 /// its own owners).
 fn tar_command(out: &Path) -> Command {
     let mut tar = Command::new("tar");
-    tar.args(["--create", "--sort=name", "--numeric-owner", "--file"])
-        .arg(out);
+    tar.args(["--create", "--sort=name", "--numeric-owner", "--file"]).arg(out);
     tar
 }
 
 /// The whole tree, entries named without a leading `./`.
 fn tar_tree(root: &Path, out: &Path) -> Result<()> {
-    let mut top: Vec<String> = fs::read_dir(root)?
-        .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
-        .collect::<Result<_>>()?;
+    let mut top: Vec<String> =
+        fs::read_dir(root)?.map(|e| Ok(e?.file_name().to_string_lossy().into_owned())).collect::<Result<_>>()?;
     top.sort();
-    run(
-        tar_command(out)
-            .arg("--xattrs")
-            .arg("-C")
-            .arg(root)
-            .args(&top),
-        "tar (rootfs)",
-    )
+    run(tar_command(out).arg("--xattrs").arg("-C").arg(root).args(&top), "tar (rootfs)")
 }
 
 fn file_sha256(path: &Path) -> Result<String> {
@@ -657,10 +564,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn append_line(path: &Path, line: &str) -> Result<()> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    if BufReader::new(text.as_bytes())
-        .lines()
-        .any(|l| l.map(|l| l == line).unwrap_or(false))
-    {
+    if BufReader::new(text.as_bytes()).lines().any(|l| l.map(|l| l == line).unwrap_or(false)) {
         return Ok(());
     }
     let mut file = fs::OpenOptions::new().append(true).open(path)?;
@@ -691,9 +595,7 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
 }
 
 fn command_stdout(command: &mut Command, what: &str) -> Result<String> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {what}"))?;
+    let output = command.output().with_context(|| format!("running {what}"))?;
     ensure!(output.status.success(), "{what} failed ({})", output.status);
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -708,10 +610,7 @@ mod tests {
                        Suites: bookworm-security\nComponents: main\n\n\
                        Types: deb\nURIs: http://mirror.example/debian\n\
                        Suites: bookworm bookworm-updates\nComponents: main\n";
-        assert_eq!(
-            mirror_from_sources(sources).as_deref(),
-            Some("http://mirror.example/debian")
-        );
+        assert_eq!(mirror_from_sources(sources).as_deref(), Some("http://mirror.example/debian"));
         assert_eq!(mirror_from_sources("Types: deb\n"), None);
     }
 
@@ -736,10 +635,7 @@ mod tests {
         BaseImage {
             repository: "codex-base/golang".into(),
             tag: "1.26-bookworm".into(),
-            layers: vec![Layer {
-                tarball: "/c/debian.tar".into(),
-                sha256: "aa".into(),
-            }],
+            layers: vec![Layer { tarball: "/c/debian.tar".into(), sha256: "aa".into() }],
             env: vec![("GOTOOLCHAIN".into(), env.into())],
             cmd: vec!["bash".into()],
             workdir: Some("/go".into()),

@@ -16,10 +16,7 @@ pub const NPM_CACHE_DIR: &str = ".npm-cache";
 const STAMP: &str = ".codex-package-lock.sha256";
 
 fn web_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the repository")
-        .join("example/web")
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the repository").join("example/web")
 }
 
 /// Fills the npm cache when the lock file changed since the last fill, and installs
@@ -28,10 +25,7 @@ pub fn ensure() -> Result<()> {
     let web = web_dir();
     let lock = fs::read(web.join("package-lock.json"))
         .with_context(|| format!("reading {}/package-lock.json", web.display()))?;
-    let lock_digest: String = Sha256::digest(&lock)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let lock_digest: String = Sha256::digest(&lock).iter().map(|b| format!("{b:02x}")).collect();
     let cache = web.join(NPM_CACHE_DIR);
     let stamp = cache.join(STAMP);
     if fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == lock_digest) {
@@ -47,10 +41,7 @@ pub fn ensure() -> Result<()> {
     for file in ["package.json", "package-lock.json"] {
         fs::copy(web.join(file), scratch.path().join(file))?;
     }
-    eprintln!(
-        "[buildkit] filling the npm cache {} for example/web's lock file",
-        cache.display()
-    );
+    eprintln!("[buildkit] filling the npm cache {} for example/web's lock file", cache.display());
     npm(scratch.path(), &cache, &["--prefer-offline"])?;
     // Proof that the cache alone is enough, as it will be inside a build.
     fs::remove_dir_all(scratch.path().join("node_modules"))?;
@@ -75,11 +66,6 @@ fn npm(dir: &Path, cache: &Path, extra: &[&str]) -> Result<()> {
         .stdout(Stdio::from(std::io::stderr()))
         .status()
         .context("running npm (is Node.js installed?)")?;
-    ensure!(
-        status.success(),
-        "npm ci {} in {} failed ({status})",
-        extra.join(" "),
-        dir.display()
-    );
+    ensure!(status.success(), "npm ci {} in {} failed ({status})", extra.join(" "), dir.display());
     Ok(())
 }

@@ -56,9 +56,7 @@ pub fn render_toml() -> String {
     toml.push_str(&format!("  gckeepstorage = \"{KEEP_STORAGE_MB}MB\"\n"));
     toml.push_str("\n[worker.containerd]\n  enabled = false\n");
     for registry in INSECURE_REGISTRIES {
-        toml.push_str(&format!(
-            "\n[registry.\"{registry}\"]\n  http = true\n  insecure = true\n"
-        ));
+        toml.push_str(&format!("\n[registry.\"{registry}\"]\n  http = true\n  insecure = true\n"));
     }
     toml
 }
@@ -77,10 +75,7 @@ mod tests {
 
     #[test]
     fn clients_reach_the_daemon_at_its_unix_socket() {
-        assert_eq!(
-            settings().buildkit_host(),
-            "unix:///repo/.local-cluster/buildkit/buildkitd.sock"
-        );
+        assert_eq!(settings().buildkit_host(), "unix:///repo/.local-cluster/buildkit/buildkitd.sock");
     }
 
     #[test]
@@ -106,9 +101,6 @@ mod tests {
             let section = format!("[registry.\"{registry}\"]\n  http = true\n  insecure = true\n");
             assert!(toml.contains(&section), "{section} in\n{toml}");
         }
-        assert!(
-            toml.contains("[worker.containerd]\n  enabled = false\n"),
-            "{toml}"
-        );
+        assert!(toml.contains("[worker.containerd]\n  enabled = false\n"), "{toml}");
     }
 }

@@ -67,11 +67,7 @@ pub fn up() -> Result<String> {
     step("buildkitd", || start_daemon(&layout, &settings))?;
     step("base images", || base_images::ensure_all().map(drop))?;
     step("example build inputs", build_inputs::ensure)?;
-    eprintln!(
-        "[buildkit] up in {:.1}s; BUILDKIT_HOST={}",
-        started.elapsed().as_secs_f64(),
-        settings.buildkit_host()
-    );
+    eprintln!("[buildkit] up in {:.1}s; BUILDKIT_HOST={}", started.elapsed().as_secs_f64(), settings.buildkit_host());
     Ok(settings.buildkit_host())
 }
 
@@ -79,16 +75,11 @@ pub fn down() -> Result<()> {
     let (layout, settings) = paths()?;
     let stopped = process::stop(&layout, DAEMON, Duration::from_secs(30))?;
     if settings.socket.exists() {
-        fs::remove_file(&settings.socket)
-            .with_context(|| format!("removing {}", settings.socket.display()))?;
+        fs::remove_file(&settings.socket).with_context(|| format!("removing {}", settings.socket.display()))?;
     }
     eprintln!(
         "[buildkit] {}; build cache kept in {}",
-        if stopped {
-            "stopped"
-        } else {
-            "was not running"
-        },
+        if stopped { "stopped" } else { "was not running" },
         settings.state_dir.display()
     );
     Ok(())
@@ -98,10 +89,7 @@ pub fn status() -> Result<()> {
     let (layout, settings) = paths()?;
     let pid = process::running_pid(&layout, DAEMON);
     match pid {
-        Some(pid) => println!(
-            "{DAEMON:<12} pid {pid:<8} running  {:>6.1} MiB",
-            process::rss_kib(pid) as f64 / 1024.0
-        ),
+        Some(pid) => println!("{DAEMON:<12} pid {pid:<8} running  {:>6.1} MiB", process::rss_kib(pid) as f64 / 1024.0),
         None => println!("{DAEMON:<12} stopped"),
     }
     println!("BUILDKIT_HOST={}", settings.buildkit_host());
@@ -110,17 +98,14 @@ pub fn status() -> Result<()> {
     if pid.is_none() {
         bail!("buildkitd is not running (start it with `cargo xtask buildkit up`)");
     }
-    let workers = buildctl_workers(&settings)
-        .context("buildkitd runs but does not answer `buildctl debug workers`")?;
+    let workers = buildctl_workers(&settings).context("buildkitd runs but does not answer `buildctl debug workers`")?;
     print!("{workers}");
     Ok(())
 }
 
 /// The daemon's files: pid and log under `.local-cluster/buildkit/`, state in the cache.
 fn paths() -> Result<(Layout, Settings)> {
-    let layout = Layout {
-        root: Layout::for_repo()?.buildkit(),
-    };
+    let layout = Layout { root: Layout::for_repo()?.buildkit() };
     let socket = layout.root.join("buildkitd.sock");
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
         bail!(
@@ -144,8 +129,7 @@ fn start_daemon(layout: &Layout, settings: &Settings) -> Result<()> {
     if !Path::new(config::RUNC).is_file() {
         crate::cluster::packages::ensure()?;
     }
-    fs::create_dir_all(&settings.state_dir)
-        .with_context(|| format!("creating {}", settings.state_dir.display()))?;
+    fs::create_dir_all(&settings.state_dir).with_context(|| format!("creating {}", settings.state_dir.display()))?;
     // A socket left by a killed daemon would make the new one fail to listen.
     if process::running_pid(layout, DAEMON).is_none() && settings.socket.exists() {
         fs::remove_file(&settings.socket)?;
@@ -188,11 +172,7 @@ fn buildctl_workers(settings: &Settings) -> Result<String> {
         .output()
         .context("running buildctl")?;
     if !output.status.success() {
-        bail!(
-            "buildctl debug workers failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("buildctl debug workers failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -17,11 +17,7 @@ fn pod_roots() -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(CGROUP_ROOT) else {
         return Vec::new();
     };
-    entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join(PODS_CGROUP))
-        .filter(|p| p.is_dir())
-        .collect()
+    entries.filter_map(|e| e.ok()).map(|e| e.path().join(PODS_CGROUP)).filter(|p| p.is_dir()).collect()
 }
 
 /// Kills every process left in the pods' cgroups, then removes the groups.
@@ -45,10 +41,7 @@ pub fn remove_pod_cgroups() -> Result<()> {
 /// Every process inside the pods' cgroups (counted once, from one hierarchy).
 pub fn pod_pids() -> Vec<u32> {
     let root = Path::new(CGROUP_ROOT).join("memory").join(PODS_CGROUP);
-    groups_deepest_first(&root)
-        .iter()
-        .flat_map(|g| pids_in(g))
-        .collect()
+    groups_deepest_first(&root).iter().flat_map(|g| pids_in(g)).collect()
 }
 
 fn groups_deepest_first(root: &Path) -> Vec<PathBuf> {

@@ -24,10 +24,7 @@ pub fn daemon<'a>(layout: &Layout, sandbox_image: &str) -> Result<Daemon<'a>> {
         program: PathBuf::from("/usr/bin/containerd"),
         args: vec!["--config".into(), config.display().to_string()],
         env: vec![],
-        files: vec![
-            (config, config_toml(layout, sandbox_image)),
-            registry_hosts(layout),
-        ],
+        files: vec![(config, config_toml(layout, sandbox_image)), registry_hosts(layout)],
     })
 }
 
@@ -43,11 +40,7 @@ pub fn responds(layout: &Layout) -> bool {
 /// The registry speaks plain HTTP on loopback and is the only one reachable.
 fn registry_hosts(layout: &Layout) -> (PathBuf, String) {
     let registry = format!("127.0.0.1:{REGISTRY_PORT}");
-    let path = layout
-        .containerd()
-        .join("certs.d")
-        .join(&registry)
-        .join("hosts.toml");
+    let path = layout.containerd().join("certs.d").join(&registry).join("hosts.toml");
     let content = format!(
         "server = \"http://{registry}\"\n\n[host.\"http://{registry}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
     );
@@ -141,16 +134,11 @@ fn sandbox_network_namespaces(layout: &Layout) -> Vec<PathBuf> {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&info) else {
             continue;
         };
-        let namespaces = json
-            .pointer("/Spec/linux/namespaces")
-            .and_then(|n| n.as_array())
-            .cloned()
-            .unwrap_or_default();
+        let namespaces = json.pointer("/Spec/linux/namespaces").and_then(|n| n.as_array()).cloned().unwrap_or_default();
         for ns in namespaces {
             if ns["type"] == "network" {
-                if let Some(path) = ns["path"]
-                    .as_str()
-                    .filter(|p| p.starts_with("/var/run/netns/") || p.starts_with("/run/netns/"))
+                if let Some(path) =
+                    ns["path"].as_str().filter(|p| p.starts_with("/var/run/netns/") || p.starts_with("/run/netns/"))
                 {
                     if !paths.iter().any(|p: &PathBuf| p == Path::new(path)) {
                         paths.push(PathBuf::from(path));
@@ -172,11 +160,7 @@ pub fn ctr(layout: &Layout, args: &[&str]) -> Result<String> {
         .output()
         .context("running ctr")?;
     if !output.status.success() {
-        bail!(
-            "ctr {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("ctr {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -5,9 +5,7 @@
 //! bridge address (an endpoint may not be a loopback address).
 use anyhow::Result;
 
-use super::layout::{
-    Layout, APISERVER_PORT, BRIDGE_IP, CLUSTER_DOMAIN, ETCD_CLIENT_URL, SERVICE_CIDR,
-};
+use super::layout::{Layout, APISERVER_PORT, BRIDGE_IP, CLUSTER_DOMAIN, ETCD_CLIENT_URL, SERVICE_CIDR};
 use super::pki;
 use super::process::Daemon;
 use crate::tools;
@@ -31,22 +29,13 @@ pub fn apiserver<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             format!("--client-ca-file={}", pki("ca.crt")),
             format!("--tls-cert-file={}", pki("apiserver.crt")),
             format!("--tls-private-key-file={}", pki("apiserver.key")),
-            format!(
-                "--kubelet-client-certificate={}",
-                pki(&format!("{kubelet_client}.crt"))
-            ),
-            format!(
-                "--kubelet-client-key={}",
-                pki(&format!("{kubelet_client}.key"))
-            ),
+            format!("--kubelet-client-certificate={}", pki(&format!("{kubelet_client}.crt"))),
+            format!("--kubelet-client-key={}", pki(&format!("{kubelet_client}.key"))),
             "--kubelet-preferred-address-types=InternalIP".into(),
             format!("--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}"),
             format!("--service-account-key-file={}", pki("sa.pub")),
             format!("--service-account-signing-key-file={}", pki("sa.key")),
-            format!(
-                "--requestheader-client-ca-file={}",
-                pki("front-proxy-ca.crt")
-            ),
+            format!("--requestheader-client-ca-file={}", pki("front-proxy-ca.crt")),
             format!("--requestheader-allowed-names={}", pki::FRONT_PROXY_CLIENT),
             "--requestheader-username-headers=X-Remote-User".into(),
             "--requestheader-group-headers=X-Remote-Group".into(),
@@ -65,10 +54,7 @@ pub fn apiserver<'a>(layout: &Layout) -> Result<Daemon<'a>> {
 
 pub fn controller_manager<'a>(layout: &Layout) -> Result<Daemon<'a>> {
     let pki = |name: &str| layout.pki_file(name).display().to_string();
-    let kubeconfig = layout
-        .component_kubeconfig(pki::CONTROLLER_MANAGER.file)
-        .display()
-        .to_string();
+    let kubeconfig = layout.component_kubeconfig(pki::CONTROLLER_MANAGER.file).display().to_string();
     Ok(Daemon {
         name: CONTROLLER_MANAGER,
         program: tools::tool_path(CONTROLLER_MANAGER)?,
@@ -95,10 +81,7 @@ pub fn controller_manager<'a>(layout: &Layout) -> Result<Daemon<'a>> {
 }
 
 pub fn scheduler<'a>(layout: &Layout) -> Result<Daemon<'a>> {
-    let kubeconfig = layout
-        .component_kubeconfig(pki::SCHEDULER.file)
-        .display()
-        .to_string();
+    let kubeconfig = layout.component_kubeconfig(pki::SCHEDULER.file).display().to_string();
     Ok(Daemon {
         name: SCHEDULER,
         program: tools::tool_path(SCHEDULER)?,

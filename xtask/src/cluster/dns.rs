@@ -39,11 +39,7 @@ pub fn deploy(layout: &Layout) -> Result<()> {
     let image = registry::ensure_binary_image(
         "codex/coredns",
         "coredns",
-        vec![
-            "/coredns".into(),
-            "-conf".into(),
-            "/etc/coredns/Corefile".into(),
-        ],
+        vec!["/coredns".into(), "-conf".into(), "/etc/coredns/Corefile".into()],
     )?;
     kubectl::apply(layout, &manifest(&image))
 }
@@ -203,9 +199,7 @@ pub fn resolve(name: &str) -> Result<Option<Ipv4Addr>> {
     socket.connect((DNS_SERVICE_IP, 53))?;
     socket.send(&query(0x4344, name))?;
     let mut buf = [0u8; 512];
-    let len = socket
-        .recv(&mut buf)
-        .context("no answer from the cluster DNS")?;
+    let len = socket.recv(&mut buf).context("no answer from the cluster DNS")?;
     parse_first_a(&buf[..len])
 }
 
@@ -242,14 +236,8 @@ fn parse_first_a(packet: &[u8]) -> Result<Option<Ipv4Addr>> {
     }
     for _ in 0..answers {
         pos = skip_name(packet, pos)?;
-        let field = |at: usize| {
-            packet
-                .get(at..at + 2)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]))
-        };
-        let (Some(kind), Some(len)) = (field(pos), field(pos + 8)) else {
-            bail!("truncated DNS answer")
-        };
+        let field = |at: usize| packet.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let (Some(kind), Some(len)) = (field(pos), field(pos + 8)) else { bail!("truncated DNS answer") };
         let data = pos + 10;
         if kind == 1 && len == 4 {
             let b = packet.get(data..data + 4).context("truncated A record")?;
@@ -284,10 +272,7 @@ mod tests {
         response[3] = 0x80;
         response[7] = 1; // one answer
         response.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 96, 0, 1]);
-        assert_eq!(
-            parse_first_a(&response).unwrap(),
-            Some(Ipv4Addr::new(10, 96, 0, 1))
-        );
+        assert_eq!(parse_first_a(&response).unwrap(), Some(Ipv4Addr::new(10, 96, 0, 1)));
     }
 
     #[test]

@@ -13,18 +13,8 @@ pub fn write_all(layout: &Layout) -> Result<()> {
     // The admin kubeconfig embeds its credentials so it can be copied anywhere on
     // this machine (or handed to a test process) on its own.
     write(layout, &pki::ADMIN, &layout.kubeconfig(), true)?;
-    for identity in [
-        &pki::CONTROLLER_MANAGER,
-        &pki::SCHEDULER,
-        &pki::KUBELET,
-        &pki::KUBE_PROXY,
-    ] {
-        write(
-            layout,
-            identity,
-            &layout.component_kubeconfig(identity.file),
-            false,
-        )?;
+    for identity in [&pki::CONTROLLER_MANAGER, &pki::SCHEDULER, &pki::KUBELET, &pki::KUBE_PROXY] {
+        write(layout, identity, &layout.component_kubeconfig(identity.file), false)?;
     }
     Ok(())
 }

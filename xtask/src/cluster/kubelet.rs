@@ -17,10 +17,7 @@ pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
         program: tools::tool_path(NAME)?,
         args: vec![
             format!("--config={}", config.display()),
-            format!(
-                "--kubeconfig={}",
-                layout.component_kubeconfig(pki::KUBELET.file).display()
-            ),
+            format!("--kubeconfig={}", layout.component_kubeconfig(pki::KUBELET.file).display()),
             format!("--root-dir={}", layout.kubelet_root().display()),
             format!("--cert-dir={}", layout.kubelet_root().join("pki").display()),
             format!("--hostname-override={NODE_NAME}"),

@@ -39,9 +39,7 @@ impl Layout {
             .parent()
             .expect("xtask lives inside the repository")
             .canonicalize()?;
-        Ok(Layout {
-            root: repo.join(".local-cluster"),
-        })
+        Ok(Layout { root: repo.join(".local-cluster") })
     }
 
     pub fn kubeconfig(&self) -> PathBuf {
@@ -55,9 +53,7 @@ impl Layout {
     }
     /// Kubeconfigs of the components (the admin one is [`Layout::kubeconfig`]).
     pub fn component_kubeconfig(&self, component: &str) -> PathBuf {
-        self.root
-            .join("kubeconfigs")
-            .join(format!("{component}.conf"))
+        self.root.join("kubeconfigs").join(format!("{component}.conf"))
     }
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")

@@ -82,15 +82,9 @@ pub fn up() -> Result<ClusterInfo> {
     fs::create_dir_all(layout.logs())?;
     let _lock = lock(&layout)?;
     let started = Instant::now();
-    let info = ClusterInfo {
-        kubeconfig: layout.kubeconfig(),
-        registry: registry::address(),
-    };
+    let info = ClusterInfo { kubeconfig: layout.kubeconfig(), registry: registry::address() };
     if running(&layout) && healthy(&layout) {
-        eprintln!(
-            "[cluster] already running ({:.1}s)",
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("[cluster] already running ({:.1}s)", started.elapsed().as_secs_f64());
         return Ok(info);
     }
 
@@ -110,23 +104,13 @@ pub fn up() -> Result<ClusterInfo> {
     let pause = step("pause image", registry::ensure_pause_image)?;
     step("etcd", || {
         start(&layout, etcd::daemon(&layout)?)?;
-        wait_for(
-            &layout,
-            "etcd to be healthy",
-            etcd::NAME,
-            Duration::from_secs(60),
-            etcd::healthy,
-        )
+        wait_for(&layout, "etcd to be healthy", etcd::NAME, Duration::from_secs(60), etcd::healthy)
     })?;
     step("kube-apiserver", || {
         start(&layout, control_plane::apiserver(&layout)?)?;
-        wait_for(
-            &layout,
-            "the apiserver to be ready",
-            control_plane::APISERVER,
-            Duration::from_secs(120),
-            || kubectl::output(&layout, &["get", "--raw=/readyz"]).is_ok(),
-        )
+        wait_for(&layout, "the apiserver to be ready", control_plane::APISERVER, Duration::from_secs(120), || {
+            kubectl::output(&layout, &["get", "--raw=/readyz"]).is_ok()
+        })
     })?;
     step("controller-manager and scheduler", || {
         start(&layout, control_plane::controller_manager(&layout)?)?;
@@ -134,40 +118,26 @@ pub fn up() -> Result<ClusterInfo> {
     })?;
     step("containerd", || {
         start(&layout, containerd::daemon(&layout, &pause)?)?;
-        wait_for(
-            &layout,
-            "containerd to answer",
-            containerd::NAME,
-            Duration::from_secs(30),
-            || containerd::responds(&layout),
-        )
+        wait_for(&layout, "containerd to answer", containerd::NAME, Duration::from_secs(30), || {
+            containerd::responds(&layout)
+        })
     })?;
     step("kubelet (node Ready)", || {
         start(&layout, kubelet::daemon(&layout)?)?;
-        wait_for(
-            &layout,
-            "the node to be Ready",
-            kubelet::NAME,
-            Duration::from_secs(120),
-            || kubectl::node_ready(&layout, NODE_NAME),
-        )
+        wait_for(&layout, "the node to be Ready", kubelet::NAME, Duration::from_secs(120), || {
+            kubectl::node_ready(&layout, NODE_NAME)
+        })
     })?;
-    step("kube-proxy", || {
-        start(&layout, kube_proxy::daemon(&layout)?)
-    })?;
+    step("kube-proxy", || start(&layout, kube_proxy::daemon(&layout)?))?;
     step("default StorageClass", || {
         start(&layout, storage::daemon(&layout)?)?;
         storage::apply_storage_class(&layout)
     })?;
     step("cluster DNS", || {
         dns::deploy(&layout)?;
-        wait_for(
-            &layout,
-            "CoreDNS to be available",
-            kubelet::NAME,
-            Duration::from_secs(180),
-            || dns::deployment_available(&layout),
-        )?;
+        wait_for(&layout, "CoreDNS to be available", kubelet::NAME, Duration::from_secs(180), || {
+            dns::deployment_available(&layout)
+        })?;
         wait_for(
             &layout,
             "kubernetes.default to resolve",
@@ -214,19 +184,11 @@ pub fn down() -> Result<()> {
     }
     let _lock = lock(&layout)?;
     let started = Instant::now();
-    step("kubelet", || {
-        process::stop(&layout, kubelet::NAME, Duration::from_secs(15)).map(drop)
-    })?;
-    step("containers and containerd", || {
-        containerd::stop_with_containers(&layout)
-    })?;
+    step("kubelet", || process::stop(&layout, kubelet::NAME, Duration::from_secs(15)).map(drop))?;
+    step("containers and containerd", || containerd::stop_with_containers(&layout))?;
     step("pod cgroups", cgroups::remove_pod_cgroups)?;
     step("control plane and helpers", || {
-        for name in DAEMONS
-            .iter()
-            .rev()
-            .filter(|n| **n != kubelet::NAME && **n != containerd::NAME)
-        {
+        for name in DAEMONS.iter().rev().filter(|n| **n != kubelet::NAME && **n != containerd::NAME) {
             process::stop(&layout, name, Duration::from_secs(15))?;
         }
         Ok(())
@@ -251,10 +213,7 @@ pub fn status() -> Result<()> {
             Some(pid) => {
                 let rss = process::rss_kib(pid);
                 rss_kib += rss;
-                println!(
-                    "{name:<24} pid {pid:<8} running  {:>6.1} MiB",
-                    rss as f64 / 1024.0
-                );
+                println!("{name:<24} pid {pid:<8} running  {:>6.1} MiB", rss as f64 / 1024.0);
             }
             None => {
                 all_running = false;
@@ -267,23 +226,10 @@ pub fn status() -> Result<()> {
     workload.sort_unstable();
     workload.dedup();
     let others = process::rss_kib_of(&workload);
-    println!(
-        "{:<24} {:<12} {:>15.1} MiB",
-        "shims and pods",
-        "",
-        others as f64 / 1024.0
-    );
-    println!(
-        "{:<24} {:<12} {:>15.1} MiB",
-        "total RSS",
-        "",
-        (rss_kib + others) as f64 / 1024.0
-    );
+    println!("{:<24} {:<12} {:>15.1} MiB", "shims and pods", "", others as f64 / 1024.0);
+    println!("{:<24} {:<12} {:>15.1} MiB", "total RSS", "", (rss_kib + others) as f64 / 1024.0);
     let ready = all_running && kubectl::node_ready(&layout, NODE_NAME);
-    println!(
-        "node {NODE_NAME}: {}",
-        if ready { "Ready" } else { "not Ready" }
-    );
+    println!("node {NODE_NAME}: {}", if ready { "Ready" } else { "not Ready" });
     println!("kubeconfig: {}", layout.kubeconfig().display());
     if !ready {
         bail!("the local cluster is not running (start it with `cargo xtask cluster up`)");
@@ -292,9 +238,7 @@ pub fn status() -> Result<()> {
 }
 
 fn running(layout: &Layout) -> bool {
-    DAEMONS
-        .iter()
-        .all(|name| process::running_pid(layout, name).is_some())
+    DAEMONS.iter().all(|name| process::running_pid(layout, name).is_some())
 }
 
 /// The checks `up` ends with, for the fast path on a running cluster.
@@ -311,15 +255,7 @@ fn kubernetes_service_resolves() -> bool {
 }
 
 fn build_tools() -> Result<()> {
-    for tool in [
-        "kubernetes",
-        "etcd",
-        "coredns",
-        "crane",
-        "registry",
-        "pause",
-        "provisioner",
-    ] {
+    for tool in ["kubernetes", "etcd", "coredns", "crane", "registry", "pause", "provisioner"] {
         crate::tools::tool_path(tool)?;
     }
     Ok(())
@@ -379,8 +315,7 @@ fn lock(layout: &Layout) -> Result<File> {
     let path = layout.logs().join(".lock");
     fs::create_dir_all(layout.logs())?;
     let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    file.lock()
-        .with_context(|| format!("locking {}", path.display()))?;
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
     Ok(file)
 }
 
@@ -391,11 +326,7 @@ fn remove_state(layout: &Layout) -> Result<()> {
         if path == layout.logs() || path == layout.buildkit() {
             continue;
         }
-        let result = if path.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
+        let result = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
         result.with_context(|| format!("removing {}", path.display()))?;
     }
     Ok(())

@@ -34,11 +34,7 @@ pub fn unmount_all_under(root: &Path) -> Result<()> {
             unmount(&point)?;
         }
     }
-    bail!(
-        "mounts under {} keep reappearing: {:?}",
-        root.display(),
-        mounts_under(root)
-    )
+    bail!("mounts under {} keep reappearing: {:?}", root.display(), mounts_under(root))
 }
 
 /// Lazily unmounts one mount point; a path that is not mounted is fine.
@@ -63,14 +59,8 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let value =
-                (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
+            let value = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
             out.push(value);
             i += 4;
         } else {

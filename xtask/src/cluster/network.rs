@@ -22,15 +22,7 @@ pub fn setup(layout: &Layout) -> Result<()> {
     // Without it, service traffic between two pods on one bridge skips kube-proxy's rules.
     write_sysctl("/proc/sys/net/bridge/bridge-nf-call-iptables", "1")?;
     ensure_bridge()?;
-    ip(&[
-        "route",
-        "replace",
-        SERVICE_CIDR,
-        "dev",
-        BRIDGE,
-        "src",
-        BRIDGE_IP,
-    ])?;
+    ip(&["route", "replace", SERVICE_CIDR, "dev", BRIDGE, "src", BRIDGE_IP])?;
     ensure_guard()?;
     write_cni_config(layout)?;
     fs::write(
@@ -113,10 +105,7 @@ fn ensure_bridge() -> Result<()> {
     if !link_exists(BRIDGE) {
         ip(&["link", "add", BRIDGE, "type", "bridge"])?;
     }
-    let cidr = format!(
-        "{BRIDGE_IP}/{}",
-        POD_CIDR.rsplit('/').next().unwrap_or("24")
-    );
+    let cidr = format!("{BRIDGE_IP}/{}", POD_CIDR.rsplit('/').next().unwrap_or("24"));
     let addresses = ip_output(&["-o", "-4", "addr", "show", "dev", BRIDGE])?;
     if !addresses.contains(&format!("inet {cidr}")) {
         ip(&["addr", "add", &cidr, "dev", BRIDGE])?;
@@ -132,32 +121,8 @@ fn ensure_guard() -> Result<()> {
         iptables(&["-t", "mangle", "-N", GUARD_CHAIN])?;
     }
     iptables(&["-t", "mangle", "-F", GUARD_CHAIN])?;
-    iptables(&[
-        "-t",
-        "mangle",
-        "-A",
-        GUARD_CHAIN,
-        "-s",
-        POD_CIDR,
-        "!",
-        "-o",
-        BRIDGE,
-        "-j",
-        "DROP",
-    ])?;
-    iptables(&[
-        "-t",
-        "mangle",
-        "-A",
-        GUARD_CHAIN,
-        "-d",
-        POD_CIDR,
-        "!",
-        "-i",
-        BRIDGE,
-        "-j",
-        "DROP",
-    ])?;
+    iptables(&["-t", "mangle", "-A", GUARD_CHAIN, "-s", POD_CIDR, "!", "-o", BRIDGE, "-j", "DROP"])?;
+    iptables(&["-t", "mangle", "-A", GUARD_CHAIN, "-d", POD_CIDR, "!", "-i", BRIDGE, "-j", "DROP"])?;
     if !iptables_ok(&["-t", "mangle", "-C", "FORWARD", "-j", GUARD_CHAIN])? {
         iptables(&["-t", "mangle", "-I", "FORWARD", "1", "-j", GUARD_CHAIN])?;
     }
@@ -188,10 +153,7 @@ fn write_cni_config(layout: &Layout) -> Result<()> {
             { "type": "portmap", "capabilities": { "portMappings": true } }
         ]
     });
-    fs::write(
-        dir.join("10-codex.conflist"),
-        serde_json::to_string_pretty(&config)?,
-    )?;
+    fs::write(dir.join("10-codex.conflist"), serde_json::to_string_pretty(&config)?)?;
     Ok(())
 }
 
@@ -204,16 +166,9 @@ fn ip(args: &[&str]) -> Result<()> {
 }
 
 fn ip_output(args: &[&str]) -> Result<String> {
-    let output = Command::new("ip")
-        .args(args)
-        .output()
-        .context("running ip")?;
+    let output = Command::new("ip").args(args).output().context("running ip")?;
     if !output.status.success() {
-        bail!(
-            "ip {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("ip {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -223,17 +178,9 @@ fn iptables(args: &[&str]) -> Result<()> {
 }
 
 fn run_iptables(binary: &str, args: &[&str]) -> Result<()> {
-    let output = Command::new(binary)
-        .arg("-w")
-        .args(args)
-        .output()
-        .with_context(|| format!("running {binary}"))?;
+    let output = Command::new(binary).arg("-w").args(args).output().with_context(|| format!("running {binary}"))?;
     if !output.status.success() {
-        bail!(
-            "{binary} {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("{binary} {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(())
 }
@@ -251,18 +198,13 @@ fn iptables_ok(args: &[&str]) -> Result<bool> {
 
 /// Chains created by our guard, kube-proxy, kubelet and the CNI portmap plugin.
 fn is_cluster_chain(chain: &str) -> bool {
-    ["CODEX-", "KUBE-", "CNI-"]
-        .iter()
-        .any(|prefix| chain.starts_with(prefix))
+    ["CODEX-", "KUBE-", "CNI-"].iter().any(|prefix| chain.starts_with(prefix))
 }
 
 /// Deletes the jumps into cluster chains, then the chains themselves, in every table.
 fn remove_chains(binary: &str) -> Result<()> {
     for table in ["filter", "nat", "mangle", "raw"] {
-        let Ok(output) = Command::new(binary)
-            .args(["-w", "-t", table, "-S"])
-            .output()
-        else {
+        let Ok(output) = Command::new(binary).args(["-w", "-t", table, "-S"]).output() else {
             return Ok(()); // this flavour of iptables is not installed
         };
         if !output.status.success() {
@@ -273,13 +215,10 @@ fn remove_chains(binary: &str) -> Result<()> {
         for line in rules.lines() {
             let words = split_rule(line);
             match words.first().map(String::as_str) {
-                Some("-N") if words.len() == 2 && is_cluster_chain(&words[1]) => {
-                    chains.push(words[1].clone())
-                }
+                Some("-N") if words.len() == 2 && is_cluster_chain(&words[1]) => chains.push(words[1].clone()),
                 Some("-A") if words.len() > 2 && !is_cluster_chain(&words[1]) => {
-                    let jumps_to_ours = words
-                        .windows(2)
-                        .any(|w| (w[0] == "-j" || w[0] == "-g") && is_cluster_chain(&w[1]));
+                    let jumps_to_ours =
+                        words.windows(2).any(|w| (w[0] == "-j" || w[0] == "-g") && is_cluster_chain(&w[1]));
                     if jumps_to_ours {
                         let mut delete: Vec<&str> = vec!["-t", table, "-D"];
                         delete.extend(words[1..].iter().map(String::as_str));
@@ -341,21 +280,10 @@ mod tests {
 
     #[test]
     fn rule_words_keep_quoted_comments_whole() {
-        let words = split_rule(
-            r#"-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD"#,
-        );
+        let words = split_rule(r#"-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD"#);
         assert_eq!(
             words,
-            [
-                "-A",
-                "FORWARD",
-                "-m",
-                "comment",
-                "--comment",
-                "kubernetes forwarding rules",
-                "-j",
-                "KUBE-FORWARD"
-            ]
+            ["-A", "FORWARD", "-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD"]
         );
     }
 

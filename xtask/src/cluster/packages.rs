@@ -24,18 +24,12 @@ pub fn ensure() -> Result<Vec<&'static str>> {
 
 /// Installs whichever of these `(package, file that proves it)` are missing.
 pub fn ensure_installed(packages: &[(&'static str, &str)]) -> Result<Vec<&'static str>> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .filter(|(_, file)| !Path::new(file).exists())
-        .map(|(package, _)| *package)
-        .collect();
+    let missing: Vec<&str> =
+        packages.iter().filter(|(_, file)| !Path::new(file).exists()).map(|(package, _)| *package).collect();
     if missing.is_empty() {
         return Ok(missing);
     }
-    eprintln!(
-        "[cluster] installing Debian packages: {}",
-        missing.join(" ")
-    );
+    eprintln!("[cluster] installing Debian packages: {}", missing.join(" "));
     apt(&["update"])?;
     let mut install = vec!["install", "-y", "--no-install-recommends"];
     install.extend(&missing);

@@ -50,13 +50,7 @@ impl Daemon<'_> {
             .append(true)
             .open(&log_path)
             .with_context(|| format!("opening {}", log_path.display()))?;
-        writeln!(
-            log,
-            "===== {} {} {}",
-            self.name,
-            self.program.display(),
-            self.args.join(" ")
-        )?;
+        writeln!(log, "===== {} {} {}", self.name, self.program.display(), self.args.join(" "))?;
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
@@ -74,9 +68,7 @@ impl Daemon<'_> {
                 Ok(())
             });
         }
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {} ({})", self.name, self.program.display()))?;
+        let child = command.spawn().with_context(|| format!("starting {} ({})", self.name, self.program.display()))?;
         let pid = child.id();
         fs::write(&pid_path, format!("{pid}\n{}\n", self.program.display()))?;
         Ok(pid)

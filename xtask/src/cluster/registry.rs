@@ -25,10 +25,7 @@ pub fn daemon<'a>() -> Result<Daemon<'a>> {
     Ok(Daemon {
         name: NAME,
         program: tools::tool_path(NAME)?,
-        args: vec![
-            format!("--address={}", address()),
-            format!("--dir={}", registry_storage()?.display()),
-        ],
+        args: vec![format!("--address={}", address()), format!("--dir={}", registry_storage()?.display())],
         env: vec![],
         files: vec![],
     })
@@ -41,10 +38,7 @@ pub fn responds() -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
-        .is_err()
-    {
+    if stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes()).is_err() {
         return false;
     }
     let mut response = String::new();
@@ -53,11 +47,7 @@ pub fn responds() -> bool {
 }
 
 /// Pushes a single-binary image unless the registry already has it.
-pub fn ensure_binary_image(
-    repository: &str,
-    tool: &str,
-    entrypoint: Vec<String>,
-) -> Result<String> {
+pub fn ensure_binary_image(repository: &str, tool: &str, entrypoint: Vec<String>) -> Result<String> {
     let tag = tools::version_of(tool)?;
     let reference = format!("{}/{repository}:{tag}", address());
     if image::exists(&reference)? {
