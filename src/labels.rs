@@ -10,6 +10,8 @@ pub const ENV: &str = "codex-k8s.dev/env";
 pub const SLOT: &str = "codex-k8s.dev/slot";
 pub const ISSUE: &str = "codex-k8s.dev/issue";
 pub const PHASE: &str = "codex-k8s.dev/phase";
+/// On every object of a unit's manifests: the unit it belongs to (readiness, diagnostics).
+pub const UNIT: &str = "codex-k8s.dev/unit";
 
 /// When the environment was last deployed to (RFC 3339).
 pub const LAST_ACTIVITY: &str = "codex-k8s.dev/last-activity";
@@ -24,6 +26,8 @@ pub const DEFAULT_IDLE_TTL: &str = "8h";
 pub const DEFAULT_WORKSPACE_CLAIM: &str = "codex-workspace";
 /// Where the workspace is mounted when a mount does not say.
 pub const DEFAULT_WORKSPACE_MOUNT_PATH: &str = "/workspace";
+/// Name of the workspace volume in every pod that mounts it (chart, manifests, agent Job).
+pub const WORKSPACE_VOLUME: &str = "codex-workspace";
 /// The one identity of every pod that mounts the workspace, unless services.yaml sets one.
 pub const DEFAULT_WORKSPACE_ID: u32 = 1000;
 

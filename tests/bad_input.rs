@@ -508,7 +508,7 @@ fn overlays_may_delete_with_null_and_set_when() {
     let loaded = config::load_bytes("services.yaml", text.into_bytes(), Path::new("tests/fixtures")).unwrap();
     let select = |env: &str| config::stack::Selection { env: env.into(), slot: "1".into(), issue: String::new() };
     let prod = loaded.resolve(&select("prod")).unwrap();
-    assert!(prod.units.iter().any(|u| u.name == "api" && u.ports.len() == 1));
+    assert!(prod.units.iter().any(|u| u.name == "api" && u.workload.as_ref().is_some_and(|w| w.ports.len() == 1)));
     let dev = loaded.resolve(&select("dev")).unwrap();
     assert!(!dev.units.iter().any(|u| u.name == "api"), "the dev overlay's when excludes api");
 }

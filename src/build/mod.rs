@@ -107,7 +107,7 @@ impl PlannedBuild {
 pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
     let mut used: BTreeSet<&str> = BTreeSet::new();
     for unit in &stack.units {
-        used.insert(&unit.image);
+        used.extend(unit.images().map(String::as_str));
         for hook in &unit.hooks {
             if let Some(job) = &hook.job {
                 used.insert(&job.image);
@@ -485,7 +485,7 @@ pub fn pin(stack: &mut Stack, outcomes: &[ImageOutcome]) {
         }
     };
     for unit in &mut stack.units {
-        swap(&mut unit.image);
+        unit.images_mut().for_each(swap);
         for hook in &mut unit.hooks {
             if let Some(job) = &mut hook.job {
                 swap(&mut job.image);
@@ -544,10 +544,11 @@ mod tests {
         };
         pin(&mut stack, &[built]);
         let unit = stack.units.iter().find(|u| u.name == "greeter").unwrap();
-        assert_eq!(unit.image, format!("{greeter}@sha256:1111"));
+        assert_eq!(unit.workload.as_ref().unwrap().image, format!("{greeter}@sha256:1111"));
         assert_eq!(stack.images["greeter"].reference, format!("{greeter}@sha256:1111"));
-        let others =
-            |s: &Stack| s.units.iter().filter(|u| u.name != "greeter").map(|u| u.image.clone()).collect::<Vec<_>>();
+        let others = |s: &Stack| {
+            s.units.iter().filter(|u| u.name != "greeter").map(|u| u.images().next().cloned()).collect::<Vec<_>>()
+        };
         assert_eq!(others(&stack), others(&before));
         assert_ne!(stack.input_digest, before.input_digest, "the evidence's input digest covers the pin");
     }

@@ -49,7 +49,7 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
     object_labels.insert("app.kubernetes.io/name".into(), AGENT_NAME.into());
     object_labels.insert(RUN_LABEL.into(), run.run_id.into());
     let mount_path = agent.workspace.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into());
-    let mut mount = json!({"name": "codex-workspace", "mountPath": mount_path, "readOnly": agent.workspace.read_only});
+    let mut mount = json!({"name": labels::WORKSPACE_VOLUME, "mountPath": mount_path, "readOnly": agent.workspace.read_only});
     if let Some(sub_path) = agent.workspace.sub_path.as_deref().filter(|s| !s.is_empty()) {
         mount["subPath"] = json!(sub_path);
     }
@@ -99,7 +99,7 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
                     "restartPolicy": "Never",
                     "securityContext": {"runAsUser": w.uid, "runAsGroup": w.gid, "fsGroup": w.fs_group, "runAsNonRoot": w.uid != 0},
                     "containers": [container],
-                    "volumes": [{"name": "codex-workspace", "persistentVolumeClaim": {"claimName": w.claim_name}}],
+                    "volumes": [{"name": labels::WORKSPACE_VOLUME, "persistentVolumeClaim": {"claimName": w.claim_name}}],
                 },
             },
         },
@@ -297,7 +297,7 @@ mod tests {
         assert!(container.get("args").is_none());
         assert_eq!(
             container["volumeMounts"][0],
-            json!({"name": "codex-workspace", "mountPath": "/workspace", "readOnly": false})
+            json!({"name": labels::WORKSPACE_VOLUME, "mountPath": "/workspace", "readOnly": false})
         );
         assert_eq!(spec["volumes"][0]["persistentVolumeClaim"]["claimName"], "codex-workspace");
         assert_eq!(job["spec"]["backoffLimit"], 0);

@@ -57,8 +57,9 @@ pub async fn run(
 
 /// The Service port a hook port refers to (hooks name container ports; the Service maps them).
 fn service_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {
-    unit.ports
+    unit.workload
         .iter()
+        .flat_map(|w| &w.ports)
         .find(|p| match port {
             PortRef::Name(name) => &p.name == name,
             PortRef::Number(n) => p.port == *n,
@@ -69,7 +70,7 @@ fn service_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {
 fn container_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {
     match port {
         PortRef::Number(n) => Some(*n),
-        PortRef::Name(name) => unit.ports.iter().find(|p| &p.name == name).map(|p| p.port),
+        PortRef::Name(name) => unit.workload.iter().flat_map(|w| &w.ports).find(|p| &p.name == name).map(|p| p.port),
     }
 }
 

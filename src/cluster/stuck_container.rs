@@ -52,18 +52,48 @@ pub fn pod_age(pod: &Pod) -> Duration {
     Duration::try_from(age).unwrap_or(Duration::ZERO)
 }
 
-/// "pod P container C: Reason message" for the first stuck container of the pod.
+/// The first stuck container of the pod, as (name, "Reason message"). Init containers come
+/// first, named `<name> (init)`: a failing one blocks every container after it.
 pub fn stuck_container(pod: &Pod) -> Option<(String, String)> {
     let age = pod_age(pod);
-    let statuses: &[ContainerStatus] =
-        pod.status.as_ref().and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
-    statuses.iter().find_map(|status| {
-        let waiting = status.state.as_ref()?.waiting.as_ref()?;
-        let reason = waiting.reason.clone().unwrap_or_default();
-        let message = waiting.message.clone().unwrap_or_default();
-        is_stuck(&reason, &message, status.restart_count, age)
-            .then(|| (status.name.clone(), format!("{reason} {message}").trim().to_string()))
-    })
+    let status = pod.status.as_ref();
+    let init: &[ContainerStatus] = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or_default();
+    let main: &[ContainerStatus] = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let never_restarted = pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("Never");
+    init.iter()
+        .find_map(|status| {
+            let stuck = waiting_stuck(status, age).or_else(|| {
+                // In a pod that never restarts, a failed init container stays failed; a sidecar
+                // (an init container that restarts always) is restarted regardless.
+                (never_restarted && !is_sidecar(pod, &status.name)).then(|| exited_with_error(status)).flatten()
+            })?;
+            Some((format!("{} (init)", status.name), stuck))
+        })
+        .or_else(|| main.iter().find_map(|status| Some((status.name.clone(), waiting_stuck(status, age)?))))
+}
+
+/// "Reason message" when the container waits for a reason that will not pass.
+fn waiting_stuck(status: &ContainerStatus, age: Duration) -> Option<String> {
+    let waiting = status.state.as_ref()?.waiting.as_ref()?;
+    let reason = waiting.reason.as_deref().unwrap_or_default();
+    let message = waiting.message.as_deref().unwrap_or_default();
+    is_stuck(reason, message, status.restart_count, age).then(|| format!("{reason} {message}").trim().to_string())
+}
+
+/// "init container exited with code N: Reason" when the container terminated with an error.
+fn exited_with_error(status: &ContainerStatus) -> Option<String> {
+    let terminated = status.state.as_ref()?.terminated.as_ref()?;
+    if terminated.exit_code == 0 {
+        return None;
+    }
+    let why = terminated.reason.as_deref().or(terminated.message.as_deref()).unwrap_or("no reason given");
+    Some(format!("init container exited with code {}: {why}", terminated.exit_code))
+}
+
+/// Is this init container a sidecar (`restartPolicy: Always`)?
+fn is_sidecar(pod: &Pod, name: &str) -> bool {
+    let init = pod.spec.as_ref().and_then(|s| s.init_containers.as_deref()).unwrap_or_default();
+    init.iter().any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
 }
 
 #[cfg(test)]
@@ -108,5 +138,78 @@ mod tests {
         assert!(!is_stuck("CrashLoopBackOff", "", CRASH_RESTARTS - 1, SECONDS(600)));
         assert!(is_stuck("CrashLoopBackOff", "", CRASH_RESTARTS, Duration::ZERO));
         assert!(!is_stuck("ContainerCreating", "", 0, SECONDS(600)));
+    }
+
+    fn pod(value: serde_json::Value) -> Pod {
+        serde_json::from_value(value).expect("test pod")
+    }
+
+    fn waiting(name: &str, reason: &str, restarts: i32) -> serde_json::Value {
+        serde_json::json!({"name": name, "image": "busybox", "ready": false, "restartCount": restarts,
+            "state": {"waiting": {"reason": reason, "message": "back-off 40s restarting failed container"}}})
+    }
+
+    fn running(name: &str) -> serde_json::Value {
+        serde_json::json!({"name": name, "image": "busybox", "ready": false, "restartCount": 0,
+            "state": {"running": {"startedAt": "2025-01-01T00:00:00Z"}}})
+    }
+
+    #[test]
+    fn a_crash_looping_init_container_is_stuck_and_named_first() {
+        let looping = pod(serde_json::json!({
+            "metadata": {"name": "app-0"},
+            "spec": {"initContainers": [{"name": "migrate"}], "containers": [{"name": "app"}]},
+            "status": {
+                "phase": "Pending",
+                "initContainerStatuses": [waiting("migrate", "CrashLoopBackOff", CRASH_RESTARTS + 1)],
+                "containerStatuses": [waiting("app", "ImagePullBackOff", 0)],
+            },
+        }));
+        let (name, why) = stuck_container(&looping).expect("stuck");
+        assert_eq!(name, "migrate (init)");
+        assert!(why.starts_with("CrashLoopBackOff"), "{why}");
+    }
+
+    #[test]
+    fn a_running_init_container_is_not_stuck() {
+        let starting = pod(serde_json::json!({
+            "metadata": {"name": "app-0"},
+            "spec": {"restartPolicy": "Never", "initContainers": [{"name": "migrate"}], "containers": [{"name": "app"}]},
+            "status": {
+                "phase": "Pending",
+                "initContainerStatuses": [running("migrate")],
+                "containerStatuses": [{"name": "app", "image": "busybox", "ready": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": "PodInitializing"}}}],
+            },
+        }));
+        assert_eq!(stuck_container(&starting), None);
+    }
+
+    #[test]
+    fn a_failed_init_container_is_stuck_when_the_pod_never_restarts() {
+        let failed = |policy: &str| {
+            pod(serde_json::json!({
+                "metadata": {"name": "job-x"},
+                "spec": {"restartPolicy": policy, "initContainers": [{"name": "fetch"}], "containers": [{"name": "work"}]},
+                "status": {"initContainerStatuses": [{"name": "fetch", "image": "busybox", "ready": false,
+                    "restartCount": 0, "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}]},
+            }))
+        };
+        let stuck = stuck_container(&failed("Never")).expect("stuck");
+        assert_eq!(stuck, ("fetch (init)".to_string(), "init container exited with code 2: Error".to_string()));
+        // With OnFailure the kubelet runs it again; it counts once it crash-loops.
+        assert_eq!(stuck_container(&failed("OnFailure")), None);
+    }
+
+    #[test]
+    fn main_containers_are_still_examined() {
+        let missing = pod(serde_json::json!({
+            "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "web"}]},
+            "status": {"initContainerStatuses": [{"name": "done", "image": "busybox", "ready": true, "restartCount": 0,
+                    "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}],
+                "containerStatuses": [waiting("web", INVALID_IMAGE, 0)]},
+        }));
+        assert_eq!(stuck_container(&missing).map(|(name, _)| name).as_deref(), Some("web"));
     }
 }

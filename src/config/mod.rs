@@ -3,7 +3,10 @@
 pub mod canonical;
 pub mod diagnostics;
 pub mod duration;
+pub mod kinds;
+pub mod manifest_edit;
 pub mod manifest_file;
+pub mod manifest_unit;
 pub mod model;
 pub mod path;
 pub mod resolve;

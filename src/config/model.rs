@@ -116,6 +116,12 @@ pub struct Environment {
     /// Kinds never rendered in this environment, e.g. `[Ingress]` for slots.
     #[serde(default)]
     pub disable_kinds: Option<Vec<String>>,
+    /// Cluster-scoped kinds (ClusterRole, StorageClass, CustomResourceDefinition, …) that units'
+    /// manifests may install in this environment; `["*"]` allows every kind. Default: none.
+    /// Such objects are shared by every environment of the cluster: see
+    /// docs/services-yaml.md#cluster-scoped-objects for how they are owned and removed.
+    #[serde(default)]
+    pub allow_cluster_scoped: Option<Vec<String>>,
 }
 
 /// An image: either an existing reference, or a build of ours.
@@ -245,7 +251,8 @@ pub enum CodeUpdateStrategy {
     Restart,
 }
 
-/// A unit: one workload (and its Service), deployed in one phase.
+/// A unit: one typed workload (and its Service), or manifests alone, or both, deployed in one
+/// phase.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Unit {
@@ -262,7 +269,9 @@ pub struct Unit {
     /// Template that renders to `true` or `false`; the unit exists only when `true`.
     #[serde(default)]
     pub when: Option<String>,
-    pub workload: Workload,
+    /// The typed workload. A unit without one consists of its `manifests` alone.
+    #[serde(default)]
+    pub workload: Option<Workload>,
     /// The shared workspace mount of this unit; absent: not mounted.
     #[serde(default)]
     pub workspace: Option<WorkspaceMount>,
@@ -274,9 +283,22 @@ pub struct Unit {
     /// Checks run after the phase is installed, before the next one starts.
     #[serde(default)]
     pub hooks: Option<Hooks>,
-    /// Extra manifest files (relative to services.yaml), rendered with tera: an escape hatch.
+    /// Manifest files (relative to services.yaml), rendered with tera: any Kubernetes objects,
+    /// installed with the unit's phase release and gated on readiness one by one.
     #[serde(default)]
     pub manifests: Vec<String>,
+    /// Sets the image of containers in the unit's manifests (manifest units).
+    #[serde(default)]
+    pub image: Option<ManifestImage>,
+    /// Existing PersistentVolumeClaims mounted into every pod template of the unit's manifests.
+    #[serde(default)]
+    pub claims: Vec<ClaimMount>,
+    /// Kinds removed from this unit's manifests, e.g. `[Ingress]`.
+    #[serde(default)]
+    pub drop_kinds: Vec<String>,
+    /// Patches of the unit's rendered manifests, each on one object found by kind and name.
+    #[serde(default)]
+    pub patches: Vec<ManifestPatch>,
     /// Per-environment changes, merged over this unit (JSON merge patch semantics).
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, UnitOverlay>")]
@@ -297,6 +319,63 @@ struct UnitOverlay {
     ingress: Option<Ingress>,
     hooks: Option<Hooks>,
     manifests: Option<Vec<String>>,
+    image: Option<ManifestImage>,
+    claims: Option<Vec<ClaimMount>>,
+    drop_kinds: Option<Vec<String>>,
+    patches: Option<Vec<ManifestPatch>>,
+}
+
+/// Which containers of a manifest unit run which image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ManifestImage {
+    /// An image name from `images` (built, skipped when unchanged, pinned by digest), or a
+    /// full reference.
+    pub name: String,
+    /// The object whose containers get the image: `Kind/name`, e.g. `StatefulSet/db`.
+    /// Default: the object with a pod template named like the unit.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Containers (or init containers) by name. Default: the first container.
+    #[serde(default)]
+    pub containers: Vec<String>,
+}
+
+/// An existing PersistentVolumeClaim mounted into every pod template of a manifest unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClaimMount {
+    /// Name of the claim in the environment's namespace.
+    pub claim_name: String,
+    /// Absolute path in every container and init container.
+    pub mount_path: String,
+    #[serde(default)]
+    pub sub_path: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// How a patch is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchType {
+    /// RFC 6902 operations (`op`, `path`, `value`).
+    Json,
+    /// A strategic merge patch: maps merge, lists of named objects merge by `name`.
+    Strategic,
+}
+
+/// One patch of a unit's rendered manifests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ManifestPatch {
+    /// The object patched: `Kind/name`, e.g. `Deployment/api`. It must exist.
+    pub target: String,
+    /// Default `strategic`.
+    #[serde(default, rename = "type")]
+    pub patch_type: Option<PatchType>,
+    /// A map (strategic) or a list of operations (json).
+    pub patch: serde_json::Value,
 }
 
 #[derive(JsonSchema)]
@@ -308,21 +387,35 @@ struct WorkloadOverlay {
     command: Option<Vec<String>>,
     args: Option<Vec<String>>,
     working_dir: Option<String>,
-    env: Option<BTreeMap<String, Option<ScalarString>>>,
+    env: Option<BTreeMap<String, Option<EnvValue>>>,
+    env_from: Option<Vec<EnvFrom>>,
     ports: Option<Vec<Port>>,
     probes: Option<Probes>,
     resources: Option<Resources>,
+    security_context: Option<SecurityContext>,
     volumes: Option<Vec<Volume>>,
+    init_containers: Option<Vec<Container>>,
+    containers: Option<Vec<Container>>,
+    service_account_name: Option<String>,
+    pod_security_context: Option<PodSecurityContext>,
+    node_selector: Option<BTreeMap<String, Option<ScalarString>>>,
+    tolerations: Option<Vec<Toleration>>,
+    affinity: Option<serde_json::Map<String, serde_json::Value>>,
+    pod_labels: Option<BTreeMap<String, Option<ScalarString>>>,
+    pod_annotations: Option<BTreeMap<String, Option<ScalarString>>>,
     replicas: Option<u32>,
     schedule: Option<String>,
     backoff_limit: Option<u32>,
     dev: Option<DevOverride>,
 }
 
+/// What runs the unit's pods. A DaemonSet runs one pod on every node its `nodeSelector`,
+/// `affinity` and `tolerations` allow, and has no `replicas`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub enum WorkloadKind {
     Deployment,
     StatefulSet,
+    DaemonSet,
     Job,
     CronJob,
 }
@@ -332,6 +425,7 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Deployment => "Deployment",
             WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
             WorkloadKind::Job => "Job",
             WorkloadKind::CronJob => "CronJob",
         }
@@ -354,17 +448,56 @@ pub struct Workload {
     pub args: Vec<String>,
     #[serde(default)]
     pub working_dir: Option<String>,
+    /// Environment variables of the main container: a scalar, or `{secretKeyRef}`,
+    /// `{configMapKeyRef}` or `{fieldRef}`.
     #[serde(default)]
-    pub env: BTreeMap<String, ScalarString>,
+    pub env: BTreeMap<String, EnvValue>,
+    /// Every key of a Secret or ConfigMap as environment variables of the main container.
+    #[serde(default)]
+    pub env_from: Vec<EnvFrom>,
     #[serde(default)]
     pub ports: Vec<Port>,
     #[serde(default)]
     pub probes: Option<Probes>,
     #[serde(default)]
     pub resources: Option<Resources>,
-    /// Persistent volumes owned by this unit.
+    /// Security context of the main container.
+    #[serde(default)]
+    pub security_context: Option<SecurityContext>,
+    /// Volumes of the pod, mounted into the main container: a claim the unit owns (no
+    /// source), or one of `configMap`, `secret`, `emptyDir`, `claimName`.
     #[serde(default)]
     pub volumes: Vec<Volume>,
+    /// Containers run to completion, one after another, before the main container starts.
+    #[serde(default)]
+    pub init_containers: Vec<Container>,
+    /// Sidecars: more containers of the pod, next to the main one (named like the unit).
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    /// ServiceAccount the pods run as. Default: the namespace's `default`.
+    #[serde(default)]
+    pub service_account_name: Option<String>,
+    /// Pod security context. For a pod that mounts the workspace, the workspace's uid, gid
+    /// and fsGroup win over `runAsUser`, `runAsGroup` and `fsGroup` set here.
+    #[serde(default)]
+    pub pod_security_context: Option<PodSecurityContext>,
+    /// Node labels a node must have to run the pods.
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, ScalarString>,
+    /// Taints the pods tolerate.
+    #[serde(default)]
+    pub tolerations: Vec<Toleration>,
+    /// A Kubernetes Affinity object (nodeAffinity, podAffinity, podAntiAffinity), passed through
+    /// as written.
+    #[serde(default)]
+    pub affinity: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Labels of the pod template, under the chart's own; `app.kubernetes.io/name` and
+    /// `app.kubernetes.io/instance` (the selector) are refused.
+    #[serde(default)]
+    pub pod_labels: BTreeMap<String, ScalarString>,
+    /// Annotations of the pod template.
+    #[serde(default)]
+    pub pod_annotations: BTreeMap<String, ScalarString>,
     /// Deployment and StatefulSet. Default 1.
     #[serde(default)]
     pub replicas: Option<u32>,
@@ -427,7 +560,8 @@ pub struct Probes {
     pub startup: Option<Probe>,
 }
 
-/// A Kubernetes probe without shell: an HTTP GET or a TCP connect.
+/// A Kubernetes probe: an HTTP GET, a TCP connect or a command run in the container;
+/// exactly one of `http`, `tcp`, `exec`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probe {
@@ -435,6 +569,9 @@ pub struct Probe {
     pub http: Option<HttpCheck>,
     #[serde(default)]
     pub tcp: Option<TcpCheck>,
+    /// Runs `command` in the container (no shell unless the command is one); exit 0 passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecCheck>,
     #[serde(default)]
     pub initial_delay_seconds: Option<u32>,
     #[serde(default)]
@@ -463,6 +600,13 @@ pub struct TcpCheck {
     pub port: PortRef,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExecCheck {
+    /// The command and its arguments, e.g. `[pg_isready, -U, codex]`.
+    pub command: Vec<String>,
+}
+
 /// A port given by number or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
@@ -480,6 +624,9 @@ pub struct Resources {
     pub limits: BTreeMap<String, ScalarString>,
 }
 
+/// A volume of the unit's pods, mounted into the main container. At most one source
+/// (`configMap`, `secret`, `emptyDir`, `claimName`); none: a PersistentVolumeClaim the unit
+/// owns (`size`, `accessMode`, `storageClassName` apply to that one only).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Volume {
@@ -496,6 +643,306 @@ pub struct Volume {
     pub access_mode: Option<AccessMode>,
     #[serde(default)]
     pub storage_class_name: Option<String>,
+    /// Source: the ConfigMap of this name, each key a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<String>,
+    /// Source: the Secret of this name, each key a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Source: an empty directory that lives as long as the pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDir>,
+    /// Source: an existing PersistentVolumeClaim of this name (neither created nor removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_name: Option<String>,
+    /// Mount read-only. Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+}
+
+impl Volume {
+    /// The source fields that are set, by their services.yaml names.
+    pub fn sources(&self) -> Vec<&'static str> {
+        let set = [
+            ("configMap", self.config_map.is_some()),
+            ("secret", self.secret.is_some()),
+            ("emptyDir", self.empty_dir.is_some()),
+            ("claimName", self.claim_name.is_some()),
+        ];
+        set.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect()
+    }
+
+    /// A claim the unit owns: a volume without a source.
+    pub fn is_owned_claim(&self) -> bool {
+        self.sources().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmptyDir {
+    /// `Memory` for a tmpfs; default: the node's disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    /// A Kubernetes quantity; the pod is evicted above it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_limit: Option<String>,
+}
+
+/// An init container or a sidecar of a typed workload.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Container {
+    /// DNS-1123 label, unique among the pod's containers, not the unit's name (the main
+    /// container's).
+    pub name: String,
+    /// An image name from `images` (built by `kubectl codex build` like the main image), or a
+    /// full reference.
+    pub image: String,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub working_dir: Option<String>,
+    /// As the main container's `env`.
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    #[serde(default)]
+    pub env_from: Vec<EnvFrom>,
+    /// Container ports; the unit's Service publishes the main container's ports only.
+    #[serde(default)]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    #[serde(default)]
+    pub security_context: Option<SecurityContext>,
+    /// Volumes of `workload.volumes` mounted into this container.
+    #[serde(default)]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// DNS-1123 label, at most 15 characters.
+    pub name: String,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    #[serde(default)]
+    pub protocol: Option<Protocol>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VolumeMount {
+    /// The name of one of `workload.volumes`.
+    pub name: String,
+    /// Absolute path in the container.
+    pub mount_path: String,
+    #[serde(default)]
+    pub sub_path: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// An environment variable's value: a scalar (`LOG_LEVEL: debug`), or a mapping with exactly
+/// one of `secretKeyRef`, `configMapKeyRef`, `fieldRef`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Value(ScalarString),
+    From(EnvSource),
+}
+
+impl EnvValue {
+    /// The plain text, when it is not taken from elsewhere.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            EnvValue::Value(text) => Some(text.as_str()),
+            EnvValue::From(_) => None,
+        }
+    }
+}
+
+/// One schema for both forms, told apart by type: a scalar, or a closed mapping. An `anyOf`
+/// of the two would report a wrong mapping only as "does not match any allowed form".
+impl JsonSchema for EnvValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EnvValue".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A scalar read as text, or a mapping with exactly one of `secretKeyRef`, `configMapKeyRef`, `fieldRef`.",
+            "type": ["string", "number", "boolean", "object"],
+            "properties": {
+                "secretKeyRef": generator.subschema_for::<KeySelector>(),
+                "configMapKeyRef": generator.subschema_for::<KeySelector>(),
+                "fieldRef": generator.subschema_for::<FieldSelector>(),
+            },
+            "additionalProperties": false,
+        })
+    }
+}
+
+/// Where an environment variable's value is read from (exactly one, checked by `validate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeySelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeySelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_ref: Option<FieldSelector>,
+}
+
+impl EnvSource {
+    /// The sources that are set, by their services.yaml names.
+    pub fn sources(&self) -> Vec<&'static str> {
+        let set = [
+            ("secretKeyRef", self.secret_key_ref.is_some()),
+            ("configMapKeyRef", self.config_map_key_ref.is_some()),
+            ("fieldRef", self.field_ref.is_some()),
+        ];
+        set.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect()
+    }
+}
+
+/// One key of a Secret or ConfigMap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KeySelector {
+    /// Name of the Secret or ConfigMap.
+    pub name: String,
+    pub key: String,
+    /// The pod starts even when the object or key is missing. Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+}
+
+/// A field of the pod, e.g. `metadata.name`, `status.podIP`, `spec.nodeName`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FieldSelector {
+    pub field_path: String,
+}
+
+/// Every key of a Secret or a ConfigMap as an environment variable: exactly one of
+/// `secretRef`, `configMapRef`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvFrom {
+    /// Name of a Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<String>,
+    /// Name of a ConfigMap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_ref: Option<String>,
+    /// Put before every variable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// The pod starts even when the object is missing. Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+}
+
+/// The common fields of a Kubernetes PodSecurityContext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_non_root: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_group: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<SeccompProfile>,
+}
+
+/// The common fields of a Kubernetes (container) SecurityContext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecurityContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_non_root: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_root_filesystem: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_privilege_escalation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<SeccompProfile>,
+}
+
+/// Linux capabilities added to and dropped from the container, e.g. `drop: [ALL]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Capabilities {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeccompProfile {
+    #[serde(rename = "type")]
+    pub profile_type: SeccompProfileType,
+    /// Localhost only: the profile's path on the node, relative to the kubelet's seccomp directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub localhost_profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SeccompProfileType {
+    RuntimeDefault,
+    Unconfined,
+    Localhost,
+}
+
+/// A taint the pods tolerate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    /// Taint key; empty with `operator: Exists`: every taint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Default `Equal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<TolerationOperator>,
+    /// With `Equal` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Empty: every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<TaintEffect>,
+    /// With `effect: NoExecute` only: how long the pod stays bound after the taint appears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TolerationOperator {
+    Exists,
+    Equal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
 }
 
 /// Where and how a unit mounts the shared workspace.

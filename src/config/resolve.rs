@@ -4,10 +4,11 @@
 use super::canonical;
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
-use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, WorkspaceMount};
+use super::manifest_unit;
+use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, Workload, WorkspaceMount};
 use super::path::FieldPath;
 use super::source::SourceDocument;
-use super::stack::{AgentSpec, ResolvedImage, ResolvedUnit, Selection, Stack, WorkspaceSpec};
+use super::stack::{AgentSpec, ResolvedImage, ResolvedUnit, ResolvedWorkload, Selection, Stack, WorkspaceSpec};
 use super::template::{self, TemplateContext};
 use super::validate::{self, is_dns_label};
 use crate::labels;
@@ -40,7 +41,7 @@ fn effective_environment(document: &Document, name: &str) -> Option<EffectiveEnv
         macro_rules! inherit {
             ($($field:ident),*) => { $( if own.$field.is_some() { settings.$field = own.$field.clone(); } )* };
         }
-        inherit!(namespace, runtime, idle_ttl, registry, image_pull_policy, disable_kinds);
+        inherit!(namespace, runtime, idle_ttl, registry, image_pull_policy, disable_kinds, allow_cluster_scoped);
     }
     Some(EffectiveEnvironment { chain, settings })
 }
@@ -105,6 +106,7 @@ pub fn resolve(
     let mut digest = Sha256::new();
 
     let prepared = context.prepare();
+    let workspace = workspace_spec(document);
     let mut units = Vec::new();
     for entry in validate::units(document) {
         if let Some(unit) = resolve_unit(
@@ -116,6 +118,8 @@ pub fn resolve(
             &prepared,
             &images,
             base_dir,
+            &namespace,
+            &workspace,
             &mut digest,
             &mut errors,
         ) {
@@ -123,7 +127,6 @@ pub fn resolve(
         }
     }
     check_references_present(&units, source, &mut errors);
-    let workspace = workspace_spec(document);
     let agent = document.agent.as_ref().map(|agent| {
         let mut value = serde_json::to_value(agent).unwrap_or(Value::Null);
         template::render_value(&mut value, "agent", &prepared, source, &mut errors);
@@ -151,6 +154,7 @@ pub fn resolve(
         registry: context.registry.clone(),
         image_pull_policy: settings.image_pull_policy.unwrap_or(PullPolicy::IfNotPresent),
         disable_kinds: settings.disable_kinds.clone().unwrap_or_default(),
+        allow_cluster_scoped: settings.allow_cluster_scoped.clone().unwrap_or_default(),
         workspace,
         agent,
         images,
@@ -306,6 +310,8 @@ fn resolve_unit(
     context: &template::Prepared,
     images: &BTreeMap<String, ResolvedImage>,
     base_dir: &Path,
+    namespace: &str,
+    workspace: &WorkspaceSpec,
     digest: &mut Sha256,
     errors: &mut Diagnostics,
 ) -> Option<ResolvedUnit> {
@@ -352,28 +358,22 @@ fn resolve_unit(
             }
         }
     }
-    let workload = unit.workload;
-    let mut command = workload.command;
-    let mut args = workload.args;
-    let mut working_dir = workload.working_dir;
-    let mut env: BTreeMap<String, String> = workload.env.into_iter().map(|(k, v)| (k, v.0)).collect();
-    if runtime == Runtime::Dev {
-        if let Some(dev) = workload.dev {
-            command = dev.command.unwrap_or(command);
-            args = dev.args.unwrap_or(args);
-            working_dir = dev.working_dir.or(working_dir);
-            env.extend(dev.env.into_iter().map(|(k, v)| (k, v.0)));
-        }
-    }
+    let workload = unit.workload.clone().map(|workload| resolve_workload(workload, runtime, images));
     let workspace_path = FieldPath::key(path, "workspace");
     if let Some(mount) = &unit.workspace {
         check_mount(mount, &workspace_path, source, errors);
     }
-    let mut manifests = Vec::new();
-    for (i, file) in unit.manifests.iter().enumerate() {
-        let manifest_path = FieldPath::index(&FieldPath::key(path, "manifests"), i);
-        manifests.extend(load_manifests(file, &manifest_path, base_dir, context, source, digest, errors));
-    }
+    let manifest_context = manifest_unit::ManifestContext {
+        source,
+        base_dir,
+        templates: context,
+        env: environment.chain.last().map(String::as_str).unwrap_or_default(),
+        namespace,
+        workspace,
+        allow_cluster_scoped: environment.settings.allow_cluster_scoped.as_deref().unwrap_or_default(),
+        images,
+    };
+    let (manifests, image_edit) = manifest_unit::resolve(&unit, path, &manifest_context, digest, errors);
     let strategy = unit.code_update_strategy.unwrap_or(CodeUpdateStrategy::Restart);
     if strategy == CodeUpdateStrategy::HotReload && runtime == Runtime::Dev && unit.workspace.is_none() {
         errors.push(source.error_at(
@@ -385,20 +385,7 @@ fn resolve_unit(
         name: unit.name,
         phase: entry.phase?,
         depends_on: unit.depends_on,
-        kind: workload.kind,
-        image: image_reference(&workload.image, images),
-        image_name: images.contains_key(&workload.image).then(|| workload.image.clone()),
-        command,
-        args,
-        working_dir,
-        env,
-        ports: workload.ports,
-        probes: workload.probes,
-        resources: workload.resources,
-        volumes: workload.volumes,
-        replicas: workload.replicas.unwrap_or(1),
-        schedule: workload.schedule,
-        backoff_limit: workload.backoff_limit.unwrap_or(2),
+        workload,
         workspace: unit.workspace,
         code_update_strategy: strategy,
         ingress: unit.ingress,
@@ -415,8 +402,45 @@ fn resolve_unit(
             })
             .collect(),
         manifests,
+        image_edit,
         source_path: path.clone(),
     })
+}
+
+/// A typed workload with its defaults and, in the dev runtime, its dev changes.
+fn resolve_workload(
+    workload: Workload,
+    runtime: Runtime,
+    images: &BTreeMap<String, ResolvedImage>,
+) -> ResolvedWorkload {
+    let mut command = workload.command;
+    let mut args = workload.args;
+    let mut working_dir = workload.working_dir;
+    let mut env: BTreeMap<String, String> = workload.env.into_iter().map(|(k, v)| (k, v.0)).collect();
+    if runtime == Runtime::Dev {
+        if let Some(dev) = workload.dev {
+            command = dev.command.unwrap_or(command);
+            args = dev.args.unwrap_or(args);
+            working_dir = dev.working_dir.or(working_dir);
+            env.extend(dev.env.into_iter().map(|(k, v)| (k, v.0)));
+        }
+    }
+    ResolvedWorkload {
+        kind: workload.kind,
+        image: image_reference(&workload.image, images),
+        image_name: images.contains_key(&workload.image).then(|| workload.image.clone()),
+        command,
+        args,
+        working_dir,
+        env,
+        ports: workload.ports,
+        probes: workload.probes,
+        resources: workload.resources,
+        volumes: workload.volumes,
+        replicas: workload.replicas.unwrap_or(1),
+        schedule: workload.schedule,
+        backoff_limit: workload.backoff_limit.unwrap_or(2),
+    }
 }
 
 /// A problem found in a merged unit is reported where the overlay wrote the field, when it
@@ -456,59 +480,6 @@ fn check_mount(mount: &WorkspaceMount, path: &str, source: &SourceDocument, erro
                 ),
             ));
         }
-    }
-}
-
-fn load_manifests(
-    file: &str,
-    path: &str,
-    base_dir: &Path,
-    context: &template::Prepared,
-    source: &SourceDocument,
-    digest: &mut Sha256,
-    errors: &mut Diagnostics,
-) -> Vec<Value> {
-    let (full, text) = match super::manifest_file::read(base_dir, file) {
-        Ok(read) => read,
-        Err(message) => {
-            errors.push(source.error_at(path, message));
-            return Vec::new();
-        }
-    };
-    digest.update(file.as_bytes());
-    digest.update(text.as_bytes());
-    let rendered = match template::render_manifest(&text, context) {
-        Ok(rendered) => rendered,
-        Err(message) => {
-            errors.push(template::file_error(&full.display().to_string(), message));
-            return Vec::new();
-        }
-    };
-    let mut objects = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&rendered) {
-        match Value::deserialize_from(document) {
-            Ok(Value::Null) => {}
-            Ok(object @ Value::Object(_)) if object.get("kind").is_some() && object.get("apiVersion").is_some() => {
-                objects.push(object)
-            }
-            Ok(_) => errors.push(source.error_at(
-                path,
-                format!("{}: every document must be a Kubernetes object with apiVersion and kind", full.display()),
-            )),
-            Err(e) => errors.push(source.error_at(path, format!("{}: {}", full.display(), excerpt(&e.to_string())))),
-        }
-    }
-    objects
-}
-
-/// Deserialising a serde_yaml document into a JSON value.
-trait DeserializeFrom {
-    fn deserialize_from(document: serde_yaml::Deserializer<'_>) -> Result<Value, serde_yaml::Error>;
-}
-
-impl DeserializeFrom for Value {
-    fn deserialize_from(document: serde_yaml::Deserializer<'_>) -> Result<Value, serde_yaml::Error> {
-        serde::Deserialize::deserialize(document)
     }
 }
 

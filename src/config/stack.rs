@@ -32,6 +32,8 @@ pub struct Stack {
     pub registry: String,
     pub image_pull_policy: PullPolicy,
     pub disable_kinds: Vec<String>,
+    /// Cluster-scoped kinds the units' manifests may install (`*`: any).
+    pub allow_cluster_scoped: Vec<String>,
     pub workspace: WorkspaceSpec,
     pub agent: Option<AgentSpec>,
     pub images: BTreeMap<String, ResolvedImage>,
@@ -81,6 +83,38 @@ pub struct ResolvedUnit {
     pub name: String,
     pub phase: Phase,
     pub depends_on: Vec<String>,
+    /// The typed workload; `None` for a unit made of manifests alone.
+    pub workload: Option<ResolvedWorkload>,
+    pub workspace: Option<WorkspaceMount>,
+    pub code_update_strategy: CodeUpdateStrategy,
+    pub ingress: Option<Ingress>,
+    pub hooks: Vec<Hook>,
+    /// The unit's manifests, rendered, parsed and edited (kinds dropped, patches applied,
+    /// workspace and claims mounted, namespace set). The image edit is applied last, when
+    /// values are written, since building may still pin the reference by digest.
+    pub manifests: Vec<serde_json::Value>,
+    /// The image edit of the manifests, checked against them already.
+    pub image_edit: Option<ImageEdit>,
+    /// Where the unit is declared, e.g. `services[3]`.
+    pub source_path: String,
+}
+
+impl ResolvedUnit {
+    /// Every image reference this unit deploys (its workload's and its manifests' edit).
+    pub fn images(&self) -> impl Iterator<Item = &String> {
+        self.workload.iter().map(|w| &w.image).chain(self.image_edit.iter().map(|e| &e.image))
+    }
+
+    /// The same, mutable: building points them at what it pushed.
+    pub fn images_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.workload.iter_mut().map(|w| &mut w.image).chain(self.image_edit.iter_mut().map(|e| &mut e.image))
+    }
+}
+
+/// A typed workload, with defaults applied and the runtime's dev changes merged in.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedWorkload {
     pub kind: WorkloadKind,
     /// Full image reference.
     pub image: String,
@@ -97,12 +131,18 @@ pub struct ResolvedUnit {
     pub replicas: u32,
     pub schedule: Option<String>,
     pub backoff_limit: u32,
-    pub workspace: Option<WorkspaceMount>,
-    pub code_update_strategy: CodeUpdateStrategy,
-    pub ingress: Option<Ingress>,
-    pub hooks: Vec<Hook>,
-    /// Extra manifests (rendered and parsed), as an escape hatch.
-    pub manifests: Vec<serde_json::Value>,
-    /// Where the unit is declared, e.g. `services[3]`.
-    pub source_path: String,
+}
+
+/// Which containers of which manifest object run which image.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageEdit {
+    /// Full image reference.
+    pub image: String,
+    /// The `images` entry it came from, if any.
+    pub image_name: Option<String>,
+    /// Index of the target object in the unit's `manifests`.
+    pub object: usize,
+    /// Container names; empty: the first container.
+    pub containers: Vec<String>,
 }

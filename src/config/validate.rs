@@ -3,7 +3,7 @@
 
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
-use super::model::{Document, HttpCheck, PortRef, Probe, Unit, WorkloadKind, API_VERSION, KIND};
+use super::model::{Document, HttpCheck, PortRef, Probe, Unit, Workload, WorkloadKind, API_VERSION, KIND};
 use super::path::FieldPath;
 use super::schema::closest;
 use super::source::SourceDocument;
@@ -214,66 +214,33 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
                 ));
             }
         }
-        let workload = &unit.workload;
-        let workload_path = FieldPath::key(path, "workload");
-        check_image_reference(document, &workload.image, &FieldPath::key(&workload_path, "image"), source, errors);
-        match (workload.kind, &workload.schedule) {
-            (WorkloadKind::CronJob, None) => {
-                errors.push(source.error_at(&workload_path, "a CronJob needs \"schedule\""))
+        let port_names = match &unit.workload {
+            Some(workload) => check_workload(document, workload, &FieldPath::key(path, "workload"), source, errors),
+            None => {
+                if unit.manifests.is_empty() {
+                    errors.push(
+                        source.error_at(path, "a unit needs a \"workload\", or \"manifests\" to consist of, or both"),
+                    );
+                }
+                BTreeSet::new()
             }
-            (kind, Some(_)) if kind != WorkloadKind::CronJob => errors.push(source.error_at(
-                &FieldPath::key(&workload_path, "schedule"),
-                format!("\"schedule\" applies to CronJob only, not {}", kind.as_str()),
-            )),
-            _ => {}
-        }
-        if workload.replicas.is_some() && workload.kind.runs_to_completion() {
+        };
+        if unit.image.is_some() && unit.manifests.is_empty() {
             errors.push(source.error_at(
-                &FieldPath::key(&workload_path, "replicas"),
-                "\"replicas\" applies to Deployment and StatefulSet only",
+                &FieldPath::key(path, "image"),
+                "\"image\" sets containers of the unit's manifests, and this unit has none (a typed workload takes workload.image)",
             ));
         }
-        let port_names = check_ports(unit, &workload_path, source, errors);
-        let mut volume_names = BTreeSet::new();
-        for (i, volume) in workload.volumes.iter().enumerate() {
-            let volume_path = FieldPath::index(&FieldPath::key(&workload_path, "volumes"), i);
-            if !is_dns_label(&volume.name, 63) {
-                errors.push(source.error_at(
-                    &FieldPath::key(&volume_path, "name"),
-                    format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name)),
-                ));
-            }
-            if !volume_names.insert(volume.name.as_str()) {
-                errors.push(source.error_at(
-                    &FieldPath::key(&volume_path, "name"),
-                    format!("duplicate volume name \"{}\"", volume.name),
-                ));
-            }
-            if !volume.mount_path.starts_with('/') && !super::template::is_template(&volume.mount_path) {
-                errors.push(source.error_at(
-                    &FieldPath::key(&volume_path, "mountPath"),
-                    format!("\"{}\" must be an absolute path", excerpt(&volume.mount_path)),
-                ));
-            }
-            if let Some(size) = &volume.size {
-                if !is_quantity(size) {
-                    errors.push(source.error_at(
-                        &FieldPath::key(&volume_path, "size"),
-                        format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size)),
-                    ));
-                }
-            }
+        if let Some(image) = &unit.image {
+            check_image_reference(
+                document,
+                &image.name,
+                &FieldPath::key(&FieldPath::key(path, "image"), "name"),
+                source,
+                errors,
+            );
         }
-        if let Some(probes) = &workload.probes {
-            let probes_path = FieldPath::key(&workload_path, "probes");
-            for (name, probe) in
-                [("readiness", &probes.readiness), ("liveness", &probes.liveness), ("startup", &probes.startup)]
-            {
-                if let Some(probe) = probe {
-                    check_probe(probe, &FieldPath::key(&probes_path, name), &port_names, source, errors);
-                }
-            }
-        }
+        let runs_to_completion = unit.workload.as_ref().is_none_or(|w| w.kind.runs_to_completion());
         if let Some(hooks) = &unit.hooks {
             let hooks_path = FieldPath::key(&FieldPath::key(path, "hooks"), "readiness");
             for (i, hook) in hooks.readiness.iter().enumerate() {
@@ -311,20 +278,25 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
                         errors.push(source.error_at(&FieldPath::key(&hook_path, "timeout"), message));
                     }
                 }
-                if (hook.http.is_some() || hook.tcp.is_some()) && unit.workload.kind.runs_to_completion() {
-                    errors.push(
-                        source.error_at(&hook_path, "http and tcp hooks need a Service; Jobs and CronJobs have none"),
-                    );
+                if (hook.http.is_some() || hook.tcp.is_some()) && runs_to_completion {
+                    errors.push(source.error_at(
+                        &hook_path,
+                        "http and tcp hooks need the Service of a typed workload; Jobs, CronJobs and manifest-only units have none",
+                    ));
                 }
             }
         }
         if let Some(ingress) = &unit.ingress {
-            if unit.workload.kind.runs_to_completion() {
+            if runs_to_completion {
+                let what = unit
+                    .workload
+                    .as_ref()
+                    .map_or("a unit without a workload".to_string(), |w| format!("a {}", w.kind.as_str()));
                 errors.push(source.error_at(
                     &FieldPath::key(path, "ingress"),
-                    format!("an ingress needs a Service; a {} has none", unit.workload.kind.as_str()),
+                    format!("an ingress needs the Service of a typed workload; {what} has none (a manifest unit brings its own Ingress)"),
                 ));
-            } else if unit.workload.ports.is_empty() {
+            } else if port_names.is_empty() {
                 errors.push(source.error_at(
                     &FieldPath::key(path, "ingress"),
                     "an ingress needs at least one port in workload.ports",
@@ -342,15 +314,84 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
     }
 }
 
+/// The rules of a typed workload; returns its port names for probes, hooks and ingress.
+fn check_workload<'a>(
+    document: &Document,
+    workload: &'a Workload,
+    workload_path: &str,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) -> BTreeSet<&'a str> {
+    check_image_reference(document, &workload.image, &FieldPath::key(workload_path, "image"), source, errors);
+    match (workload.kind, &workload.schedule) {
+        (WorkloadKind::CronJob, None) => errors.push(source.error_at(workload_path, "a CronJob needs \"schedule\"")),
+        (kind, Some(_)) if kind != WorkloadKind::CronJob => errors.push(source.error_at(
+            &FieldPath::key(workload_path, "schedule"),
+            format!("\"schedule\" applies to CronJob only, not {}", kind.as_str()),
+        )),
+        _ => {}
+    }
+    if workload.replicas.is_some() && workload.kind.runs_to_completion() {
+        errors.push(source.error_at(
+            &FieldPath::key(workload_path, "replicas"),
+            "\"replicas\" applies to Deployment and StatefulSet only",
+        ));
+    }
+    let port_names = check_ports(workload, workload_path, source, errors);
+    let mut volume_names = BTreeSet::new();
+    for (i, volume) in workload.volumes.iter().enumerate() {
+        let volume_path = FieldPath::index(&FieldPath::key(workload_path, "volumes"), i);
+        if !is_dns_label(&volume.name, 63) {
+            errors.push(source.error_at(
+                &FieldPath::key(&volume_path, "name"),
+                format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name)),
+            ));
+        }
+        if !volume_names.insert(volume.name.as_str()) {
+            errors.push(
+                source.error_at(
+                    &FieldPath::key(&volume_path, "name"),
+                    format!("duplicate volume name \"{}\"", volume.name),
+                ),
+            );
+        }
+        if !volume.mount_path.starts_with('/') && !super::template::is_template(&volume.mount_path) {
+            errors.push(source.error_at(
+                &FieldPath::key(&volume_path, "mountPath"),
+                format!("\"{}\" must be an absolute path", excerpt(&volume.mount_path)),
+            ));
+        }
+        if let Some(size) = &volume.size {
+            if !is_quantity(size) {
+                errors.push(source.error_at(
+                    &FieldPath::key(&volume_path, "size"),
+                    format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size)),
+                ));
+            }
+        }
+    }
+    if let Some(probes) = &workload.probes {
+        let probes_path = FieldPath::key(workload_path, "probes");
+        for (name, probe) in
+            [("readiness", &probes.readiness), ("liveness", &probes.liveness), ("startup", &probes.startup)]
+        {
+            if let Some(probe) = probe {
+                check_probe(probe, &FieldPath::key(&probes_path, name), &port_names, source, errors);
+            }
+        }
+    }
+    port_names
+}
+
 fn check_ports<'a>(
-    unit: &'a Unit,
+    workload: &'a Workload,
     workload_path: &str,
     source: &SourceDocument,
     errors: &mut Diagnostics,
 ) -> BTreeSet<&'a str> {
     let mut names = BTreeSet::new();
     let mut numbers = BTreeSet::new();
-    for (i, port) in unit.workload.ports.iter().enumerate() {
+    for (i, port) in workload.ports.iter().enumerate() {
         let port_path = FieldPath::index(&FieldPath::key(workload_path, "ports"), i);
         if !is_dns_label(&port.name, 15) {
             errors.push(source.error_at(

@@ -5,6 +5,8 @@
 
 pub mod phase;
 
+use crate::cluster::object_readiness::Rule;
+use crate::config::manifest_unit::{kind_of, object_ref};
 use crate::config::model::{Hook, PortRef, Runtime, WorkloadKind, WorkspaceMount};
 use crate::config::stack::{ResolvedUnit, Stack};
 use crate::labels;
@@ -41,13 +43,30 @@ pub struct PlannedPhase {
 #[serde(rename_all = "camelCase")]
 pub struct PlannedUnit {
     pub name: String,
-    pub kind: WorkloadKind,
-    pub image: String,
+    /// The typed workload's kind; `None` for a unit made of manifests alone.
+    pub kind: Option<WorkloadKind>,
+    /// The image of the typed workload, or of the manifests' image edit.
+    pub image: Option<String>,
     pub depends_on: Vec<String>,
+    /// Install wave inside the phase: 0 for units without same-phase dependencies, else one
+    /// more than the latest wave they depend on. Each wave is one revision of the phase
+    /// release, gated before the next.
+    pub wave: usize,
+    /// The objects of the unit's manifests (`Kind/name`) and how each one's readiness is read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<PlannedObject>,
     /// Human-readable readiness gates: the workload's own, then declared hooks.
     pub readiness: Vec<String>,
     pub workspace: Option<WorkspaceMount>,
     pub code_update_strategy: crate::config::model::CodeUpdateStrategy,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedObject {
+    /// `Kind/name`.
+    pub object: String,
+    pub ready_when: &'static str,
 }
 
 /// Builds the plan of a resolved stack.
@@ -64,7 +83,7 @@ pub fn plan(stack: &Stack) -> Plan {
                 name: *phase,
                 number: phase.number(),
                 release: labels::release_name(*phase),
-                units: order_within_phase(units).into_iter().map(planned_unit).collect(),
+                units: with_waves(order_within_phase(units).into_iter().map(planned_unit).collect()),
             })
         })
         .collect();
@@ -109,21 +128,54 @@ fn order_within_phase<'a>(units: &[&'a ResolvedUnit]) -> Vec<&'a ResolvedUnit> {
     ordered
 }
 
+/// Gives every unit its wave; `units` are in dependency order already.
+fn with_waves(mut units: Vec<PlannedUnit>) -> Vec<PlannedUnit> {
+    let mut waves: BTreeMap<String, usize> = BTreeMap::new();
+    for unit in &mut units {
+        unit.wave = unit.depends_on.iter().filter_map(|d| waves.get(d)).map(|w| w + 1).max().unwrap_or(0);
+        waves.insert(unit.name.clone(), unit.wave);
+    }
+    units
+}
+
 fn planned_unit(unit: &ResolvedUnit) -> PlannedUnit {
-    let mut readiness = vec![match unit.kind {
-        WorkloadKind::Deployment => "deployment available".to_string(),
-        WorkloadKind::StatefulSet => "statefulset ready".to_string(),
-        WorkloadKind::Job => "job complete".to_string(),
-        WorkloadKind::CronJob => "cronjob created".to_string(),
-    }];
+    let mut readiness: Vec<String> = unit
+        .workload
+        .iter()
+        .map(|w| {
+            match w.kind {
+                WorkloadKind::Deployment => "deployment available",
+                WorkloadKind::StatefulSet => "statefulset ready",
+                WorkloadKind::Job => "job complete",
+                WorkloadKind::CronJob => "cronjob created",
+            }
+            .to_string()
+        })
+        .collect();
+    if !unit.manifests.is_empty() {
+        readiness.push(format!("{} manifest object(s) ready", unit.manifests.len()));
+    }
     readiness.extend(unit.hooks.iter().map(describe_hook));
     let mut depends_on = unit.depends_on.clone();
     depends_on.sort();
+    let objects = unit
+        .manifests
+        .iter()
+        .map(|object| {
+            let api_version = object.get("apiVersion").and_then(serde_json::Value::as_str).unwrap_or_default();
+            PlannedObject {
+                object: object_ref(object),
+                ready_when: Rule::for_kind(api_version, kind_of(object)).describe(),
+            }
+        })
+        .collect();
     PlannedUnit {
         name: unit.name.clone(),
-        kind: unit.kind,
-        image: unit.image.clone(),
+        kind: unit.workload.as_ref().map(|w| w.kind),
+        image: unit.images().next().cloned(),
         depends_on,
+        wave: 0,
+        objects,
         readiness,
         workspace: unit.workspace.clone(),
         code_update_strategy: unit.code_update_strategy,
@@ -172,7 +224,12 @@ impl Plan {
         for phase in &self.phases {
             out.push_str(&format!("\n{}. {} (release {})\n", phase.number, phase.name, phase.release));
             for unit in &phase.units {
-                out.push_str(&format!("   - {} [{}] {}\n", unit.name, unit.kind.as_str(), unit.image));
+                let kind = unit.kind.map_or("manifests", WorkloadKind::as_str);
+                let wave = if unit.wave > 0 { format!(" (wave {})", unit.wave) } else { String::new() };
+                out.push_str(&format!("   - {} [{kind}] {}{wave}\n", unit.name, unit.image.as_deref().unwrap_or("-")));
+                for object in &unit.objects {
+                    out.push_str(&format!("       object {}: {}\n", object.object, object.ready_when));
+                }
                 if !unit.depends_on.is_empty() {
                     out.push_str(&format!("       after: {}\n", unit.depends_on.join(", ")));
                 }

@@ -3,9 +3,11 @@
 //! Pure and deterministic: the same stack always yields byte-identical YAML, whose digest
 //! then tells `up` whether a phase changed since its last install.
 
+use crate::config::manifest_edit;
+use crate::config::manifest_unit::kind_of;
 use crate::config::model::{PortRef, Probe, Protocol, WorkloadKind};
 use crate::config::resolve::hex;
-use crate::config::stack::{ResolvedUnit, Stack};
+use crate::config::stack::{ResolvedUnit, ResolvedWorkload, Stack};
 use crate::labels;
 use crate::plan::phase::Phase;
 use crate::plan::{Plan, PlannedPhase};
@@ -66,15 +68,7 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
         common_labels.insert(key.to_string(), Value::String(value));
     }
     let ingress_disabled = stack.disable_kinds.iter().any(|k| k == "Ingress");
-    let extra: Vec<Value> = units
-        .iter()
-        .flat_map(|u| u.manifests.iter())
-        .filter(|m| {
-            let kind = m.get("kind").and_then(Value::as_str).unwrap_or_default();
-            !stack.disable_kinds.iter().any(|k| k == kind)
-        })
-        .cloned()
-        .collect();
+    let extra: Vec<Value> = units.iter().flat_map(|u| unit_manifests(u, &stack.disable_kinds)).collect();
     let global = json!({
         "project": stack.project,
         "env": stack.env,
@@ -97,7 +91,8 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
             "storageClassName": stack.workspace.storage_class_name,
         },
     });
-    let workloads: Vec<Value> = units.iter().map(|u| workload(u, ingress_disabled, &global)).collect();
+    let workloads: Vec<Value> =
+        units.iter().filter_map(|u| Some(workload(u, u.workload.as_ref()?, ingress_disabled, &global))).collect();
     json!({
         "global": global,
         "configMaps": [],
@@ -108,23 +103,23 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
 
 /// One unit's entry in `workloads`. `global` is the phase's `global` section: a Job's name
 /// digest covers it too, since its labels and identity end up in the Job's pod template.
-fn workload(unit: &ResolvedUnit, ingress_disabled: bool, global: &Value) -> Value {
-    let probes = unit.probes.as_ref();
+fn workload(unit: &ResolvedUnit, workload: &ResolvedWorkload, ingress_disabled: bool, global: &Value) -> Value {
+    let probes = workload.probes.as_ref();
     let probe = |p: Option<&Probe>| p.map_or_else(|| json!({}), kubernetes_probe);
     let mut value = json!({
         "name": unit.name,
         "resourceName": unit.name,
-        "kind": unit.kind.as_str(),
-        "replicas": unit.replicas,
-        "schedule": unit.schedule.clone().unwrap_or_default(),
-        "backoffLimit": unit.backoff_limit,
+        "kind": workload.kind.as_str(),
+        "replicas": workload.replicas,
+        "schedule": workload.schedule.clone().unwrap_or_default(),
+        "backoffLimit": workload.backoff_limit,
         "activeDeadlineSeconds": 0,
-        "image": unit.image,
-        "command": unit.command,
-        "args": unit.args,
-        "workingDir": unit.working_dir.clone().unwrap_or_default(),
-        "env": unit.env.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
-        "ports": unit.ports.iter().map(|p| json!({
+        "image": workload.image,
+        "command": workload.command,
+        "args": workload.args,
+        "workingDir": workload.working_dir.clone().unwrap_or_default(),
+        "env": workload.env.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
+        "ports": workload.ports.iter().map(|p| json!({
             "name": p.name,
             "containerPort": p.port,
             "servicePort": p.service_port.unwrap_or(p.port),
@@ -133,7 +128,7 @@ fn workload(unit: &ResolvedUnit, ingress_disabled: bool, global: &Value) -> Valu
         "readinessProbe": probe(probes.and_then(|p| p.readiness.as_ref())),
         "livenessProbe": probe(probes.and_then(|p| p.liveness.as_ref())),
         "startupProbe": probe(probes.and_then(|p| p.startup.as_ref())),
-        "resources": unit.resources.as_ref().map_or_else(|| json!({}), |r| {
+        "resources": workload.resources.as_ref().map_or_else(|| json!({}), |r| {
             let mut out = Map::new();
             for (key, map) in [("requests", &r.requests), ("limits", &r.limits)] {
                 if !map.is_empty() {
@@ -145,7 +140,7 @@ fn workload(unit: &ResolvedUnit, ingress_disabled: bool, global: &Value) -> Valu
         "securityContext": {},
         "podAnnotations": {},
         "serviceAccountName": "",
-        "volumes": unit.volumes.iter().map(|v| json!({
+        "volumes": workload.volumes.iter().map(|v| json!({
             "name": v.name,
             "mountPath": v.mount_path,
             "subPath": v.sub_path.clone().unwrap_or_default(),
@@ -168,7 +163,7 @@ fn workload(unit: &ResolvedUnit, ingress_disabled: bool, global: &Value) -> Valu
             _ => Value::Null,
         },
     });
-    if unit.kind == WorkloadKind::Job {
+    if workload.kind == WorkloadKind::Job {
         // Job templates are immutable: a Job whose pod template would change gets a new name,
         // so an upgrade replaces it (and re-runs it) instead of failing; an unchanged Job keeps
         // its name and is not re-run. The template also carries the global labels (issue,
@@ -179,6 +174,31 @@ fn workload(unit: &ResolvedUnit, ingress_disabled: bool, global: &Value) -> Valu
         value["resourceName"] = Value::String(format!("{}-{suffix}", unit.name));
     }
     value
+}
+
+/// A unit's manifests as installed: kinds the environment disables left out, the image edit
+/// applied (its reference is final only now), and the unit named in a label so readiness and
+/// diagnostics can tell whose objects they are.
+fn unit_manifests(unit: &ResolvedUnit, disabled: &[String]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(unit.manifests.len());
+    for (i, object) in unit.manifests.iter().enumerate() {
+        if disabled.iter().any(|k| k == kind_of(object)) {
+            continue;
+        }
+        let mut object = object.clone();
+        if let Some(edit) = unit.image_edit.as_ref().filter(|e| e.object == i) {
+            // Checked when the stack was resolved; the edit cannot fail here.
+            let _checked = manifest_edit::set_images(&mut object, &edit.containers, &edit.image);
+        }
+        if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            let labels = metadata.entry("labels").or_insert_with(|| json!({}));
+            if let Some(labels) = labels.as_object_mut() {
+                labels.insert(labels::UNIT.into(), Value::String(unit.name.clone()));
+            }
+        }
+        out.push(object);
+    }
+    out
 }
 
 fn kubernetes_probe(probe: &Probe) -> Value {
