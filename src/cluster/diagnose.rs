@@ -13,22 +13,34 @@ pub const EVENTS: usize = 8;
 
 /// A readable report; never fails (diagnostics must not hide the original error).
 pub async fn report(client: &Client, namespace: &str, unit: &InstalledUnit) -> String {
+    pods_report(client, namespace, Some(&selector(unit)), &unit.name, &unit.resource_name).await
+}
+
+/// The same for any object: the pods `selector` picks (none: the object's events alone).
+/// `what` names the owner in messages, `object` is the name whose events are shown.
+pub async fn pods_report(client: &Client, namespace: &str, selector: Option<&str>, what: &str, object: &str) -> String {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let mut out = String::new();
-    let list = match pods.list(&ListParams::default().labels(&selector(unit))).await {
+    let Some(selector) = selector else {
+        return events_of(client, namespace, object).await;
+    };
+    let list = match pods.list(&ListParams::default().labels(selector)).await {
         Ok(list) => list.items,
-        Err(e) => return format!("  (could not list pods of {}: {e})\n", unit.name),
+        Err(e) => return format!("  (could not list pods of {what}: {e})\n"),
     };
     if list.is_empty() {
-        out.push_str(&format!("  no pods of {} exist\n", unit.name));
-        out.push_str(&events_of(client, namespace, &unit.resource_name).await);
+        out.push_str(&format!("  no pods of {what} exist\n"));
+        out.push_str(&events_of(client, namespace, object).await);
         return out;
     }
     for pod in list.iter().rev().take(3) {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
         out.push_str(&format!("  pod {name} ({phase})\n"));
-        let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+        // Init containers first: one that fails keeps every other container from starting.
+        let status = pod.status.as_ref();
+        let mut statuses = status.and_then(|s| s.init_container_statuses.clone()).unwrap_or_default();
+        statuses.extend(status.and_then(|s| s.container_statuses.clone()).unwrap_or_default());
         for status in &statuses {
             let state = status.state.as_ref();
             let detail = if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {

@@ -6,6 +6,7 @@ pub mod diagnose;
 pub mod hooks;
 pub mod lease;
 pub mod namespace;
+pub mod object_gate;
 pub mod object_readiness;
 pub mod readiness;
 pub mod releases;

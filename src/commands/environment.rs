@@ -293,6 +293,27 @@ pub fn evidence(args: &EvidenceArgs) -> Result<i32> {
                                 p.started_at,
                                 p.ready_at.as_deref().unwrap_or("-")
                             );
+                            for w in &p.waves {
+                                println!(
+                                    "    wave {} rev {} ({}) · started {} · ready {}",
+                                    w.wave,
+                                    w.revision.map_or("-".into(), |v| v.to_string()),
+                                    w.units.join(", "),
+                                    w.started_at,
+                                    w.ready_at.as_deref().unwrap_or("-")
+                                );
+                            }
+                            for u in p.units.iter().filter(|u| !u.objects.is_empty()) {
+                                for o in &u.objects {
+                                    println!(
+                                        "    {} {}: {} · ready {}",
+                                        u.name,
+                                        o.object,
+                                        o.observed.as_deref().unwrap_or("not ready"),
+                                        o.ready_at.as_deref().unwrap_or("-")
+                                    );
+                                }
+                            }
                         }
                     }
                 }

@@ -3,8 +3,9 @@
 //! next phase starts only after that. Every step lands in the run's evidence record.
 
 mod phase;
+mod tracker;
 
-use crate::cluster::{lease, namespace, releases, slot_access};
+use crate::cluster::{lease, namespace, object_gate, releases, slot_access};
 use crate::config::stack::Stack;
 use crate::evidence::record::{new_run_id, EvidenceRecord, PhaseResult};
 use crate::evidence::store;
@@ -47,6 +48,9 @@ pub async fn deploy(
     progress: &mut Progress,
 ) -> Result<EvidenceRecord> {
     let run_id = new_run_id();
+    // Kinds the API server does not serve, or cluster-scoped kinds not allowed: refused
+    // before the namespace or anything else is touched.
+    object_gate::preflight(client, stack, &mut object_gate::Lookups::default()).await?;
     wait_while_terminating(client, &stack.namespace, options.timeout, progress).await?;
     let ns = namespace::ensure(client, stack, &options.idle_ttl).await?;
     progress.note(&format!("namespace {} ({})", stack.namespace, options.namespace_decision));
@@ -92,8 +96,8 @@ async fn deploy_locked(
     std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
     let all_values = values::phase_values(stack, plan);
     let mut failed = false;
-    for phase_values in &all_values {
-        let evidence = phase::deploy_phase(client, stack, phase_values, options, &work_dir, progress).await?;
+    for (planned, phase_values) in plan.phases.iter().zip(&all_values) {
+        let evidence = phase::deploy_phase(client, stack, planned, phase_values, options, &work_dir, progress).await?;
         failed = evidence.result == PhaseResult::Failed;
         record.phases.push(evidence);
         store::save(client, &record).await?;

@@ -1,19 +1,21 @@
 //! One phase: skip when unchanged, recover a release left pending by a killed run, install
-//! with Helm while watching every unit, then gate on readiness and hooks.
+//! with Helm in waves (one revision per wave of same-phase dependencies) while watching every
+//! unit, each wave gated on readiness and hooks before the next.
 
+use super::tracker::{Failure, Tracker};
 use super::DeployOptions;
 use crate::clock;
-use crate::cluster::readiness::{self, InstalledUnit, UnitState};
-use crate::cluster::{diagnose, hooks, releases};
-use crate::config::model::WorkloadKind;
+use crate::cluster::{hooks, releases};
 use crate::config::stack::Stack;
-use crate::evidence::record::{PhaseEvidence, PhaseResult, UnitEvidence};
+use crate::evidence::record::{PhaseEvidence, PhaseResult, WaveEvidence};
 use crate::helm;
 use crate::labels;
+use crate::plan::PlannedPhase;
 use crate::ui::progress::Progress;
-use crate::values::{environment_labels, PhaseValues};
+use crate::values::{environment_labels, partial_phase_values, PhaseValues};
 use anyhow::{Context, Result};
 use kube::Client;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -31,77 +33,37 @@ pub fn release_labels(stack: &Stack, phase: &PhaseValues) -> Vec<(String, String
     out
 }
 
-fn installed_units(phase: &PhaseValues) -> Vec<InstalledUnit> {
-    phase.values["workloads"]
-        .as_array()
-        .map(|workloads| {
-            workloads
-                .iter()
-                .filter_map(|w| {
-                    let kind = match w["kind"].as_str()? {
-                        "Deployment" => WorkloadKind::Deployment,
-                        "StatefulSet" => WorkloadKind::StatefulSet,
-                        "Job" => WorkloadKind::Job,
-                        "CronJob" => WorkloadKind::CronJob,
-                        _ => return None,
-                    };
-                    Some(InstalledUnit {
-                        name: w["name"].as_str()?.to_string(),
-                        kind,
-                        resource_name: w["resourceName"].as_str()?.to_string(),
-                        release: phase.release.clone(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// One revision of the phase release: the units it holds, and the wave it adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallStep {
+    pub wave: usize,
+    /// Units this step adds to the release.
+    pub adds: Vec<String>,
+    /// Every unit the release holds after this step.
+    pub include: BTreeSet<String>,
 }
 
-struct Tracker {
-    units: Vec<InstalledUnit>,
-    evidence: Vec<UnitEvidence>,
-}
-
-impl Tracker {
-    fn all_ready(&self) -> bool {
-        self.evidence.iter().all(|u| u.ready_at.is_some())
-    }
-
-    /// Polls every unit not yet ready; returns the first fatal failure, if any.
-    async fn poll(
-        &mut self,
-        client: &Client,
-        namespace: &str,
-        phase: &str,
-        progress: &mut Progress,
-    ) -> Result<Option<(usize, String)>> {
-        for (i, unit) in self.units.iter().enumerate() {
-            if self.evidence[i].ready_at.is_some() {
-                continue;
-            }
-            let key = format!("{phase}/{}", unit.name);
-            match readiness::state(client, namespace, unit).await? {
-                UnitState::Ready(how) => {
-                    self.evidence[i].ready_at = Some(clock::now_precise());
-                    self.evidence[i].observed.push(how.clone());
-                    progress.finish(&key, &format!("  ✓ {} ready: {how}", unit.name));
-                }
-                UnitState::Pending(what) => {
-                    progress.line(&key, &format!("  {} {}: {what}", unit.name, unit.kind.as_str()))
-                }
-                UnitState::Failed(why) => {
-                    progress.finish(&key, &format!("  ✗ {} failed: {why}", unit.name));
-                    return Ok(Some((i, why)));
-                }
-            }
+/// The revisions that install `waves`, given the units the release already holds. Units
+/// already installed are upgraded with the first step (their objects exist, so there is no
+/// creation order left to keep); a wave that adds nothing new needs no revision of its own.
+pub fn install_steps(waves: &[Vec<String>], installed: &BTreeSet<String>) -> Vec<InstallStep> {
+    let all: BTreeSet<&String> = waves.iter().flatten().collect();
+    let mut include: BTreeSet<String> = installed.iter().filter(|u| all.contains(u)).cloned().collect();
+    let mut steps = Vec::new();
+    for (wave, units) in waves.iter().enumerate() {
+        let adds: Vec<String> = units.iter().filter(|u| !include.contains(*u)).cloned().collect();
+        include.extend(units.iter().cloned());
+        if wave == 0 || !adds.is_empty() {
+            steps.push(InstallStep { wave, adds, include: include.clone() });
         }
-        Ok(None)
     }
+    steps
 }
 
 pub async fn deploy_phase(
     client: &Client,
     stack: &Stack,
+    planned: &PlannedPhase,
     phase: &PhaseValues,
     options: &DeployOptions,
     work_dir: &Path,
@@ -110,7 +72,6 @@ pub async fn deploy_phase(
     let namespace = &stack.namespace;
     let name = phase.phase.as_str();
     let started = Instant::now();
-    let units = installed_units(phase);
     let mut evidence = PhaseEvidence {
         name: name.into(),
         release: phase.release.clone(),
@@ -120,20 +81,11 @@ pub async fn deploy_phase(
         started_at: clock::now_precise(),
         ready_at: None,
         units: Vec::new(),
+        waves: Vec::new(),
         error: None,
     };
-    let mut tracker = Tracker {
-        evidence: units
-            .iter()
-            .map(|u| UnitEvidence {
-                name: u.name.clone(),
-                kind: u.kind.as_str().into(),
-                ready_at: None,
-                observed: Vec::new(),
-            })
-            .collect(),
-        units,
-    };
+    let mut tracker = Tracker::new(stack, phase);
+    let everything: BTreeSet<String> = phase.waves.iter().flatten().cloned().collect();
     let current = releases::latest(client, namespace, Some(&phase.release)).await?.into_iter().next();
     if let Some(release) = &current {
         if release.status.starts_with("pending-") {
@@ -145,16 +97,16 @@ pub async fn deploy_phase(
             && r.labels.get(labels::VALUES_DIGEST).map(String::as_str) == Some(&phase.digest[..DIGEST_LABEL_LEN])
     });
     if unchanged && !options.force {
-        tracker.poll(client, namespace, name, progress).await?;
-        if tracker.all_ready() {
+        tracker.poll(client, namespace, name, &everything, progress).await?;
+        if tracker.all_ready(&everything) {
             let revision = current.as_ref().map(|r| r.revision);
-            for unit in &mut tracker.evidence {
-                unit.observed.insert(0, format!("unchanged since revision {}", revision.unwrap_or(0)));
+            for unit in &mut tracker.units {
+                unit.evidence.observed.insert(0, format!("unchanged since revision {}", revision.unwrap_or(0)));
             }
             evidence.revision = revision;
             evidence.result = PhaseResult::Skipped;
             evidence.ready_at = Some(clock::now_precise());
-            evidence.units = tracker.evidence;
+            evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
             progress.finish(
                 name,
                 &format!(
@@ -166,86 +118,54 @@ pub async fn deploy_phase(
             return Ok(evidence);
         }
         // Unchanged values but something is not ready: upgrade anyway, which also repairs.
-        for unit in &mut tracker.evidence {
-            unit.ready_at = None;
-            unit.observed.clear();
-        }
+        tracker.reset();
     }
-
-    progress.line(name, &format!("{}. {name}: helm upgrade --install {}", phase.phase.number(), phase.release));
-    let values_file = work_dir.join(format!("{}.values.yaml", phase.phase.directory_name()));
-    std::fs::write(&values_file, &phase.yaml).with_context(|| format!("writing {}", values_file.display()))?;
-    let labels = release_labels(stack, phase);
-    let install = helm::Install {
-        helm: &options.helm,
-        release: &phase.release,
-        chart: &options.chart,
-        namespace,
-        values_file: &values_file,
-        timeout: options.timeout,
-        labels: &labels,
+    let installed = match &current {
+        Some(_) => helm::installed_units(&options.helm, &phase.release, namespace).await?,
+        None => BTreeSet::new(),
     };
-    let mut child = install.command().spawn().with_context(|| format!("starting {}", options.helm.display()))?;
-    let mut stderr_pipe = child.stderr.take();
-    let mut stdout_pipe = child.stdout.take();
-    let output = tokio::spawn(async move {
-        let mut text = String::new();
-        if let Some(err) = stderr_pipe.as_mut() {
-            let _ = err.read_to_string(&mut text).await;
-        }
-        let mut out = String::new();
-        if let Some(o) = stdout_pipe.as_mut() {
-            let _ = o.read_to_string(&mut out).await;
-        }
-        text
-    });
-    let mut failure: Option<(Option<usize>, String)> = None;
-    let status = loop {
-        tokio::select! {
-            status = child.wait() => break status?,
-            _ = tokio::time::sleep(POLL_EVERY) => {
-                if let Some((unit, why)) = tracker.poll(client, namespace, name, progress).await? {
-                    // Waiting longer cannot help: stop Helm (it marks the release failed).
-                    stop(&mut child).await;
-                    failure = Some((Some(unit), why));
-                    break child.wait().await?;
-                }
-            }
-        }
-    };
-    let helm_errors = output.await.unwrap_or_default();
-    if failure.is_none() && !status.success() {
+    let steps = install_steps(&phase.waves, &installed);
+    let mut failure: Option<Failure> = None;
+    for step in &steps {
+        let values = if step.include == everything {
+            phase.clone()
+        } else {
+            partial_phase_values(stack, planned, &step.include)
+        };
+        let wave_started = clock::now_precise();
         failure =
-            Some((None, format!("helm upgrade --install {} failed ({status}): {}", phase.release, helm_errors.trim())));
-    }
-    // Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).
-    while failure.is_none() && !tracker.all_ready() {
-        if started.elapsed() > options.timeout {
-            failure = Some((None, format!("not ready within {}s", options.timeout.as_secs())));
+            install_and_gate(client, stack, &values, step, steps.len(), options, work_dir, &mut tracker, progress)
+                .await?;
+        let revision = releases::latest(client, namespace, Some(&phase.release)).await?.first().map(|r| r.revision);
+        evidence.waves.push(WaveEvidence {
+            wave: step.wave,
+            units: step.adds.clone(),
+            revision,
+            started_at: wave_started,
+            ready_at: failure.is_none().then(clock::now_precise),
+        });
+        if failure.is_some() || started.elapsed() > options.timeout {
+            if failure.is_none() {
+                failure = Some((None, format!("not ready within {}s", options.timeout.as_secs())));
+            }
             break;
         }
-        if let Some((unit, why)) = tracker.poll(client, namespace, name, progress).await? {
-            failure = Some((Some(unit), why));
-            break;
-        }
-        if !tracker.all_ready() {
-            tokio::time::sleep(POLL_EVERY).await;
-        }
     }
-    if failure.is_none() {
-        failure = run_hooks(client, stack, &mut tracker, name, progress).await;
+    if steps.len() < 2 {
+        evidence.waves.clear(); // one revision: the phase's own times say it all
     }
     evidence.revision = releases::latest(client, namespace, Some(&phase.release)).await?.first().map(|r| r.revision);
     if let Some((unit, why)) = failure {
         let mut report = format!("phase {name} failed: {why}\n");
         let suspects: Vec<usize> = match unit {
             Some(i) => vec![i],
-            None => (0..tracker.units.len()).filter(|i| tracker.evidence[*i].ready_at.is_none()).collect(),
+            None => (0..tracker.units.len()).filter(|i| !tracker.units[*i].is_ready()).collect(),
         };
         for i in suspects {
             let unit = &tracker.units[i];
-            report.push_str(&format!("unit {} ({}) is not ready:\n", unit.name, unit.kind.as_str()));
-            report.push_str(&diagnose::report(client, namespace, unit).await);
+            report.push_str(&format!("unit {} ({}) is not ready:\n", unit.name(), unit.evidence.kind));
+            let details = tracker.report(i, client, namespace).await;
+            report.push_str(&details);
         }
         progress.finish(
             name,
@@ -266,24 +186,107 @@ pub async fn deploy_phase(
             ),
         );
     }
-    evidence.units = tracker.evidence;
+    evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
     Ok(evidence)
 }
 
-/// Runs every unit's hooks, units concurrently; the first failure stops the phase.
+/// One revision: helm upgrade --install while watching the units it holds, then our own gate
+/// and the hooks of units that have not run theirs. `None` when everything became ready.
+#[allow(clippy::too_many_arguments)]
+async fn install_and_gate(
+    client: &Client,
+    stack: &Stack,
+    values: &PhaseValues,
+    step: &InstallStep,
+    steps: usize,
+    options: &DeployOptions,
+    work_dir: &Path,
+    tracker: &mut Tracker,
+    progress: &mut Progress,
+) -> Result<Option<Failure>> {
+    let namespace = &stack.namespace;
+    let name = values.phase.as_str();
+    let started = Instant::now();
+    let wave = if steps > 1 { format!(" (wave {}: {})", step.wave, step.adds.join(", ")) } else { String::new() };
+    progress.line(name, &format!("{}. {name}: helm upgrade --install {}{wave}", values.phase.number(), values.release));
+    let values_file = work_dir.join(format!("{}.wave{}.values.yaml", values.phase.directory_name(), step.wave));
+    std::fs::write(&values_file, &values.yaml).with_context(|| format!("writing {}", values_file.display()))?;
+    let labels = release_labels(stack, values);
+    let install = helm::Install {
+        helm: &options.helm,
+        release: &values.release,
+        chart: &options.chart,
+        namespace,
+        values_file: &values_file,
+        timeout: options.timeout,
+        labels: &labels,
+    };
+    let mut child = install.command().spawn().with_context(|| format!("starting {}", options.helm.display()))?;
+    // Both pipes are drained side by side: helm blocks once either one's buffer is full.
+    let stderr = tokio::spawn(read_all(child.stderr.take()));
+    let stdout = tokio::spawn(read_all(child.stdout.take()));
+    let mut failure: Option<Failure> = None;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status?,
+            _ = tokio::time::sleep(POLL_EVERY) => {
+                if let Some(found) = tracker.poll(client, namespace, name, &step.include, progress).await? {
+                    // Waiting longer cannot help: stop Helm (it marks the release failed).
+                    stop(&mut child).await;
+                    failure = Some(found);
+                    break child.wait().await?;
+                }
+            }
+        }
+    };
+    let helm_errors = stderr.await.unwrap_or_default();
+    let _ = stdout.await;
+    if failure.is_none() && !status.success() {
+        let message = format!("helm upgrade --install {} failed ({status}): {}", values.release, helm_errors.trim());
+        failure = Some((None, message));
+    }
+    // Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).
+    while failure.is_none() && !tracker.all_ready(&step.include) {
+        if started.elapsed() > options.timeout {
+            failure = Some((None, format!("not ready within {}s", options.timeout.as_secs())));
+            break;
+        }
+        failure = tracker.poll(client, namespace, name, &step.include, progress).await?;
+        if failure.is_none() && !tracker.all_ready(&step.include) {
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+    if failure.is_none() {
+        failure = run_hooks(client, stack, tracker, name, &step.include, progress).await;
+    }
+    Ok(failure)
+}
+
+async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> String {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Runs the hooks of every unit in `include` that has not passed them yet, units
+/// concurrently; the first failure stops the phase.
 async fn run_hooks(
     client: &Client,
     stack: &Stack,
     tracker: &mut Tracker,
     phase: &str,
+    include: &BTreeSet<String>,
     progress: &mut Progress,
-) -> Option<(Option<usize>, String)> {
+) -> Option<Failure> {
     let mut jobs = Vec::new();
-    for (i, installed) in tracker.units.iter().enumerate() {
-        let Some(unit) = stack.units.iter().find(|u| u.name == installed.name) else { continue };
-        if unit.hooks.is_empty() {
+    for (i, tracked) in tracker.units.iter().enumerate() {
+        if tracked.hooks_done || !include.contains(tracked.name()) {
             continue;
         }
+        let Some(unit) = stack.units.iter().find(|u| u.name == tracked.name()) else { continue };
+        let Some(installed) = tracked.workload.clone() else { continue };
         progress.line(
             &format!("{phase}/{}", unit.name),
             &format!("  {}: running {} readiness hook(s)", unit.name, unit.hooks.len()),
@@ -291,7 +294,6 @@ async fn run_hooks(
         let client = client.clone();
         let namespace = stack.namespace.clone();
         let unit = unit.clone();
-        let installed = installed.clone();
         jobs.push(async move {
             let mut passed = Vec::new();
             for hook in &unit.hooks {
@@ -304,20 +306,56 @@ async fn run_hooks(
         });
     }
     for (i, outcome) in futures::future::join_all(jobs).await {
-        let key = format!("{phase}/{}", tracker.units[i].name);
+        let unit = &mut tracker.units[i];
+        let key = format!("{phase}/{}", unit.name());
         match outcome {
             Ok(passed) => {
-                progress.finish(&key, &format!("  ✓ {} hooks passed", tracker.units[i].name));
-                tracker.evidence[i].observed.extend(passed);
-                tracker.evidence[i].ready_at = Some(clock::now_precise());
+                progress.finish(&key, &format!("  ✓ {} hooks passed", unit.name()));
+                unit.evidence.observed.extend(passed);
+                unit.evidence.ready_at = Some(clock::now_precise());
+                unit.hooks_done = true;
             }
             Err(why) => {
-                progress.finish(&key, &format!("  ✗ {} hook failed: {why}", tracker.units[i].name));
-                return Some((Some(i), format!("readiness hook of {}: {why}", tracker.units[i].name)));
+                progress.finish(&key, &format!("  ✗ {} hook failed: {why}", unit.name()));
+                return Some((Some(i), format!("readiness hook of {}: {why}", unit.name())));
             }
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_first_install_takes_one_revision_per_wave() {
+        let waves = vec![names(&["db", "cache"]), names(&["api"]), names(&["worker"])];
+        let steps = install_steps(&waves, &BTreeSet::new());
+        assert_eq!(steps.iter().map(|s| s.adds.clone()).collect::<Vec<_>>(), waves);
+        assert_eq!(steps[1].include, ["api", "cache", "db"].iter().map(|s| s.to_string()).collect());
+        assert_eq!(steps[2].include.len(), 4);
+    }
+
+    #[test]
+    fn installed_units_are_upgraded_at_once_and_only_new_ones_wait() {
+        let waves = vec![names(&["db"]), names(&["api"]), names(&["worker"])];
+        let installed: BTreeSet<String> = names(&["db", "api", "gone"]).into_iter().collect();
+        let steps = install_steps(&waves, &installed);
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert_eq!(steps[0].include, names(&["api", "db"]).into_iter().collect());
+        assert_eq!((steps[1].wave, steps[1].adds.clone()), (2, names(&["worker"])));
+    }
+
+    #[test]
+    fn a_phase_without_same_phase_dependencies_is_one_revision() {
+        let steps = install_steps(&[names(&["a", "b"])], &BTreeSet::new());
+        assert_eq!(steps.len(), 1);
+    }
 }
 
 /// A run killed mid-phase leaves its release `pending-*`, which blocks every later Helm

@@ -31,11 +31,50 @@ impl PhaseResult {
 #[serde(rename_all = "camelCase")]
 pub struct UnitEvidence {
     pub name: String,
+    /// The typed workload's kind, or `manifests` for a unit made of manifests alone.
     pub kind: String,
+    /// The install wave inside the phase (0: no same-phase dependency).
+    #[serde(default)]
+    pub wave: usize,
+    /// Same-phase units this one waited for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// When the unit's first object was created (the API server's creationTimestamp, seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     /// When the unit was first seen ready (RFC 3339, nanoseconds).
     pub ready_at: Option<String>,
     /// How readiness was observed: the workload status, then each hook.
     pub observed: Vec<String>,
+    /// Every object of the unit's manifests and how its readiness was observed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ObjectEvidence>,
+}
+
+/// One object of a unit's manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectEvidence {
+    /// `Kind/name`.
+    pub object: String,
+    pub api_version: String,
+    pub created_at: Option<String>,
+    pub ready_at: Option<String>,
+    /// What the readiness rule saw, e.g. "statefulset ready (1/1)".
+    pub observed: Option<String>,
+}
+
+/// One install wave: a revision of the phase release holding the units of this wave and of
+/// every earlier one, gated before the next wave starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveEvidence {
+    pub wave: usize,
+    /// Units this wave added to the release.
+    pub units: Vec<String>,
+    pub revision: Option<u32>,
+    pub started_at: String,
+    pub ready_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +90,9 @@ pub struct PhaseEvidence {
     /// When the whole phase was ready (all units and hooks).
     pub ready_at: Option<String>,
     pub units: Vec<UnitEvidence>,
+    /// The install waves, when the phase was installed in more than one revision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waves: Vec<WaveEvidence>,
     pub error: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Proves, from the evidence records and Helm's own release history, that no phase started
 //! before the previous one was ready. Pure: the caller fetches records and histories.
 
-use super::record::{EvidenceRecord, PhaseResult};
+use super::record::{EvidenceRecord, PhaseEvidence, PhaseResult};
 use crate::helm::HistoryEntry;
 use crate::plan::phase::Phase;
 use k8s_openapi::jiff::Timestamp;
@@ -97,7 +97,13 @@ fn verify_record(record: &EvidenceRecord, histories: &BTreeMap<String, Vec<Histo
                     if unit.ready_at.is_none() {
                         violation(&phase.name, format!("unit {} has no ready time in a deployed phase", unit.name));
                     }
+                    for object in unit.objects.iter().filter(|o| o.ready_at.is_none()) {
+                        let message = format!("object {} of unit {} has no ready time", object.object, unit.name);
+                        violation(&phase.name, message);
+                    }
                 }
+                check_waves(phase, histories, &mut violation, &mut proofs);
+                check_same_phase_order(phase, &mut violation, &mut proofs);
                 check_helm_history(record, phase, &previous, started, ready, histories, &mut violation, &mut proofs);
                 previous = Some((phase.name.clone(), ready));
             }
@@ -112,10 +118,100 @@ fn verify_record(record: &EvidenceRecord, histories: &BTreeMap<String, Vec<Histo
     verdict.proofs.extend(proofs.into_iter().map(|(phase, statement)| Proof { run_id: run.clone(), phase, statement }));
 }
 
+/// Each wave's revision was written after the wave before it was ready, in the evidence and
+/// in Helm's own history.
+fn check_waves(
+    phase: &PhaseEvidence,
+    histories: &BTreeMap<String, Vec<HistoryEntry>>,
+    violation: &mut impl FnMut(&str, String),
+    proofs: &mut Vec<(String, String)>,
+) {
+    for pair in phase.waves.windows(2) {
+        let (before, wave) = (&pair[0], &pair[1]);
+        let Some(ready) = before.ready_at.as_deref().and_then(time) else {
+            violation(&phase.name, format!("wave {} has no ready time, yet wave {} followed", before.wave, wave.wave));
+            continue;
+        };
+        match time(&wave.started_at) {
+            Some(started) if started >= ready => {}
+            _ => {
+                let message = format!(
+                    "wave {} started at {} before wave {} was ready at {ready}",
+                    wave.wave, wave.started_at, before.wave
+                );
+                violation(&phase.name, message);
+                continue;
+            }
+        }
+        let entry = histories
+            .get(&phase.release)
+            .and_then(|h| h.iter().find(|e| Some(e.revision) == wave.revision))
+            .and_then(|e| Some((e.revision, time(&e.updated)?)));
+        match entry {
+            Some((revision, written)) if written < ready => violation(
+                &phase.name,
+                format!(
+                    "Helm wrote revision {revision} (wave {}) at {written}, before wave {} was ready at {ready}",
+                    wave.wave, before.wave
+                ),
+            ),
+            Some((revision, written)) => proofs.push((
+                phase.name.clone(),
+                format!(
+                    "Helm wrote revision {revision} (wave {}: {}) at {written}, after wave {} was ready at {ready}",
+                    wave.wave,
+                    wave.units.join(", "),
+                    before.wave
+                ),
+            )),
+            None => violation(
+                &phase.name,
+                format!("wave {} has no revision in Helm's history of {}", wave.wave, phase.release),
+            ),
+        }
+    }
+}
+
+/// A unit that depends on another of the same phase was created only after that one was
+/// ready. creationTimestamp has whole seconds, so the ready time is compared by its second.
+fn check_same_phase_order(
+    phase: &PhaseEvidence,
+    violation: &mut impl FnMut(&str, String),
+    proofs: &mut Vec<(String, String)>,
+) {
+    for unit in &phase.units {
+        for dependency in &unit.depends_on {
+            let Some(before) = phase.units.iter().find(|u| &u.name == dependency) else {
+                violation(
+                    &phase.name,
+                    format!("unit {} depends on {dependency}, which the phase does not record", unit.name),
+                );
+                continue;
+            };
+            let ready = before.ready_at.as_deref().and_then(time);
+            let created = unit.created_at.as_deref().and_then(time);
+            match (ready, created) {
+                (Some(ready), Some(created)) if created.as_second() >= ready.as_second() => proofs.push((
+                    phase.name.clone(),
+                    format!("unit {} was created at {created}, after {dependency} was ready at {ready}", unit.name),
+                )),
+                (Some(ready), Some(created)) => violation(
+                    &phase.name,
+                    format!("unit {} was created at {created}, before {dependency} was ready at {ready}", unit.name),
+                ),
+                _ => violation(
+                    &phase.name,
+                    format!("unit {} or its dependency {dependency} lacks a creation or ready time", unit.name),
+                ),
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_helm_history(
     record: &EvidenceRecord,
-    phase: &super::record::PhaseEvidence,
+    phase: &PhaseEvidence,
     previous: &Option<(String, Timestamp)>,
     started: Timestamp,
     ready: Timestamp,
@@ -172,7 +268,7 @@ fn check_helm_history(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::record::{PhaseEvidence, UnitEvidence};
+    use crate::evidence::record::{ObjectEvidence, UnitEvidence, WaveEvidence};
 
     fn phase(name: &str, revision: u32, started: &str, ready: &str, result: PhaseResult) -> PhaseEvidence {
         PhaseEvidence {
@@ -186,9 +282,14 @@ mod tests {
             units: vec![UnitEvidence {
                 name: "u".into(),
                 kind: "Deployment".into(),
+                wave: 0,
+                depends_on: vec![],
+                created_at: None,
                 ready_at: Some(ready.into()),
                 observed: vec![],
+                objects: vec![],
             }],
+            waves: vec![],
             error: None,
         }
     }
@@ -292,5 +393,79 @@ mod tests {
         ]);
         let verdict = verify(&[r], &BTreeMap::new());
         assert!(verdict.violations.iter().any(|v| v.message.contains("out of the fixed order")));
+    }
+
+    /// A phase installed in two waves: `db` (revision 1), then `api` (revision 2).
+    fn waved(api_created: &str, wave_two_written: &str) -> (EvidenceRecord, BTreeMap<String, Vec<HistoryEntry>>) {
+        let mut p = phase("stateful", 2, "2026-01-01T00:00:01Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed);
+        let unit = |name: &str, wave: usize, created: &str, ready: &str, deps: &[&str]| UnitEvidence {
+            name: name.into(),
+            kind: "manifests".into(),
+            wave,
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            created_at: Some(created.into()),
+            ready_at: Some(ready.into()),
+            observed: vec![],
+            objects: vec![ObjectEvidence {
+                object: format!("StatefulSet/{name}"),
+                api_version: "apps/v1".into(),
+                created_at: Some(created.into()),
+                ready_at: Some(ready.into()),
+                observed: Some("statefulset ready (1/1)".into()),
+            }],
+        };
+        p.units = vec![
+            unit("db", 0, "2026-01-01T00:00:02Z", "2026-01-01T00:00:08.500Z", &[]),
+            unit("api", 1, api_created, "2026-01-01T00:00:15Z", &["db"]),
+        ];
+        p.waves = vec![
+            WaveEvidence {
+                wave: 0,
+                units: vec!["db".into()],
+                revision: Some(1),
+                started_at: "2026-01-01T00:00:01Z".into(),
+                ready_at: Some("2026-01-01T00:00:08.500Z".into()),
+            },
+            WaveEvidence {
+                wave: 1,
+                units: vec!["api".into()],
+                revision: Some(2),
+                started_at: "2026-01-01T00:00:08.600Z".into(),
+                ready_at: Some("2026-01-01T00:00:15Z".into()),
+            },
+        ];
+        let h = history(&[("codex-stateful", 1, "2026-01-01T00:00:01.2Z"), ("codex-stateful", 2, wave_two_written)]);
+        (record(vec![p]), h)
+    }
+
+    #[test]
+    fn waves_and_same_phase_order_are_proved() {
+        let (r, h) = waved("2026-01-01T00:00:08Z", "2026-01-01T00:00:08.700Z");
+        let verdict = verify(&[r], &h);
+        assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
+        let statements: Vec<&str> = verdict.proofs.iter().map(|p| p.statement.as_str()).collect();
+        assert!(statements.iter().any(|s| s.contains("revision 2 (wave 1: api)")), "{statements:?}");
+        assert!(
+            statements.iter().any(|s| s.contains("unit api was created at") && s.contains("after db")),
+            "{statements:?}"
+        );
+    }
+
+    #[test]
+    fn a_dependent_created_before_its_dependency_was_ready_is_a_violation() {
+        let (r, h) = waved("2026-01-01T00:00:05Z", "2026-01-01T00:00:08.700Z");
+        let verdict = verify(&[r], &h);
+        assert!(
+            verdict.violations.iter().any(|v| v.message.contains("before db was ready")),
+            "{:?}",
+            verdict.violations
+        );
+    }
+
+    #[test]
+    fn a_wave_helm_wrote_before_the_previous_wave_was_ready_is_a_violation() {
+        let (r, h) = waved("2026-01-01T00:00:08Z", "2026-01-01T00:00:04Z");
+        let verdict = verify(&[r], &h);
+        assert!(verdict.violations.iter().any(|v| v.message.contains("(wave 1) at")), "{:?}", verdict.violations);
     }
 }

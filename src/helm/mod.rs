@@ -150,6 +150,26 @@ pub async fn history(helm: &Path, release: &str, namespace: &str) -> Result<Vec<
     }
 }
 
+/// The units a release holds now, read from the values it was installed with: typed
+/// workloads by name, manifest objects by their unit label.
+pub async fn installed_units(
+    helm: &Path,
+    release: &str,
+    namespace: &str,
+) -> Result<std::collections::BTreeSet<String>> {
+    let text = run_helm(helm, &["get", "values", release, "--namespace", namespace, "-o", "json"]).await?;
+    let values: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing helm get values of {release}"))?;
+    let workloads = values["workloads"].as_array().into_iter().flatten().filter_map(|w| w["name"].as_str());
+    let unit_label = format!("/metadata/labels/{}", crate::labels::UNIT.replace('/', "~1"));
+    let objects = values["extraManifests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.pointer(&unit_label).and_then(serde_json::Value::as_str));
+    Ok(workloads.chain(objects).map(str::to_string).collect())
+}
+
 pub async fn uninstall(helm: &Path, release: &str, namespace: &str, timeout: std::time::Duration) -> Result<()> {
     let timeout = format!("{}s", timeout.as_secs().max(1));
     match run_helm(helm, &["uninstall", release, "--namespace", namespace, "--wait", "--timeout", &timeout]).await {

@@ -14,6 +14,10 @@ use crate::plan::{Plan, PlannedPhase};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+// The pod fields of typed workloads (`pod_fields` and the helpers after it).
+use crate::config::model::{EnvFrom, EnvValue, Resources, Volume};
+use crate::config::stack::ResolvedContainer;
+use std::collections::BTreeMap;
 
 /// The values of one phase release.
 #[derive(Debug, Clone)]
@@ -25,6 +29,8 @@ pub struct PhaseValues {
     pub yaml: String,
     /// sha256 of `yaml`.
     pub digest: String,
+    /// The phase's units by install wave (see [`crate::plan::PlannedUnit::wave`]).
+    pub waves: Vec<Vec<String>>,
 }
 
 /// The labels that tie every object and release record to its environment.
@@ -48,10 +54,7 @@ pub fn phase_values(stack: &Stack, plan: &Plan) -> Vec<PhaseValues> {
     let phase = |planned: &PlannedPhase| {
         let units: Vec<&ResolvedUnit> =
             planned.units.iter().filter_map(|p| by_name.get(p.name.as_str()).copied()).collect();
-        let values = values_for(stack, planned.name, &units);
-        let yaml = serde_yaml::to_string(&values).expect("values are plain data");
-        let digest = hex(&Sha256::digest(yaml.as_bytes()));
-        PhaseValues { phase: planned.name, release: planned.release.clone(), values, yaml, digest }
+        finish(stack, planned, &units)
     };
     // Phases are independent and writing their YAML is most of the work on large stacks, so
     // they are built side by side; each result is the same as built alone.
@@ -60,6 +63,36 @@ pub fn phase_values(stack: &Stack, plan: &Plan) -> Vec<PhaseValues> {
         let running: Vec<_> = plan.phases.iter().map(|planned| scope.spawn(move || phase(planned))).collect();
         running.into_iter().map(|handle| handle.join().expect("building phase values does not panic")).collect()
     })
+}
+
+/// The values of one install wave: only the units in `include`, in plan order. With every
+/// unit of the phase included this is exactly the phase's values.
+pub fn partial_phase_values(
+    stack: &Stack,
+    planned: &PlannedPhase,
+    include: &std::collections::BTreeSet<String>,
+) -> PhaseValues {
+    let units: Vec<&ResolvedUnit> = planned
+        .units
+        .iter()
+        .filter(|p| include.contains(&p.name))
+        .filter_map(|p| stack.units.iter().find(|u| u.name == p.name))
+        .collect();
+    finish(stack, planned, &units)
+}
+
+fn finish(stack: &Stack, planned: &PlannedPhase, units: &[&ResolvedUnit]) -> PhaseValues {
+    let values = values_for(stack, planned.name, units);
+    let yaml = serde_yaml::to_string(&values).expect("values are plain data");
+    let digest = hex(&Sha256::digest(yaml.as_bytes()));
+    let mut waves: Vec<Vec<String>> = Vec::new();
+    for unit in &planned.units {
+        if waves.len() <= unit.wave {
+            waves.resize(unit.wave + 1, Vec::new());
+        }
+        waves[unit.wave].push(unit.name.clone());
+    }
+    PhaseValues { phase: planned.name, release: planned.release.clone(), values, yaml, digest, waves }
 }
 
 fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
@@ -103,6 +136,7 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
 
 /// One unit's entry in `workloads`. `global` is the phase's `global` section: a Job's name
 /// digest covers it too, since its labels and identity end up in the Job's pod template.
+/// Pod fields beyond the original contract are added only when set (see [`pod_fields`]).
 fn workload(unit: &ResolvedUnit, workload: &ResolvedWorkload, ingress_disabled: bool, global: &Value) -> Value {
     let probes = workload.probes.as_ref();
     let probe = |p: Option<&Probe>| p.map_or_else(|| json!({}), kubernetes_probe);
@@ -118,36 +152,21 @@ fn workload(unit: &ResolvedUnit, workload: &ResolvedWorkload, ingress_disabled: 
         "command": workload.command,
         "args": workload.args,
         "workingDir": workload.working_dir.clone().unwrap_or_default(),
-        "env": workload.env.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
+        "env": env_list(&workload.env),
         "ports": workload.ports.iter().map(|p| json!({
             "name": p.name,
             "containerPort": p.port,
             "servicePort": p.service_port.unwrap_or(p.port),
-            "protocol": match p.protocol.unwrap_or(Protocol::Tcp) { Protocol::Tcp => "TCP", Protocol::Udp => "UDP" },
+            "protocol": protocol(p.protocol),
         })).collect::<Vec<_>>(),
         "readinessProbe": probe(probes.and_then(|p| p.readiness.as_ref())),
         "livenessProbe": probe(probes.and_then(|p| p.liveness.as_ref())),
         "startupProbe": probe(probes.and_then(|p| p.startup.as_ref())),
-        "resources": workload.resources.as_ref().map_or_else(|| json!({}), |r| {
-            let mut out = Map::new();
-            for (key, map) in [("requests", &r.requests), ("limits", &r.limits)] {
-                if !map.is_empty() {
-                    out.insert(key.into(), map.iter().map(|(k, v)| (k.clone(), Value::String(v.0.clone()))).collect::<Map<_, _>>().into());
-                }
-            }
-            Value::Object(out)
-        }),
-        "securityContext": {},
-        "podAnnotations": {},
-        "serviceAccountName": "",
-        "volumes": workload.volumes.iter().map(|v| json!({
-            "name": v.name,
-            "mountPath": v.mount_path,
-            "subPath": v.sub_path.clone().unwrap_or_default(),
-            "size": v.size.clone().unwrap_or_else(|| "1Gi".into()),
-            "accessMode": v.access_mode.map_or("ReadWriteOnce", |m| m.as_str()),
-            "storageClassName": v.storage_class_name.clone().unwrap_or_default(),
-        })).collect::<Vec<_>>(),
+        "resources": resources(workload.resources.as_ref()),
+        "securityContext": workload.security_context.as_ref().map_or_else(|| json!({}), |c| json!(c)),
+        "podAnnotations": workload.pod_annotations,
+        "serviceAccountName": workload.service_account_name.clone().unwrap_or_default(),
+        "volumes": workload.volumes.iter().map(volume).collect::<Vec<_>>(),
         "workspace": unit.workspace.as_ref().map_or(Value::Null, |w| json!({
             "mountPath": w.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
             "subPath": w.sub_path.clone().unwrap_or_default(),
@@ -163,6 +182,9 @@ fn workload(unit: &ResolvedUnit, workload: &ResolvedWorkload, ingress_disabled: 
             _ => Value::Null,
         },
     });
+    if let Value::Object(map) = &mut value {
+        map.extend(pod_fields(workload));
+    }
     if workload.kind == WorkloadKind::Job {
         // Job templates are immutable: a Job whose pod template would change gets a new name,
         // so an upgrade replaces it (and re-runs it) instead of failing; an unchanged Job keeps
@@ -174,6 +196,150 @@ fn workload(unit: &ResolvedUnit, workload: &ResolvedWorkload, ingress_disabled: 
         value["resourceName"] = Value::String(format!("{}-{suffix}", unit.name));
     }
     value
+}
+
+/// The keys of a workload entry that are written only when set, so that the values of a stack
+/// using none of them (and the names of its Jobs) stay what they were before these existed.
+fn pod_fields(workload: &ResolvedWorkload) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut put = |key: &str, value: Value, set: bool| {
+        if set {
+            out.insert(key.into(), value);
+        }
+    };
+    put("envFrom", env_from_list(&workload.env_from), !workload.env_from.is_empty());
+    let containers = |list: &[ResolvedContainer]| Value::Array(list.iter().map(container).collect());
+    put("initContainers", containers(&workload.init_containers), !workload.init_containers.is_empty());
+    put("sidecars", containers(&workload.containers), !workload.containers.is_empty());
+    put("podSecurityContext", json!(workload.pod_security_context), workload.pod_security_context.is_some());
+    put("nodeSelector", json!(workload.node_selector), !workload.node_selector.is_empty());
+    put("tolerations", json!(workload.tolerations), !workload.tolerations.is_empty());
+    put("affinity", json!(workload.affinity), workload.affinity.is_some());
+    put("podLabels", json!(workload.pod_labels), !workload.pod_labels.is_empty());
+    out
+}
+
+/// An init container or sidecar, in the Kubernetes Container shape; empty fields left out.
+fn container(c: &ResolvedContainer) -> Value {
+    let mut out = Map::new();
+    out.insert("name".into(), json!(c.name));
+    out.insert("image".into(), json!(c.image));
+    let mut put = |key: &str, value: Value, set: bool| {
+        if set {
+            out.insert(key.into(), value);
+        }
+    };
+    put("command", json!(c.command), !c.command.is_empty());
+    put("args", json!(c.args), !c.args.is_empty());
+    put("workingDir", json!(c.working_dir), c.working_dir.is_some());
+    put("env", Value::Array(env_list(&c.env)), !c.env.is_empty());
+    put("envFrom", env_from_list(&c.env_from), !c.env_from.is_empty());
+    let ports: Vec<Value> = c
+        .ports
+        .iter()
+        .map(|p| json!({"name": p.name, "containerPort": p.port, "protocol": protocol(p.protocol)}))
+        .collect();
+    put("ports", Value::Array(ports), !c.ports.is_empty());
+    put("resources", resources(c.resources.as_ref()), c.resources.is_some());
+    put("securityContext", json!(c.security_context), c.security_context.is_some());
+    let mounts: Vec<Value> = c
+        .volume_mounts
+        .iter()
+        .map(|m| {
+            let mut mount = json!({"name": m.name, "mountPath": m.mount_path});
+            if let Some(sub_path) = &m.sub_path {
+                mount["subPath"] = json!(sub_path);
+            }
+            if m.read_only {
+                mount["readOnly"] = json!(true);
+            }
+            mount
+        })
+        .collect();
+    put("volumeMounts", Value::Array(mounts), !c.volume_mounts.is_empty());
+    Value::Object(out)
+}
+
+fn protocol(protocol: Option<Protocol>) -> &'static str {
+    match protocol.unwrap_or(Protocol::Tcp) {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+    }
+}
+
+/// `{name, value}` for a plain value, `{name, valueFrom}` (a Kubernetes EnvVarSource) otherwise.
+fn env_list(env: &BTreeMap<String, EnvValue>) -> Vec<Value> {
+    env.iter()
+        .map(|(name, value)| match value {
+            EnvValue::Value(text) => json!({"name": name, "value": text.as_str()}),
+            EnvValue::From(source) => json!({"name": name, "valueFrom": source}),
+        })
+        .collect()
+}
+
+/// Kubernetes EnvFromSource objects.
+fn env_from_list(list: &[EnvFrom]) -> Value {
+    let items = list.iter().map(|e| {
+        let mut out = Map::new();
+        if let Some(prefix) = &e.prefix {
+            out.insert("prefix".into(), json!(prefix));
+        }
+        let reference = |name: &String| match e.optional {
+            Some(optional) => json!({"name": name, "optional": optional}),
+            None => json!({"name": name}),
+        };
+        if let Some(name) = &e.secret_ref {
+            out.insert("secretRef".into(), reference(name));
+        }
+        if let Some(name) = &e.config_map_ref {
+            out.insert("configMapRef".into(), reference(name));
+        }
+        Value::Object(out)
+    });
+    Value::Array(items.collect())
+}
+
+fn resources(resources: Option<&Resources>) -> Value {
+    let mut out = Map::new();
+    if let Some(r) = resources {
+        for (key, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+            if !map.is_empty() {
+                let values = map.iter().map(|(k, v)| (k.clone(), Value::String(v.0.clone())));
+                out.insert(key.into(), Value::Object(values.collect()));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// A unit volume: an owned claim (`size`, `accessMode`, `storageClassName`), or its source
+/// (`configMap`, `secret`, `emptyDir`, `claimName`); `readOnly` only when true.
+fn volume(v: &Volume) -> Value {
+    let mut out = json!({
+        "name": v.name,
+        "mountPath": v.mount_path,
+        "subPath": v.sub_path.clone().unwrap_or_default(),
+    });
+    if v.is_owned_claim() {
+        out["size"] = json!(v.size.clone().unwrap_or_else(|| "1Gi".into()));
+        out["accessMode"] = json!(v.access_mode.map_or("ReadWriteOnce", |m| m.as_str()));
+        out["storageClassName"] = json!(v.storage_class_name.clone().unwrap_or_default());
+    }
+    let sources = [
+        ("configMap", v.config_map.as_ref().map(|n| json!(n))),
+        ("secret", v.secret.as_ref().map(|n| json!(n))),
+        ("emptyDir", v.empty_dir.as_ref().map(|e| json!(e))),
+        ("claimName", v.claim_name.as_ref().map(|n| json!(n))),
+    ];
+    for (key, source) in sources {
+        if let Some(source) = source {
+            out[key] = source;
+        }
+    }
+    if v.read_only == Some(true) {
+        out["readOnly"] = json!(true);
+    }
+    out
 }
 
 /// A unit's manifests as installed: kinds the environment disables left out, the image edit
@@ -212,6 +378,9 @@ fn kubernetes_probe(probe: &Probe) -> Value {
     }
     if let Some(tcp) = &probe.tcp {
         out.insert("tcpSocket".into(), json!({"port": port(&tcp.port)}));
+    }
+    if let Some(exec) = &probe.exec {
+        out.insert("exec".into(), json!({"command": exec.command}));
     }
     for (key, value) in [
         ("initialDelaySeconds", probe.initial_delay_seconds),

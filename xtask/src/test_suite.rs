@@ -97,6 +97,8 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
                         "e2e_gc",
                         "--test",
                         "e2e_build",
+                        "--test",
+                        "e2e_manifests",
                         "--",
                         "--test-threads=1",
                     ])

@@ -1,0 +1,264 @@
+//! What a phase waits for: every unit's typed workload and every object of its manifests,
+//! each polled until ready, with the evidence of how and when.
+
+use crate::clock;
+use crate::cluster::diagnose;
+use crate::cluster::object_gate::{self, Lookups, ManifestObject};
+use crate::cluster::object_readiness::ObjectState;
+use crate::cluster::readiness::{self, InstalledUnit, UnitState};
+use crate::config::model::WorkloadKind;
+use crate::config::stack::Stack;
+use crate::evidence::record::{ObjectEvidence, UnitEvidence};
+use crate::ui::progress::Progress;
+use crate::values::PhaseValues;
+use anyhow::Result;
+use kube::Client;
+use std::collections::BTreeSet;
+
+/// One unit of the phase and what is known of it so far.
+pub struct TrackedUnit {
+    pub workload: Option<InstalledUnit>,
+    workload_ready: bool,
+    pub objects: Vec<ManifestObject>,
+    /// Hooks passed (or the unit has none).
+    pub hooks_done: bool,
+    pub evidence: UnitEvidence,
+}
+
+impl TrackedUnit {
+    pub fn name(&self) -> &str {
+        &self.evidence.name
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.evidence.ready_at.is_some()
+    }
+}
+
+pub struct Tracker {
+    pub units: Vec<TrackedUnit>,
+    lookups: Lookups,
+}
+
+/// Which unit failed, and why.
+pub type Failure = (Option<usize>, String);
+
+impl Tracker {
+    /// The units of `phase`, in plan order, with their workloads and manifest objects.
+    pub fn new(stack: &Stack, phase: &PhaseValues) -> Tracker {
+        let workloads = installed_units(phase);
+        let mut units = Vec::new();
+        for (wave, names) in phase.waves.iter().enumerate() {
+            for name in names {
+                let Some(unit) = stack.units.iter().find(|u| &u.name == name) else { continue };
+                let workload = workloads.iter().find(|w| &w.name == name).cloned();
+                let objects: Vec<ManifestObject> = phase.values["extraManifests"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|o| {
+                        o.pointer(&format!("/metadata/labels/{}", crate::labels::UNIT.replace('/', "~1")))
+                            .and_then(|v| v.as_str())
+                            == Some(name)
+                    })
+                    .map(|o| ManifestObject::of(name, o))
+                    .collect();
+                let same_phase: BTreeSet<&String> = phase.waves.iter().flatten().collect();
+                let kind = match (&workload, objects.is_empty()) {
+                    (Some(w), true) => w.kind.as_str().to_string(),
+                    (Some(w), false) => format!("{}+manifests", w.kind.as_str()),
+                    (None, _) => "manifests".to_string(),
+                };
+                let evidence = UnitEvidence {
+                    name: name.clone(),
+                    kind,
+                    wave,
+                    depends_on: unit.depends_on.iter().filter(|d| same_phase.contains(d)).cloned().collect(),
+                    created_at: None,
+                    ready_at: None,
+                    observed: Vec::new(),
+                    objects: objects
+                        .iter()
+                        .map(|o| ObjectEvidence {
+                            object: o.reference(),
+                            api_version: o.api_version.clone(),
+                            created_at: None,
+                            ready_at: None,
+                            observed: None,
+                        })
+                        .collect(),
+                };
+                units.push(TrackedUnit {
+                    workload,
+                    workload_ready: false,
+                    objects,
+                    hooks_done: unit.hooks.is_empty(),
+                    evidence,
+                });
+            }
+        }
+        Tracker { units, lookups: Lookups::default() }
+    }
+
+    /// Whether every unit in `include` is ready.
+    pub fn all_ready(&self, include: &BTreeSet<String>) -> bool {
+        self.units.iter().filter(|u| include.contains(u.name())).all(TrackedUnit::is_ready)
+    }
+
+    /// Forgets readiness seen earlier (an unchanged phase that was not ready gets upgraded).
+    pub fn reset(&mut self) {
+        for unit in &mut self.units {
+            unit.workload_ready = false;
+            unit.evidence.ready_at = None;
+            unit.evidence.observed.clear();
+            for object in &mut unit.evidence.objects {
+                object.ready_at = None;
+                object.observed = None;
+            }
+        }
+    }
+
+    /// Polls every unit of `include` not yet ready; returns the first fatal failure.
+    pub async fn poll(
+        &mut self,
+        client: &Client,
+        namespace: &str,
+        phase: &str,
+        include: &BTreeSet<String>,
+        progress: &mut Progress,
+    ) -> Result<Option<Failure>> {
+        for i in 0..self.units.len() {
+            if self.units[i].is_ready() || !include.contains(self.units[i].name()) {
+                continue;
+            }
+            if let Some(why) = self.poll_unit(i, client, namespace, phase, progress).await? {
+                let name = self.units[i].name().to_string();
+                progress.finish(&format!("{phase}/{name}"), &format!("  ✗ {name} failed: {why}"));
+                return Ok(Some((Some(i), why)));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn poll_unit(
+        &mut self,
+        i: usize,
+        client: &Client,
+        namespace: &str,
+        phase: &str,
+        progress: &mut Progress,
+    ) -> Result<Option<String>> {
+        let key = format!("{phase}/{}", self.units[i].name());
+        let mut waiting = Vec::new();
+        let unit = &mut self.units[i];
+        if let Some(workload) = unit.workload.as_ref().filter(|_| !unit.workload_ready) {
+            match readiness::state(client, namespace, workload).await? {
+                UnitState::Ready(how) => {
+                    unit.workload_ready = true;
+                    unit.evidence.observed.push(how);
+                }
+                UnitState::Pending(what) => waiting.push(format!("{} {what}", workload.kind.as_str())),
+                UnitState::Failed(why) => return Ok(Some(why)),
+            }
+        }
+        for (object, evidence) in unit.objects.iter().zip(unit.evidence.objects.iter_mut()) {
+            if evidence.ready_at.is_some() {
+                continue;
+            }
+            let seen = object_gate::observe(client, namespace, object, &mut self.lookups).await?;
+            evidence.created_at = evidence.created_at.take().or(seen.created_at);
+            match seen.state {
+                ObjectState::Ready(how) => {
+                    evidence.ready_at = Some(clock::now_precise());
+                    evidence.observed = Some(how);
+                }
+                ObjectState::Pending(what) => waiting.push(format!("{}: {what}", object.reference())),
+                ObjectState::Failed(why) => return Ok(Some(format!("{}: {why}", object.reference()))),
+            }
+        }
+        if !waiting.is_empty() {
+            progress.line(&key, &format!("  {}: {}", unit.evidence.name, waiting.join("; ")));
+            return Ok(None);
+        }
+        let created_at = self.created_at(i, client, namespace).await?;
+        let unit = &mut self.units[i];
+        unit.evidence.created_at = created_at;
+        unit.evidence.ready_at = Some(clock::now_precise());
+        let objects = unit.evidence.objects.len();
+        let how = match (unit.evidence.observed.first(), objects) {
+            (Some(how), 0) => how.clone(),
+            (Some(how), n) => format!("{how}; {n} object(s) ready"),
+            (None, n) => format!("{n} object(s) ready"),
+        };
+        progress.finish(&key, &format!("  ✓ {} ready: {how}", unit.evidence.name));
+        Ok(None)
+    }
+
+    /// The earliest creation time among the unit's objects and its typed workload.
+    async fn created_at(&mut self, i: usize, client: &Client, namespace: &str) -> Result<Option<String>> {
+        let unit = &self.units[i];
+        let mut times: Vec<String> = unit.evidence.objects.iter().filter_map(|o| o.created_at.clone()).collect();
+        if let Some(workload) = &unit.workload {
+            let api_version = match workload.kind {
+                WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
+                _ => "apps/v1",
+            };
+            let object = ManifestObject {
+                unit: workload.name.clone(),
+                api_version: api_version.into(),
+                kind: workload.kind.as_str().into(),
+                name: workload.resource_name.clone(),
+            };
+            let seen = object_gate::observe(client, namespace, &object, &mut self.lookups).await?;
+            times.extend(seen.created_at);
+        }
+        // RFC 3339 in UTC with one precision sorts as text.
+        Ok(times.into_iter().min())
+    }
+
+    /// What went wrong with unit `i`: its workload's pods, then each object not ready.
+    pub async fn report(&mut self, i: usize, client: &Client, namespace: &str) -> String {
+        let mut out = String::new();
+        if let Some(workload) = &self.units[i].workload {
+            out.push_str(&diagnose::report(client, namespace, workload).await);
+        }
+        let pending: Vec<ManifestObject> = self.units[i]
+            .objects
+            .iter()
+            .zip(&self.units[i].evidence.objects)
+            .filter(|(_, e)| e.ready_at.is_none())
+            .map(|(o, _)| o.clone())
+            .collect();
+        for object in pending {
+            out.push_str(&format!("  object {} is not ready\n", object.reference()));
+            let selector = object_gate::pod_selector_of(client, namespace, &object, &mut self.lookups).await;
+            out.push_str(
+                &diagnose::pods_report(client, namespace, selector.as_deref(), &object.reference(), &object.name).await,
+            );
+        }
+        out
+    }
+}
+
+/// The typed workloads a phase's values install.
+fn installed_units(phase: &PhaseValues) -> Vec<InstalledUnit> {
+    let workloads = phase.values["workloads"].as_array().into_iter().flatten();
+    workloads
+        .filter_map(|w| {
+            let kind = match w["kind"].as_str()? {
+                "Deployment" => WorkloadKind::Deployment,
+                "StatefulSet" => WorkloadKind::StatefulSet,
+                "DaemonSet" => WorkloadKind::DaemonSet,
+                "Job" => WorkloadKind::Job,
+                "CronJob" => WorkloadKind::CronJob,
+                _ => return None,
+            };
+            Some(InstalledUnit {
+                name: w["name"].as_str()?.to_string(),
+                kind,
+                resource_name: w["resourceName"].as_str()?.to_string(),
+                release: phase.release.clone(),
+            })
+        })
+        .collect()
+}
