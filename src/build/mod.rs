@@ -554,6 +554,49 @@ mod tests {
     }
 
     #[test]
+    fn a_manifest_units_image_edit_is_built_and_pinned_like_a_workload() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifest-stack/services.yaml");
+        let loaded = crate::config::load_path(&file).unwrap();
+        let selection = crate::config::stack::Selection { env: "staging".into(), ..Default::default() };
+        let mut stack = loaded.resolve(&selection).unwrap();
+        let api = stack.units.iter().find(|u| u.name == "api").unwrap();
+        assert_eq!(api.images().collect::<Vec<_>>(), [&"PROBE_IMAGE".to_string()]);
+        let built = ImageOutcome {
+            name: "probe".into(),
+            reference: "PROBE_IMAGE".into(),
+            content_tag: String::new(),
+            input_digest: String::new(),
+            manifest_digest: Some("sha256:2222".into()),
+            status: BuildStatus::Built,
+            seconds: 1.0,
+            builder: None,
+            command: None,
+            error: None,
+        };
+        pin(&mut stack, &[built]);
+        for unit in stack.units.iter().filter(|u| u.image_edit.is_some()) {
+            assert_eq!(unit.image_edit.as_ref().unwrap().image, "PROBE_IMAGE@sha256:2222", "{}", unit.name);
+        }
+        // The pinned reference reaches the installed manifests of every container named.
+        let plan = crate::plan::plan(&stack);
+        let values = crate::values::phase_values(&stack, &plan);
+        let internal = values.iter().find(|v| v.release == "codex-internal").unwrap();
+        let api = internal.values["extraManifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
+            .unwrap();
+        let images: Vec<&str> = api["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["image"].as_str().unwrap())
+            .collect();
+        assert_eq!(images, ["PROBE_IMAGE@sha256:2222", "PROBE_IMAGE@sha256:2222"]);
+    }
+
+    #[test]
     fn builder_metadata_gives_the_manifest_digest() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.json");

@@ -3,7 +3,10 @@
 
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
-use super::model::{Document, HttpCheck, PortRef, Probe, Unit, Workload, WorkloadKind, API_VERSION, KIND};
+use super::model::{
+    AccessMode, Container, ContainerPort, Document, EnvFrom, EnvValue, HttpCheck, Port, PortRef, Probe, TaintEffect,
+    TolerationOperator, Unit, Volume, Workload, WorkloadKind, API_VERSION, KIND,
+};
 use super::path::FieldPath;
 use super::schema::closest;
 use super::source::SourceDocument;
@@ -215,7 +218,9 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
             }
         }
         let port_names = match &unit.workload {
-            Some(workload) => check_workload(document, workload, &FieldPath::key(path, "workload"), source, errors),
+            Some(workload) => {
+                check_workload(document, &unit.name, workload, &FieldPath::key(path, "workload"), source, errors)
+            }
             None => {
                 if unit.manifests.is_empty() {
                     errors.push(
@@ -241,6 +246,14 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
             );
         }
         let runs_to_completion = unit.workload.as_ref().is_none_or(|w| w.kind.runs_to_completion());
+        if unit.hooks.as_ref().is_some_and(|h| !h.readiness.is_empty()) {
+            if unit.workload.is_none() {
+                errors.push(source.error_at(
+                    &FieldPath::key(path, "hooks"),
+                    "readiness hooks belong to a typed workload; a manifest unit is gated on its objects' own readiness",
+                ));
+            }
+        }
         if let Some(hooks) = &unit.hooks {
             let hooks_path = FieldPath::key(&FieldPath::key(path, "hooks"), "readiness");
             for (i, hook) in hooks.readiness.iter().enumerate() {
@@ -317,6 +330,7 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
 /// The rules of a typed workload; returns its port names for probes, hooks and ingress.
 fn check_workload<'a>(
     document: &Document,
+    unit_name: &str,
     workload: &'a Workload,
     workload_path: &str,
     source: &SourceDocument,
@@ -331,45 +345,18 @@ fn check_workload<'a>(
         )),
         _ => {}
     }
-    if workload.replicas.is_some() && workload.kind.runs_to_completion() {
+    if workload.replicas.is_some() && !matches!(workload.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet) {
         errors.push(source.error_at(
             &FieldPath::key(workload_path, "replicas"),
             "\"replicas\" applies to Deployment and StatefulSet only",
         ));
     }
     let port_names = check_ports(workload, workload_path, source, errors);
-    let mut volume_names = BTreeSet::new();
-    for (i, volume) in workload.volumes.iter().enumerate() {
-        let volume_path = FieldPath::index(&FieldPath::key(workload_path, "volumes"), i);
-        if !is_dns_label(&volume.name, 63) {
-            errors.push(source.error_at(
-                &FieldPath::key(&volume_path, "name"),
-                format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name)),
-            ));
-        }
-        if !volume_names.insert(volume.name.as_str()) {
-            errors.push(
-                source.error_at(
-                    &FieldPath::key(&volume_path, "name"),
-                    format!("duplicate volume name \"{}\"", volume.name),
-                ),
-            );
-        }
-        if !volume.mount_path.starts_with('/') && !super::template::is_template(&volume.mount_path) {
-            errors.push(source.error_at(
-                &FieldPath::key(&volume_path, "mountPath"),
-                format!("\"{}\" must be an absolute path", excerpt(&volume.mount_path)),
-            ));
-        }
-        if let Some(size) = &volume.size {
-            if !is_quantity(size) {
-                errors.push(source.error_at(
-                    &FieldPath::key(&volume_path, "size"),
-                    format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(size)),
-                ));
-            }
-        }
-    }
+    let volume_names = check_volumes(workload, workload_path, source, errors);
+    check_env(&workload.env, &workload.env_from, workload_path, source, errors);
+    let containers = Containers { unit_name, volumes: &volume_names, main_ports: &workload.ports };
+    containers.check(document, workload, workload_path, source, errors);
+    check_pod_metadata(workload, workload_path, source, errors);
     if let Some(probes) = &workload.probes {
         let probes_path = FieldPath::key(workload_path, "probes");
         for (name, probe) in
@@ -381,6 +368,362 @@ fn check_workload<'a>(
         }
     }
     port_names
+}
+
+/// Names, mount paths and sources of `workload.volumes`; returns the volume names.
+fn check_volumes<'a>(
+    workload: &'a Workload,
+    workload_path: &str,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) -> BTreeSet<&'a str> {
+    let mut volume_names = BTreeSet::new();
+    for (i, volume) in workload.volumes.iter().enumerate() {
+        let volume_path = FieldPath::index(&FieldPath::key(workload_path, "volumes"), i);
+        if !is_dns_label(&volume.name, 63) {
+            errors.push(source.error_at(
+                &FieldPath::key(&volume_path, "name"),
+                format!("\"{}\" is not a DNS-1123 label", excerpt(&volume.name)),
+            ));
+        } else if volume.name == "codex-workspace" {
+            errors.push(source.error_at(
+                &FieldPath::key(&volume_path, "name"),
+                "\"codex-workspace\" is the volume of the workspace mount; choose another name",
+            ));
+        }
+        if !volume_names.insert(volume.name.as_str()) {
+            errors.push(
+                source.error_at(
+                    &FieldPath::key(&volume_path, "name"),
+                    format!("duplicate volume name \"{}\"", volume.name),
+                ),
+            );
+        }
+        check_absolute(&volume.mount_path, &FieldPath::key(&volume_path, "mountPath"), source, errors);
+        if let Some(size) = &volume.size {
+            check_quantity(size, &FieldPath::key(&volume_path, "size"), source, errors);
+        }
+        check_volume_source(workload.kind, volume, &volume_path, source, errors);
+    }
+    volume_names
+}
+
+/// At most one source; the owned claim's fields only without one; names that Kubernetes takes.
+fn check_volume_source(
+    kind: WorkloadKind,
+    volume: &Volume,
+    volume_path: &str,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
+    let sources = volume.sources();
+    if let [first, second, ..] = sources.as_slice() {
+        errors.push(source.error_at(
+            &FieldPath::key(volume_path, second),
+            format!(
+                "\"{second}\" and \"{first}\" are both set: a volume has one source at most (configMap, secret, emptyDir or claimName; none: a claim the unit owns)"
+            ),
+        ));
+    }
+    if let Some(from) = sources.first() {
+        let owned = [
+            ("size", volume.size.is_some()),
+            ("accessMode", volume.access_mode.is_some()),
+            ("storageClassName", volume.storage_class_name.is_some()),
+        ];
+        for (field, _) in owned.iter().filter(|(_, set)| *set) {
+            errors.push(source.error_at(
+                &FieldPath::key(volume_path, field),
+                format!("\"{field}\" applies to a claim the unit owns, not to a volume with \"{from}\""),
+            ));
+        }
+    } else if kind == WorkloadKind::DaemonSet
+        && matches!(
+            volume.access_mode.unwrap_or(AccessMode::ReadWriteOnce),
+            AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod
+        )
+    {
+        errors.push(source.error_at(
+            volume_path,
+            "a DaemonSet runs a pod on every node, which cannot all attach one ReadWriteOnce claim; use accessMode ReadWriteMany or ReadOnlyMany, or a source (emptyDir, claimName, …)",
+        ));
+    }
+    for (field, name) in
+        [("configMap", &volume.config_map), ("secret", &volume.secret), ("claimName", &volume.claim_name)]
+    {
+        if let Some(name) = name {
+            check_object_name(name, &FieldPath::key(volume_path, field), source, errors);
+        }
+    }
+    if let Some(empty_dir) = &volume.empty_dir {
+        let path = FieldPath::key(volume_path, "emptyDir");
+        if let Some(limit) = &empty_dir.size_limit {
+            check_quantity(limit, &FieldPath::key(&path, "sizeLimit"), source, errors);
+        }
+        if let Some(medium) = &empty_dir.medium {
+            if !(medium.is_empty() || medium == "Memory" || medium == "HugePages" || medium.starts_with("HugePages-")) {
+                errors.push(source.error_at(
+                    &FieldPath::key(&path, "medium"),
+                    format!(
+                        "\"{}\" is not a medium; use \"Memory\" (tmpfs), \"HugePages\" or leave it out (disk)",
+                        excerpt(medium)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// `env` values taken from elsewhere name exactly one source; `envFrom` entries one object.
+fn check_env(
+    env: &BTreeMap<String, EnvValue>,
+    env_from: &[EnvFrom],
+    path: &str,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
+    for (name, value) in env {
+        let EnvValue::From(from) = value else { continue };
+        if from.sources().len() != 1 {
+            errors.push(source.error_at(
+                &FieldPath::key(&FieldPath::key(path, "env"), name),
+                "a value taken from elsewhere has exactly one of \"secretKeyRef\", \"configMapKeyRef\", \"fieldRef\"",
+            ));
+        }
+    }
+    for (i, entry) in env_from.iter().enumerate() {
+        let entry_path = FieldPath::index(&FieldPath::key(path, "envFrom"), i);
+        match (&entry.secret_ref, &entry.config_map_ref) {
+            (Some(name), None) => check_object_name(name, &FieldPath::key(&entry_path, "secretRef"), source, errors),
+            (None, Some(name)) => check_object_name(name, &FieldPath::key(&entry_path, "configMapRef"), source, errors),
+            _ => errors.push(
+                source.error_at(&entry_path, "an envFrom entry has exactly one of \"secretRef\", \"configMapRef\""),
+            ),
+        }
+    }
+}
+
+/// What init containers and sidecars are checked against.
+struct Containers<'a> {
+    unit_name: &'a str,
+    volumes: &'a BTreeSet<&'a str>,
+    main_ports: &'a [Port],
+}
+
+impl Containers<'_> {
+    /// Names unique in the pod and not the main container's, images, env, mounts; sidecar
+    /// ports unique in the pod (its containers share one network namespace).
+    fn check(
+        &self,
+        document: &Document,
+        workload: &Workload,
+        path: &str,
+        source: &SourceDocument,
+        errors: &mut Diagnostics,
+    ) {
+        let mut names: HashMap<&str, String> = HashMap::new();
+        let mut pod_ports: BTreeSet<&str> = self.main_ports.iter().map(|p| p.name.as_str()).collect();
+        let mut pod_numbers: BTreeSet<u16> = self.main_ports.iter().map(|p| p.port).collect();
+        for (list, field) in [(&workload.init_containers, "initContainers"), (&workload.containers, "containers")] {
+            for (i, container) in list.iter().enumerate() {
+                let container_path = FieldPath::index(&FieldPath::key(path, field), i);
+                let name_path = FieldPath::key(&container_path, "name");
+                if !is_dns_label(&container.name, 63) {
+                    errors.push(
+                        source
+                            .error_at(&name_path, format!("\"{}\" is not a DNS-1123 label", excerpt(&container.name))),
+                    );
+                } else if container.name == self.unit_name {
+                    errors.push(source.error_at(
+                        &name_path,
+                        format!("\"{}\" is the main container's name (the unit's); choose another", container.name),
+                    ));
+                } else if let Some(previous) = names.insert(&container.name, container_path.clone()) {
+                    errors.push(source.error_at(
+                        &name_path,
+                        format!("duplicate container name \"{}\" (first declared at {previous})", container.name),
+                    ));
+                }
+                check_image_reference(
+                    document,
+                    &container.image,
+                    &FieldPath::key(&container_path, "image"),
+                    source,
+                    errors,
+                );
+                check_env(&container.env, &container.env_from, &container_path, source, errors);
+                self.check_mounts(container, &container_path, source, errors);
+                let sidecar = field == "containers";
+                let (mut own_names, mut own_numbers) = (BTreeSet::new(), BTreeSet::new());
+                let (port_names, port_numbers) =
+                    if sidecar { (&mut pod_ports, &mut pod_numbers) } else { (&mut own_names, &mut own_numbers) };
+                for (j, port) in container.ports.iter().enumerate() {
+                    let port_path = FieldPath::index(&FieldPath::key(&container_path, "ports"), j);
+                    check_container_port(port, &port_path, port_names, port_numbers, source, errors);
+                }
+            }
+        }
+    }
+
+    fn check_mounts(&self, container: &Container, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+        let mut paths = BTreeSet::new();
+        for (i, mount) in container.volume_mounts.iter().enumerate() {
+            let mount_path = FieldPath::index(&FieldPath::key(path, "volumeMounts"), i);
+            if !self.volumes.contains(mount.name.as_str()) {
+                let known: Vec<String> = self.volumes.iter().map(|s| s.to_string()).collect();
+                errors.push(
+                    source.error_at(&FieldPath::key(&mount_path, "name"), unknown("volume", &mount.name, &known)),
+                );
+            }
+            check_absolute(&mount.mount_path, &FieldPath::key(&mount_path, "mountPath"), source, errors);
+            if !paths.insert(mount.mount_path.as_str()) {
+                errors.push(source.error_at(
+                    &FieldPath::key(&mount_path, "mountPath"),
+                    format!("\"{}\" is mounted twice in this container", excerpt(&mount.mount_path)),
+                ));
+            }
+        }
+    }
+}
+
+fn check_container_port<'a>(
+    port: &'a ContainerPort,
+    path: &str,
+    names: &mut BTreeSet<&'a str>,
+    numbers: &mut BTreeSet<u16>,
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
+    if !is_dns_label(&port.name, 15) {
+        errors.push(source.error_at(
+            &FieldPath::key(path, "name"),
+            format!("port name \"{}\" must be a DNS-1123 label of at most 15 characters", excerpt(&port.name)),
+        ));
+    }
+    if !names.insert(port.name.as_str()) {
+        errors.push(
+            source.error_at(
+                &FieldPath::key(path, "name"),
+                format!("port name \"{}\" is used twice in the pod", port.name),
+            ),
+        );
+    }
+    if port.port == 0 {
+        errors.push(source.error_at(&FieldPath::key(path, "port"), "port 0 is not a valid port"));
+    } else if !numbers.insert(port.port) {
+        errors.push(
+            source.error_at(&FieldPath::key(path, "port"), format!("port {} is used twice in the pod", port.port)),
+        );
+    }
+}
+
+/// The chart's selector labels, which `podLabels` may not set.
+const SELECTOR_LABELS: [&str; 2] = ["app.kubernetes.io/name", "app.kubernetes.io/instance"];
+
+/// `podLabels`, `podAnnotations`, `nodeSelector`, `tolerations` and `serviceAccountName`.
+fn check_pod_metadata(workload: &Workload, workload_path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    let labels_path = FieldPath::key(workload_path, "podLabels");
+    for (key, value) in &workload.pod_labels {
+        let key_path = FieldPath::key(&labels_path, key);
+        if SELECTOR_LABELS.contains(&key.as_str()) {
+            errors.push(source.error_at_key(
+                &key_path,
+                format!("\"{key}\" is a selector label the chart sets; podLabels cannot change it"),
+            ));
+        }
+        check_label(key, value.as_str(), &key_path, source, errors);
+    }
+    let selector_path = FieldPath::key(workload_path, "nodeSelector");
+    for (key, value) in &workload.node_selector {
+        check_label(key, value.as_str(), &FieldPath::key(&selector_path, key), source, errors);
+    }
+    let annotations_path = FieldPath::key(workload_path, "podAnnotations");
+    for key in workload.pod_annotations.keys() {
+        if !is_qualified_name(key) {
+            errors.push(source.error_at_key(&FieldPath::key(&annotations_path, key), not_a_key(key)));
+        }
+    }
+    for (i, toleration) in workload.tolerations.iter().enumerate() {
+        let path = FieldPath::index(&FieldPath::key(workload_path, "tolerations"), i);
+        if toleration.operator == Some(TolerationOperator::Exists) && toleration.value.is_some() {
+            errors.push(
+                source.error_at(&FieldPath::key(&path, "value"), "\"value\" must be left out with operator Exists"),
+            );
+        }
+        if toleration.toleration_seconds.is_some() && toleration.effect != Some(TaintEffect::NoExecute) {
+            errors.push(source.error_at(
+                &FieldPath::key(&path, "tolerationSeconds"),
+                "\"tolerationSeconds\" applies to effect NoExecute only",
+            ));
+        }
+    }
+    if let Some(account) = &workload.service_account_name {
+        check_object_name(account, &FieldPath::key(workload_path, "serviceAccountName"), source, errors);
+    }
+}
+
+/// A label: a qualified-name key, and a value of at most 63 characters (unless a template).
+fn check_label(key: &str, value: &str, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    if !is_qualified_name(key) {
+        errors.push(source.error_at_key(path, not_a_key(key)));
+    }
+    if !super::template::is_template(value) && !is_label_value(value) {
+        errors.push(source.error_at(
+            path,
+            format!("\"{}\" is not a label value (at most 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)", excerpt(value)),
+        ));
+    }
+}
+
+fn not_a_key(key: &str) -> String {
+    format!("\"{}\" is not a label or annotation key (an optional DNS subdomain and '/', then a name of at most 63 letters, digits, '-', '_', '.')", excerpt(key))
+}
+
+/// A Kubernetes qualified name: `[prefix/]name`, the prefix a DNS subdomain.
+fn is_qualified_name(key: &str) -> bool {
+    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
+    prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
+}
+
+/// A label value: empty, or at most 63 of `[A-Za-z0-9-_.]` starting and ending alphanumeric.
+fn is_label_value(value: &str) -> bool {
+    value.is_empty()
+        || (value.len() <= 63
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && value.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(|part| is_dns_label(part, 63))
+}
+
+/// The name of a ConfigMap, Secret, claim or ServiceAccount: a DNS-1123 subdomain (templates
+/// are checked by Kubernetes once rendered).
+fn check_object_name(name: &str, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    if !super::template::is_template(name) && !is_dns_subdomain(name) {
+        errors.push(source.error_at(
+            path,
+            format!(
+                "\"{}\" is not a Kubernetes object name (a DNS-1123 subdomain: lowercase letters, digits, '-', '.')",
+                excerpt(name)
+            ),
+        ));
+    }
+}
+
+fn check_absolute(path_text: &str, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    if !path_text.starts_with('/') && !super::template::is_template(path_text) {
+        errors.push(source.error_at(path, format!("\"{}\" must be an absolute path", excerpt(path_text))));
+    }
+}
+
+fn check_quantity(text: &str, path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    if !is_quantity(text) {
+        errors.push(
+            source.error_at(path, format!("\"{}\" is not a Kubernetes quantity such as 1Gi or 500Mi", excerpt(text))),
+        );
+    }
 }
 
 fn check_ports<'a>(
@@ -415,12 +758,20 @@ fn check_ports<'a>(
 }
 
 fn check_probe(probe: &Probe, path: &str, ports: &BTreeSet<&str>, source: &SourceDocument, errors: &mut Diagnostics) {
-    match (&probe.http, &probe.tcp) {
-        (Some(http), None) => check_http(http, &FieldPath::key(path, "http"), ports, source, errors),
-        (None, Some(tcp)) => {
+    match (&probe.http, &probe.tcp, &probe.exec) {
+        (Some(http), None, None) => check_http(http, &FieldPath::key(path, "http"), ports, source, errors),
+        (None, Some(tcp), None) => {
             check_port_ref(&tcp.port, &FieldPath::key(&FieldPath::key(path, "tcp"), "port"), ports, source, errors)
         }
-        _ => errors.push(source.error_at(path, "a probe has exactly one of \"http\" or \"tcp\"")),
+        (None, None, Some(exec)) => {
+            if exec.command.is_empty() {
+                errors.push(source.error_at(
+                    &FieldPath::key(&FieldPath::key(path, "exec"), "command"),
+                    "an exec probe needs a command",
+                ));
+            }
+        }
+        _ => errors.push(source.error_at(path, "a probe has exactly one of \"http\", \"tcp\", \"exec\"")),
     }
 }
 
