@@ -51,3 +51,117 @@ fn render_writes_values_and_helm_manifests_for_every_environment() {
         assert_eq!(frontend.contains("kind: Ingress"), env != "ai", "{env}: ai disables Ingress");
     }
 }
+
+/// The objects of one rendered `manifests.yaml`.
+fn objects(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|document| serde::Deserialize::deserialize(document).unwrap())
+        .filter(|object: &serde_json::Value| !object.is_null())
+        .collect()
+}
+
+#[track_caller]
+fn find<'a>(objects: &'a [serde_json::Value], kind: &str, name: &str) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind}/{name} among the rendered objects"))
+}
+
+#[test]
+fn typed_pod_fields_reach_the_rendered_objects() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["render", "--env", "prod", "-f", "tests/fixtures/typed-pod-fields.yaml"])
+        .args(["--out", dir.path().to_str().unwrap()])
+        .env("CODEX_HELM", helm())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // The values kubectl-codex writes pass the chart's schema under strict lint.
+    for phase in ["01-stateful", "03-internal"] {
+        let values = dir.path().join(phase).join("values.yaml");
+        let lint = Command::new(helm())
+            .args(["lint", "--strict", &format!("{root}/charts/codex-env"), "-f", values.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(lint.status.success(), "{phase}: {}", String::from_utf8_lossy(&lint.stdout));
+    }
+
+    let stateful = objects(&dir.path().join("01-stateful/manifests.yaml"));
+    let agent = find(&stateful, "DaemonSet", "node-agent");
+    assert!(agent["spec"].get("replicas").is_none(), "a DaemonSet has no replicas");
+    let pod = &agent["spec"]["template"]["spec"];
+    assert_eq!(pod["nodeSelector"]["kubernetes.io/os"], "linux");
+    assert_eq!(pod["tolerations"][1]["tolerationSeconds"], 300);
+    assert_eq!(pod["tolerations"][0]["operator"], "Exists");
+    assert!(pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_object());
+    assert_eq!(pod["containers"][0]["readinessProbe"]["exec"]["command"][1], "/tmp/ready");
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert!(pod["securityContext"].get("fsGroup").is_none(), "no workspace, no owned claim: no identity");
+    assert_eq!(pod["volumes"][0]["configMap"]["name"], "agent-config");
+    assert_eq!(pod["volumes"][1]["emptyDir"]["medium"], "Memory");
+    assert_eq!(pod["containers"][0]["volumeMounts"][0]["readOnly"], true);
+    find(&stateful, "Service", "node-agent");
+    let db = find(&stateful, "StatefulSet", "db");
+    let claims = db["spec"]["volumeClaimTemplates"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "only the owned volume is a claim template");
+    assert_eq!(db["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"], "db-init");
+    assert_eq!(db["spec"]["template"]["spec"]["securityContext"]["runAsUser"], 999, "own claims: its own wins");
+
+    let internal = objects(&dir.path().join("03-internal/manifests.yaml"));
+    let template = &find(&internal, "Deployment", "api")["spec"]["template"];
+    let labels = &template["metadata"]["labels"];
+    assert_eq!(labels["team"], "payments");
+    assert_eq!(labels["tier"], "1");
+    assert_eq!(labels["app.kubernetes.io/name"], "api");
+    assert_eq!(template["metadata"]["annotations"]["prometheus.io/scrape"], "true");
+    let pod = &template["spec"];
+    assert_eq!(pod["serviceAccountName"], "api");
+    assert_eq!(pod["securityContext"]["runAsUser"], 1000, "the workspace identity wins");
+    assert_eq!(pod["securityContext"]["fsGroup"], 1000);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["initContainers"][0]["name"], "wait-for-db");
+    assert_eq!(pod["initContainers"][0]["volumeMounts"][0]["name"], "cache");
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 2);
+    let (main, sidecar) = (&containers[0], &containers[1]);
+    let env =
+        |c: &serde_json::Value, name: &str| c["env"].as_array().unwrap().iter().find(|e| e["name"] == name).cloned();
+    assert_eq!(env(main, "DB_PASSWORD").unwrap()["valueFrom"]["secretKeyRef"]["key"], "password");
+    assert_eq!(env(main, "FEATURE_FLAGS").unwrap()["valueFrom"]["configMapKeyRef"]["optional"], true);
+    assert_eq!(env(main, "POD_NAME").unwrap()["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
+    assert_eq!(env(main, "LOG_LEVEL").unwrap()["value"], "info");
+    assert_eq!(main["envFrom"][0]["secretRef"]["name"], "api-secrets");
+    assert_eq!(main["envFrom"][1]["prefix"], "CFG_");
+    assert_eq!(main["livenessProbe"]["exec"]["command"][0], "/bin/healthcheck");
+    assert_eq!(main["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(sidecar["name"], "proxy");
+    assert_eq!(sidecar["image"], "127.0.0.1:5000/pods/proxy:prod", "resolved through images");
+    assert_eq!(env(sidecar, "TOKEN").unwrap()["valueFrom"]["secretKeyRef"]["name"], "proxy-token");
+    assert_eq!(sidecar["envFrom"][0]["configMapRef"]["name"], "proxy-config");
+    assert_eq!(sidecar["ports"][0]["containerPort"], 8443);
+    assert_eq!(sidecar["volumeMounts"][1]["subPath"], "proxy");
+    let volumes = pod["volumes"].as_array().unwrap();
+    let volume = |name: &str| volumes.iter().find(|v| v["name"] == name).unwrap();
+    assert_eq!(volume("tls")["secret"]["secretName"], "api-tls");
+    assert_eq!(volume("shared")["persistentVolumeClaim"]["claimName"], "shared-data");
+    assert!(volume("cache")["emptyDir"].is_object());
+    assert!(!internal.iter().any(|o| o["kind"] == "PersistentVolumeClaim"), "an existing claim is not created");
+}
+
+#[test]
+fn a_sidecar_image_of_ours_is_built() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["build", "--env", "prod", "-f", "tests/fixtures/typed-pod-fields.yaml", "--dry-run", "-o", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = plan["images"].as_array().unwrap().iter().filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!(names, ["proxy"]);
+}

@@ -3,7 +3,7 @@
 use super::{api, stuck_container};
 use crate::config::model::WorkloadKind;
 use anyhow::Result;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -67,6 +67,13 @@ pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Re
                 }
             }
         }
+        WorkloadKind::DaemonSet => {
+            let api_: Api<DaemonSet> = Api::namespaced(client.clone(), namespace);
+            match api(api_.get_opt(&unit.resource_name).await, what)? {
+                None => UnitState::Pending("daemonset not created yet".into()),
+                Some(d) => return daemonset_unit_state(client, namespace, unit, &d).await,
+            }
+        }
         WorkloadKind::Job => {
             let api_: Api<Job> = Api::namespaced(client.clone(), namespace);
             match api(api_.get_opt(&unit.resource_name).await, what)? {
@@ -122,6 +129,63 @@ async fn current_pods_of_deployment(
         .find(|rs| rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)) == Some(&revision))
         .and_then(|rs| rs.metadata.labels.as_ref()?.get("pod-template-hash").cloned())
         .map(|hash| format!("pod-template-hash={hash}")))
+}
+
+/// A DaemonSet's state, failed when a pod of its current revision cannot recover.
+async fn daemonset_unit_state(
+    client: &Client,
+    namespace: &str,
+    unit: &InstalledUnit,
+    d: &DaemonSet,
+) -> Result<UnitState> {
+    let state = daemonset_state(d);
+    let observed = d.status.as_ref().and_then(|st| st.observed_generation).unwrap_or(0);
+    if observed < d.metadata.generation.unwrap_or(0) {
+        return Ok(state); // the newest ControllerRevision may not exist yet
+    }
+    let current = current_pods_of_daemonset(client, namespace, unit).await?;
+    with_pod_failures(client, namespace, unit, state, current).await
+}
+
+/// The label selecting pods of the DaemonSet's current revision: the `controller-revision-hash`
+/// of its newest ControllerRevision (the one with the highest `revision`). `None` (every pod of
+/// the unit) when there is none yet.
+async fn current_pods_of_daemonset(client: &Client, namespace: &str, unit: &InstalledUnit) -> Result<Option<String>> {
+    const HASH: &str = "controller-revision-hash";
+    let revisions: Api<ControllerRevision> = Api::namespaced(client.clone(), namespace);
+    let list = api(revisions.list(&ListParams::default().labels(&selector(unit))).await, || {
+        format!("listing ControllerRevisions of {}", unit.name)
+    })?;
+    let owned_by_unit = |r: &&ControllerRevision| {
+        let owners = r.metadata.owner_references.as_deref().unwrap_or_default();
+        owners.iter().any(|o| o.kind == "DaemonSet" && o.name == unit.resource_name)
+    };
+    Ok(list
+        .items
+        .iter()
+        .filter(owned_by_unit)
+        .max_by_key(|r| r.revision)
+        .and_then(|r| r.metadata.labels.as_ref()?.get(HASH).cloned())
+        .map(|hash| format!("{HASH}={hash}")))
+}
+
+/// Like `kubectl rollout status daemonset`: the controller saw the spec, every scheduled pod
+/// runs it, and that many are available.
+pub fn daemonset_state(d: &DaemonSet) -> UnitState {
+    let status = d.status.clone().unwrap_or_default();
+    if status.observed_generation.unwrap_or(0) < d.metadata.generation.unwrap_or(0) {
+        return UnitState::Pending("waiting for the controller to observe the new spec".into());
+    }
+    let want = status.desired_number_scheduled;
+    let updated = status.updated_number_scheduled.unwrap_or(0);
+    let available = status.number_available.unwrap_or(0);
+    if updated < want {
+        UnitState::Pending(format!("{updated}/{want} pods updated"))
+    } else if available < want {
+        UnitState::Pending(format!("{available}/{want} updated pods available"))
+    } else {
+        UnitState::Ready(format!("daemonset rolled out ({available}/{want})"))
+    }
 }
 
 pub fn deployment_state(d: &Deployment) -> UnitState {
@@ -209,4 +273,81 @@ async fn pod_failure(
 /// The label selector of a unit's pods (the chart's selector labels).
 pub fn selector(unit: &InstalledUnit) -> String {
     format!("app.kubernetes.io/name={},app.kubernetes.io/instance={}", unit.name, unit.release)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn daemonset(generation: i64, status: serde_json::Value) -> DaemonSet {
+        serde_json::from_value(json!({
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "agent", "generation": generation},
+            "spec": {
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "agent"}},
+                "template": {"spec": {"containers": [{"name": "agent", "image": "agent:1"}]}}
+            },
+            "status": status,
+        }))
+        .unwrap()
+    }
+
+    fn status(observed: i64, desired: i32, updated: i32, available: i32) -> serde_json::Value {
+        json!({
+            "observedGeneration": observed,
+            "currentNumberScheduled": desired,
+            "desiredNumberScheduled": desired,
+            "numberMisscheduled": 0,
+            "numberReady": available,
+            "updatedNumberScheduled": updated,
+            "numberAvailable": available,
+        })
+    }
+
+    #[test]
+    fn a_daemonset_is_pending_until_the_controller_observed_its_generation() {
+        let state = daemonset_state(&daemonset(3, status(2, 2, 2, 2)));
+        assert_eq!(state, UnitState::Pending("waiting for the controller to observe the new spec".into()));
+    }
+
+    #[test]
+    fn a_daemonset_waits_for_every_scheduled_pod_to_be_updated() {
+        assert_eq!(daemonset_state(&daemonset(2, status(2, 3, 1, 3))), UnitState::Pending("1/3 pods updated".into()));
+    }
+
+    #[test]
+    fn a_daemonset_waits_for_the_updated_pods_to_be_available() {
+        assert_eq!(
+            daemonset_state(&daemonset(2, status(2, 3, 3, 2))),
+            UnitState::Pending("2/3 updated pods available".into())
+        );
+    }
+
+    #[test]
+    fn a_rolled_out_daemonset_is_ready() {
+        assert_eq!(
+            daemonset_state(&daemonset(2, status(2, 3, 3, 3))),
+            UnitState::Ready("daemonset rolled out (3/3)".into())
+        );
+    }
+
+    #[test]
+    fn a_daemonset_on_no_node_is_ready_with_nothing_to_roll_out() {
+        assert_eq!(
+            daemonset_state(&daemonset(1, status(1, 0, 0, 0))),
+            UnitState::Ready("daemonset rolled out (0/0)".into())
+        );
+    }
+
+    #[test]
+    fn a_daemonset_without_status_is_pending() {
+        let mut d = daemonset(
+            1,
+            json!({"desiredNumberScheduled": 0, "currentNumberScheduled": 0, "numberMisscheduled": 0, "numberReady": 0}),
+        );
+        d.status = None;
+        assert!(matches!(daemonset_state(&d), UnitState::Pending(_)));
+    }
 }

@@ -1,11 +1,11 @@
 //! Does every workload that mounts the shared workspace run as the one declared identity,
 //! with the mount mode services.yaml declares for it? Read from the pod templates of the
-//! namespace's Deployments, StatefulSets, Jobs and CronJobs, and from bare pods.
+//! namespace's Deployments, StatefulSets, DaemonSets, Jobs and CronJobs, and from bare pods.
 
 use super::agent_job::RUN_LABEL;
 use super::api;
 use anyhow::Result;
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use kube::api::{Api, ListParams};
@@ -178,6 +178,17 @@ pub async fn audit(
         judge_template(
             "StatefulSet",
             s.metadata.name,
+            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
+            t.as_ref().and_then(|t| t.spec.as_ref()),
+        );
+    }
+    let daemonsets =
+        api(Api::<DaemonSet>::namespaced(client.clone(), namespace).list(&params).await, || what("DaemonSet"))?;
+    for d in daemonsets.items {
+        let t = d.spec.map(|s| s.template);
+        judge_template(
+            "DaemonSet",
+            d.metadata.name,
             t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
             t.as_ref().and_then(|t| t.spec.as_ref()),
         );

@@ -221,7 +221,7 @@ pub fn status(args: &TargetArgs) -> Result<i32> {
 /// The units a release installed, read back from its workloads' labels, with their state.
 async fn phase_units(client: &Client, namespace: &str, release: &str) -> Result<Vec<serde_json::Value>> {
     use crate::config::model::WorkloadKind;
-    use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+    use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
     use k8s_openapi::api::batch::v1::{CronJob, Job};
     use kube::api::{Api, ListParams};
     let selector = format!("app.kubernetes.io/instance={release}");
@@ -234,13 +234,19 @@ async fn phase_units(client: &Client, namespace: &str, release: &str) -> Result<
             })?;
             for item in list.items {
                 let labels = item.metadata.labels.clone().unwrap_or_default();
-                let unit = labels.get("app.kubernetes.io/name").cloned().unwrap_or_default();
+                // A manifest unit's objects name their unit; the chart's workloads are named by it.
+                let unit = labels
+                    .get(crate::labels::UNIT)
+                    .or_else(|| labels.get("app.kubernetes.io/name"))
+                    .cloned()
+                    .unwrap_or_default();
                 found.push((unit, $kind, item.metadata.name.clone().unwrap_or_default()));
             }
         };
     }
     collect!(Deployment, WorkloadKind::Deployment);
     collect!(StatefulSet, WorkloadKind::StatefulSet);
+    collect!(DaemonSet, WorkloadKind::DaemonSet);
     collect!(Job, WorkloadKind::Job);
     collect!(CronJob, WorkloadKind::CronJob);
     found.sort();

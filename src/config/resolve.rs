@@ -407,24 +407,42 @@ fn resolve_unit(
     })
 }
 
-/// A typed workload with its defaults and, in the dev runtime, its dev changes.
+/// A typed workload with its defaults and, in the dev runtime, its dev changes. Init
+/// containers' and sidecars' images are resolved like the main one.
 fn resolve_workload(
     workload: Workload,
     runtime: Runtime,
     images: &BTreeMap<String, ResolvedImage>,
 ) -> ResolvedWorkload {
+    use super::model::{Container, EnvValue, ScalarString};
+    use super::stack::ResolvedContainer;
     let mut command = workload.command;
     let mut args = workload.args;
     let mut working_dir = workload.working_dir;
-    let mut env: BTreeMap<String, String> = workload.env.into_iter().map(|(k, v)| (k, v.0)).collect();
+    let mut env = workload.env;
     if runtime == Runtime::Dev {
         if let Some(dev) = workload.dev {
             command = dev.command.unwrap_or(command);
             args = dev.args.unwrap_or(args);
             working_dir = dev.working_dir.or(working_dir);
-            env.extend(dev.env.into_iter().map(|(k, v)| (k, v.0)));
+            env.extend(dev.env.into_iter().map(|(k, v)| (k, EnvValue::Value(v))));
         }
     }
+    let container = |c: Container| ResolvedContainer {
+        image: image_reference(&c.image, images),
+        image_name: images.contains_key(&c.image).then(|| c.image.clone()),
+        name: c.name,
+        command: c.command,
+        args: c.args,
+        working_dir: c.working_dir,
+        env: c.env,
+        env_from: c.env_from,
+        ports: c.ports,
+        resources: c.resources,
+        security_context: c.security_context,
+        volume_mounts: c.volume_mounts,
+    };
+    let text = |map: BTreeMap<String, ScalarString>| map.into_iter().map(|(k, v)| (k, v.0)).collect();
     ResolvedWorkload {
         kind: workload.kind,
         image: image_reference(&workload.image, images),
@@ -440,6 +458,17 @@ fn resolve_workload(
         replicas: workload.replicas.unwrap_or(1),
         schedule: workload.schedule,
         backoff_limit: workload.backoff_limit.unwrap_or(2),
+        env_from: workload.env_from,
+        security_context: workload.security_context,
+        init_containers: workload.init_containers.into_iter().map(container).collect(),
+        containers: workload.containers.into_iter().map(container).collect(),
+        service_account_name: workload.service_account_name,
+        pod_security_context: workload.pod_security_context,
+        node_selector: text(workload.node_selector),
+        tolerations: workload.tolerations,
+        affinity: workload.affinity,
+        pod_labels: text(workload.pod_labels),
+        pod_annotations: text(workload.pod_annotations),
     }
 }
 

@@ -2,8 +2,9 @@
 //! overlays, templates and `when` conditions applied. Everything downstream reads only this.
 
 use super::model::{
-    AccessMode, Build, CodeUpdateStrategy, Hook, Ingress, PermissionRule, Port, Probes, PullPolicy, Resources, Runtime,
-    Volume, WorkloadKind, WorkspaceMount,
+    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EnvFrom, EnvValue, Hook, Ingress, PermissionRule,
+    PodSecurityContext, Port, Probes, PullPolicy, Resources, Runtime, SecurityContext, Toleration, Volume, VolumeMount,
+    WorkloadKind, WorkspaceMount,
 };
 use crate::plan::phase::Phase;
 use serde::Serialize;
@@ -100,14 +101,18 @@ pub struct ResolvedUnit {
 }
 
 impl ResolvedUnit {
-    /// Every image reference this unit deploys (its workload's and its manifests' edit).
+    /// Every image reference this unit deploys: its workload's main container first, then its
+    /// init containers and sidecars, then its manifests' edit.
     pub fn images(&self) -> impl Iterator<Item = &String> {
-        self.workload.iter().map(|w| &w.image).chain(self.image_edit.iter().map(|e| &e.image))
+        self.workload.iter().flat_map(ResolvedWorkload::images).chain(self.image_edit.iter().map(|e| &e.image))
     }
 
     /// The same, mutable: building points them at what it pushed.
     pub fn images_mut(&mut self) -> impl Iterator<Item = &mut String> {
-        self.workload.iter_mut().map(|w| &mut w.image).chain(self.image_edit.iter_mut().map(|e| &mut e.image))
+        self.workload
+            .iter_mut()
+            .flat_map(ResolvedWorkload::images_mut)
+            .chain(self.image_edit.iter_mut().map(|e| &mut e.image))
     }
 }
 
@@ -123,7 +128,9 @@ pub struct ResolvedWorkload {
     pub command: Vec<String>,
     pub args: Vec<String>,
     pub working_dir: Option<String>,
-    pub env: BTreeMap<String, String>,
+    /// By name; a plain value serialises as the string it was before values could come from
+    /// elsewhere, so stacks that use none keep their input digest.
+    pub env: BTreeMap<String, EnvValue>,
     pub ports: Vec<Port>,
     pub probes: Option<Probes>,
     pub resources: Option<Resources>,
@@ -131,6 +138,63 @@ pub struct ResolvedWorkload {
     pub replicas: u32,
     pub schedule: Option<String>,
     pub backoff_limit: u32,
+    // The pod fields below are left out of the serialised form while unset, for the same reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFrom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<SecurityContext>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<ResolvedContainer>,
+    /// Sidecars.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<ResolvedContainer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_security_context: Option<PodSecurityContext>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_annotations: BTreeMap<String, String>,
+}
+
+impl ResolvedWorkload {
+    /// The main container's image, then the init containers', then the sidecars'.
+    pub fn images(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.image).chain(self.init_containers.iter().chain(&self.containers).map(|c| &c.image))
+    }
+
+    /// The same, mutable.
+    pub fn images_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        std::iter::once(&mut self.image)
+            .chain(self.init_containers.iter_mut().chain(self.containers.iter_mut()).map(|c| &mut c.image))
+    }
+}
+
+/// An init container or sidecar with its image resolved.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedContainer {
+    pub name: String,
+    /// Full image reference.
+    pub image: String,
+    /// The `images` entry it came from, if any.
+    pub image_name: Option<String>,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub working_dir: Option<String>,
+    pub env: BTreeMap<String, EnvValue>,
+    pub env_from: Vec<EnvFrom>,
+    pub ports: Vec<ContainerPort>,
+    pub resources: Option<Resources>,
+    pub security_context: Option<SecurityContext>,
+    pub volume_mounts: Vec<VolumeMount>,
 }
 
 /// Which containers of which manifest object run which image.

@@ -146,6 +146,7 @@ fn planned_unit(unit: &ResolvedUnit) -> PlannedUnit {
             match w.kind {
                 WorkloadKind::Deployment => "deployment available",
                 WorkloadKind::StatefulSet => "statefulset ready",
+                WorkloadKind::DaemonSet => "daemonset rolled out",
                 WorkloadKind::Job => "job complete",
                 WorkloadKind::CronJob => "cronjob created",
             }

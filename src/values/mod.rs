@@ -3,6 +3,8 @@
 //! Pure and deterministic: the same stack always yields byte-identical YAML, whose digest
 //! then tells `up` whether a phase changed since its last install.
 
+pub mod yaml;
+
 use crate::config::manifest_edit;
 use crate::config::manifest_unit::kind_of;
 use crate::config::model::{PortRef, Probe, Protocol, WorkloadKind};
@@ -83,7 +85,7 @@ pub fn partial_phase_values(
 
 fn finish(stack: &Stack, planned: &PlannedPhase, units: &[&ResolvedUnit]) -> PhaseValues {
     let values = values_for(stack, planned.name, units);
-    let yaml = serde_yaml::to_string(&values).expect("values are plain data");
+    let yaml = yaml::to_string(&values);
     let digest = hex(&Sha256::digest(yaml.as_bytes()));
     let mut waves: Vec<Vec<String>> = Vec::new();
     for unit in &planned.units {

@@ -89,6 +89,69 @@ Usage: include "codex-env.volumeClaimName" (dict "workload" $w "volume" $v)
 */}}
 {{- define "codex-env.volumeClaimName" -}}
 {{- $base := .workload.name -}}
-{{- if eq .workload.kind "Deployment" }}{{ $base = include "codex-env.resourceName" .workload }}{{ end -}}
+{{- if has .workload.kind (list "Deployment" "DaemonSet") }}{{ $base = include "codex-env.resourceName" .workload }}{{ end -}}
 {{- printf "%s-%s" $base .volume.name }}
+{{- end }}
+
+{{/*
+Source of a unit volume: "configMap", "secret", "emptyDir" or "claimName" (an
+existing claim), by the key the volume sets; "" for a claim the unit owns
+(pvc.yaml, or a StatefulSet volumeClaimTemplate). The schema allows one at most.
+Usage: include "codex-env.volumeSource" $volume
+*/}}
+{{- define "codex-env.volumeSource" -}}
+{{- $volume := . -}}
+{{- range $key := list "configMap" "secret" "emptyDir" "claimName" }}
+{{- if hasKey $volume $key }}{{ $key }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Container env entries: {name, value} renders value as a quoted string,
+{name, valueFrom} passes the Kubernetes EnvVarSource through.
+Usage: include "codex-env.env" $envList | trim | nindent N
+*/}}
+{{- define "codex-env.env" -}}
+{{- range . }}
+- name: {{ .name | quote }}
+  {{- if hasKey . "valueFrom" }}
+  valueFrom:
+    {{- toYaml .valueFrom | nindent 4 }}
+  {{- else }}
+  value: {{ .value | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+An init container or sidecar: name, image and the global pull policy, then its
+fields as given (empty ones left out).
+Usage: include "codex-env.extraContainer" (dict "root" $ "container" $c) | trim | nindent N
+*/}}
+{{- define "codex-env.extraContainer" -}}
+{{- $c := .container -}}
+- name: {{ $c.name | quote }}
+  image: {{ $c.image | quote }}
+  imagePullPolicy: {{ .root.Values.global.imagePullPolicy }}
+  {{- with dig "command" list $c }}
+  command:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with dig "args" list $c }}
+  args:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with dig "workingDir" "" $c }}
+  workingDir: {{ . | quote }}
+  {{- end }}
+  {{- with dig "env" list $c }}
+  env:
+    {{- include "codex-env.env" . | trim | nindent 4 }}
+  {{- end }}
+  {{- range $field := list "envFrom" "ports" "resources" "securityContext" "volumeMounts" }}
+  {{- with dig $field nil $c }}
+  {{ $field }}:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
 {{- end }}
