@@ -49,7 +49,8 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
     object_labels.insert("app.kubernetes.io/name".into(), AGENT_NAME.into());
     object_labels.insert(RUN_LABEL.into(), run.run_id.into());
     let mount_path = agent.workspace.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into());
-    let mut mount = json!({"name": labels::WORKSPACE_VOLUME, "mountPath": mount_path, "readOnly": agent.workspace.read_only});
+    let mut mount =
+        json!({"name": labels::WORKSPACE_VOLUME, "mountPath": mount_path, "readOnly": agent.workspace.read_only});
     if let Some(sub_path) = agent.workspace.sub_path.as_deref().filter(|s| !s.is_empty()) {
         mount["subPath"] = json!(sub_path);
     }

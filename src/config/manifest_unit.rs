@@ -210,7 +210,7 @@ pub fn object_ref(object: &Value) -> String {
     format!("{}/{}", kind_of(object), name_of(object))
 }
 
-fn find<'d>(documents: &'d [Document], target: &str) -> Option<usize> {
+fn find(documents: &[Document], target: &str) -> Option<usize> {
     documents.iter().position(|d| object_ref(&d.object) == target)
 }
 

@@ -246,13 +246,11 @@ pub fn check_unit(document: &Document, entry: &UnitRef<'_>, source: &SourceDocum
             );
         }
         let runs_to_completion = unit.workload.as_ref().is_none_or(|w| w.kind.runs_to_completion());
-        if unit.hooks.as_ref().is_some_and(|h| !h.readiness.is_empty()) {
-            if unit.workload.is_none() {
-                errors.push(source.error_at(
-                    &FieldPath::key(path, "hooks"),
-                    "readiness hooks belong to a typed workload; a manifest unit is gated on its objects' own readiness",
-                ));
-            }
+        if unit.hooks.as_ref().is_some_and(|h| !h.readiness.is_empty()) && unit.workload.is_none() {
+            errors.push(source.error_at(
+                &FieldPath::key(path, "hooks"),
+                "readiness hooks belong to a typed workload; a manifest unit is gated on its objects' own readiness",
+            ));
         }
         if let Some(hooks) = &unit.hooks {
             let hooks_path = FieldPath::key(&FieldPath::key(path, "hooks"), "readiness");

@@ -324,40 +324,6 @@ async fn run_hooks(
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_first_install_takes_one_revision_per_wave() {
-        let waves = vec![names(&["db", "cache"]), names(&["api"]), names(&["worker"])];
-        let steps = install_steps(&waves, &BTreeSet::new());
-        assert_eq!(steps.iter().map(|s| s.adds.clone()).collect::<Vec<_>>(), waves);
-        assert_eq!(steps[1].include, ["api", "cache", "db"].iter().map(|s| s.to_string()).collect());
-        assert_eq!(steps[2].include.len(), 4);
-    }
-
-    #[test]
-    fn installed_units_are_upgraded_at_once_and_only_new_ones_wait() {
-        let waves = vec![names(&["db"]), names(&["api"]), names(&["worker"])];
-        let installed: BTreeSet<String> = names(&["db", "api", "gone"]).into_iter().collect();
-        let steps = install_steps(&waves, &installed);
-        assert_eq!(steps.len(), 2, "{steps:?}");
-        assert_eq!(steps[0].include, names(&["api", "db"]).into_iter().collect());
-        assert_eq!((steps[1].wave, steps[1].adds.clone()), (2, names(&["worker"])));
-    }
-
-    #[test]
-    fn a_phase_without_same_phase_dependencies_is_one_revision() {
-        let steps = install_steps(&[names(&["a", "b"])], &BTreeSet::new());
-        assert_eq!(steps.len(), 1);
-    }
-}
-
 /// A run killed mid-phase leaves its release `pending-*`, which blocks every later Helm
 /// operation. We hold the namespace's lease, so nobody else is working on it: put it back.
 async fn recover_pending(
@@ -396,5 +362,39 @@ async fn stop(child: &mut tokio::process::Child) {
     }
     if tokio::time::timeout(Duration::from_secs(15), child.wait()).await.is_err() {
         let _ = child.start_kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_first_install_takes_one_revision_per_wave() {
+        let waves = vec![names(&["db", "cache"]), names(&["api"]), names(&["worker"])];
+        let steps = install_steps(&waves, &BTreeSet::new());
+        assert_eq!(steps.iter().map(|s| s.adds.clone()).collect::<Vec<_>>(), waves);
+        assert_eq!(steps[1].include, ["api", "cache", "db"].iter().map(|s| s.to_string()).collect());
+        assert_eq!(steps[2].include.len(), 4);
+    }
+
+    #[test]
+    fn installed_units_are_upgraded_at_once_and_only_new_ones_wait() {
+        let waves = vec![names(&["db"]), names(&["api"]), names(&["worker"])];
+        let installed: BTreeSet<String> = names(&["db", "api", "gone"]).into_iter().collect();
+        let steps = install_steps(&waves, &installed);
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert_eq!(steps[0].include, names(&["api", "db"]).into_iter().collect());
+        assert_eq!((steps[1].wave, steps[1].adds.clone()), (2, names(&["worker"])));
+    }
+
+    #[test]
+    fn a_phase_without_same_phase_dependencies_is_one_revision() {
+        let steps = install_steps(&[names(&["a", "b"])], &BTreeSet::new());
+        assert_eq!(steps.len(), 1);
     }
 }

@@ -55,6 +55,20 @@ fn cargo() -> Command {
 pub fn run_cli(args: TestArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     let helm = tools::tool_path("helm").context("building helm")?;
+    // Style first: a formatting or lint failure is reported, and the tests still run.
+    step(&mut outcomes, "cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])));
+    step(&mut outcomes, "cargo clippy -D warnings", || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--features",
+            "kubectl-codex/e2e,kubectl-codex/helm-tests",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
     step(&mut outcomes, "unit, golden, property, CLI and helm tests", || {
         run(cargo().args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", &helm))
     });
