@@ -240,6 +240,10 @@ fn every_rendered_object_passes_server_side_dry_run() {
         phases.sort();
         for phase in phases {
             let manifests = phase.join("manifests.yaml");
+            // A phase whose every object this environment disables renders nothing to apply.
+            if !std::fs::read_to_string(&manifests).unwrap().lines().any(|l| l.starts_with("kind:")) {
+                continue;
+            }
             let out = kubectl(&["apply", "--dry-run=server", "-n", &namespace, "-f", manifests.to_str().unwrap()]);
             assert!(out.status.success(), "{selection:?} {}: {}", manifests.display(), text(&out.stderr));
         }
