@@ -130,6 +130,22 @@ pub async fn preflight(client: &Client, stack: &Stack, lookups: &mut Lookups) ->
     Ok(())
 }
 
+/// The object's `metadata.generation`, or `None` when it does not exist (yet).
+pub async fn generation(
+    client: &Client,
+    namespace: &str,
+    object: &ManifestObject,
+    lookups: &mut Lookups,
+) -> Result<Option<i64>> {
+    let Some((resource, scope)) = lookups.resource(client, object).await? else { return Ok(None) };
+    let objects: Api<DynamicObject> = match scope {
+        Scope::Cluster => Api::all_with(client.clone(), &resource),
+        Scope::Namespaced => Api::namespaced_with(client.clone(), namespace, &resource),
+    };
+    let found = api(objects.get_opt(&object.name).await, || format!("reading {}", object.reference()))?;
+    Ok(found.and_then(|o| o.metadata.generation))
+}
+
 /// Reads `object` and judges it.
 pub async fn observe(
     client: &Client,

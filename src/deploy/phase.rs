@@ -97,7 +97,7 @@ pub async fn deploy_phase(
             && r.labels.get(labels::VALUES_DIGEST).map(String::as_str) == Some(&phase.digest[..DIGEST_LABEL_LEN])
     });
     if unchanged && !options.force {
-        tracker.poll(client, namespace, name, &everything, progress).await?;
+        tracker.poll(client, namespace, name, &everything, false, progress).await?;
         if tracker.all_ready(&everything) {
             let revision = current.as_ref().map(|r| r.revision);
             for unit in &mut tracker.units {
@@ -221,6 +221,7 @@ async fn install_and_gate(
         timeout: options.timeout,
         labels: &labels,
     };
+    tracker.note_generations(client, namespace, &step.include).await?;
     let mut child = install.command().spawn().with_context(|| format!("starting {}", options.helm.display()))?;
     // Both pipes are drained side by side: helm blocks once either one's buffer is full.
     let stderr = tokio::spawn(read_all(child.stderr.take()));
@@ -230,7 +231,7 @@ async fn install_and_gate(
         tokio::select! {
             status = child.wait() => break status?,
             _ = tokio::time::sleep(POLL_EVERY) => {
-                if let Some(found) = tracker.poll(client, namespace, name, &step.include, progress).await? {
+                if let Some(found) = tracker.poll(client, namespace, name, &step.include, true, progress).await? {
                     // Waiting longer cannot help: stop Helm (it marks the release failed).
                     stop(&mut child).await;
                     failure = Some(found);
@@ -251,7 +252,7 @@ async fn install_and_gate(
             failure = Some((None, format!("not ready within {}s", options.timeout.as_secs())));
             break;
         }
-        failure = tracker.poll(client, namespace, name, &step.include, progress).await?;
+        failure = tracker.poll(client, namespace, name, &step.include, false, progress).await?;
         if failure.is_none() && !tracker.all_ready(&step.include) {
             tokio::time::sleep(POLL_EVERY).await;
         }

@@ -13,7 +13,7 @@ use crate::ui::progress::Progress;
 use crate::values::PhaseValues;
 use anyhow::Result;
 use kube::Client;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// One unit of the phase and what is known of it so far.
 pub struct TrackedUnit {
@@ -38,6 +38,10 @@ impl TrackedUnit {
 pub struct Tracker {
     pub units: Vec<TrackedUnit>,
     lookups: Lookups,
+    /// Generations of the objects that existed when the current install step started, by
+    /// `Kind/name`. While Helm is still applying, a failure of pods whose owner kept its
+    /// generation is the old spec's, which this step is about to replace: not a verdict yet.
+    baseline: HashMap<String, i64>,
 }
 
 /// Which unit failed, and why.
@@ -97,7 +101,7 @@ impl Tracker {
                 });
             }
         }
-        Tracker { units, lookups: Lookups::default() }
+        Tracker { units, lookups: Lookups::default(), baseline: HashMap::new() }
     }
 
     /// Whether every unit in `include` is ready.
@@ -118,13 +122,61 @@ impl Tracker {
         }
     }
 
+    /// The objects with pod templates of unit `i`: its typed workload and its manifests'.
+    fn owners(&self, i: usize) -> Vec<ManifestObject> {
+        let unit = &self.units[i];
+        let mut out: Vec<ManifestObject> =
+            unit.objects.iter().filter(|o| crate::config::manifest_edit::has_pod_template(&o.kind)).cloned().collect();
+        if let Some(workload) = &unit.workload {
+            out.push(workload_object(workload));
+        }
+        out
+    }
+
+    /// Notes the generation of every pod owner of `include` before an install step.
+    pub async fn note_generations(
+        &mut self,
+        client: &Client,
+        namespace: &str,
+        include: &BTreeSet<String>,
+    ) -> Result<()> {
+        self.baseline.clear();
+        for i in 0..self.units.len() {
+            if !include.contains(self.units[i].name()) {
+                continue;
+            }
+            for object in self.owners(i) {
+                if let Some(generation) = object_gate::generation(client, namespace, &object, &mut self.lookups).await?
+                {
+                    self.baseline.insert(object.reference(), generation);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether no pod owner of unit `i` has a new spec since the step started.
+    async fn unchanged_since_step(&mut self, i: usize, client: &Client, namespace: &str) -> Result<bool> {
+        let owners = self.owners(i);
+        for object in &owners {
+            let before = self.baseline.get(&object.reference()).copied();
+            let now = object_gate::generation(client, namespace, object, &mut self.lookups).await?;
+            if before.is_none() || now != before {
+                return Ok(false);
+            }
+        }
+        Ok(!owners.is_empty())
+    }
+
     /// Polls every unit of `include` not yet ready; returns the first fatal failure.
+    /// `applying`: Helm is still running this step (see `baseline`).
     pub async fn poll(
         &mut self,
         client: &Client,
         namespace: &str,
         phase: &str,
         include: &BTreeSet<String>,
+        applying: bool,
         progress: &mut Progress,
     ) -> Result<Option<Failure>> {
         for i in 0..self.units.len() {
@@ -132,6 +184,14 @@ impl Tracker {
                 continue;
             }
             if let Some(why) = self.poll_unit(i, client, namespace, phase, progress).await? {
+                if applying && self.unchanged_since_step(i, client, namespace).await? {
+                    let name = self.units[i].name().to_string();
+                    progress.line(
+                        &format!("{phase}/{name}"),
+                        &format!("  {name}: old pods failing, waiting for the new spec: {why}"),
+                    );
+                    continue;
+                }
                 let name = self.units[i].name().to_string();
                 progress.finish(&format!("{phase}/{name}"), &format!("  ✗ {name} failed: {why}"));
                 return Ok(Some((Some(i), why)));
@@ -199,16 +259,7 @@ impl Tracker {
         let unit = &self.units[i];
         let mut times: Vec<String> = unit.evidence.objects.iter().filter_map(|o| o.created_at.clone()).collect();
         if let Some(workload) = &unit.workload {
-            let api_version = match workload.kind {
-                WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
-                _ => "apps/v1",
-            };
-            let object = ManifestObject {
-                unit: workload.name.clone(),
-                api_version: api_version.into(),
-                kind: workload.kind.as_str().into(),
-                name: workload.resource_name.clone(),
-            };
+            let object = workload_object(workload);
             let seen = object_gate::observe(client, namespace, &object, &mut self.lookups).await?;
             times.extend(seen.created_at);
         }
@@ -237,6 +288,20 @@ impl Tracker {
             );
         }
         out
+    }
+}
+
+/// A typed workload as an object reference.
+fn workload_object(workload: &InstalledUnit) -> ManifestObject {
+    let api_version = match workload.kind {
+        WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
+        _ => "apps/v1",
+    };
+    ManifestObject {
+        unit: workload.name.clone(),
+        api_version: api_version.into(),
+        kind: workload.kind.as_str().into(),
+        name: workload.resource_name.clone(),
     }
 }
 
