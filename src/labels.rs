@@ -13,6 +13,11 @@ pub const PHASE: &str = "codex-k8s.dev/phase";
 /// On every object of a unit's manifests: the unit it belongs to (readiness, diagnostics).
 pub const UNIT: &str = "codex-k8s.dev/unit";
 
+/// The [`UNIT`] label of an object given as JSON.
+pub fn unit_of(object: &serde_json::Value) -> Option<&str> {
+    object.get("metadata")?.get("labels")?.get(UNIT)?.as_str()
+}
+
 /// When the environment was last deployed to (RFC 3339).
 pub const LAST_ACTIVITY: &str = "codex-k8s.dev/last-activity";
 /// How long the environment may sit idle before `gc` removes it (Go duration).

@@ -522,6 +522,22 @@ mod tests {
         );
     }
 
+    /// An image just built and pushed as `manifest_digest`.
+    fn built_image(name: &str, reference: &str, manifest_digest: &str) -> ImageOutcome {
+        ImageOutcome {
+            name: name.into(),
+            reference: reference.into(),
+            content_tag: String::new(),
+            input_digest: String::new(),
+            manifest_digest: Some(manifest_digest.into()),
+            status: BuildStatus::Built,
+            seconds: 1.0,
+            builder: None,
+            command: None,
+            error: None,
+        }
+    }
+
     #[test]
     fn pinning_points_every_use_of_a_built_image_at_its_manifest() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("services.yaml");
@@ -530,18 +546,7 @@ mod tests {
         let mut stack = loaded.resolve(&selection).unwrap();
         let before = stack.clone();
         let greeter = "127.0.0.1:5000/codex-example/greeter:0.1.0-dev";
-        let built = ImageOutcome {
-            name: "greeter".into(),
-            reference: greeter.into(),
-            content_tag: String::new(),
-            input_digest: String::new(),
-            manifest_digest: Some("sha256:1111".into()),
-            status: BuildStatus::Built,
-            seconds: 1.0,
-            builder: None,
-            command: None,
-            error: None,
-        };
+        let built = built_image("greeter", greeter, "sha256:1111");
         pin(&mut stack, &[built]);
         let unit = stack.units.iter().find(|u| u.name == "greeter").unwrap();
         assert_eq!(unit.workload.as_ref().unwrap().image, format!("{greeter}@sha256:1111"));
@@ -561,18 +566,7 @@ mod tests {
         let mut stack = loaded.resolve(&selection).unwrap();
         let api = stack.units.iter().find(|u| u.name == "api").unwrap();
         assert_eq!(api.images().collect::<Vec<_>>(), [&"PROBE_IMAGE".to_string()]);
-        let built = ImageOutcome {
-            name: "probe".into(),
-            reference: "PROBE_IMAGE".into(),
-            content_tag: String::new(),
-            input_digest: String::new(),
-            manifest_digest: Some("sha256:2222".into()),
-            status: BuildStatus::Built,
-            seconds: 1.0,
-            builder: None,
-            command: None,
-            error: None,
-        };
+        let built = built_image("probe", "PROBE_IMAGE", "sha256:2222");
         pin(&mut stack, &[built]);
         for unit in stack.units.iter().filter(|u| u.image_edit.is_some()) {
             assert_eq!(unit.image_edit.as_ref().unwrap().image, "PROBE_IMAGE@sha256:2222", "{}", unit.name);

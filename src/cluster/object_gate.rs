@@ -130,6 +130,14 @@ pub async fn preflight(client: &Client, stack: &Stack, lookups: &mut Lookups) ->
     Ok(())
 }
 
+/// The API of objects of `resource`: in `namespace`, or cluster-wide for a cluster-scoped kind.
+fn dynamic_api(client: &Client, namespace: &str, resource: &ApiResource, scope: &Scope) -> Api<DynamicObject> {
+    match scope {
+        Scope::Cluster => Api::all_with(client.clone(), resource),
+        Scope::Namespaced => Api::namespaced_with(client.clone(), namespace, resource),
+    }
+}
+
 /// The object's `metadata.generation`, or `None` when it does not exist (yet).
 pub async fn generation(
     client: &Client,
@@ -138,10 +146,7 @@ pub async fn generation(
     lookups: &mut Lookups,
 ) -> Result<Option<i64>> {
     let Some((resource, scope)) = lookups.resource(client, object).await? else { return Ok(None) };
-    let objects: Api<DynamicObject> = match scope {
-        Scope::Cluster => Api::all_with(client.clone(), &resource),
-        Scope::Namespaced => Api::namespaced_with(client.clone(), namespace, &resource),
-    };
+    let objects = dynamic_api(client, namespace, &resource, &scope);
     let found = api(objects.get_opt(&object.name).await, || format!("reading {}", object.reference()))?;
     Ok(found.and_then(|o| o.metadata.generation))
 }
@@ -157,10 +162,7 @@ pub async fn observe(
         let state = ObjectState::Failed(format!("the API server no longer serves {}", object.api_version));
         return Ok(Observation { state, created_at: None });
     };
-    let objects: Api<DynamicObject> = match scope {
-        Scope::Cluster => Api::all_with(client.clone(), &resource),
-        Scope::Namespaced => Api::namespaced_with(client.clone(), namespace, &resource),
-    };
+    let objects = dynamic_api(client, namespace, &resource, &scope);
     let what = || format!("reading {}", object.reference());
     let Some(found) = api(objects.get_opt(&object.name).await, what)? else {
         return Ok(Observation { state: ObjectState::Pending("not created yet".into()), created_at: None });
@@ -200,10 +202,10 @@ pub async fn pod_selector_of(
     lookups: &mut Lookups,
 ) -> Option<String> {
     let (resource, scope) = lookups.resource(client, object).await.ok()??;
-    let objects: Api<DynamicObject> = match scope {
-        Scope::Cluster => return None,
-        Scope::Namespaced => Api::namespaced_with(client.clone(), namespace, &resource),
-    };
+    if matches!(scope, Scope::Cluster) {
+        return None; // cluster-scoped objects own no pods of this namespace
+    }
+    let objects = dynamic_api(client, namespace, &resource, &scope);
     let found = objects.get_opt(&object.name).await.ok()??;
     object_readiness::pod_selector(&serde_json::to_value(&found).ok()?)
 }

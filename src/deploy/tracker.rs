@@ -60,11 +60,7 @@ impl Tracker {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter(|o| {
-                        o.pointer(&format!("/metadata/labels/{}", crate::labels::UNIT.replace('/', "~1")))
-                            .and_then(|v| v.as_str())
-                            == Some(name)
-                    })
+                    .filter(|o| crate::labels::unit_of(o) == Some(name))
                     .map(|o| ManifestObject::of(name, o))
                     .collect();
                 let same_phase: BTreeSet<&String> = phase.waves.iter().flatten().collect();

@@ -161,12 +161,7 @@ pub async fn installed_units(
     let values: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("parsing helm get values of {release}"))?;
     let workloads = values["workloads"].as_array().into_iter().flatten().filter_map(|w| w["name"].as_str());
-    let unit_label = format!("/metadata/labels/{}", crate::labels::UNIT.replace('/', "~1"));
-    let objects = values["extraManifests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o.pointer(&unit_label).and_then(serde_json::Value::as_str));
+    let objects = values["extraManifests"].as_array().into_iter().flatten().filter_map(crate::labels::unit_of);
     Ok(workloads.chain(objects).map(str::to_string).collect())
 }
 
