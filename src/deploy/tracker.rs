@@ -52,6 +52,7 @@ impl Tracker {
     pub fn new(stack: &Stack, phase: &PhaseValues) -> Tracker {
         let workloads = installed_units(phase);
         let mut units = Vec::new();
+        let same_phase: BTreeSet<&String> = phase.waves.iter().flatten().collect();
         for (wave, names) in phase.waves.iter().enumerate() {
             for name in names {
                 let Some(unit) = stack.units.iter().find(|u| &u.name == name) else { continue };
@@ -63,7 +64,6 @@ impl Tracker {
                     .filter(|o| crate::labels::unit_of(o) == Some(name))
                     .map(|o| ManifestObject::of(name, o))
                     .collect();
-                let same_phase: BTreeSet<&String> = phase.waves.iter().flatten().collect();
                 let kind = match (&workload, objects.is_empty()) {
                     (Some(w), true) => w.kind.as_str().to_string(),
                     (Some(w), false) => format!("{}+manifests", w.kind.as_str()),
