@@ -307,10 +307,9 @@ fn image_edit(
         errors.push(context.source.error_at(&FieldPath::key(field, "containers"), e.to_string()));
         return None;
     }
-    let known = context.images.get(&image.name);
     Some(ImageEdit {
-        image: known.map_or_else(|| image.name.clone(), |i| i.reference.clone()),
-        image_name: known.map(|_| image.name.clone()),
+        image: super::resolve::image_reference(&image.name, context.images),
+        image_name: context.images.contains_key(&image.name).then(|| image.name.clone()),
         object,
         containers: image.containers.clone(),
     })

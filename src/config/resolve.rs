@@ -280,7 +280,8 @@ fn resolve_images(
     images
 }
 
-fn image_reference(image: &str, images: &BTreeMap<String, ResolvedImage>) -> String {
+/// An `images` name as its full reference; anything else is a reference already.
+pub(super) fn image_reference(image: &str, images: &BTreeMap<String, ResolvedImage>) -> String {
     images.get(image).map_or_else(|| image.to_string(), |i| i.reference.clone())
 }
 
