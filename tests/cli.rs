@@ -548,3 +548,20 @@ fn after_a_failed_build_no_further_build_starts() {
     let events = std::fs::read_to_string(&log).unwrap();
     assert!(!events.contains("start c"), "{events}");
 }
+
+/// `-f services.yaml` run inside the stack's directory: the file's parent is the empty path,
+/// and the manifests next to it must still be found.
+#[test]
+fn manifests_are_found_next_to_a_bare_file_name() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifest-stack");
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["plan", "--env", "staging", "-f", "services.yaml", "-o", "json"])
+        .current_dir(&fixture)
+        .env_remove("CODEX_ENV")
+        .env_remove("CODEX_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(plan["phases"].as_array().is_some_and(|p| !p.is_empty()), "{plan}");
+}

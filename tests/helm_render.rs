@@ -165,3 +165,50 @@ fn a_sidecar_image_of_ours_is_built() {
     let names: Vec<&str> = plan["images"].as_array().unwrap().iter().filter_map(|i| i["name"].as_str()).collect();
     assert_eq!(names, ["proxy"]);
 }
+
+/// Strings that a YAML 1.1 reader (Helm's) would take for booleans, numbers, dates or nulls,
+/// and text with awkward characters, reach the rendered objects as the same strings.
+#[test]
+fn awkward_strings_reach_helm_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let awkward = [
+        ("yes", "yes"),
+        ("off", "off"),
+        ("octal", "0755"),
+        ("date", "2026-01-01"),
+        ("exponent", "1e3"),
+        ("tilde", "~"),
+        ("null-word", "Null"),
+        ("colon", "a: b"),
+        ("hash", "# not a comment"),
+        ("quote", "say \"hi\" \\ bye"),
+        ("script", "#!/bin/sh\nset -e\necho 'yes: no'\n"),
+        ("no-final-newline", "one\ntwo"),
+        ("unicode", "grüße ✓"),
+    ];
+    let data: serde_json::Map<String, serde_json::Value> =
+        awkward.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
+    let config_map = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "awkward"}, "data": data,
+    });
+    std::fs::write(dir.path().join("awkward.yaml"), serde_json::to_string(&config_map).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("services.yaml"),
+        "apiVersion: codex-k8s.dev/v1alpha1\nkind: ServiceStack\nproject: { name: awkward }\n\
+         environments: { prod: {} }\ninfrastructure:\n  - { name: settings, manifests: [awkward.yaml] }\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["render", "--env", "prod", "-f", "services.yaml", "--out", out_dir.to_str().unwrap()])
+        .env("CODEX_HELM", helm())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let objects = objects(&out_dir.join("01-stateful/manifests.yaml"));
+    let rendered = &find(&objects, "ConfigMap", "awkward")["data"];
+    for (key, value) in awkward {
+        assert_eq!(rendered[key], serde_json::json!(value), "{key}");
+    }
+}

@@ -143,21 +143,16 @@ fn load(
         let at = |line: usize, column: usize, message: String| {
             Diagnostic::new(&shown, Position { line, column }, field, message)
         };
-        match serde_yaml::from_str::<Value>(chunk) {
-            Ok(Value::Null) => {}
-            Ok(object) => {
+        match super::source::read_value(&shown, chunk) {
+            Ok(None | Some(Value::Null)) => {}
+            Ok(Some(object)) => {
                 let document = Document { object, file: shown.clone(), line, field: field.to_string() };
                 match missing_identity(&document.object) {
                     None => documents.push(document),
                     Some(what) => errors.push(document.error(format!("this document has no {what}: every document must be a Kubernetes object with apiVersion, kind and metadata.name"))),
                 }
             }
-            Err(e) => {
-                let (l, c) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                let message = e.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message);
-                errors.push(at(line + l - 1, c, format!("not valid YAML: {}", excerpt(message))));
-            }
+            Err(e) => errors.push(at(line + e.line - 1, e.column, format!("not valid YAML: {}", excerpt(&e.message)))),
         }
     }
     documents

@@ -56,7 +56,9 @@ impl std::error::Error for LoadError {}
 /// Reads and checks the file at `path`.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     let bytes = std::fs::read(path).map_err(|error| LoadError::Unreadable { path: path.to_path_buf(), error })?;
-    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // `-f services.yaml` has the empty path as its parent, which cannot be canonicalised
+    // when manifests are confined to it: that parent is the current directory.
+    let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     load_bytes(&path.display().to_string(), bytes, &base_dir).map_err(LoadError::Invalid)
 }
 

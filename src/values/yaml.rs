@@ -1,84 +1,193 @@
-//! Values YAML that Helm reads back as written.
+//! Values YAML that Helm reads back as written, written in one pass.
 //!
-//! serde_yaml writes YAML 1.2, where `yes`, `on`, `y` and their kin are plain strings, so it
-//! leaves them unquoted. Helm reads values with a YAML 1.1 parser, which turns those words into
-//! booleans: an annotation `patched: "yes"` would reach the API server as `true` and be refused.
-//! Such scalars are quoted here, keys and values alike; block scalars are left alone.
+//! Helm reads values with a YAML 1.1 parser (go-yaml v2 through sigs.k8s.io/yaml). There,
+//! `yes`, `on`, `y` and their kin are booleans, `0755` is octal and `2026-01-01` may be a
+//! date, while a YAML 1.2 writer such as serde_yaml leaves them plain: an annotation
+//! `patched: "yes"` would reach the API server as `true` and be refused. So a string is
+//! written plain only when it is a word no YAML version reads as anything but a string, a
+//! multi-line string as a literal block, and everything else double-quoted with the escapes
+//! both YAML versions share.
+//!
+//! Writing the values of a large stack was most of `render`'s time with serde_yaml's emitter
+//! and the quoting pass it then needed; this writer does both at once over the JSON tree.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::fmt::Write;
 
-/// The YAML 1.1 booleans that YAML 1.2 reads as strings. (Strings that YAML 1.2 reads as
-/// booleans, `true` or `False`, serde_yaml quotes itself; a plain `true` is a real boolean.)
-const YAML_1_1_BOOLEANS: [&str; 16] =
-    ["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+/// Indentation of one nesting level.
+const INDENT: usize = 2;
 
 /// `value` as YAML whose every string Helm reads as a string.
 pub fn to_string(value: &Value) -> String {
-    let yaml = serde_yaml::to_string(value).expect("values are plain data");
-    quote_yaml_1_1_booleans(&yaml)
-}
-
-fn is_boolean_word(word: &str) -> bool {
-    YAML_1_1_BOOLEANS.contains(&word)
-}
-
-fn quote_yaml_1_1_booleans(yaml: &str) -> String {
-    let mut out = String::with_capacity(yaml.len() + 64);
-    // Indentation of the line that opened a block scalar: deeper lines are its text.
-    let mut block: Option<usize> = None;
-    for line in yaml.split_inclusive('\n') {
-        let body = line.trim_end_matches('\n');
-        let indent = body.len() - body.trim_start().len();
-        if let Some(opened_at) = block {
-            if body.trim().is_empty() || indent > opened_at {
-                out.push_str(line);
-                continue;
-            }
-            block = None;
-        }
-        if opens_block_scalar(body) {
-            block = Some(indent);
-        }
-        out.push_str(&quote_line(body, indent));
-        if line.ends_with('\n') {
+    let mut out = String::with_capacity(4096);
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(map, 0, &mut out),
+        Value::Array(items) if !items.is_empty() => write_seq(items, 0, &mut out),
+        scalar => {
+            write_inline(scalar, INDENT, &mut out);
             out.push('\n');
         }
     }
     out
 }
 
-/// `key: |-`, `- >`, `key: |2+` and the like.
-fn opens_block_scalar(body: &str) -> bool {
-    let last = body.rsplit(' ').next().unwrap_or_default();
-    let trimmed = body.trim_start();
-    (body.contains(": ") || trimmed.starts_with("- ") || trimmed == last)
-        && (last.starts_with('|') || last.starts_with('>'))
-        && last.chars().skip(1).all(|c| matches!(c, '+' | '-' | '1'..='9'))
+/// A mapping's entries, each on its own line at `indent`. The first line's indentation is
+/// the caller's when it continues a sequence entry (`- key: value`).
+fn write_map(map: &Map<String, Value>, indent: usize, out: &mut String) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            pad(indent, out);
+        }
+        write_string(key, indent, true, out);
+        out.push(':');
+        write_entry_value(value, indent, out);
+    }
 }
 
-fn quote_line(body: &str, indent: usize) -> String {
-    let mut prefix_len = indent;
-    while body[prefix_len..].starts_with("- ") {
-        prefix_len += 2;
-    }
-    let (prefix, rest) = body.split_at(prefix_len);
-    if is_boolean_word(rest) {
-        return format!("{prefix}'{rest}'");
-    }
-    let mut rest = rest.to_string();
-    if let Some((key, _)) = rest.split_once(':') {
-        let after = &rest[key.len()..];
-        if is_boolean_word(key) && (after == ":" || after.starts_with(": ")) {
-            rest = format!("'{key}'{after}");
+fn write_seq(items: &[Value], indent: usize, out: &mut String) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            pad(indent, out);
+        }
+        out.push('-');
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                out.push(' ');
+                write_map(map, indent + INDENT, out);
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                out.push(' ');
+                write_seq(inner, indent + INDENT, out);
+            }
+            scalar => {
+                out.push(' ');
+                write_inline(scalar, indent + INDENT, out);
+                out.push('\n');
+            }
         }
     }
-    if let Some(word) = rest.rsplit_once(": ").map(|(_, w)| w) {
-        if is_boolean_word(word) {
-            let keep = rest.len() - word.len();
-            rest = format!("{}'{word}'", &rest[..keep]);
+}
+
+/// What follows `key:`: a nested block on the next lines, or a scalar on the same line.
+fn write_entry_value(value: &Value, indent: usize, out: &mut String) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            pad(indent + INDENT, out);
+            write_map(map, indent + INDENT, out);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            pad(indent + INDENT, out);
+            write_seq(items, indent + INDENT, out);
+        }
+        scalar => {
+            out.push(' ');
+            write_inline(scalar, indent + INDENT, out);
+            out.push('\n');
         }
     }
-    format!("{prefix}{rest}")
+}
+
+/// A scalar or an empty collection; `indent` is where a literal block's lines go.
+fn write_inline(value: &Value, indent: usize, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _infallible = write!(out, "{n}");
+        }
+        Value::String(s) => write_string(s, indent, false, out),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+fn write_string(s: &str, indent: usize, is_key: bool, out: &mut String) {
+    if is_plain_word(s) {
+        out.push_str(s);
+    } else if !is_key && fits_literal_block(s) {
+        write_literal_block(s, indent, out);
+    } else {
+        write_double_quoted(s, out);
+    }
+}
+
+/// Words that every YAML version reads as strings: they start with a letter, hold only
+/// letters, digits and `_ . / -`, and are none of the booleans or nulls of YAML 1.1 or 1.2.
+/// Kubernetes names, label keys and image references mostly are.
+fn is_plain_word(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    let Some(first) = bytes.next() else { return false };
+    first.is_ascii_alphabetic()
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+        && !is_reserved_word(s)
+}
+
+fn is_reserved_word(s: &str) -> bool {
+    s.len() <= 5
+        && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"].iter().any(|w| w.eq_ignore_ascii_case(s))
+}
+
+/// A multi-line string that a literal block holds exactly: no character that would need an
+/// escape, no carriage return, and a first line that fixes the block's indentation (neither
+/// empty nor starting with a space).
+fn fits_literal_block(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && s.chars().all(|c| c == '\n' || c == '\t' || !needs_escape(c))
+        && !s.trim_end_matches('\n').is_empty()
+}
+
+fn write_literal_block(s: &str, indent: usize, out: &mut String) {
+    let body = s.trim_end_matches('\n');
+    let chomp = match s.len() - body.len() {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    };
+    out.push_str(chomp);
+    // Each line of the text, indented; empty lines stay empty so no trailing spaces appear.
+    let text = if s.ends_with('\n') { &s[..s.len() - 1] } else { s };
+    for line in text.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            pad(indent, out);
+            out.push_str(line);
+        }
+    }
+}
+
+/// Characters a double-quoted scalar must escape: `"` and `\`, control characters, and those
+/// a YAML 1.1 reader takes for line breaks or rejects (NEL, the Unicode line and paragraph
+/// separators, the byte order mark).
+fn needs_escape(c: char) -> bool {
+    matches!(c, '"' | '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+fn write_double_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            other => {
+                let _infallible = write!(out, "\\u{:04x}", other as u32);
+            }
+        }
+    }
+    out.push('"');
+}
+
+fn pad(indent: usize, out: &mut String) {
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 #[cfg(test)]
@@ -86,32 +195,86 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn round_trip(value: &Value) -> String {
+        let yaml = to_string(value);
+        let back: Value = serde_yaml::from_str(&yaml).unwrap_or_else(|e| panic!("{e}:\n{yaml}"));
+        assert_eq!(&back, value, "\n{yaml}");
+        yaml
+    }
+
     #[test]
-    fn yaml_1_1_booleans_come_back_as_strings() {
+    fn yaml_1_1_booleans_and_numbers_are_quoted() {
         let value = json!({
             "annotations": {"patched": "yes", "y": "on", "plain": "say yes", "quoted": "x: yes"},
             "list": ["off", "N", "No way", {"no": "Y"}],
             "flag": true,
-            "script": "line one\n- yes\nno: yes\n",
+            "mode": "0755",
+            "date": "2026-01-01",
+            "port": "8080",
+            "empty": "",
         });
-        let yaml = to_string(&value);
-        assert!(yaml.contains("patched: 'yes'\n"), "{yaml}");
-        assert!(yaml.contains("'y': 'on'\n"), "{yaml}");
-        assert!(yaml.contains("plain: say yes\n"), "{yaml}");
-        assert!(yaml.contains("- 'off'\n") && yaml.contains("- 'N'\n") && yaml.contains("- 'no': 'Y'\n"), "{yaml}");
+        let yaml = round_trip(&value);
+        assert!(yaml.contains("patched: \"yes\"\n"), "{yaml}");
+        assert!(yaml.contains("\"y\": \"on\"\n"), "{yaml}");
+        assert!(
+            yaml.contains("- \"off\"\n") && yaml.contains("- \"N\"\n") && yaml.contains("- \"no\": \"Y\"\n"),
+            "{yaml}"
+        );
         assert!(yaml.contains("flag: true\n"), "a real boolean stays one:\n{yaml}");
-        assert!(yaml.contains("  - yes\n  no: yes\n"), "block scalar text is untouched:\n{yaml}");
-        // What a YAML 1.2 reader sees is unchanged.
-        let back: Value = serde_yaml::from_str(&yaml).unwrap();
-        assert_eq!(back, value);
+        for quoted in ["\"0755\"", "\"2026-01-01\"", "\"8080\"", "empty: \"\""] {
+            assert!(yaml.contains(quoted), "{quoted} in\n{yaml}");
+        }
     }
 
     #[test]
-    fn block_scalars_are_recognised() {
-        assert!(opens_block_scalar("  script: |-"));
-        assert!(opens_block_scalar("- |"));
-        assert!(opens_block_scalar("  key: >2+"));
-        assert!(!opens_block_scalar("  key: a|b"));
-        assert!(!opens_block_scalar("  key: '|'"));
+    fn names_stay_plain_and_nesting_is_block_style() {
+        let value = json!({
+            "global": {"labels": {"app.kubernetes.io/name": "greeter"}, "empty": {}, "none": []},
+            "workloads": [{"name": "db", "ports": [{"port": 5432}]}, [1, [2, 3]], {}],
+            "image": "registry.local/acme/web:prod",
+        });
+        let yaml = round_trip(&value);
+        assert!(yaml.contains("  labels:\n    app.kubernetes.io/name: greeter\n"), "{yaml}");
+        assert!(yaml.contains("  empty: {}\n  none: []\n"), "{yaml}");
+        assert!(yaml.contains("workloads:\n  - name: db\n    ports:\n      - port: 5432\n  - - 1\n"), "{yaml}");
+        assert!(yaml.contains("image: \"registry.local/acme/web:prod\"\n"), "a colon is quoted:\n{yaml}");
+    }
+
+    #[test]
+    fn multi_line_text_is_a_literal_block_that_reads_back_exactly() {
+        for text in ["one\n- yes\nno: yes\n", "no newline at end\nsecond", "kept\n\n\n", "a\n\nb\n", "tab\tinside\n"] {
+            let value = json!({"data": {"script": text}, "list": [text]});
+            let yaml = round_trip(&value);
+            assert!(yaml.contains("script: |"), "{text:?}:\n{yaml}");
+        }
+        for text in [" leading space\nx", "\nleading newline", "cr\r\nlf", "\n\n"] {
+            let yaml = round_trip(&json!({ "script": text }));
+            assert!(yaml.contains("script: \""), "{text:?}:\n{yaml}");
+        }
+    }
+
+    #[test]
+    fn awkward_characters_are_escaped() {
+        let value = json!({
+            "quote": "say \"hi\" \\ bye",
+            "controls": "bell\u{7}del\u{7f}nel\u{85}ls\u{2028}bom\u{feff}",
+            "unicode": "grüße ✓",
+            "key with: colon": "# not a comment",
+            "top": null,
+            "n": 1.5,
+        });
+        let yaml = round_trip(&value);
+        assert!(yaml.contains("\\u0007") && yaml.contains("\\u0085") && yaml.contains("\\u2028"), "{yaml}");
+        assert!(yaml.contains("unicode: \"grüße ✓\""), "{yaml}");
+        assert!(yaml.contains("\"key with: colon\": \"# not a comment\""), "{yaml}");
+        assert!(yaml.contains("top: null\n\"n\": 1.5\n"), "the YAML 1.1 boolean n is quoted as a key too:\n{yaml}");
+    }
+
+    #[test]
+    fn scalars_and_empty_documents() {
+        assert_eq!(to_string(&json!({})), "{}\n");
+        assert_eq!(to_string(&json!([])), "[]\n");
+        assert_eq!(to_string(&json!("x")), "x\n");
+        round_trip(&json!([{"a": [{"b": {"c": ["d", {"e": "f\ng"}]}}]}]));
     }
 }
