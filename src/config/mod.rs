@@ -4,6 +4,7 @@ pub mod canonical;
 pub mod components;
 pub mod diagnostics;
 pub mod duration;
+pub mod imports;
 pub mod kinds;
 pub mod manifest_edit;
 pub mod manifest_file;
@@ -66,7 +67,7 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 /// Reads and checks services.yaml content; `file` names it in messages.
 pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded, Diagnostics> {
     schema::warm_up();
-    let mut source = source::read(file, &bytes)?;
+    let mut source = imports::expand(source::read(file, &bytes)?, base_dir)?;
     let composed = components::apply(&mut source);
     // Typed parsing runs beside the schema check; its outcome counts only once the structure
     // is known to be right, as when the two ran one after the other.

@@ -45,7 +45,14 @@ pub struct Located<'a> {
 }
 
 /// Where `path` of `document` was written; `exact`: only a part that has this very path.
+/// A path the merged document does not have (a missing field, or one a higher part replaced
+/// or removed) is located at its closest ancestor that it has, unless `exact`.
 pub fn locate<'a>(document: &'a SourceDocument, path: &str, exact: bool) -> Option<Located<'a>> {
+    let present = present_part(&document.value, path);
+    if exact && present.len() != path.len() {
+        return None;
+    }
+    let path = present;
     let files: Vec<(&str, &SourceMap)> = match &document.origins {
         Some(origins) => origins.files.iter().map(|f| (f.name.as_str(), &f.map)).collect(),
         None => vec![(document.file.as_str(), &document.map)],
@@ -78,6 +85,45 @@ pub fn locate<'a>(document: &'a SourceDocument, path: &str, exact: bool) -> Opti
         current = FieldPath::parent_of(&candidate);
     }
     None
+}
+
+/// The longest leading part of `path` that `value` has.
+fn present_part<'p>(value: &Value, path: &'p str) -> &'p str {
+    let mut current = value;
+    let mut end = 0;
+    let bytes = path.as_bytes();
+    while end < path.len() {
+        let (next, after) = match bytes[end] {
+            b'[' if bytes.get(end + 1) == Some(&b'"') => {
+                // A quoted key: a JSON string, then `]`.
+                let mut stream = serde_json::Deserializer::from_str(&path[end + 1..]).into_iter::<String>();
+                let Some(Ok(key)) = stream.next() else { break };
+                let close = end + 1 + stream.byte_offset();
+                if bytes.get(close) != Some(&b']') {
+                    break;
+                }
+                (current.get(key.as_str()), close + 1)
+            }
+            b'[' => {
+                let Some(close) = path[end..].find(']').map(|i| end + i) else { break };
+                let Ok(index) = path[end + 1..close].parse::<usize>() else { break };
+                (current.as_array().and_then(|items| items.get(index)), close + 1)
+            }
+            _ => {
+                let start = if bytes[end] == b'.' { end + 1 } else { end };
+                let stop = path[start..].find(['.', '[']).map_or(path.len(), |i| start + i);
+                (current.as_object().and_then(|map| map.get(&path[start..stop])), stop)
+            }
+        };
+        match next {
+            Some(value) => {
+                current = value;
+                end = after;
+            }
+            None => break,
+        }
+    }
+    &path[..end]
 }
 
 /// `services[3]` of `services[3].workload.env.A`, when the path is inside a unit.
@@ -126,7 +172,18 @@ pub fn names(uses: Option<&Value>) -> impl DoubleEndedIterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::unit_of;
+    use super::{present_part, unit_of};
+
+    #[test]
+    fn the_present_part_of_a_path_follows_keys_indices_and_quoted_keys() {
+        let value = serde_json::json!({"a": {"b.c": [1, {"d": 2}], "e": {"x": 1}}});
+        assert_eq!(present_part(&value, "a[\"b.c\"][1].d"), "a[\"b.c\"][1].d");
+        assert_eq!(present_part(&value, "a[\"b.c\"][2].d"), "a[\"b.c\"]");
+        assert_eq!(present_part(&value, "a.e.y"), "a.e");
+        assert_eq!(present_part(&value, "a.e[0]"), "a.e");
+        assert_eq!(present_part(&value, "q"), "");
+        assert_eq!(present_part(&value, ""), "");
+    }
 
     #[test]
     fn unit_paths_are_recognised() {
