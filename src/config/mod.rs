@@ -1,13 +1,17 @@
 //! services.yaml: the model, loading with positions, templates, inheritance, overlays, checks.
 
 pub mod canonical;
+pub mod components;
 pub mod diagnostics;
 pub mod duration;
+pub mod imports;
 pub mod kinds;
 pub mod manifest_edit;
 pub mod manifest_file;
 pub mod manifest_unit;
+pub mod merge;
 pub mod model;
+pub mod origin;
 pub mod path;
 pub mod resolve;
 pub mod schema;
@@ -65,7 +69,8 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 /// Reads and checks services.yaml content; `file` names it in messages.
 pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded, Diagnostics> {
     schema::warm_up();
-    let source = source::read(file, &bytes)?;
+    let mut source = imports::expand(source::read(file, &bytes)?, base_dir)?;
+    let composed = components::apply(&mut source);
     // Typed parsing runs beside the schema check; its outcome counts only once the structure
     // is known to be right, as when the two ran one after the other.
     let (structural, document) = std::thread::scope(|scope| {
@@ -74,16 +79,33 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded,
         (structural.join().expect("the schema check does not panic"), document)
     });
     if !structural.is_empty() {
-        return Err(with_semantic_errors_of_the_rest(structural, &source));
+        let mut errors = composed;
+        errors.extend(with_semantic_errors_of_the_rest(structural, &source));
+        return Err(once_per_place(errors, &source));
     }
     let document = document.map_err(|e| {
         Diagnostics(vec![source.error_at("", format!("unexpected shape: {}", diagnostics::excerpt(&e.to_string())))])
     })?;
-    let semantic = validate::check(&document, &source);
-    if !semantic.is_empty() {
-        return Err(semantic.sorted());
+    let mut errors = composed;
+    errors.extend(validate::check(&document, &source));
+    if !errors.is_empty() {
+        return Err(once_per_place(errors, &source));
     }
     Ok(Loaded { bytes, source, document, base_dir: base_dir.to_path_buf() })
+}
+
+/// Sorted, and, in a document merged from parts, one error per place and message: a mistake
+/// in a component is found in the component and in every unit that uses it, all at the same
+/// line; it is reported once (the first path in order: the component's own, when it has one).
+fn once_per_place(errors: Diagnostics, source: &SourceDocument) -> Diagnostics {
+    let errors = errors.sorted();
+    if source.origins.is_none() && source.value.get("components").is_none() {
+        return errors;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut kept = errors.0;
+    kept.retain(|d| seen.insert((d.file.clone(), d.line, d.column, d.message.clone())));
+    Diagnostics(kept)
 }
 
 /// The structural errors, plus the semantic errors of what is left once the fields that

@@ -44,6 +44,30 @@ pub struct Document {
     /// The project's own services (phase required).
     #[serde(default)]
     pub services: Vec<Unit>,
+    /// Shared unit defaults by name: partial units (any unit field but `name`) that units
+    /// start from when their `use` names them. Merged into the units while loading.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, ComponentSchema>")]
+    pub components: BTreeMap<String, serde_json::Value>,
+    /// Other YAML files (paths or globs, relative to this file) deep-merged under this one:
+    /// maps merge, lists and scalars replace, this file wins. Merged while loading.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
+}
+
+/// The schema of a component: a partial unit. `schema::schema()` replaces this placeholder by
+/// the unit's own schema with `name` left out and every field reached through mappings
+/// optional (see `schema::partial_unit`).
+pub struct ComponentSchema;
+
+impl JsonSchema for ComponentSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Component".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "object" })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -258,6 +282,10 @@ pub enum CodeUpdateStrategy {
 pub struct Unit {
     /// DNS-1123 label; the workload and its Service take this name.
     pub name: String,
+    /// Components (from the top-level `components`) this unit starts from, in order: a later
+    /// one wins over an earlier one, and the unit's own fields over them all.
+    #[serde(default, rename = "use", skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<String>,
     #[serde(default)]
     pub description: Option<String>,
     /// Deployment phase. Required for services; infrastructure defaults to `stateful`.

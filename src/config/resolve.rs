@@ -484,7 +484,7 @@ fn locate_in_overlay(
     let Some(rest) = diagnostic.path.strip_prefix(unit_path) else { return diagnostic };
     for env in chain.iter().rev() {
         let candidate = format!("{}{rest}", FieldPath::key(&FieldPath::key(unit_path, "overlays"), env));
-        if source.map.contains(&candidate) {
+        if source.contains(&candidate) {
             return source.error_at(&candidate, diagnostic.message);
         }
     }

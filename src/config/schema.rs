@@ -29,11 +29,74 @@ pub fn schema() -> &'static Value {
         for (name, definition) in overlays {
             schema["$defs"][name] = definition;
         }
+        partial_unit(&mut schema);
         if let Value::Object(map) = &mut schema {
             map.insert("$id".into(), Value::String("https://codex-k8s.dev/schemas/services.schema.json".into()));
         }
         schema
     })
+}
+
+/// Defines `$defs/Component`, the schema of a component: a unit without `name`, in which
+/// nothing reached through mappings is required, since a component's mappings are merged with
+/// the unit's (and other components') and may hold any part of them. List items stay whole:
+/// a list replaces the one underneath, so what it holds must stand on its own. Each struct
+/// reached that way gets a `Partial…` twin; the unit as merged is checked with the full schema.
+fn partial_unit(schema: &mut Value) {
+    let Some(Value::Object(defs)) = schema.get("$defs").cloned() else { return };
+    let mut created = serde_json::Map::new();
+    let mut component = defs.get("Unit").cloned().unwrap_or_default();
+    partial(&mut component, &defs, &mut created);
+    if let Value::Object(map) = &mut component {
+        if let Some(Value::Object(properties)) = map.get_mut("properties") {
+            properties.shift_remove("name");
+        }
+        map.insert(
+            "description".into(),
+            Value::String(
+                "A component: shared defaults of units, any unit field but `name`, none required. \
+                 A unit whose `use` names it starts from it."
+                    .into(),
+            ),
+        );
+    }
+    created.insert("Component".into(), component);
+    for (name, definition) in created {
+        schema["$defs"][name] = definition;
+    }
+}
+
+/// Makes the schema `node` partial in place (see [`partial_unit`]), adding the `Partial…`
+/// definitions it refers to into `created`.
+fn partial(node: &mut Value, defs: &serde_json::Map<String, Value>, created: &mut serde_json::Map<String, Value>) {
+    let Value::Object(map) = node else { return };
+    if let Some(Value::String(reference)) = map.get("$ref") {
+        let name = reference.trim_start_matches("#/$defs/").to_string();
+        // Overlays are all optional already (and keep their nulls: they are merge patches).
+        let is_struct = defs.get(&name).is_some_and(|d| d.get("properties").is_some());
+        if is_struct && !name.ends_with("Overlay") {
+            let twin = format!("Partial{name}");
+            if !created.contains_key(&twin) {
+                created.insert(twin.clone(), Value::Null);
+                let mut definition = defs[&name].clone();
+                partial(&mut definition, defs, created);
+                created.insert(twin.clone(), definition);
+            }
+            map.insert("$ref".into(), Value::String(format!("#/$defs/{twin}")));
+        }
+    }
+    map.remove("required");
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.values_mut().for_each(|p| partial(p, defs, created));
+    }
+    if let Some(additional @ Value::Object(_)) = map.get_mut("additionalProperties") {
+        partial(additional, defs, created);
+    }
+    for keyword in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(branches)) = map.get_mut(keyword) {
+            branches.iter_mut().for_each(|b| partial(b, defs, created));
+        }
+    }
 }
 
 /// Turns `anyOf: [X, {type: null}]` into `X` and `type: [T, "null"]` into `T`, everywhere.
@@ -167,7 +230,9 @@ fn report(error: &jsonschema::ValidationError<'_>, document: &SourceDocument, st
                 }
                 let field = FieldPath::key(&path, key);
                 let mut message = format!("unknown field \"{}\"", excerpt(key));
-                if let Some(close) = closest(key, &known) {
+                if key == "name" && error.schema_path().as_str() == "/$defs/Component/additionalProperties" {
+                    message.push_str("; a component has no name: each unit that uses it has its own");
+                } else if let Some(close) = closest(key, &known) {
                     message.push_str(&format!("; did you mean \"{close}\"?"));
                 } else if !known.is_empty() {
                     message.push_str(&format!("; expected one of: {}", known.join(", ")));
@@ -331,6 +396,23 @@ mod tests {
         let known = vec!["dependsOn".to_string(), "workload".to_string()];
         assert_eq!(closest("dependOn", &known).as_deref(), Some("dependsOn"));
         assert_eq!(closest("zzz", &known), None);
+    }
+
+    #[test]
+    fn a_component_is_a_partial_unit() {
+        let defs = &schema()["$defs"];
+        let component = &defs["Component"];
+        assert_eq!(component["additionalProperties"], Value::Bool(false));
+        assert!(component.get("required").is_none());
+        assert!(component["properties"].get("name").is_none(), "a component has no name");
+        assert!(component["properties"].get("use").is_some(), "a component may use others");
+        assert_eq!(component["properties"]["workload"]["$ref"], "#/$defs/PartialWorkload");
+        assert!(defs["PartialWorkload"].get("required").is_none());
+        assert_eq!(defs["PartialWorkload"]["properties"]["probes"]["$ref"], "#/$defs/PartialProbes");
+        // List items stay whole: a list replaces the one underneath.
+        assert_eq!(defs["PartialWorkload"]["properties"]["ports"]["items"]["$ref"], "#/$defs/Port");
+        assert_eq!(defs["Workload"]["required"], serde_json::json!(["kind", "image"]));
+        assert_eq!(schema()["properties"]["components"]["additionalProperties"]["$ref"], "#/$defs/Component");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! panic. Nesting depth, node count (alias bombs) and file size are bounded.
 
 use super::diagnostics::{excerpt, Diagnostic, Diagnostics, Position};
+use super::origin::{self, Origins};
 use super::path::FieldPath;
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
@@ -93,17 +94,49 @@ impl SourceMap {
 /// A document read from one file: its value and where each part of it came from.
 #[derive(Debug, Clone)]
 pub struct SourceDocument {
+    /// The main file, as messages name it.
     pub file: String,
     pub value: Value,
+    /// Positions in the main file.
     pub map: SourceMap,
+    /// The files merged into `value` by `imports`, when there are any (see [`origin`]).
+    pub origins: Option<Arc<Origins>>,
 }
 
 impl SourceDocument {
+    /// Whether fields of `value` may have been written elsewhere than at their own path of
+    /// the main file: in an imported file, or in a component a unit uses.
+    fn is_merged(&self) -> bool {
+        self.origins.is_some() || self.value.get("components").is_some()
+    }
+
     pub fn error_at(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+        if self.is_merged() {
+            if let Some(found) = origin::locate(self, path, false) {
+                return Diagnostic::new(found.file, found.map.value_position(&found.path), path, message);
+            }
+        }
         Diagnostic::new(&self.file, self.map.value_position(path), path, message)
     }
+
     pub fn error_at_key(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+        if self.is_merged() {
+            if let Some(found) = origin::locate(self, path, true) {
+                return Diagnostic::new(found.file, found.map.key_position(&found.path), path, message);
+            }
+            return self.error_at(path, message);
+        }
         Diagnostic::new(&self.file, self.map.key_position(path), path, message)
+    }
+
+    /// Whether the document was written with a field at `path` (in whichever file or
+    /// component it came from).
+    pub fn contains(&self, path: &str) -> bool {
+        if self.is_merged() {
+            origin::locate(self, path, true).is_some()
+        } else {
+            self.map.contains(path)
+        }
     }
 }
 
@@ -151,6 +184,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<SourceDocument, Diagnostics> {
             file: file.to_string(),
             value,
             map: SourceMap { text: Arc::from(text), positions: OnceLock::new() },
+            origins: None,
         }),
         None => Err(fail(Position { line: 1, column: 1 }, "the file is empty".into())),
     }
