@@ -91,6 +91,34 @@ fn render_values_only_writes_one_directory_per_phase() {
     }
 }
 
+const MIRROR_STACK: &str = "tests/fixtures/mirror-stack/services.yaml";
+
+#[test]
+fn plan_and_render_show_where_a_mirrored_image_is_copied_to() {
+    let target = "127.0.0.1:5000/codex-mirror-e2e/probe:1";
+    let out = codex(&["plan", "-f", MIRROR_STACK, "--env", "e2e"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains(&format!("mirror probe: 127.0.0.1:5999/upstream/probe:1 -> {target}\n")), "{shown}");
+    assert!(shown.contains(&format!("- web [Deployment] {target}\n")), "{shown}");
+    let out = codex(&["plan", "-f", MIRROR_STACK, "--env", "e2e", "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["mirrors"],
+        serde_json::json!([{"name": "probe", "source": "127.0.0.1:5999/upstream/probe:1", "reference": target}])
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        codex(&["render", "-f", MIRROR_STACK, "--env", "e2e", "--out", dir.path().to_str().unwrap(), "--values-only"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let values = std::fs::read_to_string(dir.path().join("03-internal/values.yaml")).unwrap();
+    assert!(values.contains(target), "{values}");
+    // A stack without mirrors keeps its plan as it was: no `mirrors` key.
+    let out = codex(&["plan", "--env", "prod", "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(plan.get("mirrors").is_none());
+}
+
 #[test]
 fn render_without_helm_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();

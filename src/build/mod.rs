@@ -105,18 +105,7 @@ impl PlannedBuild {
 /// readiness job or the agent runs. Identical inputs in one repository build once.
 /// `base_dir` is the directory of services.yaml (build contexts are relative to it).
 pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
-    let mut used: BTreeSet<&str> = BTreeSet::new();
-    for unit in &stack.units {
-        used.extend(unit.images().map(String::as_str));
-        for hook in &unit.hooks {
-            if let Some(job) = &hook.job {
-                used.insert(&job.image);
-            }
-        }
-    }
-    if let Some(agent) = &stack.agent {
-        used.insert(&agent.image);
-    }
+    let used = used_references(stack);
     let platform = inputs::host_platform();
     let mut builds: Vec<PlannedBuild> = Vec::new();
     for (name, image) in &stack.images {
@@ -159,6 +148,24 @@ pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
         }
     }
     Ok(builds)
+}
+
+/// Every image reference `stack` deploys: units' containers and manifest edits, readiness
+/// jobs, the agent. Only these are built or mirrored.
+pub fn used_references(stack: &Stack) -> BTreeSet<&str> {
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for unit in &stack.units {
+        used.extend(unit.images().map(String::as_str));
+        for hook in &unit.hooks {
+            if let Some(job) = &hook.job {
+                used.insert(&job.image);
+            }
+        }
+    }
+    if let Some(agent) = &stack.agent {
+        used.insert(&agent.image);
+    }
+    used
 }
 
 /// `registry/repository:tag` → `registry/repository:build-<first 16 hex of the digest>`.

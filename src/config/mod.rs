@@ -3,12 +3,14 @@
 pub mod canonical;
 pub mod diagnostics;
 pub mod duration;
+pub mod images;
 pub mod kinds;
 pub mod manifest_edit;
 pub mod manifest_file;
 pub mod manifest_unit;
 pub mod model;
 pub mod path;
+pub mod reference;
 pub mod resolve;
 pub mod schema;
 pub mod source;
