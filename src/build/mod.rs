@@ -10,6 +10,7 @@
 pub mod builder;
 pub mod dockerignore;
 pub mod inputs;
+pub mod mirror;
 pub mod registry;
 pub mod registry_auth;
 
@@ -187,6 +188,10 @@ pub enum BuildStatus {
     Failed,
     /// `--dry-run`: what would run.
     Planned,
+    /// A mirror: copied into the environment's registry now.
+    Mirrored,
+    /// A mirror: the environment's registry had the copy already.
+    Present,
 }
 
 impl BuildStatus {
@@ -196,6 +201,8 @@ impl BuildStatus {
             BuildStatus::Unchanged => "unchanged",
             BuildStatus::Failed => "failed",
             BuildStatus::Planned => "planned",
+            BuildStatus::Mirrored => "mirrored",
+            BuildStatus::Present => "present",
         }
     }
 }
@@ -216,6 +223,9 @@ pub struct ImageOutcome {
     /// The builder's command line (shell-quoted); set when it ran or would run.
     pub command: Option<String>,
     pub error: Option<String>,
+    /// A mirror's source (`contentTag` is then its mirror tag, `inputDigest` the source's hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
 }
 
 impl ImageOutcome {
@@ -258,6 +268,7 @@ fn outcome(
         builder: builder.map(|b| b.name().to_string()),
         command,
         error,
+        mirror: None,
     }
 }
 
@@ -542,6 +553,7 @@ mod tests {
             builder: None,
             command: None,
             error: None,
+            mirror: None,
         }
     }
 
