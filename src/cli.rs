@@ -40,7 +40,8 @@ The plan is byte-identical for identical input."
 Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`)."
     )]
     Render(RenderArgs),
-    /// Build the environment's images (prod or dev targets), skipping unchanged ones.
+    /// Build the environment's images (prod or dev targets), skipping unchanged ones; copy its
+    /// mirrored images into its registry, skipping present ones.
     #[command(
         after_help = "Examples:\n  kubectl codex build --env prod\n  kubectl codex build --env dev --slot 1 --dry-run -o json\n  \
 kubectl codex build --env prod --builder buildx\n  BUILDKIT_HOST=tcp://127.0.0.1:1234 kubectl codex build --env staging\n\n\
@@ -49,15 +50,19 @@ run, from its `targets.prod` or `targets.dev` by the environment's runtime. Each
 registry/repository:tag and the content tag registry/repository:build-<16 hex of the input digest> \
 (context files after .dockerignore, Dockerfile, target, build args, platform). When the registry already \
 has the content tag nothing is built; the tag is pointed at it. Builder: buildctl on PATH, else docker \
-buildx (--builder to choose). Exit code 3 when no builder is found, 9 when a build fails."
+buildx (--builder to choose). Images with `mirror` are copied first into registry/repository:tag \
+(manifest, multi-arch index, blobs), unless the mirror tag registry/repository:mirror-<16 hex of the \
+source> shows the copy is there already. Exit code 3 when no builder is found, 9 when a build or a \
+mirror fails."
     )]
     Build(BuildArgs),
     /// Deploy the environment phase by phase through Helm, gated on readiness, with evidence.
     #[command(
         after_help = "Examples:\n  kubectl codex up --env prod\n  kubectl codex up --env ai --issue 19 --timeout 10m -o json\n  \
 kubectl codex up --env dev --slot 1 --skip-build\n\n\
-Images declared with `build` are built first (as `kubectl codex build`; --skip-build to deploy what \
-the registry has) and units run them pinned by manifest digest. Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a phase whose \
+Images declared with `mirror` are copied into the environment's registry and those with `build` are \
+built first (as `kubectl codex build`; --skip-build to deploy what the registry has), and units run \
+them pinned by manifest digest. Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a phase whose \
 values did not change and whose units are ready is skipped. Exit code 5 when a phase fails; its \
 units' pods, events and last log lines are printed."
     )]

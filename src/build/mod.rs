@@ -10,6 +10,7 @@
 pub mod builder;
 pub mod dockerignore;
 pub mod inputs;
+pub mod mirror;
 pub mod registry;
 pub mod registry_auth;
 
@@ -105,18 +106,7 @@ impl PlannedBuild {
 /// readiness job or the agent runs. Identical inputs in one repository build once.
 /// `base_dir` is the directory of services.yaml (build contexts are relative to it).
 pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
-    let mut used: BTreeSet<&str> = BTreeSet::new();
-    for unit in &stack.units {
-        used.extend(unit.images().map(String::as_str));
-        for hook in &unit.hooks {
-            if let Some(job) = &hook.job {
-                used.insert(&job.image);
-            }
-        }
-    }
-    if let Some(agent) = &stack.agent {
-        used.insert(&agent.image);
-    }
+    let used = used_references(stack);
     let platform = inputs::host_platform();
     let mut builds: Vec<PlannedBuild> = Vec::new();
     for (name, image) in &stack.images {
@@ -161,6 +151,24 @@ pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
     Ok(builds)
 }
 
+/// Every image reference `stack` deploys: units' containers and manifest edits, readiness
+/// jobs, the agent. Only these are built or mirrored.
+pub fn used_references(stack: &Stack) -> BTreeSet<&str> {
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for unit in &stack.units {
+        used.extend(unit.images().map(String::as_str));
+        for hook in &unit.hooks {
+            if let Some(job) = &hook.job {
+                used.insert(&job.image);
+            }
+        }
+    }
+    if let Some(agent) = &stack.agent {
+        used.insert(&agent.image);
+    }
+    used
+}
+
 /// `registry/repository:tag` → `registry/repository:build-<first 16 hex of the digest>`.
 pub fn content_tag(reference: &str, input_digest: &str) -> String {
     let name = match reference.rsplit_once(':') {
@@ -180,6 +188,10 @@ pub enum BuildStatus {
     Failed,
     /// `--dry-run`: what would run.
     Planned,
+    /// A mirror: copied into the environment's registry now.
+    Mirrored,
+    /// A mirror: the environment's registry had the copy already.
+    Present,
 }
 
 impl BuildStatus {
@@ -189,6 +201,8 @@ impl BuildStatus {
             BuildStatus::Unchanged => "unchanged",
             BuildStatus::Failed => "failed",
             BuildStatus::Planned => "planned",
+            BuildStatus::Mirrored => "mirrored",
+            BuildStatus::Present => "present",
         }
     }
 }
@@ -209,6 +223,9 @@ pub struct ImageOutcome {
     /// The builder's command line (shell-quoted); set when it ran or would run.
     pub command: Option<String>,
     pub error: Option<String>,
+    /// A mirror's source (`contentTag` is then its mirror tag, `inputDigest` the source's hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
 }
 
 impl ImageOutcome {
@@ -251,6 +268,7 @@ fn outcome(
         builder: builder.map(|b| b.name().to_string()),
         command,
         error,
+        mirror: None,
     }
 }
 
@@ -535,6 +553,7 @@ mod tests {
             builder: None,
             command: None,
             error: None,
+            mirror: None,
         }
     }
 

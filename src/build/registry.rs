@@ -115,12 +115,26 @@ impl Registry {
     }
 
     fn url(&self, image: &ImageRef) -> String {
-        let scheme = if self.is_insecure(&image.host) { "http" } else { "https" };
-        let host = if image.host == "docker.io" { "registry-1.docker.io" } else { &image.host };
-        format!("{scheme}://{host}/v2/{}/manifests/{}", image.repository, image.tag)
+        format!("{}/v2/{}/manifests/{}", self.base_url(&image.host), image.repository, image.tag)
     }
 
-    async fn send(&self, request: http::Request<Full<Bytes>>) -> Result<http::Response<Bytes>> {
+    /// `http[s]://host` of a registry host (Docker Hub's API host for `docker.io`).
+    pub(super) fn base_url(&self, host: &str) -> String {
+        let scheme = if self.is_insecure(host) { "http" } else { "https" };
+        let host = if host == "docker.io" { "registry-1.docker.io" } else { host };
+        format!("{scheme}://{host}")
+    }
+
+    pub(super) async fn send(&self, request: http::Request<Full<Bytes>>) -> Result<http::Response<Bytes>> {
+        self.send_within(request, REQUEST_TIMEOUT).await
+    }
+
+    /// [`Self::send`] with another limit for the whole exchange (blob transfers take longer).
+    pub(super) async fn send_within(
+        &self,
+        request: http::Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Bytes>> {
         let https = request.uri().scheme_str() == Some("https");
         let call = async {
             let response = if https {
@@ -133,9 +147,7 @@ impl Registry {
             let body = body.collect().await?.to_bytes();
             Ok::<_, anyhow::Error>(http::Response::from_parts(parts, body))
         };
-        tokio::time::timeout(REQUEST_TIMEOUT, call)
-            .await
-            .map_err(|_| anyhow!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))?
+        tokio::time::timeout(timeout, call).await.map_err(|_| anyhow!("no answer within {}s", timeout.as_secs()))?
     }
 
     /// GET of a tag's manifest.
@@ -203,9 +215,20 @@ impl Registry {
         actions: &str,
         make: impl Fn(Option<&str>) -> Result<http::Request<Full<Bytes>>>,
     ) -> Result<http::Response<Bytes>> {
+        self.send_authorized_within(image, actions, REQUEST_TIMEOUT, make).await
+    }
+
+    /// [`Self::send_authorized`] with another time limit for the request itself.
+    pub(super) async fn send_authorized_within(
+        &self,
+        image: &ImageRef,
+        actions: &str,
+        timeout: Duration,
+        make: impl Fn(Option<&str>) -> Result<http::Request<Full<Bytes>>>,
+    ) -> Result<http::Response<Bytes>> {
         let key = format!("{}/{}", image.host, image.repository);
         let cached = self.authorizations.lock().map_err(|_| anyhow!("poisoned lock"))?.get(&key).cloned();
-        let response = self.send(make(cached.as_deref())?).await?;
+        let response = self.send_within(make(cached.as_deref())?, timeout).await?;
         if response.status() != http::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
@@ -249,7 +272,7 @@ impl Registry {
                 )
             }
         };
-        let retried = self.send(make(Some(&authorization))?).await?;
+        let retried = self.send_within(make(Some(&authorization))?, timeout).await?;
         if retried.status() != http::StatusCode::UNAUTHORIZED {
             self.authorizations.lock().map_err(|_| anyhow!("poisoned lock"))?.insert(key, authorization);
         }
@@ -257,7 +280,7 @@ impl Registry {
     }
 
     /// What to do about a 401 from `host`.
-    fn login_hint(&self, host: &str) -> String {
+    pub(super) fn login_hint(&self, host: &str) -> String {
         let read_from = self.docker_config.as_ref().ok().and_then(|c| c.source.clone());
         let file = read_from
             .or_else(registry_auth::docker_config_path)

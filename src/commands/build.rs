@@ -1,10 +1,11 @@
-//! `build`: the environment's images, built or found unchanged; also the first step of `up`.
+//! `build`: the environment's images, mirrored (or found present) and built (or found
+//! unchanged); also the first step of `up`.
 
 use super::environment::runtime;
 use super::offline;
 use crate::build::builder::{self, BuilderRequest};
 use crate::build::registry::Registry;
-use crate::build::{self, BuildStatus, ImageOutcome};
+use crate::build::{self, mirror, BuildStatus, ImageOutcome};
 use crate::cli::{BuildArgs, BuilderArgs, OutputFormat};
 use crate::config::stack::Stack;
 use crate::exit::{self, coded};
@@ -18,41 +19,55 @@ pub fn build(args: &BuildArgs) -> Result<i32> {
         Ok(stack) => stack,
         Err(code) => return Ok(code),
     };
+    let mirrors = mirror::plan(&stack).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     let builds = build::plan(&stack, base_dir(&args.file.file)).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     let request = builder_request(&args.builder);
     let outcomes = if args.dry_run {
         // The registry client only decides plain HTTP or not here; nothing is contacted.
         let registry = runtime()?.block_on(async { Registry::new(args.builder.insecure_registry.clone()) });
-        build::dry_run(&builds, &builder::for_display(&request), &registry)
-    } else if builds.is_empty() {
+        let mut outcomes = mirror::dry_run(&mirrors);
+        outcomes.extend(build::dry_run(&builds, &builder::for_display(&request), &registry));
+        outcomes
+    } else if builds.is_empty() && mirrors.is_empty() {
         Vec::new()
     } else {
-        let builder = builder::locate(&request)?;
+        // No builder, no copying either: the missing tool is said before anything moves.
+        let builder = if builds.is_empty() { None } else { Some(builder::locate(&request)?) };
         runtime()?.block_on(async {
             let registry = Registry::new(args.builder.insecure_registry.clone());
-            build::run(&builds, &builder, &registry, &mut Progress::new(), args.builder.jobs()).await
+            let mut progress = Progress::new();
+            let mut outcomes = mirror::run(&mirrors, &registry, &mut progress).await;
+            if let (Some(builder), false) = (&builder, failed(&outcomes).is_some()) {
+                outcomes.extend(build::run(&builds, builder, &registry, &mut progress, args.builder.jobs()).await);
+            }
+            outcomes
         })
     };
     report(&stack, &outcomes, args.output)?;
     Ok(exit_code(&outcomes))
 }
 
-/// The build step of `up`: builds, reports each image on stderr, and pins `stack` to what was
-/// built. Fails (exit code 9) when a build failed.
+/// The build step of `up`: mirrors, then builds (a Dockerfile may start `FROM` a mirrored
+/// image), reports each image on stderr, and pins `stack` to what was copied and built. Fails
+/// (exit code 9) when a mirror or a build failed.
 pub async fn build_before_deploy(
     stack: &mut Stack,
     file: &Path,
     builder_args: &BuilderArgs,
     progress: &mut Progress,
 ) -> Result<Vec<ImageOutcome>> {
+    let mirrors = mirror::plan(stack).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     let builds = build::plan(stack, base_dir(file)).map_err(|e| coded(exit::INVALID_INPUT, e))?;
-    if builds.is_empty() {
+    if builds.is_empty() && mirrors.is_empty() {
         return Ok(Vec::new());
     }
-    let builder = builder::locate(&builder_request(builder_args))?;
+    let builder = if builds.is_empty() { None } else { Some(builder::locate(&builder_request(builder_args))?) };
     let registry = Registry::new(builder_args.insecure_registry.clone());
-    let outcomes = build::run(&builds, &builder, &registry, progress, builder_args.jobs()).await;
-    if let Some(failed) = outcomes.iter().find(|o| o.status == BuildStatus::Failed) {
+    let mut outcomes = mirror::run(&mirrors, &registry, progress).await;
+    if let (Some(builder), None) = (&builder, failed(&outcomes)) {
+        outcomes.extend(build::run(&builds, builder, &registry, progress, builder_args.jobs()).await);
+    }
+    if let Some(failed) = failed(&outcomes) {
         return Err(coded(
             exit::BUILD_FAILED,
             anyhow!("{}", failed.error.clone().unwrap_or_else(|| format!("building image {} failed", failed.name))),
@@ -60,6 +75,10 @@ pub async fn build_before_deploy(
     }
     build::pin(stack, &outcomes);
     Ok(outcomes)
+}
+
+fn failed(outcomes: &[ImageOutcome]) -> Option<&ImageOutcome> {
+    outcomes.iter().find(|o| o.status == BuildStatus::Failed)
 }
 
 fn builder_request(args: &BuilderArgs) -> BuilderRequest {
@@ -97,12 +116,23 @@ fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Res
         }
         OutputFormat::Text => {
             if outcomes.is_empty() {
-                println!("no images to build in environment {}", stack.env);
+                println!("no images to build or mirror in environment {}", stack.env);
             }
             for o in outcomes {
                 let digest = o.manifest_digest.as_deref().unwrap_or("-");
-                match o.status {
-                    BuildStatus::Planned => {
+                match (o.status, &o.mirror) {
+                    (BuildStatus::Planned, Some(source)) => {
+                        println!("{:<16} {} (mirror of {source}, mirror tag {})", o.name, o.reference, o.content_tag);
+                    }
+                    (status, Some(source)) => println!(
+                        "{:<16} {:<9} {} {} ({:.1}s) from {source}",
+                        o.name,
+                        status.as_str(),
+                        o.reference,
+                        digest,
+                        o.seconds
+                    ),
+                    (BuildStatus::Planned, None) => {
                         println!(
                             "{:<16} {} (content tag {}, inputs {})",
                             o.name,
@@ -112,31 +142,35 @@ fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Res
                         );
                         println!("  {}", o.command.as_deref().unwrap_or(""));
                     }
-                    status => {
+                    (status, None) => {
                         println!("{:<16} {:<9} {} {} ({:.1}s)", o.name, status.as_str(), o.reference, digest, o.seconds)
                     }
                 }
             }
         }
     }
-    if let Some(failed) = outcomes.iter().find(|o| o.status == BuildStatus::Failed) {
+    if let Some(failed) = failed(outcomes) {
         eprintln!("error: {}", failed.error.as_deref().unwrap_or("build failed"));
     }
     Ok(())
 }
 
-/// The `images` list `up` and `revise` report: what was built or found unchanged, and the
-/// digest-pinned reference that was deployed.
+/// The `images` list `up` and `revise` report: what was built, mirrored or found unchanged or
+/// present, and the digest-pinned reference that was deployed (with a mirror's source).
 pub fn image_summary(built: &[ImageOutcome]) -> serde_json::Value {
     built
         .iter()
         .map(|o| {
-            serde_json::json!({
+            let mut entry = serde_json::json!({
                 "name": o.name,
                 "status": o.status,
                 "reference": o.pinned_reference().unwrap_or_else(|| o.reference.clone()),
                 "manifestDigest": o.manifest_digest,
-            })
+            });
+            if let Some(source) = &o.mirror {
+                entry["mirror"] = source.clone().into();
+            }
+            entry
         })
         .collect()
 }

@@ -7,15 +7,22 @@ use super::source::MAX_FILE_BYTES;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-/// Reads `file` (relative to `base_dir`). The error says why, in words fit for a diagnostic.
-pub fn read(base_dir: &Path, file: &str) -> Result<(PathBuf, String), String> {
+/// The check on the text alone: a relative path with no `..`.
+pub fn check_relative(file: &str) -> Result<(), String> {
     let relative = Path::new(file);
     if file.is_empty() || relative.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
         return Err(format!(
             "\"{file}\" must be a relative path inside the directory of services.yaml (no leading '/', no '..')"
         ));
     }
-    let full = base_dir.join(relative);
+    Ok(())
+}
+
+/// `file` under `base_dir`, and where it leads once symlinks are followed; refused when that
+/// is outside `base_dir`.
+fn confined(base_dir: &Path, file: &str) -> Result<(PathBuf, PathBuf), String> {
+    check_relative(file)?;
+    let full = base_dir.join(file);
     let resolved = full.canonicalize().map_err(|e| format!("cannot read {}: {e}", full.display()))?;
     let root = base_dir.canonicalize().map_err(|e| format!("cannot read {}: {e}", base_dir.display()))?;
     if !resolved.starts_with(&root) {
@@ -25,6 +32,21 @@ pub fn read(base_dir: &Path, file: &str) -> Result<(PathBuf, String), String> {
             resolved.display()
         ));
     }
+    Ok((full, resolved))
+}
+
+/// A directory (an extra build context) confined the same way; returns it under `base_dir`.
+pub fn directory(base_dir: &Path, dir: &str) -> Result<PathBuf, String> {
+    let (full, resolved) = confined(base_dir, dir)?;
+    if !resolved.is_dir() {
+        return Err(format!("{} is not a directory", full.display()));
+    }
+    Ok(full)
+}
+
+/// Reads `file` (relative to `base_dir`). The error says why, in words fit for a diagnostic.
+pub fn read(base_dir: &Path, file: &str) -> Result<(PathBuf, String), String> {
+    let (full, resolved) = confined(base_dir, file)?;
     let metadata = std::fs::metadata(&resolved).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
     if !metadata.is_file() {
         return Err(format!("{} is not a regular file", full.display()));
@@ -42,7 +64,7 @@ pub fn read(base_dir: &Path, file: &str) -> Result<(PathBuf, String), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::read;
+    use super::{directory, read};
     use std::path::Path;
 
     #[test]
@@ -65,5 +87,18 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         assert!(read(dir.path(), "sub").unwrap_err().contains("not a regular file"));
         assert!(read(Path::new("/nonexistent-dir"), "x.yaml").is_err());
+    }
+
+    #[test]
+    fn directories_are_confined_the_same_way() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("shared")).unwrap();
+        std::fs::write(dir.path().join("file"), "x").unwrap();
+        std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
+        assert_eq!(directory(dir.path(), "shared").unwrap(), dir.path().join("shared"));
+        assert!(directory(dir.path(), ".").is_ok());
+        assert!(directory(dir.path(), "file").unwrap_err().contains("not a directory"));
+        assert!(directory(dir.path(), "etc").unwrap_err().contains("leads outside"));
+        assert!(directory(dir.path(), "../x").unwrap_err().contains("no '..'"));
     }
 }

@@ -148,7 +148,7 @@ pub struct Environment {
     pub allow_cluster_scoped: Option<Vec<String>>,
 }
 
-/// An image: either an existing reference, or a build of ours.
+/// An image: an existing reference, a build of ours, or a copy of another registry's image.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Image {
@@ -158,10 +158,15 @@ pub struct Image {
     /// Build instructions; the image is then `<registry>/<repository>:<tag>`.
     #[serde(default)]
     pub build: Option<Build>,
+    /// An image to copy into the environment's registry before deploying, e.g.
+    /// `docker.io/library/redis:7-bookworm`; the image is then `<registry>/<repository>:<tag>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
     /// Repository inside the environment's registry. Default `<project>/<image name>`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// Tag. Default: the environment's runtime (`prod` or `dev`).
+    /// Tag. Default: the environment's runtime (`prod` or `dev`) for a build, the source's
+    /// tag for a mirror.
     #[serde(default)]
     pub tag: Option<String>,
 }
@@ -177,8 +182,13 @@ pub struct Build {
     /// Dockerfile target per runtime.
     #[serde(default)]
     pub targets: Option<BuildTargets>,
+    /// Build arguments; the values are templates.
     #[serde(default)]
     pub args: BTreeMap<String, ScalarString>,
+    /// Named extra build contexts: name → directory relative to services.yaml (inside its
+    /// directory). The Dockerfile reads them as `FROM name`, `COPY --from=name`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contexts: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -99,13 +99,15 @@ pub fn resolve(
         return Err(errors); // reported by validate
     }
 
-    let images = resolve_images(document, source, runtime, &context, &context.prepare(), &mut errors);
+    let mut images =
+        resolve_images(document, source, &selection.env, runtime, &context, &context.prepare(), &mut errors);
     context.images = images.iter().map(|(k, v)| (k.clone(), v.reference.clone())).collect();
 
     // Manifest file contents feed the digest here; everything else is hashed from the result.
     let mut digest = Sha256::new();
 
     let prepared = context.prepare();
+    resolve_builds(&mut images, source, &prepared, base_dir, &mut errors);
     let workspace = workspace_spec(document);
     let mut units = Vec::new();
     for entry in validate::units(document) {
@@ -244,6 +246,7 @@ fn workspace_spec(document: &Document) -> WorkspaceSpec {
 fn resolve_images(
     document: &Document,
     source: &SourceDocument,
+    env: &str,
     runtime: Runtime,
     context: &TemplateContext,
     prepared: &template::Prepared,
@@ -252,32 +255,76 @@ fn resolve_images(
     let mut images = BTreeMap::new();
     for (name, image) in &document.images {
         let path = FieldPath::key("images", name);
-        let reference = match (&image.reference, &image.build) {
-            (Some(reference), _) => render(reference, &FieldPath::key(&path, "ref"), prepared, source, errors),
-            (None, Some(_)) => {
+        let mut mirror = None;
+        let reference = match (&image.reference, &image.build, &image.mirror) {
+            (Some(reference), _, _) => render(reference, &FieldPath::key(&path, "ref"), prepared, source, errors),
+            (None, None, None) => continue, // reported by validate
+            (None, _, mirror_source) => {
+                if let Some(text) = mirror_source {
+                    let Some(parsed) = super::images::mirror_source(text, &path, prepared, source, errors) else {
+                        continue;
+                    };
+                    mirror = Some(parsed);
+                }
                 let repository = match &image.repository {
                     Some(r) => render(r, &FieldPath::key(&path, "repository"), prepared, source, errors),
                     None => format!("{}/{}", context.project, name),
                 };
-                let tag = match &image.tag {
-                    Some(t) => render(t, &FieldPath::key(&path, "tag"), prepared, source, errors),
-                    None => runtime.as_str().to_string(),
+                let tag = match (&image.tag, &mirror) {
+                    (Some(t), _) => render(t, &FieldPath::key(&path, "tag"), prepared, source, errors),
+                    (None, Some(m)) => super::images::default_mirror_tag(image, m, &path, source, errors),
+                    (None, None) => runtime.as_str().to_string(),
                 };
+                if mirror.is_some() && image.build.is_none() {
+                    super::images::check_mirror_target(
+                        &context.registry,
+                        env,
+                        &repository,
+                        &tag,
+                        &path,
+                        source,
+                        errors,
+                    );
+                }
                 if context.registry.is_empty() {
                     format!("{repository}:{tag}")
                 } else {
                     format!("{}/{repository}:{tag}", context.registry.trim_end_matches('/'))
                 }
             }
-            (None, None) => continue, // reported by validate
         };
         let target = image.build.as_ref().and_then(|b| b.targets.as_ref()).and_then(|t| match runtime {
             Runtime::Prod => t.prod.clone(),
             Runtime::Dev => t.dev.clone(),
         });
-        images.insert(name.clone(), ResolvedImage { reference, build: image.build.clone(), target });
+        images.insert(
+            name.clone(),
+            ResolvedImage {
+                reference,
+                build: image.build.clone(),
+                target,
+                mirror: mirror.filter(|_| image.build.is_none()).map(|m| m.to_string()),
+            },
+        );
     }
     images
+}
+
+/// Builds' args are templates over the whole context (`images.<name>` included, so an arg can
+/// name a mirrored base image); their extra contexts must be directories next to services.yaml.
+fn resolve_builds(
+    images: &mut BTreeMap<String, ResolvedImage>,
+    source: &SourceDocument,
+    prepared: &template::Prepared,
+    base_dir: &Path,
+    errors: &mut Diagnostics,
+) {
+    for (name, image) in images.iter_mut() {
+        if let Some(build) = &image.build {
+            let path = FieldPath::key("images", name);
+            image.build = Some(super::images::resolve_build(build, &path, prepared, base_dir, source, errors));
+        }
+    }
 }
 
 /// An `images` name as its full reference; anything else is a reference already.

@@ -76,6 +76,10 @@ pub struct ResolvedImage {
     pub build: Option<Build>,
     /// The Dockerfile target for this environment's runtime.
     pub target: Option<String>,
+    /// Present when we copy the image from another registry: the source, normalised
+    /// (`docker.io/library/redis:7`). `reference` is then where it is copied to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -26,8 +26,21 @@ pub struct Plan {
     #[serde(rename = "idleTTL")]
     pub idle_ttl: String,
     pub input_digest: String,
+    /// Images copied into the environment's registry before deploying (those the stack uses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<PlannedMirror>,
     /// Phases that have units, in deploy order.
     pub phases: Vec<PlannedPhase>,
+}
+
+/// A mirrored image: where it comes from and the reference units deploy (pinned by digest
+/// once copied).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedMirror {
+    pub name: String,
+    pub source: String,
+    pub reference: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -96,8 +109,26 @@ pub fn plan(stack: &Stack) -> Plan {
         namespace: stack.namespace.clone(),
         idle_ttl: stack.idle_ttl.clone(),
         input_digest: stack.input_digest.clone(),
+        mirrors: mirrors(stack),
         phases,
     }
+}
+
+/// The mirrored images the stack deploys, by name.
+fn mirrors(stack: &Stack) -> Vec<PlannedMirror> {
+    if stack.images.values().all(|i| i.mirror.is_none()) {
+        return Vec::new();
+    }
+    let used = crate::build::used_references(stack);
+    stack
+        .images
+        .iter()
+        .filter(|(_, image)| used.contains(image.reference.as_str()))
+        .filter_map(|(name, image)| {
+            let source = image.mirror.clone()?;
+            Some(PlannedMirror { name: name.clone(), source, reference: image.reference.clone() })
+        })
+        .collect()
 }
 
 /// Kahn's algorithm over same-phase dependencies, always taking the smallest ready name.
@@ -222,6 +253,9 @@ impl Plan {
             self.namespace,
             self.idle_ttl
         ));
+        for mirror in &self.mirrors {
+            out.push_str(&format!("mirror {}: {} -> {}\n", mirror.name, mirror.source, mirror.reference));
+        }
         for phase in &self.phases {
             out.push_str(&format!("\n{}. {} (release {})\n", phase.number, phase.name, phase.release));
             for unit in &phase.units {

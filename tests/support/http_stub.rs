@@ -10,6 +10,7 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub authorization: Option<String>,
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -78,7 +79,7 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line).ok()?;
-    let (mut authorization, mut length) = (None, 0usize);
+    let (mut authorization, mut content_type, mut length) = (None, None, 0usize);
     loop {
         let mut header = String::new();
         reader.read_line(&mut header).ok()?;
@@ -88,6 +89,7 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
         let (name, value) = header.split_once(':')?;
         match name.trim().to_ascii_lowercase().as_str() {
             "authorization" => authorization = Some(value.trim().to_string()),
+            "content-type" => content_type = Some(value.trim().to_string()),
             "content-length" => length = value.trim().parse().ok()?,
             _ => {}
         }
@@ -95,5 +97,11 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     let mut parts = request_line.split_whitespace();
-    Some(Request { method: parts.next()?.to_string(), path: parts.next()?.to_string(), authorization, body })
+    Some(Request {
+        method: parts.next()?.to_string(),
+        path: parts.next()?.to_string(),
+        authorization,
+        content_type,
+        body,
+    })
 }

@@ -89,6 +89,8 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             env.push(("CODEX_E2E_BUILDCTL".into(), buildkit::buildctl()?.display().to_string()));
             // e2e_build starts a second registry of its own that asks for a login.
             env.push(("CODEX_E2E_REGISTRY".into(), tools::tool_path("registry")?.display().to_string()));
+            // e2e_mirror seeds such a second registry (its upstream) with crane.
+            env.push(("CODEX_E2E_CRANE".into(), tools::tool_path("crane")?.display().to_string()));
             Ok(())
         });
         if ready {
@@ -113,6 +115,8 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
                         "e2e_build",
                         "--test",
                         "e2e_manifests",
+                        "--test",
+                        "e2e_mirror",
                         "--",
                         "--test-threads=1",
                     ])
