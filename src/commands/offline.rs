@@ -28,10 +28,11 @@ pub fn load(file: &Path, output: OutputFormat) -> Result<Loaded, i32> {
 }
 
 fn report_invalid(diagnostics: &Diagnostics, output: OutputFormat) -> i32 {
+    let scrub = |text: String| crate::redact::scrub(&text).into_owned();
     match output {
-        OutputFormat::Json => println!("{}", json!({"valid": false, "errors": diagnostics.0})),
+        OutputFormat::Json => println!("{}", scrub(json!({"valid": false, "errors": diagnostics.0}).to_string())),
         OutputFormat::Text => {
-            eprint!("{diagnostics}");
+            eprint!("{}", scrub(diagnostics.to_string()));
             let n = diagnostics.len();
             eprintln!("{n} error{} found", if n == 1 { "" } else { "s" });
         }

@@ -127,7 +127,15 @@ pub fn resolve(
         templates: &with_secrets.prepare(),
         secret_texts: &secret_texts,
     };
+    for (value, placeholder) in &secret_texts {
+        crate::redact::register(value, placeholder);
+    }
     let secrets = secrets::resolve(document, &secret_context, &mut errors);
+    for value in secrets.iter().flat_map(|s| s.data.values()) {
+        if let Ok(text) = std::str::from_utf8(value.expose()) {
+            crate::redact::register(text, value.placeholder());
+        }
+    }
     let secret_digests: BTreeMap<String, String> = secrets.iter().map(|s| (s.name.clone(), s.digest.clone())).collect();
     for (name, input) in inputs.values.iter().filter(|(_, i)| i.secret) {
         // The input digest sees a secret input through a digest salted by the namespace.
