@@ -57,7 +57,7 @@ pub fn resolve(
     selection: &Selection,
     given: &GivenInputs,
 ) -> Result<Stack, Diagnostics> {
-    let inputs = inputs::resolve(document, source, given)?;
+    let inputs = inputs::resolve(document, source, given);
     let mut errors = Diagnostics::default();
     let Some(environment) = effective_environment(document, &selection.env) else {
         let known: Vec<String> = document.environments.keys().cloned().collect();
@@ -65,8 +65,12 @@ pub fn resolve(
             "environments",
             format!("no environment named \"{}\"; declared: {}", excerpt(&selection.env), known.join(", ")),
         ));
+        if let Err(found) = inputs {
+            errors.extend(found);
+        }
         return Err(errors);
     };
+    let inputs = inputs?;
     let env_path = FieldPath::key("environments", &selection.env);
     let settings = &environment.settings;
     let runtime = settings.runtime.unwrap_or(Runtime::Prod);

@@ -113,6 +113,8 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
                         "e2e_build",
                         "--test",
                         "e2e_manifests",
+                        "--test",
+                        "e2e_inputs",
                         "--",
                         "--test-threads=1",
                     ])
