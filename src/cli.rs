@@ -146,6 +146,29 @@ pub struct SelectionArgs {
     /// Issue number, available to templates as `issue`.
     #[arg(long, default_value = "")]
     pub issue: String,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+}
+
+/// Values of the `inputs` services.yaml declares. First match wins: --set, then --values-file,
+/// then the environment variable CODEX_INPUT_<NAME> (upper case, other characters `_`), then
+/// the input's default.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Sets input NAME to VALUE (repeatable; a later --set of the same name wins). Secret
+    /// inputs are better set through CODEX_INPUT_<NAME>, which stays out of the process list.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// A YAML mapping of input names to values (repeatable; a later file wins).
+    #[arg(long = "values-file", value_name = "FILE")]
+    pub values_files: Vec<PathBuf>,
+}
+
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got \"{text}\"")),
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,6 +188,8 @@ pub struct ValidateArgs {
     /// Resolve environments with this issue.
     #[arg(long)]
     pub issue: Option<String>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -308,6 +333,9 @@ pub struct TargetArgs {
     pub slot: String,
     #[arg(long, default_value = "")]
     pub issue: String,
+    /// Inputs the namespace template reads, if any (others need no value here).
+    #[command(flatten)]
+    pub inputs: InputArgs,
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
@@ -351,6 +379,8 @@ pub struct ReviseArgs {
     /// Environment name from services.yaml.
     #[arg(short = 'e', long, env = "CODEX_ENV", default_value = "ai")]
     pub env: String,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Idle TTL stored on the namespace (default: the environment's, else 8h).
     #[arg(long)]
     pub ttl: Option<String>,

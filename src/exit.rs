@@ -47,3 +47,8 @@ pub fn coded(code: i32, error: impl Into<anyhow::Error>) -> anyhow::Error {
 pub fn code_of(error: &anyhow::Error) -> i32 {
     error.chain().find_map(|e| e.downcast_ref::<CodedError>()).map_or(FAILURE, |c| c.code)
 }
+
+/// An error's whole chain as one line, scrubbed of secret values (see [`crate::redact`]).
+pub fn scrubbed(error: &anyhow::Error) -> String {
+    crate::redact::scrub(&format!("{error:#}")).into_owned()
+}

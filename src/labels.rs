@@ -24,6 +24,11 @@ pub const LAST_ACTIVITY: &str = "codex-k8s.dev/last-activity";
 pub const IDLE_TTL: &str = "codex-k8s.dev/idle-ttl";
 /// Digest of the values a phase release was installed with; equal digest = nothing to do.
 pub const VALUES_DIGEST: &str = "codex-k8s.dev/values-digest";
+/// On pod templates: a digest of the salted digests of the Secrets (of `secrets`) the pods
+/// read, so they roll when one changes.
+pub const SECRETS_DIGEST: &str = "codex-k8s.dev/secrets-digest";
+/// On each Secret of `secrets`: its salted content digest (HMAC-SHA256 keyed by the namespace).
+pub const CONTENT_DIGEST: &str = "codex-k8s.dev/content-digest";
 
 /// Idle TTL when neither services.yaml nor the command line sets one.
 pub const DEFAULT_IDLE_TTL: &str = "8h";

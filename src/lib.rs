@@ -15,6 +15,7 @@ pub mod helm;
 pub mod labels;
 pub mod lifecycle;
 pub mod plan;
+pub mod redact;
 pub mod ui;
 pub mod values;
 pub mod version;

@@ -24,7 +24,7 @@ fn main() {
     let code = match commands::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", exit::scrubbed(&error));
             exit::code_of(&error)
         }
     };

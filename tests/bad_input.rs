@@ -850,7 +850,13 @@ fn env_value_from_two_sources() {
     let text = format!(
         "{MINIMAL}      env:\n        A: {{ secretKeyRef: {{ name: s, key: k }}, fieldRef: {{ fieldPath: metadata.name }} }}\n"
     );
-    assert_error(&text, 37, 12, "services[1].workload.env.A", "exactly one of \"secretKeyRef\"");
+    assert_error(
+        &text,
+        37,
+        12,
+        "services[1].workload.env.A",
+        "exactly one of \"secret\", \"configMap\", \"field\" (or the Kubernetes forms \"secretKeyRef\"",
+    );
 }
 
 #[test]
@@ -862,7 +868,13 @@ fn env_value_from_a_misspelt_source_is_a_precise_structural_error() {
 #[test]
 fn env_from_without_an_object() {
     let text = format!("{MINIMAL}      envFrom:\n        - {{ prefix: X_ }}\n");
-    assert_error(&text, 37, 11, "services[1].workload.envFrom[0]", "exactly one of \"secretRef\", \"configMapRef\"");
+    assert_error(
+        &text,
+        37,
+        11,
+        "services[1].workload.envFrom[0]",
+        "exactly one of \"secret\", \"configMap\", \"secretRef\", \"configMapRef\"",
+    );
 }
 
 #[test]

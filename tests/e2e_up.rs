@@ -109,7 +109,11 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     let dir = tempfile::tempdir().unwrap();
     // greeter cannot listen on a port named "broken" and exits at once.
     let broken = variant(dir.path(), namespace, |t| {
-        t.replacen("DATABASE_URL: postgres://codex:codex@postgres:5432/codex?sslmode=disable\n      ports:", "DATABASE_URL: postgres://codex:codex@postgres:5432/codex?sslmode=disable\n        PORT: broken\n      ports:", 1)
+        t.replacen(
+            "PGPASSWORD: { secret: db, key: password }\n      ports:",
+            "PGPASSWORD: { secret: db, key: password }\n        PORT: broken\n      ports:",
+            1,
+        )
     });
     let out = codex(&["up", "-f", broken.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
     assert_eq!(out.status.code(), Some(5), "a failed phase exits 5\n{}", text(&out.stderr));

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The example's secret input `dbPassword`.
+const DB_PASSWORD: &str = "helm-test-db-password-0b7e";
+
 fn helm() -> PathBuf {
     let path = std::env::var_os("CODEX_HELM").expect("CODEX_HELM must point at helm; `cargo xtask test` sets it");
     PathBuf::from(path)
@@ -39,10 +42,25 @@ fn render_writes_values_and_helm_manifests_for_every_environment() {
             .args(["render", "--env", env, "--out", dir.path().to_str().unwrap()])
             .args(&extra)
             .env("CODEX_HELM", helm())
+            .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{env}: {}", String::from_utf8_lossy(&out.stderr));
+        // The Secret comes with the first phase, its value a placeholder in every file.
+        let stateful = objects(&dir.path().join("01-stateful/manifests.yaml"));
+        let secret = find(&stateful, "Secret", "db");
+        assert_eq!(secret["data"]["password"], "<secret:db/password>", "{env}");
+        assert!(secret["metadata"]["annotations"]["codex-k8s.dev/content-digest"].is_string());
+        let postgres = find(&stateful, "StatefulSet", "postgres");
+        let annotations = &postgres["spec"]["template"]["metadata"]["annotations"];
+        assert!(annotations["codex-k8s.dev/secrets-digest"].is_string(), "{env}: pods roll with the secret");
+        for phase in std::fs::read_dir(dir.path()).unwrap() {
+            for file in std::fs::read_dir(phase.unwrap().path()).unwrap() {
+                let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+                assert!(!text.contains(DB_PASSWORD), "{env}: the password is in a rendered file");
+            }
+        }
         let migrations = std::fs::read_to_string(dir.path().join("02-migrations/manifests.yaml")).unwrap();
         assert!(migrations.contains("kind: Job"), "{env}");
         let internal = std::fs::read_to_string(dir.path().join("03-internal/manifests.yaml")).unwrap();
@@ -211,4 +229,44 @@ fn awkward_strings_reach_helm_unchanged() {
     for (key, value) in awkward {
         assert_eq!(rendered[key], serde_json::json!(value), "{key}");
     }
+}
+
+#[test]
+fn the_secrets_values_on_standard_input_fill_the_placeholders() {
+    use std::io::Write;
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/codex-env");
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "global: {project: p, env: e, phase: stateful, runtime: prod}\nconfigMaps: []\nworkloads: []\nextraManifests: []\n\
+         secrets:\n  db:\n    digest: abc\n    data: {password: '<secret:db/password>', url: '<secret:db/url>'}\n",
+    )
+    .unwrap();
+    // As `up` passes them: a second values document on helm's standard input, maps merged.
+    let mut child = Command::new(helm())
+        .args(["template", "codex-stateful", chart, "--namespace", "ns", "--values"])
+        .arg(&values)
+        .args(["--values", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"secrets:\n  db:\n    data:\n      password: aHVudGVyMg==\n      url: cG9zdGdyZXM6Ly8=\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = dir.path().join("manifests.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let rendered = objects(&file);
+    let secret = find(&rendered, "Secret", "db");
+    assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+    assert_eq!(secret["data"]["url"], "cG9zdGdyZXM6Ly8=");
+    assert_eq!(secret["type"], "Opaque");
+    assert_eq!(secret["metadata"]["annotations"]["codex-k8s.dev/content-digest"], "abc");
 }

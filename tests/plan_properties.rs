@@ -46,7 +46,7 @@ fn shuffle(value: &Value, key: &str, seed: &mut u64) -> Value {
 fn outputs(yaml: &str, selection: &Selection) -> (String, Vec<String>) {
     let loaded =
         config::load_bytes("services.yaml", yaml.as_bytes().to_vec(), Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let stack = loaded.resolve(selection).unwrap();
+    let stack = loaded.resolve_with(selection, &config::inputs::GivenInputs::stand_ins()).unwrap();
     let plan = plan::plan(&stack);
     let values = values::phase_values(&stack, &plan).into_iter().map(|p| p.yaml).collect();
     (serde_json::to_string(&plan).unwrap(), values)

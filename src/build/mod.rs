@@ -562,7 +562,7 @@ mod tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("services.yaml");
         let loaded = crate::config::load_path(&file).unwrap();
         let selection = crate::config::stack::Selection { env: "dev".into(), slot: "1".into(), issue: String::new() };
-        let mut stack = loaded.resolve(&selection).unwrap();
+        let mut stack = loaded.resolve_with(&selection, &crate::config::inputs::GivenInputs::stand_ins()).unwrap();
         let before = stack.clone();
         let greeter = "127.0.0.1:5000/codex-example/greeter:0.1.0-dev";
         let built = built_image("greeter", greeter, "sha256:1111");

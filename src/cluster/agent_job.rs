@@ -267,7 +267,8 @@ mod tests {
 
     fn example(env: &str, slot: &str) -> Stack {
         let loaded = config::load_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("services.yaml")).unwrap();
-        loaded.resolve(&Selection { env: env.into(), slot: slot.into(), issue: String::new() }).unwrap()
+        let selection = Selection { env: env.into(), slot: slot.into(), issue: String::new() };
+        loaded.resolve_with(&selection, &config::inputs::GivenInputs::stand_ins()).unwrap()
     }
 
     #[test]

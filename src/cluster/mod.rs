@@ -10,6 +10,7 @@ pub mod object_gate;
 pub mod object_readiness;
 pub mod readiness;
 pub mod releases;
+pub mod secrets;
 pub mod slot_access;
 pub mod stuck_container;
 pub mod workspace_audit;

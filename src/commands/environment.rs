@@ -143,8 +143,13 @@ fn target_namespace(target: &TargetArgs) -> Result<String, i32> {
         eprintln!("error: give the environment's namespace (-n) or its --env (with --slot/--issue as needed)");
         return Err(exit::USAGE);
     };
-    let selection = SelectionArgs { env: env.clone(), slot: target.slot.clone(), issue: target.issue.clone() };
-    offline::resolve(&target.file.file, &selection, target.output).map(|stack| stack.namespace)
+    let selection = SelectionArgs {
+        env: env.clone(),
+        slot: target.slot.clone(),
+        issue: target.issue.clone(),
+        inputs: target.inputs.clone(),
+    };
+    offline::resolve_for_namespace(&target.file.file, &selection, target.output).map(|stack| stack.namespace)
 }
 
 pub fn status(args: &TargetArgs) -> Result<i32> {

@@ -17,7 +17,12 @@ pub fn revise(args: &ReviseArgs) -> Result<i32> {
     if let Some(ttl) = &args.ttl {
         parse_duration("--ttl", ttl)?;
     }
-    let selection = SelectionArgs { env: args.env.clone(), slot: String::new(), issue: args.issue.clone() };
+    let selection = SelectionArgs {
+        env: args.env.clone(),
+        slot: String::new(),
+        issue: args.issue.clone(),
+        inputs: args.inputs.clone(),
+    };
     let mut stack = match offline::resolve(&args.file.file, &selection, args.output) {
         Ok(stack) => stack,
         Err(code) => return Ok(code),

@@ -1,7 +1,10 @@
 //! Commands that need no cluster: validate, plan, render, schema, version, completion.
 
-use crate::cli::{CompletionArgs, OutputFormat, PlanArgs, RenderArgs, SelectionArgs, ValidateArgs, VersionArgs};
+use crate::cli::{
+    CompletionArgs, InputArgs, OutputFormat, PlanArgs, RenderArgs, SelectionArgs, ValidateArgs, VersionArgs,
+};
 use crate::config::diagnostics::Diagnostics;
+use crate::config::inputs::{GivenInputs, ValuesFile};
 use crate::config::stack::{Selection, Stack};
 use crate::config::{self, LoadError, Loaded};
 use crate::exit;
@@ -25,10 +28,11 @@ pub fn load(file: &Path, output: OutputFormat) -> Result<Loaded, i32> {
 }
 
 fn report_invalid(diagnostics: &Diagnostics, output: OutputFormat) -> i32 {
+    let scrub = |text: String| crate::redact::scrub(&text).into_owned();
     match output {
-        OutputFormat::Json => println!("{}", json!({"valid": false, "errors": diagnostics.0})),
+        OutputFormat::Json => println!("{}", scrub(json!({"valid": false, "errors": diagnostics.0}).to_string())),
         OutputFormat::Text => {
-            eprint!("{diagnostics}");
+            eprint!("{}", scrub(diagnostics.to_string()));
             let n = diagnostics.len();
             eprintln!("{n} error{} found", if n == 1 { "" } else { "s" });
         }
@@ -36,12 +40,60 @@ fn report_invalid(diagnostics: &Diagnostics, output: OutputFormat) -> i32 {
     exit::INVALID_INPUT
 }
 
+/// What `--set`, `--values-file` and `CODEX_INPUT_*` give, checked against the declarations:
+/// an unknown `--set` name is a usage error (64), an unreadable values file invalid input (2).
+pub fn given_inputs(args: &InputArgs, loaded: &Loaded, output: OutputFormat) -> Result<GivenInputs, i32> {
+    let mut given = GivenInputs { set: args.set.clone(), env: GivenInputs::from_process_env(), ..Default::default() };
+    let unknown = given.unknown_set_names(&loaded.document);
+    if !unknown.is_empty() {
+        let declared: Vec<&str> = loaded.document.inputs.keys().map(String::as_str).collect();
+        eprintln!(
+            "error: --set {}: {} declares no such input; declared: {}",
+            unknown.join(", --set "),
+            loaded.source.file,
+            if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
+        );
+        return Err(exit::USAGE);
+    }
+    let mut errors = Diagnostics::default();
+    for path in &args.values_files {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                eprintln!("error: --values-file {}: {error}", path.display());
+                return Err(exit::INVALID_INPUT);
+            }
+        };
+        match ValuesFile::read(&path.display().to_string(), &bytes) {
+            Ok(file) => given.files.push(file),
+            Err(found) => errors.extend(found),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(report_invalid(&errors, output));
+    }
+    Ok(given)
+}
+
 /// Loads and resolves one environment, or prints why not.
 pub fn resolve(file: &Path, selection: &SelectionArgs, output: OutputFormat) -> Result<Stack, i32> {
     let loaded = load(file, output)?;
+    let given = given_inputs(&selection.inputs, &loaded, output)?;
     let selection =
         Selection { env: selection.env.clone(), slot: selection.slot.clone(), issue: selection.issue.clone() };
-    let stack = loaded.resolve(&selection).map_err(|d| report_invalid(&d, output));
+    let stack = loaded.resolve_with(&selection, &given).map_err(|d| report_invalid(&d, output));
+    keep_until_exit(loaded);
+    stack
+}
+
+/// As [`resolve`], for commands that need the environment's namespace only: a required input
+/// nobody set gets a stand-in unless the namespace template reads it.
+pub fn resolve_for_namespace(file: &Path, selection: &SelectionArgs, output: OutputFormat) -> Result<Stack, i32> {
+    let loaded = load(file, output)?;
+    let given = GivenInputs { stand_ins: true, ..given_inputs(&selection.inputs, &loaded, output)? };
+    let selection =
+        Selection { env: selection.env.clone(), slot: selection.slot.clone(), issue: selection.issue.clone() };
+    let stack = loaded.resolve_with(&selection, &given).map_err(|d| report_invalid(&d, output));
     keep_until_exit(loaded);
     stack
 }
@@ -63,25 +115,49 @@ pub fn validate(args: &ValidateArgs) -> Result<i32> {
         (slot, _) => slot.clone().unwrap_or_default(),
     };
     let issue = args.issue.clone().unwrap_or_default();
-    let errors = loaded.check_all_environments(&slot, &issue);
+    let given = match given_inputs(&args.inputs, &loaded, args.output) {
+        Ok(given) => GivenInputs { stand_ins: true, ..given },
+        Err(code) => return Ok(code),
+    };
+    let errors = loaded.check_all_environments_with(&slot, &issue, &given);
     if !errors.is_empty() {
         return Ok(report_invalid(&errors, args.output));
     }
     let mut environments = Vec::new();
+    let mut stand_ins = Vec::new();
     for env in loaded.environment_names() {
         let selection = Selection { env: env.clone(), slot: slot.clone(), issue: issue.clone() };
-        if let Ok(stack) = loaded.resolve(&selection) {
+        if let Ok(stack) = loaded.resolve_with(&selection, &given) {
             environments.push(json!({"name": env, "namespace": stack.namespace, "units": stack.units.len()}));
+            if stand_ins.is_empty() {
+                stand_ins = stack
+                    .inputs
+                    .iter()
+                    .filter(|(_, i)| i.from.ends_with("(stand-in)"))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+            }
         }
     }
     let units = loaded.document.infrastructure.len() + loaded.document.services.len();
     match args.output {
-        OutputFormat::Json => println!("{}", json!({"valid": true, "units": units, "environments": environments})),
-        OutputFormat::Text => println!(
-            "{} is valid: {units} units, environments: {}",
-            args.file.file.display(),
-            loaded.environment_names().join(", ")
+        OutputFormat::Json => println!(
+            "{}",
+            json!({"valid": true, "units": units, "environments": environments, "unsetRequiredInputs": stand_ins})
         ),
+        OutputFormat::Text => {
+            println!(
+                "{} is valid: {units} units, environments: {}",
+                args.file.file.display(),
+                loaded.environment_names().join(", ")
+            );
+            if !stand_ins.is_empty() {
+                println!(
+                    "  checked with stand-ins for the required inputs not set: {} (commands that deploy need them)",
+                    stand_ins.join(", ")
+                );
+            }
+        }
     }
     Ok(exit::OK)
 }

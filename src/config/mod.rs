@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod duration;
 pub mod images;
 pub mod imports;
+pub mod inputs;
 pub mod kinds;
 pub mod manifest_edit;
 pub mod manifest_file;
@@ -17,12 +18,14 @@ pub mod path;
 pub mod reference;
 pub mod resolve;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod stack;
 pub mod template;
 pub mod validate;
 
 use diagnostics::Diagnostics;
+use inputs::GivenInputs;
 use model::Document;
 use serde::Deserialize;
 use source::SourceDocument;
@@ -129,17 +132,29 @@ fn with_semantic_errors_of_the_rest(structural: schema::Structural, source: &Sou
 }
 
 impl Loaded {
-    /// The stack of one environment, slot and issue.
+    /// The stack of one environment, slot and issue, without inputs from outside (defaults only).
     pub fn resolve(&self, selection: &Selection) -> Result<Stack, Diagnostics> {
-        resolve::resolve(&self.document, &self.source, &self.base_dir, selection).map_err(Diagnostics::sorted)
+        self.resolve_with(selection, &GivenInputs::default())
+    }
+
+    /// The stack of one environment, slot and issue, with the inputs given.
+    pub fn resolve_with(&self, selection: &Selection, inputs: &GivenInputs) -> Result<Stack, Diagnostics> {
+        resolve::resolve(&self.document, &self.source, &self.base_dir, selection, inputs).map_err(Diagnostics::sorted)
     }
 
     /// Resolves every environment and collects every problem: what `validate` reports.
+    /// Required inputs nobody set get stand-ins.
     pub fn check_all_environments(&self, slot: &str, issue: &str) -> Diagnostics {
+        self.check_all_environments_with(slot, issue, &GivenInputs::default())
+    }
+
+    /// As [`Loaded::check_all_environments`], with the inputs given.
+    pub fn check_all_environments_with(&self, slot: &str, issue: &str, inputs: &GivenInputs) -> Diagnostics {
+        let inputs = GivenInputs { stand_ins: true, ..inputs.clone() };
         let mut errors = Diagnostics::default();
         for env in self.environment_names() {
             let selection = Selection { env, slot: slot.to_string(), issue: issue.to_string() };
-            if let Err(found) = self.resolve(&selection) {
+            if let Err(found) = self.resolve_with(&selection, &inputs) {
                 errors.extend(found);
             }
         }

@@ -27,6 +27,14 @@ pub struct Document {
     /// Named versions, available to templates as `versions.<name>`.
     #[serde(default)]
     pub versions: BTreeMap<String, ScalarString>,
+    /// Values given when a command runs, read by templates as `inputs.<name>`: set by
+    /// `--set name=value`, a `--values-file`, `CODEX_INPUT_<NAME>` or the default, in that order.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, super::inputs::Input>,
+    /// Secrets created in the environment's namespace in its first phase; units read them with
+    /// env `{ secret: NAME, key: KEY }` or `envFrom: [{ secret: NAME }]`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, super::secrets::Secret>,
     /// Environments by name; one may inherit another's settings with `from`.
     pub environments: BTreeMap<String, Environment>,
     /// Images by name; units refer to them by that name.
@@ -790,7 +798,7 @@ pub struct VolumeMount {
 #[serde(untagged)]
 pub enum EnvValue {
     Value(ScalarString),
-    From(EnvSource),
+    From(Box<EnvSource>),
 }
 
 impl EnvValue {
@@ -812,9 +820,14 @@ impl JsonSchema for EnvValue {
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A scalar read as text, or a mapping with exactly one of `secretKeyRef`, `configMapKeyRef`, `fieldRef`.",
+            "description": "A scalar read as text, or a mapping with exactly one source: `{ secret: NAME, key: KEY }` (a Secret of `secrets`), `{ configMap: NAME, key: KEY }`, `{ field: metadata.name }`, or the Kubernetes forms `secretKeyRef`, `configMapKeyRef`, `fieldRef`.",
             "type": ["string", "number", "boolean", "object"],
             "properties": {
+                "secret": {"type": "string", "description": "A Secret declared in `secrets`."},
+                "configMap": {"type": "string", "description": "Name of a ConfigMap."},
+                "key": {"type": "string", "description": "The key, with `secret` or `configMap`."},
+                "field": {"type": "string", "description": "A field of the pod, e.g. `metadata.name`."},
+                "optional": {"type": "boolean", "description": "With `secret` or `configMap`: the pod starts even when the key is missing."},
                 "secretKeyRef": generator.subschema_for::<KeySelector>(),
                 "configMapKeyRef": generator.subschema_for::<KeySelector>(),
                 "fieldRef": generator.subschema_for::<FieldSelector>(),
@@ -824,8 +837,10 @@ impl JsonSchema for EnvValue {
     }
 }
 
-/// Where an environment variable's value is read from (exactly one, checked by `validate`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where an environment variable's value is read from (exactly one, checked by `validate`):
+/// a short form (`secret` + `key`, `configMap` + `key`, `field`) or a Kubernetes one. A
+/// resolved stack holds the Kubernetes form only ([`EnvSource::normalized`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -834,6 +849,19 @@ pub struct EnvSource {
     pub config_map_key_ref: Option<KeySelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_ref: Option<FieldSelector>,
+    /// Short form: a Secret declared in `secrets`, with `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Short form: a ConfigMap, with `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Short form: a field of the pod, e.g. `metadata.name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
 }
 
 impl EnvSource {
@@ -843,8 +871,43 @@ impl EnvSource {
             ("secretKeyRef", self.secret_key_ref.is_some()),
             ("configMapKeyRef", self.config_map_key_ref.is_some()),
             ("fieldRef", self.field_ref.is_some()),
+            ("secret", self.secret.is_some()),
+            ("configMap", self.config_map.is_some()),
+            ("field", self.field.is_some()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect()
+    }
+
+    /// The Secret or ConfigMap key it reads, in either form: (is a Secret, name, key).
+    pub fn object_key(&self) -> Option<(bool, &str, &str)> {
+        let key = self.key.as_deref().unwrap_or_default();
+        if let Some(name) = &self.secret {
+            return Some((true, name, key));
+        }
+        if let Some(name) = &self.config_map {
+            return Some((false, name, key));
+        }
+        if let Some(selector) = &self.secret_key_ref {
+            return Some((true, &selector.name, &selector.key));
+        }
+        self.config_map_key_ref.as_ref().map(|s| (false, s.name.as_str(), s.key.as_str()))
+    }
+
+    /// The Kubernetes form of a short one (checked by `validate`); a Kubernetes one as it is.
+    pub fn normalized(self) -> EnvSource {
+        let selector = |name: String, key: Option<String>, optional: Option<bool>| KeySelector {
+            name,
+            key: key.unwrap_or_default(),
+            optional,
+        };
+        let EnvSource { secret_key_ref, config_map_key_ref, field_ref, secret, config_map, key, field, optional } =
+            self;
+        EnvSource {
+            secret_key_ref: secret_key_ref.or_else(|| secret.map(|n| selector(n, key.clone(), optional))),
+            config_map_key_ref: config_map_key_ref.or_else(|| config_map.map(|n| selector(n, key.clone(), optional))),
+            field_ref: field_ref.or_else(|| field.map(|field_path| FieldSelector { field_path })),
+            ..EnvSource::default()
+        }
     }
 }
 
@@ -868,10 +931,16 @@ pub struct FieldSelector {
 }
 
 /// Every key of a Secret or a ConfigMap as an environment variable: exactly one of
-/// `secretRef`, `configMapRef`.
+/// `secret` (a Secret declared in `secrets`), `configMap`, `secretRef`, `configMapRef`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvFrom {
+    /// Name of a Secret declared in `secrets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Name of a ConfigMap (as `configMapRef`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<String>,
     /// Name of a Secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<String>,
@@ -884,6 +953,20 @@ pub struct EnvFrom {
     /// The pod starts even when the object is missing. Default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+}
+
+impl EnvFrom {
+    /// The Kubernetes form: `secret` becomes `secretRef`, `configMap` `configMapRef`.
+    pub fn normalized(self) -> EnvFrom {
+        EnvFrom {
+            secret_ref: self.secret_ref.or(self.secret),
+            config_map_ref: self.config_map_ref.or(self.config_map),
+            secret: None,
+            config_map: None,
+            prefix: self.prefix,
+            optional: self.optional,
+        }
+    }
 }
 
 /// The common fields of a Kubernetes PodSecurityContext.

@@ -4,9 +4,11 @@
 use super::canonical;
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
+use super::inputs::{self, GivenInputs};
 use super::manifest_unit;
 use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, Workload, WorkspaceMount};
 use super::path::FieldPath;
+use super::secrets;
 use super::source::SourceDocument;
 use super::stack::{AgentSpec, ResolvedImage, ResolvedUnit, ResolvedWorkload, Selection, Stack, WorkspaceSpec};
 use super::template::{self, TemplateContext};
@@ -46,13 +48,16 @@ fn effective_environment(document: &Document, name: &str) -> Option<EffectiveEnv
     Some(EffectiveEnvironment { chain, settings })
 }
 
-/// Resolves `document` for `selection`; `base_dir` is where relative paths (extra manifests) start.
+/// Resolves `document` for `selection` with the `given` inputs; `base_dir` is where relative
+/// paths (extra manifests, secret files) start.
 pub fn resolve(
     document: &Document,
     source: &SourceDocument,
     base_dir: &Path,
     selection: &Selection,
+    given: &GivenInputs,
 ) -> Result<Stack, Diagnostics> {
+    let inputs = inputs::resolve(document, source, given);
     let mut errors = Diagnostics::default();
     let Some(environment) = effective_environment(document, &selection.env) else {
         let known: Vec<String> = document.environments.keys().cloned().collect();
@@ -60,8 +65,12 @@ pub fn resolve(
             "environments",
             format!("no environment named \"{}\"; declared: {}", excerpt(&selection.env), known.join(", ")),
         ));
+        if let Err(found) = inputs {
+            errors.extend(found);
+        }
         return Err(errors);
     };
+    let inputs = inputs?;
     let env_path = FieldPath::key("environments", &selection.env);
     let settings = &environment.settings;
     let runtime = settings.runtime.unwrap_or(Runtime::Prod);
@@ -72,12 +81,17 @@ pub fn resolve(
         issue: selection.issue.clone(),
         runtime: runtime.as_str().to_string(),
         versions: document.versions.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
+        inputs: inputs.template_values(false),
+        withheld: inputs.secret_names(),
         ..TemplateContext::default()
     };
     let at = |field: &str| FieldPath::key(&env_path, field);
-    context.registry =
-        render(settings.registry.as_deref().unwrap_or(""), &at("registry"), &context.prepare(), source, &mut errors);
+    let stand_ins = inputs.stand_in_names();
+    let registry_template = settings.registry.as_deref().unwrap_or("");
+    refuse_stand_ins(registry_template, &stand_ins, &at("registry"), source, &mut errors);
+    context.registry = render(registry_template, &at("registry"), &context.prepare(), source, &mut errors);
     let namespace_template = settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
+    refuse_stand_ins(namespace_template, &stand_ins, &at("namespace"), source, &mut errors);
     let namespace = render(namespace_template, &at("namespace"), &context.prepare(), source, &mut errors);
     if errors.is_empty() && !is_dns_label(&namespace, 63) {
         errors.push(source.error_at(
@@ -108,6 +122,32 @@ pub fn resolve(
 
     let prepared = context.prepare();
     resolve_builds(&mut images, source, &prepared, base_dir, &mut errors);
+    // Only the templates of secrets see secret inputs.
+    let with_secrets =
+        TemplateContext { inputs: inputs.template_values(true), withheld: Vec::new(), ..context.clone() };
+    let secret_texts = inputs.secret_texts();
+    let secret_context = secrets::SecretContext {
+        source,
+        base_dir,
+        namespace: &namespace,
+        templates: &with_secrets.prepare(),
+        secret_texts: &secret_texts,
+    };
+    for (value, placeholder) in &secret_texts {
+        crate::redact::register(value, placeholder);
+    }
+    let secrets = secrets::resolve(document, &secret_context, &mut errors);
+    for value in secrets.iter().flat_map(|s| s.data.values()) {
+        if let Ok(text) = std::str::from_utf8(value.expose()) {
+            crate::redact::register(text, value.placeholder());
+        }
+    }
+    let secret_digests: BTreeMap<String, String> = secrets.iter().map(|s| (s.name.clone(), s.digest.clone())).collect();
+    for (name, input) in inputs.values.iter().filter(|(_, i)| i.secret) {
+        // The input digest sees a secret input through a digest salted by the namespace.
+        let value = inputs::text_of(&input.value);
+        digest.update(format!("secret input {name} {}\n", secrets::salted_digest(&namespace, value.as_bytes())));
+    }
     let workspace = workspace_spec(document);
     let mut units = Vec::new();
     for entry in validate::units(document) {
@@ -122,6 +162,7 @@ pub fn resolve(
             base_dir,
             &namespace,
             &workspace,
+            &secret_digests,
             &mut digest,
             &mut errors,
         ) {
@@ -161,6 +202,8 @@ pub fn resolve(
         agent,
         images,
         units,
+        inputs: inputs.public(),
+        secrets,
         input_digest: String::new(),
     };
     stack.input_digest = input_digest(&mut stack, digest);
@@ -360,6 +403,7 @@ fn resolve_unit(
     base_dir: &Path,
     namespace: &str,
     workspace: &WorkspaceSpec,
+    secret_digests: &BTreeMap<String, String>,
     digest: &mut Sha256,
     errors: &mut Diagnostics,
 ) -> Option<ResolvedUnit> {
@@ -406,7 +450,7 @@ fn resolve_unit(
             }
         }
     }
-    let workload = unit.workload.clone().map(|workload| resolve_workload(workload, runtime, images));
+    let workload = unit.workload.clone().map(|workload| resolve_workload(workload, runtime, images, secret_digests));
     let workspace_path = FieldPath::key(path, "workspace");
     if let Some(mount) = &unit.workspace {
         check_mount(mount, &workspace_path, source, errors);
@@ -461,8 +505,9 @@ fn resolve_workload(
     workload: Workload,
     runtime: Runtime,
     images: &BTreeMap<String, ResolvedImage>,
+    secret_digests: &BTreeMap<String, String>,
 ) -> ResolvedWorkload {
-    use super::model::{Container, EnvValue, ScalarString};
+    use super::model::{Container, EnvFrom, EnvValue, ScalarString};
     use super::stack::ResolvedContainer;
     let mut command = workload.command;
     let mut args = workload.args;
@@ -476,6 +521,17 @@ fn resolve_workload(
             env.extend(dev.env.into_iter().map(|(k, v)| (k, EnvValue::Value(v))));
         }
     }
+    // One form for both ways of writing a source: values and digests see the Kubernetes one.
+    let normalized_env = |env: BTreeMap<String, EnvValue>| -> BTreeMap<String, EnvValue> {
+        env.into_iter()
+            .map(|(k, v)| match v {
+                EnvValue::From(source) => (k, EnvValue::From(Box::new(source.normalized()))),
+                plain => (k, plain),
+            })
+            .collect()
+    };
+    let normalized_from = |list: Vec<EnvFrom>| -> Vec<EnvFrom> { list.into_iter().map(EnvFrom::normalized).collect() };
+    let env = normalized_env(env);
     let container = |c: Container| ResolvedContainer {
         image: image_reference(&c.image, images),
         image_name: images.contains_key(&c.image).then(|| c.image.clone()),
@@ -483,15 +539,15 @@ fn resolve_workload(
         command: c.command,
         args: c.args,
         working_dir: c.working_dir,
-        env: c.env,
-        env_from: c.env_from,
+        env: normalized_env(c.env),
+        env_from: normalized_from(c.env_from),
         ports: c.ports,
         resources: c.resources,
         security_context: c.security_context,
         volume_mounts: c.volume_mounts,
     };
     let text = |map: BTreeMap<String, ScalarString>| map.into_iter().map(|(k, v)| (k, v.0)).collect();
-    ResolvedWorkload {
+    let mut resolved = ResolvedWorkload {
         kind: workload.kind,
         image: image_reference(&workload.image, images),
         image_name: images.contains_key(&workload.image).then(|| workload.image.clone()),
@@ -506,7 +562,7 @@ fn resolve_workload(
         replicas: workload.replicas.unwrap_or(1),
         schedule: workload.schedule,
         backoff_limit: workload.backoff_limit.unwrap_or(2),
-        env_from: workload.env_from,
+        env_from: normalized_from(workload.env_from),
         security_context: workload.security_context,
         init_containers: workload.init_containers.into_iter().map(container).collect(),
         containers: workload.containers.into_iter().map(container).collect(),
@@ -517,6 +573,62 @@ fn resolve_workload(
         affinity: workload.affinity,
         pod_labels: text(workload.pod_labels),
         pod_annotations: text(workload.pod_annotations),
+    };
+    // Pods roll when a Secret of `secrets` they read changes: the pod template carries a
+    // digest of those secrets' digests (salted digests, never values).
+    let used = secrets_used(&resolved);
+    let digests: Vec<String> =
+        used.iter().filter_map(|name| Some(format!("{name}={}", secret_digests.get(*name)?))).collect();
+    if !digests.is_empty() {
+        let combined = hex(&Sha256::digest(digests.join("\n").as_bytes()));
+        resolved.pod_annotations.insert(labels::SECRETS_DIGEST.into(), combined[..32].to_string());
+    }
+    resolved
+}
+
+/// Names of the Secrets a typed workload's pods read: env, envFrom and volumes of every
+/// container.
+pub fn secrets_used(workload: &ResolvedWorkload) -> BTreeSet<&str> {
+    use super::model::EnvValue;
+    let mut out = BTreeSet::new();
+    let containers = workload.init_containers.iter().chain(&workload.containers);
+    let envs = std::iter::once(&workload.env).chain(containers.clone().map(|c| &c.env));
+    for env in envs {
+        for value in env.values() {
+            if let EnvValue::From(source) = value {
+                if let Some(selector) = &source.secret_key_ref {
+                    out.insert(selector.name.as_str());
+                }
+            }
+        }
+    }
+    for from in workload.env_from.iter().chain(containers.flat_map(|c| &c.env_from)) {
+        if let Some(name) = &from.secret_ref {
+            out.insert(name.as_str());
+        }
+    }
+    for volume in &workload.volumes {
+        if let Some(name) = &volume.secret {
+            out.insert(name.as_str());
+        }
+    }
+    out
+}
+
+/// A template that decides the namespace or the registry may not use a stand-in: the stand-in
+/// would name another environment.
+fn refuse_stand_ins(text: &str, stand_ins: &[String], path: &str, source: &SourceDocument, errors: &mut Diagnostics) {
+    for name in stand_ins {
+        if text.contains(&format!("inputs.{name}")) {
+            errors.push(source.error_at(
+                path,
+                format!(
+                    "this template reads input \"{name}\", which is required and not set: pass --set {name}=…, \
+                     a --values-file entry, or the environment variable {}",
+                    inputs::env_name(name)
+                ),
+            ));
+        }
     }
 }
 

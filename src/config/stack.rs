@@ -40,8 +40,22 @@ pub struct Stack {
     pub images: BTreeMap<String, ResolvedImage>,
     /// Units in file order (infrastructure first); the plan orders them.
     pub units: Vec<ResolvedUnit>,
+    /// Every declared input with its value; secret ones hold their placeholder only (the
+    /// input digest takes their salted digest).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, super::inputs::PublicInput>,
+    /// The Secrets of `secrets`, created in the first phase (values serialise as placeholders).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<super::secrets::ResolvedSecret>,
     /// sha256 of the canonical resolved stack plus the contents of its extra manifest files.
     pub input_digest: String,
+}
+
+impl Stack {
+    /// The phase the Secrets are created in: the first one with units.
+    pub fn first_phase(&self) -> Option<Phase> {
+        self.units.iter().map(|u| u.phase).min()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -37,6 +37,12 @@ pub struct TemplateContext {
     pub registry: String,
     pub versions: BTreeMap<String, String>,
     pub images: BTreeMap<String, String>,
+    /// `inputs.<name>`: strings, numbers and booleans.
+    pub inputs: BTreeMap<String, Value>,
+    /// Secret inputs left out of `inputs` here: a template that names one is told why it
+    /// cannot read it.
+    #[serde(skip)]
+    pub withheld: Vec<String>,
 }
 
 /// A context converted for tera once, then used for many strings: converting it (every
@@ -45,6 +51,7 @@ pub struct TemplateContext {
 pub struct Prepared {
     context: tera::Context,
     rendered: RefCell<HashMap<String, Result<String, String>>>,
+    withheld: Vec<String>,
 }
 
 impl TemplateContext {
@@ -52,8 +59,27 @@ impl TemplateContext {
         Prepared {
             context: tera::Context::from_serialize(self).expect("the template context is a plain struct"),
             rendered: RefCell::default(),
+            withheld: self.withheld.clone(),
         }
     }
+}
+
+/// When a template failed and names a withheld input: the reason, instead of tera's
+/// "variable not found".
+fn explain_withheld(text: &str, withheld: &[String]) -> Option<String> {
+    let named = withheld.iter().find(|name| {
+        let needle = format!("inputs.{name}");
+        text.match_indices(&needle).any(|(at, _)| {
+            let after = text[at + needle.len()..].chars().next();
+            !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        }) || text.contains(&format!("inputs[\"{name}\"]"))
+            || text.contains(&format!("inputs['{name}']"))
+    })?;
+    Some(format!(
+        "input \"{named}\" is secret: only the templates of secrets.<name>.data may read it, so it never \
+         reaches values, plans or logs; put it in a secret and give it to the unit with env \
+         {{ secret: <name>, key: <key> }}"
+    ))
 }
 
 thread_local! {
@@ -75,9 +101,9 @@ thread_local! {
 fn refused(name: &'static str) -> impl tera::Function {
     move |_: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
         Err(tera::Error::msg(format!(
-            "`{name}` is not available: a template may only use services.yaml and the selection \
-             (project, env, namespace, slot, issue, runtime, registry, versions, images), so the \
-             same input always renders the same stack"
+            "`{name}` is not available: a template may only use services.yaml, the selection \
+             and the inputs (project, env, namespace, slot, issue, runtime, registry, versions, \
+             images, inputs), so the same input always renders the same stack"
         )))
     }
 }
@@ -138,7 +164,8 @@ fn render_bounded(text: &str, context: &Prepared, max_bytes: usize) -> Result<St
     if let Some(known) = context.rendered.borrow().get(text) {
         return known.clone();
     }
-    let outcome = render_with_tera(text, &context.context);
+    let outcome = render_with_tera(text, &context.context)
+        .map_err(|message| explain_withheld(text, &context.withheld).unwrap_or(message));
     context.rendered.borrow_mut().insert(text.to_string(), outcome.clone());
     outcome
 }

@@ -5,9 +5,10 @@
 mod phase;
 mod tracker;
 
+use crate::cluster::secrets as cluster_secrets;
 use crate::cluster::{lease, namespace, object_gate, releases, slot_access};
 use crate::config::stack::Stack;
-use crate::evidence::record::{new_run_id, EvidenceRecord, PhaseResult};
+use crate::evidence::record::{new_run_id, EvidenceRecord, PhaseResult, SecretEvidence};
 use crate::evidence::store;
 use crate::labels;
 use crate::plan::phase::Phase;
@@ -74,6 +75,17 @@ async fn deploy_locked(
     namespace_uid: String,
 ) -> Result<EvidenceRecord> {
     slot_access::ensure(client, stack).await?;
+    let secrets = cluster_secrets::prepare(client, stack).await?;
+    if let Some(prepared) = &secrets {
+        let mut what = vec![format!("{} secret(s)", stack.secrets.len())];
+        if !prepared.generated.is_empty() {
+            what.push(format!("generated {}", prepared.generated.join(", ")));
+        }
+        if !prepared.repair.is_empty() {
+            what.push(format!("to write: {}", prepared.repair.join(", ")));
+        }
+        progress.note(&format!("secrets: {}", what.join("; ")));
+    }
     let mut record = EvidenceRecord {
         run_id: run_id.clone(),
         trigger: options.trigger.clone(),
@@ -89,6 +101,21 @@ async fn deploy_locked(
         started_at: crate::clock::now_precise(),
         finished_at: None,
         result: "running".into(),
+        inputs: stack.inputs.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+        secrets: stack
+            .secrets
+            .iter()
+            .map(|s| SecretEvidence {
+                name: s.name.clone(),
+                keys: s.placeholders().into_keys().collect(),
+                digest: s.digest.clone(),
+                generated: secrets
+                    .iter()
+                    .flat_map(|p| &p.generated)
+                    .filter_map(|g| g.strip_prefix(&format!("{}/", s.name)).map(str::to_string))
+                    .collect(),
+            })
+            .collect(),
         phases: Vec::new(),
     };
     store::save(client, &record).await?;
@@ -96,8 +123,12 @@ async fn deploy_locked(
     std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
     let all_values = values::phase_values(stack, plan);
     let mut failed = false;
+    let first = stack.first_phase();
     for (planned, phase_values) in plan.phases.iter().zip(&all_values) {
-        let evidence = phase::deploy_phase(client, stack, planned, phase_values, options, &work_dir, progress).await?;
+        let with_secrets = secrets.as_ref().filter(|_| Some(planned.name) == first);
+        let evidence =
+            phase::deploy_phase(client, stack, planned, phase_values, with_secrets, options, &work_dir, progress)
+                .await?;
         failed = evidence.result == PhaseResult::Failed;
         record.phases.push(evidence);
         store::save(client, &record).await?;

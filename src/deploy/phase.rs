@@ -5,6 +5,7 @@
 use super::tracker::{Failure, Tracker};
 use super::DeployOptions;
 use crate::clock;
+use crate::cluster::secrets as cluster_secrets;
 use crate::cluster::{hooks, releases};
 use crate::config::stack::Stack;
 use crate::evidence::record::{PhaseEvidence, PhaseResult, WaveEvidence};
@@ -60,11 +61,14 @@ pub fn install_steps(waves: &[Vec<String>], installed: &BTreeSet<String>) -> Vec
     steps
 }
 
+/// Deploys one phase; `secrets` is given for the first phase of a stack with Secrets.
+#[allow(clippy::too_many_arguments)]
 pub async fn deploy_phase(
     client: &Client,
     stack: &Stack,
     planned: &PlannedPhase,
     phase: &PhaseValues,
+    secrets: Option<&cluster_secrets::Prepared>,
     options: &DeployOptions,
     work_dir: &Path,
     progress: &mut Progress,
@@ -96,7 +100,9 @@ pub async fn deploy_phase(
         r.status == "deployed"
             && r.labels.get(labels::VALUES_DIGEST).map(String::as_str) == Some(&phase.digest[..DIGEST_LABEL_LEN])
     });
-    if unchanged && !options.force {
+    // A Secret missing or changed in the cluster is rewritten even when the values are not.
+    let repair = secrets.is_some_and(|s| !s.repair.is_empty());
+    if unchanged && !options.force && !repair {
         tracker.poll(client, namespace, name, &everything, false, progress).await?;
         if tracker.all_ready(&everything) {
             let revision = current.as_ref().map(|r| r.revision);
@@ -133,9 +139,20 @@ pub async fn deploy_phase(
             partial_phase_values(stack, planned, &step.include)
         };
         let wave_started = clock::now_precise();
-        failure =
-            install_and_gate(client, stack, &values, step, steps.len(), options, work_dir, &mut tracker, progress)
-                .await?;
+        let secret_values = secrets.map(|s| s.values.as_str());
+        failure = install_and_gate(
+            client,
+            stack,
+            &values,
+            secret_values,
+            step,
+            steps.len(),
+            options,
+            work_dir,
+            &mut tracker,
+            progress,
+        )
+        .await?;
         let revision = releases::latest(client, namespace, Some(&phase.release)).await?.first().map(|r| r.revision);
         evidence.waves.push(WaveEvidence {
             wave: step.wave,
@@ -172,7 +189,8 @@ pub async fn deploy_phase(
             &format!("{}. {name}: FAILED after {:.1}s", phase.phase.number(), started.elapsed().as_secs_f64()),
         );
         evidence.result = PhaseResult::Failed;
-        evidence.error = Some(report);
+        // Helm's and the API server's words and the pods' log lines come from elsewhere.
+        evidence.error = Some(crate::redact::scrub(&report).into_owned());
     } else {
         evidence.result = PhaseResult::Deployed;
         evidence.ready_at = Some(clock::now_precise());
@@ -197,6 +215,7 @@ async fn install_and_gate(
     client: &Client,
     stack: &Stack,
     values: &PhaseValues,
+    secret_values: Option<&str>,
     step: &InstallStep,
     steps: usize,
     options: &DeployOptions,
@@ -220,9 +239,19 @@ async fn install_and_gate(
         values_file: &values_file,
         timeout: options.timeout,
         labels: &labels,
+        stdin_values: secret_values.is_some(),
     };
     tracker.note_generations(client, namespace, &step.include).await?;
     let mut child = install.command().spawn().with_context(|| format!("starting {}", options.helm.display()))?;
+    if let Some(secret_values) = secret_values {
+        // The Secrets' values: a second values document on helm's standard input, so they
+        // never touch the disk. Helm reads it whole before doing anything else.
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().context("helm's standard input")?;
+        stdin.write_all(secret_values.as_bytes()).await.context("passing the secrets' values to helm")?;
+        stdin.shutdown().await.context("passing the secrets' values to helm")?;
+        drop(stdin);
+    }
     // Both pipes are drained side by side: helm blocks once either one's buffer is full.
     let stderr = tokio::spawn(read_all(child.stderr.take()));
     let stdout = tokio::spawn(read_all(child.stdout.take()));

@@ -116,7 +116,26 @@ pub struct EvidenceRecord {
     pub finished_at: Option<String>,
     /// `running`, `deployed` or `failed`.
     pub result: String,
+    /// The declared inputs and their values; a secret one as `<secret:NAME>`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inputs: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The Secrets of `secrets` (never their values), created with the first phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretEvidence>,
     pub phases: Vec<PhaseEvidence>,
+}
+
+/// A Secret of `secrets` in one run: its keys and salted digest, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretEvidence {
+    pub name: String,
+    pub keys: Vec<String>,
+    /// HMAC-SHA256 of the content keyed by the namespace.
+    pub digest: String,
+    /// Generated keys made in this run (`generate` keys the namespace did not have yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<String>,
 }
 
 /// A run id that sorts by time and is a valid object-name suffix.

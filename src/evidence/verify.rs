@@ -310,6 +310,8 @@ mod tests {
             started_at: "2026-01-01T00:00:00Z".into(),
             finished_at: None,
             result: "deployed".into(),
+            inputs: BTreeMap::new(),
+            secrets: Vec::new(),
             phases,
         }
     }

@@ -84,6 +84,9 @@ pub struct Install<'a> {
     pub timeout: std::time::Duration,
     /// Stored on the release record (`--labels`), so releases can be found by environment.
     pub labels: &'a [(String, String)],
+    /// A second values document follows on standard input (`--values -`): the Secrets'
+    /// values, which are never written to a file.
+    pub stdin_values: bool,
 }
 
 impl Install<'_> {
@@ -94,15 +97,17 @@ impl Install<'_> {
             .args(["upgrade", "--install", self.release])
             .arg(self.chart)
             .args(["--namespace", self.namespace, "--values"])
-            .arg(self.values_file)
-            .args(["--wait", "--wait-for-jobs", "--timeout"])
-            .arg(format!("{}s", self.timeout.as_secs().max(1)));
+            .arg(self.values_file);
+        if self.stdin_values {
+            command.args(["--values", "-"]);
+        }
+        command.args(["--wait", "--wait-for-jobs", "--timeout"]).arg(format!("{}s", self.timeout.as_secs().max(1)));
         if !self.labels.is_empty() {
             let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             command.arg("--labels").arg(labels.join(","));
         }
         command
-            .stdin(std::process::Stdio::null())
+            .stdin(if self.stdin_values { std::process::Stdio::piped() } else { std::process::Stdio::null() })
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         command

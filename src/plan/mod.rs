@@ -29,6 +29,12 @@ pub struct Plan {
     /// Images copied into the environment's registry before deploying (those the stack uses).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mirrors: Vec<PlannedMirror>,
+    /// The declared inputs and their values (`<secret:NAME>` for secret ones).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, PlannedInput>,
+    /// The Secrets of `secrets`, created with the first phase (values as placeholders).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<PlannedSecret>,
     /// Phases that have units, in deploy order.
     pub phases: Vec<PlannedPhase>,
 }
@@ -41,6 +47,27 @@ pub struct PlannedMirror {
     pub name: String,
     pub source: String,
     pub reference: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedInput {
+    /// The value; a secret input's placeholder.
+    pub value: serde_json::Value,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
+    /// `--set`, `--values-file FILE`, `CODEX_INPUT_<NAME>`, `default` or `not set`.
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedSecret {
+    pub name: String,
+    /// The phase whose release creates it.
+    pub phase: Option<Phase>,
+    /// Key → `<secret:NAME/KEY>`, or `<generated:NAME/KEY>` for a key generated in the cluster.
+    pub keys: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -110,6 +137,20 @@ pub fn plan(stack: &Stack) -> Plan {
         idle_ttl: stack.idle_ttl.clone(),
         input_digest: stack.input_digest.clone(),
         mirrors: mirrors(stack),
+        inputs: stack
+            .inputs
+            .iter()
+            .map(|(name, input)| {
+                let planned =
+                    PlannedInput { value: input.value.clone(), secret: input.secret, from: input.from.clone() };
+                (name.clone(), planned)
+            })
+            .collect(),
+        secrets: stack
+            .secrets
+            .iter()
+            .map(|s| PlannedSecret { name: s.name.clone(), phase: stack.first_phase(), keys: s.placeholders() })
+            .collect(),
         phases,
     }
 }
@@ -255,6 +296,23 @@ impl Plan {
         ));
         for mirror in &self.mirrors {
             out.push_str(&format!("mirror {}: {} -> {}\n", mirror.name, mirror.source, mirror.reference));
+        }
+        if !self.inputs.is_empty() {
+            out.push_str("\ninputs\n");
+            for (name, input) in &self.inputs {
+                let value = crate::config::inputs::text_of(&input.value);
+                out.push_str(&format!("   {name} = {value} ({})\n", input.from));
+            }
+        }
+        if !self.secrets.is_empty() {
+            match self.secrets[0].phase {
+                Some(phase) => out.push_str(&format!("\nsecrets (created with {}. {phase})\n", phase.number())),
+                None => out.push_str("\nsecrets (no phase to create them with: the stack has no units)\n"),
+            }
+            for secret in &self.secrets {
+                let keys: Vec<String> = secret.keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                out.push_str(&format!("   {}: {}\n", secret.name, keys.join(", ")));
+            }
         }
         for phase in &self.phases {
             out.push_str(&format!("\n{}. {} (release {})\n", phase.number, phase.name, phase.release));

@@ -28,6 +28,7 @@ impl Progress {
 
     /// A one-off message.
     pub fn note(&self, message: &str) {
+        let message = &*crate::redact::scrub(message);
         match &self.live {
             Some(live) => {
                 let _ = live.println(message);
@@ -38,6 +39,7 @@ impl Progress {
 
     /// A line that updates in place (keyed), e.g. one per phase or unit.
     pub fn line(&mut self, key: &str, message: &str) {
+        let message = &*crate::redact::scrub(message);
         if self.last_text.get(key).map(String::as_str) == Some(message) {
             return;
         }
@@ -58,6 +60,7 @@ impl Progress {
 
     /// Ends a keyed line with a final message.
     pub fn finish(&mut self, key: &str, message: &str) {
+        let message = &*crate::redact::scrub(message);
         match self.bars.remove(key) {
             Some(bar) => bar.finish_with_message(message.to_string()),
             None => {

@@ -3,6 +3,7 @@
 //! Pure and deterministic: the same stack always yields byte-identical YAML, whose digest
 //! then tells `up` whether a phase changed since its last install.
 
+pub mod secrets;
 pub mod yaml;
 
 use crate::config::manifest_edit;
@@ -128,12 +129,18 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
     });
     let workloads: Vec<Value> =
         units.iter().filter_map(|u| Some(workload(u, u.workload.as_ref()?, ingress_disabled, &global))).collect();
-    json!({
+    let mut values = json!({
         "global": global,
         "configMaps": [],
         "workloads": workloads,
         "extraManifests": extra,
-    })
+    });
+    // The Secrets come with the first phase, before anything that reads them; written only
+    // when there are some, so a stack without any keeps its values.
+    if !stack.secrets.is_empty() && stack.first_phase() == Some(phase) {
+        values["secrets"] = secrets::placeholder_values(&stack.secrets);
+    }
+    values
 }
 
 /// One unit's entry in `workloads`. `global` is the phase's `global` section: a Job's name

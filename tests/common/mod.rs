@@ -8,6 +8,11 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The example's database password (its secret input `dbPassword`) in every test that
+/// resolves it. Fixed, since a namespace kept between runs keeps PostgreSQL's data directory
+/// and with it the password of its first start.
+pub const DB_PASSWORD: &str = "e2e-example-db-Pw-4f7c2a";
+
 /// Runs kubectl-codex from the repository root.
 pub fn codex(args: &[&str]) -> Output {
     let mut args = args.to_vec();
@@ -19,6 +24,7 @@ pub fn codex(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(args)
         .current_dir(root())
+        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
         .output()
         .expect("kubectl-codex runs")
 }
@@ -44,6 +50,7 @@ pub fn codex_building(args: &[&str]) -> Output {
         .args(args)
         .args(["--builder", "buildctl", "--buildctl", &buildctl])
         .current_dir(root())
+        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
         .output()
         .expect("kubectl-codex runs")
 }

@@ -43,6 +43,7 @@ pub fn run(args: &BuildArgs) -> Result<()> {
     let buildkit_host = buildkit::up()?;
     let buildctl = buildkit::buildctl()?;
     let codex = release_binary("[bench build] ")?;
+    let db_password = crate::repo::example_db_password()?;
     let work = prepare_copy()?;
     let side_by_side = args.jobs.map(|j| j.to_string());
     let build = |jobs: Option<&str>, round: &str| -> Result<Round> {
@@ -56,7 +57,8 @@ pub fn run(args: &BuildArgs) -> Result<()> {
             .current_dir(&work)
             .args(["build", "--env", "prod", "-o", "json", "--builder", "buildctl", "--buildctl"])
             .arg(&buildctl)
-            .env("BUILDKIT_HOST", &buildkit_host);
+            .env("BUILDKIT_HOST", &buildkit_host)
+            .env(crate::repo::DB_PASSWORD_ENV, &db_password);
         if let Some(jobs) = jobs {
             command.args(["--jobs", jobs]);
         }

@@ -117,6 +117,8 @@ struct Bench {
     timeout: Duration,
     buildctl: PathBuf,
     buildkit_host: String,
+    /// The example's secret input `dbPassword`.
+    db_password: String,
 }
 
 pub fn run(args: &ReloadArgs) -> Result<()> {
@@ -145,6 +147,7 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         timeout: Duration::from_secs(args.timeout),
         buildkit_host: crate::buildkit::up().context("starting BuildKit (cargo xtask buildkit up)")?,
         buildctl: crate::buildkit::buildctl()?,
+        db_password: crate::repo::example_db_password()?,
     };
     let ready = bench.kubectl(&["get", "--raw", "/readyz"]).output().context("running kubectl")?;
     ensure!(
@@ -427,6 +430,7 @@ impl Bench {
             .env("KUBECONFIG", &self.kubeconfig)
             .env("BUILDKIT_HOST", &self.buildkit_host)
             .env("CODEX_HELM", &self.helm)
+            .env(crate::repo::DB_PASSWORD_ENV, &self.db_password)
             .output()
             .with_context(|| format!("running {}", self.codex.display()))?;
         fs::write(self.work.join(format!("{log}.out")), &out.stdout)?;
@@ -455,6 +459,7 @@ impl Bench {
             .args(["agent", "run", "--env", "dev", "--slot", DEV_SLOT, "--timeout", "5m", "--", "sh", "-c", &script])
             .current_dir(&self.root)
             .env("KUBECONFIG", &self.kubeconfig)
+            .env(crate::repo::DB_PASSWORD_ENV, &self.db_password)
             .stdout(fs::File::create(&stdout_path)?)
             .stderr(fs::File::create(&stderr_path)?)
             .spawn()

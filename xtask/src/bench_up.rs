@@ -90,7 +90,8 @@ pub fn run(args: &UpArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&logs)?;
 
-    let bench = Bench { root: root.clone(), codex, helm, kubeconfig, timeout: args.timeout };
+    let db_password = crate::repo::example_db_password()?;
+    let bench = Bench { root: root.clone(), codex, helm, kubeconfig, timeout: args.timeout, db_password };
     let ready = bench.kubectl(&["get", "--raw", "/readyz"]).output().context("running kubectl")?;
     ensure!(
         ready.status.success(),
@@ -184,6 +185,8 @@ struct Bench {
     helm: PathBuf,
     kubeconfig: PathBuf,
     timeout: u64,
+    /// The example's secret input `dbPassword`.
+    db_password: String,
 }
 
 /// One phase of a cold `up`, from its evidence: offsets in seconds.
@@ -258,6 +261,7 @@ impl Bench {
             .current_dir(&self.root)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("CODEX_HELM", &self.helm)
+            .env(crate::repo::DB_PASSWORD_ENV, &self.db_password)
             .stdin(Stdio::null());
         command
     }

@@ -39,9 +39,12 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
         ]);
     }
     let codex = crate::repo::release_binary("[demo] ")?;
+    // The example's secret input: kept between demos, never printed.
+    let db_password = crate::repo::example_db_password()?;
     let codex_run = |args: &[&str]| -> Result<std::process::ExitStatus> {
         let mut command = Command::new(&codex);
         command.current_dir(&root).args(args).env("KUBECONFIG", &info.kubeconfig).env("CODEX_HELM", &helm);
+        command.env(crate::repo::DB_PASSWORD_ENV, &db_password);
         if let Some(host) = &buildkit_host {
             command.env("BUILDKIT_HOST", host);
         }
@@ -53,7 +56,11 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
     if !status.success() {
         bail!("kubectl codex up --env {} failed ({status})", args.env);
     }
-    let plan = Command::new(&codex).current_dir(&root).args(["plan", "--env", &args.env, "-o", "json"]).output()?;
+    let plan = Command::new(&codex)
+        .current_dir(&root)
+        .args(["plan", "--env", &args.env, "-o", "json"])
+        .env(crate::repo::DB_PASSWORD_ENV, &db_password)
+        .output()?;
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).context("reading the plan")?;
     let namespace = plan["namespace"].as_str().unwrap_or_default().to_string();
     println!("\nThe {} environment is up in namespace {namespace}. Open (from this machine):", args.env);

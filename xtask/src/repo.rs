@@ -25,3 +25,40 @@ pub fn release_binary(who: &str) -> anyhow::Result<PathBuf> {
     ensure!(status.success(), "cargo build --release -p kubectl-codex failed ({status})");
     Ok(target_dir().join("release/kubectl-codex"))
 }
+
+/// The environment variable that gives the example stack its secret input `dbPassword`.
+pub const DB_PASSWORD_ENV: &str = "CODEX_INPUT_DBPASSWORD";
+
+/// The example's database password for the demo and the benchmarks: `$CODEX_INPUT_DBPASSWORD`
+/// when set, else one made once from the kernel's random bytes and kept (mode 0600) in
+/// `~/.cache/kubectl-codex/example-db-password`, so an environment brought up again keeps
+/// working with the PostgreSQL data directory its first start initialised.
+pub fn example_db_password() -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(value) = std::env::var_os(DB_PASSWORD_ENV).and_then(|v| v.into_string().ok()) {
+        if !value.is_empty() {
+            return Ok(value);
+        }
+    }
+    let file = crate::tools::cache_root()?.join("example-db-password");
+    if let Ok(kept) = std::fs::read_to_string(&file) {
+        if !kept.trim().is_empty() {
+            return Ok(kept.trim().to_string());
+        }
+    }
+    let mut bytes = [0u8; 18];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).context("reading /dev/urandom")?;
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::create_dir_all(file.parent().expect("a cache file has a directory"))?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&file)
+        .with_context(|| format!("writing {}", file.display()))?;
+    out.write_all(password.as_bytes())?;
+    Ok(password)
+}

@@ -1,0 +1,42 @@
+//! The `secrets` values of the first phase: what is written and digested holds placeholders
+//! only; the values themselves reach Helm at install time as a second values document on its
+//! standard input, merged over the first (maps merge key by key), and never touch the disk.
+
+use crate::config::secrets::{generated_placeholder, ResolvedSecret};
+use crate::config::stack::Stack;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// `secrets` as values.yaml holds it: each Secret's salted digest, each key's placeholder.
+pub fn placeholder_values(secrets: &[ResolvedSecret]) -> Value {
+    let mut out = Map::new();
+    for secret in secrets {
+        out.insert(secret.name.clone(), json!({"digest": secret.digest, "data": secret.placeholders()}));
+    }
+    Value::Object(out)
+}
+
+/// Values of generated keys by (secret, key): kept from the cluster, or made for this namespace.
+pub type Generated = BTreeMap<(String, String), String>;
+
+/// The document Helm merges over the values file: every key's bytes, base64 as a Secret's
+/// `data` holds them. It holds secrets: it goes to Helm's standard input and nowhere else.
+pub fn real_values(stack: &Stack, generated: &Generated) -> Result<String, String> {
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let mut secrets = Map::new();
+    for secret in &stack.secrets {
+        let mut data = Map::new();
+        for (key, value) in &secret.data {
+            data.insert(key.clone(), Value::String(base64.encode(value.expose())));
+        }
+        for key in &secret.generate {
+            let value = generated
+                .get(&(secret.name.clone(), key.clone()))
+                .ok_or_else(|| format!("no value for {}", generated_placeholder(&secret.name, key)))?;
+            data.insert(key.clone(), Value::String(base64.encode(value.as_bytes())));
+        }
+        secrets.insert(secret.name.clone(), json!({ "data": data }));
+    }
+    Ok(super::yaml::to_string(&json!({ "secrets": secrets })))
+}
