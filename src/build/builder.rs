@@ -119,6 +119,8 @@ pub struct BuildRequest<'a> {
     pub dockerfile: &'a Path,
     pub target: Option<&'a str>,
     pub args: &'a [(String, String)],
+    /// Named extra contexts: name → directory.
+    pub contexts: &'a [(String, PathBuf)],
     /// Every reference the image is pushed under.
     pub tags: &'a [String],
     /// Push over plain HTTP.
@@ -145,7 +147,13 @@ fn buildctl_args(addr: Option<&str>, build: &BuildRequest<'_>) -> Vec<String> {
     args.extend(["build".into(), "--frontend".into(), "dockerfile.v0".into()]);
     args.extend(["--local".into(), format!("context={}", build.context.display())]);
     args.extend(["--local".into(), format!("dockerfile={}", dockerfile_dir.display())]);
+    for (name, dir) in build.contexts {
+        args.extend(["--local".into(), format!("{name}={}", dir.display())]);
+    }
     args.extend(["--opt".into(), format!("filename={dockerfile_name}")]);
+    for (name, _) in build.contexts {
+        args.extend(["--opt".into(), format!("context:{name}=local:{name}")]);
+    }
     if let Some(target) = build.target {
         args.extend(["--opt".into(), format!("target={target}")]);
     }
@@ -170,6 +178,9 @@ fn buildx_args(build: &BuildRequest<'_>) -> Vec<String> {
     }
     for (key, value) in build.args {
         args.extend(["--build-arg".into(), format!("{key}={value}")]);
+    }
+    for (name, dir) in build.contexts {
+        args.extend(["--build-context".into(), format!("{name}={}", dir.display())]);
     }
     for tag in build.tags {
         args.extend(["--tag".into(), tag.clone()]);
@@ -206,10 +217,36 @@ mod tests {
             dockerfile: Path::new("example/services/Dockerfile"),
             target: Some("dev"),
             args,
+            contexts: &[],
             tags,
             insecure,
             metadata_file: Path::new("/tmp/meta.json"),
         }
+    }
+
+    #[test]
+    fn named_contexts_are_passed_as_locals_and_context_options_or_build_contexts() {
+        let tags = ["r/g:1".to_string()];
+        let contexts =
+            [("shared".to_string(), PathBuf::from("example/shared")), ("protos".to_string(), PathBuf::from("p"))];
+        let mut build = request(&[], &tags, false);
+        build.contexts = &contexts;
+        let buildctl = Builder::Buildctl { program: "buildctl".into(), addr: None };
+        let (_, line) = command_line(&buildctl, &build);
+        let shown = line.join(" ");
+        assert!(
+            shown.contains(
+                "--local context=example/services --local dockerfile=example/services --local shared=example/shared \
+                 --local protos=p --opt filename=Dockerfile --opt context:shared=local:shared --opt context:protos=local:protos"
+            ),
+            "{shown}"
+        );
+        let (_, line) = command_line(&Builder::Buildx { docker: "docker".into() }, &build);
+        let shown = line.join(" ");
+        assert!(
+            shown.contains("--build-context shared=example/shared --build-context protos=p --tag r/g:1"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! (`F path exec|plain sha256`, `D path`, `L path target`), honouring the ignore file (as
 //! BuildKit: `<Dockerfile>.dockerignore` beside the Dockerfile when it exists, else the
 //! context's `.dockerignore`); then
-//! the Dockerfile's sha256, the target, each build arg (sorted), and the platform.
+//! the Dockerfile's sha256, the target, each build arg (sorted), and the platform; then, for
+//! each named extra context (sorted by name), a `context NAME` line and its entries, filtered by
+//! that context's own `.dockerignore`.
 
 use super::dockerignore::DockerIgnore;
 use anyhow::{Context, Result};
@@ -25,6 +27,8 @@ pub struct BuildInputs {
     pub target: Option<String>,
     pub args: BTreeMap<String, String>,
     pub platform: String,
+    /// Named extra build contexts (`build.contexts`): name → directory.
+    pub contexts: BTreeMap<String, PathBuf>,
 }
 
 /// The platform images are built for: the host's, as `os/arch`.
@@ -56,6 +60,16 @@ pub fn digest(inputs: &BuildInputs) -> Result<String> {
         line(format!("arg {}={}", escape(key), escape(value)));
     }
     line(format!("platform {}", inputs.platform));
+    // Named contexts after everything else, so a build without them keeps its digest. Each is
+    // filtered by its own .dockerignore, as BuildKit's Dockerfile frontend does.
+    for (name, dir) in &inputs.contexts {
+        line(format!("context {}", escape(name)));
+        for entry in
+            context_entries(dir, &dir.join(".dockerignore")).with_context(|| format!("the build context \"{name}\""))?
+        {
+            line(entry);
+        }
+    }
     Ok(crate::config::resolve::hex(&hasher.finalize()))
 }
 
@@ -142,6 +156,7 @@ mod tests {
             target: Some("prod".into()),
             args: BTreeMap::from([("SERVICE".to_string(), "greeter".to_string())]),
             platform: "linux/amd64".into(),
+            contexts: BTreeMap::new(),
         }
     }
 
@@ -249,5 +264,33 @@ mod tests {
         fs::remove_file(dir.path().join("ctx/link")).unwrap();
         std::os::unix::fs::symlink("cmd/main.go", dir.path().join("ctx/link")).unwrap();
         assert_ne!(digest(&base).unwrap(), first);
+    }
+
+    #[test]
+    fn a_file_in_a_named_context_counts_and_its_own_ignore_file_applies() {
+        let dir = context(FILES);
+        fs::create_dir_all(dir.path().join("shared/proto")).unwrap();
+        fs::write(dir.path().join("shared/proto/api.proto"), "syntax = \"proto3\";\n").unwrap();
+        fs::write(dir.path().join("shared/.dockerignore"), "*.tmp\n").unwrap();
+        let base = inputs(dir.path());
+        let without = digest(&base).unwrap();
+        let mut with = base.clone();
+        with.contexts.insert("shared".into(), dir.path().join("shared"));
+        let before = digest(&with).unwrap();
+        assert_ne!(before, without, "declaring a context counts");
+
+        fs::write(dir.path().join("shared/scratch.tmp"), "ignored\n").unwrap();
+        assert_eq!(digest(&with).unwrap(), before, "the context's .dockerignore applies");
+        fs::write(dir.path().join("shared/proto/api.proto"), "syntax = \"proto3\"; // changed\n").unwrap();
+        let changed = digest(&with).unwrap();
+        assert_ne!(changed, before, "a changed file in the named context rebuilds");
+        assert_eq!(digest(&base).unwrap(), without, "a build without it is untouched");
+
+        let mut renamed = with.clone();
+        renamed.contexts = BTreeMap::from([("protos".to_string(), dir.path().join("shared"))]);
+        assert_ne!(digest(&renamed).unwrap(), changed, "the name counts: the Dockerfile refers to it");
+        let mut missing = with.clone();
+        missing.contexts.insert("gone".into(), dir.path().join("nope"));
+        assert!(format!("{:#}", digest(&missing).unwrap_err()).contains("the build context \"gone\""));
     }
 }

@@ -81,13 +81,22 @@ pub struct PlannedMirror {
     pub source_digest: String,
 }
 
-/// The mirrored images `stack` deploys (used by a unit, a readiness job or the agent).
+/// The mirrored images `stack` deploys (used by a unit, a readiness job or the agent) or
+/// builds from (named in a build arg of an image it builds, `BASE: "{{ images.golang }}"`).
 pub fn plan(stack: &Stack) -> Result<Vec<PlannedMirror>> {
     let used = super::used_references(stack);
+    let build_args: Vec<&str> = stack
+        .images
+        .values()
+        .filter(|image| used.contains(image.reference.as_str()))
+        .filter_map(|image| image.build.as_ref())
+        .flat_map(|build| build.args.values().map(|v| v.as_str()))
+        .collect();
     let mut mirrors = Vec::new();
     for (name, image) in &stack.images {
         let Some(source) = &image.mirror else { continue };
-        if used.contains(image.reference.as_str()) {
+        let reference = image.reference.as_str();
+        if used.contains(reference) || build_args.iter().any(|arg| arg.contains(reference)) {
             mirrors.push(planned(name, source, &image.reference)?);
         }
     }
@@ -638,6 +647,41 @@ fn size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_a_build_arg_names_is_mirrored_and_an_unused_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app")).unwrap();
+        let file = dir.path().join("services.yaml");
+        std::fs::write(
+            &file,
+            [
+                "apiVersion: codex-k8s.dev/v1alpha1",
+                "kind: ServiceStack",
+                "project: { name: demo }",
+                "environments: { prod: { registry: \"127.0.0.1:5000\" } }",
+                "images:",
+                "  base: { mirror: \"golang:1.24\", repository: mirror/golang }",
+                "  redis: { mirror: \"redis:7\" }",
+                "  unused: { mirror: \"busybox:1\" }",
+                "  app: { build: { context: app, args: { BASE: \"{{ images.base }}\" } } }",
+                "services:",
+                "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
+                "  - { name: cache, phase: stateful, workload: { kind: StatefulSet, image: redis } }",
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        let selection = crate::config::stack::Selection { env: "prod".into(), ..Default::default() };
+        let stack = crate::config::load_path(&file).unwrap().resolve(&selection).unwrap();
+        let planned = plan(&stack).unwrap();
+        let names: Vec<(&str, &str)> = planned.iter().map(|m| (m.name.as_str(), m.reference.as_str())).collect();
+        assert_eq!(
+            names,
+            [("base", "127.0.0.1:5000/mirror/golang:1.24"), ("redis", "127.0.0.1:5000/demo/redis:7")],
+            "the default repository is <project>/<name>, the default tag the source's"
+        );
+    }
 
     #[test]
     fn the_mirror_tag_names_the_normalised_source() {

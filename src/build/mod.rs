@@ -52,6 +52,9 @@ pub struct PlannedBuild {
     pub dockerfile: PathBuf,
     pub target: Option<String>,
     pub args: BTreeMap<String, String>,
+    /// Named extra contexts: name → directory.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub contexts: BTreeMap<String, PathBuf>,
     pub platform: String,
     pub input_digest: String,
 }
@@ -80,6 +83,7 @@ impl PlannedBuild {
     /// The builder's command line for this build.
     pub fn command_line(&self, builder: &Builder, insecure: bool) -> (PathBuf, Vec<String>) {
         let args: Vec<(String, String)> = self.args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let contexts: Vec<(String, PathBuf)> = self.contexts.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let tags = self.tags();
         let metadata_file = self.work_dir().join("metadata.json");
         builder::command_line(
@@ -89,6 +93,7 @@ impl PlannedBuild {
                 dockerfile: &self.dockerfile,
                 target: self.target.as_deref(),
                 args: &args,
+                contexts: &contexts,
                 tags: &tags,
                 insecure,
                 metadata_file: &metadata_file,
@@ -122,6 +127,7 @@ pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
             target: image.target.clone(),
             args: build.args.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
             platform: platform.clone(),
+            contexts: build.contexts.iter().map(|(name, dir)| (name.clone(), base_dir.join(dir))).collect(),
         };
         let input_digest = inputs::digest(&inputs).with_context(|| format!("image {name}"))?;
         let content_tag = content_tag(&image.reference, &input_digest);
@@ -142,6 +148,7 @@ pub fn plan(stack: &Stack, base_dir: &Path) -> Result<Vec<PlannedBuild>> {
                 dockerfile,
                 target: planned.inputs.target.clone(),
                 args: planned.inputs.args.clone(),
+                contexts: planned.inputs.contexts.clone(),
                 platform: platform.clone(),
                 input_digest,
                 images: vec![planned],
@@ -607,6 +614,60 @@ mod tests {
             .map(|c| c["image"].as_str().unwrap())
             .collect();
         assert_eq!(images, ["PROBE_IMAGE@sha256:2222", "PROBE_IMAGE@sha256:2222"]);
+    }
+
+    #[test]
+    fn build_args_are_rendered_and_a_named_context_is_passed_and_digested() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app")).unwrap();
+        std::fs::create_dir_all(dir.path().join("shared")).unwrap();
+        std::fs::write(dir.path().join("app/Dockerfile"), "FROM scratch\nCOPY --from=shared . /shared\n").unwrap();
+        std::fs::write(dir.path().join("shared/lib.txt"), "one\n").unwrap();
+        let file = dir.path().join("services.yaml");
+        std::fs::write(
+            &file,
+            [
+                "apiVersion: codex-k8s.dev/v1alpha1",
+                "kind: ServiceStack",
+                "project: { name: demo }",
+                "versions: { golang: \"1.24\" }",
+                "environments: { prod: { registry: \"127.0.0.1:5000\" } }",
+                "images:",
+                "  base: { mirror: \"golang:1.24\", repository: mirror/golang }",
+                "  app:",
+                "    build:",
+                "      context: app",
+                "      contexts: { shared: shared }",
+                "      args: { GO: \"{{ versions.golang }}\", BASE: \"{{ images.base }}\", PLAIN: 1 }",
+                "services:",
+                "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        let selection = crate::config::stack::Selection { env: "prod".into(), ..Default::default() };
+        let plan_now = || {
+            let stack = crate::config::load_path(&file).unwrap().resolve(&selection).unwrap();
+            plan(&stack, dir.path()).unwrap().remove(0)
+        };
+        let build = plan_now();
+        assert_eq!(
+            build.args,
+            BTreeMap::from([
+                ("BASE".to_string(), "127.0.0.1:5000/mirror/golang:1.24".to_string()),
+                ("GO".to_string(), "1.24".to_string()),
+                ("PLAIN".to_string(), "1".to_string()),
+            ])
+        );
+        assert_eq!(build.contexts, BTreeMap::from([("shared".to_string(), dir.path().join("shared"))]));
+        let builder = Builder::Buildctl { program: "buildctl".into(), addr: None };
+        let (_, line) = build.command_line(&builder, true);
+        let shared = format!("shared={}", dir.path().join("shared").display());
+        assert!(line.windows(2).any(|w| w == ["--local", shared.as_str()]), "{line:?}");
+        assert!(line.windows(2).any(|w| w == ["--opt", "context:shared=local:shared"]), "{line:?}");
+        assert!(line.windows(2).any(|w| w == ["--opt", "build-arg:GO=1.24"]), "{line:?}");
+        std::fs::write(dir.path().join("shared/lib.txt"), "two\n").unwrap();
+        assert_ne!(plan_now().input_digest, build.input_digest, "a changed file in the extra context rebuilds");
     }
 
     #[test]

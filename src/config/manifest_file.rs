@@ -24,7 +24,9 @@ fn confined(base_dir: &Path, file: &str) -> Result<(PathBuf, PathBuf), String> {
     check_relative(file)?;
     let full = base_dir.join(file);
     let resolved = full.canonicalize().map_err(|e| format!("cannot read {}: {e}", full.display()))?;
-    let root = base_dir.canonicalize().map_err(|e| format!("cannot read {}: {e}", base_dir.display()))?;
+    // `services.yaml` given without a directory has "" for one: the working directory.
+    let root_dir = if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir };
+    let root = root_dir.canonicalize().map_err(|e| format!("cannot read {}: {e}", root_dir.display()))?;
     if !resolved.starts_with(&root) {
         return Err(format!(
             "{} leads outside the directory of services.yaml (to {})",
@@ -100,5 +102,8 @@ mod tests {
         assert!(directory(dir.path(), "file").unwrap_err().contains("not a directory"));
         assert!(directory(dir.path(), "etc").unwrap_err().contains("leads outside"));
         assert!(directory(dir.path(), "../x").unwrap_err().contains("no '..'"));
+        // `-f services.yaml`: the directory of services.yaml is "", the working directory.
+        assert_eq!(directory(Path::new(""), "src").unwrap(), Path::new("src"));
+        assert!(read(Path::new(""), "Cargo.toml").is_ok());
     }
 }

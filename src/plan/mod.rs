@@ -155,20 +155,16 @@ pub fn plan(stack: &Stack) -> Plan {
     }
 }
 
-/// The mirrored images the stack deploys, by name.
+/// The mirrored images the stack deploys or builds from, by name (as `build` copies them).
 fn mirrors(stack: &Stack) -> Vec<PlannedMirror> {
     if stack.images.values().all(|i| i.mirror.is_none()) {
         return Vec::new();
     }
-    let used = crate::build::used_references(stack);
-    stack
-        .images
-        .iter()
-        .filter(|(_, image)| used.contains(image.reference.as_str()))
-        .filter_map(|(name, image)| {
-            let source = image.mirror.clone()?;
-            Some(PlannedMirror { name: name.clone(), source, reference: image.reference.clone() })
-        })
+    // Sources were parsed when the stack was resolved, so planning them cannot fail here.
+    crate::build::mirror::plan(stack)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| PlannedMirror { name: m.name, source: m.source, reference: m.reference })
         .collect()
 }
 
