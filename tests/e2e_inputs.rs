@@ -260,6 +260,19 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
         let out = run(label, &args);
         assert!(out.status.code().is_some(), "{label} ran");
     }
+    // The agent's ServiceAccount may not read the Secrets: asked by name, the API server says no.
+    let check: Value = serde_json::from_str(&seen.iter().rev().find(|(w, _)| w == "check stdout").unwrap().1).unwrap();
+    for name in ["db", "session"] {
+        let answer = check["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["answer"]["resource"] == "secrets" && a["answer"]["name"] == name)
+            .unwrap_or_else(|| panic!("check asks about Secret {name}: {check}"));
+        assert_eq!(answer["answer"]["allowed"], false, "{answer}");
+        assert_eq!(answer["ok"], true, "{answer}");
+    }
+    assert_eq!(check["passed"], true, "{check}");
     let stateful = std::fs::read_to_string(out_dir.join("01-stateful/manifests.yaml")).unwrap();
     assert!(stateful.contains("<secret:db/password>") && stateful.contains("<generated:session/token>"));
     for (path, content) in files(&out_dir) {
