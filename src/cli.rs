@@ -109,8 +109,8 @@ than their idle TTL are deleted; unreadable annotations or a run in progress kee
         after_help = "Examples:\n  kubectl codex check --env dev --slot 1\n  kubectl codex check --env ai --issue 19 -o json\n\n\
 Asks the API server (SubjectAccessReview, as the caller) what system:serviceaccount:<ns>:codex-agent \
 may do: reading pods and logs and exec in its namespace plus agent.permissions must be allowed there; \
-the same anywhere else, Secrets, workloads, RBAC, the namespace, nodes and impersonation must be \
-denied unless granted. No RoleBinding but its own may name the agent. Every Deployment, \
+the same anywhere else, Secrets (each Secret of services.yaml `secrets` asked about by name), \
+workloads, RBAC, the namespace, nodes and impersonation must be denied unless granted. No RoleBinding but its own may name the agent. Every Deployment, \
 StatefulSet, Job, CronJob and bare Pod that mounts the workspace must run as the workspace uid, \
 gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any violation."
     )]

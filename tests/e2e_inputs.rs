@@ -228,15 +228,40 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     assert_eq!(pod_template_annotation("deployment", "greeter"), greeter_digest);
     let through_gateway: Value = serde_json::from_str(&get("gateway", "/api/greeting")).unwrap();
     assert_eq!(through_gateway["fromDatabase"], "hello from the database");
+    // Nothing changed: nothing is installed, the Secrets included.
+    let unchanged = run(
+        "third up",
+        &["up", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
+    );
+    assert_eq!(unchanged.status.code(), Some(0), "third up failed:\n{}", text(&unchanged.stderr));
+    let summary: Value = serde_json::from_slice(&unchanged.stdout).unwrap();
+    assert!(phases(&summary).iter().all(|(_, result)| result == "skipped"), "{summary}");
+    // A Secret deleted behind our back is written again, its generated key made anew.
+    let deleted = kubectl(&["delete", "secret", "session", "-n", NAMESPACE]);
+    assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+    let repaired = run(
+        "fourth up",
+        &["up", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
+    );
+    assert_eq!(repaired.status.code(), Some(0), "fourth up failed:\n{}", text(&repaired.stderr));
+    let summary: Value = serde_json::from_slice(&repaired.stdout).unwrap();
+    assert_eq!(phases(&summary)[0], ("stateful".to_string(), "deployed".to_string()), "{summary}");
+    assert_eq!(secret_value("session", "issuer"), "second");
+    let token_after_repair = secret_value("session", "token");
+    assert_eq!(token_after_repair.len(), 43);
 
     // The evidence names the inputs (the secret one by placeholder) and the Secrets' keys.
     let evidence = run("evidence", &["evidence", "-n", NAMESPACE, "-o", "json"]);
     assert_eq!(evidence.status.code(), Some(0), "{}", text(&evidence.stderr));
     let records: Value = serde_json::from_slice(&evidence.stdout).unwrap();
     let records = records.as_array().unwrap();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 4);
     let first = records.iter().find(|r| r["inputs"]["issuer"] == "first").expect("the first run's record");
-    let second = records.iter().find(|r| r["inputs"]["issuer"] == "second").expect("the second run's record");
+    let second = records
+        .iter()
+        .filter(|r| r["inputs"]["issuer"] == "second")
+        .min_by_key(|r| r["startedAt"].as_str().unwrap_or_default().to_string())
+        .expect("the second run's record");
     assert_eq!(first["inputs"]["dbPassword"], "<secret:dbPassword>");
     let session =
         |record: &Value| record["secrets"].as_array().unwrap().iter().find(|s| s["name"] == "session").cloned();
@@ -260,6 +285,19 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
         let out = run(label, &args);
         assert!(out.status.code().is_some(), "{label} ran");
     }
+    // The agent's ServiceAccount may not read the Secrets: asked by name, the API server says no.
+    let check: Value = serde_json::from_str(&seen.iter().rev().find(|(w, _)| w == "check stdout").unwrap().1).unwrap();
+    for name in ["db", "session"] {
+        let answer = check["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["answer"]["resource"] == "secrets" && a["answer"]["name"] == name)
+            .unwrap_or_else(|| panic!("check asks about Secret {name}: {check}"));
+        assert_eq!(answer["answer"]["allowed"], false, "{answer}");
+        assert_eq!(answer["ok"], true, "{answer}");
+    }
+    assert_eq!(check["passed"], true, "{check}");
     let stateful = std::fs::read_to_string(out_dir.join("01-stateful/manifests.yaml")).unwrap();
     assert!(stateful.contains("<secret:db/password>") && stateful.contains("<generated:session/token>"));
     for (path, content) in files(&out_dir) {
@@ -273,5 +311,6 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     for (what, content) in &seen {
         assert!(!content.contains(&password), "the password shows in {what}:\n{content}");
         assert!(!content.contains(&token), "the generated token shows in {what}:\n{content}");
+        assert!(!content.contains(&token_after_repair), "the new token shows in {what}:\n{content}");
     }
 }

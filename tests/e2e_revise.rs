@@ -148,6 +148,7 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
                 "-o",
                 "json",
             ])
+            .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
             .current_dir(root())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

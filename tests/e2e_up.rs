@@ -180,6 +180,7 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(["up", "--skip-build", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
         .current_dir(root())
+        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -117,7 +117,9 @@ pub fn granted(rules: &[PermissionRule], verb: &str, group: &str, resource: &str
 }
 
 /// The whole matrix for an agent in `namespace` with `rules` (pure, deterministic order).
-pub fn questions(namespace: &str, rules: &[PermissionRule]) -> Vec<Question> {
+/// `secrets` are the Secrets services.yaml creates there: each gets a question of its own,
+/// `get` by name, denied unless `agent.permissions` grants reading Secrets.
+pub fn questions(namespace: &str, rules: &[PermissionRule], secrets: &[String]) -> Vec<Question> {
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
     let mut push = |verb: &str, group: &str, resource: &str, because: &str| {
         if !rows.iter().any(|(v, g, r, _)| v == verb && g == group && r == resource) {
@@ -159,6 +161,18 @@ pub fn questions(namespace: &str, rules: &[PermissionRule]) -> Vec<Question> {
             out.push(question(Scope::Namespace(other.to_string()), false, "another namespace".into()));
         }
         out.push(question(Scope::AllNamespaces, false, "beyond its namespace".into()));
+    }
+    for secret in secrets {
+        let allowed = granted(rules, "get", "", "secrets");
+        out.push(Question {
+            verb: "get".into(),
+            group: String::new(),
+            resource: "secrets".into(),
+            name: secret.clone(),
+            scope: Scope::Namespace(namespace.to_string()),
+            expect_allowed: allowed,
+            because: if allowed { "granted by agent.permissions" } else { "a Secret of services.yaml" }.into(),
+        });
     }
     let mut cluster = |verb: &str, group: &str, resource: &str, name: &str, because: &str| {
         out.push(Question {
@@ -432,7 +446,7 @@ mod tests {
     fn required_and_granted_are_allowed_at_home_only_and_secrets_stay_denied() {
         let rules =
             vec![rule(&[""], &["pods", "configmaps"], &["get", "list"]), rule(&[""], &["pods/exec"], &["create"])];
-        let qs = questions("codex-dev-1", &rules);
+        let qs = questions("codex-dev-1", &rules, &[]);
         let find = |verb: &str, resource: &str, scope: Scope| {
             qs.iter()
                 .find(|q| q.verb == verb && q.resource == resource && q.scope == scope)
@@ -459,7 +473,7 @@ mod tests {
     #[test]
     fn a_granted_secret_is_expected_allowed_at_home() {
         let rules = vec![rule(&[""], &["secrets"], &["get"])];
-        let qs = questions("ns", &rules);
+        let qs = questions("ns", &rules, &[]);
         let get_secret = qs
             .iter()
             .find(|q| q.verb == "get" && q.resource == "secrets" && q.scope == Scope::Namespace("ns".into()))
@@ -471,6 +485,24 @@ mod tests {
             .find(|q| q.verb == "list" && q.resource == "secrets" && q.scope == Scope::Namespace("ns".into()))
             .unwrap();
         assert!(!list_secret.expect_allowed);
+    }
+
+    #[test]
+    fn each_secret_of_services_yaml_is_asked_about_by_name() {
+        let named = |rules: &[PermissionRule]| {
+            questions("ns", rules, &["db".to_string(), "session".to_string()])
+                .into_iter()
+                .filter(|q| !q.name.is_empty() && q.resource == "secrets")
+                .collect::<Vec<_>>()
+        };
+        let denied = named(&[rule(&[""], &["pods"], &["get"])]);
+        assert_eq!(denied.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(), ["db", "session"]);
+        assert!(denied
+            .iter()
+            .all(|q| q.verb == "get" && !q.expect_allowed && q.scope == Scope::Namespace("ns".into())));
+        assert_eq!(denied[0].because, "a Secret of services.yaml");
+        let granted = named(&[rule(&[""], &["secrets"], &["get"])]);
+        assert!(granted.iter().all(|q| q.expect_allowed && q.because == "granted by agent.permissions"));
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
     runtime()?.block_on(async {
         let client = connect(&args.kube).await?;
         require_namespace(&client, &stack).await?;
-        let answers =
-            access_review::review(&client, &user, &groups, access_review::questions(&namespace, &rules)).await?;
+        let secrets: Vec<String> = stack.secrets.iter().map(|s| s.name.clone()).collect();
+        let questions = access_review::questions(&namespace, &rules, &secrets);
+        let answers = access_review::review(&client, &user, &groups, questions).await?;
         let bindings = access_review::bindings(&client, &namespace, AGENT_ACCOUNT, &rules).await?;
         let workloads = workspace_audit::audit(&client, &namespace, &w.claim_name, identity, &declared).await?;
         let checks = answers.len() + bindings.len() + workloads.len();
@@ -126,9 +127,18 @@ fn text_report(
         out.push_str(&format!("{:<width$}", title(c)));
     }
     out.push_str("expected because\n");
+    // A question about one object (a Secret of services.yaml) is a row of its own: `secrets/db`.
+    let target = |a: &Answer| {
+        let resource = access_review::qualified(&a.question.group, &a.question.resource);
+        if a.question.name.is_empty() {
+            resource
+        } else {
+            format!("{resource}/{}", a.question.name)
+        }
+    };
     let mut rows: Vec<(&str, String)> = Vec::new();
     for a in answers.iter().filter(|a| a.question.scope != Scope::Cluster) {
-        let key = (a.question.verb.as_str(), access_review::qualified(&a.question.group, &a.question.resource));
+        let key = (a.question.verb.as_str(), target(a));
         if !rows.contains(&key) {
             rows.push(key);
         }
@@ -137,11 +147,7 @@ fn text_report(
         out.push_str(&format!("  {verb:<verb_width$}{resource:<resource_width$}"));
         let row: Vec<&Answer> = answers
             .iter()
-            .filter(|a| {
-                a.question.verb == *verb
-                    && access_review::qualified(&a.question.group, &a.question.resource) == *resource
-                    && a.question.scope != Scope::Cluster
-            })
+            .filter(|a| a.question.verb == *verb && target(a) == *resource && a.question.scope != Scope::Cluster)
             .collect();
         for c in &columns {
             let shown = row.iter().find(|a| &a.question.scope == c).map_or("-", |a| cell(a));
@@ -168,7 +174,7 @@ fn text_report(
             out.push_str(&format!(
                 "    FAIL {} {} in {}: {} (expected {}); {reason}\n",
                 a.question.verb,
-                access_review::qualified(&a.question.group, &a.question.resource),
+                target(a),
                 title(&a.question.scope),
                 if a.allowed { "allowed" } else { "denied" },
                 if a.question.expect_allowed { "allowed" } else { "denied" },
