@@ -148,7 +148,7 @@ fn write_literal_block(s: &str, indent: usize, out: &mut String) {
     };
     out.push_str(chomp);
     // Each line of the text, indented; empty lines stay empty so no trailing spaces appear.
-    let text = if s.ends_with('\n') { &s[..s.len() - 1] } else { s };
+    let text = s.strip_suffix('\n').unwrap_or(s);
     for line in text.split('\n') {
         out.push('\n');
         if !line.is_empty() {
