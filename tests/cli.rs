@@ -862,7 +862,7 @@ fn no_offline_output_holds_a_secret_value() {
     assert!(plan.contains("db: password=<secret:db/password>, url=<secret:db/url>"), "{plan}");
     assert!(plan.contains("session: token=<generated:session/token>"), "{plan}");
     let stateful = std::fs::read_to_string(out_dir.join("01-stateful/values.yaml")).unwrap();
-    assert!(stateful.contains("password: <secret:db/password>"), "{stateful}");
+    assert!(stateful.contains("password: \"<secret:db/password>\""), "{stateful}");
     for entry in walk(&out_dir) {
         outputs.push(std::fs::read_to_string(entry).unwrap());
     }
