@@ -336,7 +336,9 @@ fn helm_from_archive(
             .args(["codex", "render", "--env", "prod", "--out"])
             .arg(&out)
             .arg("-f")
-            .arg(root.join("services.yaml")),
+            .arg(root.join("services.yaml"))
+            // The example's password is a required secret input; render only shows placeholders.
+            .env(crate::repo::DB_PASSWORD_ENV, "install-check-only"),
     )?;
     let rendered =
         fs::read_dir(&out)?.filter_map(|e| e.ok()).filter(|e| e.path().join("manifests.yaml").is_file()).count();
