@@ -228,12 +228,7 @@ impl LoginRegistry {
     }
 
     fn status_of_v2(&self) -> Option<u16> {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(&self.address).ok()?;
-        stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address).as_bytes()).ok()?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).ok()?;
-        answer.split_whitespace().nth(1)?.parse().ok()
+        registry_v2_status(&self.address)
     }
 }
 

@@ -54,3 +54,14 @@ pub fn codex_building(args: &[&str]) -> Output {
         .output()
         .expect("kubectl-codex runs")
 }
+
+/// The HTTP status of a registry's `GET /v2/` at `address` (200 open, 401 asking for a login),
+/// or None while it does not answer.
+pub fn registry_v2_status(address: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
