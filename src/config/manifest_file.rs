@@ -15,6 +15,8 @@ pub fn read(base_dir: &Path, file: &str) -> Result<(PathBuf, String), String> {
             "\"{file}\" must be a relative path inside the directory of services.yaml (no leading '/', no '..')"
         ));
     }
+    // `-f services.yaml` gives an empty directory, which the file system knows as `.`.
+    let base_dir = if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir };
     let full = base_dir.join(relative);
     let resolved = full.canonicalize().map_err(|e| format!("cannot read {}: {e}", full.display()))?;
     let root = base_dir.canonicalize().map_err(|e| format!("cannot read {}: {e}", base_dir.display()))?;
@@ -65,5 +67,11 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         assert!(read(dir.path(), "sub").unwrap_err().contains("not a regular file"));
         assert!(read(Path::new("/nonexistent-dir"), "x.yaml").is_err());
+    }
+
+    #[test]
+    fn an_empty_directory_is_the_current_one() {
+        // What `-f services.yaml` gives: the crate's own directory holds Cargo.toml.
+        assert!(read(Path::new(""), "Cargo.toml").is_ok());
     }
 }
