@@ -1040,3 +1040,183 @@ fn bad_input_and_secret_names() {
     let (line, column) = position_of(&text, "Bad_Name");
     assert_error(&text, line, column, "secrets.Bad_Name", "is not a Secret name");
 }
+
+// ---- components and use -------------------------------------------------------------------
+
+/// MINIMAL with `components` (written before `infrastructure:`) and `api` using `uses`.
+fn with_components(components: &str, uses: &str) -> String {
+    edited("infrastructure:\n", &format!("components:\n{components}infrastructure:\n")).replacen(
+        "  - name: api\n",
+        &format!("  - name: api\n    use: {uses}\n"),
+        1,
+    )
+}
+
+#[test]
+fn a_component_merges_into_the_unit_that_uses_it() {
+    let text = with_components("  web:\n    workload: { replicas: 2 }\n", "[web]");
+    assert!(problems(text.into_bytes()).is_empty());
+}
+
+#[test]
+fn a_use_naming_no_component_lists_the_declared_ones() {
+    let text = with_components("  web: {}\n  worker: {}\n", "[web, wrker]");
+    assert_error(
+        &text,
+        32,
+        16,
+        "services[1].use[1]",
+        "no component named \"wrker\"; did you mean \"worker\"?; declared: web, worker",
+    );
+    let text = edited("  - name: api\n", "  - name: api\n    use: [web]\n");
+    assert_error(&text, 29, 11, "services[1].use[0]", "no components are declared");
+}
+
+#[test]
+fn a_components_cycle_names_the_whole_chain() {
+    let text = with_components("  a: { use: [b] }\n  b: { use: [a] }\n", "[a]");
+    assert_error(&text, 16, 14, "components.b.use[0]", "components cycle: a → b → a");
+}
+
+#[test]
+fn a_component_has_no_name() {
+    let text = with_components("  web: { name: web }\n", "[web]");
+    assert_error(&text, 15, 10, "components.web.name", "a component has no name: each unit that uses it has its own");
+}
+
+#[test]
+fn a_component_field_of_the_wrong_type_is_reported_once_at_the_component() {
+    let text = with_components("  web:\n    workload: { replicas: many }\n", "[web]");
+    assert_error(&text, 16, 27, "components.web.workload.replicas", "\"many\" is not an integer");
+    assert_eq!(problems(text.into_bytes()).len(), 1, "the unit that uses it adds no second report");
+}
+
+#[test]
+fn a_rule_broken_by_a_merged_unit_points_into_the_component() {
+    // Replicas suit a Deployment (the component's) but not the Job the unit makes of it.
+    let text = with_components("  scaled:\n    workload: { replicas: 3 }\n", "[scaled]").replacen(
+        "      kind: Deployment\n",
+        "      kind: Job\n",
+        1,
+    );
+    assert_error(&text, 16, 27, "services[1].workload.replicas", "Deployment and StatefulSet only");
+}
+
+// ---- imports ------------------------------------------------------------------------------
+
+/// `main` as services.yaml in a temporary directory with `files` next to it, loaded and
+/// resolved like `validate` does.
+fn import_problems(main: &str, files: &[(&str, &[u8])]) -> Diagnostics {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("services.yaml"), main).unwrap();
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    match config::load_bytes("services.yaml", main.as_bytes().to_vec(), dir.path()) {
+        Err(found) => found,
+        Ok(loaded) => loaded.check_all_environments("1", ""),
+    }
+}
+
+/// MINIMAL importing `imports` (a YAML flow list).
+fn importing(imports: &str) -> String {
+    edited("project:\n", &format!("imports: {imports}\nproject:\n"))
+}
+
+#[track_caller]
+fn assert_located(found: &Diagnostics, file: &str, line: usize, column: usize, path: &str, fragment: &str) {
+    let hit = found.0.iter().any(|d| {
+        d.file == file && d.line == line && d.column == column && d.path == path && d.message.contains(fragment)
+    });
+    assert!(hit, "expected {file}:{line}:{column}: {path}: …{fragment}…\nfound:\n{found}");
+}
+
+#[test]
+fn an_imported_file_merges_under_the_importing_one() {
+    let found = import_problems(&importing("[extra.yaml]"), &[("extra.yaml", b"versions: { app: '1' }\n")]);
+    assert!(found.is_empty(), "{found}");
+}
+
+#[test]
+fn an_error_from_an_imported_file_names_its_own_line_and_column() {
+    let found = import_problems(
+        &importing("[parts/images.yaml]"),
+        &[("parts/images.yaml", b"# images\nimages:\n  tool:\n    ref: x\n    tga: 1\n")],
+    );
+    assert_located(
+        &found,
+        "parts/images.yaml",
+        5,
+        5,
+        "images.tool.tga",
+        "unknown field \"tga\"; did you mean \"tag\"?",
+    );
+}
+
+#[test]
+fn an_imports_cycle_names_the_whole_chain() {
+    let found = import_problems(
+        &importing("[a.yaml]"),
+        &[("a.yaml", b"imports: [sub/b.yaml]\n"), ("sub/b.yaml", b"imports:\n  - ../services.yaml\n")],
+    );
+    assert_located(
+        &found,
+        "sub/b.yaml",
+        2,
+        5,
+        "imports[0]",
+        "imports cycle: services.yaml → a.yaml → sub/b.yaml → services.yaml",
+    );
+}
+
+#[test]
+fn an_import_that_does_not_exist() {
+    let found = import_problems(&importing("[other.yaml, 'parts/*.yaml']"), &[]);
+    assert_located(&found, "services.yaml", 3, 11, "imports[0]", "cannot read other.yaml: No such file");
+    assert_located(&found, "services.yaml", 3, 11, "imports[0]", "relative to the directory of the file that holds it");
+    assert_located(&found, "services.yaml", 3, 23, "imports[1]", "\"parts/*.yaml\" matches no file");
+}
+
+#[test]
+fn an_import_that_escapes_the_directory() {
+    let found = import_problems(&importing("[../outside.yaml, /etc/hostname]"), &[]);
+    assert_located(
+        &found,
+        "services.yaml",
+        3,
+        11,
+        "imports[0]",
+        "\"../outside.yaml\" leads outside the directory of the main services.yaml",
+    );
+    assert_located(&found, "services.yaml", 3, 28, "imports[1]", "must be a relative path");
+}
+
+#[test]
+fn an_import_that_is_not_yaml_is_reported_at_its_own_line() {
+    let found = import_problems(
+        &importing("[broken.yaml, binary.yaml, list.yaml]"),
+        &[
+            ("broken.yaml", b"versions:\n  app: [1\n"),
+            ("binary.yaml", b"versions: {}\n\x00\x01"),
+            ("list.yaml", b"- a\n- b\n"),
+        ],
+    );
+    assert_located(&found, "broken.yaml", 3, 1, "", "YAML syntax error");
+    assert_located(&found, "binary.yaml", 2, 1, "", "NUL byte");
+    assert_located(
+        &found,
+        "list.yaml",
+        1,
+        1,
+        "",
+        "an imported file holds a mapping of services.yaml fields, not a list",
+    );
+}
+
+#[test]
+fn imports_must_be_a_list_of_strings() {
+    assert_error(&importing("parts.yaml"), 3, 10, "imports", "\"imports\" is a list of paths or globs, not a string");
+    assert_error(&importing("[1]"), 3, 11, "imports[0]", "an import is a path or a glob (a string), not a number");
+}

@@ -883,3 +883,21 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_imports_cycle_exits_2_naming_the_chain_and_the_split_fixture_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("services.yaml");
+    std::fs::write(&main, "imports: [a.yaml]\napiVersion: codex-k8s.dev/v1alpha1\n").unwrap();
+    std::fs::write(dir.path().join("a.yaml"), "imports: [services.yaml]\n").unwrap();
+    let out = codex(&["validate", "-f", main.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let shown = dir.path().join("a.yaml");
+    let expected =
+        format!("{}:1:11: imports[0]: imports cycle: services.yaml → a.yaml → services.yaml", shown.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    let out = codex(&["plan", "--env", "prod", "-f", "tests/fixtures/split-stack/services.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("api [Deployment] split/app:1.4.0"));
+}

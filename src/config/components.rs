@@ -23,16 +23,23 @@ use super::merge::deep_merge;
 use super::origin::{names, UNIT_SECTIONS};
 use super::path::FieldPath;
 use super::schema::closest;
-use super::source::SourceDocument;
+use super::source::{SourceDocument, MAX_NODES};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+
+/// Longest chain of components using each other.
+pub const MAX_DEPTH: usize = 32;
+/// Most nodes the merge may add to the document, all components and units together: without a
+/// bound, a big component used by many units would be an alias bomb.
+pub const MAX_ADDED_NODES: usize = MAX_NODES;
 
 /// Merges the components every unit uses into it. The problems found (a `use` naming no
 /// component, a cycle) are returned; the document is merged as far as it can be regardless.
 pub fn apply(source: &mut SourceDocument) -> Diagnostics {
     let mut problems: Vec<(String, String)> = Vec::new();
+    let mut budget = Budget { left: MAX_ADDED_NODES, exhausted: false };
     let expanded = match source.value.get("components") {
-        Some(Value::Object(components)) => expand_all(components, &mut problems),
+        Some(Value::Object(components)) => expand_all(components, &mut budget, &mut problems),
         _ => HashMap::new(),
     };
     let declared = || {
@@ -45,15 +52,14 @@ pub fn apply(source: &mut SourceDocument) -> Diagnostics {
         for (i, unit) in units.iter_mut().enumerate() {
             let mut base: Option<Value> = None;
             for (j, name) in names(unit.get("use")).enumerate() {
+                let path = || FieldPath::index(&FieldPath::key(&FieldPath::index(section, i), "use"), j);
                 match expanded.get(name) {
-                    Some(component) => match &mut base {
+                    Some((_, size)) if !budget.take(*size, path, &mut problems) => {}
+                    Some((component, _)) => match &mut base {
                         None => base = Some(component.clone()),
                         Some(base) => deep_merge(base, component.clone()),
                     },
-                    None => {
-                        let path = FieldPath::index(&FieldPath::key(&FieldPath::index(section, i), "use"), j);
-                        problems.push((path, unknown(name, &declared())));
-                    }
+                    None => problems.push((path(), unknown(name, &declared()))),
                 }
             }
             if let Some(mut base) = base {
@@ -69,6 +75,40 @@ pub fn apply(source: &mut SourceDocument) -> Diagnostics {
     errors
 }
 
+/// What the merge may still add, in nodes.
+struct Budget {
+    left: usize,
+    exhausted: bool,
+}
+
+impl Budget {
+    /// Whether `size` more nodes fit; the first time they do not, that is a problem at `path`
+    /// (once: everything after it is left unmerged).
+    fn take(&mut self, size: usize, path: impl FnOnce() -> String, problems: &mut Vec<(String, String)>) -> bool {
+        if self.exhausted {
+            return false;
+        }
+        if size > self.left {
+            self.exhausted = true;
+            let message =
+                format!("the components units use add up to more than {MAX_ADDED_NODES} nodes (a component bomb?)");
+            problems.push((path(), message));
+            return false;
+        }
+        self.left -= size;
+        true
+    }
+}
+
+/// Nodes of `value`, as the reader counts them.
+fn nodes(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => 1 + map.values().map(nodes).sum::<usize>(),
+        Value::Array(items) => 1 + items.iter().map(nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
 fn unknown(name: &str, declared: &[String]) -> String {
     let mut message = format!("no component named \"{}\"", excerpt(name));
     if let Some(near) = closest(name, declared) {
@@ -82,18 +122,32 @@ fn unknown(name: &str, declared: &[String]) -> String {
     message
 }
 
-/// Every component with the components it uses merged under it, and without its `use`.
-fn expand_all(components: &Map<String, Value>, problems: &mut Vec<(String, String)>) -> HashMap<String, Value> {
-    let mut expander = Expander { components, done: HashMap::new(), problems };
+/// Every component with the components it uses merged under it, and without its `use`, with
+/// its size in nodes. Each expansion is charged to `budget`.
+fn expand_all(
+    components: &Map<String, Value>,
+    budget: &mut Budget,
+    problems: &mut Vec<(String, String)>,
+) -> HashMap<String, (Value, usize)> {
+    let mut expander = Expander { components, done: HashMap::new(), budget, problems };
     for name in components.keys() {
         expander.expand(name, &mut Vec::new());
     }
-    expander.done
+    expander.done.into_iter().map(|(name, e)| (name, (e.value, e.size))).collect()
+}
+
+struct Expanded {
+    value: Value,
+    /// Nodes in `value`.
+    size: usize,
+    /// 1, plus the depth of the deepest component it uses.
+    depth: usize,
 }
 
 struct Expander<'a, 'p> {
     components: &'a Map<String, Value>,
-    done: HashMap<String, Value>,
+    done: HashMap<String, Expanded>,
+    budget: &'p mut Budget,
     problems: &'p mut Vec<(String, String)>,
 }
 
@@ -107,6 +161,7 @@ impl<'a> Expander<'a, '_> {
         let own = &components[name];
         stack.push(name);
         let mut merged = Value::Object(Map::new());
+        let mut depth = 1;
         for (j, used) in names(own.get("use")).enumerate() {
             let path = || FieldPath::index(&FieldPath::key(&FieldPath::key("components", name), "use"), j);
             let Some((key, _)) = components.get_key_value(used) else {
@@ -115,6 +170,10 @@ impl<'a> Expander<'a, '_> {
                 self.problems.push((path(), unknown(used, &declared)));
                 continue;
             };
+            if stack.len() >= MAX_DEPTH {
+                self.problems.push((path(), format!("components nest deeper than {MAX_DEPTH}")));
+                continue;
+            }
             if let Some(start) = stack.iter().position(|n| *n == used) {
                 let chain: Vec<&str> = stack[start..].iter().copied().chain([used]).collect();
                 self.problems.push((
@@ -127,7 +186,15 @@ impl<'a> Expander<'a, '_> {
                 continue;
             }
             self.expand(key, stack);
-            deep_merge(&mut merged, self.done[used].clone());
+            let Expanded { value: component, size, depth: below } = &self.done[used];
+            if below + 1 > MAX_DEPTH {
+                self.problems.push((path(), format!("components nest deeper than {MAX_DEPTH}")));
+                continue;
+            }
+            depth = depth.max(below + 1);
+            if self.budget.take(*size, path, self.problems) {
+                deep_merge(&mut merged, component.clone());
+            }
         }
         stack.pop();
         let mut own = own.clone();
@@ -135,7 +202,8 @@ impl<'a> Expander<'a, '_> {
             map.shift_remove("use");
         }
         deep_merge(&mut merged, own);
-        self.done.insert(name.to_string(), merged);
+        let size = nodes(&merged);
+        self.done.insert(name.to_string(), Expanded { value: merged, size, depth });
     }
 }
 
@@ -251,6 +319,29 @@ services:
             "{errors}"
         );
         assert!(messages[1].starts_with("s.yaml:5:14: components.d.use[0]: components cycle: d → d"), "{errors}");
+    }
+
+    #[test]
+    fn a_component_bomb_and_a_deep_chain_are_refused() {
+        // One component of 10 001 nodes used 60 times by each of 1000 units would add 600M.
+        let env: String = (0..10_000).map(|i| format!("K{i}: v\n      ")).collect();
+        let units: String = (0..1000).map(|i| format!("  - {{ name: u{i}, use: [big, big, big] }}\n")).collect();
+        let text = format!("components:\n  big:\n    workload:\n      env:\n      {env}\nservices:\n{units}");
+        let text = text.replace("env:\n      K", "env:\n        K").replace("\n      K", "\n        K");
+        let (_, errors) = applied(&text);
+        assert_eq!(errors.len(), 1, "{errors}");
+        assert!(errors.0[0].message.contains("component bomb"), "{errors}");
+        let chain: String = (1..40).map(|i| format!("  c{i}: {{ use: [c{}] }}\n", i - 1)).collect();
+        let (_, errors) =
+            applied(&format!("components:\n  c0: {{}}\n{chain}services:\n  - {{ name: s, use: [c39] }}\n"));
+        assert_eq!(errors.len(), 1, "{errors}");
+        assert!(errors.0[0].to_string().contains("components.c32.use[0]: components nest deeper than 32"), "{errors}");
+        // Written the other way round, the recursion stops at the same depth.
+        let chain: String = (1..40).rev().map(|i| format!("  c{i}: {{ use: [c{}] }}\n", i - 1)).collect();
+        let (_, errors) =
+            applied(&format!("components:\n{chain}  c0: {{}}\nservices:\n  - {{ name: s, use: [c39] }}\n"));
+        assert_eq!(errors.len(), 1, "{errors}");
+        assert!(errors.0[0].message.contains("components nest deeper than 32"), "{errors}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ use std::sync::Arc;
 
 /// Most files one services.yaml may import, directly or not (each import of a file counts).
 pub const MAX_FILES: usize = 256;
+/// Most bytes of all imported files together (the main file has its own limit besides).
+pub const MAX_TOTAL_BYTES: usize = MAX_FILE_BYTES;
 /// Longest chain of files importing each other.
 pub const MAX_DEPTH: usize = 32;
 /// Most directory entries a glob may look at.
@@ -58,6 +60,8 @@ pub fn expand(main: SourceDocument, base_dir: &Path) -> Result<SourceDocument, D
         root,
         shown_dir: Path::new(&main.file).parent().map(Path::to_path_buf).unwrap_or_default(),
         loaded: 0,
+        bytes: 0,
+        stopped: false,
         errors: Diagnostics::default(),
     };
     let file = main.file.clone();
@@ -91,6 +95,10 @@ struct Expander {
     /// The main file's directory as messages name it.
     shown_dir: PathBuf,
     loaded: usize,
+    /// Bytes of the files imported so far.
+    bytes: usize,
+    /// Set once a limit on the whole is reached (and reported): nothing more is read.
+    stopped: bool,
     errors: Diagnostics,
 }
 
@@ -166,8 +174,12 @@ impl Expander {
             self.errors.push(importer.error_at(at, format!("imports nest deeper than {MAX_DEPTH} files")));
             return None;
         }
+        if self.stopped {
+            return None;
+        }
         if self.loaded >= MAX_FILES {
             self.errors.push(importer.error_at(at, format!("more than {MAX_FILES} imported files")));
+            self.stopped = true;
             return None;
         }
         self.loaded += 1;
@@ -179,6 +191,13 @@ impl Expander {
                 return None;
             }
         };
+        self.bytes += bytes.len();
+        if self.bytes > MAX_TOTAL_BYTES {
+            let message = format!("the imported files add up to more than {MAX_TOTAL_BYTES} bytes");
+            self.errors.push(importer.error_at(at, message));
+            self.stopped = true;
+            return None;
+        }
         let imported = match source::read(&name, &bytes) {
             Ok(imported) => imported,
             Err(errors) => {
@@ -252,8 +271,14 @@ impl Expander {
     /// The canonical path of `relative`, a regular file inside the root.
     fn confined(&self, relative: &Path) -> Result<PathBuf, String> {
         let shown = self.shown_dir.join(relative);
-        let resolved =
-            self.root.join(relative).canonicalize().map_err(|e| format!("cannot read {}: {e}", shown.display()))?;
+        let resolved = self.root.join(relative).canonicalize().map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                "; an import is relative to the directory of the file that holds it"
+            } else {
+                ""
+            };
+            format!("cannot read {}: {e}{hint}", shown.display())
+        })?;
         if !resolved.starts_with(&self.root) {
             return Err(format!(
                 "{} leads outside the directory of the main services.yaml (to {})",
@@ -528,6 +553,21 @@ mod tests {
             "{errors}"
         );
         assert!(found.iter().any(|m| m == "c.yaml:2:6: the file is not valid UTF-8 text"), "{errors}");
+    }
+
+    #[test]
+    fn the_number_of_imported_files_is_bounded_and_reported_once() {
+        // Each file imports the next one twice: 2^n imports of a short chain.
+        let mut files: Vec<(String, String)> = (0..12)
+            .map(|i| (format!("f{i}.yaml"), format!("imports: [f{0}.yaml, f{0}.yaml]\nk{i}: 1\n", i + 1)))
+            .collect();
+        files.push(("f12.yaml".into(), "end: 1\n".into()));
+        files.push(("s.yaml".into(), "imports: [f0.yaml]\n".into()));
+        let borrowed: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let dir = tree(&borrowed);
+        let errors = expanded(dir.path(), "s.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors}");
+        assert!(errors.0[0].message.contains("more than 256 imported files"), "{errors}");
     }
 
     #[test]
