@@ -117,6 +117,7 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
                         "e2e_manifests",
                         "--test",
                         "e2e_mirror",
+                        "--test",
                         "e2e_inputs",
                         "--",
                         "--test-threads=1",
