@@ -195,50 +195,6 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     delete_namespace();
 }
 
-/// A second registry, on a free loopback port, that answers like hosted ones: 401 with a
-/// Bearer challenge, a token only for the right credentials. Stopped when dropped.
-struct LoginRegistry {
-    child: std::process::Child,
-    address: String,
-    _storage: tempfile::TempDir,
-}
-
-impl LoginRegistry {
-    fn start(user: &str, password: &str) -> Self {
-        let binary = std::env::var("CODEX_E2E_REGISTRY")
-            .expect("CODEX_E2E_REGISTRY names the registry binary (cargo xtask test sets it)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let address = format!("127.0.0.1:{port}");
-        let storage = tempfile::tempdir().unwrap();
-        let child = Command::new(binary)
-            .arg(format!("--address={address}"))
-            .arg(format!("--dir={}", storage.path().display()))
-            .arg(format!("--token-auth={user}:{password}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("the registry starts");
-        let registry = LoginRegistry { child, address, _storage: storage };
-        let deadline = Instant::now() + std::time::Duration::from_secs(20);
-        while registry.status_of_v2() != Some(401) {
-            assert!(Instant::now() < deadline, "the login registry at {} did not answer 401 on /v2/", registry.address);
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        registry
-    }
-
-    fn status_of_v2(&self) -> Option<u16> {
-        registry_v2_status(&self.address)
-    }
-}
-
-impl Drop for LoginRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A Docker config directory whose config.json logs in to `host` (the inline `auth` form
 /// `docker login` writes).
 fn docker_config(user: &str, password: &str, host: &str) -> tempfile::TempDir {
@@ -253,7 +209,9 @@ fn docker_config(user: &str, password: &str, host: &str) -> tempfile::TempDir {
 #[test]
 fn a_registry_that_asks_for_a_login_gets_one_from_docker_config_for_pushes_and_the_skip_check() {
     let password = format!("pw-{}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos());
-    let registry = LoginRegistry::start("codex-e2e", &password);
+    // A second registry that answers like hosted ones: 401 with a Bearer challenge, a token only
+    // for the right credentials.
+    let registry = LocalRegistry::start(&[format!("--token-auth=codex-e2e:{password}")], 401);
     let dir = tempfile::tempdir().unwrap();
     let dir: PathBuf = dir.path().to_path_buf();
     copy_fixture(&dir);

@@ -66,20 +66,6 @@ fn variant(dir: &Path) -> PathBuf {
     path
 }
 
-/// kubectl-codex with the password in its environment, as a script would run it.
-fn codex_with(password: &str, args: &[&str]) -> Output {
-    let mut args = args.to_vec();
-    if matches!(args.first(), Some(&"up") | Some(&"revise")) {
-        args.insert(1, "--skip-build");
-    }
-    Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(args)
-        .current_dir(root())
-        .env("CODEX_INPUT_DBPASSWORD", password)
-        .output()
-        .expect("kubectl-codex runs")
-}
-
 fn random_password() -> String {
     let mut bytes = [0u8; 12];
     use std::io::Read;
@@ -127,15 +113,6 @@ fn pod_template_annotation(kind: &str, name: &str) -> String {
     text(&out.stdout)
 }
 
-fn phases(summary: &Value) -> Vec<(String, String)> {
-    summary["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_string(), p["result"].as_str().unwrap().to_string()))
-        .collect()
-}
-
 /// Every file under `dir`, as text.
 fn files(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
@@ -161,7 +138,7 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     // Every byte any command printed, and every file it wrote, is checked at the end.
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut run = |label: &str, args: &[&str]| -> Output {
-        let out = codex_with(&password, args);
+        let out = codex_with_password(&password, args);
         seen.push((format!("{label} stdout"), text(&out.stdout)));
         seen.push((format!("{label} stderr"), text(&out.stderr)));
         out

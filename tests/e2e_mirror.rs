@@ -12,54 +12,10 @@ use common::*;
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 /// The fixture's project and namespace: this test's alone.
 const NAMESPACE: &str = "codex-mirror-e2e";
-
-/// The upstream registry: started on a free loopback port with a fresh storage directory,
-/// stopped when dropped.
-struct Upstream {
-    child: std::process::Child,
-    address: String,
-    _storage: tempfile::TempDir,
-}
-
-impl Upstream {
-    fn start() -> Self {
-        let binary = std::env::var("CODEX_E2E_REGISTRY")
-            .expect("CODEX_E2E_REGISTRY names the registry binary (cargo xtask test sets it)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let address = format!("127.0.0.1:{port}");
-        let storage = tempfile::tempdir().unwrap();
-        let child = Command::new(binary)
-            .arg(format!("--address={address}"))
-            .arg(format!("--dir={}", storage.path().display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the registry starts");
-        let upstream = Upstream { child, address, _storage: storage };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while upstream.status_of_v2() != Some(200) {
-            assert!(Instant::now() < deadline, "the upstream registry at {} did not answer /v2/", upstream.address);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        upstream
-    }
-
-    fn status_of_v2(&self) -> Option<u16> {
-        registry_v2_status(&self.address)
-    }
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Deletes the namespace when the test ends, passed or failed.
 struct Namespace;
@@ -109,7 +65,8 @@ fn jsonpath(kind: &str, path: &str) -> String {
 #[test]
 fn a_mirrored_image_is_copied_from_the_upstream_registry_and_deployed_by_digest() {
     let probe = std::env::var("CODEX_E2E_PROBE_IMAGE").expect("CODEX_E2E_PROBE_IMAGE (cargo xtask test sets it)");
-    let upstream = Upstream::start();
+    // The upstream: a second registry, open like Docker Hub's anonymous pulls.
+    let upstream = LocalRegistry::start(&[], 200);
     let source = format!("{}/upstream/probe:1", upstream.address);
     crane(&["copy", "--insecure", &probe, &source]);
     let digest = crane(&["digest", "--insecure", &source]);

@@ -44,15 +44,6 @@ fn releases(namespace: &str) -> Vec<String> {
     text(&out.stdout).lines().map(str::to_string).collect()
 }
 
-fn phases(summary: &Value) -> Vec<(String, String)> {
-    summary["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_string(), p["result"].as_str().unwrap().to_string()))
-        .collect()
-}
-
 #[test]
 fn the_example_stack_comes_up_in_order_works_and_proves_it() {
     let namespace = "codex-staging";

@@ -2,6 +2,9 @@
 //! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`,
 //! then review the diff like any other code change.
 
+mod common;
+
+use common::check_golden;
 use kubectl_codex::config::{self, inputs::GivenInputs, stack::Selection};
 use kubectl_codex::{plan, values};
 use std::path::{Path, PathBuf};
@@ -24,21 +27,6 @@ fn cases() -> Vec<(&'static str, Selection)> {
     ]
 }
 
-fn check(path: &Path, actual: &str) {
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review",
-        path.display()
-    );
-}
-
 #[test]
 fn plans_and_values_of_the_example_match_the_golden_files() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -52,11 +40,11 @@ fn plans_and_values_of_the_example_match_the_golden_files() {
         for shown in [&text, &json, &format!("{stack:?}"), &serde_json::to_string(&stack).unwrap()] {
             assert!(!shown.contains(DB_PASSWORD), "the password shows in {name}");
         }
-        check(&dir.join("plan.txt"), &text);
-        check(&dir.join("plan.json"), &json);
+        check_golden(&dir.join("plan.txt"), &text);
+        check_golden(&dir.join("plan.json"), &json);
         for phase in values::phase_values(&stack, &plan) {
             assert!(!phase.yaml.contains(DB_PASSWORD), "the password is in the values of {name}");
-            check(&dir.join(format!("{}.values.yaml", phase.phase.directory_name())), &phase.yaml);
+            check_golden(&dir.join(format!("{}.values.yaml", phase.phase.directory_name())), &phase.yaml);
         }
     }
 }

@@ -4,6 +4,9 @@
 //! must name that file, line and column.
 //! Regenerate the golden files with `UPDATE_GOLDEN=1 cargo test --test split_stack`.
 
+mod common;
+
+use common::check_golden;
 use kubectl_codex::config::{self, diagnostics::Diagnostics, stack::Selection};
 use kubectl_codex::{plan, values};
 use std::path::{Path, PathBuf};
@@ -43,25 +46,10 @@ fn the_plan_and_values_of_the_split_stack_match_the_golden_files() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/split-stack");
     let stack = loaded.resolve(&Selection { env: "dev".into(), ..Default::default() }).unwrap();
     let plan = plan::plan(&stack);
-    check(&dir.join("plan.txt"), &plan.to_text());
+    check_golden(&dir.join("plan.txt"), &plan.to_text());
     for phase in values::phase_values(&stack, &plan) {
-        check(&dir.join(format!("{}.values.yaml", phase.phase.directory_name())), &phase.yaml);
+        check_golden(&dir.join(format!("{}.values.yaml", phase.phase.directory_name())), &phase.yaml);
     }
-}
-
-fn check(path: &Path, actual: &str) {
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review",
-        path.display()
-    );
 }
 
 /// The fixture copied into a temporary directory, `file` edited (`from` → `to`), and loaded.

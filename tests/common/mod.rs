@@ -15,6 +15,12 @@ pub const DB_PASSWORD: &str = "e2e-example-db-Pw-4f7c2a";
 
 /// Runs kubectl-codex from the repository root.
 pub fn codex(args: &[&str]) -> Output {
+    codex_with_password(DB_PASSWORD, args)
+}
+
+/// Runs kubectl-codex from the repository root with `password` as the example's `dbPassword`
+/// in its environment, as a script would set it.
+pub fn codex_with_password(password: &str, args: &[&str]) -> Output {
     let mut args = args.to_vec();
     // The cluster's images are assembled by xtask without a builder: `up` and `revise`
     // deploy them as the registry has them.
@@ -24,9 +30,35 @@ pub fn codex(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(args)
         .current_dir(root())
-        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
+        .env("CODEX_INPUT_DBPASSWORD", password)
         .output()
         .expect("kubectl-codex runs")
+}
+
+/// The (phase, result) pairs of an `up` summary (`-o json`), in deploy order.
+pub fn phases(summary: &serde_json::Value) -> Vec<(String, String)> {
+    summary["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["result"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Compares `actual` with the golden file at `path`; with UPDATE_GOLDEN set, writes it instead.
+pub fn check_golden(path: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    assert!(
+        expected == actual,
+        "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review",
+        path.display()
+    );
 }
 
 pub fn kubectl(args: &[&str]) -> Output {
@@ -55,13 +87,58 @@ pub fn codex_building(args: &[&str]) -> Output {
         .expect("kubectl-codex runs")
 }
 
-/// The HTTP status of a registry's `GET /v2/` at `address` (200 open, 401 asking for a login),
-/// or None while it does not answer.
-pub fn registry_v2_status(address: &str) -> Option<u16> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(address).ok()?;
-    stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
+/// A second registry of our own (the registry binary of CODEX_E2E_REGISTRY) on a free loopback
+/// port with a fresh storage directory; stopped when dropped.
+pub struct LocalRegistry {
+    child: std::process::Child,
+    pub address: String,
+    _storage: tempfile::TempDir,
+}
+
+impl LocalRegistry {
+    /// Starts it with `extra_args` and waits until `GET /v2/` answers `ready_status` (200 when
+    /// open, 401 when it asks for a login).
+    pub fn start(extra_args: &[String], ready_status: u16) -> Self {
+        let binary = std::env::var("CODEX_E2E_REGISTRY")
+            .expect("CODEX_E2E_REGISTRY names the registry binary (cargo xtask test sets it)");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = format!("127.0.0.1:{port}");
+        let storage = tempfile::tempdir().unwrap();
+        let child = Command::new(binary)
+            .arg(format!("--address={address}"))
+            .arg(format!("--dir={}", storage.path().display()))
+            .args(extra_args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the registry starts");
+        let registry = LocalRegistry { child, address, _storage: storage };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while registry.status_of_v2() != Some(ready_status) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the registry at {} did not answer {ready_status} on /v2/",
+                registry.address
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        registry
+    }
+
+    /// The HTTP status of `GET /v2/`, or None while it does not answer.
+    fn status_of_v2(&self) -> Option<u16> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).ok()?;
+        stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address).as_bytes()).ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for LocalRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
