@@ -46,11 +46,10 @@ pub fn expand(main: SourceDocument, base_dir: &Path) -> Result<SourceDocument, D
     if main.value.get("imports").is_none() {
         return Ok(main);
     }
-    let dir = if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir };
-    let root = match dir.canonicalize() {
+    let root = match base_dir.canonicalize() {
         Ok(root) => root,
         Err(e) => {
-            let message = format!("cannot read the directory {} to import from: {e}", dir.display());
+            let message = format!("cannot read the directory {} to import from: {e}", base_dir.display());
             return Err(Diagnostics(vec![main.error_at("imports", message)]));
         }
     };

@@ -65,14 +65,15 @@ impl std::error::Error for LoadError {}
 /// Reads and checks the file at `path`.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     let bytes = std::fs::read(path).map_err(|error| LoadError::Unreadable { path: path.to_path_buf(), error })?;
-    // `-f services.yaml` has the empty path as its parent, which cannot be canonicalised
-    // when manifests are confined to it: that parent is the current directory.
-    let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    load_bytes(&path.display().to_string(), bytes, &base_dir).map_err(LoadError::Invalid)
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    load_bytes(&path.display().to_string(), bytes, base_dir).map_err(LoadError::Invalid)
 }
 
 /// Reads and checks services.yaml content; `file` names it in messages.
 pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded, Diagnostics> {
+    // `-f services.yaml` has the empty path as its directory, which cannot be canonicalised
+    // when imports, manifests and build contexts are confined to it: it is the current one.
+    let base_dir = if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir };
     schema::warm_up();
     let mut source = imports::expand(source::read(file, &bytes)?, base_dir)?;
     let composed = components::apply(&mut source);
