@@ -50,7 +50,7 @@ fn render_writes_values_and_helm_manifests_for_every_environment() {
         // The Secret comes with the first phase, its value a placeholder in every file.
         let stateful = objects(&dir.path().join("01-stateful/manifests.yaml"));
         let secret = find(&stateful, "Secret", "db");
-        assert_eq!(secret["data"]["password"], "<secret:db/password>", "{env}");
+        assert_eq!(secret["stringData"]["password"], "<secret:db/password>", "{env}");
         assert!(secret["metadata"]["annotations"]["codex-k8s.dev/content-digest"].is_string());
         let postgres = find(&stateful, "StatefulSet", "postgres");
         let annotations = &postgres["spec"]["template"]["metadata"]["annotations"];
