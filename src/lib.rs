@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod evidence;
 pub mod exit;
 pub mod helm;
+pub mod import;
 pub mod labels;
 pub mod lifecycle;
 pub mod plan;
