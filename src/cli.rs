@@ -115,6 +115,20 @@ StatefulSet, Job, CronJob and bare Pod that mounts the workspace must run as the
 gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any violation."
     )]
     Check(CheckArgs),
+    /// Convert a codexctl services.yaml or a codex-k8s ServiceStack into a kubectl-codex stack.
+    #[command(after_help = "Examples:\n  kubectl codex import services.yaml --out codex/\n  \
+kubectl codex import legacy/services.yaml --from codexctl --out codex/ --phase migrate=migrations -o json\n  \
+kubectl codex plan -f codex/services.yaml --env staging --values-file codex/inputs.example.yaml\n\n\
+The format is told from the file: a codexctl file has no apiVersion and a string `project`; a \
+ServiceStack has `metadata` and `spec` (apiVersion codex-k8s.dev/v1alpha1 or kodex.works/v1alpha1). \
+Writes OUT/services.yaml, every manifest it references (its Go templates translated to tera) at the \
+same relative path under OUT, and OUT/inputs.example.yaml: every value the stack reads from outside \
+the file (envOr, .Vars, env files, baseDomain, storage) as an input, ready for --values-file. The \
+report lists every item as mapped, converted, dropped (kubectl-codex does it itself) or not carried, \
+with its source line and the reason. Exit code 0 when the result validates; 2 when the file, a \
+template or a referenced manifest is wrong (file:line:column), when the result does not validate, or \
+with --strict when anything was not carried.")]
+    Import(ImportArgs),
     /// Print the JSON Schema of services.yaml.
     #[command(after_help = "Example:\n  kubectl codex schema > schema/services.schema.json")]
     Schema,
@@ -176,6 +190,34 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The codexctl services.yaml or ServiceStack to convert.
+    #[arg(default_value = "services.yaml")]
+    pub file: PathBuf,
+    /// The source format, instead of telling it from the file.
+    #[arg(long, value_enum)]
+    pub from: Option<ImportFormat>,
+    /// Directory to write services.yaml, the manifests and inputs.example.yaml into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The phase of a unit, `NAME=PHASE` (repeatable): codexctl has no phases (infrastructure
+    /// becomes stateful, services internal).
+    #[arg(long = "phase", value_name = "NAME=PHASE")]
+    pub phases: Vec<String>,
+    /// Exit 2 when any item was not carried over.
+    #[arg(long)]
+    pub strict: bool,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormat {
+    Codexctl,
+    Servicestack,
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod build;
 pub mod check;
 pub mod environment;
+pub mod import;
 pub mod lifecycle;
 pub mod offline;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Gc(args) => lifecycle::gc(&args),
         Command::Agent(AgentCommand::Run(args)) => agent::run(&args),
         Command::Check(args) => check::check(&args),
+        Command::Import(args) => import::import(&args),
         Command::Schema => offline::schema(),
         Command::Version(args) => offline::version(&args),
         Command::Completion(args) => offline::completion(&args),

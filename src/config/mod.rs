@@ -4,6 +4,7 @@ pub mod canonical;
 pub mod components;
 pub mod diagnostics;
 pub mod duration;
+pub mod format;
 pub mod images;
 pub mod imports;
 pub mod inputs;
@@ -75,7 +76,12 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, base_dir: &Path) -> Result<Loaded,
     // when imports, manifests and build contexts are confined to it: it is the current one.
     let base_dir = if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir };
     schema::warm_up();
-    let mut source = imports::expand(source::read(file, &bytes)?, base_dir)?;
+    let read = source::read(file, &bytes)?;
+    if let Some(hint) = format::foreign_hint(&read.value, file) {
+        let start = diagnostics::Position { line: 1, column: 1 };
+        return Err(Diagnostics(vec![diagnostics::Diagnostic::new(file, start, "", hint)]));
+    }
+    let mut source = imports::expand(read, base_dir)?;
     let composed = components::apply(&mut source);
     // Typed parsing runs beside the schema check; its outcome counts only once the structure
     // is known to be right, as when the two ran one after the other.

@@ -89,6 +89,12 @@ impl SourceMap {
     pub fn contains(&self, path: &str) -> bool {
         self.positions().values.contains_key(path)
     }
+
+    /// The character at `position` (1-based line and column, in characters), if any.
+    pub fn char_at(&self, position: Position) -> Option<char> {
+        let line = self.text.lines().nth(position.line.checked_sub(1)?)?;
+        line.chars().nth(position.column.checked_sub(1)?)
+    }
 }
 
 /// A document read from one file: its value and where each part of it came from.

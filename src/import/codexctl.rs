@@ -1,0 +1,513 @@
+//! A codexctl services.yaml (codex-k8s/codexctl v1.0.x) → a kubectl-codex stack.
+//!
+//! codexctl executes the whole file as one Go template before it parses it; the file is valid
+//! YAML before that (codexctl reads its header from the raw text), so it is read as YAML here
+//! and every string with template syntax is translated on its own, with the variables the file
+//! declares in its comments.
+
+use super::context::{Importer, SourceFile, StringKind};
+use super::gotemplate::{self, InputKind};
+use super::hooks;
+use super::images;
+use super::report::Action;
+use super::units;
+use super::Options;
+use crate::config::path::FieldPath;
+use crate::plan::phase::Phase;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Environments whose names carry behaviour in codexctl's code.
+const SLOT_ENV: &str = "ai";
+const REPAIR_ENV: &str = "ai-repair";
+
+pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Options) -> Option<Map<String, Value>> {
+    let root = file.document.value.as_object()?.clone();
+    let Some(project) = root.get("project").and_then(Value::as_str).map(str::to_string) else {
+        imp.error(file, "", "a codexctl file needs `project` (a string)");
+        return None;
+    };
+    match gotemplate::file_variables(raw, &imp.scope) {
+        Ok((variables, inputs)) => {
+            if !variables.is_empty() {
+                imp.note(
+                    format!("{}:1", file.name),
+                    "",
+                    Action::Converted,
+                    format!(
+                        "file-level template variables ({}) inlined where they are used",
+                        variables.keys().map(|k| format!("${k}")).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+            imp.scope.variables = variables;
+            imp.take_inputs(gotemplate::Translation { text: String::new(), inputs }, file.name, |p| {
+                crate::config::diagnostics::Position { line: p.line, column: p.column }
+            });
+        }
+        Err(error) => {
+            let at = crate::config::diagnostics::Position { line: error.position.line, column: error.position.column };
+            imp.errors.push(crate::config::diagnostics::Diagnostic::new(file.name, at, "", error.to_string()));
+            return None;
+        }
+    }
+
+    let mut out = Map::new();
+    out.insert("project".into(), json!({ "name": project }));
+    imp.note(imp.at(file, "project"), "project.name", Action::Mapped, "the project name");
+    if let Some(versions) = versions(imp, file, &root) {
+        out.insert("versions".into(), versions);
+    }
+    env_files(imp, file, &root);
+    defaults_from(imp, file, &root, "baseDomain", InputKind::BaseDomain);
+    let workspace = storage(imp, file, &root);
+
+    let images = images::convert(imp, file, "images", &options.out_dir);
+    let mut cluster_scoped = BTreeSet::new();
+    let infrastructure =
+        unit_list(imp, file, &root, "infrastructure", Phase::Stateful, options, &images, &mut cluster_scoped);
+    let services = unit_list(imp, file, &root, "services", Phase::Internal, options, &images, &mut cluster_scoped);
+    let environments = environments(imp, file, &root, &project, images.registry.as_deref(), &cluster_scoped);
+    out.insert("environments".into(), Value::Object(environments));
+    if !images.images.is_empty() {
+        out.insert("images".into(), Value::Object(images.images.clone()));
+    }
+    if let Some(workspace) = workspace {
+        out.insert("workspace".into(), workspace);
+    }
+    out.insert("infrastructure".into(), Value::Array(infrastructure));
+    out.insert("services".into(), Value::Array(services));
+
+    if let Some(set) = root.get("hooks") {
+        hooks::report_set(imp, file, "hooks", set);
+    }
+    not_carried(imp, file, &root);
+    Some(out)
+}
+
+fn versions(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) -> Option<Value> {
+    let versions = root.get("versions")?.as_object()?;
+    let mut out = Map::new();
+    for (name, value) in versions {
+        let at = FieldPath::key("versions", name);
+        let text = match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        if gotemplate::is_go_template(&text) {
+            imp.note(
+                imp.at(file, &at),
+                "",
+                Action::NotCarried,
+                "a templated version: kubectl-codex versions are plain values; set it with an input instead",
+            );
+            continue;
+        }
+        out.insert(name.clone(), json!(text));
+    }
+    imp.note(
+        imp.at(file, "versions"),
+        "versions",
+        Action::Mapped,
+        "named versions, read by templates as versions.<name>",
+    );
+    Some(Value::Object(out))
+}
+
+/// `envFiles`: their keys become input defaults (values of secret-looking keys stay out).
+fn env_files(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) {
+    let Some(list) = root.get("envFiles").and_then(Value::as_array) else { return };
+    for (index, entry) in list.iter().enumerate() {
+        let at = FieldPath::index("envFiles", index);
+        let Some(relative) = entry.as_str() else { continue };
+        let Some(full) = super::context::confined(&imp.source_root, relative) else {
+            imp.note(
+                imp.at(file, &at),
+                "",
+                Action::NotCarried,
+                format!("env file \"{relative}\" is outside the project"),
+            );
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&full) else {
+            imp.note(
+                imp.at(file, &at),
+                "",
+                Action::NotCarried,
+                format!("env file \"{relative}\" is not there; its keys are inputs without defaults"),
+            );
+            continue;
+        };
+        let pairs = super::dotenv::parse(&text);
+        imp.env_defaults.extend(pairs.into_iter().map(|(k, v)| (k, (v, format!("{relative}")))));
+        imp.note(imp.at(file, &at), "inputs", Action::Converted, format!("keys of {relative} are inputs; their values are defaults in inputs.example.yaml (never in services.yaml)"));
+    }
+}
+
+/// `baseDomain` (env → domain): the defaults of inputs `baseDomain_<env>`.
+fn defaults_from(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>, key: &str, kind: InputKind) {
+    let Some(map) = root.get(key).and_then(Value::as_object) else { return };
+    for (name, value) in map {
+        if let Some(text) = value.as_str() {
+            imp.known_defaults.insert(super::context::input_name(kind, &[name]), text.to_string());
+        }
+    }
+    imp.note(
+        imp.at(file, key),
+        "inputs",
+        Action::Converted,
+        format!("{key}.<env> is the input {}_<env>, its value the default", key),
+    );
+}
+
+/// `storage.{workspace,data,registry}`: inputs for manifests, and the workspace claim.
+fn storage(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) -> Option<Value> {
+    let storage = root.get("storage")?.as_object()?;
+    for (volume, spec) in storage {
+        for (field, value) in spec.as_object().into_iter().flatten() {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+                other => other.to_string(),
+            };
+            imp.known_defaults.insert(super::context::input_name(InputKind::Storage, &[volume, field]), text);
+        }
+    }
+    imp.note(
+        imp.at(file, "storage"),
+        "inputs",
+        Action::Converted,
+        "storage.<volume>.<field> is the input storage_<volume>_<field> for manifests, its value the default",
+    );
+    let workspace = storage.get("workspace")?.as_object()?;
+    let mut out = Map::new();
+    if let Some(size) = workspace.get("size").and_then(Value::as_str) {
+        out.insert("size".into(), json!(size));
+    }
+    if let Some(class) = workspace.get("storageClass").and_then(Value::as_str) {
+        out.insert("storageClassName".into(), json!(class));
+    }
+    if let Some(mode) =
+        workspace.get("accessModes").and_then(Value::as_array).and_then(|m| m.first()).and_then(Value::as_str)
+    {
+        out.insert("accessMode".into(), json!(mode));
+    }
+    imp.note(
+        imp.at(file, "storage.workspace"),
+        "workspace",
+        Action::Mapped,
+        "the shared workspace claim: size, storage class, access mode",
+    );
+    Some(Value::Object(out))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn unit_list(
+    imp: &mut Importer,
+    file: &SourceFile,
+    root: &Map<String, Value>,
+    section: &str,
+    default_phase: Phase,
+    options: &Options,
+    images: &images::Images,
+    cluster_scoped: &mut BTreeSet<String>,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (index, unit) in root.get(section).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let path = FieldPath::index(section, index);
+        let Some(source_name) = unit.get("name").and_then(Value::as_str) else {
+            imp.error(file, &path, "a unit needs `name`");
+            continue;
+        };
+        let name = units::unit_name(imp, file, &path, source_name);
+        let phase =
+            options.phases.get(&name).or_else(|| options.phases.get(source_name)).copied().unwrap_or(default_phase);
+        let how = if options.phases.contains_key(&name) || options.phases.contains_key(source_name) {
+            "set by --phase"
+        } else {
+            "codexctl has no phases: the default for its section, change it with --phase NAME=PHASE"
+        };
+        let manifests = units::manifests(imp, file, &path, unit);
+        let target = format!("{section}[{index}]");
+        imp.note(
+            imp.at(file, &path),
+            target.clone(),
+            Action::Mapped,
+            format!("unit {name}: {} manifest(s), phase {} ({how})", manifests.len(), phase.as_str()),
+        );
+        let mut converted = units::manifest_unit(imp, file, &path, &name, phase, manifests, cluster_scoped);
+        if let Some(when) = units::when(imp, file, &path, unit, &target) {
+            converted.insert("when".into(), json!(when));
+        }
+        if let Some(image) = unit.get("image").and_then(Value::as_object) {
+            if let Some(image) = unit_image(imp, file, &path, image, images) {
+                converted.insert("image".into(), image);
+            }
+        }
+        if let Some(overlays) = unit.get("overlays").and_then(Value::as_object) {
+            let overlays = overlays_of(imp, file, &path, overlays, &target);
+            if !overlays.is_empty() {
+                converted.insert("overlays".into(), Value::Object(overlays));
+            }
+        }
+        if unit.get("ingress").is_some() {
+            imp.note(
+                imp.at(file, &FieldPath::key(&path, "ingress")),
+                "",
+                Action::Dropped,
+                "ingress.hosts is read by nothing in codexctl; the Ingress of the manifests is deployed as written",
+            );
+        }
+        if let Some(set) = unit.get("hooks") {
+            hooks::report_resource(imp, file, &FieldPath::key(&path, "hooks"), set);
+        }
+        out.push(Value::Object(converted));
+    }
+    out
+}
+
+/// A service's `image {repository, tagTemplate}`: the image of the Deployment named like the
+/// service, as kubectl-codex's manifest `image` does by default.
+fn unit_image(
+    imp: &mut Importer,
+    file: &SourceFile,
+    path: &str,
+    image: &Map<String, Value>,
+    images: &images::Images,
+) -> Option<Value> {
+    let at = FieldPath::key(path, "image");
+    let repository = image.get("repository").and_then(Value::as_str)?;
+    let translated = imp.string(file, &FieldPath::key(&at, "repository"), repository, StringKind::Once)?;
+    let matched = images.by_repository.get(&images::repository_part(&translated)).cloned();
+    let name = match matched {
+        Some(name) => name,
+        None => {
+            let tag = image.get("tagTemplate").and_then(Value::as_str).unwrap_or("latest");
+            let tag = imp.string(file, &FieldPath::key(&at, "tagTemplate"), tag, StringKind::Twice)?;
+            format!("{translated}:{tag}")
+        }
+    };
+    imp.note(
+        imp.at(file, &at),
+        format!("{path}.image"),
+        Action::Mapped,
+        "the first container of the Deployment named like the service runs this image (init containers keep their own)",
+    );
+    Some(json!({ "name": name }))
+}
+
+/// `overlays.<env>`: `dropKinds` and `pvcMounts` per environment; `hostMounts` not carried.
+fn overlays_of(
+    imp: &mut Importer,
+    file: &SourceFile,
+    path: &str,
+    overlays: &Map<String, Value>,
+    target: &str,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (env, overlay) in overlays {
+        let at = FieldPath::key(&FieldPath::key(path, "overlays"), env);
+        let mut converted = Map::new();
+        if let Some(kinds) = overlay.get("dropKinds").and_then(Value::as_array) {
+            converted.insert("dropKinds".into(), Value::Array(kinds.clone()));
+            imp.note(
+                imp.at(file, &FieldPath::key(&at, "dropKinds")),
+                format!("{target}.overlays.{env}.dropKinds"),
+                Action::Mapped,
+                "documents of these kinds are left out in this environment",
+            );
+        }
+        let mut claims = Vec::new();
+        for (index, mount) in overlay.get("pvcMounts").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let mount_at = FieldPath::index(&FieldPath::key(&at, "pvcMounts"), index);
+            let field = |key: &str| mount.get(key).and_then(Value::as_str).map(str::to_string);
+            let (Some(claim), Some(mount_path)) = (field("claimName"), field("mountPath")) else {
+                imp.error(file, &mount_at, "a pvcMount needs claimName and mountPath");
+                continue;
+            };
+            let read_only = mount.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+            if claim.to_ascii_lowercase().contains("workspace") {
+                converted.insert("workspace".into(), json!({ "mountPath": mount_path, "readOnly": read_only }));
+                imp.note(
+                    imp.at(file, &mount_at),
+                    format!("{target}.overlays.{env}.workspace"),
+                    Action::Converted,
+                    "a mount of the workspace claim is the shared workspace mount (every container of the unit's pods)",
+                );
+                continue;
+            }
+            let Some(claim) = imp.string(file, &FieldPath::key(&mount_at, "claimName"), &claim, StringKind::Once)
+            else {
+                continue;
+            };
+            let mut entry = Map::new();
+            entry.insert("claimName".into(), json!(claim));
+            entry.insert("mountPath".into(), json!(mount_path));
+            if let Some(sub_path) = field("subPath") {
+                entry.insert("subPath".into(), json!(sub_path));
+            }
+            if read_only {
+                entry.insert("readOnly".into(), json!(true));
+            }
+            claims.push(Value::Object(entry));
+            imp.note(
+                imp.at(file, &mount_at),
+                format!("{target}.overlays.{env}.claims"),
+                Action::Converted,
+                "mounted into every container of the unit's pods (codexctl: the Deployment named like the service)",
+            );
+        }
+        if !claims.is_empty() {
+            converted.insert("claims".into(), Value::Array(claims));
+        }
+        if overlay.get("hostMounts").is_some() {
+            imp.note(imp.at(file, &FieldPath::key(&at, "hostMounts")), "", Action::NotCarried, "hostPath mounts reach the node's disk, which an isolated per-issue environment must not; use pvcMounts");
+        }
+        if !converted.is_empty() {
+            out.insert(env.clone(), Value::Object(converted));
+        }
+    }
+    out
+}
+
+fn environments(
+    imp: &mut Importer,
+    file: &SourceFile,
+    root: &Map<String, Value>,
+    project: &str,
+    registry: Option<&str>,
+    cluster_scoped: &BTreeSet<String>,
+) -> Map<String, Value> {
+    let declared = root.get("environments").and_then(Value::as_object).cloned().unwrap_or_default();
+    let patterns =
+        root.get("namespace").and_then(|n| n.get("patterns")).and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut names: BTreeSet<String> = declared.keys().cloned().collect();
+    names.extend(patterns.keys().cloned());
+    if let Some(domains) = root.get("baseDomain").and_then(Value::as_object) {
+        names.extend(domains.keys().cloned());
+    }
+    if names.is_empty() {
+        names.insert("production".into());
+        imp.note(
+            format!("{}:1", file.name),
+            "environments.production",
+            Action::Converted,
+            "no environment is declared: one named production",
+        );
+    }
+    let mut out = Map::new();
+    for name in names {
+        let path = FieldPath::key("environments", &name);
+        let spec = declared.get(&name).cloned().unwrap_or(Value::Null);
+        let mut env = Map::new();
+        if let Some(from) = spec.get("from").and_then(Value::as_str) {
+            env.insert("from".into(), json!(from));
+        }
+        let pattern_path = FieldPath::key("namespace.patterns", &name);
+        let namespace = match (name.as_str(), patterns.get(&name).and_then(Value::as_str)) {
+            (SLOT_ENV, pattern) => {
+                if pattern.is_some() {
+                    imp.note(imp.at(file, &pattern_path), format!("environments.{name}.namespace"), Action::Converted, "codexctl forces <project>-dev-<slot> for the ai environment whatever its pattern says; so does the import");
+                }
+                Some("{{ project }}-dev-{{ slot }}".to_string())
+            }
+            (_, Some(pattern)) => {
+                let translated = imp.string(file, &pattern_path, pattern, StringKind::Once);
+                if translated.is_some() {
+                    imp.note(
+                        imp.at(file, &pattern_path),
+                        format!("environments.{name}.namespace"),
+                        Action::Mapped,
+                        "namespace pattern",
+                    );
+                }
+                translated
+            }
+            (REPAIR_ENV, None) => Some("{{ project }}-ai-staging".to_string()),
+            (_, None) => None,
+        };
+        if let Some(namespace) = namespace {
+            env.insert("namespace".into(), json!(namespace));
+        }
+        if name == SLOT_ENV {
+            env.insert("runtime".into(), json!("dev"));
+            imp.note(
+                imp.at(file, &path),
+                format!("environments.{name}.runtime"),
+                Action::Converted,
+                "the ai environment is the agent's slot environment: runtime dev",
+            );
+        }
+        if let Some(registry) = registry {
+            env.insert("registry".into(), json!(registry));
+        }
+        if let Some(policy) = spec.get("imagePullPolicy").and_then(Value::as_str) {
+            env.insert("imagePullPolicy".into(), json!(policy));
+            imp.note(
+                imp.at(file, &FieldPath::key(&path, "imagePullPolicy")),
+                format!("environments.{name}.imagePullPolicy"),
+                Action::Mapped,
+                "pull policy of every unit container",
+            );
+        }
+        if !cluster_scoped.is_empty() {
+            env.insert("allowClusterScoped".into(), json!(cluster_scoped.iter().collect::<Vec<_>>()));
+        }
+        for (field, reason) in [
+            ("slotBootstrapInfra", "slots are per-issue namespaces in kubectl-codex; their infrastructure is the stateful phase of every up"),
+            ("localRegistry", "parsed but used by nothing in codexctl; the registry is the environment's `registry`"),
+            ("kubeconfig", "kubectl-codex uses the current kubeconfig and context (KUBECONFIG)"),
+            ("context", "kubectl-codex uses the current kubeconfig and context (KUBECONFIG)"),
+        ] {
+            if spec.get(field).is_some() {
+                imp.note(imp.at(file, &FieldPath::key(&path, field)), "", Action::NotCarried, reason);
+            }
+        }
+        let _ = project;
+        out.insert(name, Value::Object(env));
+    }
+    if !cluster_scoped.is_empty() {
+        imp.note(
+            format!("{}:1", file.name),
+            "environments.*.allowClusterScoped",
+            Action::Converted,
+            format!("manifests install cluster-scoped kinds ({}), which codexctl applies as it finds them; every environment allows them, and they are shared by all environments of the cluster", cluster_scoped.iter().cloned().collect::<Vec<_>>().join(", ")),
+        );
+    }
+    out
+}
+
+/// Top-level keys kubectl-codex has no place for.
+fn not_carried(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) {
+    let known = [
+        "project",
+        "envFiles",
+        "versions",
+        "baseDomain",
+        "storage",
+        "images",
+        "environments",
+        "namespace",
+        "infrastructure",
+        "services",
+        "hooks",
+    ];
+    let reasons: BTreeMap<&str, &str> = BTreeMap::from([
+        ("codex", "the agent's prompt, model and MCP configuration belong to the agent, not to the environment; describe the agent's image, command and RBAC under `agent`"),
+        ("state", "slot records in ConfigMaps: kubectl-codex keeps each environment's state on its namespace (lease, TTL annotations)"),
+        ("maxSlots", "read by nothing in codexctl; per-issue namespaces need no slot cap"),
+        ("registry", "read by nothing in codexctl; the registry is each environment's `registry`"),
+    ]);
+    for key in root.keys() {
+        if known.contains(&key.as_str()) {
+            continue;
+        }
+        let reason = reasons.get(key.as_str()).copied().unwrap_or("a field codexctl does not read either");
+        let action = if reasons.contains_key(key.as_str()) && key != "maxSlots" && key != "registry" {
+            Action::NotCarried
+        } else {
+            Action::Dropped
+        };
+        imp.note(imp.at_key(file, key), "", action, format!("{key}: {reason}"));
+    }
+}

@@ -1,0 +1,143 @@
+//! Units of both formats: manifests converted and referenced, `when`, the phase, and what the
+//! manifests' kinds ask of the environment.
+
+use super::context::{Importer, SourceFile, StringKind};
+use super::report::Action;
+use crate::config::kinds;
+use crate::config::path::FieldPath;
+use crate::plan::phase::Phase;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// The manifest paths of a unit at `path` (`manifests: [{path}]` or plain strings), converted.
+pub fn manifests(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value) -> Vec<String> {
+    let list_path = FieldPath::key(path, "manifests");
+    let mut kept = Vec::new();
+    for (index, entry) in unit.get("manifests").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let at = FieldPath::index(&list_path, index);
+        let (relative, value_path) = match entry {
+            Value::String(text) => (text.clone(), at.clone()),
+            Value::Object(map) => match map.get("path").and_then(Value::as_str) {
+                Some(text) => (text.to_string(), FieldPath::key(&at, "path")),
+                None => {
+                    imp.error(file, &at, "a manifest entry needs `path`");
+                    continue;
+                }
+            },
+            _ => {
+                imp.error(file, &at, "a manifest entry is a path or `{path: …}`");
+                continue;
+            }
+        };
+        if super::gotemplate::is_go_template(&relative) {
+            imp.error(file, &value_path, format!("manifest path \"{relative}\" is a template: name the file itself"));
+            continue;
+        }
+        let relative = relative.trim_start_matches("./").to_string();
+        if imp.manifest(file, &value_path, &relative) {
+            kept.push(relative);
+        }
+    }
+    kept
+}
+
+/// The kinds (top-level `kind:` lines) of the converted manifests of a unit.
+pub fn kinds_of(imp: &Importer, manifests: &[String]) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for relative in manifests {
+        let Some(text) = imp.manifests.get(relative) else { continue };
+        for line in text.lines() {
+            if let Some(kind) = line.strip_prefix("kind:") {
+                let kind = kind.trim().trim_matches(['"', '\'']);
+                if !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    found.insert(kind.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Builds a manifest unit: name, phase, manifests, and what its kinds need: `Namespace`
+/// documents dropped (kubectl-codex owns the namespace), cluster-scoped kinds returned for the
+/// environments' `allowClusterScoped`.
+pub fn manifest_unit(
+    imp: &mut Importer,
+    file: &SourceFile,
+    path: &str,
+    name: &str,
+    phase: Phase,
+    manifests: Vec<String>,
+    cluster_scoped: &mut BTreeSet<String>,
+) -> Map<String, Value> {
+    let mut unit = Map::new();
+    unit.insert("name".into(), json!(name));
+    unit.insert("phase".into(), json!(phase.as_str()));
+    let kinds = kinds_of(imp, &manifests);
+    if !manifests.is_empty() {
+        unit.insert("manifests".into(), json!(manifests));
+    }
+    let mut drop = Vec::new();
+    for kind in &kinds {
+        if kind == "Namespace" {
+            drop.push(kind.clone());
+            imp.note(
+                imp.at(file, &FieldPath::key(path, "manifests")),
+                format!("{}.dropKinds", name),
+                Action::Dropped,
+                "Namespace documents: kubectl-codex creates and labels each environment's namespace itself",
+            );
+        } else if kinds::is_cluster_scoped(kind) {
+            cluster_scoped.insert(kind.clone());
+        }
+    }
+    if !drop.is_empty() {
+        unit.insert("dropKinds".into(), json!(drop));
+    }
+    unit
+}
+
+/// `when` of a unit, translated with the source's truthiness made explicit.
+pub fn when(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value, target: &str) -> Option<String> {
+    let text = unit.get("when")?;
+    let text = match text {
+        Value::String(text) if text.trim().is_empty() => return None,
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let at = FieldPath::key(path, "when");
+    let converted = imp.string(file, &at, &text, StringKind::Condition)?;
+    let rules = match imp.dialect {
+        super::gotemplate::Dialect::Codexctl => {
+            "codexctl's rules: empty → true; false, 0, no (any case) → false; anything else true"
+        }
+        super::gotemplate::Dialect::ServiceStack => "Go's strconv.ParseBool, as the ServiceStack platform reads it",
+    };
+    imp.note(
+        imp.at(file, &at),
+        format!("{target}.when"),
+        Action::Converted,
+        format!("rendered to true or false by {rules}"),
+    );
+    Some(converted)
+}
+
+/// A unit name as kubectl-codex accepts it (a DNS-1123 label), reported when it changed.
+pub fn unit_name(imp: &mut Importer, file: &SourceFile, path: &str, name: &str) -> String {
+    let cleaned: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    if cleaned != name {
+        imp.note(
+            imp.at(file, &FieldPath::key(path, "name")),
+            cleaned.clone(),
+            Action::Converted,
+            format!("unit \"{name}\" renamed to a DNS-1123 label"),
+        );
+    }
+    cleaned
+}
