@@ -361,7 +361,7 @@ fn overlays_of(
             converted.insert("claims".into(), Value::Array(claims));
         }
         if overlay.get("hostMounts").is_some() {
-            imp.note(imp.at(file, &FieldPath::key(&at, "hostMounts")), "", Action::NotCarried, "hostPath mounts reach the node's disk, which an isolated per-issue environment must not; use pvcMounts");
+            imp.note(imp.at(file, &FieldPath::key(&at, "hostMounts")), "", Action::NotCarried, "overlays.hostMounts: hostPath mounts reach the node's disk, which an isolated per-issue environment must not; use pvcMounts");
         }
         if !converted.is_empty() {
             out.insert(env.clone(), Value::Object(converted));
@@ -460,7 +460,7 @@ fn environments(
             ("context", "kubectl-codex uses the current kubeconfig and context (KUBECONFIG)"),
         ] {
             if spec.get(field).is_some() {
-                imp.note(imp.at(file, &FieldPath::key(&path, field)), "", Action::NotCarried, reason);
+                imp.note(imp.at(file, &FieldPath::key(&path, field)), "", Action::NotCarried, format!("environments.{name}.{field}: {reason}"));
             }
         }
         let _ = project;

@@ -7,6 +7,7 @@
 //! child's own `ru_maxrss`, read with `wait4`, so nothing of this process leaks into it.
 
 mod components;
+mod inputs_secrets;
 mod manifest_units;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -47,6 +48,12 @@ pub struct CoreArgs {
     /// Shared unit defaults: this many `components`, every typed unit using one of them.
     #[arg(long, default_value_t = 0)]
     components: usize,
+    /// Inputs declared (a fifth of them secret), every typed unit reading one.
+    #[arg(long, default_value_t = 0)]
+    inputs: usize,
+    /// Secrets built from the secret inputs, every typed unit reading one.
+    #[arg(long, default_value_t = 0)]
+    secrets: usize,
     /// helm binary; default: the pinned build of `cargo xtask tools helm`.
     #[arg(long)]
     helm: Option<PathBuf>,
@@ -79,7 +86,7 @@ pub fn run(args: &CoreArgs) -> Result<()> {
     };
     let file = dir.join("big.yaml");
     let out = dir.join("rendered");
-    let generated = generate(args.units, args.manifest_units, args.components);
+    let generated = generate(args.units, args.manifest_units, args.components, args.inputs, args.secrets);
     std::fs::write(&file, &generated.yaml).with_context(|| format!("writing {}", file.display()))?;
     for (path, content) in &generated.manifests {
         let target = dir.join(path);
@@ -176,6 +183,8 @@ pub fn run(args: &CoreArgs) -> Result<()> {
                 "manifestOnlyUnits": generated.manifests.len(),
                 "documentsPerManifestUnit": manifest_units::DOCUMENTS,
                 "components": args.components,
+                "inputs": args.inputs,
+                "secrets": args.secrets,
                 "env": args.env,
                 "runs": args.runs,
                 "goal": { "ms": GOAL_MS, "mb": GOAL_MB, "planMet": goal_met(&rows[0].2), "renderMet": goal_met(&rows[1].2) },
@@ -197,6 +206,9 @@ pub fn run(args: &CoreArgs) -> Result<()> {
             );
             if args.components > 0 {
                 println!("{} components, every typed unit using one", args.components);
+            }
+            if args.inputs > 0 || args.secrets > 0 {
+                println!("{} inputs (a fifth secret), {} secrets, every typed unit reading one of each", args.inputs, args.secrets);
             }
             if !generated.manifests.is_empty() {
                 println!(
@@ -260,13 +272,13 @@ fn helm_calls(out: &Path, chart: &Path, namespace: &str) -> Vec<Vec<OsString>> {
     calls
 }
 
-struct Sample {
-    wall: Duration,
-    max_rss_kb: u64,
+pub(crate) struct Sample {
+    pub(crate) wall: Duration,
+    pub(crate) max_rss_kb: u64,
 }
 
 /// Runs `program` to completion (output discarded) and returns its wall time and peak RSS.
-fn measure(program: &Path, args: &[OsString]) -> Result<Sample> {
+pub(crate) fn measure(program: &Path, args: &[OsString]) -> Result<Sample> {
     let stderr = tempfile::tempfile()?;
     let start = Instant::now();
     let child = Command::new(program)
@@ -307,16 +319,16 @@ fn measure(program: &Path, args: &[OsString]) -> Result<Sample> {
 }
 
 #[derive(Clone)]
-struct Stats {
-    median_ms: f64,
-    min_ms: f64,
+pub(crate) struct Stats {
+    pub(crate) median_ms: f64,
+    pub(crate) min_ms: f64,
     /// The highest peak RSS of any run, in MB (10^6 bytes).
-    peak_mb: f64,
-    samples_ms: Vec<f64>,
+    pub(crate) peak_mb: f64,
+    pub(crate) samples_ms: Vec<f64>,
 }
 
 impl Stats {
-    fn of(samples: &[Sample]) -> Stats {
+    pub(crate) fn of(samples: &[Sample]) -> Stats {
         let samples_ms: Vec<f64> = samples.iter().map(|s| s.wall.as_secs_f64() * 1000.0).collect();
         let mut sorted = samples_ms.clone();
         sorted.sort_by(f64::total_cmp);
@@ -327,7 +339,7 @@ impl Stats {
     }
 }
 
-fn round2(v: f64) -> f64 {
+pub(crate) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
@@ -487,7 +499,7 @@ fn split(units: usize) -> [usize; 5] {
     [stateful, migrations, units - stateful - migrations - edge - frontend, edge, frontend]
 }
 
-fn generate(units: usize, manifest_units: bool, components: usize) -> Generated {
+fn generate(units: usize, manifest_units: bool, components: usize, inputs: usize, secrets: usize) -> Generated {
     let per_phase = split(units);
     let [n_db, n_migrate, n_svc, n_gw, n_web] = per_phase;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -821,6 +833,9 @@ fn generate(units: usize, manifest_units: bool, components: usize) -> Generated 
                 }
             }
         }
+    }
+    if inputs > 0 || secrets > 0 {
+        inputs_secrets::convert(&mut document, inputs, secrets);
     }
     if components > 0 {
         components::convert(&mut document, components);

@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_build;
 mod bench_core;
+mod bench_import;
 mod bench_gc;
 mod bench_reload;
 mod bench_up;
@@ -85,6 +86,9 @@ enum BenchCommand {
     /// `kubectl codex build` of the example after a Go edit (every image rebuilt): builds side
     /// by side (`--jobs`) against one at a time, on the local BuildKit.
     Build(bench_build::BuildArgs),
+    /// `kubectl codex import` of a generated codexctl file of N units (five Go-templated
+    /// manifests each), with `validate` of the written stack as the baseline.
+    Import(bench_import::ImportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Up(args)) => bench_up::run(&args)?,
         Command::Bench(BenchCommand::Gc(args)) => bench_gc::gc(&args)?,
         Command::Bench(BenchCommand::Build(args)) => bench_build::run(&args)?,
+        Command::Bench(BenchCommand::Import(args)) => bench_import::run(&args)?,
         Command::Image(args) => image::run_cli(args)?,
         Command::Images(args) => example_images::run_cli(args)?,
         Command::DevImages(args) => dev_images::run_cli(args)?,

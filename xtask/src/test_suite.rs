@@ -119,6 +119,8 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
                         "e2e_mirror",
                         "--test",
                         "e2e_inputs",
+                        "--test",
+                        "e2e_import",
                         "--",
                         "--test-threads=1",
                     ])
