@@ -10,6 +10,7 @@ fn context() -> TemplateContext {
         "REGISTRY": "r.test", "EMPTY": "", "SPACE": "  ", "ON": "true", "N": "3",
         "LIST": ["a", "b", "c"], "NOTHING": [],
         "baseDomain_ai": "ai.test", "storage_db_size": "1Gi",
+        "CODEXCTL_WORKSPACE_PVC": "", "BASE_DOMAIN": "",
     });
     TemplateContext {
         project: "demo".into(),
@@ -170,4 +171,235 @@ fn errors_name_their_kind_and_position() {
     let fine = format!("{{{{ {}.Env{} }}}}", "(".repeat(30), ")".repeat(30));
     assert_eq!(render(&fine), "ai");
     assert_eq!(error_of("{{ .Env }").to_string(), "1:9: unexpected '}' in action");
+}
+
+#[test]
+fn inputs_are_recorded_with_names_kinds_defaults_and_positions() {
+    let go = "{{ .Vars.A }}{{ envOr \"B\" \"d\" }}\n {{ .BaseDomain.ai }}{{ index .Storage \"db\" \"size\" }}{{ .EnvMap.C }}\
+              {{ envOr \"D\" .Env }}{{ index .UserVars \"a-b\" }}{{ index .BaseDomain \"ai.x\" }}";
+    let translation = translate(go, &codexctl()).unwrap();
+    let uses: Vec<(&str, InputKind, Option<&str>, Position)> = translation
+        .inputs
+        .iter()
+        .map(|u| (u.name.as_str(), u.kind, u.literal_default.as_deref(), u.position))
+        .collect();
+    assert_eq!(
+        uses,
+        vec![
+            ("A", InputKind::Variable, None, at(1, 4)),
+            ("B", InputKind::Variable, Some("d"), at(1, 17)),
+            ("baseDomain_ai", InputKind::BaseDomain, None, at(2, 5)),
+            ("storage_db_size", InputKind::Storage, None, at(2, 31)),
+            ("C", InputKind::Variable, None, at(2, 57)),
+            ("D", InputKind::Variable, None, at(2, 72)),
+            ("a-b", InputKind::Variable, None, at(2, 98)),
+            ("baseDomain_ai_x", InputKind::BaseDomain, None, at(2, 125)),
+        ]
+    );
+    assert!(translation.text.contains("inputs[\"a-b\"]"), "{}", translation.text);
+}
+
+#[test]
+fn known_variables_are_context_values_not_inputs() {
+    let mut scope = codexctl();
+    scope.known_vars.insert("KODEX_NAMESPACE".into(), "namespace".into());
+    scope.known_vars.insert("KODEX_FULL".into(), "project ~ \"-\" ~ env".into());
+    let go = "{{ .Vars.KODEX_NAMESPACE }} {{ envOr \"KODEX_NAMESPACE\" \"x\" }} {{ index .EnvMap \"KODEX_FULL\" }}";
+    assert_eq!(render_with(go, &scope), "demo-ai demo-ai demo-ai");
+    assert!(translate(go, &scope).unwrap().inputs.is_empty());
+}
+
+const HEADER: &str = "# {{- $workspacePVC := envOr \"CODEXCTL_WORKSPACE_PVC\" (printf \"%s-workspace\" .Project) -}}
+# {{- $domain := printf \"%s.%s\" .Env (envOr \"BASE_DOMAIN\" \"example.test\") -}}
+project: demo
+{{ if .Env }}{{ $inner := 1 }}{{ end }}
+";
+
+#[test]
+fn file_variables_translate_the_top_level_declarations() {
+    let (variables, inputs) = file_variables(HEADER, &codexctl()).unwrap();
+    assert_eq!(variables.keys().collect::<Vec<_>>(), ["domain", "workspacePVC"]);
+    assert_eq!(variables["workspacePVC"], "inputs.CODEXCTL_WORKSPACE_PVC | if_empty(value=project ~ \"-workspace\")");
+    let names: Vec<(&str, Option<&str>, Position)> =
+        inputs.iter().map(|u| (u.name.as_str(), u.literal_default.as_deref(), u.position)).collect();
+    assert_eq!(
+        names,
+        vec![("CODEXCTL_WORKSPACE_PVC", None, at(1, 24)), ("BASE_DOMAIN", Some("example.test"), at(2, 39))]
+    );
+    // The importer puts them in the scope of every template of the file.
+    let scope = Scope { variables, ..codexctl() };
+    assert_eq!(
+        render_with("{{ $workspacePVC }} {{ $domain }} {{ $domain | toLower }}", &scope),
+        "demo-workspace ai.example.test ai.example.test"
+    );
+    // The file itself translates as well: its declarations become tera variables.
+    assert_eq!(render_with(HEADER, &codexctl()), "##project: demo\n\n");
+}
+
+#[test]
+fn a_later_file_variable_may_read_an_earlier_one() {
+    let (variables, _) = file_variables("{{ $a := .Project }}{{ $b := printf \"%s-b\" $a }}", &codexctl()).unwrap();
+    assert_eq!(variables["b"], "project ~ \"-b\"");
+}
+
+#[test]
+fn translate_twice_evaluates_what_the_first_pass_writes() {
+    let scope = codexctl();
+    let twice = |go: &str| {
+        let translation = translate_twice(go, &scope).unwrap_or_else(|e| panic!("{go:?}: {e}"));
+        render_str(&translation.text, &context()).unwrap()
+    };
+    assert_eq!(twice("{{ .Env }}-{{\"{{\"}} .Vars.REGISTRY {{\"}}\"}}"), "ai-r.test");
+    assert_eq!(twice("{{ .Env }} {{- \"{{\" }} .Project }}"), "aidemo");
+    assert_eq!(twice("{{ if .Env }}{{ \"{{\" }} .Slot {{ \"}}\" }}{{ end }}"), "3");
+    // Without such literals it is one translation.
+    assert_eq!(translate_twice("a{{ .Env }}", &scope).unwrap(), translate("a{{ .Env }}", &scope).unwrap());
+    let inputs = translate_twice("{{\"{{\"}} .Vars.X {{\"}}\"}}", &scope).unwrap().inputs;
+    assert_eq!(inputs.len(), 1);
+    let error = translate_twice("{{\"{{\"}} if .Env {{\"}}\"}}", &scope).unwrap_err();
+    assert_eq!(error.kind, TemplateErrorKind::NotTranslatable, "{error}");
+    assert!(error.message.contains("first rendering pass"), "{error}");
+}
+
+#[test]
+fn conditions_render_exactly_true_or_false() {
+    use crate::config::template::render_condition;
+    let prepared = context().prepare();
+    let codexctl = codexctl();
+    let cases: &[(&str, bool)] = &[
+        ("{{ eq .Env \"ai\" }}", true),
+        ("{{ eq .Env \"x\" }}", false),
+        ("", true),
+        ("  ", true),
+        (" No ", false),
+        ("FALSE", false),
+        ("0", false),
+        ("{{ .Vars.EMPTY }}", true),
+        ("{{ .Vars.ON }}", true),
+        ("{{ if .Vars.EMPTY }}yes{{ else }}no{{ end }}", false),
+        ("{{\"{{\"}} .Vars.EMPTY {{\"}}\"}}", true),
+    ];
+    for (go, expected) in cases {
+        let text = translate_condition(go, &codexctl).unwrap().text;
+        assert_eq!(render_str(&text, &context()).unwrap(), expected.to_string(), "{go:?}");
+        assert_eq!(render_condition(&text, &prepared), Ok(*expected), "{go:?}");
+    }
+    let service_stack = Scope::new(Dialect::ServiceStack);
+    for (go, expected) in
+        [("T", true), ("1", true), ("{{ .Vars.ON }}", true), ("False", false), ("{{ eq 1 2 }}", false)]
+    {
+        let text = translate_condition(go, &service_stack).unwrap().text;
+        assert_eq!(render_condition(&text, &prepared), Ok(expected), "{go:?}");
+    }
+    let text = translate_condition("maybe", &service_stack).unwrap().text;
+    let error = render_condition(&text, &prepared).unwrap_err();
+    assert!(error.contains("\"maybe\""), "{error}");
+}
+
+#[test]
+fn dialects_differ_in_the_order_of_trim_prefix() {
+    let service_stack = Scope::new(Dialect::ServiceStack);
+    assert_eq!(render_with("{{ trimPrefix \"v\" \"vv1.2\" }}", &service_stack), "v1.2");
+    assert_eq!(render_with("{{ \"v1\" | trimPrefix \"v\" }}", &service_stack), "1");
+    assert_eq!(render("{{ \"v\" | trimPrefix \"vv1\" }}"), "v1");
+}
+
+#[test]
+fn text_that_tera_would_read_stays_literal() {
+    for text in ["{% endraw %} {# y #}", "a{", "{%{%%}", "{#- -#}{%- raw -%}", "\u{a0}x\u{a0}"] {
+        let go = format!("{text} {{{{- .Env }}}}{text}");
+        assert_eq!(render(&format!("{{{{- \"\" -}}}}{go}")), format!("{text}ai{text}"), "{text:?}");
+    }
+    assert_eq!(render("\u{a0} {{- .Env -}} \u{a0}"), "\u{a0}ai\u{a0}");
+    assert!(is_go_template("a {{ x }}"));
+    assert!(!is_go_template("a {% x %}"));
+}
+
+#[test]
+fn variables_are_renamed_away_from_tera_names() {
+    let translation =
+        translate("{{ $env := 1 }}{{ $loop := 2 }}{{ $item := 3 }}{{ $env }}{{ $loop }}{{ $item }}", &codexctl())
+            .unwrap();
+    assert!(translation.text.contains("set env_ = 1"), "{}", translation.text);
+    assert!(translation.text.contains("set loop_ = 2"), "{}", translation.text);
+    assert!(translation.text.contains("set item_ = 3"), "{}", translation.text);
+    assert_eq!(render_str(&translation.text, &context()).unwrap(), "123");
+}
+
+#[test]
+fn trim_markers_are_kept_on_the_tera_tags() {
+    let text = translate("a {{- .Env -}} b {{- if .Env -}} c {{- else -}} d {{- end -}} {{- /* x */ -}}", &codexctl())
+        .unwrap()
+        .text;
+    assert_eq!(text, "a{{- env -}}b{%- if env -%}c{%- else -%}d{%- endif -%}{#- x -#}");
+}
+
+/// A tiny deterministic generator (xorshift), so the fuzz cases are the same on every run.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn no_input_makes_the_translator_panic() {
+    const FRAGMENTS: &[&str] = &[
+        "{{", "}}", "{{- ", " -}}", "/*", "*/", "(", ")", "|", " ", "\n", "$", "$x", ":=", "=", ",", ".", ".A",
+        ".Vars", ".X", "\"", "`", "'", "\\", "if", "else", "end", "range", "with", "break", "continue", "define",
+        "printf", "\"%s\"", "index", "eq", "and", "not", "default", "envOr", "-", "0x", "1e", "é", "{%", "{#", "#}",
+        "%}", "{",
+    ];
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let scopes = [codexctl(), Scope::new(Dialect::ServiceStack)];
+    let mut inputs: Vec<String> = vec![];
+    for (go, _) in RENDERED_AS_GO_RENDERS {
+        for (cut, _) in go.char_indices() {
+            inputs.push(go[..cut].to_string());
+        }
+    }
+    for _ in 0..3000 {
+        let (go, _) = RENDERED_AS_GO_RENDERS[random.below(RENDERED_AS_GO_RENDERS.len())];
+        let mut mutated: Vec<char> = go.chars().collect();
+        for _ in 0..1 + random.below(4) {
+            let at = random.below(mutated.len() + 1);
+            match random.below(3) {
+                0 if at < mutated.len() => {
+                    mutated.remove(at);
+                }
+                _ => {
+                    let fragment = FRAGMENTS[random.below(FRAGMENTS.len())];
+                    for (i, c) in fragment.chars().enumerate() {
+                        mutated.insert((at + i).min(mutated.len()), c);
+                    }
+                }
+            }
+        }
+        inputs.push(mutated.into_iter().collect());
+        let random_text: String = (0..random.below(20)).map(|_| FRAGMENTS[random.below(FRAGMENTS.len())]).collect();
+        inputs.push(random_text);
+    }
+    inputs.push("{{ (".repeat(5000));
+    inputs.push("{{ if . }}".repeat(5000));
+    for go in &inputs {
+        for scope in &scopes {
+            let _ = translate(go, scope);
+            let _ = translate_twice(go, scope);
+            let _ = translate_condition(go, scope);
+            let _ = file_variables(go, scope);
+            if let Ok(translation) = translate(go, scope) {
+                // Whatever the translator writes, tera reads without crashing.
+                let _ = render_str(&translation.text, &context());
+            }
+        }
+    }
+    assert!(inputs.len() > 3000);
 }
