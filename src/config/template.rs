@@ -655,6 +655,41 @@ mod tests {
     }
 
     #[test]
+    fn go_filters_and_functions_have_go_meanings() {
+        let mut context = context();
+        context.inputs = serde_json::from_value(serde_json::json!({
+            "blank": "  ", "empty": "", "set": "x", "zero": 0, "list": [], "map": {}, "text": "a\n\nb\n"
+        }))
+        .unwrap();
+        let cases = [
+            ("{{ inputs.blank | if_empty(value='d') }}|{{ inputs.empty | if_empty(value='d') }}", "d|d"),
+            ("{{ inputs.set | if_empty(value='d') }}|{{ inputs.zero | if_empty(value='d') }}", "x|0"),
+            ("{{ ' My_App Name ' | slug }}|{{ 'A' | slug }}", "my-app-name|a"),
+            ("{{ 'vv1' | trim_prefix(prefix='v') }}|{{ 'x' | trim_prefix(prefix='v') }}", "v1|x"),
+            ("[{{ inputs.text | indent_lines(width=2) }}]", "[  a\n  \n  b\n  ]"),
+            ("[{{ '' | indent_lines(width=3) }}]", "[   ]"),
+            ("{{ ternary(cond=inputs.zero, yes=1, no=2) }}{{ ternary(cond=inputs.list, yes=1, no=2) }}", "22"),
+            ("{{ ternary(cond=inputs.map, yes=1, no=2) }}{{ ternary(cond=inputs.set, yes=1, no=2) }}", "21"),
+            ("{{ ternary(cond=inputs.empty, yes=1, no=2) }}{{ ternary(cond=true, yes='a', no='b') }}", "2a"),
+            ("{{ value(of=project | upper) ~ '-' ~ value(of=1 + 1) }}", "CODEX-2"),
+            ("{{ value(of=1 == 1) }}|{{ value(of=value(of=1 == 1) | as_str) ~ '!' }}", "true|true!"),
+            ("{% filter codexctl_bool %} No {% endfilter %}|{% filter codexctl_bool %}{% endfilter %}", "false|true"),
+            ("{% filter codexctl_bool %}0{% endfilter %}|{% filter codexctl_bool %}yes{% endfilter %}", "false|true"),
+            ("{% filter parse_bool %}T{% endfilter %}|{% filter parse_bool %}0{% endfilter %}", "true|false"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(render_str(text, &context).as_deref(), Ok(expected), "{text}");
+        }
+        let err = render_str("{% filter parse_bool %}yes{% endfilter %}", &context).unwrap_err();
+        assert!(err.contains("\"yes\""), "{err}");
+        let err = render_str("{{ 'x' | indent_lines(width=99999) }}", &context).unwrap_err();
+        assert!(err.contains("width"), "{err}");
+        // Tera reports an undefined variable before any filter sees it: an input a template
+        // reads must be declared, even when it has a default.
+        assert!(render_str("{{ inputs.undeclared | if_empty(value='d') }}", &context).is_err());
+    }
+
+    #[test]
     fn a_panic_inside_tera_is_an_error_and_the_next_render_works() {
         let err = render_str("{{ 1 % 0 }}", &context());
         let _ = err; // an error or a value, never a crash

@@ -427,3 +427,82 @@ fn describe(tok: &Tok) -> String {
         Tok::Space => "space".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only_pipeline(src: &str) -> Pipeline {
+        match parse(src).unwrap().as_slice() {
+            [Node::Action { pipe, .. }] => pipe.clone(),
+            other => panic!("{src:?}: {other:?}"),
+        }
+    }
+
+    fn operand(term: Term, fields: &[&str], column: usize) -> Operand {
+        Operand { pos: Position { line: 1, column }, term, fields: fields.iter().map(|f| f.to_string()).collect() }
+    }
+
+    #[test]
+    fn field_chains_variables_and_parentheses() {
+        let pipe = only_pipeline("{{ .A.B $x.C $.D (.E).F $ . }}");
+        let args = &pipe.commands[0].args;
+        assert_eq!(args[0], operand(Term::Dot, &["A", "B"], 4));
+        assert_eq!(args[1], operand(Term::Var("x".into()), &["C"], 9));
+        assert_eq!(args[2], operand(Term::Var(String::new()), &["D"], 14));
+        assert_eq!(args[3].fields, vec!["F".to_string()]);
+        assert!(
+            matches!(&args[3].term, Term::Pipe(inner) if inner.commands[0].args[0] == operand(Term::Dot, &["E"], 19))
+        );
+        assert_eq!(args[4], operand(Term::Var(String::new()), &[], 25));
+        assert_eq!(args[5], operand(Term::Dot, &[], 27));
+    }
+
+    #[test]
+    fn pipelines_literals_and_declarations() {
+        let pipe = only_pipeline("{{ $v := f 1 -2.5 0x1F 'c' \"s\" `r` true false nil | g (h (i)) }}");
+        assert_eq!(pipe.declared, vec![Declared { name: "v".into(), pos: Position { line: 1, column: 4 } }]);
+        assert!(!pipe.assigns);
+        assert_eq!(pipe.commands.len(), 2);
+        let terms: Vec<&Term> = pipe.commands[0].args.iter().map(|a| &a.term).collect();
+        assert_eq!(
+            terms,
+            vec![
+                &Term::Function("f".into()),
+                &Term::Number("1".into()),
+                &Term::Number("-2.5".into()),
+                &Term::Number("0x1F".into()),
+                &Term::Char('c'),
+                &Term::Str("s".into()),
+                &Term::Str("r".into()),
+                &Term::Bool(true),
+                &Term::Bool(false),
+                &Term::Nil,
+            ]
+        );
+        assert!(only_pipeline("{{ $v = 1 }}").assigns);
+    }
+
+    #[test]
+    fn control_structures() {
+        let nodes = parse("{{ if .A }}a{{ else if .B }}b{{ else }}c{{ end }}").unwrap();
+        let [Node::If { branches, otherwise: Some(otherwise), .. }] = nodes.as_slice() else { panic!("{nodes:?}") };
+        assert_eq!(branches.len(), 2);
+        assert!(matches!(otherwise.body.as_slice(), [Node::Text { text, .. }] if text == "c"));
+        let nodes = parse("{{ range $i, $v := .L }}{{ break }}{{ continue }}{{ else }}e{{ end }}").unwrap();
+        let [Node::Range { head, otherwise: Some(_), .. }] = nodes.as_slice() else { panic!("{nodes:?}") };
+        assert_eq!(head.pipe.declared.len(), 2);
+        assert!(matches!(head.body.as_slice(), [Node::Break { .. }, Node::Continue { .. }]));
+        let nodes = parse("{{- with $x := .A -}}{{ . }}{{- end -}}").unwrap();
+        let [Node::With { head, end, .. }] = nodes.as_slice() else { panic!("{nodes:?}") };
+        assert_eq!((head.trim, *end), (Trim { left: true, right: true }, Trim { left: true, right: true }));
+        assert!(parse("{{ with $a, $b := .A }}{{ end }}").is_err());
+        assert!(parse("{{ if .A }}{{ else }}{{ else }}{{ end }}").is_err());
+    }
+
+    #[test]
+    fn comments_are_nodes() {
+        let nodes = parse("a{{/* x */}}b").unwrap();
+        assert!(matches!(&nodes[1], Node::Comment { text, .. } if text == " x "));
+    }
+}

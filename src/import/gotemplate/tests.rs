@@ -110,6 +110,7 @@ const RENDERED_AS_GO_RENDERS: &[(&str, &str)] = &[
     ("{{ if and (or .Vars.EMPTY .Vars.ON) (eq 1 1) }}yes{{ end }}", "yes"),
     ("{{ if or (and .Vars.ON .Vars.EMPTY) (eq 1 2) }}yes{{ else }}no{{ end }}", "no"),
     ("{{ not (and .Vars.ON .Vars.EMPTY) }} {{ not (not .Vars.ON) }}", "true true"),
+    ("{{ printf \"%v-%v-%v\" (eq 1 1) true (not true) }}", "true-true-false"),
 ];
 
 #[test]

@@ -776,13 +776,17 @@ fn ternary(condition: Expr, yes: Expr, no: Expr) -> Expr {
     Expr::new(format!("ternary(cond={}, yes={}, no={})", condition.text, yes.text, no.text), Level::Atom)
 }
 
-/// An operand of `~`: tera only takes names, literals and calls there; a concatenation joins
-/// the outer one as it is (`~` is associative).
+/// An operand of `~`: tera only takes names, literals and calls there, and refuses booleans
+/// (Go prints them), so a comparison becomes its text; a concatenation joins the outer one as
+/// it is (`~` is associative).
 fn concat_operand(value: Expr) -> Expr {
-    if value.level == Level::Concat {
-        value
-    } else {
-        value.atom()
+    let is_boolean = matches!(value.level, Level::Compare | Level::Negation | Level::Logic)
+        || value.text == "true"
+        || value.text == "false";
+    match value.level {
+        Level::Concat => value,
+        _ if is_boolean => value.atom().filter("as_str").atom(),
+        _ => value.atom(),
     }
 }
 
