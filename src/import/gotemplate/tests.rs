@@ -111,6 +111,8 @@ const RENDERED_AS_GO_RENDERS: &[(&str, &str)] = &[
     ("{{ if or (and .Vars.ON .Vars.EMPTY) (eq 1 2) }}yes{{ else }}no{{ end }}", "no"),
     ("{{ not (and .Vars.ON .Vars.EMPTY) }} {{ not (not .Vars.ON) }}", "true true"),
     ("{{ printf \"%v-%v-%v\" (eq 1 1) true (not true) }}", "true-true-false"),
+    ("{{ 1e3 }} {{ 1.0 }} {{ 0.25 }} {{ -2.50 }}", "1000 1 0.25 -2.5"),
+    ("{{ with default \"x\" .Vars.EMPTY }}[{{ . }}]{{ end }}{{ with printf \"%s-%s\" .Env .Env }}{{ with toLower . }}<{{ . }}>{{ end }}{{ end }}", "[x]<ai-ai>"),
 ];
 
 #[test]
@@ -159,6 +161,8 @@ fn errors_name_their_kind_and_position() {
         ("{{ envOr .Env \"x\" }}", TemplateErrorKind::NotTranslatable, at(1, 10), "string literal"),
         ("{{ toLower }}", TemplateErrorKind::NotTranslatable, at(1, 4), "toLower takes 1 argument"),
         ("{{ nil }}", TemplateErrorKind::NotTranslatable, at(1, 4), "nil"),
+        ("{{ 1e6 }}", TemplateErrorKind::NotTranslatable, at(1, 4), "exponent"),
+        ("{{ range .Vars }}{{ end }}", TemplateErrorKind::NotTranslatable, at(1, 10), ".Vars as a whole"),
     ];
     for (go, kind, position, needle) in cases {
         let error = error_of(go);

@@ -457,7 +457,10 @@ impl<'s> Translator<'s> {
             "Slot" => simple("slot"),
             "Versions" => fields(Expr { is_map: true, ..Expr::path("versions") }, rest, pos),
             "Vars" | "EnvMap" | "UserVars" => match rest.split_first() {
-                None => Ok(Expr { is_map: true, ..Expr::path("inputs") }),
+                None => Err(not_translatable(
+                    pos,
+                    format!(".{first} as a whole is not translated: name the variable, as in .{first}.NAME, so the import knows which input it reads"),
+                )),
                 Some((key, more)) => {
                     let value = self.variable_input(key, None, pos)?;
                     fields(value, more, pos)
@@ -822,10 +825,14 @@ fn number(text: &str, pos: Position) -> Result<Expr, TemplateError> {
         return Err(bad());
     }
     let value = if negative { -value } else { value };
-    let written = if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.1}") } else { format!("{value}") };
-    if written.contains('e') || !written.contains('.') {
-        return Err(not_translatable(pos, format!("the number {text} has no tera literal")));
+    // Go prints a float with an exponent (`1e+06`) from 1e6 up and below 1e-4, and without a
+    // fraction when it is whole (`1`); tera has neither form, so those are written as
+    // integers or refused.
+    let magnitude = value.abs();
+    if magnitude >= 1e6 || (magnitude != 0.0 && magnitude < 1e-4) {
+        return Err(not_translatable(pos, format!("the number {text}: Go prints it with an exponent, tera cannot")));
     }
+    let written = if value.fract() == 0.0 { format!("{}", value as i64) } else { format!("{value}") };
     Ok(Expr::new(written, Level::Atom))
 }
 
