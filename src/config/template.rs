@@ -91,10 +91,127 @@ thread_local! {
         for name in ["get_env", "now", "get_random"] {
             tera.register_function(name, refused(name));
         }
+        go::register(&mut tera);
         tera
     });
     /// Set while this thread runs tera, whose panics are caught and must not be printed.
     static INSIDE_TERA: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Filters and functions with the meaning of the Go template functions `kubectl codex import`
+/// translates (import::gotemplate), so an imported template renders what Go rendered.
+mod go {
+    use std::collections::HashMap;
+    use tera::{Error, Result, Value};
+
+    pub fn register(tera: &mut tera::Tera) {
+        tera.register_filter("if_empty", if_empty);
+        tera.register_filter("slug", slug);
+        tera.register_filter("trim_prefix", trim_prefix);
+        tera.register_filter("indent_lines", indent_lines);
+        tera.register_filter("codexctl_bool", codexctl_bool);
+        tera.register_filter("parse_bool", parse_bool);
+        tera.register_function("ternary", ternary);
+        tera.register_function("value", value);
+    }
+
+    /// Go's truth: false, 0, "", null and empty lists and maps are false.
+    fn truthy(value: &Value) -> bool {
+        match value {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+            Value::String(s) => !s.is_empty(),
+            Value::Array(items) => !items.is_empty(),
+            Value::Object(map) => !map.is_empty(),
+        }
+    }
+
+    /// A string input, with numbers and booleans as they print.
+    fn text(filter: &str, value: &Value) -> Result<String> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            _ => Err(Error::msg(format!("{filter}: the value must be a string"))),
+        }
+    }
+
+    fn required<'a>(name: &str, args: &'a HashMap<String, Value>, key: &str) -> Result<&'a Value> {
+        args.get(key).ok_or_else(|| Error::msg(format!("{name}: `{key}` is required")))
+    }
+
+    /// `default` of codexctl: the input unless it is null or a blank string.
+    fn if_empty(input: &Value, args: &HashMap<String, Value>) -> Result<Value> {
+        let fallback = required("if_empty", args, "value")?;
+        let empty = match input {
+            Value::Null => true,
+            Value::String(s) => s.trim().is_empty(),
+            _ => false,
+        };
+        Ok(if empty { fallback.clone() } else { input.clone() })
+    }
+
+    /// Lower case, trimmed, spaces and `_` as `-`.
+    fn slug(input: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+        let slug: String = text("slug", input)?
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '_' { '-' } else { c })
+            .collect();
+        Ok(Value::String(slug))
+    }
+
+    /// Go's strings.TrimPrefix: one occurrence at most (tera's trim_start_matches removes all).
+    fn trim_prefix(input: &Value, args: &HashMap<String, Value>) -> Result<Value> {
+        let value = text("trim_prefix", input)?;
+        let prefix = text("trim_prefix", required("trim_prefix", args, "prefix")?)?;
+        Ok(Value::String(value.strip_prefix(prefix.as_str()).unwrap_or(&value).to_string()))
+    }
+
+    /// Sprig's indent: every line gets the spaces, the first and blank ones too (tera's indent
+    /// drops a final newline and skips blank lines).
+    fn indent_lines(input: &Value, args: &HashMap<String, Value>) -> Result<Value> {
+        const MAX_WIDTH: u64 = 1024;
+        let value = text("indent_lines", input)?;
+        let width = required("indent_lines", args, "width")?
+            .as_u64()
+            .filter(|w| *w <= MAX_WIDTH)
+            .ok_or_else(|| Error::msg(format!("indent_lines: `width` must be an integer from 0 to {MAX_WIDTH}")))?;
+        let pad = " ".repeat(width as usize);
+        Ok(Value::String(format!("{pad}{}", value.replace('\n', &format!("\n{pad}")))))
+    }
+
+    /// How codexctl reads a rendered condition: blank is true; false, 0 and no (any case) are false.
+    fn codexctl_bool(input: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+        let value = text("codexctl_bool", input)?;
+        let word = value.trim().to_lowercase();
+        Ok(Value::String((!matches!(word.as_str(), "false" | "0" | "no")).to_string()))
+    }
+
+    /// Go's strconv.ParseBool, which ServiceStack applies to a rendered condition.
+    fn parse_bool(input: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+        let value = text("parse_bool", input)?;
+        match value.as_str() {
+            "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(Value::String("true".into())),
+            "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(Value::String("false".into())),
+            other => Err(Error::msg(format!("the condition rendered {other:?}, which is neither true nor false"))),
+        }
+    }
+
+    /// `yes` when `cond` is true as Go sees truth, else `no`.
+    fn ternary(args: &HashMap<String, Value>) -> Result<Value> {
+        let cond = required("ternary", args, "cond")?;
+        let chosen = if truthy(cond) { "yes" } else { "no" };
+        Ok(required("ternary", args, chosen)?.clone())
+    }
+
+    /// The value given: makes any expression (a filtered one, a comparison) usable where tera
+    /// only accepts a name, a literal or a call.
+    fn value(args: &HashMap<String, Value>) -> Result<Value> {
+        Ok(required("value", args, "of")?.clone())
+    }
 }
 
 /// A stand-in for a tera built-in whose result would not depend on services.yaml alone.
@@ -535,6 +652,41 @@ mod tests {
         let caret = lines[quoted + 1].find('^').unwrap();
         let pointed: String = lines[quoted].chars().skip(caret).take(2).collect();
         assert_eq!(pointed, "}}", "{err}");
+    }
+
+    #[test]
+    fn go_filters_and_functions_have_go_meanings() {
+        let mut context = context();
+        context.inputs = serde_json::from_value(serde_json::json!({
+            "blank": "  ", "empty": "", "set": "x", "zero": 0, "list": [], "map": {}, "text": "a\n\nb\n"
+        }))
+        .unwrap();
+        let cases = [
+            ("{{ inputs.blank | if_empty(value='d') }}|{{ inputs.empty | if_empty(value='d') }}", "d|d"),
+            ("{{ inputs.set | if_empty(value='d') }}|{{ inputs.zero | if_empty(value='d') }}", "x|0"),
+            ("{{ ' My_App Name ' | slug }}|{{ 'A' | slug }}", "my-app-name|a"),
+            ("{{ 'vv1' | trim_prefix(prefix='v') }}|{{ 'x' | trim_prefix(prefix='v') }}", "v1|x"),
+            ("[{{ inputs.text | indent_lines(width=2) }}]", "[  a\n  \n  b\n  ]"),
+            ("[{{ '' | indent_lines(width=3) }}]", "[   ]"),
+            ("{{ ternary(cond=inputs.zero, yes=1, no=2) }}{{ ternary(cond=inputs.list, yes=1, no=2) }}", "22"),
+            ("{{ ternary(cond=inputs.map, yes=1, no=2) }}{{ ternary(cond=inputs.set, yes=1, no=2) }}", "21"),
+            ("{{ ternary(cond=inputs.empty, yes=1, no=2) }}{{ ternary(cond=true, yes='a', no='b') }}", "2a"),
+            ("{{ value(of=project | upper) ~ '-' ~ value(of=1 + 1) }}", "CODEX-2"),
+            ("{{ value(of=1 == 1) }}|{{ value(of=value(of=1 == 1) | as_str) ~ '!' }}", "true|true!"),
+            ("{% filter codexctl_bool %} No {% endfilter %}|{% filter codexctl_bool %}{% endfilter %}", "false|true"),
+            ("{% filter codexctl_bool %}0{% endfilter %}|{% filter codexctl_bool %}yes{% endfilter %}", "false|true"),
+            ("{% filter parse_bool %}T{% endfilter %}|{% filter parse_bool %}0{% endfilter %}", "true|false"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(render_str(text, &context).as_deref(), Ok(expected), "{text}");
+        }
+        let err = render_str("{% filter parse_bool %}yes{% endfilter %}", &context).unwrap_err();
+        assert!(err.contains("\"yes\""), "{err}");
+        let err = render_str("{{ 'x' | indent_lines(width=99999) }}", &context).unwrap_err();
+        assert!(err.contains("width"), "{err}");
+        // Tera reports an undefined variable before any filter sees it: an input a template
+        // reads must be declared, even when it has a default.
+        assert!(render_str("{{ inputs.undeclared | if_empty(value='d') }}", &context).is_err());
     }
 
     #[test]
