@@ -47,7 +47,7 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Optio
         }
         Err(error) => {
             let at = crate::config::diagnostics::Position { line: error.position.line, column: error.position.column };
-            imp.errors.push(crate::config::diagnostics::Diagnostic::new(file.name, at, "", error.to_string()));
+            imp.errors.push(crate::config::diagnostics::Diagnostic::new(file.name, at, "", error.message.clone()));
             return None;
         }
     }

@@ -232,7 +232,7 @@ fn plain_condition(text: &str, dialect: Dialect) -> String {
 }
 
 fn template_error(file: &str, at: Position, path: &str, error: &TemplateError) -> Diagnostic {
-    Diagnostic::new(file, at, path, error.to_string())
+    Diagnostic::new(file, at, path, error.message.clone())
 }
 
 /// A position inside a string of the file, from one inside its text.
