@@ -53,6 +53,7 @@ const RENDERED_AS_GO_RENDERS: &[(&str, &str)] = &[
     ("{{ .Project }}-{{ .Env }}/{{ .Namespace }}:{{ .Slot }}", "demo-ai/demo-ai:3"),
     ("a \n {{- .Project -}} \n b", "ademob"),
     ("{{/* comment */}}x{{- /* c2 */ -}} y", "xy"),
+    ("a \n{{/*- c -*/}} b", "a \n b"),
     ("{{ .Versions.app }} {{ index .Versions \"a-b\" }} {{ index .Versions \"web\" }}", "1.2 x 2.0"),
     ("{{ .Vars.REGISTRY }}/{{ index .Vars \"REGISTRY\" }}/{{ .EnvMap.REGISTRY }}/{{ .UserVars.REGISTRY }}", "r.test/r.test/r.test/r.test"),
     ("{{ envOr \"EMPTY\" \"fallback\" }} {{ envOr \"REGISTRY\" \"x\" }} {{ envOr \"SPACE\" (printf \"%s-d\" .Project) }}", "fallback r.test demo-d"),
@@ -161,6 +162,7 @@ fn errors_name_their_kind_and_position() {
         ("{{ envOr .Env \"x\" }}", TemplateErrorKind::NotTranslatable, at(1, 10), "string literal"),
         ("{{ toLower }}", TemplateErrorKind::NotTranslatable, at(1, 4), "toLower takes 1 argument"),
         ("{{ nil }}", TemplateErrorKind::NotTranslatable, at(1, 4), "nil"),
+        ("{{ if .Env }}{{ break }}{{ end }}", TemplateErrorKind::Parse, at(1, 17), "outside {{range}}"),
         ("{{ 1e6 }}", TemplateErrorKind::NotTranslatable, at(1, 4), "exponent"),
         ("{{ range .Vars }}{{ end }}", TemplateErrorKind::NotTranslatable, at(1, 10), ".Vars as a whole"),
     ];
