@@ -410,3 +410,29 @@ fn no_input_makes_the_translator_panic() {
     }
     assert!(inputs.len() > 3000);
 }
+
+#[test]
+fn a_manifest_translates_to_readable_tera() {
+    let go = r#"metadata:
+  name: {{ .Project }}-web
+  namespace: {{ .Namespace }}
+spec:
+  {{- range $i, $v := .Vars.LIST }}
+  - {{ $i }}: {{ $v | toLower }}
+  {{- end }}
+  host: {{ printf "%s.%s" .Env (envOr "BASE_DOMAIN" "example.test") }}
+  {{- with .Vars.REGISTRY }}
+  image: {{ . }}/web:{{ index $.Versions "app" | default "latest" }}
+  {{- end }}
+"#;
+    let translation = translate(go, &codexctl()).unwrap();
+    let expected = "metadata:\n  name: {{ project }}-web\n  namespace: {{ namespace }}\nspec:\
+        {%- for v in inputs.LIST %}{% set i = loop.index0 %}\n  - {{ i }}: {{ v | lower }}{%- endfor %}\n  \
+        host: {{ env ~ \".\" ~ value(of=inputs.BASE_DOMAIN | if_empty(value=\"example.test\")) }}\
+        {%- if inputs.REGISTRY %}\n  image: {{ inputs.REGISTRY }}/web:{{ versions.app | if_empty(value=\"latest\") }}\
+        {%- endif %}\n";
+    assert_eq!(translation.text, expected);
+    let go_rendered = "metadata:\n  name: demo-web\n  namespace: demo-ai\nspec:\n  - 0: a\n  - 1: b\n  - 2: c\n  \
+        host: ai.example.test\n  image: r.test/web:1.2\n";
+    assert_eq!(render_str(&translation.text, &context()).unwrap(), go_rendered);
+}
