@@ -52,9 +52,11 @@ pub enum Node {
     },
     Break {
         trim: Trim,
+        pos: Position,
     },
     Continue {
         trim: Trim,
+        pos: Position,
     },
 }
 

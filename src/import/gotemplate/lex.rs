@@ -333,7 +333,7 @@ impl<'a> Lexer<'a> {
         let trim_right = if self.rest().starts_with("}}") {
             self.advance(2);
             false
-        } else if self.rest().starts_with(" -}}") || self.rest().starts_with("\t-}}") {
+        } else if self.rest().starts_with(is_space) && self.rest()[1..].starts_with("-}}") {
             self.advance(4);
             true
         } else {

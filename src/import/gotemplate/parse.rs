@@ -169,7 +169,8 @@ impl Parser {
                 let is_break = name == "break";
                 self.at += 1;
                 let trim = Trim { left, right: self.close()? };
-                nodes.push(if is_break { Node::Break { trim } } else { Node::Continue { trim } });
+                let pos = keyword_pos;
+                nodes.push(if is_break { Node::Break { trim, pos } } else { Node::Continue { trim, pos } });
             }
             Some(name @ ("define" | "template" | "block")) => {
                 return Err(error(

@@ -53,6 +53,7 @@ const RENDERED_AS_GO_RENDERS: &[(&str, &str)] = &[
     ("{{ .Project }}-{{ .Env }}/{{ .Namespace }}:{{ .Slot }}", "demo-ai/demo-ai:3"),
     ("a \n {{- .Project -}} \n b", "ademob"),
     ("{{/* comment */}}x{{- /* c2 */ -}} y", "xy"),
+    ("a \n{{/*- c -*/}} b", "a \n b"),
     ("{{ .Versions.app }} {{ index .Versions \"a-b\" }} {{ index .Versions \"web\" }}", "1.2 x 2.0"),
     ("{{ .Vars.REGISTRY }}/{{ index .Vars \"REGISTRY\" }}/{{ .EnvMap.REGISTRY }}/{{ .UserVars.REGISTRY }}", "r.test/r.test/r.test/r.test"),
     ("{{ envOr \"EMPTY\" \"fallback\" }} {{ envOr \"REGISTRY\" \"x\" }} {{ envOr \"SPACE\" (printf \"%s-d\" .Project) }}", "fallback r.test demo-d"),
@@ -161,6 +162,7 @@ fn errors_name_their_kind_and_position() {
         ("{{ envOr .Env \"x\" }}", TemplateErrorKind::NotTranslatable, at(1, 10), "string literal"),
         ("{{ toLower }}", TemplateErrorKind::NotTranslatable, at(1, 4), "toLower takes 1 argument"),
         ("{{ nil }}", TemplateErrorKind::NotTranslatable, at(1, 4), "nil"),
+        ("{{ if .Env }}{{ break }}{{ end }}", TemplateErrorKind::Parse, at(1, 17), "outside {{range}}"),
         ("{{ 1e6 }}", TemplateErrorKind::NotTranslatable, at(1, 4), "exponent"),
         ("{{ range .Vars }}{{ end }}", TemplateErrorKind::NotTranslatable, at(1, 10), ".Vars as a whole"),
     ];
@@ -407,4 +409,30 @@ fn no_input_makes_the_translator_panic() {
         }
     }
     assert!(inputs.len() > 3000);
+}
+
+#[test]
+fn a_manifest_translates_to_readable_tera() {
+    let go = r#"metadata:
+  name: {{ .Project }}-web
+  namespace: {{ .Namespace }}
+spec:
+  {{- range $i, $v := .Vars.LIST }}
+  - {{ $i }}: {{ $v | toLower }}
+  {{- end }}
+  host: {{ printf "%s.%s" .Env (envOr "BASE_DOMAIN" "example.test") }}
+  {{- with .Vars.REGISTRY }}
+  image: {{ . }}/web:{{ index $.Versions "app" | default "latest" }}
+  {{- end }}
+"#;
+    let translation = translate(go, &codexctl()).unwrap();
+    let expected = "metadata:\n  name: {{ project }}-web\n  namespace: {{ namespace }}\nspec:\
+        {%- for v in inputs.LIST %}{% set i = loop.index0 %}\n  - {{ i }}: {{ v | lower }}{%- endfor %}\n  \
+        host: {{ env ~ \".\" ~ value(of=inputs.BASE_DOMAIN | if_empty(value=\"example.test\")) }}\
+        {%- if inputs.REGISTRY %}\n  image: {{ inputs.REGISTRY }}/web:{{ versions.app | if_empty(value=\"latest\") }}\
+        {%- endif %}\n";
+    assert_eq!(translation.text, expected);
+    let go_rendered = "metadata:\n  name: demo-web\n  namespace: demo-ai\nspec:\n  - 0: a\n  - 1: b\n  - 2: c\n  \
+        host: ai.example.test\n  image: r.test/web:1.2\n";
+    assert_eq!(render_str(&translation.text, &context()).unwrap(), go_rendered);
 }

@@ -140,8 +140,15 @@ impl<'s> Translator<'s> {
         match node {
             Node::Text { text, .. } => self.text(text),
             Node::Comment { trim, text } => {
-                // `#}` would end the tera comment early.
-                let text = text.replace("#}", "# }");
+                // `#}` would end the tera comment early, and a `-` next to the delimiters would
+                // be a trim marker that Go did not have.
+                let mut text = text.replace("#}", "# }");
+                if text.starts_with('-') {
+                    text.insert(0, ' ');
+                }
+                if text.ends_with('-') {
+                    text.push(' ');
+                }
                 let (left, right) = markers(*trim);
                 self.out.push_str(&format!("{{#{left}{text}{right}#}}"));
             }
@@ -149,8 +156,17 @@ impl<'s> Translator<'s> {
             Node::If { branches, otherwise, end } => self.if_block(branches, otherwise.as_ref(), *end)?,
             Node::Range { head, otherwise, end } => self.range(head, otherwise.as_ref(), *end)?,
             Node::With { head, otherwise, end } => self.with(head, otherwise.as_ref(), *end)?,
-            Node::Break { trim } => self.tag(*trim, "break"),
-            Node::Continue { trim } => self.tag(*trim, "continue"),
+            Node::Break { trim, pos } | Node::Continue { trim, pos } => {
+                let keyword = if matches!(node, Node::Break { .. }) { "break" } else { "continue" };
+                if self.loop_depth == 0 {
+                    return Err(error(
+                        TemplateErrorKind::Parse,
+                        *pos,
+                        format!("{{{{{keyword}}}}} outside {{{{range}}}}"),
+                    ));
+                }
+                self.tag(*trim, keyword);
+            }
         }
         Ok(())
     }
