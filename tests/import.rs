@@ -105,8 +105,8 @@ fn every_imported_fixture_validates_and_plans_for_every_environment_of_its_sourc
         let validate = codex_in(&imported.source, &["validate", "-f", stack, "--values-file", values]);
         assert_eq!(validate.status.code(), Some(0), "{name}: {}", text(&validate.stderr));
         for env in environments(&imported.out) {
-            let plan = codex_in(&imported.source, &["plan", "-f", stack, "--env", &env, "--values-file", values, "-o", "json"]);
-            assert_eq!(plan.status.code(), Some(0), "{name} plan --env {env}: {}", text(&plan.stderr));
+            let plan = codex_in(&imported.source, &["plan", "-f", stack, "--env", &env, "--slot", "1", "--values-file", values, "-o", "json"]);
+            assert_eq!(plan.status.code(), Some(0), "{name} plan --env {env}: {}{}", text(&plan.stdout), text(&plan.stderr));
             let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
             assert!(!plan["phases"].as_array().unwrap().is_empty(), "{name} {env}: a plan with phases");
         }
@@ -124,7 +124,8 @@ fn every_imported_fixture_renders_through_helm_for_every_environment() {
         for env in environments(&imported.out) {
             let rendered = tempfile::tempdir().unwrap();
             let render = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-                .args(["render", "-f", stack.to_str().unwrap(), "--env", &env, "--values-file", values.to_str().unwrap()])
+                .args(["render", "-f", stack.to_str().unwrap(), "--env", &env, "--slot", "1"])
+                .args(["--values-file", values.to_str().unwrap()])
                 .args(["--out", rendered.path().to_str().unwrap()])
                 .env("CODEX_HELM", &helm)
                 .output()

@@ -86,7 +86,7 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, path: &str, out_dir: &Path
     }
     for image in result.images.values_mut() {
         if let Some(map) = image.as_object_mut() {
-            map.remove("registry");
+            map.shift_remove("registry");
         }
     }
     result

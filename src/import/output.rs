@@ -28,7 +28,7 @@ pub fn stack_document(imp: &mut Importer, body: Map<String, Value>) -> Value {
     doc.insert("kind".into(), json!(KIND));
     let mut body = body;
     for key in ["project", "versions"] {
-        if let Some(value) = body.remove(key) {
+        if let Some(value) = body.shift_remove(key) {
             doc.insert(key.into(), value);
         }
     }
@@ -94,7 +94,8 @@ pub fn inputs_example(imp: &Importer) -> String {
             }
             (Some((value, file)), _) => (value.clone(), format!("from {file}")),
             (None, Some(default)) if !default.is_empty() => (default, "the default".to_string()),
-            _ => (placeholder(name), "placeholder: set the real value".to_string()),
+            // Unset, the source tool renders an empty string: the same here.
+            _ => (String::new(), "empty, as the source renders it unset; set the real value".to_string()),
         };
         text.push_str(&format!("# {name}: read at {} ({origin})\n", decl.used_at.join(", ")));
         let line = crate::values::yaml::to_string(&json!({ name: value }));

@@ -281,10 +281,9 @@ fn convert_merged(imp: &mut Importer, file: &SourceFile, options: &Options) -> O
         .filter_map(|u| u.get("name").and_then(Value::as_str))
         .map(str::to_string)
         .collect();
-    let infrastructure =
-        units_of(imp, file, &spec, "infrastructure", &phases, options, &components, &infra_names, &mut cluster_scoped);
-    let services =
-        units_of(imp, file, &spec, "services", &phases, options, &components, &infra_names, &mut cluster_scoped);
+    let context = UnitContext { phases: &phases, options, components: &components, infra_names: &infra_names, images: &images };
+    let infrastructure = units_of(imp, file, &spec, "infrastructure", &context, &mut cluster_scoped);
+    let services = units_of(imp, file, &spec, "services", &context, &mut cluster_scoped);
     let ttl = idle_ttl(imp, file, &spec);
     out.insert(
         "environments".into(),
@@ -389,7 +388,8 @@ fn components(
         let defaults = component.get("serviceDefaults").cloned().unwrap_or(Value::Null);
         let mut fields = Map::new();
         if let Some(strategy) = defaults.get("codeUpdateStrategy").and_then(Value::as_str) {
-            fields.insert("codeUpdateStrategy".into(), json!(strategy));
+            let at = FieldPath::key(&at, "serviceDefaults.codeUpdateStrategy");
+            code_update_strategy(imp, file, &at, strategy, &mut fields, &format!("components.{name}"));
         }
         if let Some(group) = defaults.get("deployGroup").and_then(Value::as_str) {
             fields.insert(
@@ -426,18 +426,24 @@ fn phase_of(imp: &mut Importer, file: &SourceFile, at: &str, group: &str, phases
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What converting a unit needs to know of the rest of the stack.
+struct UnitContext<'a> {
+    phases: &'a BTreeMap<String, Phase>,
+    options: &'a Options,
+    components: &'a BTreeMap<String, Component>,
+    infra_names: &'a BTreeSet<String>,
+    images: &'a images::Images,
+}
+
 fn units_of(
     imp: &mut Importer,
     file: &SourceFile,
     spec: &Map<String, Value>,
     section: &str,
-    phases: &BTreeMap<String, Phase>,
-    options: &Options,
-    components: &BTreeMap<String, Component>,
-    infra_names: &BTreeSet<String>,
+    context: &UnitContext,
     cluster_scoped: &mut BTreeSet<String>,
 ) -> Vec<Value> {
+    let UnitContext { phases, options, components, infra_names, images } = *context;
     let list_path = FieldPath::key("spec", section);
     let units: Vec<Value> = spec.get(section).and_then(Value::as_array).cloned().unwrap_or_default();
     // Each unit's phase first: a dependency on a unit of a later phase cannot be kept.
@@ -481,13 +487,7 @@ fn units_of(
             converted.insert("use".into(), Value::Array(used));
         }
         if let Some(strategy) = unit.get("codeUpdateStrategy").and_then(Value::as_str) {
-            converted.insert("codeUpdateStrategy".into(), json!(strategy));
-            imp.note(
-                imp.at(file, &FieldPath::key(&path, "codeUpdateStrategy")),
-                format!("{target}.codeUpdateStrategy"),
-                Action::Mapped,
-                "how code changes reach the unit",
-            );
+            code_update_strategy(imp, file, &FieldPath::key(&path, "codeUpdateStrategy"), strategy, &mut converted, &target);
         }
         let mut depends = Vec::new();
         for (d, dependency) in unit.get("dependsOn").and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -544,9 +544,13 @@ fn units_of(
                 if let Some(translated) =
                     imp.string(file, &FieldPath::key(&at, "repository"), repository, StringKind::Once)
                 {
-                    let name = match images_match(imp, file, &at, &translated, image) {
+                    let matched = images.by_repository.get(&images::repository_part(&translated)).cloned();
+                    let name = match matched {
                         Some(name) => name,
-                        None => continue,
+                        None => match reference_of(imp, file, &at, &translated, image) {
+                            Some(reference) => reference,
+                            None => continue,
+                        },
                     };
                     converted.insert("image".into(), json!({ "name": name }));
                     imp.note(
@@ -563,16 +567,14 @@ fn units_of(
     out
 }
 
-/// The image a unit's `image.repository` names: an entry of `images` with that repository, or
-/// the reference itself.
-fn images_match(
+/// The reference a unit's `image` names when no entry of `images` has its repository.
+fn reference_of(
     imp: &mut Importer,
     file: &SourceFile,
     at: &str,
     translated: &str,
     image: &Map<String, Value>,
 ) -> Option<String> {
-    let _ = (file, at);
     let tag = image.get("tagTemplate").and_then(Value::as_str).unwrap_or("latest");
     let tag = imp.string(file, &FieldPath::key(at, "tagTemplate"), tag, StringKind::Once)?;
     Some(format!("{translated}:{tag}"))
@@ -689,4 +691,22 @@ fn environments(
     }
     let _ = Position::default();
     out
+}
+
+/// `codeUpdateStrategy`: the same values. kodex only passes it to the agent, while a
+/// kubectl-codex `hot-reload` unit reads its sources from the shared workspace, so it gets the
+/// workspace mount (read-only, at /workspace) that this needs.
+fn code_update_strategy(imp: &mut Importer, file: &SourceFile, at: &str, strategy: &str, fields: &mut Map<String, Value>, target: &str) {
+    fields.insert("codeUpdateStrategy".into(), json!(strategy));
+    if strategy == "hot-reload" {
+        fields.insert("workspace".into(), json!({ "mountPath": "/workspace", "readOnly": true }));
+        imp.note(
+            imp.at(file, at),
+            format!("{target}.workspace"),
+            Action::Converted,
+            "codeUpdateStrategy hot-reload: a hot-reload unit reads its sources from the shared workspace, so it mounts it at /workspace (read-only)",
+        );
+    } else {
+        imp.note(imp.at(file, at), format!("{target}.codeUpdateStrategy"), Action::Mapped, "how code changes reach the unit");
+    }
 }

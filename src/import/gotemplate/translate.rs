@@ -655,9 +655,9 @@ impl<'s> Translator<'s> {
             return Err(not_translatable(format_arg.pos(), "printf: the format must be a string literal"));
         };
         let pieces = printf::pieces(&format).map_err(|verb| {
-            not_translatable(format_arg.pos(), format!("printf: {verb} is not translated (only %s, %d, %v and %%)"))
+            not_translatable(format_arg.pos(), format!("printf: {verb} is not translated (only %s, %d, %v, %q and %%)"))
         })?;
-        let wanted = pieces.iter().filter(|p| **p == Piece::Argument).count();
+        let wanted = pieces.iter().filter(|p| p.takes_argument()).count();
         if wanted != args.len() {
             let message = format!("printf: the format takes {wanted} arguments, {} given", args.len());
             return Err(not_translatable(pos, message));
@@ -669,6 +669,12 @@ impl<'s> Translator<'s> {
                 Piece::Literal(text) => parts.push(expr::string_literal(text)),
                 Piece::Argument => match args.next() {
                     Some(arg) => parts.push(self.arg(arg, Want::Value)?),
+                    None => return Err(not_translatable(pos, "printf: missing argument")),
+                },
+                // Go's strconv.Quote and JSON agree on printable text: quotes, backslashes and
+                // control characters escaped, everything else as it is.
+                Piece::Quoted => match args.next() {
+                    Some(arg) => parts.push(self.arg(arg, Want::Value)?.filter("json_encode")),
                     None => return Err(not_translatable(pos, "printf: missing argument")),
                 },
             }
