@@ -35,7 +35,16 @@ fn an_imported_codexctl_stack_comes_up_on_the_cluster() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path();
     let import = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(["import", "services.yaml", "--out", out.to_str().unwrap(), "--phase", "migrate=migrations", "-o", "json"])
+        .args([
+            "import",
+            "services.yaml",
+            "--out",
+            out.to_str().unwrap(),
+            "--phase",
+            "migrate=migrations",
+            "-o",
+            "json",
+        ])
         .current_dir(root().join("tests/fixtures/import/codexctl"))
         .output()
         .unwrap();
@@ -75,7 +84,15 @@ fn an_imported_codexctl_stack_comes_up_on_the_cluster() {
     assert_eq!(config["data"]["SLUG"], "shop-staging");
     assert_eq!(config["data"]["TEMPLATE_LITERAL"], "{{ not a template }}");
     // The api Deployment runs the built image, pinned by digest; web (when: env != production) is there.
-    let api = kubectl(&["get", "deployment", "api", "-n", NAMESPACE, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    let api = kubectl(&[
+        "get",
+        "deployment",
+        "api",
+        "-n",
+        NAMESPACE,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
     assert!(text(&api.stdout).starts_with(&format!("127.0.0.1:5000/shop/api:{tag}")), "{}", text(&api.stdout));
     let web = kubectl(&["get", "deployment", "web", "-n", NAMESPACE]);
     assert!(web.status.success(), "{}", text(&web.stderr));

@@ -72,7 +72,8 @@ fn files_under(dir: &Path) -> Vec<String> {
 }
 
 fn environments(out: &Path) -> Vec<String> {
-    let stack: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(out.join("services.yaml")).unwrap()).unwrap();
+    let stack: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(out.join("services.yaml")).unwrap()).unwrap();
     stack["environments"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect()
 }
 
@@ -86,7 +87,8 @@ fn each_fixture_imports_to_its_golden_stack_and_report() {
         check_golden(&golden.join("report.json"), &format!("{}\n", serde_json::to_string_pretty(&report).unwrap()));
         let written = files_under(&imported.out);
         let listed: Vec<String> = {
-            let mut listed: Vec<String> = report["written"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+            let mut listed: Vec<String> =
+                report["written"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
             listed.sort();
             listed
         };
@@ -105,8 +107,17 @@ fn every_imported_fixture_validates_and_plans_for_every_environment_of_its_sourc
         let validate = codex_in(&imported.source, &["validate", "-f", stack, "--values-file", values]);
         assert_eq!(validate.status.code(), Some(0), "{name}: {}", text(&validate.stderr));
         for env in environments(&imported.out) {
-            let plan = codex_in(&imported.source, &["plan", "-f", stack, "--env", &env, "--slot", "1", "--values-file", values, "-o", "json"]);
-            assert_eq!(plan.status.code(), Some(0), "{name} plan --env {env}: {}{}", text(&plan.stdout), text(&plan.stderr));
+            let plan = codex_in(
+                &imported.source,
+                &["plan", "-f", stack, "--env", &env, "--slot", "1", "--values-file", values, "-o", "json"],
+            );
+            assert_eq!(
+                plan.status.code(),
+                Some(0),
+                "{name} plan --env {env}: {}{}",
+                text(&plan.stdout),
+                text(&plan.stderr)
+            );
             let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
             assert!(!plan["phases"].as_array().unwrap().is_empty(), "{name} {env}: a plan with phases");
         }
@@ -131,7 +142,8 @@ fn every_imported_fixture_renders_through_helm_for_every_environment() {
                 .output()
                 .unwrap();
             assert_eq!(render.status.code(), Some(0), "{name} render --env {env}: {}", text(&render.stderr));
-            let manifests: Vec<String> = files_under(rendered.path()).into_iter().filter(|f| f.ends_with("manifests.yaml")).collect();
+            let manifests: Vec<String> =
+                files_under(rendered.path()).into_iter().filter(|f| f.ends_with("manifests.yaml")).collect();
             assert!(!manifests.is_empty(), "{name} {env}: helm template wrote manifests");
         }
     }
@@ -140,10 +152,14 @@ fn every_imported_fixture_renders_through_helm_for_every_environment() {
 #[test]
 fn strict_refuses_what_was_not_carried_and_text_lists_it_with_lines() {
     let out = tempfile::tempdir().unwrap();
-    let output = codex_in(&fixture("codexctl"), &["import", "services.yaml", "--out", out.path().to_str().unwrap(), "--strict"]);
+    let output =
+        codex_in(&fixture("codexctl"), &["import", "services.yaml", "--out", out.path().to_str().unwrap(), "--strict"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("not-carried:") && stdout.contains("services.yaml:61: hook \"announce\": github.comment"), "{stdout}");
+    assert!(
+        stdout.contains("not-carried:") && stdout.contains("services.yaml:61: hook \"announce\": github.comment"),
+        "{stdout}"
+    );
     assert!(text(&output.stderr).contains("--strict"), "{}", text(&output.stderr));
 }
 
@@ -152,13 +168,26 @@ fn the_phase_of_a_codexctl_unit_is_set_with_phase() {
     let out = tempfile::tempdir().unwrap();
     let output = codex_in(
         &fixture("codexctl"),
-        &["import", "services.yaml", "--out", out.path().to_str().unwrap(), "--phase", "migrate=migrations", "-o", "json"],
+        &[
+            "import",
+            "services.yaml",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--phase",
+            "migrate=migrations",
+            "-o",
+            "json",
+        ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let stack: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(out.path().join("services.yaml")).unwrap()).unwrap();
+    let stack: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(out.path().join("services.yaml")).unwrap()).unwrap();
     let migrate = stack["services"].as_sequence().unwrap().iter().find(|u| u["name"] == "migrate").unwrap();
     assert_eq!(migrate["phase"], "migrations");
-    let bad = codex_in(&fixture("codexctl"), &["import", "services.yaml", "--out", out.path().to_str().unwrap(), "--phase", "migrate=later"]);
+    let bad = codex_in(
+        &fixture("codexctl"),
+        &["import", "services.yaml", "--out", out.path().to_str().unwrap(), "--phase", "migrate=later"],
+    );
     assert_eq!(bad.status.code(), Some(64), "{}", text(&bad.stderr));
 }
 
@@ -169,15 +198,21 @@ fn validate_given_a_foreign_file_names_the_import_command_in_one_line() {
         assert_eq!(output.status.code(), Some(2), "{name}");
         let stderr = text(&output.stderr);
         let first = stderr.lines().next().unwrap_or_default();
-        assert!(first.starts_with("services.yaml:1:1: ") && first.contains("kubectl codex import services.yaml --out DIR"), "{name}: {stderr}");
+        assert!(
+            first.starts_with("services.yaml:1:1: ") && first.contains("kubectl codex import services.yaml --out DIR"),
+            "{name}: {stderr}"
+        );
         assert_eq!(stderr.lines().count(), 2, "{name}: one error and the count: {stderr}");
     }
 }
 
-/// Each bad input: a file in a fresh directory, the expected `file:line:column` and words.
+/// One bad input: what it is, its files (name, content) in a fresh directory, and the start
+/// (`file:line:column`) and words of the error line expected.
+type BadCase = (&'static str, &'static [(&'static str, &'static str)], &'static str, &'static str);
+
 #[test]
 fn bad_input_is_exit_2_with_file_line_and_column() {
-    let cases: [(&str, &[(&str, &str)], &str, &str); 6] = [
+    let cases: [BadCase; 6] = [
         (
             "a template that does not parse",
             &[("services.yaml", "project: p\nservices:\n  - name: a\n    manifests: [{path: a.yaml}]\n"), ("a.yaml", "kind: ConfigMap\nmetadata:\n  name: {{ .Project \n")],
@@ -223,7 +258,10 @@ fn bad_input_is_exit_2_with_file_line_and_column() {
         let output = codex_in(dir.path(), &["import", "services.yaml", "--out", out.to_str().unwrap()]);
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
-        assert!(stderr.lines().any(|l| l.starts_with(at) && l.contains(words)), "{what}: wanted `{at}…{words}` in\n{stderr}");
+        assert!(
+            stderr.lines().any(|l| l.starts_with(at) && l.contains(words)),
+            "{what}: wanted `{at}…{words}` in\n{stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
     }
 }

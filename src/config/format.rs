@@ -56,9 +56,9 @@ pub fn foreign_hint(value: &Value, file: &str) -> Option<String> {
             format!("a codex-k8s ServiceStack{version} (`metadata` and `spec`)")
         }
         StackFormat::ServiceStackDraft => {
-            return Some(format!(
+            return Some(String::from(
                 "this file is a kodex ServiceStackDraft: an inventory without environments or namespaces, which \
-                 kubectl-codex cannot deploy; write a services.yaml for it (see docs/services-yaml.md)"
+                 kubectl-codex cannot deploy; write a services.yaml for it (see docs/services-yaml.md)",
             ))
         }
         StackFormat::KubectlCodex | StackFormat::Unknown => return None,

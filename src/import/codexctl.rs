@@ -139,7 +139,7 @@ fn env_files(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) {
             continue;
         };
         let pairs = super::dotenv::parse(&text);
-        imp.env_defaults.extend(pairs.into_iter().map(|(k, v)| (k, (v, format!("{relative}")))));
+        imp.env_defaults.extend(pairs.into_iter().map(|(k, v)| (k, (v, relative.to_string()))));
         imp.note(imp.at(file, &at), "inputs", Action::Converted, format!("keys of {relative} are inputs; their values are defaults in inputs.example.yaml (never in services.yaml)"));
     }
 }

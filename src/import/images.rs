@@ -221,8 +221,7 @@ pub fn split_reference(reference: &str) -> (Option<String>, String, Option<Strin
         .char_indices()
         .filter(|(_, c)| *c == ':')
         .map(|(i, _)| after_slash + i)
-        .filter(|&at| balanced(&rest[..at]))
-        .last();
+        .rfind(|&at| balanced(&rest[..at]));
     let (repository, tag) = match colon {
         Some(at) => (rest[..at].to_string(), Some(rest[at + 1..].to_string())),
         None => (rest.to_string(), None),

@@ -121,7 +121,7 @@ pub fn run(options: &Options) -> Result<Report, ImportError> {
         errors: Vec::new(),
         entries: std::mem::take(&mut imp.entries),
     };
-    report.entries.sort_by(|a, b| source_order(&a.source).cmp(&source_order(&b.source)));
+    report.entries.sort_by_key(|entry| source_order(&entry.source));
     if !imp.errors.is_empty() || !stack_ok {
         // What converted is written (a manifest that did not is not), so the errors can be
         // fixed one by one; the stack file only when its own strings all converted.

@@ -281,7 +281,8 @@ fn convert_merged(imp: &mut Importer, file: &SourceFile, options: &Options) -> O
         .filter_map(|u| u.get("name").and_then(Value::as_str))
         .map(str::to_string)
         .collect();
-    let context = UnitContext { phases: &phases, options, components: &components, infra_names: &infra_names, images: &images };
+    let context =
+        UnitContext { phases: &phases, options, components: &components, infra_names: &infra_names, images: &images };
     let infrastructure = units_of(imp, file, &spec, "infrastructure", &context, &mut cluster_scoped);
     let services = units_of(imp, file, &spec, "services", &context, &mut cluster_scoped);
     let ttl = idle_ttl(imp, file, &spec);
@@ -487,7 +488,14 @@ fn units_of(
             converted.insert("use".into(), Value::Array(used));
         }
         if let Some(strategy) = unit.get("codeUpdateStrategy").and_then(Value::as_str) {
-            code_update_strategy(imp, file, &FieldPath::key(&path, "codeUpdateStrategy"), strategy, &mut converted, &target);
+            code_update_strategy(
+                imp,
+                file,
+                &FieldPath::key(&path, "codeUpdateStrategy"),
+                strategy,
+                &mut converted,
+                &target,
+            );
         }
         let mut depends = Vec::new();
         for (d, dependency) in unit.get("dependsOn").and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -696,7 +704,14 @@ fn environments(
 /// `codeUpdateStrategy`: the same values. kodex only passes it to the agent, while a
 /// kubectl-codex `hot-reload` unit reads its sources from the shared workspace, so it gets the
 /// workspace mount (read-only, at /workspace) that this needs.
-fn code_update_strategy(imp: &mut Importer, file: &SourceFile, at: &str, strategy: &str, fields: &mut Map<String, Value>, target: &str) {
+fn code_update_strategy(
+    imp: &mut Importer,
+    file: &SourceFile,
+    at: &str,
+    strategy: &str,
+    fields: &mut Map<String, Value>,
+    target: &str,
+) {
     fields.insert("codeUpdateStrategy".into(), json!(strategy));
     if strategy == "hot-reload" {
         fields.insert("workspace".into(), json!({ "mountPath": "/workspace", "readOnly": true }));
@@ -707,6 +722,11 @@ fn code_update_strategy(imp: &mut Importer, file: &SourceFile, at: &str, strateg
             "codeUpdateStrategy hot-reload: a hot-reload unit reads its sources from the shared workspace, so it mounts it at /workspace (read-only)",
         );
     } else {
-        imp.note(imp.at(file, at), format!("{target}.codeUpdateStrategy"), Action::Mapped, "how code changes reach the unit");
+        imp.note(
+            imp.at(file, at),
+            format!("{target}.codeUpdateStrategy"),
+            Action::Mapped,
+            "how code changes reach the unit",
+        );
     }
 }

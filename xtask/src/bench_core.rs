@@ -208,7 +208,10 @@ pub fn run(args: &CoreArgs) -> Result<()> {
                 println!("{} components, every typed unit using one", args.components);
             }
             if args.inputs > 0 || args.secrets > 0 {
-                println!("{} inputs (a fifth secret), {} secrets, every typed unit reading one of each", args.inputs, args.secrets);
+                println!(
+                    "{} inputs (a fifth secret), {} secrets, every typed unit reading one of each",
+                    args.inputs, args.secrets
+                );
             }
             if !generated.manifests.is_empty() {
                 println!(

@@ -69,7 +69,10 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("codexctl file: {} units, {} Go-templated manifests each; {} runs", args.units, MANIFESTS_PER_UNIT, args.runs);
+        println!(
+            "codexctl file: {} units, {} Go-templated manifests each; {} runs",
+            args.units, MANIFESTS_PER_UNIT, args.runs
+        );
         println!("{:<10} {:>10} {:>10} {:>12} {:>16}", "", "median ms", "min ms", "peak RSS MB", "time vs validate");
         for (name, s) in [("import", &imported), ("validate", &baseline)] {
             println!(

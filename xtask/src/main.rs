@@ -3,8 +3,8 @@ use clap::{Parser, Subcommand};
 
 mod bench_build;
 mod bench_core;
-mod bench_import;
 mod bench_gc;
+mod bench_import;
 mod bench_reload;
 mod bench_up;
 mod buildkit;

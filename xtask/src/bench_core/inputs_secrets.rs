@@ -16,7 +16,10 @@ pub fn convert(document: &mut Node, inputs: usize, secrets: usize) {
     for i in 0..secret_inputs {
         declared.push((
             secret_input(i),
-            Node::Map(vec![("secret".into(), Node::Bool(true)), ("description".into(), Node::Str(format!("password {i}")))]),
+            Node::Map(vec![
+                ("secret".into(), Node::Bool(true)),
+                ("description".into(), Node::Str(format!("password {i}"))),
+            ]),
         ));
     }
     let mut declared_secrets = Vec::new();
