@@ -149,7 +149,7 @@ for it. -o svg runs Graphviz's dot (--dot PATH, $CODEX_DOT, or dot on PATH); exi
 missing or fails.")]
     Graph(GraphArgs),
     /// Completion candidates for kubectl's plugin completion (`kubectl_complete-codex`).
-    #[command(name = "__complete", hide = true)]
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
     Complete(CompleteArgs),
 }
 
@@ -562,7 +562,8 @@ pub enum GraphFormat {
 }
 
 /// What kubectl passes to `kubectl_complete-codex`: the words after `codex`, the last one the
-/// word being completed (possibly empty).
+/// word being completed (possibly empty). The helper puts `--` first, so that clap takes every
+/// word as one, `--help` and `--` included.
 #[derive(Args, Debug)]
 pub struct CompleteArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]

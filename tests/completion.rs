@@ -56,6 +56,8 @@ fn kubectl_completes_the_plugin_subcommands() {
 fn kubectl_completes_flags_values_and_environments() {
     let flags = candidates(&kubectl_complete(&["codex", "plan", "--o"]));
     assert_eq!(flags, ["--output"]);
+    // A word clap would read as its own flag is still just the word being completed.
+    assert_eq!(candidates(&kubectl_complete(&["codex", "plan", "--help"])), ["--help"]);
     let formats = candidates(&kubectl_complete(&["codex", "graph", "-o", ""]));
     assert_eq!(formats, ["dot", "mermaid", "svg"]);
     // --env offers the environments of ./services.yaml (the example at the repository root).

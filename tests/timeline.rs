@@ -11,6 +11,7 @@ mod host_tool;
 #[path = "support/png.rs"]
 mod png;
 
+use kubectl_codex::evidence::record::EvidenceRecord;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -115,6 +116,63 @@ fn unreadable_or_wrong_files_are_input_errors() {
     assert!(text(&out.stderr).contains("unit postgres createdAt \"soon\""), "{}", text(&out.stderr));
     let verify = codex(&["evidence", "--from-file", fixture().to_str().unwrap(), "--verify"]);
     assert_eq!(verify.status.code(), Some(64), "--verify needs the cluster's Helm history");
+}
+
+#[test]
+fn a_listing_of_odd_records_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("odd.json");
+    // A digest shorter than the 12 characters shown, and one whose 12th byte is inside a character.
+    let records = std::fs::read_to_string(fixture()).unwrap().replacen(
+        "9b1e4c7d2a6f0000000000000000000000000000000000000000000000000000",
+        "9b1e",
+        1,
+    );
+    std::fs::write(
+        &odd,
+        records.replacen("9b1e4c7d2a6f0000000000000000000000000000000000000000000000000000", "aéééééé", 1),
+    )
+    .unwrap();
+    let out = codex(&["evidence", "--from-file", odd.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("input 9b1e\n") && text(&out.stdout).contains("input aéééééé\n"));
+}
+
+proptest::proptest! {
+    /// Any names, kinds, reasons and times (as long as they are times) draw without a panic,
+    /// and nothing from the record reaches the SVG unescaped.
+    #[test]
+    fn any_record_draws_escaped(
+        name in ".{0,12}",
+        kind in ".{0,8}",
+        reason in ".{0,40}",
+        offsets in proptest::collection::vec(0u32..5_000_000, 4),
+        ready in proptest::bool::ANY,
+    ) {
+        let base = "2026-11-27T10:00:00Z".parse::<k8s_openapi::jiff::Timestamp>().unwrap();
+        let at = |ms: u32| (base + k8s_openapi::jiff::SignedDuration::from_millis(ms as i64)).to_string();
+        let mut records: Vec<EvidenceRecord> =
+            serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+        let record = &mut records[1];
+        record.started_at = at(offsets[0]);
+        let phase = &mut record.phases[2];
+        phase.started_at = at(offsets[1]);
+        phase.error = Some(reason.clone());
+        let unit = &mut phase.units[2];
+        unit.name = name.clone();
+        unit.kind = kind.clone();
+        unit.created_at = Some(at(offsets[2]));
+        unit.ready_at = ready.then(|| at(offsets[3]));
+        let svg = kubectl_codex::evidence::timeline::svg(&records[1..]).unwrap();
+        let label = format!("{name} ({kind})");
+        let escaped = kubectl_codex::evidence::timeline::escape(&label);
+        let attribute = format!("data-name=\"{escaped}\"");
+        proptest::prop_assert!(svg.contains(&attribute), "{} missing", attribute);
+        if label.contains(['<', '&', '"']) {
+            proptest::prop_assert!(!svg.contains(&label));
+        }
+        proptest::prop_assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
 }
 
 const WINDOW: (usize, usize) = (1200, 760);

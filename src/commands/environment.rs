@@ -336,7 +336,7 @@ pub fn print_records(records: &[EvidenceRecord], output: OutputFormat, ns_name: 
                     r.trigger,
                     r.result,
                     r.started_at,
-                    &r.input_digest[..12.min(r.input_digest.len())]
+                    r.input_digest.get(..12).unwrap_or(&r.input_digest)
                 );
                 if !r.namespace_decision.is_empty() {
                     println!("  namespace: {}", r.namespace_decision);

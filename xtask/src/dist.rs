@@ -497,6 +497,17 @@ mod tests {
     }
 
     #[test]
+    fn the_archive_carries_the_completion_helper_executable() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // Any file stands in for the release binary here.
+        let entries = archive_entries(&root, &root.join("Cargo.toml")).unwrap();
+        let helper = entries.iter().find(|e| e.path == COMPLETION_HELPER).expect("the helper is in the archive");
+        assert_eq!(helper.mode, 0o755);
+        let script = String::from_utf8(helper.contents.clone().unwrap()).unwrap();
+        assert!(script.starts_with("#!/bin/sh\n") && script.contains("__complete -- \"$@\""), "{script}");
+    }
+
+    #[test]
     fn manifest_names_the_version_and_the_archive() {
         let manifest = krew_manifest("9.8.7", &[(&TARGETS[0], "0")], RELEASES);
         assert!(manifest.contains("  version: v9.8.7\n"));
