@@ -353,9 +353,18 @@ fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
     let record = layout.record;
     let scale = &layout.scale;
     let chart_right = WIDTH - RIGHT_MARGIN;
+    // The start to the second, in UTC, and how long the run took: the axis shows offsets only.
+    let started = record
+        .started_at
+        .parse::<Timestamp>()
+        .map_or(record.started_at.clone(), |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string());
+    let took = match record.finished_at {
+        Some(_) => tick_label(scale.span).replacen('+', "took ", 1),
+        None => "not finished".to_string(),
+    };
     let heading = format!(
-        "run {} · {} · {} · namespace {} · {}",
-        record.run_id, record.trigger, record.result, record.namespace, record.started_at
+        "run {} · {} · {} · namespace {} · {started} · {took}",
+        record.run_id, record.trigger, record.result, record.namespace
     );
     let heading_fill = if record.result == "failed" { FAILED } else { "#212121" };
     let _ = writeln!(
@@ -653,6 +662,7 @@ mod tests {
         assert!(first.contains("db &lt;main&gt; &amp; &quot;co&quot;"));
         assert_eq!(first.matches(r#"class="run""#).count(), 2);
         assert!(first.contains(">rev 3<"), "Helm revision missing");
+        assert!(first.contains("· 2026-11-27 10:00:00 UTC · took 1m40s<"), "{first}");
     }
 
     #[test]
@@ -698,7 +708,8 @@ mod tests {
         let mut empty = record();
         empty.phases.clear();
         empty.finished_at = None;
-        assert!(svg(&[empty]).unwrap().contains(r#"class="run""#));
+        let unfinished = svg(&[empty]).unwrap();
+        assert!(unfinished.contains(r#"class="run""#) && unfinished.contains("· not finished<"), "{unfinished}");
     }
 
     #[test]
