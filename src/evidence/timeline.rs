@@ -133,8 +133,8 @@ struct RunLayout<'a> {
 /// (which names each suspect as `unit NAME (kind) is not ready:`), else the whole report.
 pub fn unit_reason(phase_error: &str, unit: &str) -> String {
     let head = format!("unit {unit} (");
-    let mut lines = phase_error.lines();
-    let first = lines.next().unwrap_or_default();
+    // The report's first line says what failed ("phase internal failed: not ready within 60s").
+    let first = phase_error.lines().next().unwrap_or_default();
     let mut section: Vec<&str> = Vec::new();
     let mut inside = false;
     for line in phase_error.lines() {
@@ -651,6 +651,15 @@ mod tests {
         let worker = rect_of(&svg, "worker (Deployment)");
         assert!(worker.contains(&format!(r#"fill="{UNIT_READY}""#)), "{worker}");
         assert!(rect_of(&svg, "internal").contains(&format!(r#"fill="{FAILED}""#)));
+        // A report that names no unit (a Helm failure) is the reason of every unready unit.
+        assert_eq!(
+            unit_reason("phase x failed: helm upgrade: timed out\n", "api"),
+            "phase x failed: helm upgrade: timed out"
+        );
+        assert_eq!(
+            unit_reason("phase x failed\nunit api (Job) is not ready:\n  job failed\n", "api"),
+            "phase x failed\nunit api (Job) is not ready:\n  job failed"
+        );
     }
 
     #[test]
