@@ -74,7 +74,7 @@ units' pods, events and last log lines are printed."
     Status(TargetArgs),
     /// Print the deploy evidence of an environment, or prove its phase order (--verify).
     #[command(
-        after_help = "Examples:\n  kubectl codex evidence --env prod\n  kubectl codex evidence -n codex-prod --verify\n  kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json\n\n\
+        after_help = "Examples:\n  kubectl codex evidence --env prod\n  kubectl codex evidence -n codex-prod --verify\n  kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json\n  kubectl codex evidence -n codex-prod --html timeline.html\n  kubectl codex evidence --from-file records.json --svg timeline.svg\n\n\
 --verify checks every record against Helm's release history and exits 6 on any violation."
     )]
     Evidence(EvidenceArgs),
@@ -140,6 +140,17 @@ with --strict when anything was not carried.")]
         after_help = "Examples:\n  source <(kubectl codex completion bash)\n  kubectl codex completion zsh > \"${fpath[1]}/_kubectl-codex\"\n  kubectl codex completion fish > ~/.config/fish/completions/kubectl-codex.fish"
     )]
     Completion(CompletionArgs),
+    /// Draw the plan's units as a graph: a cluster per phase, dependsOn edges, the wave in
+    /// each node (no cluster needed).
+    #[command(after_help = "Examples:\n  kubectl codex graph --env prod | dot -Tsvg > stack.svg\n  \
+kubectl codex graph --env ai --issue 19 -o mermaid\n  kubectl codex graph --env prod -o svg > stack.svg\n\n\
+The stack is resolved as `plan` resolves it. Arrows point from a dependency to the unit that waits \
+for it. -o svg runs Graphviz's dot (--dot PATH, $CODEX_DOT, or dot on PATH); exit code 3 when it is \
+missing or fails.")]
+    Graph(GraphArgs),
+    /// Completion candidates for kubectl's plugin completion (`kubectl_complete-codex`).
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete(CompleteArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -396,6 +407,17 @@ pub struct EvidenceArgs {
     pub verify: bool,
     #[command(flatten)]
     pub helm: HelmArgs,
+    /// Read the records from FILE (the `-o json` output of `evidence`, or one record)
+    /// instead of the cluster: no namespace and no cluster needed.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub from_file: Option<PathBuf>,
+    /// Write the runs as a timeline picture to FILE (SVG): a row per phase and unit, bars
+    /// from start to ready, waves and gates, failures in red with the reason on hover.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub svg: Option<PathBuf>,
+    /// Write the timeline picture as a self-contained HTML page (legend and SVG) to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -513,4 +535,37 @@ pub struct VersionArgs {
 pub struct CompletionArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: GraphFormat,
+    /// Path of Graphviz's dot for -o svg (default: $CODEX_DOT, then dot on PATH).
+    #[arg(long, value_name = "PATH", env = "CODEX_DOT")]
+    pub dot: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    #[default]
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// SVG drawn by Graphviz's dot.
+    Svg,
+}
+
+/// What kubectl passes to `kubectl_complete-codex`: the words after `codex`, the last one the
+/// word being completed (possibly empty). The helper puts `--` first, so that clap takes every
+/// word as one, `--help` and `--` included.
+#[derive(Args, Debug)]
+pub struct CompleteArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub words: Vec<String>,
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod deploy;
 pub mod evidence;
 pub mod exit;
+pub mod graph;
 pub mod helm;
 pub mod import;
 pub mod labels;

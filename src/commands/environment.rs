@@ -269,6 +269,9 @@ async fn phase_units(client: &Client, namespace: &str, release: &str) -> Result<
 }
 
 pub fn evidence(args: &EvidenceArgs) -> Result<i32> {
+    if let Some(path) = &args.from_file {
+        return super::evidence_picture::from_file(args, path);
+    }
     let ns_name = match target_namespace(&args.target) {
         Ok(ns) => ns,
         Err(code) => return Ok(code),
@@ -282,53 +285,11 @@ pub fn evidence(args: &EvidenceArgs) -> Result<i32> {
                 return Err(coded(exit::INVALID_INPUT, anyhow!("no evidence of run {run} in namespace {ns_name}")));
             }
         }
+        if super::evidence_picture::wanted(args) {
+            return super::evidence_picture::write(args, &records);
+        }
         if !args.verify {
-            match args.target.output {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&records)?),
-                OutputFormat::Text => {
-                    if records.is_empty() {
-                        println!("no evidence in namespace {ns_name}");
-                    }
-                    for r in &records {
-                        println!("run {} ({}) {} · started {} · input {}", r.run_id, r.trigger, r.result, r.started_at, &r.input_digest[..12.min(r.input_digest.len())]);
-                        if !r.namespace_decision.is_empty() {
-                            println!("  namespace: {}", r.namespace_decision);
-                        }
-                        for p in &r.phases {
-                            println!(
-                                "  {:<11} {:<9} {} rev {} · started {} · ready {}",
-                                p.name,
-                                p.result.as_str(),
-                                p.release,
-                                p.revision.map_or("-".into(), |v| v.to_string()),
-                                p.started_at,
-                                p.ready_at.as_deref().unwrap_or("-")
-                            );
-                            for w in &p.waves {
-                                println!(
-                                    "    wave {} rev {} ({}) · started {} · ready {}",
-                                    w.wave,
-                                    w.revision.map_or("-".into(), |v| v.to_string()),
-                                    w.units.join(", "),
-                                    w.started_at,
-                                    w.ready_at.as_deref().unwrap_or("-")
-                                );
-                            }
-                            for u in p.units.iter().filter(|u| !u.objects.is_empty()) {
-                                for o in &u.objects {
-                                    println!(
-                                        "    {} {}: {} · ready {}",
-                                        u.name,
-                                        o.object,
-                                        o.observed.as_deref().unwrap_or("not ready"),
-                                        o.ready_at.as_deref().unwrap_or("-")
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            print_records(&records, args.target.output, &ns_name)?;
             return Ok(exit::OK);
         }
         anyhow::ensure!(!records.is_empty(), "no evidence in namespace {ns_name} to verify");
@@ -358,6 +319,64 @@ pub fn evidence(args: &EvidenceArgs) -> Result<i32> {
         }
         Ok(if verdict.violations.is_empty() { exit::OK } else { exit::VERIFY_FAILED })
     })
+}
+
+/// The records as `evidence` lists them (text or JSON); `ns_name` names where they came from.
+pub fn print_records(records: &[EvidenceRecord], output: OutputFormat, ns_name: &str) -> Result<()> {
+    match output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(records)?),
+        OutputFormat::Text => {
+            if records.is_empty() {
+                println!("no evidence in namespace {ns_name}");
+            }
+            for r in records {
+                println!(
+                    "run {} ({}) {} · started {} · input {}",
+                    r.run_id,
+                    r.trigger,
+                    r.result,
+                    r.started_at,
+                    r.input_digest.get(..12).unwrap_or(&r.input_digest)
+                );
+                if !r.namespace_decision.is_empty() {
+                    println!("  namespace: {}", r.namespace_decision);
+                }
+                for p in &r.phases {
+                    println!(
+                        "  {:<11} {:<9} {} rev {} · started {} · ready {}",
+                        p.name,
+                        p.result.as_str(),
+                        p.release,
+                        p.revision.map_or("-".into(), |v| v.to_string()),
+                        p.started_at,
+                        p.ready_at.as_deref().unwrap_or("-")
+                    );
+                    for w in &p.waves {
+                        println!(
+                            "    wave {} rev {} ({}) · started {} · ready {}",
+                            w.wave,
+                            w.revision.map_or("-".into(), |v| v.to_string()),
+                            w.units.join(", "),
+                            w.started_at,
+                            w.ready_at.as_deref().unwrap_or("-")
+                        );
+                    }
+                    for u in p.units.iter().filter(|u| !u.objects.is_empty()) {
+                        for o in &u.objects {
+                            println!(
+                                "    {} {}: {} · ready {}",
+                                u.name,
+                                o.object,
+                                o.observed.as_deref().unwrap_or("not ready"),
+                                o.ready_at.as_deref().unwrap_or("-")
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn down(args: &DownArgs) -> Result<i32> {

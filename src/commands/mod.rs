@@ -3,7 +3,10 @@
 pub mod agent;
 pub mod build;
 pub mod check;
+pub mod complete;
 pub mod environment;
+pub mod evidence_picture;
+pub mod graph;
 pub mod import;
 pub mod lifecycle;
 pub mod offline;
@@ -29,5 +32,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Schema => offline::schema(),
         Command::Version(args) => offline::version(&args),
         Command::Completion(args) => offline::completion(&args),
+        Command::Graph(args) => graph::graph(&args),
+        Command::Complete(args) => complete::complete(&args),
     }
 }

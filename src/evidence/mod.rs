@@ -3,4 +3,5 @@
 
 pub mod record;
 pub mod store;
+pub mod timeline;
 pub mod verify;

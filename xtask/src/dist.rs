@@ -45,6 +45,8 @@ const HOMEPAGE: &str = "https://codex-k8s.dev/kubectl-codex";
 /// krew's name of the plugin: `kubectl codex` runs `kubectl-codex`.
 pub const PLUGIN: &str = "codex";
 pub const BINARY: &str = "kubectl-codex";
+/// The completion helper kubectl runs for `kubectl codex <TAB>` (scripts/kubectl_complete-codex).
+pub const COMPLETION_HELPER: &str = "kubectl_complete-codex";
 
 #[derive(clap::Args, Debug)]
 pub struct DistArgs {
@@ -272,6 +274,13 @@ fn archive_entries(root: &Path, binary: &Path) -> Result<Vec<Entry>> {
         file("plugin.yaml", 0o644)?,
         Entry { path: "scripts/".into(), contents: None, mode: 0o755 },
         file("scripts/helm-codex.sh", 0o755)?,
+        // kubectl's plugin completion looks for `kubectl_complete-codex` on PATH; next to the
+        // binary it finds the kubectl-codex it forwards to.
+        Entry {
+            path: COMPLETION_HELPER.into(),
+            contents: Some(read(&root.join("scripts").join(COMPLETION_HELPER))?),
+            mode: 0o755,
+        },
     ])
 }
 
@@ -342,6 +351,8 @@ pub fn krew_manifest(version: &str, archives: &[(&Target, &str)], releases: &str
     files:
       - from: {BINARY}
         to: .
+      - from: {COMPLETION_HELPER}
+        to: .
       - from: LICENSE
         to: .
 ",
@@ -371,6 +382,8 @@ spec:
     --helm PATH, $CODEX_HELM, or helm on PATH.
     Completion covers the kubectl-codex command (krew puts it on PATH too):
       source <(kubectl codex completion bash)    # or zsh, fish
+    For `kubectl codex <TAB>` (kubectl 1.26+), put kubectl_complete-codex on PATH:
+      ln -s \"$(dirname \"$(readlink -f ~/.krew/bin/kubectl-codex)\")/kubectl_complete-codex\" ~/.krew/bin/
   platforms:
 {platforms}"
     )
@@ -463,6 +476,35 @@ mod tests {
         assert!(check_committed_manifest(&placeholder, &b).is_err());
         let extra = format!("{b}  - selector: {{}}\n");
         assert!(check_committed_manifest(&a, &extra).is_err());
+    }
+
+    /// The committed krew-manifest.yaml is what the generator makes for the crate's version
+    /// (apart from the digest), without a release build: an edit of one without the other
+    /// fails here rather than only in the install checks.
+    #[test]
+    fn committed_manifest_matches_the_generator() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let committed = fs::read_to_string(root.join("krew-manifest.yaml")).unwrap();
+        let cargo_toml = fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let version = cargo_toml
+            .lines()
+            .find_map(|line| line.strip_prefix("version = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap();
+        let generated = krew_manifest(version, &[(&TARGETS[0], &"0".repeat(64))], RELEASES);
+        check_committed_manifest(&committed, &generated).unwrap();
+        assert!(generated.contains(&format!("      - from: {COMPLETION_HELPER}\n")));
+    }
+
+    #[test]
+    fn the_archive_carries_the_completion_helper_executable() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // Any file stands in for the release binary here.
+        let entries = archive_entries(&root, &root.join("Cargo.toml")).unwrap();
+        let helper = entries.iter().find(|e| e.path == COMPLETION_HELPER).expect("the helper is in the archive");
+        assert_eq!(helper.mode, 0o755);
+        let script = String::from_utf8(helper.contents.clone().unwrap()).unwrap();
+        assert!(script.starts_with("#!/bin/sh\n") && script.contains("__complete -- \"$@\""), "{script}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod dist;
 mod e2e_support;
 mod example_images;
 mod gc_image;
+mod host_packages;
 mod image;
 mod install_check;
 mod repo;

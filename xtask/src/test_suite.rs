@@ -3,7 +3,9 @@
 //! end-to-end tests against it. Every step runs; the exit code says whether all passed.
 
 use crate::repo::repo_root;
-use crate::{buildkit, cluster, dev_images, e2e_support, example_images, gc_image, install_check, tools};
+use crate::{
+    buildkit, cluster, dev_images, e2e_support, example_images, gc_image, host_packages, install_check, tools,
+};
 use anyhow::{bail, Context, Result};
 use std::process::Command;
 use std::time::Instant;
@@ -69,8 +71,23 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             "warnings",
         ]))
     });
+    // The timeline screenshot (tests/timeline.rs), graph (tests/graph.rs) and kubectl
+    // completion (tests/completion.rs) tests run the real programs and fail without them.
+    let mut host_tools: Vec<(&str, std::path::PathBuf)> = Vec::new();
+    step(&mut outcomes, "chromium, dot and kubectl for the picture, graph and completion tests", || {
+        for host in [host_packages::CHROMIUM, host_packages::DOT] {
+            host_tools.push((host.env, host_packages::ensure(&host)?));
+        }
+        host_tools.push(("CODEX_TEST_KUBECTL", tools::tool_path("kubectl")?));
+        Ok(())
+    });
     step(&mut outcomes, "unit, golden, property, CLI and helm tests", || {
-        run(cargo().args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", &helm))
+        let mut command = cargo();
+        command.args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", &helm);
+        for (key, path) in &host_tools {
+            command.env(key, path);
+        }
+        run(&mut command)
     });
     step(&mut outcomes, "dist archive, krew and helm plugin installs", install_check::run);
     step(&mut outcomes, "example Go services: go test", || {
