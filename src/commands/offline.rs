@@ -119,24 +119,17 @@ pub fn validate(args: &ValidateArgs) -> Result<i32> {
         Ok(given) => GivenInputs { stand_ins: true, ..given },
         Err(code) => return Ok(code),
     };
-    let errors = loaded.check_all_environments_with(&slot, &issue, &given);
-    if !errors.is_empty() {
-        return Ok(report_invalid(&errors, args.output));
-    }
+    let stacks = match loaded.resolve_all_environments(&slot, &issue, &given) {
+        Ok(stacks) => stacks,
+        Err(errors) => return Ok(report_invalid(&errors, args.output)),
+    };
     let mut environments = Vec::new();
     let mut stand_ins = Vec::new();
-    for env in loaded.environment_names() {
-        let selection = Selection { env: env.clone(), slot: slot.clone(), issue: issue.clone() };
-        if let Ok(stack) = loaded.resolve_with(&selection, &given) {
-            environments.push(json!({"name": env, "namespace": stack.namespace, "units": stack.units.len()}));
-            if stand_ins.is_empty() {
-                stand_ins = stack
-                    .inputs
-                    .iter()
-                    .filter(|(_, i)| i.from.ends_with("(stand-in)"))
-                    .map(|(n, _)| n.clone())
-                    .collect();
-            }
+    for (env, stack) in &stacks {
+        environments.push(json!({"name": env, "namespace": stack.namespace, "units": stack.units.len()}));
+        if stand_ins.is_empty() {
+            stand_ins =
+                stack.inputs.iter().filter(|(_, i)| i.from.ends_with("(stand-in)")).map(|(n, _)| n.clone()).collect();
         }
     }
     let units = loaded.document.infrastructure.len() + loaded.document.services.len();

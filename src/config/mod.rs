@@ -157,15 +157,58 @@ impl Loaded {
 
     /// As [`Loaded::check_all_environments`], with the inputs given.
     pub fn check_all_environments_with(&self, slot: &str, issue: &str, inputs: &GivenInputs) -> Diagnostics {
+        match self.resolve_all_environments(slot, issue, inputs) {
+            Ok(_) => Diagnostics::default(),
+            Err(errors) => errors,
+        }
+    }
+
+    /// Every environment resolved with `slot`, `issue` and the inputs given (required ones
+    /// with stand-ins), in name order; or every problem of every environment.
+    pub fn resolve_all_environments(
+        &self,
+        slot: &str,
+        issue: &str,
+        inputs: &GivenInputs,
+    ) -> Result<Vec<(String, Stack)>, Diagnostics> {
         let inputs = GivenInputs { stand_ins: true, ..inputs.clone() };
+        let names = self.environment_names();
+        // Environments resolve independently (manifests rendered for each), so they are
+        // resolved on as many threads as there are cores.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, names.len().max(1));
+        let chunk = names.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<(String, Result<Stack, Diagnostics>)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = names
+                .chunks(chunk)
+                .map(|group| {
+                    let inputs = &inputs;
+                    scope.spawn(move || {
+                        group
+                            .iter()
+                            .map(|env| {
+                                let selection =
+                                    Selection { env: env.clone(), slot: slot.to_string(), issue: issue.to_string() };
+                                (env.clone(), self.resolve_with(&selection, inputs))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("resolving an environment does not panic")).collect()
+        });
+        let mut stacks = Vec::new();
         let mut errors = Diagnostics::default();
-        for env in self.environment_names() {
-            let selection = Selection { env, slot: slot.to_string(), issue: issue.to_string() };
-            if let Err(found) = self.resolve_with(&selection, &inputs) {
-                errors.extend(found);
+        for (env, result) in results.into_iter().flatten() {
+            match result {
+                Ok(stack) => stacks.push((env, stack)),
+                Err(found) => errors.extend(found),
             }
         }
-        errors.sorted()
+        if errors.is_empty() {
+            Ok(stacks)
+        } else {
+            Err(errors.sorted())
+        }
     }
 
     pub fn environment_names(&self) -> Vec<String> {

@@ -28,13 +28,17 @@ pub struct ImportArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Keep the generated project and the imported stack in this directory.
+    #[arg(long)]
+    keep: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: &ImportArgs) -> Result<()> {
     ensure!(args.units >= 1 && args.runs >= 1, "--units and --runs must be at least 1");
-    let dir = tempfile::tempdir()?;
-    let source = dir.path().join("source");
-    let out = dir.path().join("out");
+    let temp = tempfile::tempdir()?;
+    let dir = args.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let source = dir.join("source");
+    let out = dir.join("out");
     generate(&source, args.units)?;
     let binary = crate::repo::release_binary("")?;
     let file = source.join("services.yaml");
