@@ -6,6 +6,7 @@
 //! declares in its comments.
 
 use super::context::{Importer, SourceFile, StringKind};
+use super::environments::{self, SLOT_ENV};
 use super::gotemplate::{self, InputKind};
 use super::hooks;
 use super::images;
@@ -17,8 +18,7 @@ use crate::plan::phase::Phase;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Environments whose names carry behaviour in codexctl's code.
-const SLOT_ENV: &str = "ai";
+/// An environment whose name carries behaviour in codexctl's code (besides [`SLOT_ENV`]).
 const REPAIR_ENV: &str = "ai-repair";
 
 pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Options) -> Option<Map<String, Value>> {
@@ -426,33 +426,14 @@ fn environments(
             (REPAIR_ENV, None) => Some("{{ project }}-ai-staging".to_string()),
             (_, None) => None,
         };
-        if let Some(namespace) = namespace {
-            env.insert("namespace".into(), json!(namespace));
-        }
-        if name == SLOT_ENV {
-            env.insert("runtime".into(), json!("dev"));
-            imp.note(
-                imp.at(file, &path),
-                format!("environments.{name}.runtime"),
-                Action::Converted,
-                "the ai environment is the agent's slot environment: runtime dev",
-            );
-        }
-        if let Some(registry) = registry {
-            env.insert("registry".into(), json!(registry));
-        }
-        if let Some(policy) = spec.get("imagePullPolicy").and_then(Value::as_str) {
-            env.insert("imagePullPolicy".into(), json!(policy));
-            imp.note(
-                imp.at(file, &FieldPath::key(&path, "imagePullPolicy")),
-                format!("environments.{name}.imagePullPolicy"),
-                Action::Mapped,
-                "pull policy of every unit container",
-            );
-        }
-        if !cluster_scoped.is_empty() {
-            env.insert("allowClusterScoped".into(), json!(cluster_scoped.iter().collect::<Vec<_>>()));
-        }
+        let shared = environments::Shared {
+            namespace,
+            slot_runtime_reason: "the ai environment is the agent's slot environment: runtime dev",
+            registry,
+            image_pull_policy: spec.get("imagePullPolicy").and_then(Value::as_str),
+            cluster_scoped,
+        };
+        environments::fill(imp, file, &path, &name, &mut env, shared);
         for (field, reason) in [
             ("slotBootstrapInfra", "slots are per-issue namespaces in kubectl-codex; their infrastructure is the stateful phase of every up"),
             ("localRegistry", "parsed but used by nothing in codexctl; the registry is the environment's `registry`"),

@@ -9,6 +9,7 @@
 mod codexctl;
 pub mod context;
 mod dotenv;
+mod environments;
 pub mod gotemplate;
 mod hooks;
 mod images;

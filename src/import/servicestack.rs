@@ -6,11 +6,12 @@
 //! report names the file each item was written in.
 
 use super::context::{Importer, Part, SourceFile, StringKind};
+use super::environments;
 use super::images;
 use super::report::Action;
 use super::units;
 use super::Options;
-use crate::config::diagnostics::{Diagnostic, Position};
+use crate::config::diagnostics::Diagnostic;
 use crate::config::duration;
 use crate::config::path::FieldPath;
 use crate::config::source::SourceDocument;
@@ -653,34 +654,21 @@ fn environments(
         }
         let namespace = match env.get("namespaceTemplate").and_then(Value::as_str) {
             Some(template) => imp.string(file, &FieldPath::key(&path, "namespaceTemplate"), template, StringKind::Once),
-            None if name == "ai" => Some("{{ project }}-dev-{{ slot }}".to_string()),
+            None if name == environments::SLOT_ENV => Some("{{ project }}-dev-{{ slot }}".to_string()),
             None if name == "ai-repair" => Some("{{ project }}-production".to_string()),
             None => None,
         };
-        if let Some(namespace) = namespace {
-            converted.insert("namespace".into(), json!(namespace));
-        }
-        if name == "ai" {
-            converted.insert("runtime".into(), json!("dev"));
-            imp.note(
-                imp.at(file, &path),
-                format!("environments.{name}.runtime"),
-                Action::Converted,
-                "the platform forces hot reload in env ai: runtime dev",
-            );
-        }
         if let Some(ttl) = ttl {
             converted.insert("idleTTL".into(), json!(ttl));
         }
-        if let Some(registry) = registry {
-            converted.insert("registry".into(), json!(registry));
-        }
-        if let Some(policy) = env.get("imagePullPolicy").and_then(Value::as_str) {
-            converted.insert("imagePullPolicy".into(), json!(policy));
-        }
-        if !cluster_scoped.is_empty() {
-            converted.insert("allowClusterScoped".into(), json!(cluster_scoped.iter().collect::<Vec<_>>()));
-        }
+        let shared = environments::Shared {
+            namespace,
+            slot_runtime_reason: "the platform forces hot reload in env ai: runtime dev",
+            registry,
+            image_pull_policy: env.get("imagePullPolicy").and_then(Value::as_str),
+            cluster_scoped,
+        };
+        environments::fill(imp, file, &path, name, &mut converted, shared);
         if env.get("domainTemplate").is_some() {
             imp.note(
                 imp.at(file, &FieldPath::key(&path, "domainTemplate")),
@@ -697,7 +685,6 @@ fn environments(
         );
         out.insert(name.clone(), Value::Object(converted));
     }
-    let _ = Position::default();
     out
 }
 

@@ -1,0 +1,60 @@
+//! What both formats give an environment the same way: its namespace, the runtime of the
+//! agent's slot environment, the registry the images share, the pull policy and the
+//! cluster-scoped kinds its manifests install.
+
+use super::context::{Importer, SourceFile};
+use super::report::Action;
+use crate::config::path::FieldPath;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// The environment both tools treat as the agent's per-slot one.
+pub const SLOT_ENV: &str = "ai";
+
+/// The shared fields of one environment.
+pub struct Shared<'a> {
+    pub namespace: Option<String>,
+    /// Why the slot environment runs the dev runtime, in the source's terms.
+    pub slot_runtime_reason: &'a str,
+    pub registry: Option<&'a str>,
+    pub image_pull_policy: Option<&'a str>,
+    pub cluster_scoped: &'a BTreeSet<String>,
+}
+
+/// Writes the shared fields of environment `name` (at `path` of the source) into `env`.
+pub fn fill(
+    imp: &mut Importer,
+    file: &SourceFile,
+    path: &str,
+    name: &str,
+    env: &mut Map<String, Value>,
+    shared: Shared,
+) {
+    if let Some(namespace) = shared.namespace {
+        env.insert("namespace".into(), json!(namespace));
+    }
+    if name == SLOT_ENV {
+        env.insert("runtime".into(), json!("dev"));
+        imp.note(
+            imp.at(file, path),
+            format!("environments.{name}.runtime"),
+            Action::Converted,
+            shared.slot_runtime_reason,
+        );
+    }
+    if let Some(registry) = shared.registry {
+        env.insert("registry".into(), json!(registry));
+    }
+    if let Some(policy) = shared.image_pull_policy {
+        env.insert("imagePullPolicy".into(), json!(policy));
+        imp.note(
+            imp.at(file, &FieldPath::key(path, "imagePullPolicy")),
+            format!("environments.{name}.imagePullPolicy"),
+            Action::Mapped,
+            "pull policy of every unit container",
+        );
+    }
+    if !shared.cluster_scoped.is_empty() {
+        env.insert("allowClusterScoped".into(), json!(shared.cluster_scoped.iter().collect::<Vec<_>>()));
+    }
+}
