@@ -67,7 +67,7 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Optio
     let infrastructure =
         unit_list(imp, file, &root, "infrastructure", Phase::Stateful, options, &images, &mut cluster_scoped);
     let services = unit_list(imp, file, &root, "services", Phase::Internal, options, &images, &mut cluster_scoped);
-    let environments = environments(imp, file, &root, &project, images.registry.as_deref(), &cluster_scoped);
+    let environments = environments(imp, file, &root, images.registry.as_deref(), &cluster_scoped);
     out.insert("environments".into(), Value::Object(environments));
     if !images.images.is_empty() {
         out.insert("images".into(), Value::Object(images.images.clone()));
@@ -120,23 +120,17 @@ fn env_files(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) {
     for (index, entry) in list.iter().enumerate() {
         let at = FieldPath::index("envFiles", index);
         let Some(relative) = entry.as_str() else { continue };
-        let Some(full) = super::context::confined(&imp.source_root, relative) else {
-            imp.note(
-                imp.at(file, &at),
-                "",
-                Action::NotCarried,
-                format!("env file \"{relative}\" is outside the project"),
-            );
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(&full) else {
-            imp.note(
-                imp.at(file, &at),
-                "",
-                Action::NotCarried,
-                format!("env file \"{relative}\" is not there; its keys are inputs without defaults"),
-            );
-            continue;
+        let text = match crate::config::manifest_file::read(&imp.source_root, relative) {
+            Ok((_, text)) => text,
+            Err(reason) => {
+                imp.note(
+                    imp.at(file, &at),
+                    "",
+                    Action::NotCarried,
+                    format!("env file \"{relative}\": {reason}; its keys are inputs without defaults"),
+                );
+                continue;
+            }
         };
         let pairs = super::dotenv::parse(&text);
         imp.env_defaults.extend(pairs.into_iter().map(|(k, v)| (k, (v, relative.to_string()))));
@@ -276,17 +270,7 @@ fn unit_image(
     images: &images::Images,
 ) -> Option<Value> {
     let at = FieldPath::key(path, "image");
-    let repository = image.get("repository").and_then(Value::as_str)?;
-    let translated = imp.string(file, &FieldPath::key(&at, "repository"), repository, StringKind::Once)?;
-    let matched = images.by_repository.get(&images::repository_part(&translated)).cloned();
-    let name = match matched {
-        Some(name) => name,
-        None => {
-            let tag = image.get("tagTemplate").and_then(Value::as_str).unwrap_or("latest");
-            let tag = imp.string(file, &FieldPath::key(&at, "tagTemplate"), tag, StringKind::Twice)?;
-            format!("{translated}:{tag}")
-        }
-    };
+    let name = images::unit_image(imp, file, &at, image, images, StringKind::Twice)?;
     imp.note(
         imp.at(file, &at),
         format!("{path}.image"),
@@ -374,7 +358,6 @@ fn environments(
     imp: &mut Importer,
     file: &SourceFile,
     root: &Map<String, Value>,
-    project: &str,
     registry: Option<&str>,
     cluster_scoped: &BTreeSet<String>,
 ) -> Map<String, Value> {
@@ -444,7 +427,6 @@ fn environments(
                 imp.note(imp.at(file, &FieldPath::key(&path, field)), "", Action::NotCarried, format!("environments.{name}.{field}: {reason}"));
             }
         }
-        let _ = project;
         out.insert(name, Value::Object(env));
     }
     if !cluster_scoped.is_empty() {

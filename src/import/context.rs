@@ -172,24 +172,12 @@ impl Importer {
         if self.manifests.contains_key(relative) {
             return true;
         }
-        let Some(full) = confined(&self.source_root, relative) else {
-            self.error(
-                file,
-                path,
-                format!("manifest \"{relative}\" is not a relative path inside {}", self.source_root.display()),
-            );
-            return false;
-        };
-        let text = match std::fs::read(&full) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    self.error(file, path, format!("manifest \"{relative}\" is not UTF-8 text"));
-                    return false;
-                }
-            },
-            Err(error) => {
-                self.error(file, path, format!("manifest \"{relative}\" cannot be read: {error}"));
+        // The same confinement as the manifests of our own stacks: relative, inside the
+        // project, regular files of bounded size.
+        let text = match crate::config::manifest_file::read(&self.source_root, relative) {
+            Ok((_, text)) => text,
+            Err(reason) => {
+                self.error(file, path, format!("manifest \"{relative}\": {reason}"));
                 return false;
             }
         };
@@ -241,25 +229,6 @@ fn within_string(start: Position, quoted: usize, inner: gotemplate::Position) ->
         Position { line: start.line, column: start.column + quoted + inner.column.saturating_sub(1) }
     } else {
         Position { line: start.line + inner.line - 1, column: inner.column }
-    }
-}
-
-/// `root/relative` when `relative` is relative, without `..` and without a symlink leading out.
-pub fn confined(root: &Path, relative: &str) -> Option<PathBuf> {
-    let path = Path::new(relative);
-    if relative.is_empty()
-        || path.is_absolute()
-        || path.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
-    {
-        return None;
-    }
-    let full = root.join(path);
-    let canonical_root = root.canonicalize().ok()?;
-    match full.canonicalize() {
-        Ok(canonical) if canonical.starts_with(&canonical_root) => Some(full),
-        Ok(_) => None,
-        // Missing: reported by the read, which names the path.
-        Err(_) => Some(full),
     }
 }
 

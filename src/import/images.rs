@@ -46,7 +46,7 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, path: &str, out_dir: &Path
                 reference.map(|r| json!({ "ref": r }))
             }
             other => {
-                let reason = if gotemplate_like(other) {
+                let reason = if super::gotemplate::is_go_template(other) {
                     "a templated image type cannot be decided once for every environment; write the image as `ref`, `build` or `mirror`"
                 } else {
                     "an image type the source tool ignores too"
@@ -90,10 +90,6 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, path: &str, out_dir: &Path
         }
     }
     result
-}
-
-fn gotemplate_like(text: &str) -> bool {
-    text.contains("{{")
 }
 
 fn mirror(
@@ -202,6 +198,26 @@ fn reference_of(imp: &mut Importer, file: &SourceFile, at: &str, spec: &Value) -
         None => return Some(repository),
     };
     Some(format!("{repository}:{tag}"))
+}
+
+/// The image a unit's `image {repository, tagTemplate}` (at `at`) names: the entry of `images`
+/// with that repository, else the reference itself. `tag` says how the source renders the tag.
+pub fn unit_image(
+    imp: &mut Importer,
+    file: &SourceFile,
+    at: &str,
+    image: &Map<String, Value>,
+    images: &Images,
+    tag: StringKind,
+) -> Option<String> {
+    let repository = image.get("repository").and_then(Value::as_str)?;
+    let translated = imp.string(file, &FieldPath::key(at, "repository"), repository, StringKind::Once)?;
+    if let Some(name) = images.by_repository.get(&repository_part(&translated)) {
+        return Some(name.clone());
+    }
+    let tag_text = image.get("tagTemplate").and_then(Value::as_str).unwrap_or("latest");
+    let tag_text = imp.string(file, &FieldPath::key(at, "tagTemplate"), tag_text, tag)?;
+    Some(format!("{translated}:{tag_text}"))
 }
 
 /// `registry/repository:tag` → its parts. The first segment is a registry when it has a `.`,

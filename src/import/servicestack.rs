@@ -549,44 +549,19 @@ fn units_of(
         }
         if let Some(image) = unit.get("image").and_then(Value::as_object) {
             let at = FieldPath::key(&path, "image");
-            if let Some(repository) = image.get("repository").and_then(Value::as_str) {
-                if let Some(translated) =
-                    imp.string(file, &FieldPath::key(&at, "repository"), repository, StringKind::Once)
-                {
-                    let matched = images.by_repository.get(&images::repository_part(&translated)).cloned();
-                    let name = match matched {
-                        Some(name) => name,
-                        None => match reference_of(imp, file, &at, &translated, image) {
-                            Some(reference) => reference,
-                            None => continue,
-                        },
-                    };
-                    converted.insert("image".into(), json!({ "name": name }));
-                    imp.note(
-                        imp.at(file, &at),
-                        format!("{target}.image"),
-                        Action::Mapped,
-                        "the first container of the object named like the unit runs this image",
-                    );
-                }
+            if let Some(name) = images::unit_image(imp, file, &at, image, images, StringKind::Once) {
+                converted.insert("image".into(), json!({ "name": name }));
+                imp.note(
+                    imp.at(file, &at),
+                    format!("{target}.image"),
+                    Action::Mapped,
+                    "the first container of the object named like the unit runs this image",
+                );
             }
         }
         out.push(Value::Object(converted));
     }
     out
-}
-
-/// The reference a unit's `image` names when no entry of `images` has its repository.
-fn reference_of(
-    imp: &mut Importer,
-    file: &SourceFile,
-    at: &str,
-    translated: &str,
-    image: &Map<String, Value>,
-) -> Option<String> {
-    let tag = image.get("tagTemplate").and_then(Value::as_str).unwrap_or("latest");
-    let tag = imp.string(file, &FieldPath::key(at, "tagTemplate"), tag, StringKind::Once)?;
-    Some(format!("{translated}:{tag}"))
 }
 
 /// The idle TTL: `orchestration.cleanupPolicy.fullEnvIdleTTL`, else
