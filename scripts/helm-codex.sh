@@ -3,10 +3,18 @@
 # The binary next to plugin.yaml (release archive installs) wins over PATH (krew, cargo
 # install); the Helm that called the plugin is the one kubectl-codex runs.
 set -eu
-plugin_dir="${HELM_PLUGIN_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
-if [ -x "$plugin_dir/kubectl-codex" ]; then
-  codex="$plugin_dir/kubectl-codex"
-else
+# Helm 3 runs this script from helm3/ (HELM_PLUGIN_DIR is that subdirectory): the plugin's
+# root is then the script's own parent, which `cd -P` finds through Helm's symlinks.
+script_root="$(cd -P "$(dirname "$0")/.." && pwd)"
+plugin_dir="${HELM_PLUGIN_DIR:-$script_root}"
+codex=""
+for dir in "$plugin_dir" "$script_root"; do
+  if [ -x "$dir/kubectl-codex" ]; then
+    codex="$dir/kubectl-codex"
+    break
+  fi
+done
+if [ -z "$codex" ]; then
   codex="$(command -v kubectl-codex || true)"
 fi
 if [ "${1:-}" = "--plugin-hook" ]; then

@@ -145,6 +145,42 @@ fn render_without_helm_says_how_to_get_it() {
     assert!(text(&out.stderr).contains("--helm /nonexistent/helm: no such file"));
 }
 
+/// A fake `helm` that answers `version` with `prints` and fails every other command, so a
+/// test that gets past the version check still cannot touch a cluster.
+fn fake_helm(dir: &Path, prints: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("helm");
+    std::fs::write(&path, format!("#!/bin/sh\n[ \"$1\" = version ] && printf '%s' '{prints}' && exit 0\nexit 1\n"))
+        .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_helm_that_is_too_old_or_not_helm_is_exit_3_naming_what_it_found() {
+    let dir = tempfile::tempdir().unwrap();
+    for (prints, expected) in [
+        ("v3.12.3", "is Helm v3.12.3; kubectl-codex needs Helm v3.13.0 or later"),
+        ("v2.17.0", "is Helm v2.17.0; kubectl-codex needs Helm v3.13.0 or later"),
+        ("this is not helm", "is not a Helm we can use"),
+    ] {
+        let bin = tempfile::tempdir_in(dir.path()).unwrap();
+        let helm = fake_helm(bin.path(), prints);
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+            .args(["render", "--env", "prod", "--out", dir.path().join("out").to_str().unwrap()])
+            .arg("--helm")
+            .arg(&helm)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{prints}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{prints}: {stderr}");
+        assert!(stderr.contains(&helm.display().to_string()), "names the binary: {stderr}");
+    }
+}
+
 #[test]
 fn schema_is_json_and_denies_unknown_fields() {
     let out = codex(&["schema"]);
@@ -431,11 +467,9 @@ fn up_and_revise_stop_at_a_failed_build_with_exit_9_before_touching_the_cluster(
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::write(dir.path().join("ctx/Dockerfile"), "FROM scratch\n").unwrap();
     std::fs::write(bin.join("buildctl"), "#!/bin/sh\necho 'step 1/1: boom' >&2\nexit 1\n").unwrap();
-    std::fs::write(bin.join("helm"), "#!/bin/sh\nexit 1\n").unwrap();
+    fake_helm(&bin, "v4.3.2");
     use std::os::unix::fs::PermissionsExt;
-    for tool in ["buildctl", "helm"] {
-        std::fs::set_permissions(bin.join(tool), std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
     // A port nobody listens on: the registry cannot confirm anything, so the image is built.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let file = dir.path().join("services.yaml");
@@ -684,9 +718,7 @@ fn build_mirrors_an_image_then_reports_it_present_and_a_missing_source_is_exit_9
     let out = codex_without_tools(&bin, &["build", "-f", file, "--env", "e2e"]);
     assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains(&format!("mirror source {missing} does not exist")), "{}", text(&out.stderr));
-    std::fs::write(bin.join("helm"), "#!/bin/sh\nexit 1\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("helm"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    fake_helm(&bin, "v4.3.2");
     let out = codex_without_tools(&bin, &["up", "-f", file, "--env", "e2e", "--kubeconfig", "/nonexistent/kubeconfig"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{stderr}");

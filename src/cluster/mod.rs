@@ -11,6 +11,7 @@ pub mod object_readiness;
 pub mod readiness;
 pub mod releases;
 pub mod secrets;
+pub mod server_version;
 pub mod slot_access;
 pub mod stuck_container;
 pub mod workspace_audit;
@@ -39,11 +40,14 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
     let server = config.cluster_url.to_string();
     let client =
         Client::try_from(config).context("building the Kubernetes client").map_err(|e| coded(exit::CLUSTER, e))?;
-    client
+    let info = client
         .apiserver_version()
         .await
         .with_context(|| format!("the Kubernetes API server at {server} does not answer"))
         .map_err(|e| coded(exit::CLUSTER, e))?;
+    if let Some(warning) = server_version::warning(&info.major, &info.minor) {
+        eprintln!("{warning}");
+    }
     Ok(client)
 }
 

@@ -2,6 +2,7 @@
 //! watched unit by unit while it runs, then gated on our own readiness checks and hooks; the
 //! next phase starts only after that. Every step lands in the run's evidence record.
 
+mod changes;
 mod phase;
 mod tracker;
 
@@ -25,7 +26,7 @@ pub use phase::release_labels;
 /// How a run behaves; filled from the command line.
 #[derive(Debug, Clone)]
 pub struct DeployOptions {
-    pub helm: PathBuf,
+    pub helm: crate::helm::Helm,
     pub chart: PathBuf,
     /// Per phase: Helm's `--timeout` and our readiness gate's deadline.
     pub timeout: Duration,

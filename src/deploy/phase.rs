@@ -2,6 +2,7 @@
 //! with Helm in waves (one revision per wave of same-phase dependencies) while watching every
 //! unit, each wave gated on readiness and hooks before the next.
 
+use super::changes::{self, ChangeFeed, ChangeSignal};
 use super::tracker::{Failure, Tracker};
 use super::DeployOptions;
 use crate::clock;
@@ -21,7 +22,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
-const POLL_EVERY: Duration = Duration::from_millis(500);
 /// Label values are at most 63 characters: the values digest is stored shortened.
 const DIGEST_LABEL_LEN: usize = 32;
 
@@ -131,6 +131,8 @@ pub async fn deploy_phase(
         None => BTreeSet::new(),
     };
     let steps = install_steps(&phase.waves, &installed);
+    // Started before the first install, so the gate sees the phase's first changes.
+    let feed = ChangeFeed::start(client, namespace);
     let mut failure: Option<Failure> = None;
     for step in &steps {
         let values = if step.include == everything {
@@ -150,6 +152,7 @@ pub async fn deploy_phase(
             options,
             work_dir,
             &mut tracker,
+            &feed.signal(),
             progress,
         )
         .await?;
@@ -221,6 +224,7 @@ async fn install_and_gate(
     options: &DeployOptions,
     work_dir: &Path,
     tracker: &mut Tracker,
+    changes: &ChangeSignal,
     progress: &mut Progress,
 ) -> Result<Option<Failure>> {
     let namespace = &stack.namespace;
@@ -259,7 +263,7 @@ async fn install_and_gate(
     let status = loop {
         tokio::select! {
             status = child.wait() => break status?,
-            _ = tokio::time::sleep(POLL_EVERY) => {
+            _ = changes.next(changes::FALLBACK) => {
                 if let Some(found) = tracker.poll(client, namespace, name, &step.include, true, progress).await? {
                     // Waiting longer cannot help: stop Helm (it marks the release failed).
                     stop(&mut child).await;
@@ -283,7 +287,7 @@ async fn install_and_gate(
         }
         failure = tracker.poll(client, namespace, name, &step.include, false, progress).await?;
         if failure.is_none() && !tracker.all_ready(&step.include) {
-            tokio::time::sleep(POLL_EVERY).await;
+            changes.next(changes::FALLBACK).await;
         }
     }
     if failure.is_none() {

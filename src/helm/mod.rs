@@ -1,18 +1,50 @@
-//! The `helm` process: finding it, and running it with clear errors.
+//! The `helm` process: finding it, asking its version, and running it with clear errors.
+
+mod version;
 
 use crate::exit::{self, coded};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+pub use version::{HelmVersion, MINIMUM};
 
-/// The Helm version our tests run against (built by `cargo xtask tools helm`).
-pub const TESTED_VERSION: &str = "v3.22.0";
+/// The Helm version our tests run against by default (built by `cargo xtask tools helm`).
+pub const TESTED_VERSION: &str = "v4.3.2";
+/// The Helm 3 of the compatibility run (built by `cargo xtask tools helm3`).
+pub const TESTED_HELM3_VERSION: &str = "v3.22.0";
 /// Environment variable that points at a helm binary.
 pub const HELM_ENV: &str = "CODEX_HELM";
 
+/// A helm binary and the version it reported: every command line is built for that major.
+#[derive(Debug, Clone)]
+pub struct Helm {
+    pub path: PathBuf,
+    pub version: HelmVersion,
+}
+
+impl Helm {
+    /// Finds helm (see [`locate_path`]) and asks its version: exit 3 when it is missing, is
+    /// not Helm, or is older than [`MINIMUM`].
+    pub fn locate(explicit: Option<&Path>) -> Result<Helm> {
+        let path = locate_path(explicit)?;
+        let version = version::probe(&path)?;
+        Ok(Helm { path, version })
+    }
+
+    /// The binary's path, for messages.
+    pub fn display(&self) -> std::path::Display<'_> {
+        self.path.display()
+    }
+}
+
+/// Finds helm and asks its version; see [`Helm::locate`].
+pub fn locate(explicit: Option<&Path>) -> Result<Helm> {
+    Helm::locate(explicit)
+}
+
 /// Finds helm: an explicit path first, then `$CODEX_HELM`, then `helm` on PATH, then the
 /// copy `cargo xtask tools` builds into the user cache.
-pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+fn locate_path(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = explicit {
         return if path.is_file() {
             Ok(path.to_path_buf())
@@ -37,7 +69,8 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     Err(coded(
         exit::TOOL_MISSING,
         anyhow::anyhow!(
-            "helm not found: put Helm 3 on PATH (tested with {TESTED_VERSION}), pass --helm PATH, \
+            "helm not found: put Helm on PATH ({MINIMUM} or later; tested with {TESTED_VERSION} and \
+             {TESTED_HELM3_VERSION}), pass --helm PATH, \
              or set ${HELM_ENV}. In this repository `cargo xtask tools helm` builds it from source."
         ),
     ))
@@ -52,8 +85,8 @@ fn cached_build() -> Option<PathBuf> {
 }
 
 /// `helm template` of one release: the manifests Helm would install.
-pub fn template(helm: &Path, release: &str, chart: &Path, namespace: &str, values_file: &Path) -> Result<String> {
-    let output = Command::new(helm)
+pub fn template(helm: &Helm, release: &str, chart: &Path, namespace: &str, values_file: &Path) -> Result<String> {
+    let output = Command::new(&helm.path)
         .args(["template", release])
         .arg(chart)
         .args(["--namespace", namespace, "--values"])
@@ -76,7 +109,7 @@ pub fn template(helm: &Path, release: &str, chart: &Path, namespace: &str, value
 
 /// One `helm upgrade --install` of a phase release.
 pub struct Install<'a> {
-    pub helm: &'a Path,
+    pub helm: &'a Helm,
     pub release: &'a str,
     pub chart: &'a Path,
     pub namespace: &'a str,
@@ -92,7 +125,7 @@ pub struct Install<'a> {
 impl Install<'_> {
     /// The command, not yet started: the caller runs it and may stop it.
     pub fn command(&self) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(self.helm);
+        let mut command = tokio::process::Command::new(&self.helm.path);
         command
             .args(["upgrade", "--install", self.release])
             .arg(self.chart)
@@ -101,7 +134,8 @@ impl Install<'_> {
         if self.stdin_values {
             command.args(["--values", "-"]);
         }
-        command.args(["--wait", "--wait-for-jobs", "--timeout"]).arg(format!("{}s", self.timeout.as_secs().max(1)));
+        command.args(self.helm.version.install_wait_flags()).args(self.helm.version.apply_flags());
+        command.arg("--timeout").arg(format!("{}s", self.timeout.as_secs().max(1)));
         if !self.labels.is_empty() {
             let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             command.arg("--labels").arg(labels.join(","));
@@ -127,8 +161,8 @@ pub struct HistoryEntry {
     pub description: String,
 }
 
-async fn run_helm(helm: &Path, args: &[&str]) -> Result<String> {
-    let output = tokio::process::Command::new(helm)
+async fn run_helm(helm: &Helm, args: &[&str]) -> Result<String> {
+    let output = tokio::process::Command::new(&helm.path)
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()
@@ -147,7 +181,7 @@ async fn run_helm(helm: &Path, args: &[&str]) -> Result<String> {
 }
 
 /// Helm's own record of a release's revisions (empty when the release does not exist).
-pub async fn history(helm: &Path, release: &str, namespace: &str) -> Result<Vec<HistoryEntry>> {
+pub async fn history(helm: &Helm, release: &str, namespace: &str) -> Result<Vec<HistoryEntry>> {
     match run_helm(helm, &["history", release, "--namespace", namespace, "--max", "256", "-o", "json"]).await {
         Ok(text) => Ok(serde_json::from_str(&text).with_context(|| format!("parsing helm history of {release}"))?),
         Err(e) if e.to_string().contains("release: not found") => Ok(Vec::new()),
@@ -158,7 +192,7 @@ pub async fn history(helm: &Path, release: &str, namespace: &str) -> Result<Vec<
 /// The units a release holds now, read from the values it was installed with: typed
 /// workloads by name, manifest objects by their unit label.
 pub async fn installed_units(
-    helm: &Path,
+    helm: &Helm,
     release: &str,
     namespace: &str,
 ) -> Result<std::collections::BTreeSet<String>> {
@@ -170,14 +204,16 @@ pub async fn installed_units(
     Ok(workloads.chain(objects).map(str::to_string).collect())
 }
 
-pub async fn uninstall(helm: &Path, release: &str, namespace: &str, timeout: std::time::Duration) -> Result<()> {
+pub async fn uninstall(helm: &Helm, release: &str, namespace: &str, timeout: std::time::Duration) -> Result<()> {
     let timeout = format!("{}s", timeout.as_secs().max(1));
-    match run_helm(helm, &["uninstall", release, "--namespace", namespace, "--wait", "--timeout", &timeout]).await {
+    let wait = helm.version.plain_wait_flag();
+    match run_helm(helm, &["uninstall", release, "--namespace", namespace, wait, "--timeout", &timeout]).await {
         Err(e) if e.to_string().contains("not found") => Ok(()),
         other => other.map(|_| ()),
     }
 }
 
-pub async fn rollback(helm: &Path, release: &str, namespace: &str, revision: u32) -> Result<()> {
-    run_helm(helm, &["rollback", release, &revision.to_string(), "--namespace", namespace, "--wait"]).await.map(|_| ())
+pub async fn rollback(helm: &Helm, release: &str, namespace: &str, revision: u32) -> Result<()> {
+    let wait = helm.version.plain_wait_flag();
+    run_helm(helm, &["rollback", release, &revision.to_string(), "--namespace", namespace, wait]).await.map(|_| ())
 }

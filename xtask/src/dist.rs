@@ -45,6 +45,8 @@ const HOMEPAGE: &str = "https://codex-k8s.dev/kubectl-codex";
 /// krew's name of the plugin: `kubectl codex` runs `kubectl-codex`.
 pub const PLUGIN: &str = "codex";
 pub const BINARY: &str = "kubectl-codex";
+/// The directory of Helm 3's plugin manifest (Helm 3 refuses the versioned plugin.yaml).
+pub const HELM3_PLUGIN_DIR: &str = "helm3";
 /// The completion helper kubectl runs for `kubectl codex <TAB>` (scripts/kubectl_complete-codex).
 pub const COMPLETION_HELPER: &str = "kubectl_complete-codex";
 
@@ -259,8 +261,8 @@ pub struct Entry {
 }
 
 /// The archive's files, flat at its root: krew's `files` name them from there, and Helm's
-/// plugin installer wants plugin.yaml at the root. The same archive is the krew plugin, the
-/// Helm plugin (binary included) and the plain download.
+/// plugin installer wants plugin.yaml at the root (Helm 4's; Helm 3's is in `helm3/`). The same
+/// archive is the krew plugin, the Helm plugin (binary included) and the plain download.
 fn archive_entries(root: &Path, binary: &Path) -> Result<Vec<Entry>> {
     let read = |path: &Path| fs::read(path).with_context(|| format!("reading {}", path.display()));
     let file = |path: &str, mode: u32| -> Result<Entry> {
@@ -272,6 +274,8 @@ fn archive_entries(root: &Path, binary: &Path) -> Result<Vec<Entry>> {
         file("LICENSE", 0o644)?,
         file("README.md", 0o644)?,
         file("plugin.yaml", 0o644)?,
+        Entry { path: format!("{HELM3_PLUGIN_DIR}/"), contents: None, mode: 0o755 },
+        file(&format!("{HELM3_PLUGIN_DIR}/plugin.yaml"), 0o644)?,
         Entry { path: "scripts/".into(), contents: None, mode: 0o755 },
         file("scripts/helm-codex.sh", 0o755)?,
         // kubectl's plugin completion looks for `kubectl_complete-codex` on PATH; next to the

@@ -2,7 +2,8 @@
 //! release archive from `cargo xtask dist`, the committed krew-manifest.yaml and plugin.yaml
 //! checked against it, `kubectl krew install --manifest --archive` then `kubectl codex version`,
 //! krew's validate-krew-manifest, and `helm plugin install` of the checkout and of the archive
-//! then `helm codex version`. Tools are the pinned builds (`cargo xtask tools kubectl krew helm`);
+//! then `helm codex version`, with Helm 4 (plugin.yaml, the versioned format) and Helm 3
+//! (helm3/plugin.yaml). Tools are the pinned builds (`cargo xtask tools kubectl krew helm helm3`);
 //! every command runs with a cleared environment, a temporary HOME, KREW_ROOT and HELM_* dirs,
 //! and talks to nothing but a file server on 127.0.0.1.
 
@@ -27,7 +28,10 @@ pub fn run() -> Result<()> {
     let kubectl = tools::tool_path("kubectl")?;
     let krew = tools::tool_path("krew")?;
     let validator = tools::tool_path("validate-krew-manifest")?;
-    let helm = tools::tool_path("helm")?;
+    let helms = [
+        HelmUnderTest { label: "helm 4", dir_name: "helm4", path: tools::tool_path("helm")?, major: 4 },
+        HelmUnderTest { label: "helm 3", dir_name: "helm3", path: tools::tool_path("helm3")?, major: 3 },
+    ];
     let dist = dist::build()?;
     let archive = dist.host_archive()?;
     let expected = format!("kubectl-codex {} (commit {})", dist.version, head_commit(&root)?);
@@ -53,7 +57,7 @@ pub fn run() -> Result<()> {
         }
     };
     check("krew-manifest.yaml matches this build apart from sha256", committed_manifest(&root, &dist));
-    check("plugin.yaml names codex and the crate version", plugin_yaml(&root, &dist.version));
+    check("plugin.yaml and helm3/plugin.yaml name codex and the crate version", plugin_yaml(&root, &dist.version));
     check(
         "kubectl krew install --manifest --archive, then kubectl codex version",
         krew_install(&sandbox, &dist, &archive.path, &expected),
@@ -62,19 +66,54 @@ pub fn run() -> Result<()> {
         "validate-krew-manifest (install from 127.0.0.1, and the committed manifest)",
         validate_manifest(&sandbox, &validator, &root, &dist, &archive_url),
     );
-    check(
-        "helm plugin install <checkout>, then helm codex version runs krew's binary",
-        helm_from_checkout(&sandbox, &helm, &root, &dist.version, &expected),
-    );
-    check(
-        "helm plugin install <archive URL>, then helm codex version and render",
-        helm_from_archive(&sandbox, &helm, &root, &archive_url, &archive_name, &expected),
-    );
+    for helm in &helms {
+        check(
+            &format!("{}: helm plugin install <checkout>, then helm codex version runs krew's binary", helm.label),
+            helm_from_checkout(&sandbox, helm, &root, &dist.version, &expected),
+        );
+        let source = ArchiveSource { path: &archive.path, url: &archive_url, name: &archive_name };
+        check(
+            &format!("{}: helm plugin install <archive>, then helm codex version and render", helm.label),
+            helm_from_archive(&sandbox, helm, &root, &source, &expected),
+        );
+    }
     drop(server);
     if !failures.is_empty() {
         bail!("{} install check(s) failed:\n  {}", failures.len(), failures.join("\n  "));
     }
     Ok(())
+}
+
+/// One Helm major, and where it finds our plugin: Helm 3 refuses the versioned plugin.yaml
+/// that Helm 4 reads, so it installs the legacy one in `helm3/`.
+struct HelmUnderTest {
+    label: &'static str,
+    /// Prefix of this Helm's sandbox directories.
+    dir_name: &'static str,
+    path: PathBuf,
+    major: u8,
+}
+
+impl HelmUnderTest {
+    /// The directory to `helm plugin install` in a checkout or an extracted archive.
+    fn plugin_dir(&self, root: &Path) -> PathBuf {
+        if self.major >= 4 {
+            root.to_path_buf()
+        } else {
+            root.join(dist::HELM3_PLUGIN_DIR)
+        }
+    }
+
+    fn sandbox_name(&self, what: &str) -> String {
+        format!("{}-{what}", self.dir_name)
+    }
+}
+
+/// The host's release archive, as a file and as served on 127.0.0.1.
+struct ArchiveSource<'a> {
+    path: &'a Path,
+    url: &'a str,
+    name: &'a str,
 }
 
 fn head_commit(root: &Path) -> Result<String> {
@@ -137,9 +176,10 @@ impl Sandbox {
     fn helm(&self, helm: &Path, name: &str, path: &[&Path]) -> Result<Command> {
         let base = self.root.join(name);
         let mut command = self.command(helm, path);
-        // HELM_PLUGINS is Helm's default, under HELM_DATA_HOME: Helm 3's archive installer
-        // writes to HELM_DATA_HOME/plugins whatever HELM_PLUGINS says, while plugins are loaded
-        // from HELM_PLUGINS.
+        // HELM_PLUGINS is Helm's default, under HELM_DATA_HOME: Helm's installers (Helm 3's
+        // archive installer, and every installer of Helm 4, local directories included) write
+        // to HELM_DATA_HOME/plugins whatever HELM_PLUGINS says, while plugins are loaded from
+        // HELM_PLUGINS: with the two apart, Helm 4 reports "Installed plugin" and lists nothing.
         for (var, dir) in [
             ("HELM_PLUGINS", "data/plugins"),
             ("HELM_DATA_HOME", "data"),
@@ -196,15 +236,33 @@ fn committed_manifest(root: &Path, dist: &Dist) -> Result<()> {
 }
 
 fn plugin_yaml(root: &Path, version: &str) -> Result<()> {
-    let text = fs::read_to_string(root.join("plugin.yaml")).context("reading plugin.yaml")?;
-    let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_string());
-    ensure!(field("name:").as_deref() == Some(dist::PLUGIN), "plugin.yaml: name must be {}", dist::PLUGIN);
+    let versioned = manifest_fields(&root.join("plugin.yaml"), version)?;
+    for (key, value) in [("apiVersion:", "v1"), ("type:", "cli/v1"), ("runtime:", "subprocess")] {
+        ensure!(
+            versioned(key).as_deref() == Some(value),
+            "plugin.yaml: {key} must be {value} (Helm 4's versioned plugin format)"
+        );
+    }
+    let legacy = manifest_fields(&root.join(dist::HELM3_PLUGIN_DIR).join("plugin.yaml"), version)?;
     ensure!(
-        field("version:").as_deref() == Some(version),
-        "plugin.yaml: version is {:?}, the crate's is {version}; update plugin.yaml with Cargo.toml",
-        field("version:")
+        legacy("apiVersion:").is_none(),
+        "helm3/plugin.yaml must stay in the legacy format: Helm 3 refuses apiVersion"
     );
     Ok(())
+}
+
+/// Reads a plugin manifest, checks its name and version, and gives its top-level fields.
+fn manifest_fields(path: &Path, version: &str) -> Result<impl Fn(&str) -> Option<String>> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let field = move |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_string());
+    let shown = path.display();
+    ensure!(field("name:").as_deref() == Some(dist::PLUGIN), "{shown}: name must be {}", dist::PLUGIN);
+    ensure!(
+        field("version:").as_deref() == Some(version),
+        "{shown}: version is {:?}, the crate's is {version}; update it with Cargo.toml",
+        field("version:")
+    );
+    Ok(field)
 }
 
 fn krew_install(sandbox: &Sandbox, dist: &Dist, archive: &Path, expected: &str) -> Result<()> {
@@ -274,11 +332,20 @@ fn validate_manifest(sandbox: &Sandbox, validator: &Path, root: &Path, dist: &Di
     Ok(())
 }
 
-fn helm_from_checkout(sandbox: &Sandbox, helm: &Path, root: &Path, version: &str, expected: &str) -> Result<()> {
+fn helm_from_checkout(
+    sandbox: &Sandbox,
+    helm: &HelmUnderTest,
+    root: &Path,
+    version: &str,
+    expected: &str,
+) -> Result<()> {
     // kubectl-codex comes from PATH here: the copy krew installed above.
     let krew_bin = sandbox.krew_bin();
     let path = [sandbox.bin.as_path(), &krew_bin];
-    let output = run_shown(sandbox.helm(helm, "helm-checkout", &path)?.args(["plugin", "install"]).arg(root))?;
+    let name = helm.sandbox_name("checkout");
+    let run = |args: &[&str]| -> Result<String> { run_shown(sandbox.helm(&helm.path, &name, &path)?.args(args)) };
+    let plugin_dir = helm.plugin_dir(root);
+    let output = run(&["plugin", "install", &plugin_dir.to_string_lossy()])?;
     ensure!(output.contains("Installed plugin: codex"), "helm did not report the install");
     let binary = krew_bin.join(dist::BINARY);
     ensure!(
@@ -286,22 +353,28 @@ fn helm_from_checkout(sandbox: &Sandbox, helm: &Path, root: &Path, version: &str
         "the install hook did not find krew's {}",
         binary.display()
     );
-    let listed = run_shown(sandbox.helm(helm, "helm-checkout", &path)?.args(["plugin", "list"]))?;
-    ensure!(
-        listed.lines().any(|l| l.split_whitespace().take(2).eq(["codex", version])),
-        "helm plugin list does not show codex {version}"
-    );
-    let printed = run_shown(sandbox.helm(helm, "helm-checkout", &path)?.args(["codex", "version"]))?;
+    let listed = run(&["plugin", "list"])?;
+    let row =
+        listed.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find(|cols| cols.first() == Some(&"codex"));
+    let row = row.with_context(|| format!("helm plugin list does not show codex:\n{listed}"))?;
+    ensure!(row.get(1) == Some(&version), "helm plugin list shows codex {:?}, expected {version}", row.get(1));
+    if helm.major >= 4 {
+        // NAME VERSION TYPE APIVERSION …: not `legacy`.
+        ensure!(row.get(3) == Some(&"v1"), "Helm 4 lists the plugin with apiVersion {:?}, expected v1", row.get(3));
+    }
+    let printed = run(&["codex", "version"])?;
     ensure!(printed.trim() == expected, "helm codex version printed {:?}, expected {expected:?}", printed.trim());
     Ok(())
 }
 
+/// Helm 4 installs the archive from its URL (`--verify=false`: the archives carry no
+/// provenance file yet). Helm 3 cannot, since its plugin.yaml is in `helm3/` and its archive
+/// installer wants one at the root: it installs that directory of the extracted archive.
 fn helm_from_archive(
     sandbox: &Sandbox,
-    helm: &Path,
+    helm: &HelmUnderTest,
     root: &Path,
-    url: &str,
-    archive_name: &str,
+    archive: &ArchiveSource,
     expected: &str,
 ) -> Result<()> {
     // Nothing of ours on PATH, and no helm either: the plugin must use its own binary and
@@ -316,23 +389,38 @@ fn helm_from_archive(
         }
     }
     let path = [empty.as_path()];
-    let output = run_shown(sandbox.helm(helm, "helm-archive", &path)?.args(["plugin", "install", url]))?;
+    let name = helm.sandbox_name("archive");
+    let (output, binary) = if helm.major >= 4 {
+        let output = run_shown(sandbox.helm(&helm.path, &name, &path)?.args([
+            "plugin",
+            "install",
+            archive.url,
+            "--verify=false",
+        ]))?;
+        // Helm names the plugin directory after the archive.
+        let plugin_dir = sandbox.root.join(&name).join("data/plugins").join(archive.name.trim_end_matches(".tar.gz"));
+        (output, plugin_dir.join(dist::BINARY))
+    } else {
+        let extracted = sandbox.root.join(format!("{name}-extracted"));
+        fs::create_dir_all(&extracted)?;
+        run_shown(Command::new("tar").arg("-xzf").arg(archive.path).arg("-C").arg(&extracted))?;
+        let plugin_dir = helm.plugin_dir(&extracted);
+        let output = run_shown(sandbox.helm(&helm.path, &name, &path)?.arg("plugin").arg("install").arg(&plugin_dir))?;
+        (output, extracted.canonicalize()?.join(dist::BINARY))
+    };
     ensure!(output.contains("Installed plugin: codex"), "helm did not report the install");
-    // Helm names the plugin directory after the archive.
-    let plugin_dir = sandbox.root.join("helm-archive/data/plugins").join(archive_name.trim_end_matches(".tar.gz"));
-    let binary = plugin_dir.join(dist::BINARY);
     ensure!(
         output.contains(&format!("helm codex runs {}", binary.display())),
         "the install hook did not use the archive's {}",
         binary.display()
     );
-    let printed = run_shown(sandbox.helm(helm, "helm-archive", &path)?.args(["codex", "version"]))?;
+    let printed = run_shown(sandbox.helm(&helm.path, &name, &path)?.args(["codex", "version"]))?;
     ensure!(printed.trim() == expected, "helm codex version printed {:?}, expected {expected:?}", printed.trim());
 
-    let out = sandbox.root.join("render");
+    let out = sandbox.root.join(format!("{name}-render"));
     run_shown(
         sandbox
-            .helm(helm, "helm-archive", &path)?
+            .helm(&helm.path, &name, &path)?
             .args(["codex", "render", "--env", "prod", "--out"])
             .arg(&out)
             .arg("-f")
@@ -346,7 +434,7 @@ fn helm_from_archive(
 
     // kubectl-codex's exit codes reach the caller through Helm (2: invalid input).
     let status = sandbox
-        .helm(helm, "helm-archive", &path)?
+        .helm(&helm.path, &name, &path)?
         .args(["codex", "validate", "-f", "/nonexistent/services.yaml"])
         .output()?
         .status;

@@ -54,6 +54,38 @@ fn cargo() -> Command {
     command
 }
 
+/// Every end-to-end test binary, run with Helm 4 (the default).
+const E2E_TESTS: &[&str] = &[
+    "e2e_cluster",
+    "e2e_up",
+    "e2e_dev",
+    "e2e_revise",
+    "e2e_gc",
+    "e2e_build",
+    "e2e_manifests",
+    "e2e_mirror",
+    "e2e_inputs",
+    "e2e_import",
+];
+
+/// The subset run again with Helm 3 (plugin installs are in the dist step): cold `up`, the
+/// skip of unchanged phases and `evidence --verify` (the first test of e2e_up), and review
+/// rounds that reuse their namespace (e2e_revise).
+const HELM3_COMPAT_TESTS: &[&str] = &["e2e_up", "e2e_revise"];
+/// Filters the compatibility run to those tests by name (substring match, as libtest does).
+const HELM3_COMPAT_FILTERS: &[&str] = &["the_example_stack_comes_up_in_order", "review_rounds_reuse"];
+
+/// `cargo test --features e2e --test A --test B … -- --test-threads=1 [filters]`.
+fn e2e_args(tests: &[&str], filters: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["test", "--features", "e2e"].iter().map(|s| s.to_string()).collect();
+    for test in tests {
+        args.extend(["--test".to_string(), test.to_string()]);
+    }
+    args.extend(["--".to_string(), "--test-threads=1".to_string()]);
+    args.extend(filters.iter().map(|f| f.to_string()));
+    args
+}
+
 pub fn run_cli(args: TestArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     let helm = tools::tool_path("helm").context("building helm")?;
@@ -113,35 +145,18 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
         if ready {
             step(&mut outcomes, "end-to-end tests on the local cluster", || {
                 let mut command = cargo();
-                command
-                    .args([
-                        "test",
-                        "--features",
-                        "e2e",
-                        "--test",
-                        "e2e_cluster",
-                        "--test",
-                        "e2e_up",
-                        "--test",
-                        "e2e_dev",
-                        "--test",
-                        "e2e_revise",
-                        "--test",
-                        "e2e_gc",
-                        "--test",
-                        "e2e_build",
-                        "--test",
-                        "e2e_manifests",
-                        "--test",
-                        "e2e_mirror",
-                        "--test",
-                        "e2e_inputs",
-                        "--test",
-                        "e2e_import",
-                        "--",
-                        "--test-threads=1",
-                    ])
-                    .env("CODEX_HELM", &helm);
+                command.args(e2e_args(E2E_TESTS, &[])).env("CODEX_HELM", &helm);
+                for (key, value) in &env {
+                    command.env(key, value);
+                }
+                run(&mut command)
+            });
+        }
+        if ready {
+            step(&mut outcomes, "Helm 3 compatibility: up, skip unchanged, verify, revise reuse", || {
+                let helm3 = tools::tool_path("helm3").context("building helm3")?;
+                let mut command = cargo();
+                command.args(e2e_args(HELM3_COMPAT_TESTS, HELM3_COMPAT_FILTERS)).env("CODEX_HELM", &helm3);
                 for (key, value) in &env {
                     command.env(key, value);
                 }

@@ -70,14 +70,19 @@ fn kubernetes_stamp() -> Vec<String> {
         .collect()
 }
 
-/// The Kubernetes version Helm's release build stamps as the default for `helm
+/// The Kubernetes version Helm 3's release build stamps as the default for `helm
 /// template` and `helm lint` (its Makefile takes client-go's minor: v0.37 for
-/// Helm v3.22.0). Follows from [`versions::HELM`]; change them together.
-const HELM_DEFAULT_KUBE_VERSION: (&str, &str) = ("1", "37");
+/// Helm v3.22.0). Follows from [`versions::HELM3`]; change them together. Helm 4 reads
+/// client-go's version from the binary's build info, so it needs no stamp for this.
+const HELM3_DEFAULT_KUBE_VERSION: (&str, &str) = ("1", "37");
 
 fn helm_stamp() -> Vec<String> {
-    let (major, minor) = HELM_DEFAULT_KUBE_VERSION;
-    let mut flags = vec![format!("-X helm.sh/helm/v3/internal/version.version={}", versions::HELM)];
+    vec![format!("-X helm.sh/helm/v4/internal/version.version={}", versions::HELM)]
+}
+
+fn helm3_stamp() -> Vec<String> {
+    let (major, minor) = HELM3_DEFAULT_KUBE_VERSION;
+    let mut flags = vec![format!("-X helm.sh/helm/v3/internal/version.version={}", versions::HELM3)];
     for package in ["helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"] {
         flags.push(format!("-X {package}.k8sVersionMajor={major}"));
         flags.push(format!("-X {package}.k8sVersionMinor={minor}"));
@@ -138,10 +143,18 @@ const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "helm",
-        version: Version::Pinned { version: versions::HELM, module: "helm.sh/helm/v3" },
+        version: Version::Pinned { version: versions::HELM, module: "helm.sh/helm/v4" },
+        binaries: &["helm"],
+        recipe: Recipe::GoInstall { packages: &["helm.sh/helm/v4/cmd/helm"] },
+        stamp: helm_stamp,
+    },
+    // After `helm`, so that the binary name `helm` finds Helm 4; `helm3` names this one.
+    Tool {
+        name: "helm3",
+        version: Version::Pinned { version: versions::HELM3, module: "helm.sh/helm/v3" },
         binaries: &["helm"],
         recipe: Recipe::GoInstall { packages: &["helm.sh/helm/v3/cmd/helm"] },
-        stamp: helm_stamp,
+        stamp: helm3_stamp,
     },
     Tool {
         name: "kubectl",

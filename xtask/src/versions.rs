@@ -19,8 +19,11 @@ pub const COREDNS: &str = "v1.14.7";
 /// `tools/go/registry/go.mod`).
 pub const GO_CONTAINERREGISTRY: &str = "v0.22.1";
 
-/// `helm.sh/helm/v3`.
-pub const HELM: &str = "v3.22.0";
+/// `helm.sh/helm/v4`: the Helm everything is tested with by default.
+pub const HELM: &str = "v4.3.2";
+
+/// `helm.sh/helm/v3`: the Helm of the compatibility run (security fixes until February 2027).
+pub const HELM3: &str = "v3.22.0";
 
 /// `sigs.k8s.io/krew` (krew and validate-krew-manifest, for the install checks of
 /// `cargo xtask test`).
