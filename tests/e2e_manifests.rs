@@ -13,7 +13,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A copy of the fixture in `dir` with the probe image filled in and `edit` applied to
 /// services.yaml.
@@ -56,17 +55,6 @@ fn codex_with(file: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec![args[0], "-f", file.to_str().unwrap()];
     all.extend(&args[1..]);
     codex(&all)
-}
-
-fn releases(namespace: &str) -> Vec<String> {
-    let out = Command::new(std::env::var("CODEX_HELM").unwrap())
-        .args(["list", "-n", namespace, "-a", "-q"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "helm list: {}", text(&out.stderr));
-    let mut names: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
-    names.sort();
-    names
 }
 
 fn phase<'a>(record: &'a Value, name: &str) -> &'a Value {
@@ -190,7 +178,7 @@ fn a_failing_init_container_fails_its_phase_and_installs_nothing_after_it() {
     assert!(stderr.contains("check-schema (init)"), "names the init container:\n{stderr}");
     assert!(stderr.contains("Job/migrate"), "names the object:\n{stderr}");
     assert!(stderr.contains("last log lines"), "shows its log:\n{stderr}");
-    assert_eq!(releases("shop-e2e-broken"), ["codex-migrations", "codex-stateful"], "nothing after migrations");
+    assert_eq!(release_names("shop-e2e-broken"), ["codex-migrations", "codex-stateful"], "nothing after migrations");
 }
 
 #[test]

@@ -36,14 +36,6 @@ fn delete_namespace(namespace: &str) {
     let _ = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
 }
 
-fn releases(namespace: &str) -> Vec<String> {
-    let out = Command::new(std::env::var("CODEX_HELM").unwrap())
-        .args(["list", "-n", namespace, "-a", "-q"])
-        .output()
-        .unwrap();
-    text(&out.stdout).lines().map(str::to_string).collect()
-}
-
 #[test]
 fn the_example_stack_comes_up_in_order_works_and_proves_it() {
     let namespace = "codex-staging";
@@ -120,7 +112,7 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("unit greeter (Deployment) is not ready"), "{stderr}");
     assert!(stderr.contains("last log lines"), "diagnostics include the logs:\n{stderr}");
-    let installed = releases(namespace);
+    let installed = release_names(namespace);
     assert!(
         !installed.iter().any(|r| r == "codex-edge" || r == "codex-frontend"),
         "later phases stay uninstalled: {installed:?}"
@@ -178,7 +170,7 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
         .unwrap();
     // Kill it once the internal phase's release is being written.
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !releases(namespace).iter().any(|r| r == "codex-internal") {
+    while !release_names(namespace).iter().any(|r| r == "codex-internal") {
         assert!(Instant::now() < deadline, "the internal phase never started");
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -65,6 +65,26 @@ pub fn kubectl(args: &[&str]) -> Output {
     Command::new("kubectl").args(args).output().expect("kubectl runs")
 }
 
+/// The Helm releases in `namespace` in any status (pending ones included), sorted, read from
+/// Helm's storage Secrets: the same answer from Helm 3 and Helm 4, whose `helm list` flags differ
+/// (Helm 4 dropped `-a`).
+pub fn release_names(namespace: &str) -> Vec<String> {
+    let out = kubectl(&[
+        "get",
+        "secrets",
+        "-n",
+        namespace,
+        "-l",
+        "owner=helm",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.labels.name}{\"\\n\"}{end}",
+    ]);
+    assert!(out.status.success(), "listing Helm's release Secrets: {}", text(&out.stderr));
+    let names: std::collections::BTreeSet<String> =
+        text(&out.stdout).lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+    names.into_iter().collect()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
