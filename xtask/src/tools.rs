@@ -42,18 +42,17 @@ struct Tool {
     version: Version,
     binaries: &'static [&'static str],
     recipe: Recipe,
-    /// `-X` linker flags that stamp the release version where upstream's release
-    /// scripts would; without them Kubernetes reports `v0.0.0-master` (which
+    /// `-X` linker flags that stamp the release version (the argument) where upstream's
+    /// release scripts would; without them Kubernetes reports `v0.0.0-master` (which
     /// breaks Helm's `kubeVersion` checks) and Helm reports `v3.22`.
-    stamp: fn() -> Vec<String>,
+    stamp: fn(&str) -> Vec<String>,
 }
 
-fn no_stamp() -> Vec<String> {
+fn no_stamp(_version: &str) -> Vec<String> {
     Vec::new()
 }
 
-fn kubernetes_stamp() -> Vec<String> {
-    let version = versions::KUBERNETES;
+fn kubernetes_stamp(version: &str) -> Vec<String> {
     let mut parts = version.trim_start_matches('v').split('.');
     let major = parts.next().unwrap_or_default();
     let minor = parts.next().unwrap_or_default();
@@ -76,13 +75,13 @@ fn kubernetes_stamp() -> Vec<String> {
 /// client-go's version from the binary's build info, so it needs no stamp for this.
 const HELM3_DEFAULT_KUBE_VERSION: (&str, &str) = ("1", "37");
 
-fn helm_stamp() -> Vec<String> {
-    vec![format!("-X helm.sh/helm/v4/internal/version.version={}", versions::HELM)]
+fn helm_stamp(version: &str) -> Vec<String> {
+    vec![format!("-X helm.sh/helm/v4/internal/version.version={version}")]
 }
 
-fn helm3_stamp() -> Vec<String> {
+fn helm3_stamp(version: &str) -> Vec<String> {
     let (major, minor) = HELM3_DEFAULT_KUBE_VERSION;
-    let mut flags = vec![format!("-X helm.sh/helm/v3/internal/version.version={}", versions::HELM3)];
+    let mut flags = vec![format!("-X helm.sh/helm/v3/internal/version.version={version}")];
     for package in ["helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"] {
         flags.push(format!("-X {package}.k8sVersionMajor={major}"));
         flags.push(format!("-X {package}.k8sVersionMinor={minor}"));
@@ -92,21 +91,25 @@ fn helm3_stamp() -> Vec<String> {
 
 /// What `buildkitd --version` and `buildctl --version` report (upstream's Dockerfile sets
 /// the same variables from git).
-fn buildkit_stamp() -> Vec<String> {
-    vec![format!("-X github.com/moby/buildkit/version.Version={}", versions::BUILDKIT)]
+fn buildkit_stamp(version: &str) -> Vec<String> {
+    vec![format!("-X github.com/moby/buildkit/version.Version={version}")]
 }
 
 const KUBERNETES_BINARIES: &[&str] =
     &["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"];
 
-const TOOLS: &[Tool] = &[
+/// The tool name of every Kubernetes line (their cache folders differ by version).
+const KUBERNETES_TOOL: &str = "kubernetes";
+
+/// The cluster's binaries of one Kubernetes line.
+const fn kubernetes_tool(line: &'static versions::KubernetesLine) -> Tool {
     Tool {
-        name: "kubernetes",
-        version: Version::Pinned { version: versions::KUBERNETES, module: "k8s.io/kubernetes" },
+        name: KUBERNETES_TOOL,
+        version: Version::Pinned { version: line.version, module: "k8s.io/kubernetes" },
         binaries: KUBERNETES_BINARIES,
         // One `go build` for all five shares the compilation of their common packages.
         recipe: Recipe::GoModule {
-            dir: "kubernetes",
+            dir: line.go_module_dir,
             packages: &[
                 "k8s.io/kubernetes/cmd/kube-apiserver",
                 "k8s.io/kubernetes/cmd/kube-controller-manager",
@@ -116,7 +119,13 @@ const TOOLS: &[Tool] = &[
             ],
         },
         stamp: kubernetes_stamp,
-    },
+    }
+}
+
+const TOOLS: &[Tool] = &[
+    // Both lines are listed; `find` and `run` take the one CODEX_K8S_VERSION selects.
+    kubernetes_tool(&versions::KUBERNETES),
+    kubernetes_tool(&versions::KUBERNETES_OLDEST),
     Tool {
         name: "etcd",
         version: Version::Pinned { version: versions::ETCD, module: "go.etcd.io/etcd/server/v3" },
@@ -158,9 +167,14 @@ const TOOLS: &[Tool] = &[
     },
     Tool {
         name: "kubectl",
-        version: Version::Pinned { version: versions::KUBERNETES, module: "k8s.io/kubernetes" },
+        // Always from the default line: one kubectl for either cluster (it only applies, reads
+        // and waits, which the oldest line serves the same way).
+        version: Version::Pinned { version: versions::KUBERNETES.version, module: "k8s.io/kubernetes" },
         binaries: &["kubectl"],
-        recipe: Recipe::GoModuleCopy { dir: "kubernetes", packages: &["k8s.io/kubernetes/cmd/kubectl"] },
+        recipe: Recipe::GoModuleCopy {
+            dir: versions::KUBERNETES.go_module_dir,
+            packages: &["k8s.io/kubernetes/cmd/kubectl"],
+        },
         stamp: kubernetes_stamp,
     },
     Tool {
@@ -213,8 +227,13 @@ const TOOLS: &[Tool] = &[
 /// Names accepted by `cargo xtask tools` and [`tool_path`]: tool names and binary names.
 pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
+    names.dedup(); // the Kubernetes lines share one name, and stand next to each other
     for tool in TOOLS {
-        names.extend(tool.binaries.iter().filter(|b| **b != tool.name));
+        for binary in tool.binaries {
+            if !names.contains(binary) {
+                names.push(binary);
+            }
+        }
     }
     names
 }
@@ -240,10 +259,15 @@ pub fn built_path(name: &str) -> Result<Option<PathBuf>> {
     Ok(complete(tool, &dir).then(|| dir.join(binary)))
 }
 
-/// `cargo xtask tools [NAME...]`: builds the named tools, or all of them.
+/// `cargo xtask tools [NAME...]`: builds the named tools, or all of them (of the Kubernetes
+/// lines, the selected one).
 pub fn run(names: &[String]) -> Result<()> {
-    let selected: Vec<&Tool> =
-        if names.is_empty() { TOOLS.iter().collect() } else { names.iter().map(|n| find(n)).collect::<Result<_>>()? };
+    let selected: Vec<&Tool> = if names.is_empty() {
+        let line = versions::kubernetes_line()?;
+        TOOLS.iter().filter(|t| t.name != KUBERNETES_TOOL || is_line(t, line)).collect()
+    } else {
+        names.iter().map(|n| find(n)).collect::<Result<_>>()?
+    };
     for tool in selected {
         let dir = ensure(tool)?;
         for binary in tool.binaries {
@@ -253,11 +277,25 @@ pub fn run(names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// A tool by its name, or by a binary's name. Kubernetes (and its binaries) is the line
+/// `CODEX_K8S_VERSION` selects.
 fn find(name: &str) -> Result<&'static Tool> {
+    if name == KUBERNETES_TOOL || KUBERNETES_BINARIES.contains(&name) {
+        let line = versions::kubernetes_line()?;
+        return TOOLS
+            .iter()
+            .find(|t| t.name == KUBERNETES_TOOL && is_line(t, line))
+            .with_context(|| format!("no tool builds Kubernetes {}", line.version));
+    }
     TOOLS
         .iter()
-        .find(|t| t.name == name || t.binaries.contains(&name))
+        .find(|t| t.name == name)
+        .or_else(|| TOOLS.iter().find(|t| t.binaries.contains(&name)))
         .with_context(|| format!("unknown tool {name:?}; known: {}", known_names().join(", ")))
+}
+
+fn is_line(tool: &Tool, line: &versions::KubernetesLine) -> bool {
+    matches!(tool.version, Version::Pinned { version, .. } if version == line.version)
 }
 
 /// Root of the tool cache, honouring `$XDG_CACHE_HOME`.
@@ -341,7 +379,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
         tool.binaries.join(", ")
     );
     let mut ldflags = vec!["-s".to_string(), "-w".to_string()];
-    ldflags.extend((tool.stamp)());
+    ldflags.extend((tool.stamp)(&version_label(tool)?));
     let ldflags = format!("-ldflags={}", ldflags.join(" "));
     let mut go = Command::new("go");
     // Static binaries: they run on the host and inside images without a libc.

@@ -3,11 +3,62 @@
 //! Bumping one of these makes `cargo xtask tools` build the new version into its
 //! own cache directory (`<name>-<version>`); older builds stay until removed.
 
-/// `k8s.io/kubernetes` (kube-apiserver, kube-controller-manager, kube-scheduler,
-/// kubelet, kube-proxy). 1.34 only warns about the hosts' cgroup v1; 1.35 refuses it.
-/// Must match the `require` and the staging `replace` lines in
-/// `tools/go/kubernetes/go.mod`.
-pub const KUBERNETES: &str = "v1.34.4";
+/// One Kubernetes release line the local cluster can run: `k8s.io/kubernetes`
+/// (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy).
+#[derive(Debug)]
+pub struct KubernetesLine {
+    /// The release; must match the `require` and the staging `replace` lines of the go.mod
+    /// in `tools/go/<go_module_dir>`.
+    pub version: &'static str,
+    /// The folder under `tools/go/` it is built from, and the name of its tool.
+    pub go_module_dir: &'static str,
+}
+
+/// The line the local cluster runs by default, and the one kubectl is built from.
+/// From 1.35 on kubelet refuses cgroup v1 hosts unless `failCgroupV1: false` says otherwise.
+pub const KUBERNETES: KubernetesLine = KubernetesLine { version: "v1.37.2", go_module_dir: "kubernetes" };
+
+/// The oldest line kubectl-codex supports, for the smoke run (`CODEX_K8S_VERSION=1.34`).
+pub const KUBERNETES_OLDEST: KubernetesLine = KubernetesLine { version: "v1.34.4", go_module_dir: "kubernetes-1.34" };
+
+/// Every line `CODEX_K8S_VERSION` can select, newest first.
+pub const KUBERNETES_LINES: [&KubernetesLine; 2] = [&KUBERNETES, &KUBERNETES_OLDEST];
+
+/// Selects the local cluster's Kubernetes line: `1.37`, `v1.34.4`, … (unset: [`KUBERNETES`]).
+pub const KUBERNETES_VERSION_ENV: &str = "CODEX_K8S_VERSION";
+
+impl KubernetesLine {
+    /// `1.37` for `v1.37.2`.
+    pub fn minor(&self) -> &'static str {
+        let bare = self.version.trim_start_matches('v');
+        bare.rfind('.').map_or(bare, |end| &bare[..end])
+    }
+}
+
+/// The line `CODEX_K8S_VERSION` selects, by minor (`1.34`) or exact version (`v1.34.4`).
+pub fn kubernetes_line() -> anyhow::Result<&'static KubernetesLine> {
+    let asked = std::env::var(KUBERNETES_VERSION_ENV).unwrap_or_default();
+    select_kubernetes_line(&asked)
+}
+
+fn select_kubernetes_line(asked: &str) -> anyhow::Result<&'static KubernetesLine> {
+    let asked = asked.trim();
+    if asked.is_empty() {
+        return Ok(&KUBERNETES);
+    }
+    let bare = asked.trim_start_matches('v');
+    KUBERNETES_LINES
+        .into_iter()
+        .find(|line| bare == line.minor() || bare == line.version.trim_start_matches('v'))
+        .ok_or_else(|| {
+            let known: Vec<String> =
+                KUBERNETES_LINES.iter().map(|l| format!("{} ({})", l.minor(), l.version)).collect();
+            anyhow::anyhow!(
+                "{KUBERNETES_VERSION_ENV}={asked:?} is not a line the local cluster builds; choose one of {}",
+                known.join(", ")
+            )
+        })
+}
 
 /// `go.etcd.io/etcd/server/v3`; must match `tools/go/etcd/go.mod`.
 pub const ETCD: &str = "v3.6.16";
@@ -32,3 +83,19 @@ pub const KREW: &str = "v0.4.3";
 /// `github.com/moby/buildkit` (buildkitd and buildctl, for `cargo xtask buildkit`); must match
 /// `tools/go/buildkit/go.mod`. Needs Go 1.26.8 or newer on the host.
 pub const BUILDKIT: &str = "v0.34.2";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_lines_are_selected_by_minor_or_exact_version() {
+        assert_eq!(select_kubernetes_line("").unwrap().version, KUBERNETES.version);
+        assert_eq!(select_kubernetes_line("1.34").unwrap().version, KUBERNETES_OLDEST.version);
+        assert_eq!(select_kubernetes_line("v1.34.4").unwrap().version, KUBERNETES_OLDEST.version);
+        assert_eq!(select_kubernetes_line("1.37").unwrap().version, KUBERNETES.version);
+        let error = select_kubernetes_line("1.30").unwrap_err().to_string();
+        assert!(error.contains("1.34 (v1.34.4)") && error.contains("1.37"), "{error}");
+        assert!(select_kubernetes_line("v1.34.9").is_err());
+    }
+}

@@ -83,8 +83,18 @@ pub fn up() -> Result<ClusterInfo> {
     let _lock = lock(&layout)?;
     let started = Instant::now();
     let info = ClusterInfo { kubeconfig: layout.kubeconfig(), registry: registry::address() };
+    let line = crate::versions::kubernetes_line()?;
     if running(&layout) && healthy(&layout) {
-        eprintln!("[cluster] already running ({:.1}s)", started.elapsed().as_secs_f64());
+        let serving = serving_version(&layout).unwrap_or_default();
+        if serving != line.version {
+            bail!(
+                "the running local cluster serves Kubernetes {serving}, but {} selects {}; \
+                 stop it first with `cargo xtask cluster down`",
+                crate::versions::KUBERNETES_VERSION_ENV,
+                line.version
+            );
+        }
+        eprintln!("[cluster] already running, Kubernetes {serving} ({:.1}s)", started.elapsed().as_secs_f64());
         return Ok(info);
     }
 
@@ -147,12 +157,20 @@ pub fn up() -> Result<ClusterInfo> {
         )
     })?;
     eprintln!(
-        "[cluster] up in {:.1}s; registry {}, apiserver {}",
+        "[cluster] Kubernetes {} up in {:.1}s; registry {}, apiserver {}",
+        line.version,
         started.elapsed().as_secs_f64(),
         info.registry,
         layout::apiserver_url()
     );
     Ok(info)
+}
+
+/// The `gitVersion` the running apiserver reports.
+fn serving_version(layout: &Layout) -> Result<String> {
+    let text = kubectl::output(layout, &["get", "--raw=/version"])?;
+    let version: serde_json::Value = serde_json::from_str(&text).context("reading the apiserver's /version")?;
+    Ok(version["gitVersion"].as_str().unwrap_or_default().to_string())
 }
 
 /// Starts the local registry and waits until it answers.
