@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, PostParams};
 use kube::Client;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
@@ -23,6 +24,31 @@ pub struct HeldLease {
     api: Api<Lease>,
     holder: String,
     renewal: JoinHandle<()>,
+    state: Arc<Mutex<Renewal>>,
+}
+
+/// What the renewal task last saw, for [`HeldLease::ensure_held`].
+struct Renewal {
+    /// When the API server last accepted our renewal (or the acquisition).
+    renewed: Instant,
+    /// Someone else's name in the Lease: it expired while we stalled and was taken.
+    taken_by: Option<String>,
+}
+
+/// Why a run no longer holds its lease, if it does not: taken by `other`, or not renewed for
+/// longer than the lease lasts (so another run may have taken it meanwhile).
+fn lost_reason(renewed_ago: Duration, taken_by: Option<&str>) -> Option<String> {
+    if let Some(other) = taken_by {
+        return Some(format!("another run took it over: {other}"));
+    }
+    let valid = Duration::from_secs(LEASE_SECONDS as u64);
+    (renewed_ago > valid).then(|| {
+        format!(
+            "it was last renewed {}s ago and is only valid for {}s (the API server did not answer)",
+            renewed_ago.as_secs(),
+            valid.as_secs()
+        )
+    })
 }
 
 /// Who holds a lease and until when, as read from the object.
@@ -77,8 +103,9 @@ pub async fn acquire(
             };
             match written {
                 Ok(_) => {
-                    let renewal = spawn_renewal(leases.clone(), holder.to_string());
-                    return Ok(HeldLease { api: leases, holder: holder.to_string(), renewal });
+                    let state = Arc::new(Mutex::new(Renewal { renewed: Instant::now(), taken_by: None }));
+                    let renewal = spawn_renewal(leases.clone(), holder.to_string(), state.clone());
+                    return Ok(HeldLease { api: leases, holder: holder.to_string(), renewal, state });
                 }
                 Err(kube::Error::Api(e)) if e.code == 409 => continue,
                 Err(e) => return Err(super::api::<()>(Err(e), || "taking the Lease".into()).unwrap_err()),
@@ -107,24 +134,45 @@ pub async fn acquire(
     }
 }
 
-fn spawn_renewal(leases: Api<Lease>, holder: String) -> JoinHandle<()> {
+fn spawn_renewal(leases: Api<Lease>, holder: String, state: Arc<Mutex<Renewal>>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(RENEW_EVERY).await;
+            let asked = Instant::now();
             if let Ok(Some(mut lease)) = leases.get_opt(LEASE_NAME).await {
                 let mut spec = lease.spec.clone().unwrap_or_default();
                 if spec.holder_identity.as_deref() != Some(holder.as_str()) {
-                    return; // taken over after we stalled; nothing left to renew
+                    // Taken over after we stalled; nothing left to renew.
+                    let other = spec.holder_identity.unwrap_or_else(|| "nobody (released)".into());
+                    state.lock().unwrap_or_else(|e| e.into_inner()).taken_by = Some(other);
+                    return;
                 }
                 spec.renew_time = Some(MicroTime(Timestamp::now()));
                 lease.spec = Some(spec);
-                let _ = leases.replace(LEASE_NAME, &PostParams::default(), &lease).await;
+                if leases.replace(LEASE_NAME, &PostParams::default(), &lease).await.is_ok() {
+                    // Valid from when we asked, not from when a slow server answered.
+                    state.lock().unwrap_or_else(|e| e.into_inner()).renewed = asked;
+                }
             }
         }
     })
 }
 
 impl HeldLease {
+    /// Fails with exit 7 when the lease may be someone else's now, so that a run which
+    /// stalled longer than the lease stops before it applies anything more instead of racing
+    /// the run that took over.
+    pub fn ensure_held(&self, namespace: &str) -> Result<()> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match lost_reason(state.renewed.elapsed(), state.taken_by.as_deref()) {
+            None => Ok(()),
+            Some(reason) => Err(crate::exit::coded(
+                crate::exit::LOCKED,
+                anyhow!("lost the lease of namespace {namespace}: {reason}; stopping before applying anything more (run again to converge)"),
+            )),
+        }
+    }
+
     /// Stops renewing and frees the lease for the next run.
     pub async fn release(self) {
         self.renewal.abort();
@@ -152,4 +200,19 @@ pub async fn current_holder(client: &Client, namespace: &str) -> Result<Option<(
         (Some(h), Some(e)) if e >= now => Some((h, e.to_string())),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_lost_when_taken_or_not_renewed_for_its_duration() {
+        assert_eq!(lost_reason(Duration::from_secs(12), None), None);
+        assert_eq!(lost_reason(Duration::from_secs(LEASE_SECONDS as u64), None), None);
+        let stalled = lost_reason(Duration::from_secs(45), None).unwrap();
+        assert!(stalled.contains("45s ago") && stalled.contains("30s"), "{stalled}");
+        let taken = lost_reason(Duration::from_secs(1), Some("host/42/run")).unwrap();
+        assert!(taken.contains("host/42/run"), "{taken}");
+    }
 }

@@ -10,6 +10,7 @@ pub mod object_gate;
 pub mod object_readiness;
 pub mod readiness;
 pub mod releases;
+pub mod retry;
 pub mod secrets;
 pub mod server_version;
 pub mod slot_access;
@@ -18,9 +19,13 @@ pub mod workspace_audit;
 
 use crate::exit::{self, coded};
 use anyhow::{Context, Result};
+use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use std::path::Path;
+use std::time::Duration;
+use tower::buffer::BufferLayer;
+use tower::retry::RetryLayer;
 
 /// The field manager of every server-side apply we make.
 pub const FIELD_MANAGER: &str = "kubectl-codex";
@@ -38,9 +43,11 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
         None => Config::infer().await.context("finding a kubeconfig (set KUBECONFIG or pass --kubeconfig)")?,
     };
     let server = config.cluster_url.to_string();
-    let client =
-        Client::try_from(config).context("building the Kubernetes client").map_err(|e| coded(exit::CLUSTER, e))?;
-    let info = client
+    let counter = retry::RetryCounter::default();
+    // The probe gives up soon, so that a kubeconfig pointing at nothing is a quick exit 4;
+    // once the server has answered, a stall is ridden out for much longer.
+    let probe = client_with_retries(config.clone(), retry::PROBE_BUDGET, counter.clone())?;
+    let info = probe
         .apiserver_version()
         .await
         .with_context(|| format!("the Kubernetes API server at {server} does not answer"))
@@ -48,7 +55,22 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
     if let Some(warning) = server_version::warning(&info.major, &info.minor) {
         eprintln!("{warning}");
     }
-    Ok(client)
+    client_with_retries(config, retry::REQUEST_BUDGET, counter)
+}
+
+/// kube's default stack (TLS, auth, timeouts) with [`retry::TransientRetry`] around it.
+fn client_with_retries(mut config: Config, budget: Duration, counter: retry::RetryCounter) -> Result<Client> {
+    // kube's own retry of 429/503/504 (up to 15 times, waits growing to minutes) would hide
+    // those from ours, which reports them and keeps within a budget.
+    config.default_retry = false;
+    let builder = ClientBuilder::try_from(config)
+        .context("building the Kubernetes client")
+        .map_err(|e| coded(exit::CLUSTER, e))?;
+    // Retry needs a service it can clone; kube's stack is boxed, so a buffer fronts it.
+    let builder = builder
+        .with_layer(&BufferLayer::new(1024))
+        .with_layer(&RetryLayer::new(retry::TransientRetry::new(budget, counter)));
+    Ok(builder.build())
 }
 
 /// Marks an API error as a cluster error (exit code 4).

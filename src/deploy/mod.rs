@@ -61,9 +61,17 @@ pub async fn deploy(
         progress.note(&format!("waiting for the environment's lease, held by {who}"));
     })
     .await?;
-    let outcome = deploy_locked(client, stack, plan, options, progress, run_id, ns.uid).await;
+    let run = Run { id: run_id, namespace_uid: ns.uid, lease: &held };
+    let outcome = deploy_locked(client, stack, plan, options, progress, run).await;
     held.release().await;
     outcome
+}
+
+/// This run, once it holds the environment's lease.
+struct Run<'a> {
+    id: String,
+    namespace_uid: String,
+    lease: &'a lease::HeldLease,
 }
 
 async fn deploy_locked(
@@ -72,9 +80,9 @@ async fn deploy_locked(
     plan: &Plan,
     options: &DeployOptions,
     progress: &mut Progress,
-    run_id: String,
-    namespace_uid: String,
+    run: Run<'_>,
 ) -> Result<EvidenceRecord> {
+    let Run { id: run_id, namespace_uid, lease: held } = run;
     slot_access::ensure(client, stack).await?;
     let secrets = cluster_secrets::prepare(client, stack).await?;
     if let Some(prepared) = &secrets {
@@ -127,6 +135,7 @@ async fn deploy_locked(
     let first = stack.first_phase();
     for (planned, phase_values) in plan.phases.iter().zip(&all_values) {
         let with_secrets = secrets.as_ref().filter(|_| Some(planned.name) == first);
+        held.ensure_held(&stack.namespace)?;
         let evidence =
             phase::deploy_phase(client, stack, planned, phase_values, with_secrets, options, &work_dir, progress)
                 .await?;
@@ -138,6 +147,7 @@ async fn deploy_locked(
         }
     }
     if !failed {
+        held.ensure_held(&stack.namespace)?;
         remove_emptied_phases(client, stack, &all_values, options, progress).await?;
     }
     record.result = if failed { "failed" } else { "deployed" }.into();
