@@ -427,6 +427,10 @@ pub struct DownArgs {
     /// How long each uninstall may take.
     #[arg(long, default_value = "5m")]
     pub timeout: String,
+    /// How long to wait while another run (an `up` in progress) holds the environment's
+    /// lease; then exit 7.
+    #[arg(long, default_value = "5m")]
+    pub lock_timeout: String,
     /// Uninstall the releases but keep the namespace (and the workspace volume).
     #[arg(long)]
     pub keep_namespace: bool,

@@ -381,6 +381,7 @@ pub fn print_records(records: &[EvidenceRecord], output: OutputFormat, ns_name: 
 
 pub fn down(args: &DownArgs) -> Result<i32> {
     let timeout = parse_duration("--timeout", &args.timeout)?;
+    let lock_timeout = parse_duration("--lock-timeout", &args.lock_timeout)?;
     let ns_name = match target_namespace(&args.target) {
         Ok(ns) => ns,
         Err(code) => return Ok(code),
@@ -402,7 +403,7 @@ pub fn down(args: &DownArgs) -> Result<i32> {
                 ),
             ));
         }
-        let held = lease::acquire(&client, &ns_name, &format!("down/{}", std::process::id()), timeout, |who| {
+        let held = lease::acquire(&client, &ns_name, &format!("down/{}", std::process::id()), lock_timeout, |who| {
             eprintln!("waiting for the environment's lease, held by {who}");
         })
         .await?;

@@ -14,6 +14,7 @@ mod dev_images;
 mod dist;
 mod e2e_support;
 mod example_images;
+mod faults;
 mod gc_image;
 mod host_packages;
 mod image;
@@ -61,6 +62,10 @@ enum Command {
     /// Run every test: unit, golden, CLI, chart with helm, example Go tests, then the local
     /// cluster and the end-to-end tests (the README's test command).
     Test(test_suite::TestArgs),
+    /// The fault-injection suite on the local cluster: API server paused and restarted,
+    /// etcd and kubelet restarted, `up` killed holding its Lease, `down` during `up`
+    /// (tests/e2e_faults.rs; FILTER selects cases by name).
+    Faults { filters: Vec<String> },
     /// Assemble the image of the codex-gc chart (the release binary) and push it.
     GcImage,
     /// The demo: local cluster up, example images pushed, `kubectl codex up`, URLs and evidence.
@@ -113,6 +118,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Test(args) => test_suite::run_cli(args)?,
+        Command::Faults { filters } => faults::run(&filters)?,
         Command::Demo(args) => demo::run_cli(args)?,
         Command::GcImage => println!("{}", gc_image::build_and_push()?),
         Command::Dist(args) => dist::run_cli(args)?,

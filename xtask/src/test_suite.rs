@@ -1,10 +1,11 @@
 //! `cargo xtask test`: the README's test command. Unit, golden, property and CLI tests; the
 //! chart with the real helm; the example's Go tests; then the local cluster and the
-//! end-to-end tests against it. Every step runs; the exit code says whether all passed.
+//! end-to-end tests against it, the Helm 3 compatibility subset and the fault-injection suite.
+//! Every step runs; the exit code says whether all passed.
 
 use crate::repo::repo_root;
 use crate::{
-    buildkit, cluster, dev_images, e2e_support, example_images, gc_image, host_packages, install_check, tools,
+    buildkit, cluster, dev_images, e2e_support, example_images, faults, gc_image, host_packages, install_check, tools,
 };
 use anyhow::{bail, Context, Result};
 use std::process::Command;
@@ -76,7 +77,7 @@ const HELM3_COMPAT_TESTS: &[&str] = &["e2e_up", "e2e_revise"];
 const HELM3_COMPAT_FILTERS: &[&str] = &["the_example_stack_comes_up_in_order", "review_rounds_reuse"];
 
 /// `cargo test --features e2e --test A --test B … -- --test-threads=1 [filters]`.
-fn e2e_args(tests: &[&str], filters: &[&str]) -> Vec<String> {
+pub fn e2e_args(tests: &[&str], filters: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["test", "--features", "e2e"].iter().map(|s| s.to_string()).collect();
     for test in tests {
         args.extend(["--test".to_string(), test.to_string()]);
@@ -162,6 +163,10 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
                 }
                 run(&mut command)
             });
+        }
+        if ready {
+            // Last: its cases restart the cluster's components under everything else.
+            step(&mut outcomes, "fault injection (tests/e2e_faults.rs)", || faults::run_prepared(&env, &[]));
         }
         if !args.keep_cluster {
             step(&mut outcomes, "BuildKit down", buildkit::down);

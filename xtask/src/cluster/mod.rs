@@ -49,6 +49,15 @@ pub enum ClusterCommand {
     Down,
     /// Show the cluster's processes and the node's readiness; fails unless running.
     Status,
+    /// Stop one component (SIGTERM) and start it again, then wait until the cluster is
+    /// healthy: for the fault-injection suite (`cargo xtask faults`).
+    Restart {
+        /// One of: registry, etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+        /// containerd, kubelet, kube-proxy, provisioner.
+        component: String,
+    },
+    /// Print the pid of a running component (for SIGSTOP/SIGCONT in the fault suite).
+    Pid { component: String },
 }
 
 pub fn run_cli(command: ClusterCommand) -> Result<()> {
@@ -60,7 +69,39 @@ pub fn run_cli(command: ClusterCommand) -> Result<()> {
         }
         ClusterCommand::Down => down(),
         ClusterCommand::Status => status(),
+        ClusterCommand::Restart { component } => restart(&component).map(drop),
+        ClusterCommand::Pid { component } => {
+            let layout = Layout::for_repo()?;
+            let name = daemon_name(&component)?;
+            let pid = process::running_pid(&layout, name).with_context(|| format!("{name} is not running"))?;
+            println!("{pid}");
+            Ok(())
+        }
     }
+}
+
+fn daemon_name(component: &str) -> Result<&'static str> {
+    DAEMONS
+        .iter()
+        .copied()
+        .find(|name| *name == component)
+        .with_context(|| format!("unknown component {component:?}; one of {}", DAEMONS.join(", ")))
+}
+
+/// Stops `component` and brings the cluster back (which starts what is missing), returning
+/// how long the component was away.
+pub fn restart(component: &str) -> Result<Duration> {
+    let name = daemon_name(component)?;
+    let layout = Layout::for_repo()?;
+    let started = Instant::now();
+    {
+        let _lock = lock(&layout)?;
+        step(&format!("stopping {name}"), || process::stop(&layout, name, Duration::from_secs(15)).map(drop))?;
+    }
+    up()?;
+    let away = started.elapsed();
+    eprintln!("[cluster] {name} restarted, cluster healthy after {:.1}s", away.as_secs_f64());
+    Ok(away)
 }
 
 /// Daemons in start order; `down` stops them in reverse (kubelet handled first).
