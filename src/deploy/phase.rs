@@ -142,20 +142,33 @@ pub async fn deploy_phase(
         };
         let wave_started = clock::now_precise();
         let secret_values = secrets.map(|s| s.values.as_str());
-        failure = install_and_gate(
-            client,
-            stack,
-            &values,
-            secret_values,
-            step,
-            steps.len(),
-            options,
-            work_dir,
-            &mut tracker,
-            &feed.signal(),
-            progress,
-        )
-        .await?;
+        // A helm that failed because the API server hiccupped gets one more try, after the
+        // release it may have left pending-* is put back (the recovery of an interrupted run).
+        for attempt in 1..=2 {
+            failure = install_and_gate(
+                client,
+                stack,
+                &values,
+                secret_values,
+                step,
+                steps.len(),
+                options,
+                work_dir,
+                &mut tracker,
+                &feed.signal(),
+                progress,
+            )
+            .await?;
+            let transient = matches!(&failure, Some((None, why)) if why.starts_with(HELM_FAILED) && helm::transient::is_transient(why));
+            if !transient || attempt == 2 {
+                break;
+            }
+            progress.note(&format!("{}: helm failed on a transient API error; trying once more", phase.release));
+            let left = releases::latest(client, namespace, Some(&phase.release)).await?.into_iter().next();
+            if let Some(release) = left.filter(|r| r.status.starts_with("pending-")) {
+                recover_pending(options, namespace, &phase.release, &release.status, progress).await?;
+            }
+        }
         let revision = releases::latest(client, namespace, Some(&phase.release)).await?.first().map(|r| r.revision);
         evidence.waves.push(WaveEvidence {
             wave: step.wave,
@@ -210,6 +223,9 @@ pub async fn deploy_phase(
     evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
     Ok(evidence)
 }
+
+/// How a failure of the helm process itself begins (others come from our gate).
+const HELM_FAILED: &str = "helm upgrade --install";
 
 /// One revision: helm upgrade --install while watching the units it holds, then our own gate
 /// and the hooks of units that have not run theirs. `None` when everything became ready.
@@ -276,7 +292,7 @@ async fn install_and_gate(
     let helm_errors = stderr.await.unwrap_or_default();
     let _ = stdout.await;
     if failure.is_none() && !status.success() {
-        let message = format!("helm upgrade --install {} failed ({status}): {}", values.release, helm_errors.trim());
+        let message = format!("{HELM_FAILED} {} failed ({status}): {}", values.release, helm_errors.trim());
         failure = Some((None, message));
     }
     // Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).

@@ -1,5 +1,6 @@
 //! The `helm` process: finding it, asking its version, and running it with clear errors.
 
+pub mod transient;
 mod version;
 
 use crate::exit::{self, coded};
