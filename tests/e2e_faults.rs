@@ -276,3 +276,44 @@ fn down_while_up_runs_waits_for_the_lease_or_exits_7_after_the_lock_timeout() {
     );
     delete_namespace(namespace);
 }
+
+#[test]
+fn the_whole_cluster_down_and_up_status_is_truthful_and_revise_recreates() {
+    // Runs the ai environment on the prod images, as e2e_revise does.
+    let issue = "902";
+    let namespace = "codex-ai-issue-902";
+    delete_namespace(namespace);
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
+    let changed = original.replacen("  ai:\n    from: dev\n", "  ai:\n    from: prod\n", 1);
+    assert_ne!(changed, original, "the ai environment inherits from dev in services.yaml");
+    let file = dir.path().join("services.yaml");
+    std::fs::write(&file, changed).unwrap();
+    let revise = || codex(&["revise", issue, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", "1h", "-o", "json"]);
+    let first = revise();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+
+    // `cluster down` removes the cluster's state (etcd included); `up` starts an empty one.
+    let restarted = Instant::now();
+    xtask(&["cluster", "down"]);
+    xtask(&["cluster", "up"]);
+    let back = restarted.elapsed();
+
+    let status = codex(&["status", "-n", namespace, "-o", "json"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["exists"], false, "status says the environment is gone: {status}");
+
+    let again = revise();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let decision = summary["namespaceDecision"].as_str().unwrap_or_default().to_string();
+    assert!(decision.starts_with("create"), "a fresh environment, not a reuse: {summary}");
+    assert_verifies(namespace);
+    assert_all_releases_deployed(namespace);
+    report(
+        "whole cluster down and up",
+        &format!("cluster back in {:.1}s; status: gone; revise: {decision}", back.as_secs_f64()),
+    );
+    delete_namespace(namespace);
+}
