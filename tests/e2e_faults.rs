@@ -317,3 +317,33 @@ fn the_whole_cluster_down_and_up_status_is_truthful_and_revise_recreates() {
     );
     delete_namespace(namespace);
 }
+
+#[test]
+fn a_kubeconfig_with_a_certificate_authority_that_did_not_sign_the_server_is_exit_4_with_the_tls_reason_at_once() {
+    let kubeconfig = std::env::var("KUBECONFIG").expect("KUBECONFIG");
+    let original = std::fs::read_to_string(&kubeconfig).unwrap();
+    // The cluster's front-proxy CA is a real CA, just not the one that signed the API server.
+    let pki = Path::new(&kubeconfig).parent().unwrap().join("pki");
+    let other_ca = std::fs::read(pki.join("front-proxy-ca.crt")).unwrap();
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &other_ca);
+    let changed: String = original
+        .lines()
+        .map(|line| match line.split_once("certificate-authority-data: ") {
+            Some((indent, _)) => format!("{indent}certificate-authority-data: {encoded}\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert_ne!(changed, original);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("kubeconfig");
+    std::fs::write(&bad, changed).unwrap();
+    let started = Instant::now();
+    let out = codex(&["status", "-n", "codex-fault-tls", "--kubeconfig", bad.to_str().unwrap()]);
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "gives the TLS reason: {stderr}");
+    assert!(!stderr.contains("retrying"), "a bad certificate is final: {stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    report("kubeconfig with the wrong CA", &format!("exit 4 in {:.2}s, no retries", took.as_secs_f64()));
+}
