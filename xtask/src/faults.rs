@@ -41,8 +41,9 @@ pub fn run_prepared(env: &[(String, String)], filters: &[String]) -> Result<()> 
         for line in BufReader::new(stdout).lines() {
             let line = line?;
             println!("{line}");
-            if line.starts_with("[fault] ") {
-                measured.push(line);
+            // libtest prints `test NAME ... ` before the case's own output, on the same line.
+            if let Some(at) = line.find("[fault] ") {
+                measured.push(line[at..].to_string());
             }
         }
     }
