@@ -470,8 +470,10 @@ fn up_and_revise_stop_at_a_failed_build_with_exit_9_before_touching_the_cluster(
     fake_helm(&bin, "v4.3.2");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    // A port nobody listens on: the registry cannot confirm anything, so the image is built.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A registry that answers but has no image: the image is built (and the fake fails).
+    let (registry, _) =
+        http_stub::serve(|request| http_stub::Response::new(if request.path == "/v2/" { 200 } else { 404 }));
+    let port = registry.rsplit(':').next().unwrap().to_string();
     let file = dir.path().join("services.yaml");
     std::fs::write(
         &file,
@@ -533,8 +535,12 @@ printf '{{"containerimage.digest":"sha256:%064d"}}' 0 > "$meta"
     std::fs::write(bin.join("buildctl"), script).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    // A port nobody listens on: nothing can be confirmed unchanged, so everything is built.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A registry that answers but has none of the images: everything is built. (Leaked on
+    // purpose: the stub lives for the rest of the test process.)
+    let (registry, _) = http_stub::serve(|request| {
+        http_stub::Response::new(if request.path == "/v2/" { 200 } else { 404 })
+    });
+    let port = registry.rsplit(':').next().unwrap().to_string();
     let mut lines = vec![
         "apiVersion: codex-k8s.dev/v1alpha1".to_string(),
         "kind: ServiceStack".into(),
@@ -989,4 +995,45 @@ fn an_api_server_answering_503_is_retried_until_it_answers() {
     let asked = after.len();
     after.dedup();
     assert_eq!(after.len(), asked, "nothing but /version was repeated: {seen:?}");
+}
+
+#[test]
+fn a_build_whose_registry_is_down_is_retried_then_exit_9_naming_it_before_the_builder_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(dir.path().join("ctx")).unwrap();
+    std::fs::write(dir.path().join("ctx/Dockerfile"), "FROM scratch\n").unwrap();
+    // A builder that must never run: it would leave a file behind.
+    let ran = dir.path().join("builder-ran");
+    std::fs::write(bin.join("buildctl"), format!("#!/bin/sh\ntouch {}\nexit 1\n", ran.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let file = dir.path().join("services.yaml");
+    let stack = [
+        "apiVersion: codex-k8s.dev/v1alpha1",
+        "kind: ServiceStack",
+        "project: { name: demo }",
+        "environments:",
+        &format!("  prod: {{ registry: \"127.0.0.1:{port}\" }}"),
+        "images:",
+        "  app: { build: { context: ctx }, repository: demo/app }",
+        "services:",
+        "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
+    ]
+    .join("\n");
+    std::fs::write(&file, stack).unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["build", "-f", file.to_str().unwrap(), "--env", "prod", "--builder", "buildctl"])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env_remove("CODEX_BUILDER")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{stderr}");
+    assert!(stderr.contains(&format!("registry 127.0.0.1:{port} is not available: 4 tries")), "{stderr}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3), "it waited 0.5 + 1 + 2 s between tries");
+    assert!(!ran.exists(), "the builder never ran");
 }

@@ -1,10 +1,12 @@
 //! Faults a real cluster has, injected into the local cluster while `up` runs: the API server
 //! paused and restarted, etcd and kubelet restarted, the process killed while it holds the
-//! Lease, `down` while `up` runs, the whole cluster restarted. Each case asserts the outcome
+//! Lease, `down` while `up` runs, the whole cluster restarted, the registry down during a
+//! build, a kubeconfig with the wrong CA. Each case asserts the outcome
 //! the README's fault table promises, then `evidence --verify`.
 //!
-//! Needs what the other e2e tests need, plus CODEX_FAULTS_XTASK (the xtask binary, which
-//! restarts components); `cargo xtask faults` provides all of it. Every case prints one
+//! Needs what the other e2e tests need (BuildKit's BUILDKIT_HOST and CODEX_E2E_BUILDCTL
+//! included), plus CODEX_FAULTS_XTASK (the xtask binary, which restarts components);
+//! `cargo xtask faults` provides all of it. Every case prints one
 //! `[fault] …` line with what it measured; xtask collects them for the README.
 #![cfg(feature = "e2e")]
 
@@ -346,4 +348,56 @@ fn a_kubeconfig_with_a_certificate_authority_that_did_not_sign_the_server_is_exi
     assert!(!stderr.contains("retrying"), "a bad certificate is final: {stderr}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
     report("kubeconfig with the wrong CA", &format!("exit 4 in {:.2}s, no retries", took.as_secs_f64()));
+}
+
+#[test]
+fn the_registry_down_during_build_is_exit_9_naming_it_and_the_rerun_after_it_is_back_builds() {
+    let buildctl = std::env::var("CODEX_E2E_BUILDCTL").expect("CODEX_E2E_BUILDCTL names the buildctl binary");
+    assert!(std::env::var_os("BUILDKIT_HOST").is_some(), "BUILDKIT_HOST names the buildkitd socket");
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("testdata/build-e2e");
+    let copied = Command::new("cp").arg("-a").arg(format!("{}/.", from.display())).arg(dir.path()).status().unwrap();
+    assert!(copied.success());
+    // Sources nobody built before, so the build really runs and pushes.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::fs::write(dir.path().join("hello/message.txt"), format!("fault round {nanos}")).unwrap();
+    let build = || {
+        Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+            .args(["build", "--env", "e2e", "-o", "json", "--builder", "buildctl", "--buildctl", &buildctl])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+
+    signal("registry", "TERM");
+    let stopped = Instant::now();
+    let deadline = stopped + Duration::from_secs(20);
+    while std::net::TcpStream::connect("127.0.0.1:5000").is_ok() {
+        assert!(Instant::now() < deadline, "the registry did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let failed = build();
+    let failed_after = stopped.elapsed();
+    let stderr = text(&failed.stderr);
+    // Whatever comes back up first, the registry has to be running again for the next cases.
+    xtask(&["cluster", "up"]);
+    assert_eq!(failed.status.code(), Some(9), "{stderr}");
+    assert!(stderr.contains("registry 127.0.0.1:5000 is not available: 4 tries"), "retried, then named:\n{stderr}");
+
+    let rerun_started = Instant::now();
+    let rebuilt = build();
+    let rerun_took = rerun_started.elapsed();
+    assert_eq!(rebuilt.status.code(), Some(0), "{}", text(&rebuilt.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&rebuilt.stdout).unwrap();
+    let images = if answer.is_array() { answer.clone() } else { answer["images"].clone() };
+    let hello = images.as_array().unwrap().iter().find(|i| i["name"] == "hello").cloned().unwrap();
+    assert_eq!(hello["status"], "built", "{answer}");
+    report(
+        "registry down during build",
+        &format!(
+            "exit 9 naming 127.0.0.1:5000 after {:.1}s; registry back, the rerun built in {:.1}s",
+            failed_after.as_secs_f64(),
+            rerun_took.as_secs_f64()
+        ),
+    );
 }

@@ -457,6 +457,19 @@ impl<'a> Mirror<'a> {
         self.retrying(&image.host, || self.registry.send_authorized_within(image, actions, timeout, &make)).await
     }
 
+    /// Asks `host`'s API root (`GET /v2/`) with the same retries: any answer but 502–504
+    /// (401 included: a login comes later) means it is up. Builds check this before they
+    /// start, so that a registry that is down is named instead of failing inside the builder.
+    pub async fn ensure_available(&self, host: &str) -> Result<()> {
+        let url = format!("{}/v2/", self.registry.base_url(host));
+        self.retrying(host, || async {
+            let request = http::Request::get(&url).body(Full::new(Bytes::new()))?;
+            self.registry.send(request).await
+        })
+        .await
+        .map(drop)
+    }
+
     /// `call`, again after 0.5, 1, 2 … s while it fails to reach `host` or `host` answers 502,
     /// 503 or 504; then an error naming `host`.
     async fn retrying<F, Fut>(&self, host: &str, call: F) -> Result<http::Response<Bytes>>

@@ -296,6 +296,17 @@ pub async fn run(
     jobs: usize,
 ) -> Vec<ImageOutcome> {
     use futures::StreamExt;
+    // A registry that is down is asked again a few times, then named, before any builder
+    // runs: otherwise the builder fails minutes later with its own words for it.
+    let check = mirror::Mirror::new(registry, mirror::Retry::default());
+    for host in registry_hosts(builds) {
+        if let Err(error) = check.ensure_available(&host).await {
+            let message = format!("{:#}", error.context("nothing was built"));
+            progress.note(&message);
+            let failed = |image| outcome(image, BuildStatus::Failed, None, 0.0, None, None, Some(message.clone()));
+            return builds.iter().flat_map(|b| b.images.iter().map(failed)).collect();
+        }
+    }
     let progress = std::cell::RefCell::new(progress);
     let failed = std::cell::Cell::new(false);
     // Every borrow of `progress` ends before the next await, so the builds polled side by side
@@ -392,6 +403,11 @@ async fn build_one(
                 .collect()
         }
     }
+}
+
+/// The registries the builds push to, each once (for the availability check before building).
+pub fn registry_hosts(builds: &[PlannedBuild]) -> BTreeSet<String> {
+    builds.iter().filter_map(|b| ImageRef::parse(&b.images[0].reference).ok().map(|r| r.host)).collect()
 }
 
 fn registry_host(build: &PlannedBuild) -> String {

@@ -4,7 +4,7 @@
 //! measured, collected here into `target/faults/report.txt` for the README.
 
 use crate::repo::repo_root;
-use crate::{e2e_support, example_images, test_suite, tools};
+use crate::{buildkit, e2e_support, example_images, test_suite, tools};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -15,8 +15,11 @@ pub const FAULTS_TEST: &str = "e2e_faults";
 /// Brings the cluster up with the example images, then runs the suite (`filters` select
 /// cases by name, as libtest does). Fails when any case fails.
 pub fn run(filters: &[String]) -> Result<()> {
-    let env = e2e_support::prepare_cluster_e2e()?;
+    let mut env = e2e_support::prepare_cluster_e2e()?;
     example_images::build_example_images(example_images::DEFAULT_TAG)?;
+    // The registry case builds with BuildKit, as `cargo xtask test` sets it up.
+    env.push(("BUILDKIT_HOST".into(), buildkit::up()?));
+    env.push(("CODEX_E2E_BUILDCTL".into(), buildkit::buildctl()?.display().to_string()));
     run_prepared(&env, filters)
 }
 
