@@ -537,9 +537,8 @@ printf '{{"containerimage.digest":"sha256:%064d"}}' 0 > "$meta"
     std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
     // A registry that answers but has none of the images: everything is built. (Leaked on
     // purpose: the stub lives for the rest of the test process.)
-    let (registry, _) = http_stub::serve(|request| {
-        http_stub::Response::new(if request.path == "/v2/" { 200 } else { 404 })
-    });
+    let (registry, _) =
+        http_stub::serve(|request| http_stub::Response::new(if request.path == "/v2/" { 200 } else { 404 }));
     let port = registry.rsplit(':').next().unwrap().to_string();
     let mut lines = vec![
         "apiVersion: codex-k8s.dev/v1alpha1".to_string(),

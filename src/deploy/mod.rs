@@ -133,22 +133,38 @@ async fn deploy_locked(
     let all_values = values::phase_values(stack, plan);
     let mut failed = false;
     let first = stack.first_phase();
+    // Read once: we hold the Lease, and a phase's install changes no other phase's release.
+    let known = releases::latest(client, &stack.namespace, None).await?;
     for (planned, phase_values) in plan.phases.iter().zip(&all_values) {
         let with_secrets = secrets.as_ref().filter(|_| Some(planned.name) == first);
         held.ensure_held(&stack.namespace)?;
-        let evidence =
-            phase::deploy_phase(client, stack, planned, phase_values, with_secrets, options, &work_dir, progress)
-                .await?;
+        let evidence = phase::deploy_phase(
+            client,
+            stack,
+            planned,
+            phase_values,
+            with_secrets,
+            &known,
+            options,
+            &work_dir,
+            progress,
+        )
+        .await?;
         failed = evidence.result == PhaseResult::Failed;
+        let skipped = evidence.result == PhaseResult::Skipped;
         record.phases.push(evidence);
-        store::save(client, &record).await?;
+        // A skipped phase changed nothing in the cluster: the record is saved with the next
+        // phase that does, or at the end.
+        if !skipped {
+            store::save(client, &record).await?;
+        }
         if failed {
             break;
         }
     }
     if !failed {
         held.ensure_held(&stack.namespace)?;
-        remove_emptied_phases(client, stack, &all_values, options, progress).await?;
+        remove_emptied_phases(stack, &all_values, &known, options, progress).await?;
     }
     record.result = if failed { "failed" } else { "deployed" }.into();
     record.finished_at = Some(crate::clock::now_precise());
@@ -160,13 +176,12 @@ async fn deploy_locked(
 
 /// A phase that has no units any more must not keep its old release running.
 async fn remove_emptied_phases(
-    client: &Client,
     stack: &Stack,
     planned: &[PhaseValues],
+    existing: &[releases::ReleaseRecord],
     options: &DeployOptions,
     progress: &mut Progress,
 ) -> Result<()> {
-    let existing = releases::latest(client, &stack.namespace, None).await?;
     for phase in Phase::ORDER.iter().rev() {
         let release = labels::release_name(*phase);
         let planned_here = planned.iter().any(|p| p.release == release);

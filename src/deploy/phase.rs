@@ -61,7 +61,8 @@ pub fn install_steps(waves: &[Vec<String>], installed: &BTreeSet<String>) -> Vec
     steps
 }
 
-/// Deploys one phase; `secrets` is given for the first phase of a stack with Secrets.
+/// Deploys one phase; `secrets` is given for the first phase of a stack with Secrets, `known`
+/// are the namespace's releases as the run found them.
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_phase(
     client: &Client,
@@ -69,6 +70,7 @@ pub async fn deploy_phase(
     planned: &PlannedPhase,
     phase: &PhaseValues,
     secrets: Option<&cluster_secrets::Prepared>,
+    known: &[releases::ReleaseRecord],
     options: &DeployOptions,
     work_dir: &Path,
     progress: &mut Progress,
@@ -90,7 +92,7 @@ pub async fn deploy_phase(
     };
     let mut tracker = Tracker::new(stack, phase);
     let everything: BTreeSet<String> = phase.waves.iter().flatten().cloned().collect();
-    let current = releases::latest(client, namespace, Some(&phase.release)).await?.into_iter().next();
+    let current = known.iter().find(|r| r.name == phase.release).cloned();
     if let Some(release) = &current {
         if release.status.starts_with("pending-") {
             recover_pending(options, namespace, &phase.release, &release.status, progress).await?;
