@@ -475,22 +475,7 @@ fn up_and_revise_stop_at_a_failed_build_with_exit_9_before_touching_the_cluster(
         http_stub::serve(|request| http_stub::Response::new(if request.path == "/v2/" { 200 } else { 404 }));
     let port = registry.rsplit(':').next().unwrap().to_string();
     let file = dir.path().join("services.yaml");
-    std::fs::write(
-        &file,
-        [
-            "apiVersion: codex-k8s.dev/v1alpha1",
-            "kind: ServiceStack",
-            "project: { name: demo }",
-            "environments:",
-            &format!("  prod: {{ registry: \"127.0.0.1:{port}\" }}"),
-            "images:",
-            "  app: { build: { context: ctx }, repository: demo/app }",
-            "services:",
-            "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
-        ]
-        .join("\n"),
-    )
-    .unwrap();
+    std::fs::write(&file, one_image_stack(&port)).unwrap();
     // `revise` builds first too.
     for command in [vec!["up"], vec!["revise", "7"]] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
@@ -1010,19 +995,7 @@ fn a_build_whose_registry_is_down_is_retried_then_exit_9_naming_it_before_the_bu
     std::fs::set_permissions(bin.join("buildctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let file = dir.path().join("services.yaml");
-    let stack = [
-        "apiVersion: codex-k8s.dev/v1alpha1",
-        "kind: ServiceStack",
-        "project: { name: demo }",
-        "environments:",
-        &format!("  prod: {{ registry: \"127.0.0.1:{port}\" }}"),
-        "images:",
-        "  app: { build: { context: ctx }, repository: demo/app }",
-        "services:",
-        "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
-    ]
-    .join("\n");
-    std::fs::write(&file, stack).unwrap();
+    std::fs::write(&file, one_image_stack(port)).unwrap();
     let started = std::time::Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(["build", "-f", file.to_str().unwrap(), "--env", "prod", "--builder", "buildctl"])
@@ -1035,4 +1008,20 @@ fn a_build_whose_registry_is_down_is_retried_then_exit_9_naming_it_before_the_bu
     assert!(stderr.contains(&format!("registry 127.0.0.1:{port} is not available: 4 tries")), "{stderr}");
     assert!(started.elapsed() >= std::time::Duration::from_secs(3), "it waited 0.5 + 1 + 2 s between tries");
     assert!(!ran.exists(), "the builder never ran");
+}
+
+/// A stack of one image `app` built from `ctx/`, pushed to the registry on 127.0.0.1:`port`.
+fn one_image_stack(port: impl std::fmt::Display) -> String {
+    [
+        "apiVersion: codex-k8s.dev/v1alpha1",
+        "kind: ServiceStack",
+        "project: { name: demo }",
+        "environments:",
+        &format!("  prod: {{ registry: \"127.0.0.1:{port}\" }}"),
+        "images:",
+        "  app: { build: { context: ctx }, repository: demo/app }",
+        "services:",
+        "  - { name: app, phase: internal, workload: { kind: Deployment, image: app } }",
+    ]
+    .join("\n")
 }
