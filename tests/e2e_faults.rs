@@ -18,20 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The example's staging environment, deployed into `namespace`.
-fn stack_in(dir: &Path, namespace: &str) -> PathBuf {
-    let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
-    let changed = original.replace("namespace: \"{{ project }}-staging\"", &format!("namespace: {namespace}"));
-    assert_ne!(original, changed, "services.yaml's staging namespace moved; update the fault suite");
-    let path = dir.join("services.yaml");
-    std::fs::write(&path, changed).unwrap();
-    path
-}
-
-fn delete_namespace(namespace: &str) {
-    let _ = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-}
-
 /// The xtask binary, for `cluster restart` and `cluster pid`.
 fn xtask(args: &[&str]) -> Output {
     let program = std::env::var("CODEX_FAULTS_XTASK").expect("CODEX_FAULTS_XTASK is set by `cargo xtask faults`");
@@ -147,7 +133,7 @@ fn api_server_paused_10s_during_up_the_run_finishes_and_verifies() {
     let namespace = "codex-fault-paused";
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let file = stack_in(dir.path(), namespace);
+    let file = staging_variant(dir.path(), namespace, |text| text);
     let run = spawn_up(dir.path(), &file, "up");
     wait_for_release(namespace, "codex-migrations");
     signal("kube-apiserver", "STOP");
@@ -175,7 +161,7 @@ fn api_server_paused_10s_during_up_the_run_finishes_and_verifies() {
 fn restart_during_up(case: &str, namespace: &str, component: &str, phase_release: &str, must_finish: bool) {
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let file = stack_in(dir.path(), namespace);
+    let file = staging_variant(dir.path(), namespace, |text| text);
     let run = spawn_up(dir.path(), &file, "up");
     wait_for_release(namespace, phase_release);
     let restart_started = Instant::now();
@@ -230,7 +216,7 @@ fn up_killed_while_it_holds_the_lease_the_next_run_waits_at_most_the_lease_and_p
     let namespace = "codex-fault-killed";
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let file = stack_in(dir.path(), namespace);
+    let file = staging_variant(dir.path(), namespace, |text| text);
     let mut run = spawn_up(dir.path(), &file, "up");
     wait_for_release(namespace, "codex-internal");
     run.child.kill().unwrap(); // SIGKILL: no chance to release the Lease
@@ -258,7 +244,7 @@ fn down_while_up_runs_waits_for_the_lease_or_exits_7_after_the_lock_timeout() {
     let namespace = "codex-fault-down";
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let file = stack_in(dir.path(), namespace);
+    let file = staging_variant(dir.path(), namespace, |text| text);
     let run = spawn_up(dir.path(), &file, "up");
     wait_for_release(namespace, "codex-migrations");
     let asked = Instant::now();

@@ -10,7 +10,6 @@ mod common;
 use common::*;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,20 +19,6 @@ fn get(namespace: &str, service: &str, path: &str) -> String {
     let out = kubectl(&["get", "--raw", &url]);
     assert!(out.status.success(), "GET {url}: {}", text(&out.stderr));
     text(&out.stdout)
-}
-
-/// A copy of services.yaml whose `staging` environment deploys into `namespace`,
-/// with `edit` applied to the text.
-fn variant(dir: &Path, namespace: &str, edit: impl Fn(String) -> String) -> PathBuf {
-    let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
-    let changed = edit(original.replace("namespace: \"{{ project }}-staging\"", &format!("namespace: {namespace}")));
-    let path = dir.join("services.yaml");
-    std::fs::write(&path, changed).unwrap();
-    path
-}
-
-fn delete_namespace(namespace: &str) {
-    let _ = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
 }
 
 #[test]
@@ -91,7 +76,7 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
     // greeter cannot listen on a port named "broken" and exits at once.
-    let broken = variant(dir.path(), namespace, |t| {
+    let broken = staging_variant(dir.path(), namespace, |t| {
         t.replacen(
             "PGPASSWORD: { secret: db, key: password }\n      ports:",
             "PGPASSWORD: { secret: db, key: password }\n        PORT: broken\n      ports:",
@@ -123,7 +108,7 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     assert_eq!(records[0]["phases"][2]["result"], "failed");
 
     // Fix the cause, rerun: it converges without any manual cleanup.
-    let fixed = variant(dir.path(), namespace, |t| t);
+    let fixed = staging_variant(dir.path(), namespace, |t| t);
     let out = codex(&["up", "-f", fixed.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -139,7 +124,7 @@ fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
     let namespace = "codex-e2e-noimage";
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let missing = variant(dir.path(), namespace, |t| {
+    let missing = staging_variant(dir.path(), namespace, |t| {
         t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1)
     });
     let out = codex(&["up", "-f", missing.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
@@ -159,7 +144,7 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
     let namespace = "codex-e2e-killed";
     delete_namespace(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let file = variant(dir.path(), namespace, |t| t);
+    let file = staging_variant(dir.path(), namespace, |t| t);
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(["up", "--skip-build", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
         .current_dir(root())

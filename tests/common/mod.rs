@@ -162,3 +162,19 @@ impl Drop for LocalRegistry {
         let _ = self.child.wait();
     }
 }
+
+/// A copy of services.yaml whose `staging` environment deploys into `namespace`, with `edit`
+/// applied to the text.
+pub fn staging_variant(dir: &Path, namespace: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
+    let moved = original.replace("namespace: \"{{ project }}-staging\"", &format!("namespace: {namespace}"));
+    assert_ne!(original, moved, "services.yaml's staging namespace moved; update tests/common");
+    let path = dir.join("services.yaml");
+    std::fs::write(&path, edit(moved)).unwrap();
+    path
+}
+
+/// Deletes `namespace` and waits until it is gone (nothing to do when it does not exist).
+pub fn delete_namespace(namespace: &str) {
+    let _ = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+}

@@ -10,7 +10,7 @@ pub struct KubernetesLine {
     /// The release; must match the `require` and the staging `replace` lines of the go.mod
     /// in `tools/go/<go_module_dir>`.
     pub version: &'static str,
-    /// The folder under `tools/go/` it is built from, and the name of its tool.
+    /// The folder under `tools/go/` it is built from.
     pub go_module_dir: &'static str,
 }
 
