@@ -18,6 +18,7 @@ pub mod labels;
 pub mod lifecycle;
 pub mod plan;
 pub mod redact;
+pub mod tool_cache;
 pub mod ui;
 pub mod values;
 pub mod version;

@@ -5,6 +5,10 @@ use crate::exit::{self, coded};
 use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
+/// The BuildKit our tests run against; `cargo xtask tools buildkit` builds its buildctl, found
+/// after `PATH` (must match xtask's `versions::BUILDKIT`, checked by an xtask test).
+pub const TESTED_BUILDKIT_VERSION: &str = "v0.34.2";
+
 /// Environment variable that chooses the builder (`auto`, `buildctl`, `buildx`).
 pub const BUILDER_ENV: &str = "CODEX_BUILDER";
 
@@ -54,7 +58,7 @@ pub fn locate(request: &BuilderRequest) -> Result<Builder> {
             Ok(Builder::Buildx { docker })
         }
         BuilderChoice::Auto => {
-            if request.buildctl.is_some() || which::which("buildctl").is_ok() {
+            if request.buildctl.is_some() || which::which("buildctl").is_ok() || cached_buildctl().is_some() {
                 return Ok(Builder::Buildctl { program: buildctl()?, addr: request.buildkit_addr.clone() });
             }
             if let Ok(docker) = docker() {
@@ -62,15 +66,7 @@ pub fn locate(request: &BuilderRequest) -> Result<Builder> {
                     return Ok(Builder::Buildx { docker });
                 }
             }
-            Err(coded(
-                exit::TOOL_MISSING,
-                anyhow!(
-                    "no image builder found: neither buildctl (BuildKit) nor docker with the buildx plugin is on PATH. \
-                     Install BuildKit (buildctl, with a running buildkitd; point at it with --buildkit-addr or $BUILDKIT_HOST) \
-                     or Docker with buildx, pass --buildctl PATH / --docker PATH, or skip building with `up --skip-build`. \
-                     In this repository `cargo xtask buildkit up` builds and starts BuildKit."
-                ),
-            ))
+            Err(coded(exit::TOOL_MISSING, anyhow!("{}", no_builder_message(super::buildkitd::find_running()))))
         }
     }
 }
@@ -86,11 +82,36 @@ pub fn for_display(request: &BuilderRequest) -> Builder {
     })
 }
 
+/// The "no builder" error: with a buildkitd running, the exports that make it usable.
+fn no_builder_message(running: Option<super::buildkitd::Running>) -> String {
+    let head = "no image builder found: neither buildctl (BuildKit) nor docker with the buildx plugin is on PATH.";
+    match running {
+        Some(daemon) => format!(
+            "{head} buildkitd runs (pid {}, {}) and listens on {}: {}, then run this command again.",
+            daemon.pid,
+            daemon.program.display(),
+            daemon.addr,
+            daemon.exports()
+        ),
+        None => format!(
+            "{head} Install BuildKit (buildctl, with a running buildkitd; point at it with --buildkit-addr or \
+             $BUILDKIT_HOST) or Docker with buildx, pass --buildctl PATH / --docker PATH, or skip building with \
+             `up --skip-build`. In this repository `cargo xtask buildkit up` builds and starts BuildKit."
+        ),
+    }
+}
+
+/// The buildctl `cargo xtask tools buildkit` built, if any.
+fn cached_buildctl() -> Option<PathBuf> {
+    crate::tool_cache::built(&format!("buildkit-{TESTED_BUILDKIT_VERSION}"), "buildctl")
+}
+
 fn find(program: &str, explicit: Option<&Path>, flag: &str) -> Result<PathBuf> {
+    let cached = || if program == "buildctl" { cached_buildctl() } else { None };
     match explicit {
         Some(path) if path.is_file() => Ok(path.to_path_buf()),
         Some(path) => Err(coded(exit::TOOL_MISSING, anyhow!("{flag} {}: no such file", path.display()))),
-        None => which::which(program).map_err(|_| {
+        None => which::which(program).or_else(|e| cached().ok_or(e)).map_err(|_| {
             coded(
                 exit::TOOL_MISSING,
                 anyhow!("{program} not found on PATH (pass {flag} PATH); in this repository `cargo xtask buildkit up` provides BuildKit"),
@@ -343,5 +364,18 @@ mod tests {
         let error = locate(&request).unwrap_err();
         assert_eq!(crate::exit::code_of(&error), crate::exit::TOOL_MISSING);
         assert!(error.to_string().contains("--buildctl /nonexistent/buildctl: no such file"));
+    }
+    #[test]
+    fn without_a_builder_a_running_buildkitd_is_named_with_its_exports() {
+        let daemon = crate::build::buildkitd::Running {
+            pid: 42,
+            program: "/opt/bk/buildkitd".into(),
+            addr: "unix:///r/buildkitd.sock".into(),
+        };
+        let message = no_builder_message(Some(daemon));
+        assert!(message.contains("buildkitd runs (pid 42"), "{message}");
+        assert!(message.contains("export BUILDKIT_HOST=unix:///r/buildkitd.sock"), "{message}");
+        assert!(!message.contains("cargo xtask buildkit up"), "{message}");
+        assert!(no_builder_message(None).contains("cargo xtask buildkit up"));
     }
 }

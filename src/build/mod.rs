@@ -8,6 +8,7 @@
 //! resolved tag (if that does not already point at it).
 
 pub mod builder;
+pub mod buildkitd;
 pub mod dockerignore;
 pub mod inputs;
 pub mod mirror;
@@ -385,7 +386,12 @@ async fn build_one(
         }
         Err(error) => {
             progress.borrow_mut().finish(&key, &format!("{name}: build failed"));
-            let message = format!("{error:#}");
+            let mut message = format!("{error:#}");
+            if let Builder::Buildctl { addr, .. } = builder {
+                if let Some(hint) = buildkitd::unreachable_hint(&message, addr.as_deref()) {
+                    message.push_str(&format!("\n{hint}"));
+                }
+            }
             build
                 .images
                 .iter()

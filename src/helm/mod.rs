@@ -64,7 +64,7 @@ fn locate_path(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Ok(path) = which::which("helm") {
         return Ok(path);
     }
-    if let Some(path) = cached_build().filter(|p| p.is_file()) {
+    if let Some(path) = cached_build() {
         return Ok(path);
     }
     Err(coded(
@@ -79,10 +79,7 @@ fn locate_path(explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// Where `cargo xtask tools` leaves its helm build.
 fn cached_build() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(cache.join("kubectl-codex/tools").join(format!("helm-{TESTED_VERSION}")).join("helm"))
+    crate::tool_cache::built(&format!("helm-{TESTED_VERSION}"), "helm")
 }
 
 /// `helm template` of one release: the manifests Helm would install.

@@ -1,13 +1,19 @@
 //! `cargo xtask demo`: the README's first command. Local cluster and BuildKit up, then
 //! `kubectl codex up`, which builds the example's images from their Dockerfiles with BuildKit
 //! (base images assembled locally, nothing pulled) and deploys them phase by phase; then
-//! where to look and the evidence. `--prebuilt` deploys images xtask assembles without a
-//! builder instead (`cargo xtask images`), as the end-to-end tests do.
+//! where to look, the evidence, and the `export` lines after which the README's quick start
+//! works as written. `--prebuilt` deploys images xtask assembles without a builder instead
+//! (`cargo xtask images`), as the end-to-end tests do.
+//!
+//! Every step prints one line ([`crate::progress`]); what the tools print is in
+//! `.local-cluster/logs/<step>.log`.
 
+use crate::progress::step;
 use crate::repo::repo_root;
 use crate::{buildkit, cluster, example_images, tools};
 use anyhow::{bail, Context, Result};
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -20,63 +26,127 @@ pub struct DemoArgs {
     pub prebuilt: bool,
 }
 
+/// The first line of the export block; the quick-start check finds the block by it.
+pub const EXPORTS_HEADER: &str = "Paste these lines, then every command of the README's quick start works as written:";
+
 pub fn run_cli(args: DemoArgs) -> Result<()> {
     let root = repo_root();
     let info = cluster::up()?;
-    let helm = tools::tool_path("helm")?;
+    let helm = step("demo: helm", || tools::tool_path("helm"))?;
     let mut build_flags: Vec<String> = Vec::new();
     let mut buildkit_host = None;
     if args.prebuilt {
-        example_images::build_example_images(example_images::DEFAULT_TAG)?;
+        step("demo: assemble the example's images (no builder)", || {
+            example_images::build_example_images(example_images::DEFAULT_TAG).map(drop)
+        })?;
         build_flags.push("--skip-build".into());
     } else {
         buildkit_host = Some(buildkit::up()?);
-        build_flags.extend([
-            "--builder".into(),
-            "buildctl".into(),
-            "--buildctl".into(),
-            buildkit::buildctl()?.display().to_string(),
-        ]);
+        build_flags.extend(["--builder".into(), "buildctl".into()]);
     }
-    let codex = crate::repo::release_binary("[demo] ")?;
+    let codex = step("demo: build kubectl-codex (cargo build --release)", || crate::repo::release_binary(""))?;
     // The example's secret input: kept between demos, never printed.
     let db_password = crate::repo::example_db_password()?;
-    let codex_run = |args: &[&str]| -> Result<std::process::ExitStatus> {
+    let buildctl = match &buildkit_host {
+        Some(_) => Some(buildkit::buildctl()?),
+        None => None,
+    };
+    let codex_command = |args: &[&str]| {
         let mut command = Command::new(&codex);
         command.current_dir(&root).args(args).env("KUBECONFIG", &info.kubeconfig).env("CODEX_HELM", &helm);
         command.env(crate::repo::DB_PASSWORD_ENV, &db_password);
+        // buildctl itself is found in the tool cache, as a user's shell would find it.
         if let Some(host) = &buildkit_host {
             command.env("BUILDKIT_HOST", host);
         }
-        command.status().with_context(|| format!("running {}", codex.display()))
+        command
     };
     let mut up: Vec<&str> = vec!["up", "--env", &args.env];
     up.extend(build_flags.iter().map(String::as_str));
-    let status = codex_run(&up)?;
-    if !status.success() {
-        bail!("kubectl codex up --env {} failed ({status})", args.env);
-    }
-    let plan = Command::new(&codex)
-        .current_dir(&root)
-        .args(["plan", "--env", &args.env, "-o", "json"])
-        .env(crate::repo::DB_PASSWORD_ENV, &db_password)
-        .output()?;
-    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).context("reading the plan")?;
-    let namespace = plan["namespace"].as_str().unwrap_or_default().to_string();
+    step(&format!("demo: kubectl codex up --env {}", args.env), || {
+        let status = codex_command(&up)
+            .stdout(crate::progress::stdout())
+            .stderr(crate::progress::stderr())
+            .status()
+            .with_context(|| format!("running {}", codex.display()))?;
+        if !status.success() {
+            bail!("kubectl codex up --env {} failed ({status})", args.env);
+        }
+        Ok(())
+    })?;
+    let namespace = namespace_of(&codex, &root, &args.env, &db_password)?;
     println!("\nThe {} environment is up in namespace {namespace}. Open (from this machine):", args.env);
-    for service in ["web", "gateway"] {
+    for (service, path) in [("web", "/"), ("gateway", "/api/greeting")] {
         let ip = Command::new("kubectl")
             .args(["get", "service", service, "-n", &namespace, "-o", "jsonpath={.spec.clusterIP}"])
             .env("KUBECONFIG", &info.kubeconfig)
             .output()?;
-        let ip = String::from_utf8_lossy(&ip.stdout).to_string();
-        let path = if service == "web" { "/" } else { "/api/greeting" };
-        println!("  {service:<8} http://{ip}{path}");
+        println!("  {service:<8} http://{}{path}", String::from_utf8_lossy(&ip.stdout).trim());
     }
-    println!("\nEvidence of the run, and its verification against Helm's history:");
-    codex_run(&["evidence", "-n", &namespace])?;
-    codex_run(&["evidence", "-n", &namespace, "--verify"])?;
-    println!("\nexport KUBECONFIG={}", info.kubeconfig.display());
-    println!("kubectl codex status -n {namespace}    # with target/release on PATH");
+    println!("\nEvidence of the run (kubectl codex evidence -n {namespace}):");
+    let evidence = checked(codex_command(&["evidence", "-n", &namespace]).output()?, "kubectl codex evidence")?;
+    print!("{}", latest_run(&evidence));
+    let verify = checked(codex_command(&["evidence", "-n", &namespace, "--verify"]).output()?, "evidence --verify")?;
+    let summary = verify.lines().last().unwrap_or_default();
+    println!("verified against Helm's history (kubectl codex evidence -n {namespace} --verify): {summary}");
+    println!("\n{EXPORTS_HEADER}");
+    for line in export_lines(&info.kubeconfig, buildkit_host.as_deref(), &codex, buildctl.as_deref())? {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// The `export` lines for a shell: the cluster's kubeconfig, BuildKit's address, PATH with
+/// kubectl-codex, buildctl and the cluster's kubectl, and the example's secret input read
+/// from its file (the value itself is never printed).
+pub fn export_lines(
+    kubeconfig: &Path,
+    buildkit_host: Option<&str>,
+    codex: &Path,
+    buildctl: Option<&Path>,
+) -> Result<Vec<String>> {
+    let mut lines = vec![format!("export KUBECONFIG={}", kubeconfig.display())];
+    if let Some(host) = buildkit_host {
+        lines.push(format!("export BUILDKIT_HOST={host}"));
+    }
+    let mut path: Vec<PathBuf> = vec![parent(codex)];
+    if let Some(buildctl) = buildctl {
+        path.push(parent(buildctl));
+    }
+    path.push(parent(&tools::tool_path("kubectl")?));
+    let path: Vec<String> = path.iter().map(|p| p.display().to_string()).collect();
+    lines.push(format!("export PATH={}:$PATH", path.join(":")));
+    let password = crate::repo::example_db_password_file()?;
+    if password.is_file() {
+        lines.push(format!("export {}=\"$(cat {})\"", crate::repo::DB_PASSWORD_ENV, password.display()));
+    }
+    Ok(lines)
+}
+
+fn parent(binary: &Path) -> PathBuf {
+    binary.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn namespace_of(codex: &Path, root: &Path, env: &str, db_password: &str) -> Result<String> {
+    let plan = Command::new(codex)
+        .current_dir(root)
+        .args(["plan", "--env", env, "-o", "json"])
+        .env(crate::repo::DB_PASSWORD_ENV, db_password)
+        .output()?;
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).context("reading the plan")?;
+    Ok(plan["namespace"].as_str().unwrap_or_default().to_string())
+}
+
+/// The last run of `evidence`'s text: each run starts with a `run ` line.
+fn latest_run(evidence: &str) -> String {
+    let start = evidence.rfind("\nrun ").map_or(0, |i| i + 1);
+    evidence[start..].to_string()
+}
+
+/// Standard output of a command that must have succeeded; its standard error otherwise.
+fn checked(output: Output, what: &str) -> Result<String> {
+    if !output.status.success() {
+        bail!("{what} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -107,7 +107,7 @@ pub fn run_cli(args: ImagesArgs) -> Result<()> {
         println!("{}\t{}", b.unit, b.reference);
     }
     verify(&built)?;
-    eprintln!("[images] verified: the stack runs from the pushed images");
+    crate::say!("[images] verified: the stack runs from the pushed images");
     Ok(())
 }
 
@@ -178,7 +178,8 @@ fn postgres_env() -> Vec<(String, String)> {
 /// only the `unit<TAB>reference` lines that scripts read.
 fn run(command: &mut Command, what: &str) -> Result<()> {
     let status = command
-        .stdout(Stdio::from(std::io::stderr()))
+        .stdout(crate::progress::progress_output())
+        .stderr(crate::progress::stderr())
         .status()
         .with_context(|| format!("running {what} (is it installed?)"))?;
     ensure!(status.success(), "{what} failed ({status})");
@@ -190,7 +191,7 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
 /// or VCS stamps baked in (so unchanged sources give unchanged layers).
 fn build_go_commands(module: &Path, out: &Path) -> Result<()> {
     fs::create_dir_all(out)?;
-    eprintln!("[images] go build {} → {}", GO_COMMANDS.join(" "), out.display());
+    crate::say!("[images] go build {} → {}", GO_COMMANDS.join(" "), out.display());
     let mut go = Command::new("go");
     go.current_dir(module)
         .env("CGO_ENABLED", "0")
@@ -207,7 +208,7 @@ fn build_go_commands(module: &Path, out: &Path) -> Result<()> {
 
 /// `npm ci` and `vite build` in example/web; returns the dist directory.
 fn build_web(web: &Path) -> Result<PathBuf> {
-    eprintln!("[images] npm ci + vite build in {}", web.display());
+    crate::say!("[images] npm ci + vite build in {}", web.display());
     run(Command::new("npm").current_dir(web).args(["ci", "--no-audit", "--no-fund", "--prefer-offline"]), "npm ci")?;
     run(Command::new("npx").current_dir(web).args(["vite", "build"]), "vite build")?;
     let dist = web.join("dist");
@@ -240,7 +241,7 @@ fn ensure_postgres_installed() -> Result<()> {
     if !is_root()? {
         bail!("PostgreSQL {PG_MAJOR} is not installed; run `apt-get install postgresql-{PG_MAJOR}` as root, or this command as root");
     }
-    eprintln!("[images] installing postgresql-{PG_MAJOR} from Debian's packages");
+    crate::say!("[images] installing postgresql-{PG_MAJOR} from Debian's packages");
     let apt = |args: &[&str]| -> Result<()> {
         run(
             Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args(args),
@@ -510,7 +511,7 @@ fn verify(built: &[Built]) -> Result<()> {
     wait_until(&mut procs, &logs, "postgres", Duration::from_secs(90), || {
         Ok(TcpStream::connect(("127.0.0.1", pg_port)).is_ok())
     })?;
-    eprintln!("[verify] postgres from the image accepts connections on 127.0.0.1:{pg_port}");
+    crate::say!("[verify] postgres from the image accepts connections on 127.0.0.1:{pg_port}");
 
     let url = |password: &str| format!("postgres://codex:{password}@127.0.0.1:{pg_port}/codex?sslmode=disable");
     // psql from the image: proves the client side of the copied libraries
@@ -549,7 +550,7 @@ fn verify(built: &[Built]) -> Result<()> {
         "unexpected data after migrating: {counts_text:?} {}",
         String::from_utf8_lossy(&counts.stderr)
     );
-    eprintln!("[verify] migrate from its image applied the migrations once (items: 3, greeting row present)");
+    crate::say!("[verify] migrate from its image applied the migrations once (items: 3, greeting row present)");
 
     // The services, each from its own image, wired over loopback.
     let ports: BTreeMap<&str, u16> =
@@ -572,7 +573,7 @@ fn verify(built: &[Built]) -> Result<()> {
             Ok(http_get(port, "/readyz").map(|(status, _)| status == 200).unwrap_or(false))
         })?;
     }
-    eprintln!("[verify] greeter, catalog, gateway and web are ready");
+    crate::say!("[verify] greeter, catalog, gateway and web are ready");
 
     let web = ports["web"];
     let (status, greeting) = http_get(web, "/api/greeting")?;
@@ -591,8 +592,8 @@ fn verify(built: &[Built]) -> Result<()> {
     ensure!(status == 200 && page.contains(r#"<div id="app">"#), "web / : {status} {page}");
     let (status, upstreams) = http_get(ports["gateway"], "/api/status")?;
     ensure!(status == 200 && upstreams.starts_with(r#"{"ready":true"#), "gateway /api/status: {status} {upstreams}");
-    eprintln!("[verify] GET /api/greeting → {}", greeting.trim());
-    eprintln!("[verify] GET /api/items → {}", items.trim());
+    crate::say!("[verify] GET /api/greeting → {}", greeting.trim());
+    crate::say!("[verify] GET /api/items → {}", items.trim());
 
     // Every request above left one access-log line.
     let gateway_log = fs::read_to_string(logs.join("gateway.log")).unwrap_or_default();
@@ -614,7 +615,7 @@ fn verify(built: &[Built]) -> Result<()> {
     let pg_log = fs::read_to_string(logs.join("postgres.log")).unwrap_or_default();
     ensure!(pg_log.contains("database system is shut down"), "postgres did not shut down cleanly:\n{pg_log}");
     procs.children.clear();
-    eprintln!("[verify] everything stopped cleanly on SIGTERM");
+    crate::say!("[verify] everything stopped cleanly on SIGTERM");
     Ok(())
 }
 

@@ -73,7 +73,7 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
         mutate.arg(format!("--user={user}"));
     }
     let digest = run(&mut mutate, "crane mutate")?;
-    eprintln!(
+    crate::say!(
         "[image] pushed {reference} ({}) in {:.1}s",
         digest.trim().rsplit('@').next().unwrap_or_default(),
         started.elapsed().as_secs_f64()
@@ -86,7 +86,7 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
 pub fn copy(from: &str, to: &str) -> Result<()> {
     let crane = tools::tool_path("crane")?;
     run(crane_command(&crane).args(["copy", from, to]), "crane copy")?;
-    eprintln!("[image] copied {from} to {to}");
+    crate::say!("[image] copied {from} to {to}");
     Ok(())
 }
 

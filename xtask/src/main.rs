@@ -19,6 +19,8 @@ mod gc_image;
 mod host_packages;
 mod image;
 mod install_check;
+mod progress;
+mod quick_start;
 mod repo;
 mod test_suite;
 mod tools;
@@ -66,6 +68,9 @@ enum Command {
     /// etcd and kubelet restarted, `up` killed holding its Lease, `down` during `up`
     /// (tests/e2e_faults.rs; FILTER selects cases by name).
     Faults { filters: Vec<String> },
+    /// `cargo xtask demo`, then the README's quick-start block run verbatim with the export
+    /// lines the demo printed (and nothing else set): a step of `cargo xtask test`.
+    QuickStart,
     /// Assemble the image of the codex-gc chart (the release binary) and push it.
     GcImage,
     /// The demo: local cluster up, example images pushed, `kubectl codex up`, URLs and evidence.
@@ -120,6 +125,7 @@ fn main() -> anyhow::Result<()> {
         Command::Test(args) => test_suite::run_cli(args)?,
         Command::Faults { filters } => faults::run(&filters)?,
         Command::Demo(args) => demo::run_cli(args)?,
+        Command::QuickStart => quick_start::run()?,
         Command::GcImage => println!("{}", gc_image::build_and_push()?),
         Command::Dist(args) => dist::run_cli(args)?,
     }

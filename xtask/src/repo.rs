@@ -16,10 +16,12 @@ pub fn target_dir() -> PathBuf {
 /// binary. `who` prefixes the progress line, e.g. `[bench up] `.
 pub fn release_binary(who: &str) -> anyhow::Result<PathBuf> {
     use anyhow::{ensure, Context};
-    eprintln!("{who}building the release binary (cargo build --release -p kubectl-codex)");
+    crate::say!("{who}building the release binary (cargo build --release -p kubectl-codex)");
     let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
         .current_dir(repo_root())
+        .stdout(crate::progress::progress_output())
+        .stderr(crate::progress::stderr())
         .status()
         .context("running cargo build")?;
     ensure!(status.success(), "cargo build --release -p kubectl-codex failed ({status})");
@@ -28,6 +30,11 @@ pub fn release_binary(who: &str) -> anyhow::Result<PathBuf> {
 
 /// The environment variable that gives the example stack its secret input `dbPassword`.
 pub const DB_PASSWORD_ENV: &str = "CODEX_INPUT_DBPASSWORD";
+
+/// Where the example's kept database password lives (mode 0600).
+pub fn example_db_password_file() -> anyhow::Result<PathBuf> {
+    Ok(crate::tools::cache_root()?.join("example-db-password"))
+}
 
 /// The example's database password for the demo and the benchmarks: `$CODEX_INPUT_DBPASSWORD`
 /// when set, else one made once from the kernel's random bytes and kept (mode 0600) in
@@ -42,7 +49,7 @@ pub fn example_db_password() -> anyhow::Result<String> {
             return Ok(value);
         }
     }
-    let file = crate::tools::cache_root()?.join("example-db-password");
+    let file = example_db_password_file()?;
     if let Ok(kept) = std::fs::read_to_string(&file) {
         if !kept.trim().is_empty() {
             return Ok(kept.trim().to_string());

@@ -165,6 +165,10 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             });
         }
         if ready {
+            // The newcomer's path: the demo's output and exports, then the README's commands.
+            step(&mut outcomes, "demo and README quick start", crate::quick_start::run);
+        }
+        if ready {
             // Last: its cases restart the cluster's components under everything else.
             step(&mut outcomes, "fault injection (tests/e2e_faults.rs)", || faults::run_prepared(&env, &[]));
         }

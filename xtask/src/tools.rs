@@ -373,7 +373,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
     }
     fs::create_dir_all(&partial)?;
     let started = Instant::now();
-    eprintln!(
+    crate::say!(
         "[tools] building {} ({})… this can take a while on a cold Go cache",
         tool.name,
         tool.binaries.join(", ")
@@ -419,6 +419,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
             go.current_dir(&copy).args(["build", "-mod=mod", "-trimpath", &ldflags, "-o"]).arg(out).args(packages);
         }
     }
+    go.stdout(crate::progress::progress_output()).stderr(crate::progress::stderr());
     let status = go.status().context("running `go` (is Go installed and on PATH?)")?;
     if !status.success() {
         bail!("building {} failed: {status}", tool.name);
@@ -434,7 +435,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
         fs::remove_dir_all(dir)?;
     }
     fs::rename(&partial, dir).with_context(|| format!("moving {} to {}", partial.display(), dir.display()))?;
-    eprintln!("[tools] building {}… done in {:.1}s", tool.name, started.elapsed().as_secs_f64());
+    crate::say!("[tools] building {}… done in {:.1}s", tool.name, started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -98,4 +98,17 @@ mod tests {
         assert!(error.contains("1.34 (v1.34.4)") && error.contains("1.37"), "{error}");
         assert!(select_kubernetes_line("v1.34.9").is_err());
     }
+
+    /// kubectl-codex finds the helm and buildctl this file pins in the tool cache by their
+    /// versions, so its own constants must name the same ones.
+    #[test]
+    fn kubectl_codex_looks_for_the_pinned_helm_and_buildctl() {
+        let root = crate::repo::repo_root();
+        let helm = std::fs::read_to_string(root.join("src/helm/mod.rs")).unwrap();
+        assert!(helm.contains(&format!("pub const TESTED_VERSION: &str = \"{HELM}\";")), "src/helm/mod.rs");
+        assert!(helm.contains(&format!("pub const TESTED_HELM3_VERSION: &str = \"{HELM3}\";")), "src/helm/mod.rs");
+        let builder = std::fs::read_to_string(root.join("src/build/builder.rs")).unwrap();
+        let pin = format!("pub const TESTED_BUILDKIT_VERSION: &str = \"{BUILDKIT}\";");
+        assert!(builder.contains(&pin), "src/build/builder.rs");
+    }
 }

@@ -94,7 +94,7 @@ fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let result = f();
     let elapsed = started.elapsed().as_secs_f64();
     if elapsed > 1.0 {
-        eprintln!("[base-images] {what}… {elapsed:.1}s");
+        crate::say!("[base-images] {what}… {elapsed:.1}s");
     }
     result
 }
@@ -111,7 +111,7 @@ fn cached_layer(dir: &Path, name: &str, make: impl FnOnce(&Path) -> Result<()>) 
         }
     }
     let partial = dir.join(format!("{name}.tar.partial"));
-    eprintln!("[base-images] making layer {name}");
+    crate::say!("[base-images] making layer {name}");
     make(&partial)?;
     let sha256 = file_sha256(&partial)?;
     fs::rename(&partial, &tarball).with_context(|| format!("moving {} into place", partial.display()))?;
@@ -381,7 +381,7 @@ fn push(base: &BaseImage) -> Result<String> {
     let mut mutate = crane_command(&crane);
     mutate.args(mutate_args(base, &reference, &inputs));
     image::run(&mut mutate, "crane mutate")?;
-    eprintln!("[base-images] pushed {reference} in {:.1}s", started.elapsed().as_secs_f64());
+    crate::say!("[base-images] pushed {reference} in {:.1}s", started.elapsed().as_secs_f64());
     Ok(reference)
 }
 
@@ -585,7 +585,8 @@ fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
 
 fn run(command: &mut Command, what: &str) -> Result<()> {
     let status = command
-        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .stdout(crate::progress::progress_output())
+        .stderr(crate::progress::stderr())
         .status()
         .with_context(|| format!("running {what}"))?;
     if !status.success() {

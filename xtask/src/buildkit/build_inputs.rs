@@ -5,7 +5,7 @@
 //! vendors its modules.
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 use sha2::{Digest, Sha256};
@@ -41,7 +41,7 @@ pub fn ensure() -> Result<()> {
     for file in ["package.json", "package-lock.json"] {
         fs::copy(web.join(file), scratch.path().join(file))?;
     }
-    eprintln!("[buildkit] filling the npm cache {} for example/web's lock file", cache.display());
+    crate::say!("[buildkit] filling the npm cache {} for example/web's lock file", cache.display());
     npm(scratch.path(), &cache, &["--prefer-offline"])?;
     // Proof that the cache alone is enough, as it will be inside a build.
     fs::remove_dir_all(scratch.path().join("node_modules"))?;
@@ -63,7 +63,8 @@ fn npm(dir: &Path, cache: &Path, extra: &[&str]) -> Result<()> {
         .args(["ci", "--no-audit", "--no-fund", "--cache"])
         .arg(cache)
         .args(extra)
-        .stdout(Stdio::from(std::io::stderr()))
+        .stdout(crate::progress::progress_output())
+        .stderr(crate::progress::stderr())
         .status()
         .context("running npm (is Node.js installed?)")?;
     ensure!(status.success(), "npm ci {} in {} failed ({status})", extra.join(" "), dir.display());

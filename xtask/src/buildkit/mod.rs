@@ -63,11 +63,12 @@ pub fn run_cli(command: BuildkitCommand) -> Result<()> {
 pub fn up() -> Result<String> {
     let started = Instant::now();
     let (layout, settings) = paths()?;
-    step("local registry", crate::cluster::ensure_registry)?;
-    step("buildkitd", || start_daemon(&layout, &settings))?;
-    step("base images", || base_images::ensure_all().map(drop))?;
-    step("example build inputs", build_inputs::ensure)?;
-    eprintln!("[buildkit] up in {:.1}s; BUILDKIT_HOST={}", started.elapsed().as_secs_f64(), settings.buildkit_host());
+    step("start the registry", crate::cluster::ensure_registry)?;
+    step("start buildkitd", || start_daemon(&layout, &settings))?;
+    step("push the base images", || base_images::ensure_all().map(drop))?;
+    step("prepare the example's build inputs", build_inputs::ensure)?;
+    let summary = format!("buildkit: up (BUILDKIT_HOST={})", settings.buildkit_host());
+    eprintln!("{}", crate::progress::line('✓', &summary, started.elapsed()));
     Ok(settings.buildkit_host())
 }
 
@@ -182,14 +183,7 @@ pub fn buildctl() -> Result<PathBuf> {
     tools::tool_path("buildctl")
 }
 
-/// Runs one step of `up`, printing how long it took.
+/// Runs one step of `up` as a progress step (one line; tool output in its log).
 fn step<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let started = Instant::now();
-    let result = f();
-    let elapsed = started.elapsed().as_secs_f64();
-    match &result {
-        Ok(_) => eprintln!("[buildkit] {what}… done in {elapsed:.1}s"),
-        Err(_) => eprintln!("[buildkit] {what}… failed after {elapsed:.1}s"),
-    }
-    result.with_context(|| format!("buildkit step `{what}`"))
+    crate::progress::step(&format!("buildkit: {what}"), f)
 }

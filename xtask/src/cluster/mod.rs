@@ -96,11 +96,11 @@ pub fn restart(component: &str) -> Result<Duration> {
     let started = Instant::now();
     {
         let _lock = lock(&layout)?;
-        step(&format!("stopping {name}"), || process::stop(&layout, name, Duration::from_secs(15)).map(drop))?;
+        step(&format!("stop {name}"), || process::stop(&layout, name, Duration::from_secs(15)).map(drop))?;
     }
     up()?;
     let away = started.elapsed();
-    eprintln!("[cluster] {name} restarted, cluster healthy after {:.1}s", away.as_secs_f64());
+    crate::say!("[cluster] {name} restarted, cluster healthy after {:.1}s", away.as_secs_f64());
     Ok(away)
 }
 
@@ -135,56 +135,59 @@ pub fn up() -> Result<ClusterInfo> {
                 line.version
             );
         }
-        eprintln!("[cluster] already running, Kubernetes {serving} ({:.1}s)", started.elapsed().as_secs_f64());
+        eprintln!(
+            "{}",
+            crate::progress::line('✓', &format!("cluster: already running, Kubernetes {serving}"), started.elapsed())
+        );
         return Ok(info);
     }
 
-    step("Debian packages", || packages::ensure().map(drop))?;
-    step("tools", build_tools)?;
-    step("host network", || {
+    step("install Debian packages", || packages::ensure().map(drop))?;
+    step("build tools", build_tools)?;
+    step("set up the host network", || {
         if process::running_pid(&layout, containerd::NAME).is_none() {
             network::detach_stale_pods()?;
         }
         network::setup(&layout)
     })?;
-    step("certificates and kubeconfigs", || {
+    step("make certificates and kubeconfigs", || {
         pki::ensure(&layout)?;
         kubeconfig::write_all(&layout)
     })?;
-    step("registry", || start_registry(&layout))?;
-    let pause = step("pause image", registry::ensure_pause_image)?;
-    step("etcd", || {
+    step("start the registry", || start_registry(&layout))?;
+    let pause = step("load the pause image", registry::ensure_pause_image)?;
+    step("start etcd", || {
         start(&layout, etcd::daemon(&layout)?)?;
         wait_for(&layout, "etcd to be healthy", etcd::NAME, Duration::from_secs(60), etcd::healthy)
     })?;
-    step("kube-apiserver", || {
+    step("start kube-apiserver", || {
         start(&layout, control_plane::apiserver(&layout)?)?;
         wait_for(&layout, "the apiserver to be ready", control_plane::APISERVER, Duration::from_secs(120), || {
             kubectl::output(&layout, &["get", "--raw=/readyz"]).is_ok()
         })
     })?;
-    step("controller-manager and scheduler", || {
+    step("start controller-manager and scheduler", || {
         start(&layout, control_plane::controller_manager(&layout)?)?;
         start(&layout, control_plane::scheduler(&layout)?)
     })?;
-    step("containerd", || {
+    step("start containerd", || {
         start(&layout, containerd::daemon(&layout, &pause)?)?;
         wait_for(&layout, "containerd to answer", containerd::NAME, Duration::from_secs(30), || {
             containerd::responds(&layout)
         })
     })?;
-    step("kubelet (node Ready)", || {
+    step("start kubelet (node Ready)", || {
         start(&layout, kubelet::daemon(&layout)?)?;
         wait_for(&layout, "the node to be Ready", kubelet::NAME, Duration::from_secs(120), || {
             kubectl::node_ready(&layout, NODE_NAME)
         })
     })?;
-    step("kube-proxy", || start(&layout, kube_proxy::daemon(&layout)?))?;
-    step("default StorageClass", || {
+    step("start kube-proxy", || start(&layout, kube_proxy::daemon(&layout)?))?;
+    step("start the provisioner (default StorageClass)", || {
         start(&layout, storage::daemon(&layout)?)?;
         storage::apply_storage_class(&layout)
     })?;
-    step("cluster DNS", || {
+    step("deploy cluster DNS", || {
         dns::deploy(&layout)?;
         wait_for(&layout, "CoreDNS to be available", kubelet::NAME, Duration::from_secs(180), || {
             dns::deployment_available(&layout)
@@ -198,11 +201,17 @@ pub fn up() -> Result<ClusterInfo> {
         )
     })?;
     eprintln!(
-        "[cluster] Kubernetes {} up in {:.1}s; registry {}, apiserver {}",
-        line.version,
-        started.elapsed().as_secs_f64(),
-        info.registry,
-        layout::apiserver_url()
+        "{}",
+        crate::progress::line(
+            '✓',
+            &format!(
+                "cluster: Kubernetes {} up (registry {}, apiserver {})",
+                line.version,
+                info.registry,
+                layout::apiserver_url()
+            ),
+            started.elapsed()
+        )
     );
     Ok(info)
 }
@@ -228,7 +237,7 @@ pub fn ensure_registry() -> Result<String> {
     fs::create_dir_all(layout.logs())?;
     let _lock = lock(&layout)?;
     if !registry::responds() {
-        step("registry", || start_registry(&layout))?;
+        step("start the registry", || start_registry(&layout))?;
     }
     Ok(registry::address())
 }
@@ -243,22 +252,22 @@ pub fn down() -> Result<()> {
     }
     let _lock = lock(&layout)?;
     let started = Instant::now();
-    step("kubelet", || process::stop(&layout, kubelet::NAME, Duration::from_secs(15)).map(drop))?;
-    step("containers and containerd", || containerd::stop_with_containers(&layout))?;
-    step("pod cgroups", cgroups::remove_pod_cgroups)?;
-    step("control plane and helpers", || {
+    step("stop kubelet", || process::stop(&layout, kubelet::NAME, Duration::from_secs(15)).map(drop))?;
+    step("stop containers and containerd", || containerd::stop_with_containers(&layout))?;
+    step("remove pod cgroups", cgroups::remove_pod_cgroups)?;
+    step("stop the control plane and helpers", || {
         for name in DAEMONS.iter().rev().filter(|n| **n != kubelet::NAME && **n != containerd::NAME) {
             process::stop(&layout, name, Duration::from_secs(15))?;
         }
         Ok(())
     })?;
-    step("mounts", || mounts::unmount_all_under(&layout.root))?;
-    step("network", || {
+    step("unmount", || mounts::unmount_all_under(&layout.root))?;
+    step("remove the network", || {
         kube_proxy::cleanup(&layout)?;
         network::teardown(&layout)
     })?;
-    step("state", || remove_state(&layout))?;
-    eprintln!("[cluster] down in {:.1}s", started.elapsed().as_secs_f64());
+    step("remove state", || remove_state(&layout))?;
+    eprintln!("{}", crate::progress::line('✓', "cluster: down", started.elapsed()));
     Ok(())
 }
 
@@ -324,16 +333,9 @@ fn start(layout: &Layout, daemon: Daemon<'_>) -> Result<()> {
     daemon.ensure_running(layout).map(drop)
 }
 
-/// Runs one step of `up`/`down`, printing how long it took.
+/// Runs one step of `up`/`down` as a progress step (one line; tool output in its log).
 fn step<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let started = Instant::now();
-    let result = f();
-    let elapsed = started.elapsed().as_secs_f64();
-    match &result {
-        Ok(_) => eprintln!("[cluster] {what}… done in {elapsed:.1}s"),
-        Err(_) => eprintln!("[cluster] {what}… failed after {elapsed:.1}s"),
-    }
-    result.with_context(|| format!("cluster step `{what}`"))
+    crate::progress::step(&format!("cluster: {what}"), f)
 }
 
 /// Polls `check` until it passes; fails early, with the log's tail, if the

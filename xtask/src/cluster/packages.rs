@@ -29,7 +29,7 @@ pub fn ensure_installed(packages: &[(&'static str, &str)]) -> Result<Vec<&'stati
     if missing.is_empty() {
         return Ok(missing);
     }
-    eprintln!("[cluster] installing Debian packages: {}", missing.join(" "));
+    crate::say!("[cluster] installing Debian packages: {}", missing.join(" "));
     apt(&["update"])?;
     let mut install = vec!["install", "-y", "--no-install-recommends"];
     install.extend(&missing);
@@ -41,6 +41,8 @@ fn apt(args: &[&str]) -> Result<()> {
     let status = Command::new("apt-get")
         .args(args)
         .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout(crate::progress::progress_output())
+        .stderr(crate::progress::stderr())
         .status()
         .context("running apt-get (the local cluster needs a Debian host and root)")?;
     if !status.success() {
