@@ -69,9 +69,14 @@ units' pods, events and last log lines are printed."
     Up(UpArgs),
     /// Show an environment: namespace, lease and TTL, phase releases and unit readiness.
     #[command(
-        after_help = "Examples:\n  kubectl codex status --env prod\n  kubectl codex status -n codex-ai-issue-19 -o json"
+        after_help = "Examples:\n  kubectl codex status --env prod\n  kubectl codex status -n codex-ai-issue-19 -o json\n  \
+kubectl codex status --env prod --watch\n  kubectl codex status -n codex-ai-issue-19 --watch --watch-timeout 10m -o json\n\n\
+--watch follows the units through watches on their workloads, pods and events. On a terminal it \
+redraws a table (phase, unit, kind, readiness, restarts, age, last event); piped, it prints the \
+table once and then one line per unit whose readiness, restarts or last event changed (-o json: \
+one JSON object per line). Ctrl-C or --watch-timeout ends it with exit code 0."
     )]
-    Status(TargetArgs),
+    Status(StatusArgs),
     /// Print the deploy evidence of an environment, or prove its phase order (--verify).
     #[command(
         after_help = "Examples:\n  kubectl codex evidence --env prod\n  kubectl codex evidence -n codex-prod --verify\n  kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json\n  kubectl codex evidence -n codex-prod --html timeline.html\n  kubectl codex evidence --from-file records.json --svg timeline.svg\n\n\
@@ -393,6 +398,22 @@ pub struct TargetArgs {
     pub output: OutputFormat,
     #[command(flatten)]
     pub kube: KubeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Keep watching: a live table on a terminal, one line per change otherwise.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// End --watch after this long (Go syntax: 30s, 10m); without it, Ctrl-C ends it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, requires = "watch")]
+    pub watch_timeout: Option<std::time::Duration>,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration::parse(text)
 }
 
 #[derive(Args, Debug)]

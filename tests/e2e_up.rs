@@ -170,3 +170,47 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
     delete_namespace(namespace);
 }
+
+#[test]
+fn status_watch_prints_a_line_when_a_unit_changes_and_ends_after_its_timeout() {
+    let namespace = "codex-e2e-watch";
+    delete_namespace(namespace);
+    let dir = tempfile::tempdir().unwrap();
+    let file = staging_variant(dir.path(), namespace, |t| t);
+    let out = codex(&["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let timeout = Duration::from_secs(25);
+    let started = Instant::now();
+    let watch = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["status", "-n", namespace, "--watch", "--watch-timeout", "25s"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first table is out, replace greeter's pod: its row must change.
+    std::thread::sleep(Duration::from_secs(4));
+    let deleted = kubectl(&["delete", "pod", "-n", namespace, "-l", "app.kubernetes.io/name=greeter", "--wait=false"]);
+    assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+    let out = watch.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "the timeout ends the watch with 0:\n{stdout}\n{}", text(&out.stderr));
+    assert!(elapsed >= timeout && elapsed < timeout + Duration::from_secs(20), "ended after {elapsed:?}:\n{stdout}");
+
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with(&format!("namespace {namespace} at ")), "{stdout}");
+    assert!(lines[1].starts_with("PHASE") && lines[1].contains("LAST EVENT"), "a table first:\n{stdout}");
+    let table_row =
+        |unit: &str| lines.iter().take(12).any(|l| l.split_whitespace().nth(1) == Some(unit) && l.contains("ready:"));
+    for unit in ["postgres", "greeter", "catalog", "gateway", "web"] {
+        assert!(table_row(unit), "the first table shows {unit} ready:\n{stdout}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains(" internal/greeter Deployment: ")),
+        "a line for greeter after its pod was replaced:\n{stdout}"
+    );
+    assert!(lines.last().unwrap().ends_with("watch ended"), "{stdout}");
+    delete_namespace(namespace);
+}

@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod server_version;
 pub mod slot_access;
 pub mod stuck_container;
+pub mod unit_rows;
 pub mod workspace_audit;
 
 use crate::exit::{self, coded};

@@ -1,8 +1,8 @@
 //! Commands that work on a live environment: up, status, evidence, down.
 
 use super::offline;
-use crate::cli::{DownArgs, EvidenceArgs, KubeArgs, OutputFormat, SelectionArgs, TargetArgs, UpArgs};
-use crate::cluster::{self, lease, namespace, readiness, releases};
+use crate::cli::{DownArgs, EvidenceArgs, KubeArgs, OutputFormat, SelectionArgs, StatusArgs, TargetArgs, UpArgs};
+use crate::cluster::{self, lease, namespace, releases, unit_rows};
 use crate::config::duration;
 use crate::deploy::{self, DeployOptions};
 use crate::evidence::record::EvidenceRecord;
@@ -152,13 +152,17 @@ fn target_namespace(target: &TargetArgs) -> Result<String, i32> {
     offline::resolve_for_namespace(&target.file.file, &selection, target.output).map(|stack| stack.namespace)
 }
 
-pub fn status(args: &TargetArgs) -> Result<i32> {
+pub fn status(status_args: &StatusArgs) -> Result<i32> {
+    let args = &status_args.target;
     let ns_name = match target_namespace(args) {
         Ok(ns) => ns,
         Err(code) => return Ok(code),
     };
     runtime()?.block_on(async {
         let client = connect(&args.kube).await?;
+        if status_args.watch {
+            return super::status_watch::watch(&client, &ns_name, args.output, status_args.watch_timeout).await;
+        }
         let Some(ns) = namespace::get(&client, &ns_name).await? else {
             match args.output {
                 OutputFormat::Json => println!("{}", json!({"namespace": ns_name, "exists": false})),
@@ -175,11 +179,12 @@ pub fn status(args: &TargetArgs) -> Result<i32> {
             _ => None,
         };
         let records = releases::latest(&client, &ns_name, None).await?;
+        let rows = unit_rows::snapshot(&client, &ns_name).await?;
         let mut phases = Vec::new();
         for phase in Phase::ORDER {
             let release = labels::release_name(phase);
             let Some(record) = records.iter().find(|r| r.name == release) else { continue };
-            let units = phase_units(&client, &ns_name, &release).await?;
+            let units = unit_rows::of_phase(&rows, phase);
             phases.push(json!({"name": phase.as_str(), "release": release, "revision": record.revision, "status": record.status, "units": units}));
         }
         match args.output {
@@ -221,51 +226,6 @@ pub fn status(args: &TargetArgs) -> Result<i32> {
         }
         Ok(exit::OK)
     })
-}
-
-/// The units a release installed, read back from its workloads' labels, with their state.
-async fn phase_units(client: &Client, namespace: &str, release: &str) -> Result<Vec<serde_json::Value>> {
-    use crate::config::model::WorkloadKind;
-    use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-    use k8s_openapi::api::batch::v1::{CronJob, Job};
-    use kube::api::{Api, ListParams};
-    let selector = format!("app.kubernetes.io/instance={release}");
-    let params = ListParams::default().labels(&selector);
-    let mut found: Vec<(String, WorkloadKind, String)> = Vec::new();
-    macro_rules! collect {
-        ($t:ty, $kind:expr) => {
-            let list = cluster::api(Api::<$t>::namespaced(client.clone(), namespace).list(&params).await, || {
-                format!("listing workloads of {release}")
-            })?;
-            for item in list.items {
-                let labels = item.metadata.labels.clone().unwrap_or_default();
-                // A manifest unit's objects name their unit; the chart's workloads are named by it.
-                let unit = labels
-                    .get(crate::labels::UNIT)
-                    .or_else(|| labels.get("app.kubernetes.io/name"))
-                    .cloned()
-                    .unwrap_or_default();
-                found.push((unit, $kind, item.metadata.name.clone().unwrap_or_default()));
-            }
-        };
-    }
-    collect!(Deployment, WorkloadKind::Deployment);
-    collect!(StatefulSet, WorkloadKind::StatefulSet);
-    collect!(DaemonSet, WorkloadKind::DaemonSet);
-    collect!(Job, WorkloadKind::Job);
-    collect!(CronJob, WorkloadKind::CronJob);
-    found.sort();
-    let mut out = Vec::new();
-    for (name, kind, resource_name) in found {
-        let unit = readiness::InstalledUnit { name: name.clone(), kind, resource_name, release: release.to_string() };
-        let state = match readiness::state(client, namespace, &unit).await? {
-            readiness::UnitState::Ready(how) => format!("ready: {how}"),
-            readiness::UnitState::Pending(what) => format!("not ready: {what}"),
-            readiness::UnitState::Failed(why) => format!("failed: {why}"),
-        };
-        out.push(json!({"name": name, "kind": kind.as_str(), "state": state}));
-    }
-    Ok(out)
 }
 
 pub fn evidence(args: &EvidenceArgs) -> Result<i32> {

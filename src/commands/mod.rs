@@ -10,6 +10,7 @@ pub mod graph;
 pub mod import;
 pub mod lifecycle;
 pub mod offline;
+pub mod status_watch;
 
 use crate::cli::{AgentCommand, Cli, Command};
 use anyhow::Result;

@@ -57,12 +57,13 @@ clusterDNS:
 clusterDomain: {CLUSTER_DOMAIN}
 resolvConf: {resolv}
 # Test workloads must not be evicted because the shared disk is fuller than a
-# production node would tolerate.
+# production node would tolerate. Absolute floors, not percentages: 1 % of a 252 GiB
+# disk is 2.7 GB, and a CI run evicted PostgreSQL with 2.6 GB still free.
 evictionHard:
   memory.available: "100Mi"
-  nodefs.available: "1%"
+  nodefs.available: "256Mi"
   nodefs.inodesFree: "1%"
-  imagefs.available: "1%"
+  imagefs.available: "256Mi"
 imageGCHighThresholdPercent: 99
 imageGCLowThresholdPercent: 98
 serializeImagePulls: false
