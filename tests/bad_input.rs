@@ -601,7 +601,15 @@ fn templates_that_crash_the_template_engine_are_errors() {
             Err(found) => found,
             Ok(loaded) => loaded.check_all_environments("1", ""),
         };
-        let _ = found; // reaching here without a panic is the point; some inputs are valid
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!found.0.is_empty(), "{name}: a crash input must be an error, not a value");
+        for d in &found.0 {
+            assert_eq!(d.file, "services.yaml", "{name}: {d:?}");
+            assert!(
+                d.line > 0 && !d.message.trim().is_empty(),
+                "{name}: every diagnostic names a line and says why: {d:?}"
+            );
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //!
 //! Needs `KUBECONFIG` and `CODEX_E2E_PROBE_IMAGE` (see `cargo xtask e2e-env`).
 //! Each test works in a namespace of its own, deleted when the test ends.
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,10 +18,7 @@ fn probe_image() -> String {
 }
 
 fn kubectl(args: &[&str]) -> Output {
-    assert!(
-        std::env::var_os("KUBECONFIG").is_some(),
-        "KUBECONFIG must point at the local cluster (run `cargo xtask e2e-env`)"
-    );
+    common::assert_local_cluster();
     Command::new("kubectl").args(args).output().expect("kubectl must be on PATH")
 }
 
@@ -31,6 +30,7 @@ fn kubectl_ok(args: &[&str]) -> String {
 }
 
 fn kubectl_stdin(args: &[&str], input: &str) -> Output {
+    common::assert_local_cluster();
     let mut child = Command::new("kubectl")
         .args(args)
         .stdin(Stdio::piped())

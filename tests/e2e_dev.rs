@@ -132,12 +132,21 @@ fn try_writing_as_greeter() -> String {
 }
 
 /// Every container log of every pod in the namespace, as (pod, log).
+/// Every pod's log. A listing or a log kubectl cannot read fails the test: a scan of logs
+/// that were never read would prove nothing.
 fn all_logs() -> Vec<(String, String)> {
     let out = kubectl(&["get", "pods", "-n", NAMESPACE, "-o", "jsonpath={.items[*].metadata.name}"]);
-    text(&out.stdout)
+    assert!(out.status.success(), "listing pods: {}", text(&out.stderr));
+    let logs: Vec<(String, String)> = text(&out.stdout)
         .split_whitespace()
-        .map(|pod| (pod.to_string(), text(&kubectl(&["logs", pod, "-n", NAMESPACE, "--all-containers"]).stdout)))
-        .collect()
+        .map(|pod| {
+            let log = kubectl(&["logs", pod, "-n", NAMESPACE, "--all-containers"]);
+            assert!(log.status.success(), "logs of {pod}: {}", text(&log.stderr));
+            (pod.to_string(), text(&log.stdout))
+        })
+        .collect();
+    assert!(!logs.is_empty(), "no pod in {NAMESPACE} to read logs from");
+    logs
 }
 
 #[test]

@@ -15,9 +15,16 @@ fn namespace(name: &str, managed_by: &str, last_activity: &str) -> String {
     )
 }
 
+/// Whether the namespace is there and not being deleted. Only NotFound means gone: any other
+/// kubectl failure fails the test, so "deleted" is never concluded from an unreachable cluster.
 fn exists(name: &str) -> bool {
     let out = kubectl(&["get", "namespace", name, "-o", "jsonpath={.status.phase}"]);
-    out.status.success() && text(&out.stdout) != "Terminating"
+    if !out.status.success() {
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("NotFound") || stderr.contains("not found"), "reading namespace {name}: {stderr}");
+        return false;
+    }
+    text(&out.stdout) != "Terminating"
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod object_gate;
 pub mod object_readiness;
 pub mod readiness;
 pub mod releases;
+pub mod request_count;
 pub mod retry;
 pub mod secrets;
 pub mod server_version;
@@ -69,6 +70,7 @@ fn client_with_retries(mut config: Config, budget: Duration, counter: retry::Ret
         .map_err(|e| coded(exit::CLUSTER, e))?;
     // Retry needs a service it can clone; kube's stack is boxed, so a buffer fronts it.
     let builder = builder
+        .with_layer(&request_count::CountLayer)
         .with_layer(&BufferLayer::new(1024))
         .with_layer(&RetryLayer::new(retry::TransientRetry::new(budget, counter)));
     Ok(builder.build())

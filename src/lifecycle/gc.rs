@@ -32,7 +32,8 @@ pub struct Decision {
 pub struct Report {
     pub dry_run: bool,
     pub decisions: Vec<Decision>,
-    /// Requests made to the API server, for the cost of a sweep.
+    /// Requests the sweep sent to the API server (counted in the client's HTTP stack, every
+    /// retry attempt included), for its cost.
     pub api_requests: usize,
 }
 
@@ -62,7 +63,7 @@ pub fn judge(namespaces: &[NamespaceInfo], now: Timestamp) -> Vec<(NamespaceInfo
 /// One sweep. Each deletion re-reads the namespace and deletes it only if it is unchanged
 /// since (a `revise` that just touched it wins the race) and no run holds its lease.
 pub async fn sweep(client: &Client, dry_run: bool, now: Timestamp) -> Result<Report> {
-    let mut requests = 1;
+    let requests_before = crate::cluster::request_count::sent();
     let managed = namespace::find(client, &Default::default()).await?;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let mut decisions = Vec::new();
@@ -75,7 +76,6 @@ pub async fn sweep(client: &Client, dry_run: bool, now: Timestamp) -> Result<Rep
             decisions.push(Decision { namespace: ns.name, action: Action::WouldDelete, lease: status, reason });
             continue;
         }
-        requests += 2;
         if let Some((holder, _)) = lease::current_holder(client, &ns.name).await? {
             decisions.push(Decision {
                 namespace: ns.name,
@@ -103,7 +103,6 @@ pub async fn sweep(client: &Client, dry_run: bool, now: Timestamp) -> Result<Rep
             uid: fresh.metadata.uid.clone(),
             resource_version: fresh.metadata.resource_version.clone(),
         };
-        requests += 1;
         match namespaces
             .delete(&ns.name, &DeleteParams { preconditions: Some(preconditions), ..Default::default() })
             .await
@@ -118,7 +117,8 @@ pub async fn sweep(client: &Client, dry_run: bool, now: Timestamp) -> Result<Rep
             Err(e) => return Err(api::<()>(Err(e), || format!("deleting namespace {}", ns.name)).unwrap_err()),
         }
     }
-    Ok(Report { dry_run, decisions, api_requests: requests })
+    let api_requests = crate::cluster::request_count::sent() - requests_before;
+    Ok(Report { dry_run, decisions, api_requests })
 }
 
 #[cfg(test)]

@@ -21,6 +21,10 @@ pub fn codex(args: &[&str]) -> Output {
 /// Runs kubectl-codex from the repository root with `password` as the example's `dbPassword`
 /// in its environment, as a script would set it.
 pub fn codex_with_password(password: &str, args: &[&str]) -> Output {
+    let reaches_a_cluster = ["up", "revise", "down", "gc", "agent", "status", "evidence", "check"];
+    if args.first().is_some_and(|c| reaches_a_cluster.contains(c)) && !args.contains(&"--kubeconfig") {
+        assert_local_cluster();
+    }
     let mut args = args.to_vec();
     // The cluster's images are assembled by xtask without a builder: `up` and `revise`
     // deploy them as the registry has them.
@@ -62,7 +66,27 @@ pub fn check_golden(path: &Path, actual: &str) {
 }
 
 pub fn kubectl(args: &[&str]) -> Output {
+    assert_local_cluster();
     Command::new("kubectl").args(args).output().expect("kubectl runs")
+}
+
+/// End-to-end tests create and delete namespaces: they refuse to run unless KUBECONFIG is the
+/// local cluster's (`.local-cluster/kubeconfig` of this checkout, which `cargo xtask test` and
+/// `cargo xtask e2e-env` export), so a test run by hand cannot touch a real cluster.
+pub fn assert_local_cluster() {
+    static CHECKED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let local = root().join(".local-cluster/kubeconfig");
+        let given = std::env::var_os("KUBECONFIG").map(std::path::PathBuf::from);
+        let canonical = |p: &Path| p.canonicalize().ok();
+        let is_local = given.as_deref().and_then(canonical).is_some_and(|g| Some(g) == canonical(&local));
+        assert!(
+            is_local,
+            "refusing to run against KUBECONFIG={given:?}: end-to-end tests delete namespaces and run only on the \
+             local cluster ({}); `cargo xtask e2e-env` starts it and prints the exports",
+            local.display()
+        );
+    });
 }
 
 /// The Helm releases in `namespace` in any status (pending ones included), sorted, read from

@@ -89,6 +89,8 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
     let verify = checked(codex_command(&["evidence", "-n", &namespace, "--verify"]).output()?, "evidence --verify")?;
     let summary = verify.lines().last().unwrap_or_default();
     println!("verified against Helm's history (kubectl codex evidence -n {namespace} --verify): {summary}");
+    // The quick start's kubectl: built on first use, so its go output lands in the step log.
+    step("demo: kubectl for the quick start", || tools::tool_path("kubectl"))?;
     println!("\n{EXPORTS_HEADER}");
     for line in export_lines(&info.kubeconfig, buildkit_host.as_deref(), &codex, buildctl.as_deref())? {
         println!("{line}");

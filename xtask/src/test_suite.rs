@@ -55,19 +55,22 @@ fn cargo() -> Command {
     command
 }
 
-/// Every end-to-end test binary, run with Helm 4 (the default).
-const E2E_TESTS: &[&str] = &[
-    "e2e_cluster",
-    "e2e_up",
-    "e2e_dev",
-    "e2e_revise",
-    "e2e_gc",
-    "e2e_build",
-    "e2e_manifests",
-    "e2e_mirror",
-    "e2e_inputs",
-    "e2e_import",
-];
+/// Every end-to-end test binary, run with Helm 4 (the default): each `tests/e2e_*.rs` but the
+/// fault suite (a step of its own), found in the tree so that a new file cannot be left out.
+pub fn e2e_tests(root: &std::path::Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests")).context("listing tests/")? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(test) = name.strip_suffix(".rs").filter(|t| t.starts_with("e2e_")) {
+            if test != crate::faults::FAULTS_TEST {
+                found.push(test.to_string());
+            }
+        }
+    }
+    found.sort();
+    anyhow::ensure!(found.iter().any(|t| t == "e2e_cluster"), "tests/e2e_cluster.rs is missing");
+    Ok(found)
+}
 
 /// The subset run again with Helm 3 (plugin installs are in the dist step): cold `up`, the
 /// skip of unchanged phases and `evidence --verify` (the first test of e2e_up), and review
@@ -145,8 +148,10 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
         });
         if ready {
             step(&mut outcomes, "end-to-end tests on the local cluster", || {
+                let e2e_tests = e2e_tests(&repo_root())?;
+                let names: Vec<&str> = e2e_tests.iter().map(String::as_str).collect();
                 let mut command = cargo();
-                command.args(e2e_args(E2E_TESTS, &[])).env("CODEX_HELM", &helm);
+                command.args(e2e_args(&names, &[])).env("CODEX_HELM", &helm);
                 for (key, value) in &env {
                     command.env(key, value);
                 }
@@ -186,4 +191,24 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
         bail!("{failed} test step(s) failed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_e2e_file_but_the_fault_suite_is_run() {
+        let found = e2e_tests(&repo_root()).unwrap();
+        let on_disk = std::fs::read_dir(repo_root().join("tests"))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("e2e_") && n.ends_with(".rs"))
+            .count();
+        assert_eq!(found.len() + 1, on_disk, "all but e2e_faults: {found:?}");
+        assert!(found.iter().any(|t| t == "e2e_up") && !found.iter().any(|t| t == "e2e_faults"), "{found:?}");
+        let mut sorted = found.clone();
+        sorted.sort();
+        assert_eq!(found, sorted);
+    }
 }
