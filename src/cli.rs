@@ -12,7 +12,11 @@ use std::path::PathBuf;
     long_about = "Bring up a complete, isolated environment of a multi-service project on Kubernetes from one \
 declarative services.yaml: stateful dependencies, then migrations, then internal services, then edge \
 services, then the frontend, each phase a Helm release gated on readiness.",
-    after_help = "Examples:\n  kubectl codex validate\n  kubectl codex plan --env ai --issue 19\n  kubectl codex render --env prod --out build/\n  kubectl codex schema > services.schema.json\n\nExit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 tool missing or failed, 4 cluster error,\n5 deploy failed, 6 verification failed, 7 environment locked, 8 agent run failed, 9 image build failed,\n64 usage error."
+    after_help = format!(
+        "Examples:\n  kubectl codex validate\n  kubectl codex plan --env ai --issue 19\n  kubectl codex render --env prod --out build/\n  \
+kubectl codex schema > services.schema.json\n\n{}",
+        crate::exit::help_table()
+    )
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -23,6 +23,31 @@ pub const BUILD_FAILED: i32 = 9;
 /// The command line itself is wrong (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 
+/// Every exit code with what it means: the one table `--help` prints and the README's
+/// "Exit codes" section must match (a test compares them).
+pub const TABLE: &[(i32, &str)] = &[
+    (OK, "success"),
+    (FAILURE, "unexpected failure"),
+    (INVALID_INPUT, "invalid input (services.yaml, a referenced file)"),
+    (TOOL_MISSING, "a required tool (helm, an image builder, `dot` for `graph -o svg`) is missing or failed"),
+    (CLUSTER, "the cluster could not be reached or refused a request"),
+    (DEPLOY_FAILED, "a phase failed to deploy or to become ready"),
+    (VERIFY_FAILED, "evidence verification found a violation"),
+    (LOCKED, "the environment is locked by another run past `--lock-timeout`"),
+    (AGENT_FAILED, "`agent run`: the agent's command failed or timed out, or its pod could not start"),
+    (BUILD_FAILED, "`build` (or the build step of `up`): an image build failed"),
+    (USAGE, "usage error on the command line"),
+];
+
+/// The exit-code table as `--help` ends with it.
+pub fn help_table() -> String {
+    let mut out = String::from("Exit codes:");
+    for (code, meaning) in TABLE {
+        out.push_str(&format!("\n  {code:>2}  {}", meaning.replace('`', "")));
+    }
+    out
+}
+
 /// An error that knows its exit code.
 #[derive(Debug)]
 pub struct CodedError {
@@ -51,4 +76,60 @@ pub fn code_of(error: &anyhow::Error) -> i32 {
 /// An error's whole chain as one line, scrubbed of secret values (see [`crate::redact`]).
 pub fn scrubbed(error: &anyhow::Error) -> String {
     crate::redact::scrub(&format!("{error:#}")).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_in_the_table_once() {
+        let codes: Vec<i32> = TABLE.iter().map(|(c, _)| *c).collect();
+        let mut unique = codes.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        assert_eq!(
+            codes,
+            [
+                OK,
+                FAILURE,
+                INVALID_INPUT,
+                TOOL_MISSING,
+                CLUSTER,
+                DEPLOY_FAILED,
+                VERIFY_FAILED,
+                LOCKED,
+                AGENT_FAILED,
+                BUILD_FAILED,
+                USAGE
+            ]
+        );
+    }
+
+    #[test]
+    fn the_readme_table_is_this_table() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let section = readme.split("### Exit codes").nth(1).expect("README has an Exit codes section");
+        let rows: Vec<(i32, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| code"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+                (cells[0].parse().unwrap(), cells[1].to_string())
+            })
+            .collect();
+        let expected: Vec<(i32, String)> = TABLE.iter().map(|(c, m)| (*c, m.to_string())).collect();
+        assert_eq!(rows, expected, "README.md's exit-code table differs from exit::TABLE");
+    }
+
+    #[test]
+    fn help_lists_every_code() {
+        let help = help_table();
+        assert!(help.starts_with("Exit codes:"));
+        assert_eq!(help.lines().count(), TABLE.len() + 1);
+        assert!(help.contains("\n  64  usage error on the command line"), "{help}");
+    }
 }

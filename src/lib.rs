@@ -1,24 +1,27 @@
 //! kubectl-codex: a whole environment of a multi-service project on Kubernetes, from one
 //! services.yaml, phase by phase through Helm. The binary (`main.rs`) only parses and dispatches.
+//!
+//! Only what the binary and the integration tests use is `pub`; every other module is private
+//! to the crate, so rustc reports code that nothing calls.
 
 pub mod build;
-pub mod chart;
+mod chart;
 pub mod cli;
-pub mod clock;
-pub mod cluster;
+mod clock;
+mod cluster;
 pub mod commands;
 pub mod config;
-pub mod deploy;
+mod deploy;
 pub mod evidence;
 pub mod exit;
-pub mod graph;
-pub mod helm;
-pub mod import;
-pub mod labels;
-pub mod lifecycle;
+mod graph;
+mod helm;
+mod import;
+mod labels;
+mod lifecycle;
 pub mod plan;
-pub mod redact;
-pub mod tool_cache;
-pub mod ui;
+mod redact;
+mod tool_cache;
+mod ui;
 pub mod values;
-pub mod version;
+mod version;

@@ -26,7 +26,6 @@ pub enum Rule {
     Established,
     Conditions,
     PodReady,
-    Exists,
 }
 
 impl Rule {
@@ -53,7 +52,6 @@ impl Rule {
             Rule::Established => "established",
             Rule::Conditions => "Ready/Available condition or exists",
             Rule::PodReady => "ready",
-            Rule::Exists => "exists",
         }
     }
 }
@@ -79,7 +77,6 @@ pub fn state(object: &Value, wait_for_first_consumer: bool) -> ObjectState {
         Rule::Established => crd(object),
         Rule::PodReady => pod(object),
         Rule::Conditions => generic(object),
-        Rule::Exists => ObjectState::Ready("exists".into()),
     }
 }
 

@@ -128,14 +128,7 @@ pub fn workloads_in(objects: &[serde_json::Value]) -> Vec<Workload> {
 }
 
 fn workload_of(object: &serde_json::Value) -> Option<Workload> {
-    let kind = match object.get("kind").and_then(|k| k.as_str())? {
-        "Deployment" => WorkloadKind::Deployment,
-        "StatefulSet" => WorkloadKind::StatefulSet,
-        "DaemonSet" => WorkloadKind::DaemonSet,
-        "Job" => WorkloadKind::Job,
-        "CronJob" => WorkloadKind::CronJob,
-        _ => return None,
-    };
+    let kind = WorkloadKind::from_kind(object.get("kind").and_then(|k| k.as_str())?)?;
     let metadata = object.get("metadata")?;
     // A CronJob's Jobs inherit its labels; the CronJob is the unit, they are its runs.
     let owners = metadata.get("ownerReferences").and_then(|o| o.as_array());

@@ -85,12 +85,8 @@ pub fn up(args: &UpArgs) -> Result<i32> {
     })
 }
 
-/// Prints a run's outcome and returns its exit code.
-pub fn report_run(record: &EvidenceRecord, output: OutputFormat) -> Result<i32> {
-    report_run_with(record, output, serde_json::Value::Null)
-}
-
-/// As [`report_run`], with extra fields merged into the JSON summary.
+/// Prints a run's outcome, with `extra` fields merged into the JSON summary, and returns its
+/// exit code.
 pub fn report_run_with(record: &EvidenceRecord, output: OutputFormat, extra: serde_json::Value) -> Result<i32> {
     let failed = record.result != "deployed";
     match output {

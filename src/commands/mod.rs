@@ -1,16 +1,16 @@
 //! One module per command; each returns the process exit code.
 
-pub mod agent;
-pub mod build;
-pub mod check;
-pub mod complete;
-pub mod environment;
-pub mod evidence_picture;
-pub mod graph;
-pub mod import;
-pub mod lifecycle;
-pub mod offline;
-pub mod status_watch;
+mod agent;
+mod build;
+mod check;
+mod complete;
+mod environment;
+mod evidence_picture;
+mod graph;
+mod import;
+mod lifecycle;
+mod offline;
+mod status_watch;
 
 use crate::cli::{AgentCommand, Cli, Command};
 use anyhow::Result;

@@ -467,6 +467,19 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    /// The kind named by a Kubernetes object's `kind` (the inverse of [`WorkloadKind::as_str`]).
+    pub fn from_kind(kind: &str) -> Option<WorkloadKind> {
+        [
+            WorkloadKind::Deployment,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::DaemonSet,
+            WorkloadKind::Job,
+            WorkloadKind::CronJob,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "Deployment",

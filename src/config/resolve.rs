@@ -237,24 +237,6 @@ fn input_digest(stack: &mut Stack, mut digest: Sha256) -> String {
     hex(&digest.finalize())
 }
 
-/// JSON with object keys sorted at every level.
-pub fn canonical_json(value: &Value) -> String {
-    let mut sorted = value.clone();
-    sort_keys(&mut sorted);
-    sorted.to_string()
-}
-
-fn sort_keys(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.sort_keys();
-            map.values_mut().for_each(sort_keys);
-        }
-        Value::Array(items) => items.iter_mut().for_each(sort_keys),
-        _ => {}
-    }
-}
-
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

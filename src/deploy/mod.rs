@@ -21,8 +21,6 @@ use kube::Client;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use phase::release_labels;
-
 /// How a run behaves; filled from the command line.
 #[derive(Debug, Clone)]
 pub struct DeployOptions {

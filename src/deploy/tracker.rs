@@ -306,14 +306,7 @@ fn installed_units(phase: &PhaseValues) -> Vec<InstalledUnit> {
     let workloads = phase.values["workloads"].as_array().into_iter().flatten();
     workloads
         .filter_map(|w| {
-            let kind = match w["kind"].as_str()? {
-                "Deployment" => WorkloadKind::Deployment,
-                "StatefulSet" => WorkloadKind::StatefulSet,
-                "DaemonSet" => WorkloadKind::DaemonSet,
-                "Job" => WorkloadKind::Job,
-                "CronJob" => WorkloadKind::CronJob,
-                _ => return None,
-            };
+            let kind = WorkloadKind::from_kind(w["kind"].as_str()?)?;
             Some(InstalledUnit {
                 name: w["name"].as_str()?.to_string(),
                 kind,

@@ -37,6 +37,7 @@ pub struct Scope {
 
 impl Scope {
     /// A scope with no file variables and no known variables.
+    #[cfg(test)]
     pub fn new(dialect: Dialect) -> Scope {
         Scope { dialect, variables: BTreeMap::new(), known_vars: BTreeMap::new() }
     }
