@@ -108,16 +108,12 @@ fn deployed_image() -> String {
     text(&out.stdout)
 }
 
-fn delete_namespace() {
-    let _ = kubectl(&["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-}
-
 #[test]
 fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_changed() {
     let dir = tempfile::tempdir().unwrap();
     let dir: PathBuf = dir.path().to_path_buf();
     copy_fixture(&dir);
-    delete_namespace();
+    let _namespace = NamespaceGuard::fresh(NAMESPACE);
 
     // Round 1: hello's sources are new, so it is built for real; note may have been built by
     // an earlier run of this test (the registry keeps its content tag): built or unchanged.
@@ -191,8 +187,6 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     let revised_digest = image(&revised["images"], "hello")["manifestDigest"].as_str().unwrap().to_string();
     assert!(deployed_image().ends_with(&format!("@{revised_digest}")), "deployed {}", deployed_image());
     assert_eq!(get_hello(), third_message);
-
-    delete_namespace();
 }
 
 /// A Docker config directory whose config.json logs in to `host` (the inline `auth` form

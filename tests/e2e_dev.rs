@@ -77,10 +77,6 @@ fn agent_sh(script: &str) -> Value {
     summary
 }
 
-fn delete_namespace() {
-    let _ = kubectl(&["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-}
-
 /// Applies a JSON object with kubectl.
 fn apply(object: &Value) {
     let file = tempfile::NamedTempFile::new().unwrap();
@@ -151,7 +147,7 @@ fn all_logs() -> Vec<(String, String)> {
 
 #[test]
 fn dev_runtime_hot_reloads_agent_edits_on_the_shared_workspace_and_checks_access() {
-    delete_namespace();
+    let _namespace = NamespaceGuard::fresh(NAMESPACE);
     let started = Instant::now();
     // `up` builds the dev targets with BuildKit first, then deploys them pinned by digest.
     let args = dev(&["up", "--timeout", "8m", "-o", "json"]);
@@ -249,6 +245,4 @@ fn dev_runtime_hot_reloads_agent_edits_on_the_shared_workspace_and_checks_access
     assert!(report.contains(&format!("FAIL get secrets in {NAMESPACE}: allowed (expected denied)")), "{report}");
     assert!(report.contains("RoleBinding \"too-much/"), "the authorizer names the binding:\n{report}");
     assert!(report.contains("FAIL RoleBinding too-much"), "{report}");
-
-    delete_namespace();
 }

@@ -103,7 +103,7 @@ fn wait_for_release(namespace: &str, release: &str) {
 }
 
 fn up_now(file: &Path) -> Output {
-    codex(&["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
+    codex(&["up", "--skip-build", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m"])
 }
 
 fn assert_verifies(namespace: &str) {
@@ -131,7 +131,7 @@ fn report(case: &str, measured: &str) {
 #[test]
 fn api_server_paused_10s_during_up_the_run_finishes_and_verifies() {
     let namespace = "codex-fault-paused";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |text| text);
     let run = spawn_up(dir.path(), &file, "up");
@@ -153,13 +153,12 @@ fn api_server_paused_10s_during_up_the_run_finishes_and_verifies() {
             (ended.at - resumed).as_secs_f64()
         ),
     );
-    delete_namespace(namespace);
 }
 
 /// A component restarted while `up` is in `phase`: the run finishes, or fails with the
 /// cluster's exit code and says why; either way the rerun converges and verifies.
 fn restart_during_up(case: &str, namespace: &str, component: &str, phase_release: &str, must_finish: bool) {
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |text| text);
     let run = spawn_up(dir.path(), &file, "up");
@@ -193,7 +192,6 @@ fn restart_during_up(case: &str, namespace: &str, component: &str, phase_release
             rerun_took.as_secs_f64()
         ),
     );
-    delete_namespace(namespace);
 }
 
 #[test]
@@ -214,7 +212,7 @@ fn kubelet_restarted_while_a_phase_rolls_out_the_run_finishes() {
 #[test]
 fn up_killed_while_it_holds_the_lease_the_next_run_waits_at_most_the_lease_and_proceeds() {
     let namespace = "codex-fault-killed";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |text| text);
     let mut run = spawn_up(dir.path(), &file, "up");
@@ -236,13 +234,12 @@ fn up_killed_while_it_holds_the_lease_the_next_run_waits_at_most_the_lease_and_p
         "up killed (SIGKILL) holding the Lease",
         &format!("next run waited {:.1}s for the lease, exit 0 after {:.1}s", waited.as_secs_f64(), took.as_secs_f64()),
     );
-    delete_namespace(namespace);
 }
 
 #[test]
 fn down_while_up_runs_waits_for_the_lease_or_exits_7_after_the_lock_timeout() {
     let namespace = "codex-fault-down";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |text| text);
     let run = spawn_up(dir.path(), &file, "up");
@@ -262,7 +259,6 @@ fn down_while_up_runs_waits_for_the_lease_or_exits_7_after_the_lock_timeout() {
         "down while up runs",
         &format!("exit 7 after {:.1}s with --lock-timeout 2s; up exit 0", refused_after.as_secs_f64()),
     );
-    delete_namespace(namespace);
 }
 
 #[test]
@@ -270,14 +266,28 @@ fn the_whole_cluster_down_and_up_status_is_truthful_and_revise_recreates() {
     // Runs the ai environment on the prod images, as e2e_revise does.
     let issue = "902";
     let namespace = "codex-ai-issue-902";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
     let changed = original.replacen("  ai:\n    from: dev\n", "  ai:\n    from: prod\n", 1);
     assert_ne!(changed, original, "the ai environment inherits from dev in services.yaml");
     let file = dir.path().join("services.yaml");
     std::fs::write(&file, changed).unwrap();
-    let revise = || codex(&["revise", issue, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", "1h", "-o", "json"]);
+    let revise = || {
+        codex(&[
+            "revise",
+            "--skip-build",
+            issue,
+            "-f",
+            file.to_str().unwrap(),
+            "--env",
+            "ai",
+            "--ttl",
+            "1h",
+            "-o",
+            "json",
+        ])
+    };
     let first = revise();
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
 
@@ -303,7 +313,6 @@ fn the_whole_cluster_down_and_up_status_is_truthful_and_revise_recreates() {
         "whole cluster down and up",
         &format!("cluster back in {:.1}s; status: gone; revise: {decision}", back.as_secs_f64()),
     );
-    delete_namespace(namespace);
 }
 
 #[test]

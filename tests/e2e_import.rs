@@ -14,20 +14,6 @@ use std::process::Command;
 
 const NAMESPACE: &str = "shop-staging";
 
-fn delete_namespace() {
-    let out = kubectl(&["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-    assert!(out.status.success(), "deleting {NAMESPACE}: {}", text(&out.stderr));
-}
-
-/// Deletes the namespace when the test ends, passed or not.
-struct NamespaceGuard;
-
-impl Drop for NamespaceGuard {
-    fn drop(&mut self) {
-        delete_namespace();
-    }
-}
-
 #[test]
 fn an_imported_codexctl_stack_comes_up_on_the_cluster() {
     let probe = std::env::var("CODEX_E2E_PROBE_IMAGE").expect("CODEX_E2E_PROBE_IMAGE (cargo xtask test sets it)");
@@ -59,8 +45,7 @@ fn an_imported_codexctl_stack_comes_up_on_the_cluster() {
         .unwrap();
     assert!(copy.status.success(), "crane copy: {}", text(&copy.stderr));
 
-    delete_namespace();
-    let _guard = NamespaceGuard;
+    let _namespace = NamespaceGuard::fresh(NAMESPACE);
     let stack = out.join("services.yaml");
     let values = out.join("inputs.example.yaml");
     let image_input = format!("APP_IMAGE={probe}");

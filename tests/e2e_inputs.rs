@@ -18,20 +18,6 @@ use std::process::{Command, Output};
 /// The namespace of this test alone.
 const NAMESPACE: &str = "codex-e2e-inputs";
 
-/// Deletes the namespace when the test ends, passed or not.
-struct NamespaceGuard;
-
-impl Drop for NamespaceGuard {
-    fn drop(&mut self) {
-        delete_namespace();
-    }
-}
-
-fn delete_namespace() {
-    let out = kubectl(&["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-    assert!(out.status.success(), "deleting {NAMESPACE}: {}", text(&out.stderr));
-}
-
 /// A copy of the example whose `prod` environment deploys into [`NAMESPACE`], with one more
 /// input (`issuer`) and one more secret (`session`: `issuer` from that input, `token`
 /// generated) that the gateway reads.
@@ -129,8 +115,7 @@ fn files(dir: &Path) -> Vec<(PathBuf, String)> {
 
 #[test]
 fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_secret() {
-    delete_namespace();
-    let _guard = NamespaceGuard;
+    let _namespace = NamespaceGuard::fresh(NAMESPACE);
     let dir = tempfile::tempdir().unwrap();
     let file = variant(dir.path());
     let file = file.to_str().unwrap();
@@ -154,7 +139,7 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     assert!(text(&missing.stderr).contains("CODEX_INPUT_DBPASSWORD"), "{}", text(&missing.stderr));
     assert!(kubectl(&["get", "namespace", NAMESPACE]).status.code() != Some(0), "nothing was created");
 
-    let up = run("up", &["up", "-f", file, "--env", "prod", "--timeout", "5m", "-o", "json"]);
+    let up = run("up", &["up", "--skip-build", "-f", file, "--env", "prod", "--timeout", "5m", "-o", "json"]);
     assert_eq!(up.status.code(), Some(0), "up failed:\n{}", text(&up.stderr));
     let summary: Value = serde_json::from_slice(&up.stdout).unwrap();
     assert!(phases(&summary).iter().all(|(_, result)| result == "deployed"), "{summary}");
@@ -190,7 +175,7 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     // that read only `db` are left alone.
     let again = run(
         "second up",
-        &["up", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
+        &["up", "--skip-build", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
     );
     assert_eq!(again.status.code(), Some(0), "second up failed:\n{}", text(&again.stderr));
     let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -208,7 +193,7 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     // Nothing changed: nothing is installed, the Secrets included.
     let unchanged = run(
         "third up",
-        &["up", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
+        &["up", "--skip-build", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
     );
     assert_eq!(unchanged.status.code(), Some(0), "third up failed:\n{}", text(&unchanged.stderr));
     let summary: Value = serde_json::from_slice(&unchanged.stdout).unwrap();
@@ -218,7 +203,7 @@ fn the_password_from_the_environment_reaches_the_database_and_no_output_holds_a_
     assert!(deleted.status.success(), "{}", text(&deleted.stderr));
     let repaired = run(
         "fourth up",
-        &["up", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
+        &["up", "--skip-build", "-f", file, "--env", "prod", "--set", "issuer=second", "--timeout", "5m", "-o", "json"],
     );
     assert_eq!(repaired.status.code(), Some(0), "fourth up failed:\n{}", text(&repaired.stderr));
     let summary: Value = serde_json::from_slice(&repaired.stdout).unwrap();

@@ -30,27 +30,6 @@ fn fixture(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
     path
 }
 
-/// Deletes the namespace when the test ends, passed or not.
-struct NamespaceGuard(&'static str);
-
-impl NamespaceGuard {
-    fn fresh(name: &'static str) -> Self {
-        delete_namespace(name);
-        NamespaceGuard(name)
-    }
-}
-
-impl Drop for NamespaceGuard {
-    fn drop(&mut self) {
-        delete_namespace(self.0);
-    }
-}
-
-fn delete_namespace(namespace: &str) {
-    let out = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-    assert!(out.status.success(), "deleting {namespace}: {}", text(&out.stderr));
-}
-
 fn codex_with(file: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec![args[0], "-f", file.to_str().unwrap()];
     all.extend(&args[1..]);
@@ -75,7 +54,7 @@ fn manifest_units_come_up_phase_by_phase_with_every_object_gated() {
     let dir = tempfile::tempdir().unwrap();
     let file = fixture(dir.path(), |t| t);
     let _namespace = NamespaceGuard::fresh("shop-staging");
-    let out = codex_with(&file, &["up", "--env", "staging", "--timeout", "4m", "-o", "json"]);
+    let out = codex_with(&file, &["up", "--skip-build", "--env", "staging", "--timeout", "4m", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "up failed:\n{}", text(&out.stderr));
 
     let out = codex_with(&file, &["evidence", "--env", "staging", "-o", "json"]);
@@ -151,7 +130,7 @@ fn manifest_units_come_up_phase_by_phase_with_every_object_gated() {
     assert_eq!(text(&ingress.stdout), "shop-staging.shop.test");
 
     // Nothing changed: every phase is skipped.
-    let out = codex_with(&file, &["up", "--env", "staging", "-o", "json"]);
+    let out = codex_with(&file, &["up", "--skip-build", "--env", "staging", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "rerun:\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     let results: Vec<&str> =
@@ -171,7 +150,7 @@ fn a_failing_init_container_fails_its_phase_and_installs_nothing_after_it() {
     };
     let file = fixture(dir.path(), broken);
     let _namespace = NamespaceGuard::fresh("shop-e2e-broken");
-    let out = codex_with(&file, &["up", "--env", "staging", "--timeout", "3m"]);
+    let out = codex_with(&file, &["up", "--skip-build", "--env", "staging", "--timeout", "3m"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "a failing init container exits 5\n{stderr}");
     assert!(stderr.contains("phase migrations failed"), "{stderr}");
@@ -191,7 +170,7 @@ fn a_kind_the_api_server_does_not_serve_stops_up_before_anything_is_applied() {
     )
     .unwrap();
     let _namespace = NamespaceGuard::fresh("shop-e2e-unknown-kind");
-    let out = codex_with(&file, &["up", "--env", "staging"]);
+    let out = codex_with(&file, &["up", "--skip-build", "--env", "staging"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("Widget/gadget") && stderr.contains("does not serve"), "{stderr}");

@@ -17,26 +17,6 @@ use std::process::{Command, Output};
 /// The fixture's project and namespace: this test's alone.
 const NAMESPACE: &str = "codex-mirror-e2e";
 
-/// Deletes the namespace when the test ends, passed or failed.
-struct Namespace;
-
-impl Namespace {
-    fn fresh() -> Self {
-        delete_namespace();
-        Namespace
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        delete_namespace();
-    }
-}
-
-fn delete_namespace() {
-    let _ = kubectl(&["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-}
-
 fn crane(args: &[&str]) -> String {
     let crane =
         std::env::var("CODEX_E2E_CRANE").expect("CODEX_E2E_CRANE names the crane binary (cargo xtask test sets it)");
@@ -77,7 +57,7 @@ fn a_mirrored_image_is_copied_from_the_upstream_registry_and_deployed_by_digest(
     let moved = fixture.replace("127.0.0.1:5999", &upstream.address);
     assert_ne!(moved, fixture, "the fixture names its upstream");
     std::fs::write(dir.path().join("services.yaml"), moved).unwrap();
-    let _namespace = Namespace::fresh();
+    let _namespace = NamespaceGuard::fresh(NAMESPACE);
 
     // The upstream's port is new each run, so is the source, so is its mirror tag: copied now.
     let up = json(&codex_in(dir.path(), &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "first up");

@@ -33,7 +33,19 @@ fn variant(dir: &Path, greeting_env: &str) -> PathBuf {
 }
 
 fn revise(file: &Path) -> Value {
-    let out = codex(&["revise", ISSUE, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", TTL, "-o", "json"]);
+    let out = codex(&[
+        "revise",
+        "--skip-build",
+        ISSUE,
+        "-f",
+        file.to_str().unwrap(),
+        "--env",
+        "ai",
+        "--ttl",
+        TTL,
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "revise failed:\n{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }

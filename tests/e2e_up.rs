@@ -26,7 +26,7 @@ fn the_example_stack_comes_up_in_order_works_and_proves_it() {
     let namespace = "codex-staging";
     delete_namespace(namespace);
     let started = Instant::now();
-    let out = codex(&["up", "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    let out = codex(&["up", "--skip-build", "--env", "staging", "--timeout", "5m", "-o", "json"]);
     let cold = started.elapsed();
     assert_eq!(out.status.code(), Some(0), "up failed:\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -57,7 +57,7 @@ fn the_example_stack_comes_up_in_order_works_and_proves_it() {
 
     // A rerun with no change touches nothing and is quick.
     let started = Instant::now();
-    let again = codex(&["up", "--env", "staging", "-o", "json"]);
+    let again = codex(&["up", "--skip-build", "--env", "staging", "-o", "json"]);
     let warm = started.elapsed();
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -76,7 +76,7 @@ fn the_example_stack_comes_up_in_order_works_and_proves_it() {
 #[test]
 fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     let namespace = "codex-e2e-broken";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     // greeter cannot listen on a port named "broken" and exits at once.
     let broken = staging_variant(dir.path(), namespace, |t| {
@@ -86,7 +86,18 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
             1,
         )
     });
-    let out = codex(&["up", "-f", broken.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
+    let out = codex(&[
+        "up",
+        "--skip-build",
+        "-f",
+        broken.to_str().unwrap(),
+        "--env",
+        "staging",
+        "--timeout",
+        "3m",
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(5), "a failed phase exits 5\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -112,25 +123,46 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
 
     // Fix the cause, rerun: it converges without any manual cleanup.
     let fixed = staging_variant(dir.path(), namespace, |t| t);
-    let out = codex(&["up", "-f", fixed.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    let out = codex(&[
+        "up",
+        "--skip-build",
+        "-f",
+        fixed.to_str().unwrap(),
+        "--env",
+        "staging",
+        "--timeout",
+        "5m",
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(phases(&summary).iter().all(|(_, r)| r == "deployed" || r == "skipped"), "{summary}");
     assert_eq!(phases(&summary).len(), 5);
     let verify = codex(&["evidence", "-n", namespace, "--verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
-    delete_namespace(namespace);
 }
 
 #[test]
 fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
     let namespace = "codex-e2e-noimage";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let missing = staging_variant(dir.path(), namespace, |t| {
         t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1)
     });
-    let out = codex(&["up", "-f", missing.to_str().unwrap(), "--env", "staging", "--timeout", "3m", "-o", "json"]);
+    let out = codex(&[
+        "up",
+        "--skip-build",
+        "-f",
+        missing.to_str().unwrap(),
+        "--env",
+        "staging",
+        "--timeout",
+        "3m",
+        "-o",
+        "json",
+    ]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "a phase whose image is missing exits 5\n{stderr}");
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -139,13 +171,12 @@ fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
     assert!(stderr.contains("unit catalog (Deployment) is not ready"), "{stderr}");
     assert!(stderr.contains("ErrImagePull") || stderr.contains("ImagePullBackOff"), "{stderr}");
     assert!(stderr.contains("not found") && !stderr.contains("timed out"), "{stderr}");
-    delete_namespace(namespace);
 }
 
 #[test]
 fn a_run_killed_mid_phase_converges_on_the_next_run() {
     let namespace = "codex-e2e-killed";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |t| t);
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
@@ -165,22 +196,43 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let out = codex(&["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    let out = codex(&[
+        "up",
+        "--skip-build",
+        "-f",
+        file.to_str().unwrap(),
+        "--env",
+        "staging",
+        "--timeout",
+        "5m",
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "the rerun converges:\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(phases(&summary).len(), 5);
     let verify = codex(&["evidence", "-n", namespace, "--verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
-    delete_namespace(namespace);
 }
 
 #[test]
 fn status_watch_prints_a_line_when_a_unit_changes_and_ends_after_its_timeout() {
     let namespace = "codex-e2e-watch";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |t| t);
-    let out = codex(&["up", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", "5m", "-o", "json"]);
+    let out = codex(&[
+        "up",
+        "--skip-build",
+        "-f",
+        file.to_str().unwrap(),
+        "--env",
+        "staging",
+        "--timeout",
+        "5m",
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
     let timeout = Duration::from_secs(25);
@@ -215,5 +267,4 @@ fn status_watch_prints_a_line_when_a_unit_changes_and_ends_after_its_timeout() {
         "a line for greeter after its pod was replaced:\n{stdout}"
     );
     assert!(lines.last().unwrap().ends_with("watch ended"), "{stdout}");
-    delete_namespace(namespace);
 }

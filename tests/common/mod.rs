@@ -13,7 +13,9 @@ pub fn root() -> &'static Path {
 /// and with it the password of its first start.
 pub const DB_PASSWORD: &str = "e2e-example-db-Pw-4f7c2a";
 
-/// Runs kubectl-codex from the repository root.
+/// Runs kubectl-codex from the repository root with exactly `args`. The cluster's example
+/// images are assembled by xtask without a builder, so tests pass `up --skip-build` and
+/// `revise --skip-build` themselves, where it can be read.
 pub fn codex(args: &[&str]) -> Output {
     codex_with_password(DB_PASSWORD, args)
 }
@@ -24,12 +26,6 @@ pub fn codex_with_password(password: &str, args: &[&str]) -> Output {
     let reaches_a_cluster = ["up", "revise", "down", "gc", "agent", "status", "evidence", "check"];
     if args.first().is_some_and(|c| reaches_a_cluster.contains(c)) && !args.contains(&"--kubeconfig") {
         assert_local_cluster();
-    }
-    let mut args = args.to_vec();
-    // The cluster's images are assembled by xtask without a builder: `up` and `revise`
-    // deploy them as the registry has them.
-    if matches!(args.first(), Some(&"up") | Some(&"revise")) {
-        args.insert(1, "--skip-build");
     }
     Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
         .args(args)
@@ -199,6 +195,30 @@ pub fn staging_variant(dir: &Path, namespace: &str, edit: impl Fn(String) -> Str
 }
 
 /// Deletes `namespace` and waits until it is gone (nothing to do when it does not exist).
+/// A kubectl failure fails the test: the next step would otherwise run on a stale namespace.
 pub fn delete_namespace(namespace: &str) {
-    let _ = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+    let out = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+    assert!(out.status.success(), "deleting namespace {namespace}: {}", text(&out.stderr));
+}
+
+/// A test's namespace: deleted when the guard is made (a fresh start) and again when it is
+/// dropped, so a failing test cleans up after itself too.
+pub struct NamespaceGuard(String);
+
+impl NamespaceGuard {
+    pub fn fresh(name: &str) -> Self {
+        delete_namespace(name);
+        NamespaceGuard(name.to_string())
+    }
+}
+
+impl Drop for NamespaceGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Best effort: a second panic while unwinding would abort the test binary.
+            let _ = kubectl(&["delete", "namespace", &self.0, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+        } else {
+            delete_namespace(&self.0);
+        }
+    }
 }

@@ -7,6 +7,7 @@ use crate::repo::repo_root;
 use crate::{buildkit, e2e_support, example_images, test_suite, tools};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// The test binary of the suite.
@@ -23,10 +24,23 @@ pub fn run(filters: &[String]) -> Result<()> {
     run_prepared(&env, filters)
 }
 
+/// This xtask's binary, for the suite to restart cluster components with. Cargo may have
+/// rebuilt it while `cargo xtask test` ran (a CI run did, before this step): Linux then names
+/// the running image `… (deleted)`, and the binary at the same path is the rebuilt one.
+fn xtask_binary() -> Result<PathBuf> {
+    let running = std::env::current_exe().context("finding the xtask binary")?;
+    let path = match running.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+        Some(rebuilt) => PathBuf::from(rebuilt),
+        None => running,
+    };
+    anyhow::ensure!(path.is_file(), "the xtask binary {} is gone; run `cargo xtask faults` again", path.display());
+    Ok(path)
+}
+
 /// The suite on a cluster that `prepare_cluster_e2e` already set up (`env` is what it returned).
 pub fn run_prepared(env: &[(String, String)], filters: &[String]) -> Result<()> {
     let helm = tools::tool_path("helm")?;
-    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    let xtask = xtask_binary()?;
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
     let mut args = test_suite::e2e_args(&[FAULTS_TEST], &filters);
     args.push("--nocapture".into());
