@@ -32,20 +32,13 @@ fn variant(dir: &Path, greeting_env: &str) -> PathBuf {
     path
 }
 
+/// `revise ISSUE --env ai` of `file` with the images as xtask pushed them (`--skip-build`).
+fn revise_args(file: &Path) -> [&str; 11] {
+    ["revise", "--skip-build", ISSUE, "-f", file.to_str().unwrap(), "--env", "ai", "--ttl", TTL, "-o", "json"]
+}
+
 fn revise(file: &Path) -> Value {
-    let out = codex(&[
-        "revise",
-        "--skip-build",
-        ISSUE,
-        "-f",
-        file.to_str().unwrap(),
-        "--env",
-        "ai",
-        "--ttl",
-        TTL,
-        "-o",
-        "json",
-    ]);
+    let out = codex(&revise_args(file));
     assert_eq!(out.status.code(), Some(0), "revise failed:\n{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -147,19 +140,7 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     let file = variant(dir.path(), "4");
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-            .args([
-                "revise",
-                "--skip-build",
-                ISSUE,
-                "-f",
-                file.to_str().unwrap(),
-                "--env",
-                "ai",
-                "--ttl",
-                TTL,
-                "-o",
-                "json",
-            ])
+            .args(revise_args(&file))
             .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
             .current_dir(root())
             .stdout(std::process::Stdio::piped())

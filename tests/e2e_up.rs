@@ -13,6 +13,12 @@ use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `up --env staging -o json` of `file` with the images as xtask pushed them (`--skip-build`:
+/// the cluster's example images are assembled without a builder).
+fn up_staging(file: &std::path::Path, timeout: &str) -> std::process::Output {
+    codex(&["up", "--skip-build", "-f", file.to_str().unwrap(), "--env", "staging", "--timeout", timeout, "-o", "json"])
+}
+
 /// GET through the API server's service proxy: the same path the readiness hooks take.
 fn get(namespace: &str, service: &str, path: &str) -> String {
     let url = format!("/api/v1/namespaces/{namespace}/services/{service}:80/proxy{path}");
@@ -86,18 +92,7 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
             1,
         )
     });
-    let out = codex(&[
-        "up",
-        "--skip-build",
-        "-f",
-        broken.to_str().unwrap(),
-        "--env",
-        "staging",
-        "--timeout",
-        "3m",
-        "-o",
-        "json",
-    ]);
+    let out = up_staging(&broken, "3m");
     assert_eq!(out.status.code(), Some(5), "a failed phase exits 5\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -123,18 +118,7 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
 
     // Fix the cause, rerun: it converges without any manual cleanup.
     let fixed = staging_variant(dir.path(), namespace, |t| t);
-    let out = codex(&[
-        "up",
-        "--skip-build",
-        "-f",
-        fixed.to_str().unwrap(),
-        "--env",
-        "staging",
-        "--timeout",
-        "5m",
-        "-o",
-        "json",
-    ]);
+    let out = up_staging(&fixed, "5m");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(phases(&summary).iter().all(|(_, r)| r == "deployed" || r == "skipped"), "{summary}");
@@ -151,18 +135,7 @@ fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
     let missing = staging_variant(dir.path(), namespace, |t| {
         t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1)
     });
-    let out = codex(&[
-        "up",
-        "--skip-build",
-        "-f",
-        missing.to_str().unwrap(),
-        "--env",
-        "staging",
-        "--timeout",
-        "3m",
-        "-o",
-        "json",
-    ]);
+    let out = up_staging(&missing, "3m");
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "a phase whose image is missing exits 5\n{stderr}");
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -196,18 +169,7 @@ fn a_run_killed_mid_phase_converges_on_the_next_run() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let out = codex(&[
-        "up",
-        "--skip-build",
-        "-f",
-        file.to_str().unwrap(),
-        "--env",
-        "staging",
-        "--timeout",
-        "5m",
-        "-o",
-        "json",
-    ]);
+    let out = up_staging(&file, "5m");
     assert_eq!(out.status.code(), Some(0), "the rerun converges:\n{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(phases(&summary).len(), 5);
@@ -221,18 +183,7 @@ fn status_watch_prints_a_line_when_a_unit_changes_and_ends_after_its_timeout() {
     let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
     let file = staging_variant(dir.path(), namespace, |t| t);
-    let out = codex(&[
-        "up",
-        "--skip-build",
-        "-f",
-        file.to_str().unwrap(),
-        "--env",
-        "staging",
-        "--timeout",
-        "5m",
-        "-o",
-        "json",
-    ]);
+    let out = up_staging(&file, "5m");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
     let timeout = Duration::from_secs(25);
