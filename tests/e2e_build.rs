@@ -87,11 +87,22 @@ fn build_images(answer: &Value) -> &Value {
     }
 }
 
+/// GET hello through its Service. `up` waits for the pod to be ready; the endpoints controller
+/// may publish it to the Service a moment later (a CI run right after cluster start saw "no
+/// endpoints available"), so that one answer is retried for up to 15 s.
 fn get_hello() -> String {
     let url = format!("/api/v1/namespaces/{NAMESPACE}/services/hello:http/proxy/");
-    let out = kubectl(&["get", "--raw", &url]);
-    assert!(out.status.success(), "GET {url}: {}", text(&out.stderr));
-    text(&out.stdout)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let out = kubectl(&["get", "--raw", &url]);
+        if out.status.success() {
+            return text(&out.stdout);
+        }
+        let stderr = text(&out.stderr);
+        let not_routed_yet = stderr.contains("no endpoints available");
+        assert!(not_routed_yet && std::time::Instant::now() < deadline, "GET {url}: {stderr}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
 
 fn deployed_image() -> String {

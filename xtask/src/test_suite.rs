@@ -56,7 +56,8 @@ fn cargo() -> Command {
 }
 
 /// Every end-to-end test binary, run with Helm 4 (the default): each `tests/e2e_*.rs` but the
-/// fault suite (a step of its own), found in the tree so that a new file cannot be left out.
+/// fault suite (a step of its own), found in the tree so that a new file cannot be left out;
+/// `e2e_cluster` first, the others by name.
 pub fn e2e_tests(root: &std::path::Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(root.join("tests")).context("listing tests/")? {
@@ -67,8 +68,10 @@ pub fn e2e_tests(root: &std::path::Path) -> Result<Vec<String>> {
             }
         }
     }
-    found.sort();
-    anyhow::ensure!(found.iter().any(|t| t == "e2e_cluster"), "tests/e2e_cluster.rs is missing");
+    // The cluster's own acceptance tests first: they say whether the rest can pass at all, and
+    // give the freshly started controllers a minute before the first `up`.
+    found.sort_by_key(|t| (t != "e2e_cluster", t.clone()));
+    anyhow::ensure!(found.first().map(String::as_str) == Some("e2e_cluster"), "tests/e2e_cluster.rs is missing");
     Ok(found)
 }
 
@@ -81,7 +84,8 @@ const HELM3_COMPAT_FILTERS: &[&str] = &["the_example_stack_comes_up_in_order", "
 
 /// `cargo test --features e2e --test A --test B … -- --test-threads=1 [filters]`.
 pub fn e2e_args(tests: &[&str], filters: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["test", "--features", "e2e"].iter().map(|s| s.to_string()).collect();
+    // --no-fail-fast: a failing binary must not hide whether the others pass.
+    let mut args: Vec<String> = ["test", "--no-fail-fast", "--features", "e2e"].iter().map(|s| s.to_string()).collect();
     for test in tests {
         args.extend(["--test".to_string(), test.to_string()]);
     }
@@ -207,8 +211,9 @@ mod tests {
             .count();
         assert_eq!(found.len() + 1, on_disk, "all but e2e_faults: {found:?}");
         assert!(found.iter().any(|t| t == "e2e_up") && !found.iter().any(|t| t == "e2e_faults"), "{found:?}");
-        let mut sorted = found.clone();
+        assert_eq!(found[0], "e2e_cluster");
+        let mut sorted = found[1..].to_vec();
         sorted.sort();
-        assert_eq!(found, sorted);
+        assert_eq!(found[1..], sorted[..]);
     }
 }
