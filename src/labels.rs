@@ -2,6 +2,10 @@
 
 /// Marks every namespace and object we create; `gc` touches nothing without it.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Helm's instance label: the phase release an object belongs to.
+pub const INSTANCE: &str = "app.kubernetes.io/instance";
+/// The chart names each workload's unit in this label (part of its pod selector).
+pub const NAME: &str = "app.kubernetes.io/name";
 /// Value of [`MANAGED_BY`] on objects we create directly (Helm sets its own on chart objects).
 pub const MANAGED_BY_VALUE: &str = "kubectl-codex";
 

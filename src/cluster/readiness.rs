@@ -272,7 +272,7 @@ async fn pod_failure(
 
 /// The label selector of a unit's pods (the chart's selector labels).
 pub fn selector(unit: &InstalledUnit) -> String {
-    format!("app.kubernetes.io/name={},app.kubernetes.io/instance={}", unit.name, unit.release)
+    format!("{}={},{}={}", crate::labels::NAME, unit.name, crate::labels::INSTANCE, unit.release)
 }
 
 #[cfg(test)]

@@ -19,11 +19,6 @@ use kube::Client;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The label that names the phase release an object belongs to (Helm's instance label).
-const INSTANCE: &str = "app.kubernetes.io/instance";
-/// The chart's workloads are named after their unit in this label.
-const NAME: &str = "app.kubernetes.io/name";
-
 /// A workload as listed, before its readiness is judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workload {
@@ -137,11 +132,11 @@ fn workload_of(object: &serde_json::Value) -> Option<Workload> {
     }
     let object_labels = metadata.get("labels");
     let label = |key: &str| object_labels.and_then(|l| l.get(key)).and_then(|v| v.as_str());
-    let release = label(INSTANCE)?;
+    let release = label(labels::INSTANCE)?;
     let phase = Phase::ORDER.into_iter().find(|p| labels::release_name(*p) == release)?;
     let name = metadata.get("name")?.as_str()?.to_string();
     // A manifest unit's objects name their unit; the chart's workloads are named by it.
-    let unit = label(labels::UNIT).or_else(|| label(NAME)).unwrap_or(&name).to_string();
+    let unit = label(labels::UNIT).or_else(|| label(labels::NAME)).unwrap_or(&name).to_string();
     let pod_labels = object
         .pointer("/spec/selector/matchLabels")
         .and_then(|m| m.as_object())
