@@ -69,6 +69,11 @@ fn kubernetes_stamp(version: &str) -> Vec<String> {
         .collect()
 }
 
+/// What `kube-router --version` reports (upstream's Makefile stamps the git commit there).
+fn kube_router_stamp(version: &str) -> Vec<String> {
+    vec![format!("-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version={version}")]
+}
+
 /// The Kubernetes version Helm 3's release build stamps as the default for `helm
 /// template` and `helm lint` (its Makefile takes client-go's minor: v0.37 for
 /// Helm v3.22.0). Follows from [`versions::HELM3`]; change them together. Helm 4 reads
@@ -200,6 +205,17 @@ const TOOLS: &[Tool] = &[
             packages: &["github.com/moby/buildkit/cmd/buildkitd", "github.com/moby/buildkit/cmd/buildctl"],
         },
         stamp: buildkit_stamp,
+    },
+    Tool {
+        name: "kube-router",
+        version: Version::Pinned {
+            version: versions::KUBE_ROUTER,
+            module: "github.com/cloudnativelabs/kube-router/v2",
+        },
+        binaries: &["kube-router"],
+        // Its go.mod has no `replace` directives, so `go install` builds it as released.
+        recipe: Recipe::GoInstall { packages: &["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"] },
+        stamp: kube_router_stamp,
     },
     Tool {
         name: "registry",

@@ -84,6 +84,12 @@ pub const KREW: &str = "v0.4.3";
 /// `tools/go/buildkit/go.mod`. Needs Go 1.26.8 or newer on the host.
 pub const BUILDKIT: &str = "v0.34.2";
 
+/// `github.com/cloudnativelabs/kube-router/v2`: only its network-policy controller runs, so the
+/// local cluster enforces NetworkPolicy. The newest version the Go module proxy serves us.
+/// Security advisories are reported against v2.1.0; that is acceptable here only because it
+/// runs in the local test cluster and is never shipped. Bump it once a newer one is served.
+pub const KUBE_ROUTER: &str = "v2.1.0";
+
 #[cfg(test)]
 mod tests {
     use super::*;

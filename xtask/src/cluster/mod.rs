@@ -23,6 +23,7 @@ mod kubelet;
 pub(crate) mod layout;
 pub(crate) mod mounts;
 mod network;
+mod network_policy;
 pub(crate) mod packages;
 mod pki;
 pub(crate) mod process;
@@ -53,7 +54,7 @@ pub enum ClusterCommand {
     /// healthy: for the fault-injection suite (`cargo xtask faults`).
     Restart {
         /// One of: registry, etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-        /// containerd, kubelet, kube-proxy, provisioner.
+        /// containerd, kubelet, kube-proxy, kube-router, provisioner.
         component: String,
     },
     /// Print the pid of a running component (for SIGSTOP/SIGCONT in the fault suite).
@@ -114,6 +115,7 @@ const DAEMONS: &[&str] = &[
     containerd::NAME,
     kubelet::NAME,
     kube_proxy::NAME,
+    network_policy::NAME,
     storage::NAME,
 ];
 
@@ -183,6 +185,16 @@ pub fn up() -> Result<ClusterInfo> {
         })
     })?;
     step("start kube-proxy", || start(&layout, kube_proxy::daemon(&layout)?))?;
+    step("start kube-router (NetworkPolicy)", || {
+        start(&layout, network_policy::daemon(&layout)?)?;
+        wait_for(
+            &layout,
+            "kube-router's policy chains",
+            network_policy::NAME,
+            Duration::from_secs(60),
+            network_policy::enforcing,
+        )
+    })?;
     step("start the provisioner (default StorageClass)", || {
         start(&layout, storage::daemon(&layout)?)?;
         storage::apply_storage_class(&layout)
@@ -264,7 +276,8 @@ pub fn down() -> Result<()> {
     step("unmount", || mounts::unmount_all_under(&layout.root))?;
     step("remove the network", || {
         kube_proxy::cleanup(&layout)?;
-        network::teardown(&layout)
+        network::teardown(&layout)?;
+        network_policy::cleanup()
     })?;
     step("remove state", || remove_state(&layout))?;
     eprintln!("{}", crate::progress::line('✓', "cluster: down", started.elapsed()));
@@ -323,7 +336,7 @@ fn kubernetes_service_resolves() -> bool {
 }
 
 fn build_tools() -> Result<()> {
-    for tool in ["kubernetes", "etcd", "coredns", "crane", "registry", "pause", "provisioner"] {
+    for tool in ["kubernetes", "etcd", "coredns", "crane", "registry", "pause", "provisioner", "kube-router"] {
         crate::tools::tool_path(tool)?;
     }
     Ok(())

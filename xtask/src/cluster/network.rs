@@ -196,7 +196,7 @@ fn iptables_ok(args: &[&str]) -> Result<bool> {
     Ok(status.success())
 }
 
-/// Chains created by our guard, kube-proxy, kubelet and the CNI portmap plugin.
+/// Chains created by our guard, kube-proxy, kube-router, kubelet and the CNI portmap plugin.
 fn is_cluster_chain(chain: &str) -> bool {
     ["CODEX-", "KUBE-", "CNI-"].iter().any(|prefix| chain.starts_with(prefix))
 }

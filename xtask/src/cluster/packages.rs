@@ -15,6 +15,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("iptables", "/usr/sbin/iptables"),
     ("conntrack", "/usr/sbin/conntrack"),
     ("iproute2", "/usr/sbin/ip"),
+    // kube-router keeps the pods that NetworkPolicies select in ipsets.
+    ("ipset", "/usr/sbin/ipset"),
 ];
 
 /// Installs whichever packages are missing; returns what it installed.
