@@ -112,8 +112,9 @@ than their idle TTL are deleted; unreadable annotations or a run in progress kee
         after_help = "Examples:\n  kubectl codex agent run --env dev --slot 1 -- sh -c 'ls /workspace'\n  kubectl codex agent run --env ai --issue 19 -o json -- make test"
     )]
     Agent(AgentCommand),
-    /// Prove the agent may do what it must and nothing more, and that every pod on the shared
-    /// workspace runs as the declared identity with its declared mount mode.
+    /// Prove the agent may do what it must and nothing more, that every pod on the shared
+    /// workspace runs as the declared identity with its declared mount mode, and that the
+    /// environment's posture (Pod Security level, NetworkPolicy, quota) is as declared.
     #[command(
         after_help = "Examples:\n  kubectl codex check --env dev --slot 1\n  kubectl codex check --env ai --issue 19 -o json\n\n\
 Asks the API server (SubjectAccessReview, as the caller) what system:serviceaccount:<ns>:codex-agent \
@@ -121,7 +122,11 @@ may do: reading pods and logs and exec in its namespace plus agent.permissions m
 the same anywhere else, Secrets (each Secret of services.yaml `secrets` asked about by name), \
 workloads, RBAC, the namespace, nodes and impersonation must be denied unless granted. No RoleBinding but its own may name the agent. Every Deployment, \
 StatefulSet, Job, CronJob and bare Pod that mounts the workspace must run as the workspace uid, \
-gid and fsGroup with the mount mode services.yaml declares. Exit code 6 on any violation."
+gid and fsGroup with the mount mode services.yaml declares. Posture: the namespace's \
+pod-security.kubernetes.io/enforce label must be the declared podSecurity level, the NetworkPolicy \
+codex-isolation must exist, a declared quota must stand as ResourceQuota codex-quota (with LimitRange \
+codex-defaults), and a pod of every workload, created as a server-side dry run, must pass Pod \
+Security admission at the declared level. Exit code 6 on any violation."
     )]
     Check(CheckArgs),
     /// Convert a codexctl services.yaml or a codex-k8s ServiceStack into a kubectl-codex stack.

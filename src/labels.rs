@@ -49,3 +49,10 @@ pub const DEFAULT_WORKSPACE_ID: u32 = 1000;
 pub fn release_name(phase: crate::plan::phase::Phase) -> String {
     format!("codex-{}", phase.as_str())
 }
+
+/// Pod Security admission's namespace labels: the level it refuses pods below, and the
+/// levels it records in the audit log and warns clients about. kubectl-codex sets all three
+/// to the environment's `podSecurity`.
+pub const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+pub const POD_SECURITY_AUDIT: &str = "pod-security.kubernetes.io/audit";
+pub const POD_SECURITY_WARN: &str = "pod-security.kubernetes.io/warn";

@@ -89,6 +89,42 @@ fn port_out_of_range() {
 }
 
 #[test]
+fn unknown_pod_security_level_lists_the_levels() {
+    assert_error(
+        &edited("    runtime: prod\n", "    runtime: prod\n    podSecurity: strict\n"),
+        8,
+        18,
+        "environments.prod.podSecurity",
+        "restricted",
+    );
+}
+
+#[test]
+fn an_egress_entry_that_is_neither_a_cidr_nor_an_environment() {
+    assert_error(
+        &edited("    runtime: prod\n", "    runtime: prod\n    egress: [10.0.0.0/8, registry]\n"),
+        8,
+        26,
+        "environments.prod.egress[1]",
+        "neither a CIDR (e.g. 10.20.0.0/16) nor an environment of this file (declared: dev, prod)",
+    );
+    // A CIDR and another environment are both fine.
+    assert!(problems(edited("    runtime: prod\n", "    runtime: prod\n    egress: [10.0.0.0/8, dev]\n").into_bytes())
+        .is_empty());
+}
+
+#[test]
+fn a_quota_that_is_not_a_quantity() {
+    assert_error(
+        &edited("    runtime: prod\n", "    runtime: prod\n    quota: { cpu: \"2\", memory: lots }\n"),
+        8,
+        32,
+        "environments.prod.quota.memory",
+        "\"lots\" is not a Kubernetes quantity",
+    );
+}
+
+#[test]
 fn bad_idle_ttl() {
     assert_error(
         &edited("    runtime: prod\n", "    runtime: prod\n    idleTTL: 8 hours\n"),

@@ -108,6 +108,8 @@ fn try_writing_as_greeter() -> String {
             "volumes": spec["volumes"],
             "containers": [{
                 "name": "probe", "image": agent_image,
+                // What Pod Security "restricted" asks of every container in the namespace.
+                "securityContext": spec["containers"][0]["securityContext"],
                 "command": ["sh", "-c", format!("if echo x > {target}; then echo WROTE; else echo refused; fi")],
                 "volumeMounts": mounts,
             }],

@@ -75,7 +75,8 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
         "workingDir": mount_path,
         "env": env,
         "volumeMounts": [mount],
-        "securityContext": {"allowPrivilegeEscalation": false},
+        // Pod Security "restricted" asks this of every container; the agent needs no more.
+        "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
     });
     if !run.command.is_empty() {
         container["command"] = json!(run.command);
@@ -98,7 +99,13 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
                 "spec": {
                     "serviceAccountName": AGENT_ACCOUNT,
                     "restartPolicy": "Never",
-                    "securityContext": {"runAsUser": w.uid, "runAsGroup": w.gid, "fsGroup": w.fs_group, "runAsNonRoot": w.uid != 0},
+                    "securityContext": {
+                        "runAsUser": w.uid,
+                        "runAsGroup": w.gid,
+                        "fsGroup": w.fs_group,
+                        "runAsNonRoot": w.uid != 0,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "containers": [container],
                     "volumes": [{"name": labels::WORKSPACE_VOLUME, "persistentVolumeClaim": {"claimName": w.claim_name}}],
                 },
@@ -291,7 +298,13 @@ mod tests {
         assert_eq!(spec["serviceAccountName"], AGENT_ACCOUNT);
         assert_eq!(
             spec["securityContext"],
-            json!({"runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000, "runAsNonRoot": true})
+            json!({
+                "runAsUser": 1000,
+                "runAsGroup": 1000,
+                "fsGroup": 1000,
+                "runAsNonRoot": true,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            })
         );
         let container = &spec["containers"][0];
         assert_eq!(container["image"], "127.0.0.1:5000/codex-example/agent:0.1.0");

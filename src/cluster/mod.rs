@@ -8,6 +8,7 @@ pub mod lease;
 pub mod namespace;
 pub mod object_gate;
 pub mod object_readiness;
+pub mod posture;
 pub mod readiness;
 pub mod releases;
 pub mod request_count;

@@ -48,6 +48,10 @@ pub fn namespace_labels(stack: &Stack) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> =
         crate::values::environment_labels(stack).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     out.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
+    let level = stack.isolation.pod_security.as_str();
+    for key in [labels::POD_SECURITY_ENFORCE, labels::POD_SECURITY_AUDIT, labels::POD_SECURITY_WARN] {
+        out.insert(key.into(), level.into());
+    }
     out
 }
 

@@ -140,6 +140,12 @@ fn deployment(object: &Value) -> ObjectState {
             return ObjectState::Failed(format!("progress deadline exceeded: {}", explain(progressing)));
         }
     }
+    if let Some(failure) = condition(object, "ReplicaFailure") {
+        let message = text(failure, "/message");
+        if status_of(failure) == "True" && message.contains(super::readiness::POD_SECURITY_REFUSAL) {
+            return ObjectState::Failed(format!("the API server refuses its pods: {message}"));
+        }
+    }
     let want = int(object, "/spec/replicas", 1);
     let replicas = int(object, "/status/replicas", 0);
     let updated = int(object, "/status/updatedReplicas", 0);

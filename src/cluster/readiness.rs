@@ -188,9 +188,25 @@ pub fn daemonset_state(d: &DaemonSet) -> UnitState {
     }
 }
 
+/// Pod Security admission's refusals say this; no wait makes such a pod admissible.
+pub(crate) const POD_SECURITY_REFUSAL: &str = "violates PodSecurity";
+
 pub fn deployment_state(d: &Deployment) -> UnitState {
     let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let status = d.status.clone().unwrap_or_default();
+    // The controller copies its ReplicaSet's pod-creation failure here. A quota that is
+    // full may free up; a pod below the namespace's Pod Security level never will.
+    let refused = status.conditions.iter().flatten().find(|c| {
+        c.type_ == "ReplicaFailure"
+            && c.status == "True"
+            && c.message.as_deref().unwrap_or("").contains(POD_SECURITY_REFUSAL)
+    });
+    if let Some(condition) = refused {
+        return UnitState::Failed(format!(
+            "the API server refuses its pods: {}",
+            condition.message.as_deref().unwrap_or_default()
+        ));
+    }
     let generation = d.metadata.generation.unwrap_or(0);
     if status.observed_generation.unwrap_or(0) < generation {
         return UnitState::Pending("waiting for the controller to observe the new spec".into());
@@ -339,6 +355,26 @@ mod tests {
             daemonset_state(&daemonset(1, status(1, 0, 0, 0))),
             UnitState::Ready("daemonset rolled out (0/0)".into())
         );
+    }
+
+    #[test]
+    fn a_deployment_whose_pods_pod_security_refuses_has_failed() {
+        let deployment: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "generation": 1},
+            "spec": {"replicas": 1, "selector": {}, "template": {}},
+            "status": {"observedGeneration": 1, "conditions": [{
+                "type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                "message": "pods \"web-1\" is forbidden: violates PodSecurity \"restricted:latest\": privileged",
+            }]},
+        }))
+        .unwrap();
+        let UnitState::Failed(why) = deployment_state(&deployment) else { panic!("not failed") };
+        assert!(why.contains("violates PodSecurity \"restricted:latest\": privileged"), "{why}");
+        // A full quota may free up: still pending.
+        let mut waiting = deployment.clone();
+        waiting.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].message =
+            Some("pods \"web-1\" is forbidden: exceeded quota: codex-quota".into());
+        assert!(matches!(deployment_state(&waiting), UnitState::Pending(_)));
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! `kubectl codex check`: the agent may do what it must and nothing more, and every pod on
-//! the shared workspace runs as the declared identity with its declared mount mode.
+//! `kubectl codex check`: the agent may do what it must and nothing more, every pod on the
+//! shared workspace runs as the declared identity with its declared mount mode, and the
+//! environment's posture (Pod Security level, NetworkPolicy, quota, workloads admission would
+//! refuse) is what services.yaml declares.
 
 use super::agent::{connect, require_namespace, runtime};
 use super::offline;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::cluster::access_review::{self, Answer, BindingFinding, Scope};
+use crate::cluster::posture::{self, Posture, Verdict};
 use crate::cluster::slot_access::AGENT_ACCOUNT;
 use crate::cluster::workspace_audit::{self, Declared, Finding, Identity};
 use crate::exit;
@@ -33,10 +36,12 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
         let answers = access_review::review(&client, &user, &groups, questions).await?;
         let bindings = access_review::bindings(&client, &namespace, AGENT_ACCOUNT, &rules).await?;
         let workloads = workspace_audit::audit(&client, &namespace, &w.claim_name, identity, &declared).await?;
-        let checks = answers.len() + bindings.len() + workloads.len();
+        let posture = posture::read(&client, &namespace, &stack.isolation).await?;
+        let checks = answers.len() + bindings.len() + workloads.len() + posture.checks;
         let violations = answers.iter().filter(|a| !a.ok()).count()
             + bindings.iter().filter(|b| !b.ok).count()
-            + workloads.iter().filter(|f| !f.ok()).count();
+            + workloads.iter().filter(|f| !f.ok()).count()
+            + posture.violations;
         match args.output {
             OutputFormat::Json => {
                 let access: Vec<_> = answers.iter().map(|a| json!({"ok": a.ok(), "answer": a})).collect();
@@ -50,6 +55,7 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
                         "access": access,
                         "bindings": bindings,
                         "workloads": workloads,
+                        "posture": posture,
                         "checks": checks,
                         "violations": violations,
                         "passed": violations == 0,
@@ -57,18 +63,9 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
                 );
             }
             OutputFormat::Text => print!(
-                "{}",
-                text_report(
-                    &namespace,
-                    &user,
-                    &answers,
-                    &bindings,
-                    &workloads,
-                    &w.claim_name,
-                    identity,
-                    checks,
-                    violations
-                )
+                "{}{}",
+                text_report(&namespace, &user, &answers, &bindings, &workloads, &w.claim_name, identity),
+                posture_report(&namespace, &posture, checks, violations)
             ),
         }
         Ok(if violations == 0 { exit::OK } else { exit::VERIFY_FAILED })
@@ -85,7 +82,6 @@ fn cell(answer: &Answer) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn text_report(
     namespace: &str,
     user: &str,
@@ -94,8 +90,6 @@ fn text_report(
     workloads: &[Finding],
     claim: &str,
     identity: Identity,
-    checks: usize,
-    violations: usize,
 ) -> String {
     let mut out = format!("check of {namespace}: what {user} may do (SubjectAccessReview)\n");
     // Columns: the scopes of the namespaced questions, in the order they were asked.
@@ -202,6 +196,104 @@ fn text_report(
             out.push_str(&format!("       - {problem}\n"));
         }
     }
+    out
+}
+
+/// The posture section, and the totals of the whole report.
+fn posture_report(namespace: &str, posture: &Posture, checks: usize, violations: usize) -> String {
+    let verdict = |ok: bool| if ok { "ok" } else { "FAIL" };
+    let mut out = format!("posture of {namespace}\n");
+    let level = &posture.pod_security;
+    let enforced = level.enforced.as_deref().unwrap_or("nothing");
+    out.push_str(&format!("  {:<5}pod security {} (enforced {enforced})", verdict(level.ok), level.declared.as_str()));
+    if let Some(problem) = &level.problem {
+        out.push_str(&format!(": {problem}"));
+    }
+    out.push('\n');
+    let policy = &posture.network_policy;
+    out.push_str(&format!(
+        "  {:<5}network policy {}{}\n",
+        verdict(policy.ok),
+        policy.name,
+        if policy.present { "" } else { ": missing" }
+    ));
+    match &posture.quota {
+        None => out.push_str("  -    quota: none declared\n"),
+        Some(quota) if quota.ok => {
+            let hard: Vec<String> = quota.found.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            out.push_str(&format!("  ok   quota {}: {}\n", quota.name, hard.join(", ")));
+        }
+        Some(quota) => out.push_str(&format!("  FAIL quota {}: {}\n", quota.name, quota.problems.join("; "))),
+    }
+    if let Some(range) = &posture.limit_range {
+        out.push_str(&format!(
+            "  {:<5}limit range {}{}\n",
+            verdict(range.ok),
+            range.name,
+            if range.present { "" } else { ": missing" }
+        ));
+    }
+    let w = &posture.workloads;
+    let otherwise = w.results.iter().filter(|r| r.verdict == Verdict::RefusedOtherwise).count();
+    out.push_str(&format!("  {:<5}workloads: {} checked, {} refused", verdict(w.refused == 0), w.checked, w.refused));
+    if otherwise > 0 {
+        out.push_str(&format!(", {otherwise} refused for another reason (not a posture violation)"));
+    }
+    out.push('\n');
+    for r in w.results.iter().filter(|r| r.verdict != Verdict::Admitted) {
+        let message = r.message.as_deref().unwrap_or("");
+        match r.verdict {
+            Verdict::ViolatesPodSecurity => out.push_str(&format!("       - {} {}: {message}\n", r.kind, r.name)),
+            _ => out.push_str(&format!("       - {} {}: refused, not for its posture: {message}\n", r.kind, r.name)),
+        }
+    }
+    if let Some(limit) = &w.limit {
+        out.push_str(&format!("       note: {limit}\n"));
+    }
     out.push_str(&format!("{checks} checks, {violations} violation{}\n", if violations == 1 { "" } else { "s" }));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::posture::{judge_level, judge_quota, PresenceFinding, WorkloadAdmission, WorkloadsFinding};
+    use crate::config::isolation::PodSecurityLevel;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_posture_section_names_each_check_and_every_refusal() {
+        let labels = BTreeMap::from([(crate::labels::POD_SECURITY_ENFORCE.to_string(), "privileged".to_string())]);
+        let declared = BTreeMap::from([("pods".to_string(), "20".to_string())]);
+        let quota: k8s_openapi::api::core::v1::ResourceQuota = serde_json::from_value(
+            serde_json::json!({"metadata": {"name": "codex-quota"}, "spec": {"hard": {"pods": "20"}}}),
+        )
+        .unwrap();
+        let refused = WorkloadAdmission {
+            kind: "Deployment",
+            name: "priv".into(),
+            verdict: Verdict::ViolatesPodSecurity,
+            message: Some("would violate PodSecurity \"restricted:latest\": privileged".into()),
+            warnings: vec![],
+        };
+        let posture = Posture::new(
+            judge_level(PodSecurityLevel::Restricted, &labels),
+            PresenceFinding { kind: "NetworkPolicy", name: "codex-isolation", present: false, ok: false },
+            Some(judge_quota(&declared, Some(&quota))),
+            Some(PresenceFinding { kind: "LimitRange", name: "codex-defaults", present: true, ok: true }),
+            WorkloadsFinding { checked: 3, refused: 1, results: vec![refused], limit: None },
+        );
+        let text = posture_report("codex-staging", &posture, 10, 3);
+        assert_eq!(
+            text,
+            "posture of codex-staging\n\
+             \x20 FAIL pod security restricted (enforced privileged): enforces privileged, weaker than the declared restricted\n\
+             \x20 FAIL network policy codex-isolation: missing\n\
+             \x20 ok   quota codex-quota: pods 20\n\
+             \x20 ok   limit range codex-defaults\n\
+             \x20 FAIL workloads: 3 checked, 1 refused\n\
+             \x20      - Deployment priv: would violate PodSecurity \"restricted:latest\": privileged\n\
+             10 checks, 3 violations\n"
+        );
+    }
 }

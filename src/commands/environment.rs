@@ -2,7 +2,7 @@
 
 use super::offline;
 use crate::cli::{DownArgs, EvidenceArgs, KubeArgs, OutputFormat, SelectionArgs, StatusArgs, TargetArgs, UpArgs};
-use crate::cluster::{self, lease, namespace, releases, unit_rows};
+use crate::cluster::{self, lease, namespace, posture, releases, unit_rows};
 use crate::config::duration;
 use crate::deploy::{self, DeployOptions};
 use crate::evidence::record::EvidenceRecord;
@@ -10,6 +10,7 @@ use crate::evidence::{store, verify};
 use crate::exit::{self, coded};
 use crate::plan::phase::Phase;
 use crate::ui::progress::Progress;
+use crate::ui::status_table;
 use crate::{chart, helm, labels, plan};
 use anyhow::{anyhow, Context, Result};
 use kube::Client;
@@ -176,6 +177,7 @@ pub fn status(status_args: &StatusArgs) -> Result<i32> {
         };
         let records = releases::latest(&client, &ns_name, None).await?;
         let rows = unit_rows::snapshot(&client, &ns_name).await?;
+        let quota = posture::read_quota_use(&client, &ns_name).await?;
         let mut phases = Vec::new();
         for phase in Phase::ORDER {
             let release = labels::release_name(phase);
@@ -193,6 +195,7 @@ pub fn status(status_args: &StatusArgs) -> Result<i32> {
                     "expiresInSeconds": expires_in.map(|d| d.as_secs()),
                     "lease": holder.as_ref().map(|(h, until)| json!({"holder": h, "validUntil": until})),
                     "phases": phases,
+                    "quota": quota.as_ref().map(|q| json!({"name": q.name, "hard": q.hard, "used": q.used})),
                 }))?
             ),
             OutputFormat::Text => {
@@ -211,6 +214,9 @@ pub fn status(status_args: &StatusArgs) -> Result<i32> {
                 match &holder {
                     Some((h, until)) => println!("  run in progress: {h} (until {until})"),
                     None => println!("  no run in progress"),
+                }
+                if let Some(quota) = &quota {
+                    println!("  {}", status_table::quota_line(quota));
                 }
                 for phase in &phases {
                     println!("  {} {} revision {} ({})", phase["name"].as_str().unwrap_or(""), phase["release"].as_str().unwrap_or(""), phase["revision"], phase["status"].as_str().unwrap_or(""));

@@ -8,6 +8,7 @@ pub mod format;
 pub mod images;
 pub mod imports;
 pub mod inputs;
+pub mod isolation;
 pub mod kinds;
 pub mod manifest_edit;
 pub mod manifest_file;

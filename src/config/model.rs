@@ -154,6 +154,19 @@ pub struct Environment {
     /// docs/services-yaml.md#cluster-scoped-objects for how they are owned and removed.
     #[serde(default)]
     pub allow_cluster_scoped: Option<Vec<String>>,
+    /// Pod Security level the namespace enforces: `restricted` (default), `baseline` or
+    /// `privileged`. Lower it only for units that cannot run restricted.
+    #[serde(default)]
+    pub pod_security: Option<super::isolation::PodSecurityLevel>,
+    /// Where pods may open connections beyond their own namespace and cluster DNS: CIDRs
+    /// (`10.20.0.0/16`) or names of other environments of this file (e.g. a shared registry).
+    /// Ingress from other namespaces is always denied. Default: nothing more.
+    #[serde(default)]
+    pub egress: Option<Vec<String>>,
+    /// Resources the environment may consume (a ResourceQuota), with defaults for containers
+    /// that state none (a LimitRange). Default: no quota.
+    #[serde(default)]
+    pub quota: Option<super::isolation::Quota>,
 }
 
 /// An image: an existing reference, a build of ours, or a copy of another registry's image.

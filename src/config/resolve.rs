@@ -5,6 +5,7 @@ use super::canonical;
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
 use super::inputs::{self, GivenInputs};
+use super::isolation::{self, EgressTarget, Isolation};
 use super::manifest_unit;
 use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, Workload, WorkspaceMount};
 use super::path::FieldPath;
@@ -43,7 +44,18 @@ fn effective_environment(document: &Document, name: &str) -> Option<EffectiveEnv
         macro_rules! inherit {
             ($($field:ident),*) => { $( if own.$field.is_some() { settings.$field = own.$field.clone(); } )* };
         }
-        inherit!(namespace, runtime, idle_ttl, registry, image_pull_policy, disable_kinds, allow_cluster_scoped);
+        inherit!(
+            namespace,
+            runtime,
+            idle_ttl,
+            registry,
+            image_pull_policy,
+            disable_kinds,
+            allow_cluster_scoped,
+            pod_security,
+            egress,
+            quota
+        );
     }
     Some(EffectiveEnvironment { chain, settings })
 }
@@ -108,6 +120,7 @@ pub fn resolve(
         ));
     }
     context.namespace = namespace.clone();
+    let isolation = resolve_isolation(document, source, settings, &at("egress"), &context, &mut errors);
     let idle_ttl = settings.idle_ttl.clone().unwrap_or_else(|| labels::DEFAULT_IDLE_TTL.to_string());
     if duration::parse(&idle_ttl).is_err() {
         return Err(errors); // reported by validate
@@ -198,6 +211,7 @@ pub fn resolve(
         image_pull_policy: settings.image_pull_policy.unwrap_or(PullPolicy::IfNotPresent),
         disable_kinds: settings.disable_kinds.clone().unwrap_or_default(),
         allow_cluster_scoped: settings.allow_cluster_scoped.clone().unwrap_or_default(),
+        isolation,
         workspace,
         agent,
         images,
@@ -239,6 +253,33 @@ fn input_digest(stack: &mut Stack, mut digest: Sha256) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The environment's isolation: its level, its quota, and its egress entries with other
+/// environments' names replaced by the namespaces they render to for the same slot and issue.
+/// Entries that are neither a CIDR nor an environment are reported by validate.
+fn resolve_isolation(
+    document: &Document,
+    source: &SourceDocument,
+    settings: &Environment,
+    egress_path: &str,
+    context: &TemplateContext,
+    errors: &mut Diagnostics,
+) -> Isolation {
+    let mut egress = Vec::new();
+    for (index, entry) in settings.egress.iter().flatten().enumerate() {
+        if isolation::is_cidr(entry) {
+            egress.push(EgressTarget::Cidr(entry.clone()));
+        } else if let Some(other) = effective_environment(document, entry) {
+            let template = other.settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
+            let other_context = TemplateContext { env: entry.clone(), ..context.clone() };
+            let path = FieldPath::index(egress_path, index);
+            let namespace = render(template, &path, &other_context.prepare(), source, errors);
+            egress.push(EgressTarget::Environment { name: entry.clone(), namespace });
+        }
+    }
+    let (quota, container_defaults) = isolation::resolve_quota(settings.quota.as_ref());
+    Isolation { pod_security: settings.pod_security.unwrap_or_default(), egress, quota, container_defaults }
 }
 
 fn render(

@@ -35,6 +35,8 @@ pub struct Stack {
     pub disable_kinds: Vec<String>,
     /// Cluster-scoped kinds the units' manifests may install (`*`: any).
     pub allow_cluster_scoped: Vec<String>,
+    /// Pod Security level, egress and quota of the environment's namespace.
+    pub isolation: super::isolation::Isolation,
     pub workspace: WorkspaceSpec,
     pub agent: Option<AgentSpec>,
     pub images: BTreeMap<String, ResolvedImage>,

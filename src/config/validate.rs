@@ -3,9 +3,10 @@
 
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
+use super::isolation;
 use super::model::{
-    AccessMode, Container, ContainerPort, Document, EnvFrom, EnvValue, HttpCheck, Port, PortRef, Probe, TaintEffect,
-    TolerationOperator, Unit, Volume, Workload, WorkloadKind, API_VERSION, KIND,
+    AccessMode, Container, ContainerPort, Document, EnvFrom, EnvValue, Environment, HttpCheck, Port, PortRef, Probe,
+    TaintEffect, TolerationOperator, Unit, Volume, Workload, WorkloadKind, API_VERSION, KIND,
 };
 use super::path::FieldPath;
 use super::schema::closest;
@@ -92,6 +93,55 @@ pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
     errors
 }
 
+/// `egress` entries are CIDRs or environments of this file (not the environment itself: its
+/// own namespace is always reachable); quota fields are Kubernetes quantities.
+fn check_isolation(
+    environment: &Environment,
+    path: &str,
+    names: &[String],
+    source: &SourceDocument,
+    errors: &mut Diagnostics,
+) {
+    let egress_path = FieldPath::key(path, "egress");
+    for (index, entry) in environment.egress.iter().flatten().enumerate() {
+        if !isolation::is_cidr(entry) && !names.iter().any(|name| name == entry) {
+            errors.push(source.error_at(
+                &FieldPath::index(&egress_path, index),
+                format!(
+                    "egress entry \"{}\" is neither a CIDR (e.g. 10.20.0.0/16) nor an environment of this file \
+                     (declared: {})",
+                    excerpt(entry),
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    let Some(quota) = &environment.quota else {
+        return;
+    };
+    let quota_path = FieldPath::key(path, "quota");
+    let defaults_path = FieldPath::key(&quota_path, "containerDefaults");
+    let defaults = quota.container_defaults.clone().unwrap_or_default();
+    let fields = [
+        (FieldPath::key(&quota_path, "cpu"), &quota.cpu),
+        (FieldPath::key(&quota_path, "memory"), &quota.memory),
+        (FieldPath::key(&quota_path, "storage"), &quota.storage),
+        (FieldPath::key(&defaults_path, "cpu"), &defaults.cpu),
+        (FieldPath::key(&defaults_path, "memory"), &defaults.memory),
+        (FieldPath::key(&defaults_path, "memoryLimit"), &defaults.memory_limit),
+    ];
+    for (field, value) in &fields {
+        if let Some(value) = value {
+            if !isolation::is_quantity(value) {
+                errors.push(source.error_at(
+                    field,
+                    format!("\"{}\" is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)", excerpt(value)),
+                ));
+            }
+        }
+    }
+}
+
 fn check_environments(document: &Document, source: &SourceDocument, errors: &mut Diagnostics) {
     if document.environments.is_empty() {
         errors.push(source.error_at("environments", "at least one environment is required"));
@@ -115,6 +165,7 @@ fn check_environments(document: &Document, source: &SourceDocument, errors: &mut
                 errors.push(source.error_at(&FieldPath::key(&path, "idleTTL"), message));
             }
         }
+        check_isolation(environment, &path, &names, source, errors);
         // Follow `from` and report a cycle once, at the environment that closes it.
         let mut seen = vec![name.clone()];
         let mut current = environment.from.clone();

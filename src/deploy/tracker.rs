@@ -179,7 +179,7 @@ impl Tracker {
             if self.units[i].is_ready() || !include.contains(self.units[i].name()) {
                 continue;
             }
-            if let Some(why) = self.poll_unit(i, client, namespace, phase, progress).await? {
+            if let Some(why) = self.poll_unit(i, client, namespace, phase, applying, progress).await? {
                 if applying && self.unchanged_since_step(i, client, namespace).await? {
                     let name = self.units[i].name().to_string();
                     progress.line(
@@ -202,21 +202,29 @@ impl Tracker {
         client: &Client,
         namespace: &str,
         phase: &str,
+        applying: bool,
         progress: &mut Progress,
     ) -> Result<Option<String>> {
         let key = format!("{phase}/{}", self.units[i].name());
         let mut waiting = Vec::new();
-        let unit = &mut self.units[i];
-        if let Some(workload) = unit.workload.as_ref().filter(|_| !unit.workload_ready) {
-            match readiness::state(client, namespace, workload).await? {
+        let pending_workload = self.units[i].workload.clone().filter(|_| !self.units[i].workload_ready);
+        if let Some(workload) = pending_workload {
+            match readiness::state(client, namespace, &workload).await? {
+                // Ready by the spec Helm has not replaced yet: that proves nothing about this
+                // step, and would hide a new spec whose pods never come (e.g. one that Pod
+                // Security refuses) behind Helm's own, longer wait.
+                UnitState::Ready(_) if applying && self.unchanged_since_step(i, client, namespace).await? => {
+                    waiting.push(format!("{} waiting for Helm to apply the new spec", workload.kind.as_str()));
+                }
                 UnitState::Ready(how) => {
-                    unit.workload_ready = true;
-                    unit.evidence.observed.push(how);
+                    self.units[i].workload_ready = true;
+                    self.units[i].evidence.observed.push(how);
                 }
                 UnitState::Pending(what) => waiting.push(format!("{} {what}", workload.kind.as_str())),
                 UnitState::Failed(why) => return Ok(Some(why)),
             }
         }
+        let unit = &mut self.units[i];
         for (object, evidence) in unit.objects.iter().zip(unit.evidence.objects.iter_mut()) {
             if evidence.ready_at.is_some() {
                 continue;

@@ -57,4 +57,18 @@ pub fn fill(
     if !shared.cluster_scoped.is_empty() {
         env.insert("allowClusterScoped".into(), json!(shared.cluster_scoped.iter().collect::<Vec<_>>()));
     }
+    // The source's manifests were written for namespaces without Pod Security admission;
+    // restricted (the default) would refuse most of them. baseline still refuses privileged
+    // pods and host namespaces, and the note says how to go the rest of the way.
+    env.insert("podSecurity".into(), json!(IMPORTED_POD_SECURITY));
+    imp.note(
+        imp.at(file, path),
+        format!("environments.{name}.podSecurity"),
+        Action::Converted,
+        "baseline, not the restricted default: the imported manifests never had to pass Pod Security admission; \
+         once `kubectl codex check` finds no refused workload at restricted, remove the line",
+    );
 }
+
+/// The Pod Security level an imported environment starts at.
+pub const IMPORTED_POD_SECURITY: &str = "baseline";

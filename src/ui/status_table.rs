@@ -1,6 +1,8 @@
 //! How `status --watch` shows unit rows: a table for a terminal, and for pipes one line per
-//! unit whose readiness, restarts or last event changed. Pure text, so it is tested as such.
+//! unit whose readiness, restarts or last event changed; and the quota line of `status`.
+//! Pure text, so it is tested as such.
 
+use crate::cluster::posture::QuotaUse;
 use crate::cluster::unit_rows::UnitRow;
 use k8s_openapi::jiff::Timestamp;
 use std::fmt::Write;
@@ -110,6 +112,20 @@ pub fn age(created: Option<&str>, now: Timestamp) -> String {
     }
 }
 
+/// `quota codex-quota: pods 7/20, requests.cpu 70m/2`: use against every hard limit, in key
+/// order; `-` for a use the quota controller has not counted yet.
+pub fn quota_line(quota: &QuotaUse) -> String {
+    let parts: Vec<String> = quota
+        .hard
+        .iter()
+        .map(|(key, hard)| format!("{key} {}/{hard}", quota.used.get(key).map_or("-", String::as_str)))
+        .collect();
+    if parts.is_empty() {
+        return format!("quota {}: no limits", quota.name);
+    }
+    format!("quota {}: {}", quota.name, parts.join(", "))
+}
+
 fn clip(text: &str) -> String {
     if text.chars().count() <= CELL_MAX {
         return text.to_string();
@@ -194,6 +210,34 @@ mod tests {
         assert_eq!(json["ready"], true);
         assert_eq!(json["gone"], false);
         assert_eq!(json["time"], "2026-12-06T10:04:05Z");
+    }
+
+    #[test]
+    fn the_quota_line_shows_use_against_every_limit() {
+        let pairs = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let quota = QuotaUse {
+            name: "codex-quota".into(),
+            hard: pairs(&[
+                ("requests.cpu", "2"),
+                ("pods", "20"),
+                ("requests.memory", "4Gi"),
+                ("requests.storage", "10Gi"),
+            ]),
+            used: pairs(&[
+                ("pods", "7"),
+                ("requests.cpu", "70m"),
+                ("requests.memory", "448Mi"),
+                ("requests.storage", "2Gi"),
+            ]),
+        };
+        assert_eq!(
+            quota_line(&quota),
+            "quota codex-quota: pods 7/20, requests.cpu 70m/2, requests.memory 448Mi/4Gi, requests.storage 2Gi/10Gi"
+        );
+        let uncounted = QuotaUse { used: Default::default(), ..quota };
+        assert!(quota_line(&uncounted).starts_with("quota codex-quota: pods -/20, "));
+        let empty = QuotaUse { hard: Default::default(), ..uncounted };
+        assert_eq!(quota_line(&empty), "quota codex-quota: no limits");
     }
 
     #[test]

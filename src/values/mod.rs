@@ -3,6 +3,7 @@
 //! Pure and deterministic: the same stack always yields byte-identical YAML, whose digest
 //! then tells `up` whether a phase changed since its last install.
 
+mod isolation;
 pub mod secrets;
 pub mod yaml;
 
@@ -114,6 +115,7 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
         "runtime": stack.runtime.as_str(),
         "labels": common_labels,
         "imagePullPolicy": stack.image_pull_policy.as_str(),
+        "podSecurity": stack.isolation.pod_security.as_str(),
         "securityContext": {
             "runAsUser": stack.workspace.uid,
             "runAsGroup": stack.workspace.gid,
@@ -139,6 +141,10 @@ fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
     // when there are some, so a stack without any keeps its values.
     if !stack.secrets.is_empty() && stack.first_phase() == Some(phase) {
         values["secrets"] = secrets::placeholder_values(&stack.secrets);
+    }
+    // The fence goes up with the first phase too, before any pod of the environment runs.
+    if stack.first_phase() == Some(phase) {
+        values["isolation"] = isolation::values(&stack.isolation);
     }
     values
 }

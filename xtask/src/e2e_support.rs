@@ -19,11 +19,16 @@ pub fn prepare_cluster_e2e() -> Result<Vec<(String, String)>> {
     ])
 }
 
+/// The probe's user (the distroless "nonroot" UID and GID) and how its tag says so.
+const PROBE_USER: &str = "65532:65532";
+const PROBE_USER_TAG: &str = "u65532";
+
 /// The probe image, tagged by its sources' digest: a changed probe gets a new
 /// tag, so kubelet never runs a stale cached copy.
 fn push_probe_image() -> Result<String> {
     let sources = repo_root().join("testdata/images/probe");
-    let tag = format!("src-{}", tools::sources_digest(&sources)?);
+    // The user is part of the tag: an image that changed only in its config gets a new one too.
+    let tag = format!("src-{}-{PROBE_USER_TAG}", tools::sources_digest(&sources)?);
     let reference = format!("{}/codex/e2e-probe:{tag}", image::registry_address());
     if image::exists(&reference)? {
         return Ok(reference);
@@ -45,6 +50,9 @@ fn push_probe_image() -> Result<String> {
         tag,
         files: vec![(binary, "/probe".to_string())],
         entrypoint: vec!["/probe".to_string()],
+        // A numeric non-root user, so pods in namespaces that enforce Pod Security
+        // "restricted" (runAsNonRoot) run it as it is.
+        user: Some(PROBE_USER.to_string()),
         ..ImageSpec::default()
     })
 }

@@ -148,10 +148,45 @@ Usage: include "codex-env.extraContainer" (dict "root" $ "container" $c) | trim 
   env:
     {{- include "codex-env.env" . | trim | nindent 4 }}
   {{- end }}
-  {{- range $field := list "envFrom" "ports" "resources" "securityContext" "volumeMounts" }}
+  {{- range $field := list "envFrom" "ports" "resources" }}
   {{- with dig $field nil $c }}
   {{ $field }}:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   {{- end }}
+  {{- with include "codex-env.containerSecurityContext" (dict "root" .root "own" (dig "securityContext" dict $c)) }}
+  securityContext:
+    {{- . | nindent 4 }}
+  {{- end }}
+  {{- with dig "volumeMounts" nil $c }}
+  volumeMounts:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+Pod Security "restricted" defaults (global.podSecurity: restricted), under what
+the unit states (its own settings win, so a unit can still say what it needs):
+- pod: runAsNonRoot, seccomp RuntimeDefault;
+- every container: no privilege escalation, every capability dropped.
+The restricted profile also wants a non-root UID: images that name a user by
+name only need runAsUser (the workspace identity gives it to workspace pods).
+Usage: include "codex-env.podSecurityContext" (dict "root" $ "own" $podSecurity)
+       include "codex-env.containerSecurityContext" (dict "root" $ "own" $sc)
+Both render the YAML body, or nothing when it is empty.
+*/}}
+{{- define "codex-env.podSecurityContext" -}}
+{{- $own := deepCopy (.own | default dict) -}}
+{{- if eq (.root.Values.global.podSecurity | default "restricted") "restricted" }}
+{{- $own = merge $own (dict "runAsNonRoot" true "seccompProfile" (dict "type" "RuntimeDefault")) }}
+{{- end }}
+{{- with $own }}{{ toYaml . }}{{ end }}
+{{- end }}
+
+{{- define "codex-env.containerSecurityContext" -}}
+{{- $own := deepCopy (.own | default dict) -}}
+{{- if eq (.root.Values.global.podSecurity | default "restricted") "restricted" }}
+{{- $own = merge $own (dict "allowPrivilegeEscalation" false "capabilities" (dict "drop" (list "ALL"))) }}
+{{- end }}
+{{- with $own }}{{ toYaml . }}{{ end }}
 {{- end }}

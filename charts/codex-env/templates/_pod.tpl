@@ -69,9 +69,9 @@ restartPolicy: Never
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
-{{- with $podSecurity }}
+{{- with include "codex-env.podSecurityContext" (dict "root" $root "own" $podSecurity) }}
 securityContext:
-  {{- toYaml . | nindent 2 }}
+  {{- . | nindent 2 }}
 {{- end }}
 {{- with dig "initContainers" list $w }}
 initContainers:
@@ -111,11 +111,15 @@ containers:
       {{- end }}
     {{- end }}
     {{- /* Pass-through objects: rendered only when non-empty. */}}
-    {{- range $field := list "readinessProbe" "livenessProbe" "startupProbe" "resources" "securityContext" }}
+    {{- range $field := list "readinessProbe" "livenessProbe" "startupProbe" "resources" }}
     {{- with dig $field dict $w }}
     {{ $field }}:
       {{- toYaml . | nindent 6 }}
     {{- end }}
+    {{- end }}
+    {{- with include "codex-env.containerSecurityContext" (dict "root" $root "own" (dig "securityContext" dict $w)) }}
+    securityContext:
+      {{- . | nindent 6 }}
     {{- end }}
     {{- if or $workspace $volumes }}
     volumeMounts:
