@@ -134,9 +134,11 @@ fn two_environments_are_fenced_off_from_each_other() {
 
     // A unit below "restricted" is refused by the API server, and `up` says so.
     let weakened = staging_variant(&first_dir, FIRST, |t| {
-        let from = "      kind: Deployment\n      image: greeter\n";
-        assert_eq!(t.matches(from).count(), 1, "the example's greeter workload");
-        t.replacen(from, &format!("{from}      securityContext: {{ allowPrivilegeEscalation: true }}\n"), 1)
+        let greeter = t.find("      image: greeter\n").expect("the example's greeter workload");
+        let own = "      securityContext: { readOnlyRootFilesystem: true }\n";
+        let at = greeter + t[greeter..].find(own).expect("greeter states its securityContext");
+        let weaker = "      securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: true }\n";
+        format!("{}{weaker}{}", &t[..at], &t[at + own.len()..])
     });
     let out = up(&weakened);
     let stderr = text(&out.stderr);

@@ -22,11 +22,10 @@ fn variant(dir: &Path, greeting_env: &str) -> PathBuf {
     let original = std::fs::read_to_string(root().join("services.yaml")).unwrap();
     let mut changed = original.replacen("  ai:\n    from: dev\n", "  ai:\n    from: prod\n", 1);
     assert_ne!(changed, original, "the ai environment inherits from dev in services.yaml");
-    changed = changed.replacen(
-        "      image: greeter\n      env:\n",
-        &format!("      image: greeter\n      env:\n        REVIEW_ROUND: \"{greeting_env}\"\n"),
-        1,
-    );
+    // The first `env:` after greeter's image is greeter's own.
+    let greeter = changed.find("      image: greeter\n").expect("the example's greeter workload");
+    let env = greeter + changed[greeter..].find("      env:\n").expect("greeter has env") + "      env:\n".len();
+    changed.insert_str(env, &format!("        REVIEW_ROUND: \"{greeting_env}\"\n"));
     let path = dir.join("services.yaml");
     std::fs::write(&path, changed).unwrap();
     path

@@ -96,7 +96,7 @@ pub enum EgressTarget {
 }
 
 /// The resolved isolation of one environment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Isolation {
     pub pod_security: PodSecurityLevel,

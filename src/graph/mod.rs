@@ -152,6 +152,7 @@ mod tests {
             mirrors: Vec::new(),
             inputs: Default::default(),
             secrets: Vec::new(),
+            isolation: Default::default(),
             phases: vec![
                 PlannedPhase {
                     name: Phase::Stateful,

@@ -35,6 +35,9 @@ pub struct Plan {
     /// The Secrets of `secrets`, created with the first phase (values as placeholders).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<PlannedSecret>,
+    /// The namespace's Pod Security level, and the NetworkPolicy, quota and LimitRange that
+    /// come with the first phase.
+    pub isolation: crate::config::isolation::Isolation,
     /// Phases that have units, in deploy order.
     pub phases: Vec<PlannedPhase>,
 }
@@ -151,8 +154,35 @@ pub fn plan(stack: &Stack) -> Plan {
             .iter()
             .map(|s| PlannedSecret { name: s.name.clone(), phase: stack.first_phase(), keys: s.placeholders() })
             .collect(),
+        isolation: stack.isolation.clone(),
         phases,
     }
+}
+
+/// The isolation block of the text plan: level, policy, quota (see templates/isolation.yaml).
+fn isolation_text(isolation: &crate::config::isolation::Isolation) -> String {
+    use crate::config::isolation::EgressTarget;
+    let mut egress = vec!["the namespace".to_string(), "cluster DNS".to_string()];
+    egress.extend(isolation.egress.iter().map(|target| match target {
+        EgressTarget::Cidr(cidr) => cidr.clone(),
+        EgressTarget::Environment { name, namespace } => format!("environment {name} ({namespace})"),
+    }));
+    let mut out = format!("   pod security: {} (enforce, audit, warn)\n", isolation.pod_security.as_str());
+    out.push_str(&format!(
+        "   network policy codex-isolation: ingress from the namespace only; egress to {}\n",
+        egress.join(", ")
+    ));
+    if let Some(defaults) = &isolation.container_defaults {
+        let hard: Vec<String> = isolation.quota.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let limit = defaults.memory_limit.as_ref().map(|l| format!(", memory limit {l}")).unwrap_or_default();
+        out.push_str(&format!(
+            "   quota codex-quota: {}; container defaults: cpu {}, memory {}{limit}\n",
+            if hard.is_empty() { "nothing bounded".to_string() } else { hard.join(", ") },
+            defaults.cpu,
+            defaults.memory
+        ));
+    }
+    out
 }
 
 /// The mirrored images the stack deploys or builds from, by name (as `build` copies them).
@@ -309,6 +339,10 @@ impl Plan {
                 let keys: Vec<String> = secret.keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 out.push_str(&format!("   {}: {}\n", secret.name, keys.join(", ")));
             }
+        }
+        if let Some(first) = self.phases.first() {
+            out.push_str(&format!("\nisolation (created with {}. {})\n", first.number, first.name));
+            out.push_str(&isolation_text(&self.isolation));
         }
         for phase in &self.phases {
             out.push_str(&format!("\n{}. {} (release {})\n", phase.number, phase.name, phase.release));

@@ -2,6 +2,9 @@
 //
 //	probe serve             HTTP on :8080, answering every request with the hostname
 //	probe get URL           print the body of a GET (fails unless 2xx)
+//	probe await URL         the same, retried every 500 ms for up to 60 s: a client in a
+//	                        just-started pod, whose server, Service endpoints or network
+//	                        policy rules (programmed after the pod starts) may lag behind
 //	probe lookup NAME       print the addresses NAME resolves to (fails if none)
 //	probe write FILE TEXT   write TEXT to FILE
 //	probe read FILE         print FILE
@@ -32,6 +35,9 @@ func main() {
 	case "get":
 		need(args, 1)
 		get(args[0])
+	case "await":
+		need(args, 1)
+		await(args[0], 60*time.Second)
 	case "lookup":
 		need(args, 1)
 		lookup(args[0])
@@ -83,6 +89,28 @@ func get(url string) {
 		fail(fmt.Sprintf("%s: HTTP %d: %s", url, response.StatusCode, body))
 	}
 	os.Stdout.Write(body)
+}
+
+func await(url string, patience time.Duration) {
+	client := http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(patience)
+	for {
+		response, err := client.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(response.Body)
+			response.Body.Close()
+			if response.StatusCode/100 == 2 {
+				os.Stdout.Write(body)
+				return
+			}
+			err = fmt.Errorf("%s: HTTP %d: %s", url, response.StatusCode, body)
+		}
+		if time.Now().After(deadline) {
+			fail(fmt.Sprintf("%v (still failing after %s)", err, patience))
+		}
+		fmt.Fprintf(os.Stderr, "probe: %v; retrying\n", err)
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 func lookup(name string) {
