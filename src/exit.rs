@@ -12,7 +12,7 @@ pub const TOOL_MISSING: i32 = 3;
 pub const CLUSTER: i32 = 4;
 /// A phase failed to deploy or to become ready.
 pub const DEPLOY_FAILED: i32 = 5;
-/// Evidence or permission verification found a violation.
+/// `evidence --verify` or `check` found a violation (evidence, agent access, isolation posture).
 pub const VERIFY_FAILED: i32 = 6;
 /// Another run holds the environment's lease for longer than we were willing to wait.
 pub const LOCKED: i32 = 7;
@@ -32,7 +32,7 @@ pub const TABLE: &[(i32, &str)] = &[
     (TOOL_MISSING, "a required tool (helm, an image builder, `dot` for `graph -o svg`) is missing or failed"),
     (CLUSTER, "the cluster could not be reached or refused a request"),
     (DEPLOY_FAILED, "a phase failed to deploy or to become ready"),
-    (VERIFY_FAILED, "evidence verification found a violation"),
+    (VERIFY_FAILED, "`evidence --verify` or `check` found a violation (evidence, access, posture)"),
     (LOCKED, "the environment is locked by another run past `--lock-timeout`"),
     (AGENT_FAILED, "`agent run`: the agent's command failed or timed out, or its pod could not start"),
     (BUILD_FAILED, "`build` (or the build step of `up`): an image build failed"),
