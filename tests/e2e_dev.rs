@@ -79,9 +79,7 @@ fn agent_sh(script: &str) -> Value {
 
 /// Applies a JSON object with kubectl.
 fn apply(object: &Value) {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), object.to_string()).unwrap();
-    let out = kubectl(&["apply", "-f", file.path().to_str().unwrap()]);
+    let out = kubectl_apply(&object.to_string());
     assert!(out.status.success(), "kubectl apply: {}", text(&out.stderr));
 }
 

@@ -35,9 +35,7 @@ fn start_probe_client(namespace: &str) {
             }],
         },
     });
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), pod.to_string()).unwrap();
-    let applied = kubectl(&["apply", "-f", file.path().to_str().unwrap()]);
+    let applied = kubectl_apply(&pod.to_string());
     assert!(applied.status.success(), "a restricted-compliant pod is admitted: {}", text(&applied.stderr));
     let ready = kubectl(&["wait", "-n", namespace, "pod/client", "--for=condition=Ready", "--timeout=120s"]);
     assert!(ready.status.success(), "{}", text(&ready.stderr));

@@ -106,9 +106,7 @@ fn check_reports_the_posture_and_names_each_weakening() {
     assert!(labelled.status.success(), "{}", text(&labelled.stderr));
     let deleted = kubectl(&["delete", "networkpolicy", "codex-isolation", "-n", NAMESPACE]);
     assert!(deleted.status.success(), "{}", text(&deleted.stderr));
-    let manifest = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(manifest.path(), privileged_deployment()).unwrap();
-    let applied = kubectl(&["apply", "-f", manifest.path().to_str().unwrap()]);
+    let applied = kubectl_apply(&privileged_deployment());
     assert!(
         applied.status.success(),
         "a privileged pod is admitted once enforce is privileged: {}",

@@ -27,12 +27,7 @@ use kube::Client;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The NetworkPolicy the first phase's release installs (charts/codex-env/templates/isolation.yaml).
-pub const NETWORK_POLICY: &str = "codex-isolation";
-/// The ResourceQuota installed when services.yaml declares a quota.
-pub const RESOURCE_QUOTA: &str = "codex-quota";
-/// The LimitRange installed with the quota.
-pub const LIMIT_RANGE: &str = "codex-defaults";
+use crate::config::isolation::{LIMIT_RANGE, NETWORK_POLICY, RESOURCE_QUOTA};
 
 /// Everything `check` found about the environment's posture.
 #[derive(Debug, Clone, Serialize)]

@@ -79,6 +79,13 @@ pub struct ContainerDefaults {
     pub memory_limit: Option<String>,
 }
 
+/// The objects the chart's templates/isolation.yaml installs with the first phase, by name.
+pub const NETWORK_POLICY: &str = "codex-isolation";
+/// The ResourceQuota installed when services.yaml declares a quota.
+pub const RESOURCE_QUOTA: &str = "codex-quota";
+/// The LimitRange installed with the quota.
+pub const LIMIT_RANGE: &str = "codex-defaults";
+
 /// Default CPU request of a container without resources, under a quota.
 pub const DEFAULT_CONTAINER_CPU: &str = "10m";
 /// Default memory request of a container without resources, under a quota.
@@ -140,29 +147,6 @@ pub fn resolve_quota(quota: Option<&Quota>) -> (BTreeMap<String, String>, Option
     (hard, Some(defaults))
 }
 
-/// Whether `text` is a Kubernetes resource quantity (`500m`, `2`, `1.5Gi`, `1e3`).
-pub fn is_quantity(text: &str) -> bool {
-    let number_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-    let (number, suffix) = text.split_at(number_end);
-    let digits_ok = !number.is_empty()
-        && number.matches('.').count() <= 1
-        && number.chars().any(|c| c.is_ascii_digit())
-        && !number.ends_with('.');
-    let suffix_ok = matches!(
-        suffix,
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
-    ) || is_exponent(suffix);
-    digits_ok && suffix_ok
-}
-
-fn is_exponent(suffix: &str) -> bool {
-    let Some(rest) = suffix.strip_prefix(['e', 'E']) else {
-        return false;
-    };
-    let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
-    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
-}
-
 /// Whether `text` is an IPv4 or IPv6 CIDR (`10.0.0.0/8`, `fd00::/8`).
 pub fn is_cidr(text: &str) -> bool {
     let Some((address, bits)) = text.split_once('/') else {
@@ -181,16 +165,6 @@ pub fn is_cidr(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quantities_are_told_from_other_text() {
-        for good in ["1", "500m", "2.5", "1Gi", "64Mi", "1e3", "0.5Ki", "10"] {
-            assert!(is_quantity(good), "{good}");
-        }
-        for bad in ["", "lots", "1GB", "Gi", "1.", ".", "1..2", "-1", "1 Gi", "1e", "2x"] {
-            assert!(!is_quantity(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn cidrs_are_told_from_names_and_addresses() {

@@ -132,7 +132,7 @@ fn check_isolation(
     ];
     for (field, value) in &fields {
         if let Some(value) = value {
-            if !isolation::is_quantity(value) {
+            if !is_quantity(value) {
                 errors.push(source.error_at(
                     field,
                     format!("\"{}\" is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)", excerpt(value)),
@@ -1020,13 +1020,27 @@ fn check_port_ref(
     }
 }
 
-/// A Kubernetes quantity as used for sizes: digits with an optional binary or decimal suffix.
+/// Whether `text` is a Kubernetes quantity (`500m`, `2`, `1.5Gi`, `1e3`): sizes, CPU, memory.
 pub fn is_quantity(text: &str) -> bool {
-    let digits = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, suffix) = text.split_at(digits);
-    !number.is_empty()
-        && number.parse::<f64>().is_ok()
-        && ["", "Ki", "Mi", "Gi", "Ti", "Pi", "k", "M", "G", "T", "P", "m"].contains(&suffix)
+    let number_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    let digits_ok = !number.is_empty()
+        && number.matches('.').count() <= 1
+        && number.chars().any(|c| c.is_ascii_digit())
+        && !number.ends_with('.');
+    let suffix_ok = matches!(
+        suffix,
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+    ) || is_exponent(suffix);
+    digits_ok && suffix_ok
+}
+
+fn is_exponent(suffix: &str) -> bool {
+    let Some(rest) = suffix.strip_prefix(['e', 'E']) else {
+        return false;
+    };
+    let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
 }
 
 /// One unit's `dependsOn` as one environment sees it: the base list, or the list an
@@ -1199,4 +1213,19 @@ fn find_cycles(units: &[DependencyList<'_>]) -> Vec<Vec<usize>> {
         }
     }
     cycles.into_keys().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_quantity;
+
+    #[test]
+    fn quantities_are_told_from_other_text() {
+        for good in ["1", "500m", "2.5", "1Gi", "64Mi", "1e3", "0.5Ki", "10"] {
+            assert!(is_quantity(good), "{good}");
+        }
+        for bad in ["", "lots", "1GB", "Gi", "1.", ".", "1..2", "-1", "1 Gi", "1e", "2x"] {
+            assert!(!is_quantity(bad), "{bad}");
+        }
+    }
 }

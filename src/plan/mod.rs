@@ -161,7 +161,7 @@ pub fn plan(stack: &Stack) -> Plan {
 
 /// The isolation block of the text plan: level, policy, quota (see templates/isolation.yaml).
 fn isolation_text(isolation: &crate::config::isolation::Isolation) -> String {
-    use crate::config::isolation::EgressTarget;
+    use crate::config::isolation::{EgressTarget, NETWORK_POLICY, RESOURCE_QUOTA};
     let mut egress = vec!["the namespace".to_string(), "cluster DNS".to_string()];
     egress.extend(isolation.egress.iter().map(|target| match target {
         EgressTarget::Cidr(cidr) => cidr.clone(),
@@ -169,14 +169,14 @@ fn isolation_text(isolation: &crate::config::isolation::Isolation) -> String {
     }));
     let mut out = format!("   pod security: {} (enforce, audit, warn)\n", isolation.pod_security.as_str());
     out.push_str(&format!(
-        "   network policy codex-isolation: ingress from the namespace only; egress to {}\n",
+        "   network policy {NETWORK_POLICY}: ingress from the namespace only; egress to {}\n",
         egress.join(", ")
     ));
     if let Some(defaults) = &isolation.container_defaults {
         let hard: Vec<String> = isolation.quota.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let limit = defaults.memory_limit.as_ref().map(|l| format!(", memory limit {l}")).unwrap_or_default();
         out.push_str(&format!(
-            "   quota codex-quota: {}; container defaults: cpu {}, memory {}{limit}\n",
+            "   quota {RESOURCE_QUOTA}: {}; container defaults: cpu {}, memory {}{limit}\n",
             if hard.is_empty() { "nothing bounded".to_string() } else { hard.join(", ") },
             defaults.cpu,
             defaults.memory

@@ -66,6 +66,14 @@ pub fn kubectl(args: &[&str]) -> Output {
     Command::new("kubectl").args(args).output().expect("kubectl runs")
 }
 
+/// `kubectl apply` of one manifest (YAML or JSON text), through a temporary file; the caller
+/// asserts on the outcome.
+pub fn kubectl_apply(manifest: &str) -> Output {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), manifest).unwrap();
+    kubectl(&["apply", "-f", file.path().to_str().unwrap()])
+}
+
 /// End-to-end tests create and delete namespaces: they refuse to run unless KUBECONFIG is the
 /// local cluster's (`.local-cluster/kubeconfig` of this checkout, which `cargo xtask test` and
 /// `cargo xtask e2e-env` export), so a test run by hand cannot touch a real cluster.
