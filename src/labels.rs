@@ -43,7 +43,7 @@ pub const DEFAULT_WORKSPACE_MOUNT_PATH: &str = "/workspace";
 /// Name of the workspace volume in every pod that mounts it (chart, manifests, agent Job).
 pub const WORKSPACE_VOLUME: &str = "codex-workspace";
 /// The one identity of every pod that mounts the workspace, unless services.yaml sets one.
-pub const DEFAULT_WORKSPACE_ID: u32 = 1000;
+pub const DEFAULT_WORKSPACE_ID: u32 = 10001;
 
 /// Helm release name of a phase.
 pub fn release_name(phase: crate::plan::phase::Phase) -> String {

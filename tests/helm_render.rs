@@ -139,8 +139,8 @@ fn typed_pod_fields_reach_the_rendered_objects() {
     assert_eq!(template["metadata"]["annotations"]["prometheus.io/scrape"], "true");
     let pod = &template["spec"];
     assert_eq!(pod["serviceAccountName"], "api");
-    assert_eq!(pod["securityContext"]["runAsUser"], 1000, "the workspace identity wins");
-    assert_eq!(pod["securityContext"]["fsGroup"], 1000);
+    assert_eq!(pod["securityContext"]["runAsUser"], 10001, "the workspace identity wins");
+    assert_eq!(pod["securityContext"]["fsGroup"], 10001);
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(pod["initContainers"][0]["name"], "wait-for-db");
     assert_eq!(pod["initContainers"][0]["volumeMounts"][0]["name"], "cache");

@@ -299,9 +299,9 @@ mod tests {
         assert_eq!(
             spec["securityContext"],
             json!({
-                "runAsUser": 1000,
-                "runAsGroup": 1000,
-                "fsGroup": 1000,
+                "runAsUser": 10001,
+                "runAsGroup": 10001,
+                "fsGroup": 10001,
                 "runAsNonRoot": true,
                 "seccompProfile": {"type": "RuntimeDefault"},
             })

@@ -256,7 +256,7 @@ pub struct Workspace {
     /// Empty: the cluster's default StorageClass.
     #[serde(default)]
     pub storage_class_name: Option<String>,
-    /// The one identity every pod that mounts the workspace runs as. Defaults 1000.
+    /// The one identity every pod that mounts the workspace runs as. Defaults 10001.
     #[serde(default)]
     pub uid: Option<u32>,
     #[serde(default)]

@@ -804,9 +804,9 @@ fn generate(units: usize, manifest_units: bool, components: usize, inputs: usize
                 ("claimName", "acme-workspace".into()),
                 ("size", "20Gi".into()),
                 ("accessMode", "ReadWriteMany".into()),
-                ("uid", 1000.into()),
-                ("gid", 1000.into()),
-                ("fsGroup", 1000.into()),
+                ("uid", 10001.into()),
+                ("gid", 10001.into()),
+                ("fsGroup", 10001.into()),
             ]),
         ),
         (

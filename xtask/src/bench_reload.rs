@@ -658,7 +658,7 @@ impl Sources {
             tag: tag.into(),
             files,
             entrypoint: vec!["/app/greeter".into()],
-            user: Some("1000:1000".into()),
+            user: Some(crate::example_images::app_user()),
             ..ImageSpec::default()
         }
     }
@@ -675,7 +675,7 @@ impl Sources {
             files,
             entrypoint: vec!["/app/webserve".into()],
             env: vec![("WEB_ROOT".into(), "/srv/www".into())],
-            user: Some("1000:1000".into()),
+            user: Some(crate::example_images::app_user()),
             ..ImageSpec::default()
         }
     }

@@ -4,27 +4,26 @@
 //!
 //! | repository                         | tag          | contents |
 //! |------------------------------------|--------------|----------|
-//! | codex-example/{greeter,catalog,gateway} | `<app>-dev` | the host's Go toolchain at /usr/local/go (what `go build` needs), /app/devwatch, a build cache pre-filled for the example module at /tmp/gocache (owned by UID 1000) |
+//! | codex-example/{greeter,catalog,gateway} | `<app>-dev` | the host's Go toolchain at /usr/local/go (what `go build` needs), /app/devwatch, a build cache pre-filled for the example module at /tmp/gocache (owned by UID 10001) |
 //! | codex-example/web                  | `<app>-dev`  | the host's `node` and the shared libraries it and node_modules' native addons need |
 //! | codex-example/agent                | `<app>`      | busybox (sh, sed, cat, …) for agent commands |
 //! | codex-example/workspace-seed       | `<app>-dev`  | example/services (with vendor/), example/web (with node_modules/), busybox and `example/dev/seed-workspace.sh` |
 //!
 //! Sources are not in any image but the seed: in the dev runtime services read them from the
-//! shared workspace PVC, where the agent edits them. Every image runs as UID/GID 1000.
+//! shared workspace PVC, where the agent edits them. Every image runs as UID/GID 10001.
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{ensure, Context, Result};
 
-use crate::example_images::{is_elf, path_str, shared_libraries, write_user_db, DEFAULT_TAG};
+use crate::example_images::{app_user, is_elf, APP_UID, path_str, shared_libraries, write_user_db, DEFAULT_TAG};
 use crate::image::{self, assemble_and_push, ImageSpec};
 use crate::repo::repo_root;
 
 const REPOSITORY_PREFIX: &str = "codex-example";
 /// The Go services whose dev image is the toolchain plus devwatch (one image, three names).
 const GO_DEV_SERVICES: [&str; 3] = ["greeter", "catalog", "gateway"];
-const APP_ID: &str = "1000:1000";
 /// Where the toolchain lives in the Go dev image: the same path as on Debian's golang
 /// packages and the upstream tarball, so `go` finds its GOROOT next to itself.
 const GOROOT_IN_IMAGE: &str = "/usr/local/go";
@@ -102,8 +101,8 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
         entrypoint: vec!["/app/devwatch".to_string()],
         env: go_env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         workdir: None,
-        user: Some(APP_ID.to_string()),
-        owners: vec![(GOCACHE_IN_IMAGE.to_string(), 1000, 1000)],
+        user: Some(app_user()),
+        owners: vec![(GOCACHE_IN_IMAGE.to_string(), APP_UID, APP_UID)],
     })
     .context("the Go dev image")?;
     built.push((first.to_string(), first_ref.clone()));
@@ -130,7 +129,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
         entrypoint: vec!["/usr/bin/node".to_string()],
         env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/usr/bin:/bin".into())],
         workdir: None,
-        user: Some(APP_ID.to_string()),
+        user: Some(app_user()),
         owners: Vec::new(),
     })
     .context("the web dev image")?;
@@ -146,7 +145,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
         entrypoint: vec!["/bin/sh".to_string()],
         env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/bin".into())],
         workdir: Some("/workspace".to_string()),
-        user: Some(APP_ID.to_string()),
+        user: Some(app_user()),
         owners: Vec::new(),
     })
     .context("the agent image")?;
@@ -169,7 +168,7 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
             ("WORKSPACE".into(), "/workspace".into()),
         ],
         workdir: None,
-        user: Some(APP_ID.to_string()),
+        user: Some(app_user()),
         owners: Vec::new(),
     })
     .context("the workspace-seed image")?;

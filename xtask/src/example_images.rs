@@ -4,14 +4,14 @@
 //!
 //! | unit     | repository               | contents                                               |
 //! |----------|--------------------------|--------------------------------------------------------|
-//! | greeter  | codex-example/greeter    | static Go binary /app/greeter, /etc/passwd+group (uid 1000 `app`) |
+//! | greeter  | codex-example/greeter    | static Go binary /app/greeter, /etc/passwd+group (uid 10001 `app`) |
 //! | catalog  | codex-example/catalog    | likewise /app/catalog                                  |
 //! | gateway  | codex-example/gateway    | likewise /app/gateway                                  |
 //! | migrate  | codex-example/migrate    | likewise /app/migrate                                  |
 //! | web      | codex-example/web        | /app/webserve + `vite build` output at /srv/www        |
 //! | postgres | codex-example/postgres   | Debian's PostgreSQL 15, its shared libraries, /bin/sh, /app/pg-entrypoint |
 //!
-//! Every image runs as UID/GID 1000 (the postgres image calls that user
+//! Every image runs as UID/GID 10001 (the postgres image calls that user
 //! `postgres`), so one pod security context fits the whole stack.
 //!
 //! `--verify` pulls each pushed image back (`crane export`), unpacks it and
@@ -45,8 +45,14 @@ const GO_COMMANDS: [&str; 6] = ["greeter", "catalog", "gateway", "migrate", "web
 /// The Debian PostgreSQL major version copied into the postgres image.
 const PG_MAJOR: &str = "15";
 
-/// UID and GID of every example process.
-const APP_ID: &str = "1000:1000";
+/// UID and GID of every example process (and of the node base image's `node` user):
+/// above 10000, so no host account and no auditor's "low UID" rule matches it, and equal
+/// to services.yaml's `workspace.uid`/`gid`, which the pods run as.
+pub(crate) const APP_UID: u32 = 10001;
+/// [`APP_UID`] as an image's `USER` (`uid:gid`).
+pub(crate) fn app_user() -> String {
+    format!("{APP_UID}:{APP_UID}")
+}
 
 /// Files in /usr/lib/postgresql/15/lib left out of the image. JIT support
 /// (llvmjit.so) needs libLLVM, which alone would triple the image's size;
@@ -138,7 +144,7 @@ fn example_image_specs(tag: &str) -> Result<Vec<(String, ImageSpec)>> {
         entrypoint: vec![entrypoint.to_string()],
         env,
         workdir: None,
-        user: Some(APP_ID.to_string()),
+        user: Some(app_user()),
         owners: Vec::new(),
     };
 
@@ -216,14 +222,14 @@ fn build_web(web: &Path) -> Result<PathBuf> {
     Ok(dist)
 }
 
-/// Writes passwd and group files with root and one user, UID/GID 1000.
+/// Writes passwd and group files with root and one user, UID/GID [`APP_UID`].
 pub(crate) fn write_user_db(dir: &Path, user: &str, home: &str) -> Result<()> {
     fs::create_dir_all(dir)?;
     fs::write(
         dir.join("passwd"),
-        format!("root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:1000:1000:{user}:{home}:/usr/sbin/nologin\n"),
+        format!("root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:{APP_UID}:{APP_UID}:{user}:{home}:/usr/sbin/nologin\n"),
     )?;
-    fs::write(dir.join("group"), format!("root:x:0:\n{user}:x:1000:\n"))?;
+    fs::write(dir.join("group"), format!("root:x:0:\n{user}:x:{APP_UID}:\n"))?;
     Ok(())
 }
 
@@ -498,7 +504,7 @@ fn verify(built: &[Built]) -> Result<()> {
     make_dev_null(&pg_root.join("dev/null"))?;
     set_mode(&pg_root.join("dev/shm"), 0o1777)?;
     // Stands in for the data volume the pod would mount there.
-    set_owner(&pg_root.join("var/lib/postgresql/data"), 1000)?;
+    set_owner(&pg_root.join("var/lib/postgresql/data"), APP_UID)?;
 
     let pg_port = free_port()?;
     let pg = start(
@@ -518,7 +524,7 @@ fn verify(built: &[Built]) -> Result<()> {
     // too, and that TCP really asks for the password.
     let psql = |password: &str, sql: &str| -> Result<std::process::Output> {
         Command::new(chroot()?)
-            .arg(format!("--userspec={APP_ID}"))
+            .arg(format!("--userspec={}", app_user()))
             .arg(&pg_root)
             .args([&format!("/usr/lib/postgresql/{PG_MAJOR}/bin/psql"), "-XAtq", &url(password), "-c", sql])
             .env_clear()
@@ -780,12 +786,12 @@ mod tests {
     }
 
     #[test]
-    fn user_db_has_uid_1000() {
+    fn user_db_has_the_app_uid() {
         let dir = tempfile::tempdir().unwrap();
         write_user_db(dir.path(), "postgres", "/var/lib/postgresql").unwrap();
         let passwd = fs::read_to_string(dir.path().join("passwd")).unwrap();
-        assert!(passwd.contains("\npostgres:x:1000:1000:"), "{passwd}");
-        assert_eq!(fs::read_to_string(dir.path().join("group")).unwrap(), "root:x:0:\npostgres:x:1000:\n");
+        assert!(passwd.contains("\npostgres:x:10001:10001:"), "{passwd}");
+        assert_eq!(fs::read_to_string(dir.path().join("group")).unwrap(), "root:x:0:\npostgres:x:10001:\n");
     }
 
     #[test]

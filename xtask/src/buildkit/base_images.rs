@@ -6,7 +6,7 @@
 //! |------------------------------------|--------|
 //! | `codex-base/debian:bookworm`       | Debian bookworm `debootstrap --variant=minbase` from the host's apt mirror |
 //! | `codex-base/golang:<go>-bookworm`  | debian + the host's Go toolchain at /usr/local/go (GOTOOLCHAIN=local) |
-//! | `codex-base/node:<major>-bookworm` | debian + the host's node and npm, user `node` (1000:1000) |
+//! | `codex-base/node:<major>-bookworm` | debian + the host's node and npm, user `node` (10001:10001) |
 //! | `codex-base/postgres:15-bookworm`  | debian with `postgresql-15` installed by apt in a chroot (no cluster created) |
 //!
 //! Every layer is a tarball cached in `~/.cache/kubectl-codex/base-images/` with its sha256
@@ -29,8 +29,9 @@ use crate::tools;
 pub const INPUTS_LABEL: &str = "dev.kubectl-codex.base.inputs";
 const SUITE: &str = "bookworm";
 const PG_MAJOR: &str = "15";
-/// UID and GID of the node image's `node` user, as in the official image.
-const NODE_ID: u32 = 1000;
+/// UID and GID of the node image's `node` user: the example's identity (the official
+/// image uses 1000), so files the dev image gives `node` belong to the pods' user.
+const NODE_ID: u32 = crate::example_images::APP_UID;
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Where apt sources are configured on the host; the rootfs uses the same mirror.
 const APT_SOURCES_DIR: &str = "/etc/apt/sources.list.d";
@@ -215,7 +216,7 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         "npm is not at {} (the host's node install is not the one this expects)",
         npm_dir.display()
     );
-    let layer = cached_layer(dir, &format!("node-{version}-r{RECIPE}"), |out| {
+    let layer = cached_layer(dir, &format!("node-{version}-u{NODE_ID}-r{RECIPE}"), |out| {
         let staging = scratch_dir(dir, "node-staging")?;
         let etc = staging.join("etc");
         fs::create_dir_all(&etc)?;

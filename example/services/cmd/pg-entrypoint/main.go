@@ -150,7 +150,7 @@ func main() {
 		log.Fatal(err)
 	}
 	if os.Geteuid() == 0 {
-		log.Fatal("refusing to run as root (PostgreSQL will not); run as the image's user, UID 1000")
+		log.Fatal("refusing to run as root (PostgreSQL will not); run as the image's user, UID 10001")
 	}
 	if err := prepare(cfg); err != nil {
 		log.Fatal(err)
