@@ -652,9 +652,21 @@ fn seen_ready(log: &str) -> Vec<(String, f64)> {
 fn verify(bench: &Bench, namespace: &str) -> Result<()> {
     let get = |service: &str, path: &str| -> Result<String> {
         let url = format!("/api/v1/namespaces/{namespace}/services/{service}:80/proxy{path}");
-        let out = bench.kubectl(&["get", "--raw", &url]).output()?;
-        ensure!(out.status.success(), "GET {url}: {}", text(&out.stderr).trim());
-        Ok(text(&out.stdout))
+        // A Deployment is available a moment before the EndpointSlice controller lists its
+        // pod: right after `rollout status` the proxy may still answer "no endpoints
+        // available". That lag is not what this check is about, so it waits for it (untimed).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let out = bench.kubectl(&["get", "--raw", &url]).output()?;
+            if out.status.success() {
+                return Ok(text(&out.stdout));
+            }
+            let stderr = text(&out.stderr);
+            if !stderr.contains("no endpoints available") || std::time::Instant::now() > deadline {
+                bail!("GET {url}: {}", stderr.trim());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
     };
     let greeting: Value =
         serde_json::from_str(&get("gateway", "/api/greeting")?).context("gateway /api/greeting is not JSON")?;
