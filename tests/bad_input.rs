@@ -106,11 +106,28 @@ fn an_egress_entry_that_is_neither_a_cidr_nor_an_environment() {
         8,
         26,
         "environments.prod.egress[1]",
-        "neither a CIDR (e.g. 10.20.0.0/16) nor an environment of this file (declared: dev, prod)",
+        "is neither a CIDR (e.g. 10.20.0.0/16), nor namespace/<name> (a namespace name: lowercase letters, \
+         digits, '-'), nor an environment of this file (declared: dev, prod)",
     );
-    // A CIDR and another environment are both fine.
-    assert!(problems(edited("    runtime: prod\n", "    runtime: prod\n    egress: [10.0.0.0/8, dev]\n").into_bytes())
-        .is_empty());
+    // A CIDR, a namespace and another environment are all fine.
+    let fine = "    runtime: prod\n    egress: [10.0.0.0/8, dev, namespace/registry]\n";
+    assert!(problems(edited("    runtime: prod\n", fine).into_bytes()).is_empty());
+}
+
+#[test]
+fn an_ingress_entry_that_is_no_peer() {
+    assert_error(
+        &edited(
+            "    runtime: prod\n",
+            "    runtime: prod\n    ingress: [namespace/ingress-nginx, namespace/Bad_Name]\n",
+        ),
+        8,
+        40,
+        "environments.prod.ingress[1]",
+        "ingress entry \"namespace/Bad_Name\" is neither a CIDR",
+    );
+    let fine = "    runtime: prod\n    ingress: [10.0.0.0/8, dev, namespace/ingress-nginx]\n";
+    assert!(problems(edited("    runtime: prod\n", fine).into_bytes()).is_empty());
 }
 
 #[test]

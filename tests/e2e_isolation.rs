@@ -1,8 +1,9 @@
 //! End to end, on the local cluster (kube-router enforcing NetworkPolicy, Pod Security
 //! admission on): two environments of the example stack are fenced off from each other.
 //! A pod of one cannot open a TCP connection to the other's Services, but reaches its own
-//! and cluster DNS; the agent Job of one cannot reach the other's database; a pod below the
-//! namespace's level is refused and `up` says why.
+//! and cluster DNS; the agent Job of one cannot reach the other's database; egress and
+//! ingress declared between them open that way only; a pod below the namespace's level is
+//! refused and `up` says why.
 //! Needs KUBECONFIG, CODEX_HELM, CODEX_E2E_PROBE_IMAGE and the example images
 //! (`cargo xtask test` provides them).
 #![cfg(feature = "e2e")]
@@ -48,6 +49,18 @@ fn probe_get(namespace: &str, url: &str) -> Result<String, String> {
         Ok(text(&out.stdout))
     } else {
         Err(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+    }
+}
+
+/// [`probe_get`] until it answers or a minute has passed: the policy engine programs a new
+/// pod's or a changed policy's rules a moment after the API server has them.
+fn probe_get_within(namespace: &str, url: &str) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match probe_get(namespace, url) {
+            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(500)),
+            answer => return answer,
+        }
     }
 }
 
@@ -129,6 +142,35 @@ fn two_environments_are_fenced_off_from_each_other() {
     assert_eq!(out.status.code(), Some(0), "agent run:\n{log}\n{}", text(&out.stderr));
     assert!(log.contains("own=OPEN"), "the agent reaches its own database:\n{log}");
     assert!(log.contains("other=CLOSED"), "the agent must not reach {SECOND}'s database:\n{log}");
+
+    // Declared both ways, egress from the first and ingress into the second: the first's pod
+    // now reaches the second's greeter. The policies are all that changed, so each rerun
+    // upgrades the first phase only; the policy engine applies them a moment later, hence
+    // the retries.
+    let staging = "  staging:\n    from: prod\n";
+    let declaring = |dir: &std::path::Path, namespace: &str, line: String| {
+        staging_variant(dir, namespace, |t| {
+            assert!(t.contains(staging), "the example's staging environment");
+            t.replacen(staging, &format!("{staging}{line}"), 1)
+        })
+    };
+    for file in [
+        declaring(&first_dir, FIRST, format!("    egress: [namespace/{SECOND}]\n")),
+        declaring(&second_dir, SECOND, format!("    ingress: [namespace/{FIRST}]\n")),
+    ] {
+        let out = up(&file);
+        assert_eq!(out.status.code(), Some(0), "up {}:\n{}", file.display(), text(&out.stderr));
+    }
+    let reached = probe_get_within(FIRST, &format!("http://greeter.{SECOND}.svc.cluster.local/greeting"))
+        .unwrap_or_else(|e| panic!("declared ingress from {FIRST} stays closed: {e}"));
+    assert!(reached.contains("hello from the database"), "{reached}");
+    // Only what was declared: the second environment still cannot reach the first (its client
+    // first proves it reaches its own greeter, so a refusal is the policy, not a slow start).
+    start_probe_client(SECOND);
+    probe_get_within(SECOND, "http://greeter/greeting")
+        .expect("the second environment's client reaches its own greeter");
+    let back = probe_get(SECOND, &format!("http://greeter.{FIRST}.svc.cluster.local/greeting"));
+    assert!(back.is_err(), "ingress into {SECOND} opened {FIRST} too: {back:?}");
 
     // A unit below "restricted" is refused by the API server, and `up` says so.
     let weakened = staging_variant(&first_dir, FIRST, |t| {

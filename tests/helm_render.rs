@@ -270,3 +270,42 @@ fn the_secrets_values_on_standard_input_fill_the_placeholders() {
     assert_eq!(secret["type"], "Opaque");
     assert_eq!(secret["metadata"]["annotations"]["codex-k8s.dev/content-digest"], "abc");
 }
+
+#[test]
+fn declared_ingress_and_egress_peers_reach_the_network_policy() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(format!("{root}/services.yaml")).unwrap();
+    let anchor = "    podSecurity: restricted\n";
+    assert!(example.contains(anchor), "services.yaml's prod environment states its podSecurity");
+    let peers = "    ingress: [namespace/ingress-nginx, 10.1.0.0/16, staging]\n    egress: [namespace/registry]\n";
+    let edited = example.replacen(anchor, &format!("{anchor}{peers}"), 1);
+    let file = dir.path().join("services.yaml");
+    std::fs::write(&file, edited).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
+        .args(["render", "--env", "prod", "-f", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()])
+        .env("CODEX_HELM", helm())
+        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stateful = objects(&out_dir.join("01-stateful/manifests.yaml"));
+    let spec = &find(&stateful, "NetworkPolicy", "codex-isolation")["spec"];
+    let namespace = |name: &str| serde_json::json!({"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}]});
+    assert_eq!(
+        spec["ingress"],
+        serde_json::json!([
+            {"from": [{"podSelector": {}}]},
+            namespace("ingress-nginx"),
+            {"from": [{"ipBlock": {"cidr": "10.1.0.0/16"}}]},
+            namespace("codex-staging"),
+        ])
+    );
+    let egress = spec["egress"].as_array().unwrap();
+    assert_eq!(
+        egress.last().unwrap(),
+        &serde_json::json!({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "registry"}}}]})
+    );
+}

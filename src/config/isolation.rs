@@ -1,7 +1,8 @@
-//! How one environment is fenced off from the others: its Pod Security level, the egress its
-//! pods may use beyond the namespace and cluster DNS, and the resources it may consume.
+//! How one environment is fenced off from the others: its Pod Security level, who may connect
+//! to its pods besides the namespace (`ingress`), where its pods may connect beyond the
+//! namespace and cluster DNS (`egress`), and the resources it may consume.
 //!
-//! services.yaml states these per environment (`podSecurity`, `egress`, `quota`, inherited
+//! services.yaml states these per environment (`podSecurity`, `ingress`, `egress`, `quota`, inherited
 //! through `from` like every other setting); [`resolve`] turns them into an [`Isolation`]
 //! that the namespace labels (Pod Security admission), the first phase's chart values
 //! (NetworkPolicy, ResourceQuota, LimitRange) and `check` read.
@@ -91,15 +92,52 @@ pub const DEFAULT_CONTAINER_CPU: &str = "10m";
 /// Default memory request of a container without resources, under a quota.
 pub const DEFAULT_CONTAINER_MEMORY: &str = "64Mi";
 
-/// One place the environment's pods may open connections to, besides their own namespace and
-/// cluster DNS.
+/// One peer of the environment's network policy, besides its own namespace (and, for egress,
+/// cluster DNS): where its pods may connect to (`egress`), or who may connect to them
+/// (`ingress`). services.yaml writes each as a string; [`peer_kind`] tells which one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum EgressTarget {
+pub enum Peer {
     /// An IP block (`10.0.0.0/8`, `192.0.2.7/32`).
     Cidr(String),
     /// Another environment of this file, by name, and the namespace it renders to.
     Environment { name: String, namespace: String },
+    /// A namespace kubectl-codex does not manage (an ingress controller's, a shared
+    /// registry's), written `namespace/<name>`.
+    Namespace(String),
+}
+
+/// How services.yaml spells a namespace peer: `namespace/ingress-nginx`.
+pub const NAMESPACE_PEER_PREFIX: &str = "namespace/";
+
+/// What a written peer entry is, before environments are looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerKind<'a> {
+    Cidr,
+    /// `namespace/<name>` with a valid namespace name.
+    Namespace(&'a str),
+    /// Anything else: the name of an environment of this file, or a mistake.
+    EnvironmentName,
+}
+
+/// Tells a CIDR and a `namespace/<name>` entry from an environment name.
+pub fn peer_kind(entry: &str) -> PeerKind<'_> {
+    if is_cidr(entry) {
+        return PeerKind::Cidr;
+    }
+    match entry.strip_prefix(NAMESPACE_PEER_PREFIX) {
+        Some(name) if is_namespace_name(name) => PeerKind::Namespace(name),
+        _ => PeerKind::EnvironmentName,
+    }
+}
+
+/// A DNS-1123 label, what Kubernetes accepts as a namespace name.
+fn is_namespace_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
 }
 
 /// The resolved isolation of one environment.
@@ -107,7 +145,10 @@ pub enum EgressTarget {
 #[serde(rename_all = "camelCase")]
 pub struct Isolation {
     pub pod_security: PodSecurityLevel,
-    pub egress: Vec<EgressTarget>,
+    /// Who may connect to the environment's pods besides the namespace itself.
+    pub ingress: Vec<Peer>,
+    /// Where the environment's pods may connect besides the namespace and cluster DNS.
+    pub egress: Vec<Peer>,
     /// The ResourceQuota's `spec.hard`, empty when no quota is declared.
     pub quota: BTreeMap<String, String>,
     /// The LimitRange's container defaults; `None` when no quota is declared.
@@ -173,6 +214,15 @@ mod tests {
         }
         for bad in ["10.0.0.0", "10.0.0.0/33", "registry", "10.0.0/8", "fd00::/129", "/8"] {
             assert!(!is_cidr(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn peers_are_cidrs_namespaces_or_environment_names() {
+        assert_eq!(peer_kind("10.0.0.0/8"), PeerKind::Cidr);
+        assert_eq!(peer_kind("namespace/ingress-nginx"), PeerKind::Namespace("ingress-nginx"));
+        for other in ["registry", "namespace/", "namespace/Ingress", "namespace/-x", "namespace/a/b"] {
+            assert_eq!(peer_kind(other), PeerKind::EnvironmentName, "{other}");
         }
     }
 

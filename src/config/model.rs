@@ -158,9 +158,14 @@ pub struct Environment {
     /// `privileged`. Lower it only for units that cannot run restricted.
     #[serde(default)]
     pub pod_security: Option<super::isolation::PodSecurityLevel>,
+    /// Who may open connections to the pods besides their own namespace: CIDRs
+    /// (`10.20.0.0/16`), names of other environments of this file, or `namespace/<name>` for a
+    /// namespace kubectl-codex does not manage (an ingress controller's). Default: nobody else.
+    #[serde(default)]
+    pub ingress: Option<Vec<String>>,
     /// Where pods may open connections beyond their own namespace and cluster DNS: CIDRs
-    /// (`10.20.0.0/16`) or names of other environments of this file (e.g. a shared registry).
-    /// Ingress from other namespaces is always denied. Default: nothing more.
+    /// (`10.20.0.0/16`), names of other environments of this file (e.g. a shared registry), or
+    /// `namespace/<name>`. Default: nothing more.
     #[serde(default)]
     pub egress: Option<Vec<String>>,
     /// Resources the environment may consume (a ResourceQuota), with defaults for containers

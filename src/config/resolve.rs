@@ -5,7 +5,7 @@ use super::canonical;
 use super::diagnostics::{excerpt, Diagnostics};
 use super::duration;
 use super::inputs::{self, GivenInputs};
-use super::isolation::{self, EgressTarget, Isolation};
+use super::isolation::{self, Isolation, Peer, PeerKind};
 use super::manifest_unit;
 use super::model::{CodeUpdateStrategy, Document, Environment, PullPolicy, Runtime, Unit, Workload, WorkspaceMount};
 use super::path::FieldPath;
@@ -53,6 +53,7 @@ fn effective_environment(document: &Document, name: &str) -> Option<EffectiveEnv
             disable_kinds,
             allow_cluster_scoped,
             pod_security,
+            ingress,
             egress,
             quota
         );
@@ -120,7 +121,7 @@ pub fn resolve(
         ));
     }
     context.namespace = namespace.clone();
-    let isolation = resolve_isolation(document, source, settings, &at("egress"), &context, &mut errors);
+    let isolation = resolve_isolation(document, source, settings, &env_path, &context, &mut errors);
     let idle_ttl = settings.idle_ttl.clone().unwrap_or_else(|| labels::DEFAULT_IDLE_TTL.to_string());
     if duration::parse(&idle_ttl).is_err() {
         return Err(errors); // reported by validate
@@ -255,31 +256,40 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The environment's isolation: its level, its quota, and its egress entries with other
-/// environments' names replaced by the namespaces they render to for the same slot and issue.
-/// Entries that are neither a CIDR nor an environment are reported by validate.
+/// The environment's isolation: its level, its quota, and its ingress and egress peers with
+/// other environments' names replaced by the namespaces they render to for the same slot and
+/// issue. Entries that are none of CIDR, `namespace/<name>` or environment are reported by
+/// validate.
 fn resolve_isolation(
     document: &Document,
     source: &SourceDocument,
     settings: &Environment,
-    egress_path: &str,
+    environment_path: &str,
     context: &TemplateContext,
     errors: &mut Diagnostics,
 ) -> Isolation {
-    let mut egress = Vec::new();
-    for (index, entry) in settings.egress.iter().flatten().enumerate() {
-        if isolation::is_cidr(entry) {
-            egress.push(EgressTarget::Cidr(entry.clone()));
-        } else if let Some(other) = effective_environment(document, entry) {
-            let template = other.settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
-            let other_context = TemplateContext { env: entry.clone(), ..context.clone() };
-            let path = FieldPath::index(egress_path, index);
-            let namespace = render(template, &path, &other_context.prepare(), source, errors);
-            egress.push(EgressTarget::Environment { name: entry.clone(), namespace });
+    let mut peers = |entries: &Option<Vec<String>>, field: &str| -> Vec<Peer> {
+        let mut out = Vec::new();
+        for (index, entry) in entries.iter().flatten().enumerate() {
+            match isolation::peer_kind(entry) {
+                PeerKind::Cidr => out.push(Peer::Cidr(entry.clone())),
+                PeerKind::Namespace(name) => out.push(Peer::Namespace(name.to_string())),
+                PeerKind::EnvironmentName => {
+                    let Some(other) = effective_environment(document, entry) else { continue };
+                    let template = other.settings.namespace.as_deref().unwrap_or("{{ project }}-{{ env }}");
+                    let other_context = TemplateContext { env: entry.clone(), ..context.clone() };
+                    let path = FieldPath::index(&FieldPath::key(environment_path, field), index);
+                    let namespace = render(template, &path, &other_context.prepare(), source, errors);
+                    out.push(Peer::Environment { name: entry.clone(), namespace });
+                }
+            }
         }
-    }
+        out
+    };
+    let ingress = peers(&settings.ingress, "ingress");
+    let egress = peers(&settings.egress, "egress");
     let (quota, container_defaults) = isolation::resolve_quota(settings.quota.as_ref());
-    Isolation { pod_security: settings.pod_security.unwrap_or_default(), egress, quota, container_defaults }
+    Isolation { pod_security: settings.pod_security.unwrap_or_default(), ingress, egress, quota, container_defaults }
 }
 
 fn render(

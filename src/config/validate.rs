@@ -93,8 +93,9 @@ pub fn check(document: &Document, source: &SourceDocument) -> Diagnostics {
     errors
 }
 
-/// `egress` entries are CIDRs or environments of this file (not the environment itself: its
-/// own namespace is always reachable); quota fields are Kubernetes quantities.
+/// `ingress` and `egress` entries are CIDRs, `namespace/<name>`, or environments of this file
+/// (not the environment itself: its own namespace is always allowed); quota fields are
+/// Kubernetes quantities.
 fn check_isolation(
     environment: &Environment,
     path: &str,
@@ -102,18 +103,25 @@ fn check_isolation(
     source: &SourceDocument,
     errors: &mut Diagnostics,
 ) {
-    let egress_path = FieldPath::key(path, "egress");
-    for (index, entry) in environment.egress.iter().flatten().enumerate() {
-        if !isolation::is_cidr(entry) && !names.iter().any(|name| name == entry) {
-            errors.push(source.error_at(
-                &FieldPath::index(&egress_path, index),
-                format!(
-                    "egress entry \"{}\" is neither a CIDR (e.g. 10.20.0.0/16) nor an environment of this file \
-                     (declared: {})",
-                    excerpt(entry),
-                    names.join(", ")
-                ),
-            ));
+    for (field, entries) in [("ingress", &environment.ingress), ("egress", &environment.egress)] {
+        let field_path = FieldPath::key(path, field);
+        for (index, entry) in entries.iter().flatten().enumerate() {
+            let known = match isolation::peer_kind(entry) {
+                isolation::PeerKind::Cidr | isolation::PeerKind::Namespace(_) => true,
+                isolation::PeerKind::EnvironmentName => names.iter().any(|name| name == entry),
+            };
+            if !known {
+                errors.push(source.error_at(
+                    &FieldPath::index(&field_path, index),
+                    format!(
+                        "{field} entry \"{}\" is neither a CIDR (e.g. 10.20.0.0/16), nor {}<name> (a namespace \
+                         name: lowercase letters, digits, '-'), nor an environment of this file (declared: {})",
+                        excerpt(entry),
+                        isolation::NAMESPACE_PEER_PREFIX,
+                        names.join(", ")
+                    ),
+                ));
+            }
         }
     }
     let Some(quota) = &environment.quota else {

@@ -161,15 +161,21 @@ pub fn plan(stack: &Stack) -> Plan {
 
 /// The isolation block of the text plan: level, policy, quota (see templates/isolation.yaml).
 fn isolation_text(isolation: &crate::config::isolation::Isolation) -> String {
-    use crate::config::isolation::{EgressTarget, NETWORK_POLICY, RESOURCE_QUOTA};
+    use crate::config::isolation::{Peer, NETWORK_POLICY, RESOURCE_QUOTA};
+    let peer = |peer: &Peer| match peer {
+        Peer::Cidr(cidr) => cidr.clone(),
+        Peer::Environment { name, namespace } => format!("environment {name} ({namespace})"),
+        Peer::Namespace(name) => format!("namespace {name}"),
+    };
+    let mut ingress = vec!["the namespace".to_string()];
+    ingress.extend(isolation.ingress.iter().map(peer));
     let mut egress = vec!["the namespace".to_string(), "cluster DNS".to_string()];
-    egress.extend(isolation.egress.iter().map(|target| match target {
-        EgressTarget::Cidr(cidr) => cidr.clone(),
-        EgressTarget::Environment { name, namespace } => format!("environment {name} ({namespace})"),
-    }));
+    egress.extend(isolation.egress.iter().map(peer));
     let mut out = format!("   pod security: {} (enforce, audit, warn)\n", isolation.pod_security.as_str());
     out.push_str(&format!(
-        "   network policy {NETWORK_POLICY}: ingress from the namespace only; egress to {}\n",
+        "   network policy {NETWORK_POLICY}: ingress from {}{}; egress to {}\n",
+        ingress.join(", "),
+        if isolation.ingress.is_empty() { " only" } else { "" },
         egress.join(", ")
     ));
     if let Some(defaults) = &isolation.container_defaults {
