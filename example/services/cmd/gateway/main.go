@@ -32,7 +32,7 @@ func main() {
 			{Name: "greeter", BaseURL: httpx.Getenv("GREETER_URL", "http://greeter:80")},
 			{Name: "catalog", BaseURL: httpx.Getenv("CATALOG_URL", "http://catalog:80")},
 		},
-		Client: &http.Client{Timeout: 5 * time.Second},
+		Client: &http.Client{Timeout: 5 * time.Second, Transport: httpx.Transport()},
 	}
 	if err := httpx.Serve("gateway", httpx.ListenAddr(), g.Routes()); err != nil {
 		log.Printf("gateway: %v", err)
@@ -152,7 +152,13 @@ func (g *Gateway) probe(ctx context.Context, up Upstream) UpstreamStatus {
 		s.Detail = err.Error()
 		return s
 	}
-	resp, err := g.Client.Do(req)
+	// Only a request that got no answer is retried (see httpx.Retry); a
+	// "not ready" answer is reported as it is.
+	var resp *http.Response
+	err = httpx.Retry(ctx, func(context.Context) error {
+		resp, err = g.Client.Do(req)
+		return err
+	})
 	if err != nil {
 		s.Detail = err.Error()
 		return s

@@ -42,6 +42,7 @@ func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	cfg.MaxConns = 4
 	cfg.ConnConfig.ConnectTimeout = connectTimeout
+	cfg.ConnConfig.DialFunc = httpx.Dialer().DialContext
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
@@ -58,6 +59,7 @@ func ConnectWithRetry(ctx context.Context, url string, wait time.Duration) (*pgx
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
 	}
 	cfg.ConnectTimeout = connectTimeout
+	cfg.DialFunc = httpx.Dialer().DialContext
 	deadline := time.Now().Add(wait)
 	for attempt := 1; ; attempt++ {
 		conn, err := pgx.ConnectConfig(ctx, cfg)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -99,14 +100,57 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// DialTimeout bounds one TCP connection attempt to another pod. On a cluster
+// network the handshake takes milliseconds; what takes longer is a SYN that
+// was dropped, typically because the network policy engine has not yet
+// learnt the address of a pod that just started. Waiting for TCP to resend
+// it (after 1 s, then 3 s, 7 s) would hold the caller far longer than a new
+// attempt, which sends a fresh SYN at once.
+const DialTimeout = 250 * time.Millisecond
+
+// RetryBudget is how long a readiness check keeps retrying before it reports
+// failure: under the kubelet's default probe timeout (1 s), so a first
+// attempt lost to a just-started pod's policy costs a retry, not a failed
+// probe and a whole probe period.
+const RetryBudget = 800 * time.Millisecond
+
+// Dialer connects with DialTimeout.
+func Dialer() *net.Dialer {
+	return &net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}
+}
+
+// Transport is http.DefaultTransport with Dialer's connection timeout.
+func Transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = Dialer().DialContext
+	return t
+}
+
+// Retry calls attempt until it returns nil, RetryBudget has passed, or ctx
+// is done, pausing 50 ms between attempts; it returns the last error.
+func Retry(ctx context.Context, attempt func(ctx context.Context) error) error {
+	deadline := time.Now().Add(RetryBudget)
+	for {
+		err := attempt(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // Readyz builds a readiness handler from check: 200 "ready" when it returns
-// nil within the timeout, 503 with the error otherwise.
+// nil within the timeout (retried as Retry does), 503 with the error otherwise.
 func Readyz(timeout time.Duration, check func(ctx context.Context) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := check(ctx); err != nil {
+		if err := Retry(ctx, check); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
 			return
