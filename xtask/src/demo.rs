@@ -8,9 +8,10 @@
 //! Every step prints one line ([`crate::progress`]); what the tools print is in
 //! `.local-cluster/logs/<step>.log`.
 
+use crate::images::example;
 use crate::progress::step;
 use crate::repo::repo_root;
-use crate::{buildkit, cluster, example_images, tools};
+use crate::{buildkit, cluster, tools};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,7 +38,7 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
     let mut buildkit_host = None;
     if args.prebuilt {
         step("demo: assemble the example's images (no builder)", || {
-            example_images::build_example_images(example_images::DEFAULT_TAG).map(drop)
+            example::build_example_images(example::DEFAULT_TAG).map(drop)
         })?;
         build_flags.push("--skip-build".into());
     } else {

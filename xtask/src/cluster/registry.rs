@@ -12,7 +12,7 @@ use anyhow::Result;
 
 use super::layout::{registry_storage, REGISTRY_PORT};
 use super::process::Daemon;
-use crate::image::{self, ImageSpec};
+use crate::images::oci::{self, ImageSpec};
 use crate::tools;
 
 pub const NAME: &str = "registry";
@@ -50,11 +50,11 @@ pub fn responds() -> bool {
 pub fn ensure_binary_image(repository: &str, tool: &str, entrypoint: Vec<String>) -> Result<String> {
     let tag = tools::version_of(tool)?;
     let reference = format!("{}/{repository}:{tag}", address());
-    if image::exists(&reference)? {
+    if oci::exists(&reference)? {
         return Ok(reference);
     }
     let binary = tools::tool_path(tool)?;
-    image::assemble_and_push(&ImageSpec {
+    oci::assemble_and_push(&ImageSpec {
         repository: repository.to_string(),
         tag,
         files: vec![(binary, format!("/{tool}"))],

@@ -3,7 +3,7 @@
 //! (`--jobs`, default the tool's own) against one at a time (`--jobs 1`) as the baseline, in
 //! the same run on the same BuildKit. Needs no cluster: BuildKit and the local registry only.
 
-use crate::bench_reload::{load_average, replace_line};
+use super::reload::{load_average, replace_line};
 use crate::buildkit;
 use crate::repo::{release_binary, repo_root, target_dir};
 use anyhow::{ensure, Context, Result};

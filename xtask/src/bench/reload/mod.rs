@@ -37,8 +37,8 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
-use crate::example_images::{write_user_db, DEFAULT_TAG};
-use crate::image::{assemble_and_push, ImageSpec};
+use crate::images::example::{write_user_db, DEFAULT_TAG};
+use crate::images::oci::{assemble_and_push, ImageSpec};
 
 /// `{{ project }}-dev-{{ slot }}` in services.yaml.
 const DEV_SLOT: &str = "reload-bench";
@@ -157,8 +157,8 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
         String::from_utf8_lossy(&ready.stderr).trim()
     );
     if !args.no_images {
-        crate::example_images::build_example_images(DEFAULT_TAG)?;
-        crate::dev_images::build_dev_images(DEFAULT_TAG)?;
+        crate::images::example::build_example_images(DEFAULT_TAG)?;
+        crate::images::dev::build_dev_images(DEFAULT_TAG)?;
     }
     let load_before = load_average()?;
     let outcome = measure(&bench, args);
@@ -658,7 +658,7 @@ impl Sources {
             tag: tag.into(),
             files,
             entrypoint: vec!["/app/greeter".into()],
-            user: Some(crate::example_images::app_user()),
+            user: Some(crate::images::example::app_user()),
             ..ImageSpec::default()
         }
     }
@@ -675,7 +675,7 @@ impl Sources {
             files,
             entrypoint: vec!["/app/webserve".into()],
             env: vec![("WEB_ROOT".into(), "/srv/www".into())],
-            user: Some(crate::example_images::app_user()),
+            user: Some(crate::images::example::app_user()),
             ..ImageSpec::default()
         }
     }

@@ -17,8 +17,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{ensure, Context, Result};
 
-use crate::example_images::{app_user, is_elf, APP_UID, path_str, shared_libraries, write_user_db, DEFAULT_TAG};
-use crate::image::{self, assemble_and_push, ImageSpec};
+use crate::images::example::{app_user, is_elf, path_str, shared_libraries, write_user_db, APP_UID, DEFAULT_TAG};
+use crate::images::oci::{self, assemble_and_push, ImageSpec};
 use crate::repo::repo_root;
 
 const REPOSITORY_PREFIX: &str = "codex-example";
@@ -107,8 +107,8 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     .context("the Go dev image")?;
     built.push((first.to_string(), first_ref.clone()));
     for service in rest {
-        let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{tag}", image::registry_address());
-        image::copy(&first_ref, &reference)?;
+        let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{tag}", oci::registry_address());
+        oci::copy(&first_ref, &reference)?;
         built.push((service.to_string(), reference));
     }
 

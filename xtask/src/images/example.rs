@@ -1,6 +1,6 @@
 //! `cargo xtask images`: the images of the example ("dogfood") stack under
 //! `example/`, assembled from files built on this host — no Docker engine, no
-//! base image — and pushed with [`crate::image::assemble_and_push`].
+//! base image — and pushed with [`crate::images::oci::assemble_and_push`].
 //!
 //! | unit     | repository               | contents                                               |
 //! |----------|--------------------------|--------------------------------------------------------|
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 
-use crate::image::{assemble_and_push, ImageSpec};
+use crate::images::oci::{assemble_and_push, ImageSpec};
 use crate::repo::repo_root;
 use crate::tools;
 
@@ -227,7 +227,9 @@ pub(crate) fn write_user_db(dir: &Path, user: &str, home: &str) -> Result<()> {
     fs::create_dir_all(dir)?;
     fs::write(
         dir.join("passwd"),
-        format!("root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:{APP_UID}:{APP_UID}:{user}:{home}:/usr/sbin/nologin\n"),
+        format!(
+            "root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:{APP_UID}:{APP_UID}:{user}:{home}:/usr/sbin/nologin\n"
+        ),
     )?;
     fs::write(dir.join("group"), format!("root:x:0:\n{user}:x:{APP_UID}:\n"))?;
     Ok(())

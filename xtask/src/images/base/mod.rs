@@ -22,7 +22,7 @@ use std::time::Instant;
 use anyhow::{bail, ensure, Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::image::{self, crane_command};
+use crate::images::oci::{self, crane_command};
 use crate::tools;
 
 /// The label holding the digest of what an image was assembled from.
@@ -31,7 +31,7 @@ const SUITE: &str = "bookworm";
 const PG_MAJOR: &str = "15";
 /// UID and GID of the node image's `node` user: the example's identity (the official
 /// image uses 1000), so files the dev image gives `node` belong to the pods' user.
-const NODE_ID: u32 = crate::example_images::APP_UID;
+const NODE_ID: u32 = crate::images::example::APP_UID;
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Where apt sources are configured on the host; the rootfs uses the same mirror.
 const APT_SOURCES_DIR: &str = "/etc/apt/sources.list.d";
@@ -366,7 +366,7 @@ impl Drop for ChrootMounts {
 
 /// Pushes the image unless the registry has it with the same inputs; returns the reference.
 fn push(base: &BaseImage) -> Result<String> {
-    let reference = format!("{}/{}:{}", image::registry_address(), base.repository, base.tag);
+    let reference = format!("{}/{}:{}", oci::registry_address(), base.repository, base.tag);
     let inputs = inputs_digest(base);
     if pushed_inputs(&reference)?.as_deref() == Some(inputs.as_str()) {
         return Ok(reference);
@@ -378,10 +378,10 @@ fn push(base: &BaseImage) -> Result<String> {
     for layer in &base.layers {
         append.arg("-f").arg(&layer.tarball);
     }
-    image::run(&mut append, "crane append")?;
+    oci::run(&mut append, "crane append")?;
     let mut mutate = crane_command(&crane);
     mutate.args(mutate_args(base, &reference, &inputs));
-    image::run(&mut mutate, "crane mutate")?;
+    oci::run(&mut mutate, "crane mutate")?;
     crate::say!("[base-images] pushed {reference} in {:.1}s", started.elapsed().as_secs_f64());
     Ok(reference)
 }

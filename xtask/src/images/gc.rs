@@ -1,7 +1,7 @@
 //! The image the codex-gc chart runs: the release binary of kubectl-codex and the few shared
 //! libraries it links, assembled without Docker and pushed to the local registry.
 
-use crate::image::{self, ImageSpec};
+use crate::images::oci::{self, ImageSpec};
 use crate::repo::repo_root;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
@@ -36,7 +36,7 @@ pub fn build_and_push() -> Result<String> {
     let digest = Sha256::digest(std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?);
     let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     let tag = format!("{}-{short}", env!("CARGO_PKG_VERSION"));
-    image::assemble_and_push(&ImageSpec {
+    oci::assemble_and_push(&ImageSpec {
         repository: REPOSITORY.into(),
         tag,
         files,

@@ -3,7 +3,7 @@
 //! writes (the same files read once more, without translating anything) as the baseline, in one
 //! invocation. Wall time and peak memory of each process, as in `bench core`.
 
-use crate::bench_core::{measure, round2, Stats};
+use super::core::{measure, round2, Stats};
 use anyhow::{ensure, Context, Result};
 use clap::Args;
 use serde_json::json;
