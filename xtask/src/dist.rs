@@ -7,7 +7,7 @@
 //! `krew-manifest.yaml` cannot carry the sha256 of the commit it is part of: [`check_committed_manifest`]
 //! compares everything but the sha256 lines (see the README, Install).
 
-use crate::repo::repo_root;
+use crate::repo::{cargo, repo_root};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
@@ -156,10 +156,6 @@ pub fn archive_name(version: &str, target: &Target) -> String {
 struct Metadata {
     version: String,
     target_dir: PathBuf,
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
 fn cargo_metadata(root: &Path) -> Result<Metadata> {
@@ -487,7 +483,7 @@ mod tests {
     /// fails here rather than only in the install checks.
     #[test]
     fn committed_manifest_matches_the_generator() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = repo_root();
         let committed = fs::read_to_string(root.join("krew-manifest.yaml")).unwrap();
         let cargo_toml = fs::read_to_string(root.join("Cargo.toml")).unwrap();
         let version = cargo_toml
@@ -502,7 +498,7 @@ mod tests {
 
     #[test]
     fn the_archive_carries_the_completion_helper_executable() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = repo_root();
         // Any file stands in for the release binary here.
         let entries = archive_entries(&root, &root.join("Cargo.toml")).unwrap();
         let helper = entries.iter().find(|e| e.path == COMPLETION_HELPER).expect("the helper is in the archive");

@@ -2,8 +2,9 @@
 //! local cluster and the probe image the tests deploy.
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
+use crate::exec;
 use crate::images::oci::{self, ImageSpec};
 use crate::repo::repo_root;
 use crate::{cluster, tools};
@@ -34,17 +35,15 @@ fn push_probe_image() -> Result<String> {
         return Ok(reference);
     }
     let binary = repo_root().join("target/e2e/probe");
-    let status = Command::new("go")
-        .current_dir(&sources)
-        .env("CGO_ENABLED", "0")
-        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
-        .arg(&binary)
-        .arg(".")
-        .status()
-        .context("running `go build` for the probe (is Go installed?)")?;
-    if !status.success() {
-        bail!("building the probe in {} failed: {status}", sources.display());
-    }
+    exec::run(
+        Command::new("go")
+            .current_dir(&sources)
+            .env("CGO_ENABLED", "0")
+            .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+            .arg(&binary)
+            .arg("."),
+    )
+    .with_context(|| format!("building the probe in {} (is Go installed?)", sources.display()))?;
     oci::assemble_and_push(&ImageSpec {
         repository: "codex/e2e-probe".to_string(),
         tag,

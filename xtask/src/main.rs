@@ -7,6 +7,7 @@ mod cluster;
 mod demo;
 mod dist;
 mod e2e_support;
+mod exec;
 mod faults;
 mod host_packages;
 mod images;

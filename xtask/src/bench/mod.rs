@@ -1,10 +1,19 @@
 //! `cargo xtask bench …`: benchmarks, each measured against a baseline in the same invocation.
+//! What each one measures, its baseline, rounds and statistic, and how to read its output:
+//! docs/benchmarks.md.
+//!
+//! One module per benchmark; what more than one of them needs lives in [`harness`] (running
+//! and measuring processes, machine load, file edits), [`stats`] (the median and its company)
+//! and [`time`] (timestamps). Benchmarks never import from each other.
 
 mod build;
 mod core;
 mod gc;
+mod harness;
 mod import;
 mod reload;
+mod stats;
+mod time;
 mod up;
 
 use clap::Subcommand;
@@ -36,7 +45,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Core(args) => core::run(&args),
         BenchCommand::Up(args) => up::run(&args),
-        BenchCommand::Gc(args) => gc::gc(&args),
+        BenchCommand::Gc(args) => gc::run(&args),
         BenchCommand::Reload(args) => reload::run(&args),
         BenchCommand::Build(args) => build::run(&args),
         BenchCommand::Import(args) => import::run(&args),

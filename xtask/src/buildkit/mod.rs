@@ -167,14 +167,7 @@ fn start_daemon(layout: &Layout, settings: &Settings) -> Result<()> {
 
 /// `buildctl debug workers`' output, or why it failed.
 fn buildctl_workers(settings: &Settings) -> Result<String> {
-    let output = Command::new(buildctl()?)
-        .args(["--addr", &settings.buildkit_host(), "debug", "workers"])
-        .output()
-        .context("running buildctl")?;
-    if !output.status.success() {
-        bail!("buildctl debug workers failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(crate::exec::stdout(Command::new(buildctl()?).args(["--addr", &settings.buildkit_host(), "debug", "workers"]))?)
 }
 
 /// The pinned buildctl, built if missing.

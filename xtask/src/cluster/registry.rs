@@ -1,4 +1,4 @@
-//! The local OCI registry on 127.0.0.1:5000 and the images the cluster itself
+//! The local OCI registry ([`REGISTRY`]) and the images the cluster itself
 //! needs from it (the pod sandbox "pause" image).
 //!
 //! go-containerregistry's own `registry` command (and `crane registry serve`)
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::layout::{registry_storage, REGISTRY_PORT};
+use super::layout::{registry_storage, REGISTRY};
 use super::process::Daemon;
 use crate::images::oci::{self, ImageSpec};
 use crate::tools;
@@ -18,7 +18,7 @@ use crate::tools;
 pub const NAME: &str = "registry";
 
 pub fn address() -> String {
-    format!("127.0.0.1:{REGISTRY_PORT}")
+    REGISTRY.to_string()
 }
 
 pub fn daemon<'a>() -> Result<Daemon<'a>> {

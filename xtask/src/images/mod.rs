@@ -5,6 +5,7 @@
 
 pub mod base;
 pub mod dev;
+pub mod elf;
 pub mod example;
 pub mod gc;
 pub mod oci;
