@@ -211,9 +211,7 @@ fn warm_go_cache(module: &Path, cache: &Path) -> Result<()> {
 }
 
 fn host_goroot() -> Result<PathBuf> {
-    let output = Command::new("go").args(["env", "GOROOT"]).output().context("running go env GOROOT")?;
-    ensure!(output.status.success(), "go env GOROOT failed: {}", String::from_utf8_lossy(&output.stderr));
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    Ok(PathBuf::from(exec::stdout(Command::new("go").args(["env", "GOROOT"]))?.trim()))
 }
 
 /// The parts of GOROOT that `go build` uses: the go command, the compiler, assembler and
@@ -322,8 +320,7 @@ fn busybox_files(out: &Path) -> Result<Vec<(PathBuf, String)>> {
             "busybox-static",
         ]))?;
     }
-    let list = Command::new(busybox).arg("--list").output().context("running busybox --list")?;
-    ensure!(list.status.success(), "busybox --list failed");
+    let list = exec::output(Command::new(busybox).arg("--list"))?;
     let applets = out.join("busybox-applets");
     if applets.exists() {
         fs::remove_dir_all(&applets)?;
