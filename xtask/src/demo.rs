@@ -8,12 +8,14 @@
 //! Every step prints one line ([`crate::progress`]); what the tools print is in
 //! `.local-cluster/logs/<step>.log`.
 
+use crate::exec;
+use crate::images::example;
 use crate::progress::step;
 use crate::repo::repo_root;
-use crate::{buildkit, cluster, example_images, tools};
+use crate::{buildkit, cluster, tools};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -37,7 +39,7 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
     let mut buildkit_host = None;
     if args.prebuilt {
         step("demo: assemble the example's images (no builder)", || {
-            example_images::build_example_images(example_images::DEFAULT_TAG).map(drop)
+            example::build_example_images(example::DEFAULT_TAG).map(drop)
         })?;
         build_flags.push("--skip-build".into());
     } else {
@@ -84,9 +86,9 @@ pub fn run_cli(args: DemoArgs) -> Result<()> {
         println!("  {service:<8} http://{}{path}", String::from_utf8_lossy(&ip.stdout).trim());
     }
     println!("\nEvidence of the run (kubectl codex evidence -n {namespace}):");
-    let evidence = checked(codex_command(&["evidence", "-n", &namespace]).output()?, "kubectl codex evidence")?;
+    let evidence = exec::stdout(&mut codex_command(&["evidence", "-n", &namespace]))?;
     print!("{}", latest_run(&evidence));
-    let verify = checked(codex_command(&["evidence", "-n", &namespace, "--verify"]).output()?, "evidence --verify")?;
+    let verify = exec::stdout(&mut codex_command(&["evidence", "-n", &namespace, "--verify"]))?;
     let summary = verify.lines().last().unwrap_or_default();
     println!("verified against Helm's history (kubectl codex evidence -n {namespace} --verify): {summary}");
     // The quick start's kubectl: built on first use, so its go output lands in the step log.
@@ -143,12 +145,4 @@ fn namespace_of(codex: &Path, root: &Path, env: &str, db_password: &str) -> Resu
 fn latest_run(evidence: &str) -> String {
     let start = evidence.rfind("\nrun ").map_or(0, |i| i + 1);
     evidence[start..].to_string()
-}
-
-/// Standard output of a command that must have succeeded; its standard error otherwise.
-fn checked(output: Output, what: &str) -> Result<String> {
-    if !output.status.success() {
-        bail!("{what} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -7,7 +7,8 @@
 //! `krew-manifest.yaml` cannot carry the sha256 of the commit it is part of: [`check_committed_manifest`]
 //! compares everything but the sha256 lines (see the README, Install).
 
-use crate::repo::repo_root;
+use crate::exec;
+use crate::repo::{cargo, repo_root};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
@@ -158,20 +159,11 @@ struct Metadata {
     target_dir: PathBuf,
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
 fn cargo_metadata(root: &Path) -> Result<Metadata> {
-    let output = cargo()
-        .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo metadata")?;
-    if !output.status.success() {
-        bail!("cargo metadata failed: {}", output.status);
-    }
+    // Standard error stays on the terminal: cargo's own messages are the user's to read.
+    let output = exec::output(
+        cargo().current_dir(root).args(["metadata", "--format-version", "1", "--no-deps"]).stderr(Stdio::inherit()),
+    )?;
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).context("reading cargo metadata")?;
     let version = json["packages"]
         .as_array()
@@ -189,15 +181,9 @@ fn source_date(root: &Path) -> Result<u64> {
     if let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") {
         return value.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a number"));
     }
-    let output = Command::new("git")
-        .current_dir(root)
-        .args(["log", "-1", "--format=%ct"])
-        .output()
-        .context("running git log")?;
-    if !output.status.success() {
-        bail!("git log -1 failed; set SOURCE_DATE_EPOCH outside a git checkout");
-    }
-    String::from_utf8_lossy(&output.stdout).trim().parse().context("reading the commit time from git log")
+    let time = exec::stdout(Command::new("git").current_dir(root).args(["log", "-1", "--format=%ct"]))
+        .context("set SOURCE_DATE_EPOCH outside a git checkout")?;
+    time.trim().parse().context("reading the commit time from git log")
 }
 
 fn build_binary(root: &Path, target_dir: &Path, target: &Target) -> Result<PathBuf> {
@@ -216,16 +202,13 @@ fn build_binary(root: &Path, target_dir: &Path, target: &Target) -> Result<PathB
         flags.push(format!("--remap-path-prefix={}={to}", from.display()));
     }
     eprintln!("[dist] cargo build --release --target {} (static: {})", target.triple, target.is_static);
-    let status = cargo()
-        .current_dir(root)
-        .args(["build", "--release", "--locked", "--package", BINARY, "--bin", BINARY, "--target", target.triple])
-        // CARGO_ENCODED_RUSTFLAGS outranks RUSTFLAGS and build.rustflags, and takes paths with spaces.
-        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release --target {} failed: {status}", target.triple);
-    }
+    exec::run(
+        cargo()
+            .current_dir(root)
+            .args(["build", "--release", "--locked", "--package", BINARY, "--bin", BINARY, "--target", target.triple])
+            // CARGO_ENCODED_RUSTFLAGS outranks RUSTFLAGS and build.rustflags, and takes paths with spaces.
+            .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f")),
+    )?;
     Ok(target_dir.join(target.triple).join("release").join(BINARY))
 }
 
@@ -322,15 +305,12 @@ pub fn write_tar_gz(entries: &[Entry], mtime: u64, out: &Path) -> Result<()> {
     let scratch = tempfile::NamedTempFile::new().context("creating a temporary file")?;
     fs::write(scratch.path(), tar_bytes(entries, mtime)?)?;
     let partial = out.with_extension("partial");
-    let status = Command::new("gzip")
-        .args(["-n", "-9", "-c"])
-        .stdin(File::open(scratch.path())?)
-        .stdout(File::create(&partial).with_context(|| format!("creating {}", partial.display()))?)
-        .status()
-        .context("running gzip")?;
-    if !status.success() {
-        bail!("gzip failed: {status}");
-    }
+    exec::run(
+        Command::new("gzip")
+            .args(["-n", "-9", "-c"])
+            .stdin(File::open(scratch.path())?)
+            .stdout(File::create(&partial).with_context(|| format!("creating {}", partial.display()))?),
+    )?;
     fs::rename(&partial, out).with_context(|| format!("moving {} into place", out.display()))?;
     Ok(())
 }
@@ -487,7 +467,7 @@ mod tests {
     /// fails here rather than only in the install checks.
     #[test]
     fn committed_manifest_matches_the_generator() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = repo_root();
         let committed = fs::read_to_string(root.join("krew-manifest.yaml")).unwrap();
         let cargo_toml = fs::read_to_string(root.join("Cargo.toml")).unwrap();
         let version = cargo_toml
@@ -502,7 +482,7 @@ mod tests {
 
     #[test]
     fn the_archive_carries_the_completion_helper_executable() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = repo_root();
         // Any file stands in for the release binary here.
         let entries = archive_entries(&root, &root.join("Cargo.toml")).unwrap();
         let helper = entries.iter().find(|e| e.path == COMPLETION_HELPER).expect("the helper is in the archive");

@@ -2,9 +2,10 @@
 //! local cluster and the probe image the tests deploy.
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::image::{self, ImageSpec};
+use crate::exec;
+use crate::images::oci::{self, ImageSpec};
 use crate::repo::repo_root;
 use crate::{cluster, tools};
 
@@ -29,23 +30,21 @@ fn push_probe_image() -> Result<String> {
     let sources = repo_root().join("testdata/images/probe");
     // The user is part of the tag: an image that changed only in its config gets a new one too.
     let tag = format!("src-{}-{PROBE_USER_TAG}", tools::sources_digest(&sources)?);
-    let reference = format!("{}/codex/e2e-probe:{tag}", image::registry_address());
-    if image::exists(&reference)? {
+    let reference = format!("{}/codex/e2e-probe:{tag}", oci::registry_address());
+    if oci::exists(&reference)? {
         return Ok(reference);
     }
     let binary = repo_root().join("target/e2e/probe");
-    let status = Command::new("go")
-        .current_dir(&sources)
-        .env("CGO_ENABLED", "0")
-        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
-        .arg(&binary)
-        .arg(".")
-        .status()
-        .context("running `go build` for the probe (is Go installed?)")?;
-    if !status.success() {
-        bail!("building the probe in {} failed: {status}", sources.display());
-    }
-    image::assemble_and_push(&ImageSpec {
+    exec::run(
+        Command::new("go")
+            .current_dir(&sources)
+            .env("CGO_ENABLED", "0")
+            .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+            .arg(&binary)
+            .arg("."),
+    )
+    .with_context(|| format!("building the probe in {} (is Go installed?)", sources.display()))?;
+    oci::assemble_and_push(&ImageSpec {
         repository: "codex/e2e-probe".to_string(),
         tag,
         files: vec![(binary, "/probe".to_string())],

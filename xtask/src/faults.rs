@@ -3,8 +3,9 @@
 //! (`cluster pid`, `cluster restart`); each prints one `[fault] …` line with what it
 //! measured, collected here into `target/faults/report.txt` for the README.
 
+use crate::images::example as example_images;
 use crate::repo::repo_root;
-use crate::{buildkit, e2e_support, example_images, test_suite, tools};
+use crate::{buildkit, e2e_support, test_suite, tools};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 //! Host programs some tests drive for real, installed from Debian's packages when missing (as
-//! `dev_images.rs` installs busybox): headless Chromium renders the evidence timeline for the
+//! `images/dev.rs` installs busybox): headless Chromium renders the evidence timeline for the
 //! screenshot test, Graphviz's dot checks `kubectl codex graph` output.
 
 use anyhow::{bail, Context, Result};

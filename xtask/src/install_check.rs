@@ -199,7 +199,7 @@ impl Sandbox {
 
 /// Runs `command`, shows its output, and returns stdout and stderr together; fails on a non-zero exit.
 fn run_shown(command: &mut Command) -> Result<String> {
-    let shown = shown(command);
+    let shown = crate::exec::line(command);
     let output = command.output().with_context(|| format!("starting {shown}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     eprintln!("[install] $ {shown}");
@@ -208,13 +208,6 @@ fn run_shown(command: &mut Command) -> Result<String> {
     }
     ensure!(output.status.success(), "{shown} exited with {}:\n{text}", output.status);
     Ok(text)
-}
-
-/// The command line without the environment (which Debug would print in full).
-fn shown(command: &Command) -> String {
-    let mut parts = vec![command.get_program().to_string_lossy().into_owned()];
-    parts.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
-    parts.join(" ")
 }
 
 fn committed_manifest(root: &Path, dist: &Dist) -> Result<()> {

@@ -1,23 +1,16 @@
 //! Project automation (`cargo xtask …`): tools, local cluster, demo, tests.
 use clap::{Parser, Subcommand};
 
-mod bench_build;
-mod bench_core;
-mod bench_gc;
-mod bench_import;
-mod bench_reload;
-mod bench_up;
+mod bench;
 mod buildkit;
 mod cluster;
 mod demo;
-mod dev_images;
 mod dist;
 mod e2e_support;
-mod example_images;
+mod exec;
 mod faults;
-mod gc_image;
 mod host_packages;
-mod image;
+mod images;
 mod install_check;
 mod progress;
 mod quick_start;
@@ -39,7 +32,7 @@ enum Command {
     Tools { names: Vec<String> },
     /// Benchmarks, each measured against a baseline in the same invocation.
     #[command(subcommand)]
-    Bench(BenchCommand),
+    Bench(bench::BenchCommand),
     /// Run BuildKit for `kubectl codex build` (buildkitd with runc, base images in the local
     /// registry, the example's offline build inputs).
     #[command(subcommand)]
@@ -55,12 +48,12 @@ enum Command {
     /// for `cargo test --features e2e --test e2e_cluster` (as `export` lines).
     E2eEnv,
     /// Assemble an OCI image from local files and push it to the local registry.
-    Image(image::ImageArgs),
+    Image(images::oci::ImageArgs),
     /// Build the example stack's images (example/) and push them to the local registry.
-    Images(example_images::ImagesArgs),
+    Images(images::example::ImagesArgs),
     /// Build the example stack's `dev` runtime images (Go toolchain + devwatch, node, agent,
     /// workspace seed) and push them to the local registry.
-    DevImages(dev_images::DevImagesArgs),
+    DevImages(images::dev::DevImagesArgs),
     /// Run every test: unit, golden, CLI, chart with helm, example Go tests, then the local
     /// cluster and the end-to-end tests (the README's test command).
     Test(test_suite::TestArgs),
@@ -80,43 +73,16 @@ enum Command {
     Dist(dist::DistArgs),
 }
 
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// `plan` and `render --values-only` on a generated services.yaml of N units, with
-    /// `helm template` of the same values as the baseline.
-    Core(bench_core::CoreArgs),
-    /// Cold `up` of services.yaml on the local cluster against its readiness floor and a
-    /// `kubectl apply` + `rollout status` sequence, and an unchanged rerun.
-    Up(bench_up::UpArgs),
-    /// One `gc` sweep over N managed namespaces (half expired): time and API requests, with a
-    /// plain `kubectl get namespaces -l …` list as the baseline.
-    Gc(bench_gc::GcArgs),
-    /// Edit-to-new-response on the local cluster for a Go handler and a Vite component: hot
-    /// reload in the dev runtime against rebuild + redeploy of the prod image.
-    Reload(bench_reload::ReloadArgs),
-    /// `kubectl codex build` of the example after a Go edit (every image rebuilt): builds side
-    /// by side (`--jobs`) against one at a time, on the local BuildKit.
-    Build(bench_build::BuildArgs),
-    /// `kubectl codex import` of a generated codexctl file of N units (five Go-templated
-    /// manifests each), with `validate` of the written stack as the baseline.
-    Import(bench_import::ImportArgs),
-}
-
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tools { names } => tools::run(&names)?,
-        Command::Bench(BenchCommand::Core(args)) => bench_core::run(&args)?,
-        Command::Bench(BenchCommand::Reload(args)) => bench_reload::run(&args)?,
-        Command::Bench(BenchCommand::Up(args)) => bench_up::run(&args)?,
-        Command::Bench(BenchCommand::Gc(args)) => bench_gc::gc(&args)?,
-        Command::Bench(BenchCommand::Build(args)) => bench_build::run(&args)?,
-        Command::Bench(BenchCommand::Import(args)) => bench_import::run(&args)?,
-        Command::Image(args) => image::run_cli(args)?,
-        Command::Images(args) => example_images::run_cli(args)?,
-        Command::DevImages(args) => dev_images::run_cli(args)?,
+        Command::Bench(command) => bench::run(command)?,
+        Command::Image(args) => images::oci::run_cli(args)?,
+        Command::Images(args) => images::example::run_cli(args)?,
+        Command::DevImages(args) => images::dev::run_cli(args)?,
         Command::Cluster(command) => cluster::run_cli(command)?,
         Command::Buildkit(command) => buildkit::run_cli(command)?,
-        Command::BaseImages => buildkit::base_images::run_cli()?,
+        Command::BaseImages => images::base::run_cli()?,
         Command::E2eEnv => {
             for (key, value) in e2e_support::prepare_cluster_e2e()? {
                 println!("export {key}={value}");
@@ -126,7 +92,7 @@ fn main() -> anyhow::Result<()> {
         Command::Faults { filters } => faults::run(&filters)?,
         Command::Demo(args) => demo::run_cli(args)?,
         Command::QuickStart => quick_start::run()?,
-        Command::GcImage => println!("{}", gc_image::build_and_push()?),
+        Command::GcImage => println!("{}", images::gc::build_and_push()?),
         Command::Dist(args) => dist::run_cli(args)?,
     }
     Ok(())

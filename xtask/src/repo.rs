@@ -12,19 +12,18 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d))
 }
 
+/// `cargo`: the one that runs xtask (`$CARGO`), else the one on PATH.
+pub fn cargo() -> std::process::Command {
+    std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// Builds `kubectl-codex` in release mode (what benchmarks and the demo run) and returns the
 /// binary. `who` prefixes the progress line, e.g. `[bench up] `.
 pub fn release_binary(who: &str) -> anyhow::Result<PathBuf> {
-    use anyhow::{ensure, Context};
     crate::say!("{who}building the release binary (cargo build --release -p kubectl-codex)");
-    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "kubectl-codex"])
-        .current_dir(repo_root())
-        .stdout(crate::progress::progress_output())
-        .stderr(crate::progress::stderr())
-        .status()
-        .context("running cargo build")?;
-    ensure!(status.success(), "cargo build --release -p kubectl-codex failed ({status})");
+    crate::exec::logged(
+        cargo().args(["build", "--release", "--quiet", "-p", "kubectl-codex"]).current_dir(repo_root()),
+    )?;
     Ok(target_dir().join("release/kubectl-codex"))
 }
 

@@ -3,10 +3,9 @@
 //! end-to-end tests against it, the Helm 3 compatibility subset and the fault-injection suite.
 //! Every step runs; the exit code says whether all passed.
 
+use crate::images::{dev as dev_images, example as example_images, gc as gc_image};
 use crate::repo::repo_root;
-use crate::{
-    buildkit, cluster, dev_images, e2e_support, example_images, faults, gc_image, host_packages, install_check, tools,
-};
+use crate::{buildkit, cluster, e2e_support, faults, host_packages, install_check, tools};
 use anyhow::{bail, Context, Result};
 use std::process::Command;
 use std::time::Instant;

@@ -324,7 +324,7 @@ pub fn cache_root() -> Result<PathBuf> {
 }
 
 fn go_sources_dir(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/go").join(dir)
+    crate::repo::repo_root().join("tools/go").join(dir)
 }
 
 fn version_label(tool: &Tool) -> Result<String> {
@@ -435,11 +435,7 @@ fn build(tool: &Tool, dir: &Path) -> Result<()> {
             go.current_dir(&copy).args(["build", "-mod=mod", "-trimpath", &ldflags, "-o"]).arg(out).args(packages);
         }
     }
-    go.stdout(crate::progress::progress_output()).stderr(crate::progress::stderr());
-    let status = go.status().context("running `go` (is Go installed and on PATH?)")?;
-    if !status.success() {
-        bail!("building {} failed: {status}", tool.name);
-    }
+    crate::exec::logged(&mut go).with_context(|| format!("building {} (is Go installed and on PATH?)", tool.name))?;
     let copy = partial.join("module");
     if copy.exists() {
         fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 /// The npm cache directory inside example/web, as the Dockerfiles name it.
@@ -16,7 +16,7 @@ pub const NPM_CACHE_DIR: &str = ".npm-cache";
 const STAMP: &str = ".codex-package-lock.sha256";
 
 fn web_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the repository").join("example/web")
+    crate::repo::repo_root().join("example/web")
 }
 
 /// Fills the npm cache when the lock file changed since the last fill, and installs
@@ -58,15 +58,9 @@ fn ensure_node_modules(web: &Path, cache: &Path) -> Result<()> {
 }
 
 fn npm(dir: &Path, cache: &Path, extra: &[&str]) -> Result<()> {
-    let status = Command::new("npm")
-        .current_dir(dir)
-        .args(["ci", "--no-audit", "--no-fund", "--cache"])
-        .arg(cache)
-        .args(extra)
-        .stdout(crate::progress::progress_output())
-        .stderr(crate::progress::stderr())
-        .status()
-        .context("running npm (is Node.js installed?)")?;
-    ensure!(status.success(), "npm ci {} in {} failed ({status})", extra.join(" "), dir.display());
+    crate::exec::logged(
+        Command::new("npm").current_dir(dir).args(["ci", "--no-audit", "--no-fund", "--cache"]).arg(cache).args(extra),
+    )
+    .with_context(|| format!("npm ci in {} (is Node.js installed?)", dir.display()))?;
     Ok(())
 }

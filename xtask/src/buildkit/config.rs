@@ -2,12 +2,17 @@
 //! of [`Settings`], so the tests read the exact text the daemon gets.
 use std::path::PathBuf;
 
+use crate::cluster::layout::REGISTRY;
+
 /// Debian's runc (the `runc` package the cluster installs too).
 pub const RUNC: &str = "/usr/sbin/runc";
 
 /// Registries BuildKit talks to over plain HTTP: the local one, under both names a
 /// Dockerfile or `--output name=…` may use.
-pub const INSECURE_REGISTRIES: [&str; 2] = ["127.0.0.1:5000", "localhost:5000"];
+pub fn insecure_registries() -> [String; 2] {
+    let (_, port) = REGISTRY.rsplit_once(':').expect("the registry address has a port");
+    [REGISTRY.to_string(), format!("localhost:{port}")]
+}
 
 /// Build cache BuildKit keeps before its garbage collector frees space (it only removes
 /// records nothing uses, oldest first).
@@ -55,7 +60,7 @@ pub fn render_toml() -> String {
     );
     toml.push_str(&format!("  gckeepstorage = \"{KEEP_STORAGE_MB}MB\"\n"));
     toml.push_str("\n[worker.containerd]\n  enabled = false\n");
-    for registry in INSECURE_REGISTRIES {
+    for registry in insecure_registries() {
         toml.push_str(&format!("\n[registry.\"{registry}\"]\n  http = true\n  insecure = true\n"));
     }
     toml

@@ -2,7 +2,7 @@
 //! `kubectl codex build`, its tests and the demo. Nothing comes from a container registry:
 //! buildkitd and buildctl are built through the Go module proxy (`cargo xtask tools
 //! buildkit`), the base images are assembled here and pushed to the local registry
-//! ([`base_images`]).
+//! ([`crate::images::base`]).
 //!
 //! | what                | where |
 //! |---------------------|-------|
@@ -26,7 +26,6 @@ use crate::cluster::layout::Layout;
 use crate::cluster::process::{self, Daemon};
 use crate::tools;
 
-pub mod base_images;
 pub mod build_inputs;
 mod config;
 
@@ -65,7 +64,7 @@ pub fn up() -> Result<String> {
     let (layout, settings) = paths()?;
     step("start the registry", crate::cluster::ensure_registry)?;
     step("start buildkitd", || start_daemon(&layout, &settings))?;
-    step("push the base images", || base_images::ensure_all().map(drop))?;
+    step("push the base images", || crate::images::base::ensure_all().map(drop))?;
     step("prepare the example's build inputs", build_inputs::ensure)?;
     let summary = format!("buildkit: up (BUILDKIT_HOST={})", settings.buildkit_host());
     eprintln!("{}", crate::progress::line('✓', &summary, started.elapsed()));
@@ -168,14 +167,7 @@ fn start_daemon(layout: &Layout, settings: &Settings) -> Result<()> {
 
 /// `buildctl debug workers`' output, or why it failed.
 fn buildctl_workers(settings: &Settings) -> Result<String> {
-    let output = Command::new(buildctl()?)
-        .args(["--addr", &settings.buildkit_host(), "debug", "workers"])
-        .output()
-        .context("running buildctl")?;
-    if !output.status.success() {
-        bail!("buildctl debug workers failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(crate::exec::stdout(Command::new(buildctl()?).args(["--addr", &settings.buildkit_host(), "debug", "workers"]))?)
 }
 
 /// The pinned buildctl, built if missing.

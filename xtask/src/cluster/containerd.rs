@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
-use super::layout::{Layout, REGISTRY_PORT};
+use super::layout::{Layout, REGISTRY};
 use super::packages::CNI_BIN_DIR;
 use super::process::{self, Daemon};
 
@@ -39,8 +39,8 @@ pub fn responds(layout: &Layout) -> bool {
 
 /// The registry speaks plain HTTP on loopback and is the only one reachable.
 fn registry_hosts(layout: &Layout) -> (PathBuf, String) {
-    let registry = format!("127.0.0.1:{REGISTRY_PORT}");
-    let path = layout.containerd().join("certs.d").join(&registry).join("hosts.toml");
+    let registry = REGISTRY;
+    let path = layout.containerd().join("certs.d").join(registry).join("hosts.toml");
     let content = format!(
         "server = \"http://{registry}\"\n\n[host.\"http://{registry}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
     );
@@ -152,15 +152,7 @@ fn sandbox_network_namespaces(layout: &Layout) -> Vec<PathBuf> {
 
 /// Runs `ctr` against our socket.
 pub fn ctr(layout: &Layout, args: &[&str]) -> Result<String> {
-    let output = Command::new(CTR)
-        .arg("--address")
-        .arg(layout.containerd_socket())
-        .args(["--timeout", "10s"])
-        .args(args)
-        .output()
-        .context("running ctr")?;
-    if !output.status.success() {
-        bail!("ctr {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    let mut ctr = Command::new(CTR);
+    ctr.arg("--address").arg(layout.containerd_socket()).args(["--timeout", "10s"]).args(args);
+    Ok(crate::exec::stdout(&mut ctr)?)
 }

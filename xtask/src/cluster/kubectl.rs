@@ -14,11 +14,7 @@ fn command(layout: &Layout) -> Command {
 
 /// Runs kubectl and returns its standard output.
 pub fn output(layout: &Layout, args: &[&str]) -> Result<String> {
-    let output = command(layout).args(args).output().context("running kubectl (it must be on PATH)")?;
-    if !output.status.success() {
-        bail!("kubectl {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(crate::exec::stdout(command(layout).args(args))?)
 }
 
 /// `kubectl apply` of a multi-document YAML, server-side with our field manager.

@@ -3,7 +3,7 @@
 //! Everything lives under `.local-cluster/` in the repository root (gitignored),
 //! except the registry's storage, which sits in the tool cache so pushed images
 //! survive `cluster down`.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -21,7 +21,9 @@ pub const CLUSTER_DOMAIN: &str = "cluster.local";
 pub const APISERVER_PORT: u16 = 6443;
 pub const ETCD_CLIENT_URL: &str = "http://127.0.0.1:2379";
 pub const ETCD_PEER_URL: &str = "http://127.0.0.1:2380";
-pub const REGISTRY_PORT: u16 = 5000;
+/// The local registry, on loopback only: the node pulls from it, xtask pushes to it (unless
+/// `$CODEX_REGISTRY` says otherwise, see `images::oci::registry_address`). Defined here once.
+pub const REGISTRY: &str = "127.0.0.1:5000";
 /// The default StorageClass and the provisioner that serves it.
 pub const STORAGE_CLASS: &str = "codex-local";
 pub const PROVISIONER_NAME: &str = "codex.local/hostpath";
@@ -35,10 +37,7 @@ pub struct Layout {
 impl Layout {
     /// The repository's `.local-cluster/`.
     pub fn for_repo() -> Result<Layout> {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("xtask lives inside the repository")
-            .canonicalize()?;
+        let repo = crate::repo::repo_root().canonicalize()?;
         Ok(Layout { root: repo.join(".local-cluster") })
     }
 

@@ -9,7 +9,7 @@
 use std::fs;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use super::layout::{Layout, BRIDGE, BRIDGE_IP, POD_CIDR, SERVICE_CIDR};
 
@@ -166,11 +166,7 @@ fn ip(args: &[&str]) -> Result<()> {
 }
 
 fn ip_output(args: &[&str]) -> Result<String> {
-    let output = Command::new("ip").args(args).output().context("running ip")?;
-    if !output.status.success() {
-        bail!("ip {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(crate::exec::stdout(Command::new("ip").args(args))?)
 }
 
 fn iptables(args: &[&str]) -> Result<()> {
@@ -178,10 +174,7 @@ fn iptables(args: &[&str]) -> Result<()> {
 }
 
 fn run_iptables(binary: &str, args: &[&str]) -> Result<()> {
-    let output = Command::new(binary).arg("-w").args(args).output().with_context(|| format!("running {binary}"))?;
-    if !output.status.success() {
-        bail!("{binary} {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
-    }
+    crate::exec::output(Command::new(binary).arg("-w").args(args))?;
     Ok(())
 }
 

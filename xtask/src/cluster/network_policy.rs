@@ -5,7 +5,7 @@
 //! pods they select.
 use std::process::{Command, Stdio};
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
 use super::layout::{Layout, NODE_NAME, SERVICE_CIDR};
 use super::process::Daemon;
@@ -80,16 +80,9 @@ pub fn cleanup() -> Result<()> {
     if tools::on_path("ipset").is_err() {
         return Ok(()); // never installed, so kube-router never ran
     }
-    let output = Command::new("ipset").args(["list", "-n"]).output().context("running ipset")?;
-    if !output.status.success() {
-        bail!("ipset list -n failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-    }
-    for set in String::from_utf8_lossy(&output.stdout).lines() {
+    for set in crate::exec::stdout(Command::new("ipset").args(["list", "-n"]))?.lines() {
         if IPSET_PREFIXES.iter().any(|prefix| set.starts_with(prefix)) {
-            let output = Command::new("ipset").args(["destroy", set]).output().context("running ipset")?;
-            if !output.status.success() {
-                bail!("ipset destroy {set} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-            }
+            crate::exec::output(Command::new("ipset").args(["destroy", set]))?;
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 /// Debian's CNI plugins live here (containernetworking-plugins).
 pub const CNI_BIN_DIR: &str = "/usr/lib/cni";
@@ -40,15 +40,7 @@ pub fn ensure_installed(packages: &[(&'static str, &str)]) -> Result<Vec<&'stati
 }
 
 fn apt(args: &[&str]) -> Result<()> {
-    let status = Command::new("apt-get")
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout(crate::progress::progress_output())
-        .stderr(crate::progress::stderr())
-        .status()
-        .context("running apt-get (the local cluster needs a Debian host and root)")?;
-    if !status.success() {
-        bail!("apt-get {} failed: {status}", args.join(" "));
-    }
+    crate::exec::logged(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive"))
+        .context("the local cluster needs a Debian host and root")?;
     Ok(())
 }

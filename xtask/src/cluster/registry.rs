@@ -1,4 +1,4 @@
-//! The local OCI registry on 127.0.0.1:5000 and the images the cluster itself
+//! The local OCI registry ([`REGISTRY`]) and the images the cluster itself
 //! needs from it (the pod sandbox "pause" image).
 //!
 //! go-containerregistry's own `registry` command (and `crane registry serve`)
@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::layout::{registry_storage, REGISTRY_PORT};
+use super::layout::{registry_storage, REGISTRY};
 use super::process::Daemon;
-use crate::image::{self, ImageSpec};
+use crate::images::oci::{self, ImageSpec};
 use crate::tools;
 
 pub const NAME: &str = "registry";
 
 pub fn address() -> String {
-    format!("127.0.0.1:{REGISTRY_PORT}")
+    REGISTRY.to_string()
 }
 
 pub fn daemon<'a>() -> Result<Daemon<'a>> {
@@ -50,11 +50,11 @@ pub fn responds() -> bool {
 pub fn ensure_binary_image(repository: &str, tool: &str, entrypoint: Vec<String>) -> Result<String> {
     let tag = tools::version_of(tool)?;
     let reference = format!("{}/{repository}:{tag}", address());
-    if image::exists(&reference)? {
+    if oci::exists(&reference)? {
         return Ok(reference);
     }
     let binary = tools::tool_path(tool)?;
-    image::assemble_and_push(&ImageSpec {
+    oci::assemble_and_push(&ImageSpec {
         repository: repository.to_string(),
         tag,
         files: vec![(binary, format!("/{tool}"))],

@@ -1,13 +1,15 @@
 //! `cargo xtask bench gc`: one `kubectl codex gc` sweep over many managed namespaces on the
-//! local cluster — its time and API requests — against the floor of any sweep, a single
-//! `kubectl get namespaces -l …` list of the same namespaces, in the same run.
+//! local cluster, its time and API requests, against one `kubectl get namespaces -l …` list.
+//! Method and how to read the output: docs/benchmarks.md.
 
+use super::stats::median;
+use super::time;
 use crate::cluster;
-use crate::repo::repo_root;
-use anyhow::{bail, ensure, Context, Result};
+use crate::exec;
+use crate::repo::release_binary;
+use anyhow::{ensure, Context, Result};
 use clap::Args;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -23,14 +25,11 @@ pub struct GcArgs {
 
 const LABEL: &str = "codex-k8s.dev/project=bench-gc";
 
+/// Runs `command` to success; its wall time in seconds and its standard output.
 fn timed(command: &mut Command) -> Result<(f64, Vec<u8>)> {
     let started = Instant::now();
-    let output = command.output().with_context(|| format!("running {command:?}"))?;
-    let seconds = started.elapsed().as_secs_f64();
-    if !output.status.success() {
-        bail!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    Ok((seconds, output.stdout))
+    let output = exec::output(command)?;
+    Ok((started.elapsed().as_secs_f64(), output.stdout))
 }
 
 /// The HTTP requests kubectl logged at `-v=6` (one `round_trippers` line per request, such as
@@ -40,22 +39,10 @@ fn kubectl_requests(stderr: &str) -> usize {
     stderr.lines().filter(|line| line.contains("round_trippers") && VERBS.iter().any(|v| line.contains(v))).count()
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    values[values.len() / 2]
-}
-
-pub fn gc(args: &GcArgs) -> Result<()> {
+pub fn run(args: &GcArgs) -> Result<()> {
     ensure!(args.namespaces >= 2 && args.runs >= 1, "--namespaces >= 2 and --runs >= 1");
     let info = cluster::up()?;
-    let root = repo_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args(["build", "--release", "-p", "kubectl-codex"])
-        .status()?;
-    ensure!(status.success(), "cargo build failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let codex = target.join("release/kubectl-codex");
+    let codex = release_binary("[bench gc] ")?;
     let kubectl = |args: &[&str]| {
         let mut c = Command::new("kubectl");
         c.args(args).env("KUBECONFIG", &info.kubeconfig);
@@ -69,7 +56,7 @@ pub fn gc(args: &GcArgs) -> Result<()> {
 
     // Start clean, then create the namespaces in one apply.
     timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=true", "--timeout=300s"]))?;
-    let now = k8s_now();
+    let now = time::now_rfc3339();
     let mut manifest = String::new();
     for i in 0..args.namespaces {
         let last = if i % 2 == 0 { "2020-01-01T00:00:00Z".to_string() } else { now.clone() };
@@ -87,9 +74,8 @@ pub fn gc(args: &GcArgs) -> Result<()> {
     let mut dry_requests = Vec::new();
     for _ in 0..args.runs {
         let started = Instant::now();
-        let listed = kubectl(&["get", "namespaces", "-l", LABEL, "-o", "json", "-v=6"]).output()?;
+        let listed = exec::output(&mut kubectl(&["get", "namespaces", "-l", LABEL, "-o", "json", "-v=6"]))?;
         baseline.push(started.elapsed().as_secs_f64());
-        ensure!(listed.status.success(), "kubectl get namespaces: {}", String::from_utf8_lossy(&listed.stderr));
         baseline_requests.push(kubectl_requests(&String::from_utf8_lossy(&listed.stderr)) as f64);
         let (seconds, out) = timed(&mut codex_cmd(&["gc", "--dry-run", "-o", "json"]))?;
         let report: Value = serde_json::from_slice(&out)?;
@@ -103,7 +89,7 @@ pub fn gc(args: &GcArgs) -> Result<()> {
     let real_requests = report["apiRequests"].as_u64().context("gc -o json has apiRequests")?;
     timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=false"]))?;
 
-    let base = median(baseline.clone());
+    let base = median(&baseline);
     println!(
         "gc sweep over {} managed namespaces ({} expired), {} runs; times in ms",
         args.namespaces,
@@ -120,13 +106,13 @@ pub fn gc(args: &GcArgs) -> Result<()> {
     println!(
         "| baseline: kubectl get namespaces -l (one list) | {:.0} | {:.0} | 1.00 |",
         base * 1000.0,
-        median(baseline_requests)
+        median(&baseline_requests)
     );
     println!(
         "| kubectl codex gc --dry-run | {:.0} | {:.0} | {:.2} |",
-        median(dry.clone()) * 1000.0,
-        median(dry_requests),
-        median(dry) / base
+        median(&dry) * 1000.0,
+        median(&dry_requests),
+        median(&dry) / base
     );
     println!(
         "| kubectl codex gc (deleted {deleted}) | {:.0} | {real_requests} | {:.2} |",
@@ -134,11 +120,6 @@ pub fn gc(args: &GcArgs) -> Result<()> {
         real_seconds / base
     );
     Ok(())
-}
-
-fn k8s_now() -> String {
-    let output = Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]).output();
-    output.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
-//! `cargo xtask bench build`: `kubectl codex build --env prod` of the example after a Go edit
-//! (every image's context changes, so every image is rebuilt), with builds side by side
-//! (`--jobs`, default the tool's own) against one at a time (`--jobs 1`) as the baseline, in
-//! the same run on the same BuildKit. Needs no cluster: BuildKit and the local registry only.
+//! `cargo xtask bench build`: `kubectl codex build` of the example after a Go edit, builds side
+//! by side (`--jobs`) against one at a time (`--jobs 1`), on the local BuildKit (no cluster).
+//! Method and how to read the output: docs/benchmarks.md.
 
-use crate::bench_reload::{load_average, replace_line};
+use super::harness::{load_average, replace_line};
+use super::stats::median;
 use crate::buildkit;
+use crate::exec;
 use crate::repo::{release_binary, repo_root, target_dir};
 use anyhow::{ensure, Context, Result};
 use clap::Args;
@@ -63,9 +64,8 @@ pub fn run(args: &BuildArgs) -> Result<()> {
             command.args(["--jobs", jobs]);
         }
         let started = Instant::now();
-        let out = command.output().context("running kubectl-codex build")?;
+        let out = exec::output(&mut command).with_context(|| format!("build ({round})"))?;
         let seconds = started.elapsed().as_secs_f64();
-        ensure!(out.status.success(), "build ({round}) failed: {}", String::from_utf8_lossy(&out.stderr));
         let report: Value = serde_json::from_slice(&out.stdout).context("build -o json printed no JSON")?;
         let built =
             report["images"].as_array().map_or(0, |images| images.iter().filter(|i| i["status"] == "built").count());
@@ -94,7 +94,8 @@ pub fn run(args: &BuildArgs) -> Result<()> {
         }
     }
     let load_after = load_average()?;
-    let (serial_median, parallel_median) = (median(&serial), median(&parallel));
+    let seconds = |rounds: &[Round]| rounds.iter().map(|r| r.seconds).collect::<Vec<_>>();
+    let (serial_median, parallel_median) = (median(&seconds(&serial)), median(&seconds(&parallel)));
     let jobs = args.jobs.map_or_else(|| "default".to_string(), |j| j.to_string());
     println!(
         "bench build: {} runs, {} images rebuilt per build, load {load_before:.1} -> {load_after:.1}",
@@ -117,12 +118,6 @@ pub fn run(args: &BuildArgs) -> Result<()> {
     Ok(())
 }
 
-fn median(rounds: &[Round]) -> f64 {
-    let mut seconds: Vec<f64> = rounds.iter().map(|r| r.seconds).collect();
-    seconds.sort_by(f64::total_cmp);
-    seconds[seconds.len() / 2]
-}
-
 /// services.yaml and example/ copied under target/, repositories renamed.
 fn prepare_copy() -> Result<PathBuf> {
     let root = repo_root();
@@ -131,8 +126,7 @@ fn prepare_copy() -> Result<PathBuf> {
         fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     }
     fs::create_dir_all(&work)?;
-    let status = Command::new("cp").arg("-a").arg(root.join("example")).arg(&work).status()?;
-    ensure!(status.success(), "copying example/");
+    exec::output(Command::new("cp").arg("-a").arg(root.join("example")).arg(&work))?;
     let yaml = fs::read_to_string(root.join("services.yaml"))?;
     ensure!(
         yaml.contains("repository: codex-example/"),

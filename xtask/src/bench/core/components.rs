@@ -3,7 +3,8 @@
 //! (`resources`) are taken out of the unit; every component but each fourth one uses the one
 //! before it, so nested components are merged too.
 
-use super::{resources, Node};
+use super::generate::resources;
+use super::yaml::Node;
 
 /// Adds `components` to the generated `document` and `use` to its typed units.
 pub fn convert(document: &mut Node, count: usize) {

@@ -1,9 +1,9 @@
-//! `cargo xtask bench import`: `kubectl codex import` of a generated codexctl services.yaml of
-//! N units, five Go-templated manifests each, against `kubectl codex validate` of the stack it
-//! writes (the same files read once more, without translating anything) as the baseline, in one
-//! invocation. Wall time and peak memory of each process, as in `bench core`.
+//! `cargo xtask bench import`: `kubectl codex import` of a generated codexctl file of N units,
+//! against `validate` of the stack it writes. Method and how to read the output:
+//! docs/benchmarks.md.
 
-use crate::bench_core::{measure, round2, Stats};
+use super::harness::measure;
+use super::stats::{round2, ProcessStats};
 use anyhow::{ensure, Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -61,10 +61,10 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         validate_samples.push(measure(&binary, &validate)?);
     }
     eprintln!();
-    let (imported, baseline) = (Stats::of(&import_samples), Stats::of(&validate_samples));
+    let (imported, baseline) = (ProcessStats::of(&import_samples), ProcessStats::of(&validate_samples));
     let met = imported.median_ms < GOAL_MS && imported.peak_mb < GOAL_MB;
     if args.json {
-        let row = |s: &Stats| json!({"medianMs": round2(s.median_ms), "minMs": round2(s.min_ms), "peakRssMb": round2(s.peak_mb)});
+        let row = |s: &ProcessStats| json!({"medianMs": round2(s.median_ms), "minMs": round2(s.min_ms), "peakRssMb": round2(s.peak_mb)});
         let report = json!({
             "units": args.units, "manifestsPerUnit": MANIFESTS_PER_UNIT, "runs": args.runs,
             "import": row(&imported), "validateOfResult": row(&baseline),

@@ -3,7 +3,7 @@
 //! one of them (and every other one generates a token), and every typed unit reads a plain
 //! input in its env and, with Secrets, a Secret key.
 
-use super::Node;
+use super::yaml::Node;
 
 pub fn convert(document: &mut Node, inputs: usize, secrets: usize) {
     let Node::Map(entries) = document else { return };

@@ -1,5 +1,5 @@
 //! `cargo xtask dev-images`: the images of the example stack's `dev` runtime, assembled
-//! from this host's files like the prod images (`example_images.rs`): no Docker engine,
+//! from this host's files like the prod images (`images/example/`): no Docker engine,
 //! no base image, nothing downloaded inside a pod.
 //!
 //! | repository                         | tag          | contents |
@@ -13,12 +13,14 @@
 //! shared workspace PVC, where the agent edits them. Every image runs as UID/GID 10001.
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use crate::exec;
 use anyhow::{ensure, Context, Result};
 
-use crate::example_images::{app_user, is_elf, path_str, shared_libraries, write_user_db, APP_UID, DEFAULT_TAG};
-use crate::image::{self, assemble_and_push, ImageSpec};
+use crate::images::elf::{is_elf, shared_libraries};
+use crate::images::example::{app_user, path_str, write_user_db, APP_UID, DEFAULT_TAG};
+use crate::images::oci::{self, assemble_and_push, ImageSpec};
 use crate::repo::repo_root;
 
 const REPOSITORY_PREFIX: &str = "codex-example";
@@ -107,8 +109,8 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     .context("the Go dev image")?;
     built.push((first.to_string(), first_ref.clone()));
     for service in rest {
-        let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{tag}", image::registry_address());
-        image::copy(&first_ref, &reference)?;
+        let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{tag}", oci::registry_address());
+        oci::copy(&first_ref, &reference)?;
         built.push((service.to_string(), reference));
     }
 
@@ -176,15 +178,6 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     Ok(built)
 }
 
-fn run(command: &mut Command, what: &str) -> Result<()> {
-    let status = command
-        .stdout(Stdio::from(std::io::stderr()))
-        .status()
-        .with_context(|| format!("running {what} (is it installed?)"))?;
-    ensure!(status.success(), "{what} failed ({status})");
-    Ok(())
-}
-
 fn go(module: &Path) -> Command {
     let mut go = Command::new("go");
     go.current_dir(module)
@@ -198,14 +191,13 @@ fn go(module: &Path) -> Command {
 
 fn go_build_devwatch(module: &Path, out: &Path) -> Result<()> {
     eprintln!("[dev-images] go build ./cmd/devwatch");
-    run(
+    Ok(exec::logged(
         go(module)
             .env("GOFLAGS", "")
             .args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"])
             .arg(out)
             .arg("./cmd/devwatch"),
-        "go build devwatch",
-    )
+    )?)
 }
 
 /// Compiles every Go service into `cache` exactly as a dev pod will (same toolchain, flags
@@ -215,16 +207,11 @@ fn warm_go_cache(module: &Path, cache: &Path) -> Result<()> {
     eprintln!("[dev-images] warming the Go build cache {}", cache.display());
     let packages: Vec<String> = GO_DEV_SERVICES.iter().map(|s| format!("./cmd/{s}")).collect();
     // Several packages and no -o: compile everything, keep only the cache.
-    run(
-        go(module).env("GOCACHE", cache).env("GOFLAGS", GO_FLAGS).arg("build").args(&packages),
-        "go build (cache warm-up)",
-    )
+    Ok(exec::logged(go(module).env("GOCACHE", cache).env("GOFLAGS", GO_FLAGS).arg("build").args(&packages))?)
 }
 
 fn host_goroot() -> Result<PathBuf> {
-    let output = Command::new("go").args(["env", "GOROOT"]).output().context("running go env GOROOT")?;
-    ensure!(output.status.success(), "go env GOROOT failed: {}", String::from_utf8_lossy(&output.stderr));
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    Ok(PathBuf::from(exec::stdout(Command::new("go").args(["env", "GOROOT"]))?.trim()))
 }
 
 /// The parts of GOROOT that `go build` uses: the go command, the compiler, assembler and
@@ -280,7 +267,7 @@ fn npm_ci(web: &Path) -> Result<()> {
         return Ok(());
     }
     eprintln!("[dev-images] npm ci in {}", web.display());
-    run(Command::new("npm").current_dir(web).args(["ci", "--no-audit", "--no-fund", "--prefer-offline"]), "npm ci")
+    Ok(exec::logged(Command::new("npm").current_dir(web).args(["ci", "--no-audit", "--no-fund", "--prefer-offline"]))?)
 }
 
 /// Native addons (`*.node`, e.g. rollup's) that node loads from node_modules: their shared
@@ -326,18 +313,14 @@ fn busybox_files(out: &Path) -> Result<Vec<(PathBuf, String)>> {
     let busybox = Path::new("/bin/busybox");
     if !busybox.is_file() {
         eprintln!("[dev-images] installing busybox-static from Debian's packages");
-        run(
-            Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "busybox-static",
-            ]),
-            "apt-get install busybox-static",
-        )?;
+        exec::logged(Command::new("apt-get").env("DEBIAN_FRONTEND", "noninteractive").args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "busybox-static",
+        ]))?;
     }
-    let list = Command::new(busybox).arg("--list").output().context("running busybox --list")?;
-    ensure!(list.status.success(), "busybox --list failed");
+    let list = exec::output(Command::new(busybox).arg("--list"))?;
     let applets = out.join("busybox-applets");
     if applets.exists() {
         fs::remove_dir_all(&applets)?;

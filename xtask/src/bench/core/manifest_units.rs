@@ -2,7 +2,7 @@
 //! are written — five templated documents each (ServiceAccount, ConfigMap, Service,
 //! Deployment, PodDisruptionBudget) and an `image` edit, instead of a typed `workload`.
 
-use super::Node;
+use super::yaml::Node;
 
 /// Documents per manifest-only unit.
 pub const DOCUMENTS: usize = 5;

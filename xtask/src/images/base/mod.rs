@@ -19,11 +19,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use crate::exec;
+use anyhow::{ensure, Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::image::{self, crane_command};
+mod push;
+
 use crate::tools;
+use push::push;
 
 /// The label holding the digest of what an image was assembled from.
 pub const INPUTS_LABEL: &str = "dev.kubectl-codex.base.inputs";
@@ -31,7 +34,7 @@ const SUITE: &str = "bookworm";
 const PG_MAJOR: &str = "15";
 /// UID and GID of the node image's `node` user: the example's identity (the official
 /// image uses 1000), so files the dev image gives `node` belong to the pods' user.
-const NODE_ID: u32 = crate::example_images::APP_UID;
+const NODE_ID: u32 = crate::images::example::APP_UID;
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Where apt sources are configured on the host; the rootfs uses the same mirror.
 const APT_SOURCES_DIR: &str = "/etc/apt/sources.list.d";
@@ -127,14 +130,13 @@ fn debian_layer(dir: &Path) -> Result<Layer> {
         let rootfs = scratch_dir(dir, "debian-rootfs")?;
         let debs = dir.join("debs");
         fs::create_dir_all(&debs)?;
-        run(
+        exec::logged(
             Command::new("debootstrap")
                 .args(["--variant=minbase", "--arch=amd64"])
                 .arg(format!("--cache-dir={}", debs.display()))
                 .arg(SUITE)
                 .arg(&rootfs)
                 .arg(&mirror),
-            "debootstrap",
         )?;
         fs::write(rootfs.join("etc/apt/sources.list"), sources_list(&mirror))?;
         // Host leftovers and caches an image should not carry; a container gets its own
@@ -176,7 +178,7 @@ fn golang_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         fs::create_dir_all(staging.join("go/bin"))?;
         fs::create_dir_all(staging.join("go/src"))?;
         set_mode(&staging.join("go"), 0o1777)?;
-        run(tar_command(out).args(["-C", "/", "usr/local/go", "-C"]).arg(&staging).arg("go"), "tar (Go toolchain)")?;
+        exec::logged(tar_command(out).args(["-C", "/", "usr/local/go", "-C"]).arg(&staging).arg("go"))?;
         fs::remove_dir_all(&staging)?;
         Ok(())
     })?;
@@ -207,7 +209,7 @@ fn go_minor(version: &str) -> Option<String> {
 /// The host's node and npm (node links only against glibc and libstdc++, which the Debian
 /// layer has), and the `node` user of the official image.
 fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
-    let version = command_stdout(Command::new("node").arg("--version"), "node --version")?;
+    let version = exec::stdout(Command::new("node").arg("--version"))?;
     let version = version.trim().trim_start_matches('v').to_string();
     let major = version.split('.').next().unwrap_or_default().to_string();
     let npm_dir = Path::new("/usr/lib/node_modules/npm");
@@ -221,15 +223,12 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         let etc = staging.join("etc");
         fs::create_dir_all(&etc)?;
         // The account files of the Debian layer with the node user added.
-        run(
-            Command::new("tar").arg("-xf").arg(&debian.tarball).arg("-C").arg(&staging).args([
-                "etc/passwd",
-                "etc/group",
-                "etc/shadow",
-                "etc/gshadow",
-            ]),
-            "tar (Debian account files)",
-        )?;
+        exec::logged(Command::new("tar").arg("-xf").arg(&debian.tarball).arg("-C").arg(&staging).args([
+            "etc/passwd",
+            "etc/group",
+            "etc/shadow",
+            "etc/gshadow",
+        ]))?;
         append_line(&etc.join("passwd"), &format!("node:x:{NODE_ID}:{NODE_ID}::/home/node:/bin/bash"))?;
         append_line(&etc.join("group"), &format!("node:x:{NODE_ID}:"))?;
         append_line(&etc.join("shadow"), "node:!::0:99999:7:::")?;
@@ -243,13 +242,12 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
         std::os::unix::fs::symlink("/usr/lib/node_modules/npm/bin/npx-cli.js", bin.join("npx"))?;
         let node = fs::canonicalize(crate::tools::on_path("node")?)?;
         fs::copy(&node, bin.join("node")).with_context(|| format!("copying {}", node.display()))?;
-        run(
+        exec::logged(
             tar_command(out).arg("--numeric-owner").arg("-C").arg(&staging).args(["etc", "home", "usr"]).args([
                 "-C",
                 "/",
                 "usr/lib/node_modules/npm",
             ]),
-            "tar (node)",
         )?;
         fs::remove_dir_all(&staging)?;
         Ok(())
@@ -271,9 +269,8 @@ fn node_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
 fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
     let layer = cached_layer(dir, &format!("postgres-{PG_MAJOR}-{SUITE}-{}-r{RECIPE}", &debian.sha256[..12]), |out| {
         let rootfs = scratch_dir(dir, "postgres-rootfs")?;
-        run(
+        exec::logged(
             Command::new("tar").args(["--numeric-owner", "-xpf"]).arg(&debian.tarball).arg("-C").arg(&rootfs),
-            "tar (unpack the Debian rootfs)",
         )?;
         {
             let _chroot = ChrootMounts::mount(&rootfs, &dir.join("debs"))?;
@@ -293,7 +290,7 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
                      chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql\n\
                      chmod 1777 /var/lib/postgresql/data /var/run/postgresql\n"
             );
-            run(
+            exec::logged(
                 Command::new("chroot")
                     .arg(&rootfs)
                     .args(["/bin/sh", "-c", &script])
@@ -301,7 +298,6 @@ fn postgres_image(dir: &Path, debian: &Layer) -> Result<BaseImage> {
                     .env("PATH", DEFAULT_PATH)
                     .env("DEBIAN_FRONTEND", "noninteractive")
                     .env("LANG", "C.UTF-8"),
-                "apt-get install postgresql in the chroot",
             )?;
             fs::remove_file(&policy)?;
             fs::remove_file(rootfs.join("etc/resolv.conf"))?;
@@ -347,7 +343,7 @@ impl ChrootMounts {
         ] {
             let target = rootfs.join(target);
             fs::create_dir_all(&target)?;
-            run(Command::new("mount").args(args).arg(&target), "mount")?;
+            exec::logged(Command::new("mount").args(args).arg(&target))?;
             mounts.mounted.push(target);
         }
         Ok(mounts)
@@ -360,75 +356,6 @@ impl Drop for ChrootMounts {
             let _ = Command::new("umount").arg("--lazy").arg(target).status();
         }
     }
-}
-
-// ---- push -------------------------------------------------------------------
-
-/// Pushes the image unless the registry has it with the same inputs; returns the reference.
-fn push(base: &BaseImage) -> Result<String> {
-    let reference = format!("{}/{}:{}", image::registry_address(), base.repository, base.tag);
-    let inputs = inputs_digest(base);
-    if pushed_inputs(&reference)?.as_deref() == Some(inputs.as_str()) {
-        return Ok(reference);
-    }
-    let started = Instant::now();
-    let crane = tools::tool_path("crane")?;
-    let mut append = crane_command(&crane);
-    append.args(["append", "--oci-empty-base", "-t", &reference]);
-    for layer in &base.layers {
-        append.arg("-f").arg(&layer.tarball);
-    }
-    image::run(&mut append, "crane append")?;
-    let mut mutate = crane_command(&crane);
-    mutate.args(mutate_args(base, &reference, &inputs));
-    image::run(&mut mutate, "crane mutate")?;
-    crate::say!("[base-images] pushed {reference} in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(reference)
-}
-
-fn mutate_args(base: &BaseImage, reference: &str, inputs: &str) -> Vec<String> {
-    let mut args = vec![
-        "mutate".to_string(),
-        reference.to_string(),
-        "-t".to_string(),
-        reference.to_string(),
-        // The empty base has no platform; BuildKit and containerd match on it.
-        "--set-platform=linux/amd64".to_string(),
-        format!("--label={INPUTS_LABEL}={inputs}"),
-    ];
-    args.extend(base.env.iter().map(|(k, v)| format!("--env={k}={v}")));
-    if !base.cmd.is_empty() {
-        args.push(format!("--cmd={}", base.cmd.join(",")));
-    }
-    if let Some(workdir) = &base.workdir {
-        args.push(format!("--workdir={workdir}"));
-    }
-    args
-}
-
-/// Digest of everything an image is made of: layer contents, configuration, recipe.
-fn inputs_digest(base: &BaseImage) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(format!("recipe {RECIPE}\n"));
-    for layer in &base.layers {
-        hasher.update(format!("layer {}\n", layer.sha256));
-    }
-    for (key, value) in &base.env {
-        hasher.update(format!("env {key}={value}\n"));
-    }
-    hasher.update(format!("cmd {:?}\nworkdir {:?}\n", base.cmd, base.workdir));
-    hex(&hasher.finalize()[..16])
-}
-
-/// The inputs label of the pushed image, if the registry has it.
-fn pushed_inputs(reference: &str) -> Result<Option<String>> {
-    let crane = tools::tool_path("crane")?;
-    let output = crane_command(&crane).args(["config", reference]).output().context("running crane config")?;
-    if !output.status.success() {
-        return Ok(None);
-    }
-    let config: serde_json::Value = serde_json::from_slice(&output.stdout).context("parsing the image config")?;
-    Ok(config["config"]["Labels"][INPUTS_LABEL].as_str().map(str::to_string))
 }
 
 // ---- helpers ----------------------------------------------------------------
@@ -542,7 +469,7 @@ fn tar_tree(root: &Path, out: &Path) -> Result<()> {
     let mut top: Vec<String> =
         fs::read_dir(root)?.map(|e| Ok(e?.file_name().to_string_lossy().into_owned())).collect::<Result<_>>()?;
     top.sort();
-    run(tar_command(out).arg("--xattrs").arg("-C").arg(root).args(&top), "tar (rootfs)")
+    Ok(exec::logged(tar_command(out).arg("--xattrs").arg("-C").arg(root).args(&top))?)
 }
 
 fn file_sha256(path: &Path) -> Result<String> {
@@ -584,24 +511,6 @@ fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
         .with_context(|| format!("changing the owner of {}", path.display()))
 }
 
-fn run(command: &mut Command, what: &str) -> Result<()> {
-    let status = command
-        .stdout(crate::progress::progress_output())
-        .stderr(crate::progress::stderr())
-        .status()
-        .with_context(|| format!("running {what}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
-    Ok(())
-}
-
-fn command_stdout(command: &mut Command, what: &str) -> Result<String> {
-    let output = command.output().with_context(|| format!("running {what}"))?;
-    ensure!(output.status.success(), "{what} failed ({})", output.status);
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,41 +540,5 @@ mod tests {
         assert_eq!(go_minor("go1.26.8").as_deref(), Some("1.26"));
         assert_eq!(go_minor("go1.27rc1"), None);
         assert_eq!(go_minor("devel +abc"), None);
-    }
-
-    fn base(env: &str) -> BaseImage {
-        BaseImage {
-            repository: "codex-base/golang".into(),
-            tag: "1.26-bookworm".into(),
-            layers: vec![Layer { tarball: "/c/debian.tar".into(), sha256: "aa".into() }],
-            env: vec![("GOTOOLCHAIN".into(), env.into())],
-            cmd: vec!["bash".into()],
-            workdir: Some("/go".into()),
-        }
-    }
-
-    #[test]
-    fn a_changed_configuration_changes_the_inputs_digest() {
-        assert_eq!(inputs_digest(&base("local")), inputs_digest(&base("local")));
-        assert_ne!(inputs_digest(&base("local")), inputs_digest(&base("auto")));
-    }
-
-    #[test]
-    fn the_pushed_config_carries_platform_label_env_cmd_and_workdir() {
-        let args = mutate_args(&base("local"), "r/codex-base/golang:1.26-bookworm", "d1");
-        assert_eq!(
-            args,
-            [
-                "mutate",
-                "r/codex-base/golang:1.26-bookworm",
-                "-t",
-                "r/codex-base/golang:1.26-bookworm",
-                "--set-platform=linux/amd64",
-                "--label=dev.kubectl-codex.base.inputs=d1",
-                "--env=GOTOOLCHAIN=local",
-                "--cmd=bash",
-                "--workdir=/go",
-            ]
-        );
     }
 }

@@ -1,9 +1,9 @@
 //! The image the codex-gc chart runs: the release binary of kubectl-codex and the few shared
 //! libraries it links, assembled without Docker and pushed to the local registry.
 
-use crate::image::{self, ImageSpec};
-use crate::repo::repo_root;
-use anyhow::{bail, Context, Result};
+use crate::images::oci::{self, ImageSpec};
+use crate::repo::release_binary;
+use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,17 +13,7 @@ pub const REPOSITORY: &str = "codex/kubectl-codex";
 
 /// Builds the release binary, packs it with its libraries, pushes; returns the reference.
 pub fn build_and_push() -> Result<String> {
-    let root = repo_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args(["build", "--release", "-p", "kubectl-codex"])
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release failed ({status})");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let binary = target.join("release/kubectl-codex");
+    let binary = release_binary("[gc-image] ")?;
     let mut files = vec![(binary.clone(), "/kubectl-codex".to_string())];
     for library in shared_libraries(&binary)? {
         // The path the binary asks for (often a symlink, e.g. /lib64/ld-linux-x86-64.so.2)
@@ -36,7 +26,7 @@ pub fn build_and_push() -> Result<String> {
     let digest = Sha256::digest(std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?);
     let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     let tag = format!("{}-{short}", env!("CARGO_PKG_VERSION"));
-    image::assemble_and_push(&ImageSpec {
+    oci::assemble_and_push(&ImageSpec {
         repository: REPOSITORY.into(),
         tag,
         files,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::exec;
 use anyhow::{bail, Context, Result};
 
 use crate::tools;
@@ -33,9 +34,13 @@ pub struct ImageSpec {
     pub owners: Vec<(String, u32, u32)>,
 }
 
-/// The registry images are pushed to and pulled from: `127.0.0.1:5000`, or `$CODEX_REGISTRY`.
+/// The registry images are pushed to and pulled from: the local one
+/// ([`crate::cluster::layout::REGISTRY`]), or `$CODEX_REGISTRY`.
 pub fn registry_address() -> String {
-    std::env::var("CODEX_REGISTRY").ok().filter(|r| !r.is_empty()).unwrap_or_else(|| "127.0.0.1:5000".to_string())
+    std::env::var("CODEX_REGISTRY")
+        .ok()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| crate::cluster::layout::REGISTRY.to_string())
 }
 
 /// Builds the image and pushes it; returns the full reference, e.g.
@@ -54,7 +59,7 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
 
     let mut append = crane_command(&crane);
     append.args(["append", "--oci-empty-base", "-f"]).arg(&layer).args(["-t", &reference]);
-    run(&mut append, "crane append")?;
+    exec::stdout(&mut append)?;
 
     let mut mutate = crane_command(&crane);
     // The empty base has no platform, and containerd only runs images whose config
@@ -72,7 +77,7 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
     if let Some(user) = &spec.user {
         mutate.arg(format!("--user={user}"));
     }
-    let digest = run(&mut mutate, "crane mutate")?;
+    let digest = exec::stdout(&mut mutate)?;
     crate::say!(
         "[image] pushed {reference} ({}) in {:.1}s",
         digest.trim().rsplit('@').next().unwrap_or_default(),
@@ -85,7 +90,7 @@ pub fn assemble_and_push(spec: &ImageSpec) -> Result<String> {
 /// uploaded again): one assembled image published under several repositories.
 pub fn copy(from: &str, to: &str) -> Result<()> {
     let crane = tools::tool_path("crane")?;
-    run(crane_command(&crane).args(["copy", from, to]), "crane copy")?;
+    exec::stdout(crane_command(&crane).args(["copy", from, to]))?;
     crate::say!("[image] copied {from} to {to}");
     Ok(())
 }
@@ -128,14 +133,6 @@ pub(crate) fn crane_command(crane: &Path) -> Command {
 /// pflag parses list flags as one CSV record, so each element is quoted.
 fn csv_list(items: &[String]) -> String {
     items.iter().map(|item| format!("\"{}\"", item.replace('"', "\"\""))).collect::<Vec<_>>().join(",")
-}
-
-pub(crate) fn run(command: &mut Command, what: &str) -> Result<String> {
-    let output = command.output().with_context(|| format!("running {what}"))?;
-    if !output.status.success() {
-        bail!("{what} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// One entry of the layer, keyed by its path inside the image (no leading `/`).

@@ -1,0 +1,91 @@
+//! What more than one benchmark needs: running a command while measuring its wall time and
+//! peak memory, the machine's load around a measurement, and the one-line edits that make a
+//! rebuild necessary.
+
+use anyhow::{bail, ensure, Context, Result};
+use std::ffi::OsString;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Wall time and peak memory of one run of a command.
+pub struct Sample {
+    pub wall: Duration,
+    pub max_rss_kb: u64,
+}
+
+/// Runs `program` to completion (output discarded) and returns its wall time and peak RSS.
+pub fn measure(program: &Path, args: &[OsString]) -> Result<Sample> {
+    let stderr = tempfile::tempfile()?;
+    let start = Instant::now();
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr.try_clone()?)
+        .spawn()
+        .with_context(|| format!("starting {}", program.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our own child, not yet reaped (std reaps only in wait/try_wait,
+        // which are never called on `child`); both out-pointers are valid for writes.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error).context("wait4");
+        }
+    }
+    let wall = start.elapsed();
+    drop(child);
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let mut message = String::new();
+        use std::io::{Read, Seek};
+        let mut stderr = stderr;
+        stderr.rewind()?;
+        stderr.read_to_string(&mut message)?;
+        bail!("{} {:?} failed (wait status {status}): {}", program.display(), args, message.trim());
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok(Sample { wall, max_rss_kb: usage.ru_maxrss.max(0) as u64 })
+}
+
+/// The 1-minute load average (/proc/loadavg).
+pub fn load_average() -> Result<f64> {
+    fs::read_to_string("/proc/loadavg")?
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .context("unreadable /proc/loadavg")
+}
+
+/// Replaces the one line starting with `prefix`.
+pub fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
+    let text = fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut found = false;
+    let changed: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(prefix) {
+                found = true;
+                line
+            } else {
+                l
+            }
+        })
+        .collect();
+    ensure!(found, "{} has no line starting with {prefix:?}", file.display());
+    fs::write(file, changed.join("\n") + "\n")?;
+    Ok(())
+}
+
+/// `path` as UTF-8, for the command lines and manifests that need it as text.
+pub fn path_str(path: &Path) -> Result<&str> {
+    path.to_str().with_context(|| format!("{} is not UTF-8", path.display()))
+}
