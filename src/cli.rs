@@ -10,22 +10,14 @@ use std::time::Duration;
     bin_name = "kubectl codex",
     version = crate::version::LONG,
     about = "Bring up a complete, isolated environment of a multi-service project from one services.yaml",
-    long_about = help_text(
-r#"Bring up a complete, isolated environment of a multi-service project on Kubernetes from one declarative
-services.yaml: stateful dependencies, then migrations, then internal services, then edge services, then the
-frontend, each phase a Helm release gated on readiness."#
-),
-    after_help = format!(
-"{}\n\n{}",
-help_text(
-r#"Examples:
+    long_about = help_text(r#"Bring up a complete, isolated environment of a multi-service project
+on Kubernetes from one declarative services.yaml: stateful dependencies, then migrations, then internal
+services, then edge services, then the frontend, each phase a Helm release gated on readiness."#),
+    after_help = format!("{}\n\n{}", help_text(r#"Examples:
   kubectl codex validate
   kubectl codex plan --env ai --issue 19
   kubectl codex render --env prod --out build/
-  kubectl codex schema > services.schema.json"#
-),
-crate::exit::help_table()
-)
+  kubectl codex schema > services.schema.json"#), crate::exit::help_table())
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,44 +27,30 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check services.yaml and report every problem at once (no cluster needed).
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex validate
   kubectl codex validate -f path/to/services.yaml -o json
 
 Every environment is resolved (with --slot/--issue, or slot 1 when neither is given), so template and
-namespace errors show up too. Exit code 2 when anything is wrong."#
-)
-    )]
+namespace errors show up too. Exit code 2 when anything is wrong."#))]
     Validate(ValidateArgs),
     /// Print the ordered phases, their units, images and readiness gates (no cluster needed).
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex plan --env prod
   kubectl codex plan --env ai --issue 19 -o json | jq '.phases[].name'
 
-The plan is byte-identical for identical input."#
-)
-    )]
+The plan is byte-identical for identical input."#))]
     Plan(PlanArgs),
     /// Write each phase's Helm values and rendered manifests to a directory (no cluster needed).
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex render --env prod --out build/
   kubectl codex render --env dev --slot 2 --out /tmp/r --values-only
 
-Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`)."#
-)
-    )]
+Writes OUT/<nn>-<phase>/values.yaml and OUT/<nn>-<phase>/manifests.yaml (the latter from `helm template`)."#))]
     Render(RenderArgs),
     /// Build the environment's images (prod or dev targets), skipping unchanged ones; copy its
     /// mirrored images into its registry, skipping present ones.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex build --env prod
   kubectl codex build --env dev --slot 1 --dry-run -o json
   kubectl codex build --env prod --builder buildx
@@ -85,14 +63,10 @@ files after .dockerignore, Dockerfile, target, build args, platform). When the r
 content tag nothing is built; the tag is pointed at it. Builder: buildctl on PATH, else docker buildx
 (--builder to choose). Images with `mirror` are copied first into registry/repository:tag (manifest,
 multi-arch index, blobs), unless the mirror tag registry/repository:mirror-<16 hex of the source> shows the
-copy is there already. Exit code 3 when no builder is found, 9 when a build or a mirror fails."#
-)
-    )]
+copy is there already. Exit code 3 when no builder is found, 9 when a build or a mirror fails."#))]
     Build(BuildArgs),
     /// Deploy the environment phase by phase through Helm, gated on readiness, with evidence.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex up --env prod
   kubectl codex up --env ai --issue 19 --timeout 10m -o json
   kubectl codex up --env dev --slot 1 --skip-build
@@ -101,14 +75,10 @@ Images declared with `mirror` are copied into the environment's registry and tho
 first (as `kubectl codex build`; --skip-build to deploy what the registry has), and units run them pinned by
 manifest digest. Phases run in the fixed order stateful -> migrations -> internal -> edge -> frontend; a
 phase whose values did not change and whose units are ready is skipped. Exit code 5 when a phase fails; its
-units' pods, events and last log lines are printed."#
-)
-    )]
+units' pods, events and last log lines are printed."#))]
     Up(UpArgs),
     /// Show an environment: namespace, lease and TTL, phase releases and unit readiness.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex status --env prod
   kubectl codex status -n codex-ai-issue-19 -o json
   kubectl codex status --env prod --watch
@@ -117,73 +87,53 @@ r#"Examples:
 --watch follows the units through watches on their workloads, pods and events. On a terminal it redraws a
 table (phase, unit, kind, readiness, restarts, age, last event); piped, it prints the table once and then
 one line per unit whose readiness, restarts or last event changed (-o json: one JSON object per line).
-Ctrl-C or --watch-timeout ends it with exit code 0."#
-)
-    )]
+Ctrl-C or --watch-timeout ends it with exit code 0."#))]
     Status(StatusArgs),
     /// Print the deploy evidence of an environment, or prove its phase order (--verify).
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex evidence --env prod
   kubectl codex evidence -n codex-prod --verify
   kubectl codex evidence -n codex-prod --run 20261127t101500z-1a2b -o json
   kubectl codex evidence -n codex-prod --html timeline.html
   kubectl codex evidence --from-file records.json --svg timeline.svg
 
---verify checks every record against Helm's release history and exits 6 on any violation."#
-)
-    )]
+--verify checks every record against Helm's release history and exits 6 on any violation."#))]
     Evidence(EvidenceArgs),
     /// Uninstall the phase releases in reverse order, then delete the namespace (only a managed one).
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex down --env dev --slot 2
-  kubectl codex down -n codex-ai-issue-19"#
-)
-    )]
+  kubectl codex down -n codex-ai-issue-19"#))]
     Down(DownArgs),
     /// Deploy a review round of an issue: reuse its warm environment, or start a fresh one.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex revise 19
   kubectl codex revise 19 --env ai --ttl 4h -o json
 
 The environment is found by its labels (project, env, issue). Active and within its idle TTL: reused, only
 changed phases deploy, the lease is extended. Missing, terminating or expired: a fresh environment. The path
 taken and why is printed and recorded in the evidence. Like `up`, the images are built first (unchanged ones
-are not rebuilt) unless --skip-build."#
-)
-    )]
+are not rebuilt) unless --skip-build."#))]
     Revise(ReviseArgs),
     /// Delete managed namespaces whose idle lease has expired (never anything else).
-    #[command(after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex gc --dry-run
   kubectl codex gc -o json
 
 Only namespaces labelled app.kubernetes.io/managed-by=kubectl-codex whose last-activity is older than their
-idle TTL are deleted; unreadable annotations or a run in progress keep a namespace."#
-))]
+idle TTL are deleted; unreadable annotations or a run in progress keep a namespace."#))]
     Gc(GcArgs),
     /// Work inside an environment as its agent (its ServiceAccount, the shared workspace).
     #[command(
         subcommand,
-        after_help = help_text(
-r#"Examples:
+        after_help = help_text(r#"Examples:
   kubectl codex agent run --env dev --slot 1 -- sh -c 'ls /workspace'
-  kubectl codex agent run --env ai --issue 19 -o json -- make test"#
-)
+  kubectl codex agent run --env ai --issue 19 -o json -- make test"#)
     )]
     Agent(AgentCommand),
     /// Prove the agent may do what it must and nothing more, that every pod on the shared
     /// workspace runs as the declared identity with its declared mount mode, and that the
     /// environment's posture (Pod Security level, NetworkPolicy, quota) is as declared.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex check --env dev --slot 1
   kubectl codex check --env ai --issue 19 -o json
 
@@ -196,13 +146,10 @@ workspace uid, gid and fsGroup with the mount mode services.yaml declares. Postu
 pod-security.kubernetes.io/enforce label must be the declared podSecurity level, the NetworkPolicy
 codex-isolation must exist, a declared quota must stand as ResourceQuota codex-quota (with LimitRange
 codex-defaults), and a pod of every workload, created as a server-side dry run, must pass Pod Security
-admission at the declared level. Exit code 6 on any violation."#
-)
-    )]
+admission at the declared level. Exit code 6 on any violation."#))]
     Check(CheckArgs),
     /// Convert a codexctl services.yaml or a codex-k8s ServiceStack into a kubectl-codex stack.
-    #[command(after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex import services.yaml --out codex/
   kubectl codex import legacy/services.yaml --from codexctl --out codex/ --phase migrate=migrations -o json
   kubectl codex plan -f codex/services.yaml --env staging --values-file codex/inputs.example.yaml
@@ -214,43 +161,32 @@ path under OUT, and OUT/inputs.example.yaml: every value the stack reads from ou
 .Vars, env files, baseDomain, storage) as an input, ready for --values-file. The report lists every item as
 mapped, converted, dropped (kubectl-codex does it itself) or not carried, with its source line and the
 reason. Exit code 0 when the result validates; 2 when the file, a template or a referenced manifest is wrong
-(file:line:column), when the result does not validate, or with --strict when anything was not carried."#
-))]
+(file:line:column), when the result does not validate, or with --strict when anything was not carried."#))]
     Import(ImportArgs),
     /// Print the JSON Schema of services.yaml.
-    #[command(after_help = help_text(
-r#"Example:
-  kubectl codex schema > schema/services.schema.json"#
-))]
+    #[command(after_help = help_text(r#"Example:
+  kubectl codex schema > schema/services.schema.json"#))]
     Schema,
     /// Print the version and the git commit it was built from.
-    #[command(after_help = help_text(
-r#"Example:
-  kubectl codex version -o json"#
-))]
+    #[command(after_help = help_text(r#"Example:
+  kubectl codex version -o json"#))]
     Version(VersionArgs),
     /// Print a shell completion script.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   source <(kubectl codex completion bash)
   kubectl codex completion zsh > "${fpath[1]}/_kubectl-codex"
-  kubectl codex completion fish > ~/.config/fish/completions/kubectl-codex.fish"#
-)
-    )]
+  kubectl codex completion fish > ~/.config/fish/completions/kubectl-codex.fish"#))]
     Completion(CompletionArgs),
     /// Draw the plan's units as a graph: a cluster per phase, dependsOn edges, the wave in
     /// each node (no cluster needed).
-    #[command(after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex graph --env prod | dot -Tsvg > stack.svg
   kubectl codex graph --env ai --issue 19 -o mermaid
   kubectl codex graph --env prod -o svg > stack.svg
 
 The stack is resolved as `plan` resolves it. Arrows point from a dependency to the unit that waits for it.
 -o svg runs Graphviz's dot (--dot PATH, $CODEX_DOT, or dot on PATH); exit code 3 when it is missing or
-fails."#
-))]
+fails."#))]
     Graph(GraphArgs),
     /// Completion candidates for kubectl's plugin completion (`kubectl_complete-codex`).
     #[command(name = "__complete", hide = true, disable_help_flag = true)]
@@ -627,17 +563,13 @@ pub struct GcArgs {
 pub enum AgentCommand {
     /// Run a command as the agent: a Job with the agent's ServiceAccount, image and workspace
     /// mount; its log is streamed until it ends.
-    #[command(
-        after_help = help_text(
-r#"Examples:
+    #[command(after_help = help_text(r#"Examples:
   kubectl codex agent run --env dev --slot 1 -- sh -c 'sed -i s/v1/v2/ services/cmd/greeter/message.go'
   kubectl codex agent run --env ai --issue 19 --timeout 30m -o json -- make test
 
 The command runs in the workspace (agent.workspace, default /workspace read-write) as the workspace
 uid/gid/fsGroup, never retried. Exit code 0 when it succeeded, 8 when it failed or timed out (its exit code
-is in the output)."#
-)
-    )]
+is in the output)."#))]
     Run(AgentRunArgs),
 }
 

@@ -15,7 +15,16 @@ pub fn deploy_run(record: &EvidenceRecord, output: OutputFormat, extra: serde_js
             let phases: Vec<_> = record
                 .phases
                 .iter()
-                .map(|p| json!({"name": p.name, "release": p.release, "result": p.result.as_str(), "revision": p.revision, "startedAt": p.started_at, "readyAt": p.ready_at}))
+                .map(|p| {
+                    json!({
+                        "name": p.name,
+                        "release": p.release,
+                        "result": p.result.as_str(),
+                        "revision": p.revision,
+                        "startedAt": p.started_at,
+                        "readyAt": p.ready_at,
+                    })
+                })
                 .collect();
             let mut summary = json!({
                 "runId": record.run_id,

@@ -26,7 +26,8 @@ pub fn run(args: &EvidenceArgs) -> Result<(), Failure> {
         if let Some(run) = &args.run {
             records.retain(|r| &r.run_id == run);
             if records.is_empty() {
-                return Err(coded(exit::INVALID_INPUT, anyhow!("no evidence of run {run} in namespace {ns_name}")).into());
+                let error = anyhow!("no evidence of run {run} in namespace {ns_name}");
+                return Err(coded(exit::INVALID_INPUT, error).into());
             }
         }
         if picture::wanted(args) {
@@ -47,7 +48,15 @@ pub fn run(args: &EvidenceArgs) -> Result<(), Failure> {
         }
         let verdict = verify::verify(&records, &histories);
         match args.target.output.format {
-            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json!({"verified": verdict.violations.is_empty(), "runs": records.len(), "proofs": verdict.proofs, "violations": verdict.violations}))?),
+            OutputFormat::Json => {
+                let summary = json!({
+                    "verified": verdict.violations.is_empty(),
+                    "runs": records.len(),
+                    "proofs": verdict.proofs,
+                    "violations": verdict.violations,
+                });
+                println!("{}", serde_json::to_string_pretty(&summary)?)
+            }
             OutputFormat::Text => {
                 for proof in &verdict.proofs {
                     println!("ok   {} {}: {}", proof.run_id, proof.phase, proof.statement);
