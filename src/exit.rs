@@ -48,6 +48,79 @@ pub fn help_table() -> String {
     out
 }
 
+/// Why a command did not succeed, decided where it happened and turned into the process exit
+/// code in one place (`main`). The first five were reported by the command itself, in the
+/// format it was asked for (diagnostics as JSON on stdout with `-o json`, a failed run's
+/// summary), so nothing is left to print; the last two still have to be said.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// services.yaml, an input or another file given is invalid; every problem was reported.
+    #[error("invalid input")]
+    InvalidInput,
+    /// A phase failed to deploy or to become ready; the run's summary says which.
+    #[error("a phase failed to deploy or to become ready")]
+    DeployFailed,
+    /// `evidence --verify` or `check` found a violation and listed it.
+    #[error("verification found a violation")]
+    VerifyFailed,
+    /// The agent's command failed or timed out, or its pod could not start.
+    #[error("the agent's run failed")]
+    AgentFailed,
+    /// An image build or mirror failed; its error was printed with the build report.
+    #[error("an image build failed")]
+    BuildFailed,
+    /// A command line clap accepts and the command cannot: an unknown `--set` name, neither
+    /// `-n` nor `--env`, a malformed `--phase`.
+    #[error("{0}")]
+    Usage(String),
+    /// Any other error; its exit code is the one it was [`coded`] with, else [`FAILURE`].
+    #[error(transparent)]
+    Error(#[from] anyhow::Error),
+}
+
+impl Failure {
+    /// The exit code of this failure, from [`TABLE`].
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::InvalidInput => INVALID_INPUT,
+            Failure::DeployFailed => DEPLOY_FAILED,
+            Failure::VerifyFailed => VERIFY_FAILED,
+            Failure::AgentFailed => AGENT_FAILED,
+            Failure::BuildFailed => BUILD_FAILED,
+            Failure::Usage(_) => USAGE,
+            Failure::Error(error) => code_of(error),
+        }
+    }
+
+    /// What is left to say on stderr, scrubbed of secret values: `None` when the command
+    /// reported the failure itself.
+    pub fn unreported(&self) -> Option<String> {
+        match self {
+            Failure::Usage(message) => Some(crate::redact::scrub(message).into_owned()),
+            Failure::Error(error) => Some(scrubbed(error)),
+            _ => None,
+        }
+    }
+}
+
+// `?` on the errors commands meet besides anyhow's: they are unexpected, so exit code 1.
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::Error(error.into())
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(error: serde_json::Error) -> Self {
+        Failure::Error(error.into())
+    }
+}
+
+/// The process exit code for one of the codes above.
+pub fn exit_code(code: i32) -> std::process::ExitCode {
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
 /// An error that knows its exit code.
 #[derive(Debug)]
 pub struct CodedError {
@@ -123,6 +196,17 @@ mod tests {
             .collect();
         let expected: Vec<(i32, String)> = TABLE.iter().map(|(c, m)| (*c, m.to_string())).collect();
         assert_eq!(rows, expected, "README.md's exit-code table differs from exit::TABLE");
+    }
+
+    #[test]
+    fn a_failure_keeps_the_code_it_was_given() {
+        assert_eq!(Failure::from(coded(CLUSTER, anyhow::anyhow!("refused"))).exit_code(), CLUSTER);
+        assert_eq!(Failure::from(anyhow::anyhow!("unclassified")).exit_code(), FAILURE);
+        assert_eq!(Failure::Usage("no -n and no --env".into()).exit_code(), USAGE);
+        assert_eq!(Failure::InvalidInput.exit_code(), INVALID_INPUT);
+        assert_eq!(Failure::InvalidInput.unreported(), None, "reported by the command already");
+        let error = Failure::from(coded(CLUSTER, anyhow::anyhow!("refused").context("reading namespace x")));
+        assert_eq!(error.unreported().as_deref(), Some("reading namespace x: refused"));
     }
 
     #[test]

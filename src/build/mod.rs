@@ -8,8 +8,8 @@
 //! resolved tag (if that does not already point at it).
 
 pub mod builder;
-pub mod buildkitd;
-pub mod dockerignore;
+pub(crate) mod buildkitd;
+pub(crate) mod dockerignore;
 pub mod inputs;
 pub mod mirror;
 pub mod registry;

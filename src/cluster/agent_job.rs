@@ -114,10 +114,38 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
     })
 }
 
+/// How a run ended, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AgentResult {
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    #[serde(rename = "failed")]
+    Failed,
+    /// Past its deadline: the Job has to be deleted, so that it does not go on editing.
+    #[serde(rename = "timed out")]
+    TimedOut,
+}
+
+impl AgentResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentResult::Succeeded => "succeeded",
+            AgentResult::Failed => "failed",
+            AgentResult::TimedOut => "timed out",
+        }
+    }
+}
+
+impl std::fmt::Display for AgentResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub succeeded: bool,
+    pub result: AgentResult,
     pub exit_code: Option<i32>,
     /// Why, in words: `Completed`, `Error`, `DeadlineExceeded`, an image pull failure, …
     pub reason: String,
@@ -177,7 +205,7 @@ enum Started {
 }
 
 fn timed_out(pod: Option<String>) -> Outcome {
-    Outcome { succeeded: false, exit_code: None, reason: "timed out".into(), pod }
+    Outcome { result: AgentResult::TimedOut, exit_code: None, reason: AgentResult::TimedOut.as_str().into(), pod }
 }
 
 /// Polls until the Job's pod has a container that started (or already ended).
@@ -199,7 +227,7 @@ async fn wait_for_start(client: &Client, namespace: &str, job: &str, deadline: I
             }
             if let Some((_, why)) = stuck_container::stuck_container(pod) {
                 return Ok(Started::Failed(Outcome {
-                    succeeded: false,
+                    result: AgentResult::Failed,
                     exit_code: None,
                     reason: why,
                     pod: Some(name),
@@ -208,7 +236,12 @@ async fn wait_for_start(client: &Client, namespace: &str, job: &str, deadline: I
         } else if let Some(job_object) = api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))? {
             // No pod at all, and the Job gave up (e.g. its deadline passed, admission refused).
             if let Some(reason) = failed_condition(&job_object) {
-                return Ok(Started::Failed(Outcome { succeeded: false, exit_code: None, reason, pod: None }));
+                return Ok(Started::Failed(Outcome {
+                    result: AgentResult::Failed,
+                    exit_code: None,
+                    reason,
+                    pod: None,
+                }));
             }
         }
         if Instant::now() >= deadline {
@@ -243,7 +276,7 @@ async fn wait_for_end(client: &Client, namespace: &str, job: &str, pod: &str, de
                 .and_then(failed_condition);
             let reason = terminated.reason.clone().or(job_failure).unwrap_or_else(|| "terminated".into());
             return Ok(Outcome {
-                succeeded: terminated.exit_code == 0,
+                result: if terminated.exit_code == 0 { AgentResult::Succeeded } else { AgentResult::Failed },
                 exit_code: Some(terminated.exit_code),
                 reason,
                 pod: Some(pod.to_string()),
@@ -252,7 +285,7 @@ async fn wait_for_end(client: &Client, namespace: &str, job: &str, pod: &str, de
         if let Some(reason) =
             api(jobs.get_opt(job).await, || format!("reading the agent Job {job}"))?.as_ref().and_then(failed_condition)
         {
-            return Ok(Outcome { succeeded: false, exit_code: None, reason, pod: Some(pod.to_string()) });
+            return Ok(Outcome { result: AgentResult::Failed, exit_code: None, reason, pod: Some(pod.to_string()) });
         }
         if Instant::now() >= deadline {
             return Ok(timed_out(Some(pod.to_string())));

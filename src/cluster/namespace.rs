@@ -13,13 +13,44 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// A namespace's `status.phase`. Kubernetes defines these two; a namespace without a status
+/// yet is active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum NamespacePhase {
+    Active,
+    /// Being deleted: it takes no new objects until it is gone.
+    Terminating,
+}
+
+impl NamespacePhase {
+    pub fn of(phase: Option<&str>) -> Self {
+        match phase {
+            Some("Terminating") => NamespacePhase::Terminating,
+            _ => NamespacePhase::Active,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NamespacePhase::Active => "Active",
+            NamespacePhase::Terminating => "Terminating",
+        }
+    }
+}
+
+impl std::fmt::Display for NamespacePhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What we know about a managed namespace.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceInfo {
     pub name: String,
     pub uid: String,
-    pub phase: String,
+    pub phase: NamespacePhase,
     pub managed: bool,
     pub labels: BTreeMap<String, String>,
     pub last_activity: Option<String>,
@@ -34,7 +65,7 @@ impl NamespaceInfo {
         NamespaceInfo {
             name: ns.metadata.name.clone().unwrap_or_default(),
             uid: ns.metadata.uid.clone().unwrap_or_default(),
-            phase: ns.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Active".into()),
+            phase: NamespacePhase::of(ns.status.as_ref().and_then(|s| s.phase.as_deref())),
             managed: labels.get(labels::MANAGED_BY).map(String::as_str) == Some(labels::MANAGED_BY_VALUE),
             labels,
             last_activity: annotations.get(labels::LAST_ACTIVITY).cloned(),

@@ -1,24 +1,21 @@
 //! `build`: the environment's images, mirrored (or found present) and built (or found
 //! unchanged); also the first step of `up`.
 
-use super::environment::runtime;
-use super::offline;
+use super::connect::runtime;
+use super::load::resolve;
 use crate::build::builder::{self, BuilderRequest};
 use crate::build::registry::Registry;
 use crate::build::{self, mirror, BuildStatus, ImageOutcome};
-use crate::cli::{BuildArgs, BuilderArgs, OutputFormat};
+use crate::cli::{BuildArgs, BuilderArgs, DeployArgs, OutputFormat};
 use crate::config::stack::Stack;
-use crate::exit::{self, coded};
+use crate::exit::{self, coded, Failure};
 use crate::ui::progress::Progress;
 use anyhow::{anyhow, Result};
 use serde_json::json;
 use std::path::Path;
 
-pub fn build(args: &BuildArgs) -> Result<i32> {
-    let stack = match offline::resolve(&args.file.file, &args.selection, args.output) {
-        Ok(stack) => stack,
-        Err(code) => return Ok(code),
-    };
+pub fn run(args: &BuildArgs) -> Result<(), Failure> {
+    let stack = resolve(&args.file.file, &args.selection, args.output.format)?;
     let mirrors = mirror::plan(&stack).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     let builds = build::plan(&stack, base_dir(&args.file.file)).map_err(|e| coded(exit::INVALID_INPUT, e))?;
     let request = builder_request(&args.builder);
@@ -43,14 +40,30 @@ pub fn build(args: &BuildArgs) -> Result<i32> {
             outcomes
         })
     };
-    report(&stack, &outcomes, args.output)?;
-    Ok(exit_code(&outcomes))
+    report(&stack, &outcomes, args.output.format)?;
+    if failed(&outcomes).is_some() {
+        return Err(Failure::BuildFailed);
+    }
+    Ok(())
+}
+
+/// The build step of `up` and `revise`, unless `--skip-build`: `None` when skipped.
+pub fn unless_skipped(
+    stack: &mut Stack,
+    file: &Path,
+    args: &DeployArgs,
+    progress: &mut Progress,
+) -> Result<Option<Vec<ImageOutcome>>> {
+    if args.skip_build {
+        return Ok(None);
+    }
+    runtime()?.block_on(build_before_deploy(stack, file, &args.builder, progress)).map(Some)
 }
 
 /// The build step of `up`: mirrors, then builds (a Dockerfile may start `FROM` a mirrored
 /// image), reports each image on stderr, and pins `stack` to what was copied and built. Fails
 /// (exit code 9) when a mirror or a build failed.
-pub async fn build_before_deploy(
+async fn build_before_deploy(
     stack: &mut Stack,
     file: &Path,
     builder_args: &BuilderArgs,
@@ -93,14 +106,6 @@ fn builder_request(args: &BuilderArgs) -> BuilderRequest {
 /// Build contexts are relative to the directory of services.yaml.
 fn base_dir(file: &Path) -> &Path {
     file.parent().unwrap_or(Path::new(""))
-}
-
-fn exit_code(outcomes: &[ImageOutcome]) -> i32 {
-    if outcomes.iter().any(|o| o.status == BuildStatus::Failed) {
-        exit::BUILD_FAILED
-    } else {
-        exit::OK
-    }
 }
 
 fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Result<()> {

@@ -3,22 +3,18 @@
 //! environment's posture (Pod Security level, NetworkPolicy, quota, workloads admission would
 //! refuse) is what services.yaml declares.
 
-use super::agent::{connect, require_namespace, runtime};
-use super::offline;
+use super::connect::{connect, require_namespace, runtime};
+use super::load::resolve;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::cluster::access_review::{self, Answer, BindingFinding, Scope};
 use crate::cluster::posture::{self, Posture, Verdict};
 use crate::cluster::slot_access::AGENT_ACCOUNT;
 use crate::cluster::workspace_audit::{self, Declared, Finding, Identity};
-use crate::exit;
-use anyhow::Result;
+use crate::exit::Failure;
 use serde_json::json;
 
-pub fn check(args: &CheckArgs) -> Result<i32> {
-    let stack = match offline::resolve(&args.file.file, &args.selection, args.output) {
-        Ok(stack) => stack,
-        Err(code) => return Ok(code),
-    };
+pub fn run(args: &CheckArgs) -> Result<(), Failure> {
+    let stack = resolve(&args.file.file, &args.selection, args.output.format)?;
     let rules = stack.agent.as_ref().map(|a| a.permissions.clone()).unwrap_or_default();
     let namespace = stack.namespace.clone();
     let (user, groups) = access_review::service_account_subject(&namespace, AGENT_ACCOUNT);
@@ -42,7 +38,7 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
             + bindings.iter().filter(|b| !b.ok).count()
             + workloads.iter().filter(|f| !f.ok()).count()
             + posture.violations;
-        match args.output {
+        match args.output.format {
             OutputFormat::Json => {
                 let access: Vec<_> = answers.iter().map(|a| json!({"ok": a.ok(), "answer": a})).collect();
                 let workloads: Vec<_> = workloads.iter().map(|f| json!({"ok": f.ok(), "finding": f})).collect();
@@ -68,7 +64,10 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
                 posture_report(&namespace, &posture, checks, violations)
             ),
         }
-        Ok(if violations == 0 { exit::OK } else { exit::VERIFY_FAILED })
+        if violations > 0 {
+            return Err(Failure::VerifyFailed);
+        }
+        Ok::<(), Failure>(())
     })
 }
 

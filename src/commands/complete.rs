@@ -7,8 +7,7 @@
 //! they cannot drift from it; `--env` offers the environments of services.yaml.
 
 use crate::cli::Cli;
-use crate::exit;
-use anyhow::Result;
+use crate::exit::Failure;
 use clap::{Arg, ArgAction, CommandFactory, ValueHint};
 
 /// cobra's ShellCompDirective values this module uses.
@@ -44,9 +43,9 @@ impl Completion {
     }
 }
 
-pub fn complete(args: &crate::cli::CompleteArgs) -> Result<i32> {
+pub fn run(args: &crate::cli::CompleteArgs) -> Result<(), Failure> {
     print!("{}", candidates(&args.words, &environments_of).to_protocol());
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// The environments of the services.yaml the command line names (`-f`, else `$CODEX_FILE`,

@@ -1,19 +1,16 @@
 //! `kubectl codex graph`: the resolved stack's units as DOT, Mermaid, or SVG through `dot`.
 
-use super::offline;
+use super::load::resolve;
 use crate::cli::{GraphArgs, GraphFormat, OutputFormat};
-use crate::exit::{self, coded};
+use crate::exit::{self, coded, Failure};
 use crate::{graph, plan};
 use anyhow::{anyhow, Context, Result};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub fn graph(args: &GraphArgs) -> Result<i32> {
-    let stack = match offline::resolve(&args.file.file, &args.selection, OutputFormat::Text) {
-        Ok(stack) => stack,
-        Err(code) => return Ok(code),
-    };
+pub fn run(args: &GraphArgs) -> Result<(), Failure> {
+    let stack = resolve(&args.file.file, &args.selection, OutputFormat::Text)?;
     let plan = plan::plan(&stack);
     let text = match args.output {
         GraphFormat::Dot => graph::dot(&plan),
@@ -24,7 +21,7 @@ pub fn graph(args: &GraphArgs) -> Result<i32> {
         }
     };
     print!("{text}");
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `--dot`/`$CODEX_DOT` (which must exist), else `dot` on PATH; exit 3 naming the tool otherwise.

@@ -1,22 +1,16 @@
 //! `kubectl codex import`: runs the conversion and prints its report.
 
 use crate::cli::{ImportArgs, ImportFormat, OutputFormat};
-use crate::exit;
+use crate::exit::{self, coded, Failure};
 use crate::import::report::SourceFormat;
 use crate::import::{self, ImportError, Options};
 use crate::plan::phase::Phase;
-use anyhow::Result;
+use anyhow::anyhow;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-pub fn import(args: &ImportArgs) -> Result<i32> {
-    let phases = match parse_phases(&args.phases) {
-        Ok(phases) => phases,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(exit::USAGE);
-        }
-    };
+pub fn run(args: &ImportArgs) -> Result<(), Failure> {
+    let phases = parse_phases(&args.phases).map_err(Failure::Usage)?;
     let options = Options {
         file: args.file.clone(),
         from: args.from.map(|f| match f {
@@ -29,17 +23,20 @@ pub fn import(args: &ImportArgs) -> Result<i32> {
     match import::run(&options) {
         Ok(report) => {
             let strict_failed = args.strict && report.not_carried() > 0;
-            match args.output {
+            match args.output.format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 OutputFormat::Text => print!("{}", report.to_text()),
             }
             if strict_failed {
                 eprintln!("error: --strict: {} item(s) not carried over (listed above)", report.not_carried());
             }
-            Ok(if !report.valid || strict_failed { exit::INVALID_INPUT } else { exit::OK })
+            if !report.valid || strict_failed {
+                return Err(Failure::InvalidInput);
+            }
+            Ok(())
         }
         Err(ImportError::Invalid { diagnostics, report }) => {
-            match args.output {
+            match args.output.format {
                 OutputFormat::Json => {
                     println!("{}", json!({"valid": false, "errors": diagnostics.0, "report": report.as_deref()}))
                 }
@@ -49,16 +46,10 @@ pub fn import(args: &ImportArgs) -> Result<i32> {
                     eprintln!("{n} error{} found; nothing that failed was written", if n == 1 { "" } else { "s" });
                 }
             }
-            Ok(exit::INVALID_INPUT)
+            Err(Failure::InvalidInput)
         }
-        Err(error @ ImportError::Unreadable { .. }) => {
-            eprintln!("error: {error}");
-            Ok(exit::INVALID_INPUT)
-        }
-        Err(error @ ImportError::Write { .. }) => {
-            eprintln!("error: {error}");
-            Ok(exit::FAILURE)
-        }
+        Err(error @ ImportError::Unreadable { .. }) => Err(coded(exit::INVALID_INPUT, anyhow!("{error}")).into()),
+        Err(error @ ImportError::Write { .. }) => Err(anyhow!("{error}").into()),
     }
 }
 

@@ -1,39 +1,51 @@
-//! One module per command; each returns the process exit code.
+//! One module per command, named after it; each `run` succeeds or says why not ([`Failure`]).
+//! Shared by several: `load` (services.yaml and the environment it selects), `connect` (the
+//! runtime and the cluster client) and `report` (a deploy run's outcome).
 
 mod agent;
 mod build;
 mod check;
 mod complete;
-mod environment;
-mod evidence_picture;
+mod completion;
+mod connect;
+mod down;
+mod evidence;
+mod gc;
 mod graph;
 mod import;
-mod lifecycle;
-mod offline;
-mod status_watch;
+mod load;
+mod plan;
+mod render;
+mod report;
+mod revise;
+mod schema;
+mod status;
+mod up;
+mod validate;
+mod version;
 
 use crate::cli::{AgentCommand, Cli, Command};
-use anyhow::Result;
+use crate::exit::Failure;
 
-pub fn run(cli: Cli) -> Result<i32> {
+pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Validate(args) => offline::validate(&args),
-        Command::Plan(args) => offline::plan(&args),
-        Command::Render(args) => offline::render(&args),
-        Command::Build(args) => build::build(&args),
-        Command::Up(args) => environment::up(&args),
-        Command::Status(args) => environment::status(&args),
-        Command::Evidence(args) => environment::evidence(&args),
-        Command::Down(args) => environment::down(&args),
-        Command::Revise(args) => lifecycle::revise(&args),
-        Command::Gc(args) => lifecycle::gc(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Render(args) => render::run(&args),
+        Command::Build(args) => build::run(&args),
+        Command::Up(args) => up::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Evidence(args) => evidence::run(&args),
+        Command::Down(args) => down::run(&args),
+        Command::Revise(args) => revise::run(&args),
+        Command::Gc(args) => gc::run(&args),
         Command::Agent(AgentCommand::Run(args)) => agent::run(&args),
-        Command::Check(args) => check::check(&args),
-        Command::Import(args) => import::import(&args),
-        Command::Schema => offline::schema(),
-        Command::Version(args) => offline::version(&args),
-        Command::Completion(args) => offline::completion(&args),
-        Command::Graph(args) => graph::graph(&args),
-        Command::Complete(args) => complete::complete(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Schema => schema::run(),
+        Command::Version(args) => version::run(&args),
+        Command::Completion(args) => completion::run(&args),
+        Command::Graph(args) => graph::run(&args),
+        Command::Complete(args) => complete::run(&args),
     }
 }

@@ -6,10 +6,11 @@ mod changes;
 mod phase;
 mod tracker;
 
+use crate::cluster::namespace::{self, NamespacePhase};
 use crate::cluster::secrets as cluster_secrets;
-use crate::cluster::{lease, namespace, object_gate, releases, slot_access};
+use crate::cluster::{lease, object_gate, releases, slot_access};
 use crate::config::stack::Stack;
-use crate::evidence::record::{new_run_id, EvidenceRecord, PhaseResult, SecretEvidence};
+use crate::evidence::record::{new_run_id, EvidenceRecord, PhaseResult, RunResult, SecretEvidence};
 use crate::evidence::store;
 use crate::labels;
 use crate::plan::phase::Phase;
@@ -107,7 +108,7 @@ async fn deploy_locked(
         namespace_decision: options.namespace_decision.clone(),
         started_at: crate::clock::now_precise(),
         finished_at: None,
-        result: "running".into(),
+        result: RunResult::Running,
         inputs: stack.inputs.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
         secrets: stack
             .secrets
@@ -164,7 +165,7 @@ async fn deploy_locked(
         held.ensure_held(&stack.namespace)?;
         remove_emptied_phases(stack, &all_values, &known, options, progress).await?;
     }
-    record.result = if failed { "failed" } else { "deployed" }.into();
+    record.result = if failed { RunResult::Failed } else { RunResult::Deployed };
     record.finished_at = Some(crate::clock::now_precise());
     store::save(client, &record).await?;
     namespace::touch(client, &stack.namespace, Some(stack), &options.idle_ttl).await?;
@@ -196,7 +197,7 @@ async fn wait_while_terminating(client: &Client, name: &str, timeout: Duration, 
     let started = std::time::Instant::now();
     let mut told = false;
     while let Some(ns) = namespace::get(client, name).await? {
-        if ns.phase != "Terminating" {
+        if ns.phase != NamespacePhase::Terminating {
             return Ok(());
         }
         if !told {

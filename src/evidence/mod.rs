@@ -2,6 +2,6 @@
 //! that proves the phase order from the records and Helm's own release history.
 
 pub mod record;
-pub mod store;
+pub(crate) mod store;
 pub mod timeline;
-pub mod verify;
+pub(crate) mod verify;

@@ -27,6 +27,33 @@ impl PhaseResult {
     }
 }
 
+/// How a whole run ended, or that it has not (yet: a run that was killed leaves this behind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunResult {
+    Running,
+    /// Every phase deployed (or skipped, unchanged and ready).
+    Deployed,
+    /// A phase failed; the run stopped there.
+    Failed,
+}
+
+impl RunResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Running => "running",
+            RunResult::Deployed => "deployed",
+            RunResult::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RunResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnitEvidence {
@@ -114,8 +141,7 @@ pub struct EvidenceRecord {
     pub namespace_decision: String,
     pub started_at: String,
     pub finished_at: Option<String>,
-    /// `running`, `deployed` or `failed`.
-    pub result: String,
+    pub result: RunResult,
     /// The declared inputs and their values; a secret one as `<secret:NAME>`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub inputs: std::collections::BTreeMap<String, serde_json::Value>,

@@ -6,7 +6,7 @@
 //! (the moment a wave or phase was seen ready) diamonds. Failures are red; the reason is the
 //! bar's `<title>`, which browsers show on hover. Nothing is fetched: no script, no web font.
 
-use super::record::{EvidenceRecord, PhaseEvidence, PhaseResult, UnitEvidence};
+use super::record::{EvidenceRecord, PhaseEvidence, PhaseResult, RunResult, UnitEvidence};
 use k8s_openapi::jiff::Timestamp;
 use std::fmt::Write as _;
 
@@ -366,7 +366,7 @@ fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
         "run {} · {} · {} · namespace {} · {started} · {took}",
         record.run_id, record.trigger, record.result, record.namespace
     );
-    let heading_fill = if record.result == "failed" { FAILED } else { "#212121" };
+    let heading_fill = if record.result == RunResult::Failed { FAILED } else { "#212121" };
     let _ = writeln!(
         out,
         r#"<g class="run" data-run="{}"><text x="10" y="{:.1}" font-size="14" font-weight="bold" fill="{heading_fill}">{}</text>"#,
@@ -594,7 +594,7 @@ mod tests {
             namespace_decision: "created".into(),
             started_at: "2026-11-27T10:00:00Z".into(),
             finished_at: Some("2026-11-27T10:01:40Z".into()),
-            result: "failed".into(),
+            result: RunResult::Failed,
             inputs: Default::default(),
             secrets: Vec::new(),
             phases: vec![

@@ -309,7 +309,7 @@ mod tests {
             namespace_decision: String::new(),
             started_at: "2026-01-01T00:00:00Z".into(),
             finished_at: None,
-            result: "deployed".into(),
+            result: crate::evidence::record::RunResult::Deployed,
             inputs: BTreeMap::new(),
             secrets: Vec::new(),
             phases,

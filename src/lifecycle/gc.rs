@@ -1,7 +1,7 @@
 //! `gc`: deletes managed namespaces whose idle lease has expired — and nothing else, ever.
 
 use super::ttl::{lease_status, LeaseStatus};
-use crate::cluster::namespace::NamespaceInfo;
+use crate::cluster::namespace::{NamespaceInfo, NamespacePhase};
 use crate::cluster::{api, lease, namespace};
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Namespace;
@@ -46,7 +46,7 @@ pub fn judge(namespaces: &[NamespaceInfo], now: Timestamp) -> Vec<(NamespaceInfo
             let status = lease_status(ns.last_activity.as_deref(), ns.idle_ttl.as_deref(), now);
             let (delete, reason) = if !ns.managed {
                 (false, "not managed by kubectl-codex".to_string())
-            } else if ns.phase == "Terminating" {
+            } else if ns.phase == NamespacePhase::Terminating {
                 (false, "already being deleted".to_string())
             } else if status.is_expired() {
                 (true, status.describe())
@@ -130,7 +130,7 @@ mod tests {
         NamespaceInfo {
             name: name.into(),
             uid: String::new(),
-            phase: "Active".into(),
+            phase: NamespacePhase::Active,
             managed,
             labels: BTreeMap::new(),
             last_activity: last.map(str::to_string),

@@ -6,7 +6,7 @@
 
 use super::ttl::{lease_status, LeaseStatus};
 use crate::cluster::api;
-use crate::cluster::namespace::{self, NamespaceInfo};
+use crate::cluster::namespace::{self, NamespaceInfo, NamespacePhase};
 use crate::config::stack::Stack;
 use crate::labels;
 use anyhow::{anyhow, Result};
@@ -49,7 +49,7 @@ pub fn decide(found: &[NamespaceInfo], planned_namespace: &str, now: Timestamp) 
             lease: None,
         };
     };
-    if ns.phase == "Terminating" {
+    if ns.phase == NamespacePhase::Terminating {
         return Decision {
             path: Path::Recreate,
             namespace: ns.name.clone(),
@@ -123,11 +123,11 @@ pub async fn prepare(client: &Client, stack: &Stack, timeout: Duration) -> Resul
 mod tests {
     use super::*;
 
-    fn ns(name: &str, phase: &str, last: &str, ttl: &str) -> NamespaceInfo {
+    fn ns(name: &str, phase: NamespacePhase, last: &str, ttl: &str) -> NamespaceInfo {
         NamespaceInfo {
             name: name.into(),
             uid: "u1".into(),
-            phase: phase.into(),
+            phase,
             managed: true,
             labels: BTreeMap::new(),
             last_activity: Some(last.into()),
@@ -141,21 +141,32 @@ mod tests {
 
     #[test]
     fn a_warm_environment_is_reused() {
-        let d = decide(&[ns("codex-ai-issue-19", "Active", "2026-11-27T11:00:00Z", "8h")], "codex-ai-issue-19", now());
+        let d = decide(
+            &[ns("codex-ai-issue-19", NamespacePhase::Active, "2026-11-27T11:00:00Z", "8h")],
+            "codex-ai-issue-19",
+            now(),
+        );
         assert_eq!(d.path, Path::Reuse);
     }
 
     #[test]
     fn an_expired_environment_is_recreated() {
-        let d = decide(&[ns("codex-ai-issue-19", "Active", "2026-11-27T03:59:59Z", "8h")], "codex-ai-issue-19", now());
+        let d = decide(
+            &[ns("codex-ai-issue-19", NamespacePhase::Active, "2026-11-27T03:59:59Z", "8h")],
+            "codex-ai-issue-19",
+            now(),
+        );
         assert_eq!(d.path, Path::Recreate);
         assert!(d.reason.contains("expired"));
     }
 
     #[test]
     fn a_terminating_environment_is_waited_for_then_recreated() {
-        let d =
-            decide(&[ns("codex-ai-issue-19", "Terminating", "2026-11-27T11:00:00Z", "8h")], "codex-ai-issue-19", now());
+        let d = decide(
+            &[ns("codex-ai-issue-19", NamespacePhase::Terminating, "2026-11-27T11:00:00Z", "8h")],
+            "codex-ai-issue-19",
+            now(),
+        );
         assert_eq!(d.path, Path::Recreate);
         assert!(d.lease.is_none(), "a terminating namespace is not deleted again");
     }
@@ -167,7 +178,11 @@ mod tests {
 
     #[test]
     fn the_labelled_namespace_is_found_even_under_another_name() {
-        let d = decide(&[ns("codex-ai-old-name", "Active", "2026-11-27T11:00:00Z", "8h")], "codex-ai-issue-19", now());
+        let d = decide(
+            &[ns("codex-ai-old-name", NamespacePhase::Active, "2026-11-27T11:00:00Z", "8h")],
+            "codex-ai-issue-19",
+            now(),
+        );
         assert_eq!((d.path, d.namespace.as_str()), (Path::Reuse, "codex-ai-old-name"));
     }
 }

@@ -4,7 +4,7 @@
 use crate::cli::{EvidenceArgs, OutputFormat};
 use crate::evidence::record::EvidenceRecord;
 use crate::evidence::timeline;
-use crate::exit::{self, coded};
+use crate::exit::{self, coded, Failure};
 use anyhow::{anyhow, Context, Result};
 use serde_json::json;
 use std::path::Path;
@@ -32,23 +32,23 @@ pub fn read_records(path: &Path) -> Result<Vec<EvidenceRecord>> {
 }
 
 /// `evidence --from-file`: the listing or the picture, without a cluster.
-pub fn from_file(args: &EvidenceArgs, path: &Path) -> Result<i32> {
+pub fn from_file(args: &EvidenceArgs, path: &Path) -> Result<(), Failure> {
     let mut records = read_records(path)?;
     if let Some(run) = &args.run {
         records.retain(|r| &r.run_id == run);
         if records.is_empty() {
-            return Err(coded(exit::INVALID_INPUT, anyhow!("no evidence of run {run} in {}", path.display())));
+            return Err(coded(exit::INVALID_INPUT, anyhow!("no evidence of run {run} in {}", path.display())).into());
         }
     }
     if wanted(args) {
         return write(args, &records);
     }
-    super::environment::print_records(&records, args.target.output, &path.display().to_string())?;
-    Ok(exit::OK)
+    super::print_records(&records, args.target.output.format, &path.display().to_string())?;
+    Ok(())
 }
 
 /// Writes the requested pictures and says where.
-pub fn write(args: &EvidenceArgs, records: &[EvidenceRecord]) -> Result<i32> {
+pub fn write(args: &EvidenceArgs, records: &[EvidenceRecord]) -> Result<(), Failure> {
     let mut written = Vec::new();
     if let Some(path) = &args.svg {
         let text = timeline::svg(records).map_err(|e| coded(exit::INVALID_INPUT, e))?;
@@ -60,7 +60,7 @@ pub fn write(args: &EvidenceArgs, records: &[EvidenceRecord]) -> Result<i32> {
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         written.push(path.display().to_string());
     }
-    match args.target.output {
+    match args.target.output.format {
         OutputFormat::Json => println!("{}", json!({"runs": records.len(), "written": written})),
         OutputFormat::Text => {
             for path in &written {
@@ -68,5 +68,5 @@ pub fn write(args: &EvidenceArgs, records: &[EvidenceRecord]) -> Result<i32> {
             }
         }
     }
-    Ok(exit::OK)
+    Ok(())
 }

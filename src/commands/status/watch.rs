@@ -6,7 +6,6 @@
 
 use crate::cli::OutputFormat;
 use crate::cluster::unit_rows::{self, UnitRow};
-use crate::exit;
 use crate::ui::status_table;
 use anyhow::Result;
 use futures::stream::{BoxStream, SelectAll};
@@ -30,7 +29,7 @@ const REDRAW: Duration = Duration::from_secs(5);
 /// A watch event of any kind, or a watch that failed (and is being retried with backoff).
 type Trigger = std::result::Result<(), String>;
 
-pub async fn watch(client: &Client, namespace: &str, output: OutputFormat, timeout: Option<Duration>) -> Result<i32> {
+pub async fn watch(client: &Client, namespace: &str, output: OutputFormat, timeout: Option<Duration>) -> Result<()> {
     let live_table = output == OutputFormat::Text && std::io::stdout().is_terminal();
     let mut triggers = triggers(client, namespace);
     let deadline = timeout.map(|t| Instant::now() + t);
@@ -74,7 +73,7 @@ pub async fn watch(client: &Client, namespace: &str, output: OutputFormat, timeo
     if !live_table && output == OutputFormat::Text {
         println!("{} watch ended", Timestamp::now().strftime("%H:%M:%SZ"));
     }
-    Ok(exit::OK)
+    Ok(())
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

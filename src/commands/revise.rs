@@ -1,0 +1,57 @@
+//! `kubectl codex revise ISSUE`: a review round of an issue, in its warm environment when it
+//! is still within its idle TTL, else in a fresh one.
+
+use super::connect::{connect, runtime};
+use super::load::resolve;
+use super::{build, report};
+use crate::cli::{ReviseArgs, SelectionArgs};
+use crate::deploy::{self, DeployOptions};
+use crate::exit::Failure;
+use crate::lifecycle::revise;
+use crate::ui::progress::Progress;
+use crate::{chart, helm, plan};
+use serde_json::json;
+
+pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
+    let deploy_args = &args.deploy;
+    let selection = SelectionArgs {
+        env: args.env.clone(),
+        slot: String::new(),
+        issue: args.issue.clone(),
+        inputs: args.inputs.clone(),
+    };
+    let mut stack = resolve(&args.file.file, &selection, deploy_args.output.format)?;
+    let helm_bin = helm::locate(deploy_args.helm.helm.as_deref())?;
+    let chart_dir = chart::chart_dir(deploy_args.helm.chart.as_deref())?;
+    let mut progress = Progress::new();
+    // As in `up`: images first, before any cluster contact, pinned by digest once built.
+    let built = build::unless_skipped(&mut stack, &args.file.file, deploy_args, &mut progress)?;
+    runtime()?.block_on(async {
+        let client = connect(&deploy_args.kube).await?;
+        let decision = revise::prepare(&client, &stack, deploy_args.timeout).await?;
+        progress.note(&format!("revise {}: {:?} — {}", args.issue, decision.path, decision.reason));
+        // The environment found by its labels wins over the name the template gives today.
+        stack.namespace = decision.namespace.clone();
+        let plan = plan::plan(&stack);
+        let options = DeployOptions {
+            helm: helm_bin,
+            chart: chart_dir,
+            timeout: deploy_args.timeout,
+            lock_timeout: deploy_args.lock_timeout,
+            trigger: format!("revise {}", args.issue),
+            idle_ttl: deploy_args.ttl.clone().unwrap_or_else(|| stack.idle_ttl.clone()),
+            force: false,
+            namespace_decision: format!(
+                "{}: {}",
+                serde_json::to_value(&decision.path)?.as_str().unwrap_or_default(),
+                decision.reason
+            ),
+        };
+        let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
+        let mut extra = json!({"path": decision.path, "reason": decision.reason});
+        if let Some(built) = &built {
+            extra["images"] = build::image_summary(built);
+        }
+        report::deploy_run(&record, deploy_args.output.format, extra)
+    })
+}
