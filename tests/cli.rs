@@ -1,9 +1,6 @@
 //! The command line as scripts see it: exit codes, output formats, determinism.
 
-#[path = "support/http_stub.rs"]
-mod http_stub;
-#[path = "support/registry_stub.rs"]
-mod registry_stub;
+use crate::support::{http_stub, registry_stub};
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,8 +2,7 @@
 //! scripts/kubectl_complete-codex) on PATH next to the built kubectl-codex and gets the
 //! plugin's candidates in cobra's protocol.
 
-#[path = "support/host_tool.rs"]
-mod host_tool;
+use crate::support::host_tool;
 
 use std::path::Path;
 use std::process::{Command, Output};

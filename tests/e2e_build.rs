@@ -5,11 +5,9 @@
 //! `revise` builds the same way; a registry that asks for a login gets it from config.json.
 //! Needs KUBECONFIG, CODEX_HELM, BUILDKIT_HOST and CODEX_E2E_BUILDCTL (`cargo xtask test`
 //! provides them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,21 +16,19 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 const NAMESPACE: &str = "codex-build-e2e";
 
-/// Runs kubectl-codex with the builder flags, from `dir` (build contexts are relative paths).
-fn codex_in(dir: &Path, args: &[&str]) -> Output {
-    codex_with_docker_config(dir, args, None)
+/// `build`, `up` or `revise` from `dir` (build contexts are relative paths) with the real
+/// BuildKit builder: `--builder buildctl --buildctl $CODEX_E2E_BUILDCTL` follow `args`.
+fn codex_building_in(dir: &Path, args: &[&str]) -> Output {
+    codex_building_with_docker_config(dir, args, None)
 }
 
-/// Like [`codex_in`], with `DOCKER_CONFIG` (read by kubectl-codex and buildctl alike) set.
-fn codex_with_docker_config(dir: &Path, args: &[&str], docker_config: Option<&Path>) -> Output {
+/// Like [`codex_building_in`], with `DOCKER_CONFIG` (read by kubectl-codex and buildctl alike) set.
+fn codex_building_with_docker_config(dir: &Path, args: &[&str], docker_config: Option<&Path>) -> Output {
     let buildctl = std::env::var("CODEX_E2E_BUILDCTL").expect("CODEX_E2E_BUILDCTL names the buildctl binary");
     let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"));
-    command.args(args).current_dir(dir);
+    command.args(args).args(["--builder", "buildctl", "--buildctl", &buildctl]).current_dir(dir);
     if let Some(config_dir) = docker_config {
         command.env("DOCKER_CONFIG", config_dir);
-    }
-    if matches!(args.first(), Some(&"build") | Some(&"up") | Some(&"revise")) {
-        command.args(["--builder", "buildctl", "--buildctl", &buildctl]);
     }
     command.output().expect("kubectl-codex runs")
 }
@@ -130,7 +126,7 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     // an earlier run of this test (the registry keeps its content tag): built or unchanged.
     let first_message = fresh_message(&dir, "1");
     let started = Instant::now();
-    let first = json(&codex_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "first build");
+    let first = json(&codex_building_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "first build");
     let cold = started.elapsed();
     let images = build_images(&first);
     assert_eq!(image(images, "hello")["status"], "built", "{first}");
@@ -141,7 +137,7 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
 
     // Round 2: nothing changed, nothing is built, and the same manifest is reported.
     let started = Instant::now();
-    let second = json(&codex_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "second build");
+    let second = json(&codex_building_in(&dir, &["build", "--env", "e2e", "-o", "json"]), "second build");
     let warm = started.elapsed();
     assert_eq!(
         statuses(build_images(&second)),
@@ -152,7 +148,7 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
 
     // `up` builds first (nothing to do), then deploys the built image pinned by its digest,
     // and the pod runs what BuildKit built.
-    let up = json(&codex_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "first up");
+    let up = json(&codex_building_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "first up");
     assert_eq!(
         statuses(&up["images"]),
         vec![("hello".into(), "unchanged".into()), ("note".into(), "unchanged".into())],
@@ -168,7 +164,7 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     // A changed source: hello is rebuilt under the same tag, note is not, and `up` rolls the
     // new image out because the pinned digest changed.
     let second_message = fresh_message(&dir, "2");
-    let up = json(&codex_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "second up");
+    let up = json(&codex_building_in(&dir, &["up", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "second up");
     assert_eq!(
         statuses(&up["images"]),
         vec![("hello".into(), "built".into()), ("note".into(), "unchanged".into())],
@@ -188,7 +184,8 @@ fn images_build_with_buildkit_are_skipped_when_unchanged_and_roll_out_when_chang
     // The round adds the issue label to everything in the namespace `up` made; the note Job's
     // pod template is immutable, so it must come back under a new name, not be patched.
     let third_message = fresh_message(&dir, "3");
-    let revised = json(&codex_in(&dir, &["revise", "7", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "revise");
+    let revised =
+        json(&codex_building_in(&dir, &["revise", "7", "--env", "e2e", "--timeout", "4m", "-o", "json"]), "revise");
     assert_eq!(revised["result"], "deployed", "{revised}");
     assert_eq!(
         statuses(&revised["images"]),
@@ -228,7 +225,8 @@ fn a_registry_that_asks_for_a_login_gets_one_from_docker_config_for_pushes_and_t
     let no_login = tempfile::tempdir().unwrap(); // an empty DOCKER_CONFIG: no credentials at all
     let wrong = docker_config("codex-e2e", "wrong", &registry.address);
     let right = docker_config("codex-e2e", &password, &registry.address);
-    let build = |config: &Path| codex_with_docker_config(&dir, &["build", "--env", "e2e", "-o", "json"], Some(config));
+    let build =
+        |config: &Path| codex_building_with_docker_config(&dir, &["build", "--env", "e2e", "-o", "json"], Some(config));
 
     // Without credentials, or with wrong ones: the look-up says why it cannot tell, BuildKit's
     // push is refused, and the build fails with its own exit code.

@@ -1,12 +1,11 @@
-#![cfg(feature = "e2e")]
 //! Acceptance tests of the local cluster (`cargo xtask cluster up`): a real node,
 //! real pods from a locally assembled image, Service DNS, shared volumes and
 //! server-side dry runs.
 //!
 //! Needs `KUBECONFIG` and `CODEX_E2E_PROBE_IMAGE` (see `cargo xtask e2e-env`).
 //! Each test works in a namespace of its own, deleted when the test ends.
-mod common;
 
+use crate::support::cluster::{assert_local_cluster, kubectl, NamespaceGuard};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,11 +16,6 @@ fn probe_image() -> String {
         .expect("CODEX_E2E_PROBE_IMAGE must name the probe image (run `cargo xtask e2e-env`)")
 }
 
-fn kubectl(args: &[&str]) -> Output {
-    common::assert_local_cluster();
-    Command::new("kubectl").args(args).output().expect("kubectl must be on PATH")
-}
-
 /// Runs kubectl and returns stdout, failing the test on a non-zero exit.
 fn kubectl_ok(args: &[&str]) -> String {
     let output = kubectl(args);
@@ -30,7 +24,7 @@ fn kubectl_ok(args: &[&str]) -> String {
 }
 
 fn kubectl_stdin(args: &[&str], input: &str) -> Output {
-    common::assert_local_cluster();
+    assert_local_cluster();
     let mut child = Command::new("kubectl")
         .args(args)
         .stdin(Stdio::piped())
@@ -42,25 +36,30 @@ fn kubectl_stdin(args: &[&str], input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// A namespace for one test, deleted (without waiting) when dropped.
-struct Namespace(String);
+/// A namespace of its own for one test (a fresh name each run), deleted when dropped.
+struct Namespace {
+    name: String,
+    _guard: NamespaceGuard,
+}
 
 impl Namespace {
     fn new(test: &str) -> Namespace {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
         let name = format!("e2e-{test}-{}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed), nanos ^ std::process::id());
+        // The guard first: a failing create still leaves nothing behind.
+        let guard = NamespaceGuard::fresh(&name);
         kubectl_ok(&["create", "namespace", &name]);
-        Namespace(name)
+        Namespace { name, _guard: guard }
     }
 
     fn apply(&self, manifest: &str) {
-        let output = kubectl_stdin(&["-n", &self.0, "apply", "-f", "-"], manifest);
+        let output = kubectl_stdin(&["-n", &self.name, "apply", "-f", "-"], manifest);
         assert!(output.status.success(), "apply failed: {}", String::from_utf8_lossy(&output.stderr));
     }
 
     fn exec(&self, pod: &str, command: &[&str]) -> Output {
-        let mut args = vec!["-n", &self.0, "exec", pod, "--"];
+        let mut args = vec!["-n", &self.name, "exec", pod, "--"];
         args.extend(command);
         kubectl(&args)
     }
@@ -70,13 +69,7 @@ impl Namespace {
     }
 
     fn wait_for(&self, what: &str, expression: &str) {
-        kubectl_ok(&["-n", &self.0, "wait", what, &format!("--for={expression}"), "--timeout=180s"]);
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = kubectl(&["delete", "namespace", &self.0, "--wait=false"]);
+        kubectl_ok(&["-n", &self.name, "wait", what, &format!("--for={expression}"), "--timeout=180s"]);
     }
 }
 
@@ -174,8 +167,15 @@ fn a_deployment_of_the_locally_assembled_image_becomes_available() {
     let ns = Namespace::new("deploy");
     ns.apply(&probe_deployment("probe-server", "[serve]"));
     ns.wait("deployment/probe-server", "Available");
-    let available =
-        kubectl_ok(&["-n", &ns.0, "get", "deployment", "probe-server", "-o", "jsonpath={.status.availableReplicas}"]);
+    let available = kubectl_ok(&[
+        "-n",
+        &ns.name,
+        "get",
+        "deployment",
+        "probe-server",
+        "-o",
+        "jsonpath={.status.availableReplicas}",
+    ]);
     assert_eq!(available.trim(), "1");
 }
 
@@ -197,9 +197,17 @@ spec:
     ns.apply(&probe_pod("client", None));
     ns.wait("deployment/probe-server", "Available");
     ns.wait("pod/client", "Ready");
-    let server_pod =
-        kubectl_ok(&["-n", &ns.0, "get", "pods", "-l", "app=probe-server", "-o", "jsonpath={.items[0].metadata.name}"]);
-    let url = format!("http://probe-server.{}.svc.cluster.local:8080/", ns.0);
+    let server_pod = kubectl_ok(&[
+        "-n",
+        &ns.name,
+        "get",
+        "pods",
+        "-l",
+        "app=probe-server",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    let url = format!("http://probe-server.{}.svc.cluster.local:8080/", ns.name);
     let body = eventually(Duration::from_secs(60), || stdout(&ns.exec("client", &["/probe", "get", &url])));
     assert_eq!(body.trim(), server_pod.trim(), "the Service answered from the wrong pod");
 }
@@ -256,20 +264,20 @@ metadata:
 data: {{key: value}}
 ---
 {deployment}",
-        ns = ns.0,
+        ns = ns.name,
         deployment = probe_deployment("dry-server", "[serve]")
     );
-    let output = kubectl_stdin(&["-n", &ns.0, "apply", "--dry-run=server", "-f", "-"], &manifest);
+    let output = kubectl_stdin(&["-n", &ns.name, "apply", "--dry-run=server", "-f", "-"], &manifest);
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "dry run failed: {}", String::from_utf8_lossy(&output.stderr));
     assert!(printed.contains("configmap/dry created (server dry run)"), "unexpected output: {printed}");
     assert!(printed.contains("deployment.apps/dry-server created (server dry run)"), "unexpected output: {printed}");
-    let lookup = kubectl(&["-n", &ns.0, "get", "configmap", "dry"]);
+    let lookup = kubectl(&["-n", &ns.name, "get", "configmap", "dry"]);
     assert!(!lookup.status.success(), "a dry run must not create the ConfigMap");
 
     // The server validates: an invalid object is rejected even in a dry run.
     let invalid = kubectl_stdin(
-        &["-n", &ns.0, "apply", "--dry-run=server", "-f", "-"],
+        &["-n", &ns.name, "apply", "--dry-run=server", "-f", "-"],
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\n",
     );
     assert!(!invalid.status.success(), "the server accepted an invalid name");

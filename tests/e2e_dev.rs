@@ -5,11 +5,9 @@
 //! The dev images are built from the example's Dockerfiles (dev targets) by `up` with the real
 //! BuildKit. Needs KUBECONFIG, CODEX_HELM, BUILDKIT_HOST, CODEX_E2E_BUILDCTL and the base
 //! images in the local registry (`cargo xtask test` provides all of them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -8,11 +8,13 @@
 //! included), plus CODEX_FAULTS_XTASK (the xtask binary, which restarts components);
 //! `cargo xtask faults` provides all of it. Every case prints one
 //! `[fault] …` line with what it measured; xtask collects them for the README.
-#![cfg(feature = "e2e")]
 
-mod common;
+// The helpers of tests/tests.rs; this suite uses a few of them.
+#[allow(dead_code)]
+mod support;
 
-use common::*;
+use support::cluster::*;
+use support::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

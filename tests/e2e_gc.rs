@@ -1,11 +1,9 @@
 //! End to end: the codex-gc chart installs gc as a CronJob with a minimal ClusterRole, and a
 //! sweep it runs deletes an expired managed namespace and nothing else.
 //! Needs KUBECONFIG, CODEX_HELM and CODEX_E2E_GC_IMAGE (`cargo xtask test` provides them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use std::process::Command;
 
@@ -34,16 +32,8 @@ fn the_gc_cronjob_deletes_only_expired_managed_namespaces() {
     let helm = std::env::var("CODEX_HELM").expect("CODEX_HELM points at helm");
     let system = "codex-gc-e2e";
     let (expired, active, foreign) = ("codex-e2e-gc-expired", "codex-e2e-gc-active", "codex-e2e-gc-foreign");
-    let _ = kubectl(&[
-        "delete",
-        "namespace",
-        expired,
-        active,
-        foreign,
-        "--ignore-not-found",
-        "--wait=true",
-        "--timeout=120s",
-    ]);
+    // gc's own namespace too: a CronJob left by a failed run would sweep during later tests.
+    let _namespaces = NamespaceGuard::fresh_all(&[expired, active, foreign, system]);
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("namespaces.yaml");
@@ -74,6 +64,6 @@ fn the_gc_cronjob_deletes_only_expired_managed_namespaces() {
     assert!(exists(active), "the active managed namespace stays");
     assert!(exists(foreign), "a namespace managed by somebody else stays");
 
+    // The chart's ClusterRole and binding outlive the namespaces the guard deletes.
     let _ = Command::new(&helm).args(["uninstall", "gc", "-n", system]).output();
-    let _ = kubectl(&["delete", "namespace", active, foreign, system, "--ignore-not-found", "--wait=false"]);
 }

@@ -4,11 +4,9 @@
 //! gated on readiness, its evidence verified.
 //! Needs KUBECONFIG, CODEX_HELM, CODEX_E2E_PROBE_IMAGE and CODEX_E2E_CRANE (`cargo xtask test`
 //! sets them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 use serde_json::Value;
 use std::process::Command;
 

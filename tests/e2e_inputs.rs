@@ -6,11 +6,9 @@
 //! evidence holds the password or the generated value.
 //! Needs KUBECONFIG, CODEX_HELM and the example images in the local registry
 //! (`cargo xtask test` provides all three).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

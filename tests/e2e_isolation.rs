@@ -6,11 +6,9 @@
 //! refused and `up` says why.
 //! Needs KUBECONFIG, CODEX_HELM, CODEX_E2E_PROBE_IMAGE and the example images
 //! (`cargo xtask test` provides them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use serde_json::Value;
 

@@ -6,11 +6,9 @@
 //! rendered for every environment of the example and of the fixture passes
 //! `kubectl apply --dry-run=server`.
 //! Needs KUBECONFIG, CODEX_HELM and CODEX_E2E_PROBE_IMAGE (`cargo xtask test` sets them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

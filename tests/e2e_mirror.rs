@@ -4,11 +4,9 @@
 //! A second registry (the registry binary, on a free loopback port) plays the upstream, seeded
 //! with the probe image by crane. Needs KUBECONFIG, CODEX_HELM, CODEX_E2E_PROBE_IMAGE,
 //! CODEX_E2E_REGISTRY and CODEX_E2E_CRANE (`cargo xtask test` provides them).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use serde_json::Value;
 use std::path::Path;

@@ -1,11 +1,9 @@
 //! End to end, on the local cluster: review rounds reuse the warm environment within its idle
 //! TTL, gc removes it after the TTL (and never an unmanaged look-alike), the next round brings
 //! it back, and two concurrent rounds never interleave.
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -71,15 +69,10 @@ fn action_for(report: &Value, namespace: &str) -> Option<String> {
         .map(|d| d["action"].as_str().unwrap().to_string())
 }
 
-fn wait_gone(namespace: &str) {
-    let _ = kubectl(&["wait", "--for=delete", &format!("namespace/{namespace}"), "--timeout=180s"]);
-}
-
 #[test]
 fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     let lookalike = "codex-ai-issue-901-lookalike";
-    let _ =
-        kubectl(&["delete", "namespace", NAMESPACE, lookalike, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+    let _namespaces = NamespaceGuard::fresh_all(&[NAMESPACE, lookalike]);
     let dir = tempfile::tempdir().unwrap();
 
     // Round 1: nothing there yet.
@@ -168,7 +161,4 @@ fn review_rounds_reuse_expire_and_come_back_and_never_interleave() {
     }
     let verify = codex(&["evidence", "-n", NAMESPACE, "--verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
-
-    let _ = kubectl(&["delete", "namespace", NAMESPACE, lookalike, "--ignore-not-found", "--wait=false"]);
-    wait_gone(NAMESPACE);
 }

@@ -3,11 +3,9 @@
 //! everything after it; reruns converge, also after the process was killed mid-phase.
 //! Needs KUBECONFIG, CODEX_HELM and the example images in the local registry
 //! (`cargo xtask test` provides all three).
-#![cfg(feature = "e2e")]
 
-mod common;
-
-use common::*;
+use crate::support::cluster::*;
+use crate::support::*;
 
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -30,7 +28,7 @@ fn get(namespace: &str, service: &str, path: &str) -> String {
 #[test]
 fn the_example_stack_comes_up_in_order_works_and_proves_it() {
     let namespace = "codex-staging";
-    delete_namespace(namespace);
+    let _namespace = NamespaceGuard::fresh(namespace);
     let started = Instant::now();
     let out = codex(&["up", "--skip-build", "--env", "staging", "--timeout", "5m", "-o", "json"]);
     let cold = started.elapsed();

@@ -1,10 +1,8 @@
 //! Golden files: the plan and the per-phase values of the repository's own services.yaml.
-//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`,
+//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test tests -- golden::`,
 //! then review the diff like any other code change.
 
-mod common;
-
-use common::check_golden;
+use crate::support::check_golden;
 use kubectl_codex::config::{self, inputs::GivenInputs, stack::Selection};
 use kubectl_codex::{plan, values};
 use std::path::{Path, PathBuf};

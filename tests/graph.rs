@@ -2,8 +2,7 @@
 //! with every unit of the plan and every dependsOn edge; Mermaid; SVG through dot, and exit 3
 //! naming dot when it is missing.
 
-#[path = "support/host_tool.rs"]
-mod host_tool;
+use crate::support::host_tool;
 
 use std::io::Write as _;
 use std::path::Path;

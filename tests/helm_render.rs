@@ -1,5 +1,4 @@
 //! `render` and the chart with the real helm binary (built by `cargo xtask tools helm`).
-#![cfg(feature = "helm-tests")]
 
 use std::path::PathBuf;
 use std::process::Command;

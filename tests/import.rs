@@ -2,9 +2,7 @@
 //! the written stack and report against golden files, then the result through validate, plan
 //! and (with the real helm) render for every environment of the source.
 
-mod common;
-
-use common::{check_golden, root, text};
+use crate::support::{check_golden, root, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

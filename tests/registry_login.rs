@@ -2,8 +2,7 @@
 //! answers with Bearer or Basic challenges (the real local registry in token mode is in
 //! e2e_build).
 
-#[path = "support/http_stub.rs"]
-mod http_stub;
+use crate::support::http_stub;
 
 use base64::Engine;
 use http_stub::{Request, Response};

@@ -2,10 +2,7 @@
 //! in-memory registry stand-ins that log every request, so the tests can count them (the real
 //! registry binary plays the upstream in e2e_mirror).
 
-#[path = "support/http_stub.rs"]
-mod http_stub;
-#[path = "support/registry_stub.rs"]
-mod registry_stub;
+use crate::support::{http_stub, registry_stub};
 
 use http_stub::Request;
 use kubectl_codex::build::mirror::{self, Mirror, Retry};

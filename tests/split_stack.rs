@@ -2,11 +2,9 @@
 //! (tests/fixtures/split-stack): it must plan and render exactly like its single-file twin
 //! (flat.yaml, imports merged and components expanded by hand), and errors in any of its files
 //! must name that file, line and column.
-//! Regenerate the golden files with `UPDATE_GOLDEN=1 cargo test --test split_stack`.
+//! Regenerate the golden files with `UPDATE_GOLDEN=1 cargo test --test tests -- split_stack::`.
 
-mod common;
-
-use common::check_golden;
+use crate::support::check_golden;
 use kubectl_codex::config::{self, diagnostics::Diagnostics, stack::Selection};
 use kubectl_codex::{plan, values};
 use std::path::{Path, PathBuf};

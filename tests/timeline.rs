@@ -3,13 +3,10 @@
 //! revise whose `orders` unit crash-loops), drawn without a cluster, and its HTML rendered by
 //! real headless Chromium and compared pixel by pixel with docs/timeline.png.
 //!
-//! `CODEX_TEST_UPDATE_REFERENCE=1 cargo test --test timeline` rewrites docs/timeline.png after
+//! `CODEX_TEST_UPDATE_REFERENCE=1 cargo test --test tests -- timeline::` rewrites docs/timeline.png after
 //! a deliberate change of the picture (then look at it before committing).
 
-#[path = "support/host_tool.rs"]
-mod host_tool;
-#[path = "support/png.rs"]
-mod png;
+use crate::support::{host_tool, png};
 
 use kubectl_codex::evidence::record::EvidenceRecord;
 use std::path::{Path, PathBuf};

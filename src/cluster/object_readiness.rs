@@ -455,6 +455,44 @@ status:
     }
 
     #[test]
+    fn a_deployment_whose_pods_pod_security_refuses_has_failed() {
+        let refused = "
+apiVersion: apps/v1
+kind: Deployment
+spec: {replicas: 1}
+status:
+  conditions:
+  - type: ReplicaFailure
+    status: 'True'
+    reason: FailedCreate
+    message: 'pods \"web-7c\" is forbidden: violates PodSecurity \"restricted:latest\": privileged'
+";
+        assert_eq!(
+            failed(of(refused)),
+            "the API server refuses its pods: pods \"web-7c\" is forbidden: violates PodSecurity \
+             \"restricted:latest\": privileged"
+        );
+        // A full quota may free up: only the counts decide.
+        let quota = refused.replace("violates PodSecurity", "exceeded quota");
+        assert_eq!(pending(of(&quota)), "0/1 replicas updated");
+    }
+
+    #[test]
+    fn a_statefulset_partition_keeps_the_pods_below_it_on_the_old_revision() {
+        let partitioned = "
+apiVersion: apps/v1
+kind: StatefulSet
+spec: {replicas: 3, updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}}
+status: {replicas: 3, readyReplicas: 3, updatedReplicas: 1, currentRevision: db-7f, updateRevision: db-9a}
+";
+        assert_eq!(ready(of(partitioned)), "statefulset ready (3/3)");
+        assert_eq!(
+            pending(of(&partitioned.replace("updatedReplicas: 1", "updatedReplicas: 0"))),
+            "0/1 replicas updated"
+        );
+    }
+
+    #[test]
     fn statefulset_ready_and_pending() {
         let rolled = of("
 apiVersion: apps/v1

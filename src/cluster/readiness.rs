@@ -386,4 +386,212 @@ mod tests {
         d.status = None;
         assert!(matches!(daemonset_state(&d), UnitState::Pending(_)));
     }
+
+    fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        serde_yaml::from_str(text).expect("test YAML")
+    }
+
+    const ROLLED_OUT_DEPLOYMENT: &str = "
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, generation: 2}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template: {spec: {containers: [{name: web, image: 'web:1'}]}}
+status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2}
+";
+
+    /// The rolled-out Deployment with `status` merged over its status.
+    fn deployment_with(status: &str) -> Deployment {
+        let mut object: serde_json::Value = from_yaml(ROLLED_OUT_DEPLOYMENT);
+        let changes: serde_json::Value = from_yaml(status);
+        for (key, value) in changes.as_object().unwrap() {
+            object["status"][key] = value.clone();
+        }
+        serde_json::from_value(object).unwrap()
+    }
+
+    #[test]
+    fn a_rolled_out_deployment_is_ready() {
+        assert_eq!(
+            deployment_state(&from_yaml(ROLLED_OUT_DEPLOYMENT)),
+            UnitState::Ready("deployment available (2/2)".into())
+        );
+    }
+
+    #[test]
+    fn a_deployment_is_pending_until_the_controller_observed_its_generation() {
+        assert_eq!(
+            deployment_state(&deployment_with("{observedGeneration: 1}")),
+            UnitState::Pending("waiting for the controller to observe the new spec".into())
+        );
+    }
+
+    #[test]
+    fn a_deployment_waits_for_updated_then_old_gone_then_available_replicas() {
+        assert_eq!(
+            deployment_state(&deployment_with("{updatedReplicas: 1}")),
+            UnitState::Pending("1/2 replicas updated".into())
+        );
+        assert_eq!(
+            deployment_state(&deployment_with("{replicas: 3}")),
+            UnitState::Pending("1 old replicas pending termination".into())
+        );
+        assert_eq!(
+            deployment_state(&deployment_with("{availableReplicas: 1}")),
+            UnitState::Pending("1/2 replicas available".into())
+        );
+    }
+
+    #[test]
+    fn a_deployment_without_replicas_or_status_wants_one_replica() {
+        let created: Deployment = from_yaml(
+            "
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, generation: 1}
+spec: {selector: {matchLabels: {app: web}}, template: {}}
+",
+        );
+        assert_eq!(
+            deployment_state(&created),
+            UnitState::Pending("waiting for the controller to observe the new spec".into())
+        );
+        let mut observed = created.clone();
+        observed.metadata.generation = None;
+        assert_eq!(deployment_state(&observed), UnitState::Pending("0/1 replicas updated".into()));
+    }
+
+    /// This rule reads counts only: an exceeded progress deadline leaves the unit pending, and the
+    /// pods' own failures (`with_pod_failures`) or the phase's timeout decide.
+    #[test]
+    fn a_deployment_past_its_progress_deadline_is_still_pending() {
+        let stuck = deployment_with(
+            "
+availableReplicas: 0
+conditions:
+- {type: Progressing, status: 'False', reason: ProgressDeadlineExceeded, message: ReplicaSet \"web-5d\" has timed out progressing.}
+",
+        );
+        assert_eq!(deployment_state(&stuck), UnitState::Pending("0/2 replicas available".into()));
+    }
+
+    #[test]
+    fn a_pod_security_refusal_fails_the_deployment_before_any_count_is_read() {
+        let refused = "
+observedGeneration: 1
+updatedReplicas: 0
+conditions:
+- type: ReplicaFailure
+  status: 'True'
+  reason: FailedCreate
+  message: 'pods \"web-7c\" is forbidden: violates PodSecurity \"restricted:latest\": runAsNonRoot != true'
+";
+        let UnitState::Failed(why) = deployment_state(&deployment_with(refused)) else { panic!("not failed") };
+        assert_eq!(
+            why,
+            "the API server refuses its pods: pods \"web-7c\" is forbidden: violates PodSecurity \"restricted:latest\": \
+             runAsNonRoot != true"
+        );
+        // A condition that no longer holds is history, not a refusal.
+        let resolved = deployment_with(&refused.replace("status: 'True'", "status: 'False'"));
+        assert_eq!(
+            deployment_state(&resolved),
+            UnitState::Pending("waiting for the controller to observe the new spec".into())
+        );
+    }
+
+    const ROLLED_OUT_STATEFULSET: &str = "
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, generation: 4}
+spec:
+  replicas: 3
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template: {spec: {containers: [{name: db, image: 'postgres:17'}]}}
+status: {observedGeneration: 4, replicas: 3, readyReplicas: 3, updatedReplicas: 3}
+";
+
+    fn statefulset_with(status: &str) -> StatefulSet {
+        let mut object: serde_json::Value = from_yaml(ROLLED_OUT_STATEFULSET);
+        let changes: serde_json::Value = from_yaml(status);
+        for (key, value) in changes.as_object().unwrap() {
+            object["status"][key] = value.clone();
+        }
+        serde_json::from_value(object).unwrap()
+    }
+
+    #[test]
+    fn statefulset_generation_then_updated_then_ready_replicas() {
+        assert_eq!(
+            statefulset_state(&from_yaml(ROLLED_OUT_STATEFULSET)),
+            UnitState::Ready("statefulset ready (3/3)".into())
+        );
+        assert_eq!(
+            statefulset_state(&statefulset_with("{observedGeneration: 3}")),
+            UnitState::Pending("waiting for the controller to observe the new spec".into())
+        );
+        assert_eq!(
+            statefulset_state(&statefulset_with("{updatedReplicas: 2}")),
+            UnitState::Pending("2/3 replicas updated".into())
+        );
+        assert_eq!(
+            statefulset_state(&statefulset_with("{readyReplicas: 1}")),
+            UnitState::Pending("1/3 replicas ready".into())
+        );
+        // Updated counts before ready: a rollout in progress says so first.
+        assert_eq!(
+            statefulset_state(&statefulset_with("{updatedReplicas: 0, readyReplicas: 0}")),
+            UnitState::Pending("0/3 replicas updated".into())
+        );
+    }
+
+    fn job(status: &str) -> Job {
+        from_yaml(&format!(
+            "
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: migrate-3f2a}}
+spec: {{backoffLimit: 2, template: {{spec: {{restartPolicy: Never, containers: [{{name: migrate, image: 'migrate:1'}}]}}}}}}
+status: {status}
+"
+        ))
+    }
+
+    #[test]
+    fn a_complete_job_is_ready_and_says_when() {
+        let complete = job("{succeeded: 1, conditions: [{type: SuccessCriteriaMet, status: 'True'}, \
+             {type: Complete, status: 'True', lastTransitionTime: '2026-12-07T08:00:00Z'}]}");
+        assert_eq!(job_state(&complete), UnitState::Ready("job complete at 2026-12-07T08:00:00Z".into()));
+        let untimed = job("{conditions: [{type: Complete, status: 'True'}]}");
+        assert_eq!(job_state(&untimed), UnitState::Ready("job complete".into()));
+    }
+
+    #[test]
+    fn a_job_past_its_backoff_limit_has_failed() {
+        let failed = job("{failed: 3, conditions: [{type: Failed, status: 'True', reason: BackoffLimitExceeded, \
+             message: Job has reached the specified backoff limit}]}");
+        assert_eq!(
+            job_state(&failed),
+            UnitState::Failed("job failed: Job has reached the specified backoff limit".into())
+        );
+        // Without a message the reason says it.
+        let terse = job("{conditions: [{type: Failed, status: 'True', reason: DeadlineExceeded}]}");
+        assert_eq!(job_state(&terse), UnitState::Failed("job failed: DeadlineExceeded".into()));
+    }
+
+    #[test]
+    fn a_job_retrying_within_its_backoff_limit_is_pending() {
+        let retrying = job("{active: 1, failed: 2}");
+        assert_eq!(job_state(&retrying), UnitState::Pending("job running (1 active, 2 failed attempts)".into()));
+        // Conditions that do not hold count for nothing.
+        let not_yet =
+            job("{active: 1, conditions: [{type: Complete, status: 'False'}, {type: Failed, status: 'False'}]}");
+        assert_eq!(job_state(&not_yet), UnitState::Pending("job running (1 active, 0 failed attempts)".into()));
+        let mut unstarted = job("{}");
+        unstarted.status = None;
+        assert_eq!(job_state(&unstarted), UnitState::Pending("job running (0 active, 0 failed attempts)".into()));
+    }
 }

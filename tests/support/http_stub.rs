@@ -1,6 +1,5 @@
 //! A plain HTTP/1.1 server on a free loopback port for tests that need a registry stand-in:
 //! one request per connection, answered by a closure, every request recorded.
-#![allow(dead_code)] // each test crate uses its own subset
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Arc, Mutex};

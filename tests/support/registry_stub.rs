@@ -1,9 +1,8 @@
 //! An in-memory Docker registry stand-in (manifests, blobs, monolithic uploads, mounts) on
-//! top of [`crate::http_stub`], for the mirror tests: every request is logged, so they can be
+//! top of [`super::http_stub`], for the mirror tests: every request is logged, so they can be
 //! counted.
-#![allow(dead_code)] // each test crate uses its own subset
 
-use crate::http_stub::{self, Request, Response};
+use super::http_stub::{self, Request, Response};
 use kubectl_codex::build::inputs::sha256_hex;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -11,7 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// The test binary of the suite.
+/// The suite's test binary (`[[test]] name = "e2e_faults"`, not a module of the `tests` binary:
+/// its filters select its cases by any part of their names, as libtest's do).
 pub const FAULTS_TEST: &str = "e2e_faults";
 
 /// Brings the cluster up with the example images, then runs the suite (`filters` select
@@ -43,7 +44,7 @@ pub fn run_prepared(env: &[(String, String)], filters: &[String]) -> Result<()> 
     let helm = tools::tool_path("helm")?;
     let xtask = xtask_binary()?;
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
-    let mut args = test_suite::e2e_args(&[FAULTS_TEST], &filters);
+    let mut args = test_suite::e2e_args(FAULTS_TEST, &filters);
     args.push("--nocapture".into());
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command

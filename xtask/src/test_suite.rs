@@ -54,19 +54,16 @@ fn cargo() -> Command {
     command
 }
 
-/// Every end-to-end test binary, run with Helm 4 (the default): each `tests/e2e_*.rs` but the
-/// fault suite (a step of its own), found in the tree so that a new file cannot be left out;
-/// `e2e_cluster` first, the others by name.
-pub fn e2e_tests(root: &std::path::Path) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(root.join("tests")).context("listing tests/")? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if let Some(test) = name.strip_suffix(".rs").filter(|t| t.starts_with("e2e_")) {
-            if test != crate::faults::FAULTS_TEST {
-                found.push(test.to_string());
-            }
-        }
-    }
+/// The integration test binary (tests/tests.rs, `[[test]] name = "tests"`): every file of
+/// tests/ but the fault suite is one of its modules, so a test's path is `FILE::name`.
+pub const TEST_BINARY: &str = "tests";
+
+/// Every end-to-end test module, run with Helm 4 (the default): each `tests/e2e_*.rs` but the
+/// fault suite (a binary and a step of its own), found in the tree so that a new file cannot be
+/// left out; `e2e_cluster` first, the others by name.
+pub fn e2e_modules(root: &std::path::Path) -> Result<Vec<String>> {
+    let mut found: Vec<String> =
+        test_files(root)?.into_iter().filter(|t| t.starts_with("e2e_") && t != crate::faults::FAULTS_TEST).collect();
     // The cluster's own acceptance tests first: they say whether the rest can pass at all, and
     // give the freshly started controllers a minute before the first `up`.
     found.sort_by_key(|t| (t != "e2e_cluster", t.clone()));
@@ -74,20 +71,53 @@ pub fn e2e_tests(root: &std::path::Path) -> Result<Vec<String>> {
     Ok(found)
 }
 
+/// The names of the `tests/*.rs` files (without `.rs`), the binary's root `tests.rs` left out.
+fn test_files(root: &std::path::Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests")).context("listing tests/")? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(test) = name.strip_suffix(".rs").filter(|t| *t != TEST_BINARY) {
+            found.push(test.to_string());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The libtest filter that selects one module's tests. A filter matches when it is a substring
+/// of a test's full path (`e2e_up::the_example_stack_…`), so `e2e_up::` selects exactly the
+/// tests of module `e2e_up`, as long as no module's name ends with another's (a unit test
+/// checks that).
+fn module_filter(module: &str) -> String {
+    format!("{module}::")
+}
+
+/// The cargo invocations of the end-to-end step, in order: `e2e_cluster` alone, then every other
+/// module in one run. Two runs because libtest orders one run's tests by name (`e2e_build::…`
+/// would come first), and several filters select the tests that match any of them.
+pub fn e2e_runs(modules: &[String]) -> Vec<Vec<String>> {
+    let Some((first, rest)) = modules.split_first() else { return Vec::new() };
+    let rest: Vec<String> = rest.iter().map(|m| module_filter(m)).collect();
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let mut runs = vec![e2e_args(TEST_BINARY, &[&module_filter(first)])];
+    if !rest.is_empty() {
+        runs.push(e2e_args(TEST_BINARY, &rest));
+    }
+    runs
+}
+
 /// The subset run again with Helm 3 (plugin installs are in the dist step): cold `up`, the
 /// skip of unchanged phases and `evidence --verify` (the first test of e2e_up), and review
-/// rounds that reuse their namespace (e2e_revise).
-const HELM3_COMPAT_TESTS: &[&str] = &["e2e_up", "e2e_revise"];
-/// Filters the compatibility run to those tests by name (substring match, as libtest does).
-const HELM3_COMPAT_FILTERS: &[&str] = &["the_example_stack_comes_up_in_order", "review_rounds_reuse"];
+/// rounds that reuse their namespace (e2e_revise). Test paths' beginnings: libtest runs every
+/// test whose path contains one of them.
+const HELM3_COMPAT_FILTERS: &[&str] =
+    &["e2e_up::the_example_stack_comes_up_in_order", "e2e_revise::review_rounds_reuse"];
 
-/// `cargo test --features e2e --test A --test B … -- --test-threads=1 [filters]`.
-pub fn e2e_args(tests: &[&str], filters: &[&str]) -> Vec<String> {
-    // --no-fail-fast: a failing binary must not hide whether the others pass.
-    let mut args: Vec<String> = ["test", "--no-fail-fast", "--features", "e2e"].iter().map(|s| s.to_string()).collect();
-    for test in tests {
-        args.extend(["--test".to_string(), test.to_string()]);
-    }
+/// `cargo test --no-fail-fast --features e2e --test BINARY -- --test-threads=1 [filters]`.
+pub fn e2e_args(binary: &str, filters: &[&str]) -> Vec<String> {
+    // --no-fail-fast: every test of the run reports, a failing one does not hide the others.
+    let mut args: Vec<String> =
+        ["test", "--no-fail-fast", "--features", "e2e", "--test", binary].iter().map(|s| s.to_string()).collect();
     args.extend(["--".to_string(), "--test-threads=1".to_string()]);
     args.extend(filters.iter().map(|f| f.to_string()));
     args
@@ -151,21 +181,29 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
         });
         if ready {
             step(&mut outcomes, "end-to-end tests on the local cluster", || {
-                let e2e_tests = e2e_tests(&repo_root())?;
-                let names: Vec<&str> = e2e_tests.iter().map(String::as_str).collect();
-                let mut command = cargo();
-                command.args(e2e_args(&names, &[])).env("CODEX_HELM", &helm);
-                for (key, value) in &env {
-                    command.env(key, value);
+                // Every run, also after a failed one: a failure must not hide whether the rest pass.
+                let mut failures = Vec::new();
+                for args in e2e_runs(&e2e_modules(&repo_root())?) {
+                    let mut command = cargo();
+                    command.args(args).env("CODEX_HELM", &helm);
+                    for (key, value) in &env {
+                        command.env(key, value);
+                    }
+                    if let Err(e) = run(&mut command) {
+                        failures.push(format!("{e:#}"));
+                    }
                 }
-                run(&mut command)
+                if !failures.is_empty() {
+                    bail!("{}", failures.join("; "));
+                }
+                Ok(())
             });
         }
         if ready {
             step(&mut outcomes, "Helm 3 compatibility: up, skip unchanged, verify, revise reuse", || {
                 let helm3 = tools::tool_path("helm3").context("building helm3")?;
                 let mut command = cargo();
-                command.args(e2e_args(HELM3_COMPAT_TESTS, HELM3_COMPAT_FILTERS)).env("CODEX_HELM", &helm3);
+                command.args(e2e_args(TEST_BINARY, HELM3_COMPAT_FILTERS)).env("CODEX_HELM", &helm3);
                 for (key, value) in &env {
                     command.env(key, value);
                 }
@@ -200,9 +238,13 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn every_e2e_file_but_the_fault_suite_is_run() {
-        let found = e2e_tests(&repo_root()).unwrap();
+        let found = e2e_modules(&repo_root()).unwrap();
         let on_disk = std::fs::read_dir(repo_root().join("tests"))
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -214,5 +256,78 @@ mod tests {
         let mut sorted = found[1..].to_vec();
         sorted.sort();
         assert_eq!(found[1..], sorted[..]);
+        // Each found module is in a run: the first alone, the others in the second.
+        let runs = e2e_runs(&found);
+        let filters: Vec<&String> =
+            runs.iter().flat_map(|r| &r[r.iter().position(|a| a == "--").unwrap() + 2..]).collect();
+        let expected: Vec<String> = found.iter().map(|m| format!("{m}::")).collect();
+        assert_eq!(filters, expected.iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_e2e_step_runs_e2e_cluster_first_then_every_other_module() {
+        let modules = strings(&["e2e_cluster", "e2e_build", "e2e_up"]);
+        let runs = e2e_runs(&modules);
+        let run = |filters: &[&str]| {
+            let mut args = strings(&["test", "--no-fail-fast", "--features", "e2e", "--test", "tests", "--"]);
+            args.push("--test-threads=1".into());
+            args.extend(strings(filters));
+            args
+        };
+        assert_eq!(runs, vec![run(&["e2e_cluster::"]), run(&["e2e_build::", "e2e_up::"])]);
+        assert_eq!(e2e_runs(&strings(&["e2e_cluster"])), vec![run(&["e2e_cluster::"])]);
+    }
+
+    #[test]
+    fn the_helm3_subset_and_the_fault_suite_have_these_command_lines() {
+        assert_eq!(
+            e2e_args(TEST_BINARY, HELM3_COMPAT_FILTERS).join(" "),
+            "test --no-fail-fast --features e2e --test tests -- --test-threads=1 \
+             e2e_up::the_example_stack_comes_up_in_order e2e_revise::review_rounds_reuse"
+        );
+        assert_eq!(
+            e2e_args(crate::faults::FAULTS_TEST, &["registry"]).join(" "),
+            "test --no-fail-fast --features e2e --test e2e_faults -- --test-threads=1 registry"
+        );
+    }
+
+    #[test]
+    fn the_helm3_filters_name_tests_that_exist() {
+        let modules = e2e_modules(&repo_root()).unwrap();
+        for filter in HELM3_COMPAT_FILTERS {
+            let (module, test) = filter.split_once("::").unwrap();
+            assert!(modules.iter().any(|m| m == module), "{filter}: no module {module}");
+            let source = std::fs::read_to_string(repo_root().join(format!("tests/{module}.rs"))).unwrap();
+            assert!(source.contains(&format!("fn {test}")), "{filter}: tests/{module}.rs has no test {test}…");
+        }
+    }
+
+    /// With `autotests = false` a file that tests/tests.rs does not declare is never compiled:
+    /// its tests would silently not run.
+    #[test]
+    fn every_test_file_is_a_module_of_the_test_binary() {
+        let root = std::fs::read_to_string(repo_root().join("tests/tests.rs")).unwrap();
+        let lines: Vec<&str> = root.lines().collect();
+        let mut declared = Vec::new();
+        for (at, line) in lines.iter().enumerate() {
+            let Some(module) = line.strip_prefix("mod ").and_then(|l| l.strip_suffix(';')) else { continue };
+            if module.starts_with("e2e_") {
+                assert_eq!(at.checked_sub(1).map(|a| lines[a]), Some("#[cfg(feature = \"e2e\")]"), "mod {module}");
+            }
+            if module != "support" {
+                declared.push(module.to_string());
+            }
+        }
+        declared.sort();
+        let files: Vec<String> =
+            test_files(&repo_root()).unwrap().into_iter().filter(|f| f != crate::faults::FAULTS_TEST).collect();
+        assert_eq!(declared, files, "tests/tests.rs declares each tests/*.rs but e2e_faults.rs");
+        // The e2e step's module filters (`e2e_up::`) are substrings: no module's name may end
+        // with an e2e module's (`import::` does select `e2e_import::` too, but no run uses it).
+        for e2e in e2e_modules(&repo_root()).unwrap() {
+            for other in files.iter().filter(|f| **f != e2e) {
+                assert!(!other.ends_with(&e2e), "module {other} ends with {e2e}: the filter {e2e}:: selects both");
+            }
+        }
     }
 }

@@ -1,12 +1,9 @@
-//! Helpers shared by the integration tests: run the binary and kubectl, read their output.
-#![allow(dead_code)] // each test crate uses its own subset
+//! Helpers of the end-to-end tests (`e2e_*` modules): kubectl-codex and kubectl against the
+//! local cluster only, the test namespaces, a second registry of our own.
 
+use super::{root, text};
 use std::path::Path;
 use std::process::{Command, Output};
-
-pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The example's database password (its secret input `dbPassword`) in every test that
 /// resolves it. Fixed, since a namespace kept between runs keeps PostgreSQL's data directory
@@ -43,22 +40,6 @@ pub fn phases(summary: &serde_json::Value) -> Vec<(String, String)> {
         .iter()
         .map(|p| (p["name"].as_str().unwrap().to_string(), p["result"].as_str().unwrap().to_string()))
         .collect()
-}
-
-/// Compares `actual` with the golden file at `path`; with UPDATE_GOLDEN set, writes it instead.
-pub fn check_golden(path: &Path, actual: &str) {
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs from the golden file; diff it with UPDATE_GOLDEN=1 and review",
-        path.display()
-    );
 }
 
 pub fn kubectl(args: &[&str]) -> Output {
@@ -111,10 +92,6 @@ pub fn release_names(namespace: &str) -> Vec<String> {
     let names: std::collections::BTreeSet<String> =
         text(&out.stdout).lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
     names.into_iter().collect()
-}
-
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs kubectl-codex with the real BuildKit builder (`cargo xtask test` passes BUILDKIT_HOST
@@ -202,21 +179,34 @@ pub fn staging_variant(dir: &Path, namespace: &str, edit: impl Fn(String) -> Str
     path
 }
 
-/// Deletes `namespace` and waits until it is gone (nothing to do when it does not exist).
+/// Deletes `names` and waits until they are gone (nothing to do for one that does not exist).
 /// A kubectl failure fails the test: the next step would otherwise run on a stale namespace.
-pub fn delete_namespace(namespace: &str) {
-    let out = kubectl(&["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
-    assert!(out.status.success(), "deleting namespace {namespace}: {}", text(&out.stderr));
+fn delete_namespaces(names: &[String]) {
+    let out = kubectl(&delete_namespaces_args(names));
+    assert!(out.status.success(), "deleting namespaces {names:?}: {}", text(&out.stderr));
 }
 
-/// A test's namespace: deleted when the guard is made (a fresh start) and again when it is
-/// dropped, so a failing test cleans up after itself too.
-pub struct NamespaceGuard(String);
+fn delete_namespaces_args(names: &[String]) -> Vec<&str> {
+    let mut args = vec!["delete", "namespace"];
+    args.extend(names.iter().map(String::as_str));
+    args.extend(["--ignore-not-found", "--wait=true", "--timeout=180s"]);
+    args
+}
+
+/// A test's namespaces: deleted when the guard is made (a fresh start) and again when it is
+/// dropped, also when the test panics, so a failing test cleans up after itself too.
+pub struct NamespaceGuard(Vec<String>);
 
 impl NamespaceGuard {
     pub fn fresh(name: &str) -> Self {
-        delete_namespace(name);
-        NamespaceGuard(name.to_string())
+        Self::fresh_all(&[name])
+    }
+
+    /// Several namespaces of one test, deleted together.
+    pub fn fresh_all(names: &[&str]) -> Self {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        delete_namespaces(&names);
+        NamespaceGuard(names)
     }
 }
 
@@ -224,9 +214,9 @@ impl Drop for NamespaceGuard {
     fn drop(&mut self) {
         if std::thread::panicking() {
             // Best effort: a second panic while unwinding would abort the test binary.
-            let _ = kubectl(&["delete", "namespace", &self.0, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
+            let _ = kubectl(&delete_namespaces_args(&self.0));
         } else {
-            delete_namespace(&self.0);
+            delete_namespaces(&self.0);
         }
     }
 }
