@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{ensure, Context, Result};
 
-use crate::example_images::{app_user, is_elf, APP_UID, path_str, shared_libraries, write_user_db, DEFAULT_TAG};
+use crate::example_images::{app_user, is_elf, path_str, shared_libraries, write_user_db, APP_UID, DEFAULT_TAG};
 use crate::image::{self, assemble_and_push, ImageSpec};
 use crate::repo::repo_root;
 

@@ -227,7 +227,9 @@ pub(crate) fn write_user_db(dir: &Path, user: &str, home: &str) -> Result<()> {
     fs::create_dir_all(dir)?;
     fs::write(
         dir.join("passwd"),
-        format!("root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:{APP_UID}:{APP_UID}:{user}:{home}:/usr/sbin/nologin\n"),
+        format!(
+            "root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:{APP_UID}:{APP_UID}:{user}:{home}:/usr/sbin/nologin\n"
+        ),
     )?;
     fs::write(dir.join("group"), format!("root:x:0:\n{user}:x:{APP_UID}:\n"))?;
     Ok(())
