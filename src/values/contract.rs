@@ -62,7 +62,7 @@ pub struct ChartValues {
 
 /// The `helm test` Pod, rendered only with an image.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields, transform = super::schema::nothing_required)]
+#[schemars(rename = "tests", deny_unknown_fields, transform = super::schema::nothing_required)]
 pub struct TestValues {
     /// An image with `sh` and `nc` (e.g. busybox); empty: no test.
     pub image: String,
@@ -75,6 +75,7 @@ pub struct TestValues {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(
+    rename = "global",
     deny_unknown_fields,
     extend("required" = ["project", "env", "phase", "runtime", "labels", "imagePullPolicy", "securityContext", "workspace"])
 )]
@@ -121,7 +122,7 @@ pub struct WorkspaceIdentity {
 /// The shared source workspace claim.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "workspaceClaim", deny_unknown_fields)]
 pub struct WorkspaceClaim {
     /// PVC name mounted by units that set `workspace`.
     #[schemars(with = "DnsSubdomain")]
@@ -136,7 +137,7 @@ pub struct WorkspaceClaim {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields, extend("required" = ["name"]))]
+#[schemars(rename = "configMap", deny_unknown_fields, extend("required" = ["name"]))]
 pub struct ConfigMapValues {
     #[schemars(with = "DnsSubdomain")]
     pub name: String,
@@ -492,7 +493,7 @@ pub struct ContainerValues {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields, extend("required" = ["name", "containerPort"]))]
+#[schemars(rename = "containerPort", deny_unknown_fields, extend("required" = ["name", "containerPort"]))]
 pub struct ContainerPortValues {
     #[schemars(with = "PortName")]
     pub name: String,
@@ -504,7 +505,7 @@ pub struct ContainerPortValues {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields, extend("required" = ["name", "mountPath"]))]
+#[schemars(rename = "volumeMount", deny_unknown_fields, extend("required" = ["name", "mountPath"]))]
 pub struct VolumeMountValues {
     /// One of the workload's volumes.
     #[schemars(with = "DnsLabel")]
@@ -521,7 +522,7 @@ pub struct VolumeMountValues {
 
 /// One Secret of `secrets`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields, transform = super::schema::nothing_required)]
+#[schemars(rename = "secret", deny_unknown_fields, transform = super::schema::nothing_required)]
 pub struct SecretValues {
     pub digest: String,
     #[schemars(with = "SecretData")]
@@ -530,7 +531,7 @@ pub struct SecretValues {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields, transform = super::schema::nothing_required)]
+#[schemars(rename = "isolation", deny_unknown_fields, transform = super::schema::nothing_required)]
 pub struct IsolationValues {
     pub network_policy: NetworkPolicyValues,
     /// Where cluster DNS runs (the chart's default; kubectl-codex writes none).
@@ -546,7 +547,7 @@ pub struct IsolationValues {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields, transform = super::schema::nothing_required)]
+#[schemars(rename = "networkPolicy", deny_unknown_fields, transform = super::schema::nothing_required)]
 pub struct NetworkPolicyValues {
     /// true: one NetworkPolicy over every pod.
     pub enabled: bool,
@@ -557,7 +558,7 @@ pub struct NetworkPolicyValues {
 /// An IP block, or another environment's namespace.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "egress", deny_unknown_fields)]
 pub enum EgressValues {
     Cidr { cidr: String },
     Environment { environment: String, namespace: String },
@@ -565,7 +566,7 @@ pub enum EgressValues {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "dns", deny_unknown_fields)]
 pub struct DnsValues {
     pub namespace: String,
     #[schemars(with = "StringMap")]
@@ -573,7 +574,7 @@ pub struct DnsValues {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields, transform = super::schema::nothing_required)]
+#[schemars(rename = "quota", deny_unknown_fields, transform = super::schema::nothing_required)]
 pub struct QuotaValues {
     /// ResourceQuota `spec.hard`.
     #[schemars(with = "StringMap")]
@@ -582,7 +583,7 @@ pub struct QuotaValues {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields, extend("required" = ["defaultRequest"]))]
+#[schemars(rename = "limitRange", deny_unknown_fields, extend("required" = ["defaultRequest"]))]
 pub struct LimitRangeValues {
     #[schemars(with = "QuantityMap")]
     pub default_request: BTreeMap<&'static str, String>,

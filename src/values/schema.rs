@@ -391,7 +391,7 @@ mod tests {
             properties.keys().cloned().collect()
         };
         let mut missing = Vec::new();
-        for pointer in ["/properties", "/definitions/Global/properties", "/definitions/workload/properties"] {
+        for pointer in ["/properties", "/definitions/global/properties", "/definitions/workload/properties"] {
             for key in keys(pointer) {
                 let documented =
                     docs.lines().any(|line| line.trim_start().trim_start_matches("- ").starts_with(&format!("{key}:")));
