@@ -15,6 +15,7 @@ use super::schema::{
     DnsLabel, DnsSubdomain, EnvVarSource, KubeObject, LabelMap, ManifestObject, MountPath, NonEmptyLabelValue,
     NonEmptyString, PortName, Protocol, Quantity, QuantityMap, SecretData, Secrets, StringMap, VolumeName,
 };
+pub use super::shapes::{OrEmpty, Ordered};
 use crate::config::isolation::PodSecurityLevel;
 use crate::config::model::{
     AccessMode, EmptyDir, EnvSource, PodSecurityContext, PortRef, PullPolicy, Runtime, SecurityContext, Toleration,
@@ -22,7 +23,7 @@ use crate::config::model::{
 };
 use crate::plan::phase::Phase;
 use schemars::JsonSchema;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -590,27 +591,4 @@ pub struct LimitRangeValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "QuantityMap")]
     pub default: Option<BTreeMap<&'static str, String>>,
-}
-
-/// A mapping written in the order given (a `BTreeMap` would sort it).
-#[derive(Debug, Clone, Default)]
-pub struct Ordered<T>(pub Vec<(String, T)>);
-
-impl<T: Serialize> Serialize for Ordered<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-/// A pass-through Kubernetes object written as `{}` when unset.
-#[derive(Debug, Clone)]
-pub struct OrEmpty<T>(pub Option<T>);
-
-impl<T: Serialize> Serialize for OrEmpty<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            Some(value) => value.serialize(serializer),
-            None => serializer.collect_map(std::iter::empty::<((), ())>()),
-        }
-    }
 }

@@ -7,6 +7,7 @@ pub mod contract;
 mod isolation;
 pub mod schema;
 pub mod secrets;
+mod shapes;
 pub mod yaml;
 
 use crate::config::manifest_edit;
