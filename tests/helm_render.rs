@@ -308,3 +308,57 @@ fn declared_ingress_and_egress_peers_reach_the_network_policy() {
         &serde_json::json!({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "registry"}}}]})
     );
 }
+
+/// `helm template` of the chart with the CI values of the internal phase, plus `extra` flags.
+fn template_internal(extra: &[&str]) -> Vec<serde_json::Value> {
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/codex-env");
+    let out = Command::new(helm())
+        .args(["template", "codex-internal", chart, "--namespace", "ns", "-f"])
+        .arg(format!("{chart}/ci/internal-values.yaml"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("manifests.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    objects(&file)
+}
+
+#[test]
+fn the_helm_test_pod_exists_only_with_an_image_and_is_restricted() {
+    let without = template_internal(&[]);
+    assert!(!without.iter().any(|o| o["kind"] == "Pod"), "no image, no test Pod");
+
+    let with = template_internal(&["--set", "tests.image=busybox:1.37"]);
+    let pod = find(&with, "Pod", "codex-internal-test-connection");
+    assert_eq!(pod["metadata"]["annotations"]["helm.sh/hook"], "test");
+    let spec = &pod["spec"];
+    assert_eq!(spec["restartPolicy"], "Never");
+    assert_eq!(spec["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    let container = &spec["containers"][0];
+    assert_eq!(container["image"], "busybox:1.37");
+    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(container["securityContext"]["capabilities"]["drop"][0], "ALL");
+    // Every TCP port of the unit Service `users` (servicePort 80, and 9090 by default).
+    assert_eq!(container["command"][2], "nc -z -w 5 users 80 && nc -z -w 5 users 9090");
+}
+
+#[test]
+fn the_app_version_label_is_on_objects_and_pods_but_never_in_a_selector() {
+    let objects = template_internal(&[]);
+    let chart: serde_json::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/charts/codex-env/Chart.yaml")).unwrap(),
+    )
+    .unwrap();
+    let version = &chart["appVersion"];
+    let deployment = find(&objects, "Deployment", "users");
+    assert_eq!(&deployment["metadata"]["labels"]["app.kubernetes.io/version"], version);
+    assert_eq!(&deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"], version);
+    for object in &objects {
+        let selector = &object["spec"]["selector"];
+        let labels = selector.get("matchLabels").unwrap_or(selector);
+        assert!(labels.get("app.kubernetes.io/version").is_none(), "{} selects by version", object["kind"]);
+    }
+}

@@ -623,9 +623,9 @@ mod tests {
         let plan = crate::plan::plan(&stack);
         let values = crate::values::phase_values(&stack, &plan);
         let internal = values.iter().find(|v| v.release == "codex-internal").unwrap();
-        let api = internal.values["extraManifests"]
-            .as_array()
-            .unwrap()
+        let api = internal
+            .values
+            .extra_manifests
             .iter()
             .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
             .unwrap();

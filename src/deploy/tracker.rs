@@ -57,10 +57,10 @@ impl Tracker {
             for name in names {
                 let Some(unit) = stack.units.iter().find(|u| &u.name == name) else { continue };
                 let workload = workloads.iter().find(|w| &w.name == name).cloned();
-                let objects: Vec<ManifestObject> = phase.values["extraManifests"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
+                let objects: Vec<ManifestObject> = phase
+                    .values
+                    .extra_manifests
+                    .iter()
                     .filter(|o| crate::labels::unit_of(o) == Some(name))
                     .map(|o| ManifestObject::of(name, o))
                     .collect();
@@ -311,16 +311,13 @@ fn workload_object(workload: &InstalledUnit) -> ManifestObject {
 
 /// The typed workloads a phase's values install.
 fn installed_units(phase: &PhaseValues) -> Vec<InstalledUnit> {
-    let workloads = phase.values["workloads"].as_array().into_iter().flatten();
+    let workloads = phase.values.workloads.iter();
     workloads
-        .filter_map(|w| {
-            let kind = WorkloadKind::from_kind(w["kind"].as_str()?)?;
-            Some(InstalledUnit {
-                name: w["name"].as_str()?.to_string(),
-                kind,
-                resource_name: w["resourceName"].as_str()?.to_string(),
-                release: phase.release.clone(),
-            })
+        .map(|w| InstalledUnit {
+            name: w.name.clone(),
+            kind: w.kind,
+            resource_name: w.resource_name.clone(),
+            release: phase.release.clone(),
         })
         .collect()
 }

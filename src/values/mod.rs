@@ -3,32 +3,38 @@
 //! Pure and deterministic: the same stack always yields byte-identical YAML, whose digest
 //! then tells `up` whether a phase changed since its last install.
 
+pub mod contract;
 mod isolation;
+pub mod schema;
 pub mod secrets;
+mod shapes;
 pub mod yaml;
 
 use crate::config::manifest_edit;
 use crate::config::manifest_unit::kind_of;
-use crate::config::model::{PortRef, Probe, Protocol, WorkloadKind};
+use crate::config::model::{
+    AccessMode, EnvFrom, EnvValue, Probe, Protocol, Resources, ScalarString, Volume, WorkloadKind,
+};
 use crate::config::resolve::hex;
-use crate::config::stack::{ResolvedUnit, ResolvedWorkload, Stack};
+use crate::config::stack::{ResolvedContainer, ResolvedUnit, ResolvedWorkload, Stack};
 use crate::labels;
 use crate::plan::phase::Phase;
 use crate::plan::{Plan, PlannedPhase};
-use serde_json::{json, Map, Value};
+use contract::{
+    ChartValues, ContainerPortValues, ContainerValues, EnvFromRef, EnvFromValues, EnvVar, ExecAction, Global, HttpGet,
+    IngressValues, OrEmpty, Ordered, ProbeValues, ResourcesValues, ServicePort, TcpSocket, VolumeMountValues,
+    VolumeValues, WorkloadValues, WorkspaceClaim, WorkspaceIdentity, WorkspaceMountValues,
+};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-// The pod fields of typed workloads (`pod_fields` and the helpers after it).
-use crate::config::model::{EnvFrom, EnvValue, Resources, Volume};
-use crate::config::stack::ResolvedContainer;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The values of one phase release.
 #[derive(Debug, Clone)]
 pub struct PhaseValues {
     pub phase: Phase,
     pub release: String,
-    pub values: Value,
+    pub values: ChartValues,
     /// `values` as YAML: what is written to disk and handed to helm.
     pub yaml: String,
     /// sha256 of `yaml`.
@@ -87,7 +93,7 @@ pub fn partial_phase_values(
 
 fn finish(stack: &Stack, planned: &PlannedPhase, units: &[&ResolvedUnit]) -> PhaseValues {
     let values = values_for(stack, planned.name, units);
-    let yaml = yaml::to_string(&values);
+    let yaml = yaml::to_string(&serde_json::to_value(&values).expect("plain data"));
     let digest = hex(&Sha256::digest(yaml.as_bytes()));
     let mut waves: Vec<Vec<String>> = Vec::new();
     for unit in &planned.units {
@@ -99,180 +105,156 @@ fn finish(stack: &Stack, planned: &PlannedPhase, units: &[&ResolvedUnit]) -> Pha
     PhaseValues { phase: planned.name, release: planned.release.clone(), values, yaml, digest, waves }
 }
 
-fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> Value {
-    let mut common_labels = Map::new();
-    for (key, value) in environment_labels(stack) {
-        common_labels.insert(key.to_string(), Value::String(value));
-    }
+fn values_for(stack: &Stack, phase: Phase, units: &[&ResolvedUnit]) -> ChartValues {
+    let labels = environment_labels(stack).into_iter().map(|(key, value)| (key.to_string(), value)).collect();
     let ingress_disabled = stack.disable_kinds.iter().any(|k| k == "Ingress");
-    let extra: Vec<Value> = units.iter().flat_map(|u| unit_manifests(u, &stack.disable_kinds)).collect();
-    let global = json!({
-        "project": stack.project,
-        "env": stack.env,
-        "slot": stack.slot,
-        "issue": stack.issue,
-        "phase": phase.as_str(),
-        "runtime": stack.runtime.as_str(),
-        "labels": common_labels,
-        "imagePullPolicy": stack.image_pull_policy.as_str(),
-        "podSecurity": stack.isolation.pod_security.as_str(),
-        "securityContext": {
-            "runAsUser": stack.workspace.uid,
-            "runAsGroup": stack.workspace.gid,
-            "fsGroup": stack.workspace.fs_group,
+    let global = Global {
+        project: stack.project.clone(),
+        env: stack.env.clone(),
+        slot: stack.slot.clone(),
+        issue: stack.issue.clone(),
+        phase,
+        runtime: stack.runtime,
+        labels: Ordered(labels),
+        image_pull_policy: stack.image_pull_policy,
+        pod_security: stack.isolation.pod_security,
+        security_context: WorkspaceIdentity {
+            run_as_user: stack.workspace.uid,
+            run_as_group: stack.workspace.gid,
+            fs_group: stack.workspace.fs_group,
         },
-        "workspace": {
-            "claimName": stack.workspace.claim_name,
-            "create": false,
-            "size": stack.workspace.size,
-            "accessMode": stack.workspace.access_mode.as_str(),
-            "storageClassName": stack.workspace.storage_class_name,
+        workspace: WorkspaceClaim {
+            claim_name: stack.workspace.claim_name.clone(),
+            create: false,
+            size: stack.workspace.size.clone(),
+            access_mode: stack.workspace.access_mode,
+            storage_class_name: stack.workspace.storage_class_name.clone(),
         },
-    });
-    let workloads: Vec<Value> =
+    };
+    let workloads =
         units.iter().filter_map(|u| Some(workload(u, u.workload.as_ref()?, ingress_disabled, &global))).collect();
-    let mut values = json!({
-        "global": global,
-        "configMaps": [],
-        "workloads": workloads,
-        "extraManifests": extra,
-    });
-    // The Secrets come with the first phase, before anything that reads them; written only
-    // when there are some, so a stack without any keeps its values.
-    if !stack.secrets.is_empty() && stack.first_phase() == Some(phase) {
-        values["secrets"] = secrets::placeholder_values(&stack.secrets);
+    let first_phase = stack.first_phase() == Some(phase);
+    ChartValues {
+        global,
+        config_maps: Vec::new(),
+        workloads,
+        extra_manifests: units.iter().flat_map(|u| unit_manifests(u, &stack.disable_kinds)).collect(),
+        // The Secrets come with the first phase, before anything that reads them; written only
+        // when there are some, so a stack without any keeps its values.
+        secrets: (first_phase && !stack.secrets.is_empty()).then(|| secrets::placeholder_values(&stack.secrets)),
+        // The fence goes up with the first phase too, before any pod of the environment runs.
+        isolation: first_phase.then(|| isolation::values(&stack.isolation)),
+        tests: None,
     }
-    // The fence goes up with the first phase too, before any pod of the environment runs.
-    if stack.first_phase() == Some(phase) {
-        values["isolation"] = isolation::values(&stack.isolation);
-    }
-    values
 }
 
 /// One unit's entry in `workloads`. `global` is the phase's `global` section: a Job's name
 /// digest covers it too, since its labels and identity end up in the Job's pod template.
-/// Pod fields beyond the original contract are added only when set (see [`pod_fields`]).
-fn workload(unit: &ResolvedUnit, workload: &ResolvedWorkload, ingress_disabled: bool, global: &Value) -> Value {
+/// Pod fields beyond the original contract are written only when set (see [`contract`]).
+fn workload(
+    unit: &ResolvedUnit,
+    workload: &ResolvedWorkload,
+    ingress_disabled: bool,
+    global: &Global,
+) -> WorkloadValues {
     let probes = workload.probes.as_ref();
-    let probe = |p: Option<&Probe>| p.map_or_else(|| json!({}), kubernetes_probe);
-    let mut value = json!({
-        "name": unit.name,
-        "resourceName": unit.name,
-        "kind": workload.kind.as_str(),
-        "replicas": workload.replicas,
-        "schedule": workload.schedule.clone().unwrap_or_default(),
-        "backoffLimit": workload.backoff_limit,
-        "activeDeadlineSeconds": 0,
-        "image": workload.image,
-        "command": workload.command,
-        "args": workload.args,
-        "workingDir": workload.working_dir.clone().unwrap_or_default(),
-        "env": env_list(&workload.env),
-        "ports": workload.ports.iter().map(|p| json!({
-            "name": p.name,
-            "containerPort": p.port,
-            "servicePort": p.service_port.unwrap_or(p.port),
-            "protocol": protocol(p.protocol),
-        })).collect::<Vec<_>>(),
-        "readinessProbe": probe(probes.and_then(|p| p.readiness.as_ref())),
-        "livenessProbe": probe(probes.and_then(|p| p.liveness.as_ref())),
-        "startupProbe": probe(probes.and_then(|p| p.startup.as_ref())),
-        "resources": resources(workload.resources.as_ref()),
-        "securityContext": workload.security_context.as_ref().map_or_else(|| json!({}), |c| json!(c)),
-        "podAnnotations": workload.pod_annotations,
-        "serviceAccountName": workload.service_account_name.clone().unwrap_or_default(),
-        "volumes": workload.volumes.iter().map(volume).collect::<Vec<_>>(),
-        "workspace": unit.workspace.as_ref().map_or(Value::Null, |w| json!({
-            "mountPath": w.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
-            "subPath": w.sub_path.clone().unwrap_or_default(),
-            "readOnly": w.read_only,
-        })),
-        "ingress": match (&unit.ingress, ingress_disabled) {
-            (Some(ingress), false) => json!({
-                "host": ingress.host,
-                "path": ingress.path.clone().unwrap_or_else(|| "/".into()),
-                "port": ingress.port.clone().unwrap_or_default(),
-                "className": ingress.class_name.clone().unwrap_or_default(),
-            }),
-            _ => Value::Null,
-        },
-    });
-    if let Value::Object(map) = &mut value {
-        map.extend(pod_fields(workload));
-    }
+    let probe = |p: Option<&Probe>| p.map(kubernetes_probe).unwrap_or_default();
+    let mut values = WorkloadValues {
+        name: unit.name.clone(),
+        resource_name: unit.name.clone(),
+        kind: workload.kind,
+        replicas: workload.replicas,
+        schedule: workload.schedule.clone().unwrap_or_default(),
+        backoff_limit: workload.backoff_limit,
+        active_deadline_seconds: 0,
+        image: workload.image.clone(),
+        command: workload.command.clone(),
+        args: workload.args.clone(),
+        working_dir: workload.working_dir.clone().unwrap_or_default(),
+        env: env_list(&workload.env),
+        ports: workload
+            .ports
+            .iter()
+            .map(|p| ServicePort {
+                name: p.name.clone(),
+                container_port: p.port,
+                service_port: p.service_port.unwrap_or(p.port),
+                protocol: protocol(p.protocol),
+            })
+            .collect(),
+        readiness_probe: probe(probes.and_then(|p| p.readiness.as_ref())),
+        liveness_probe: probe(probes.and_then(|p| p.liveness.as_ref())),
+        startup_probe: probe(probes.and_then(|p| p.startup.as_ref())),
+        resources: resources(workload.resources.as_ref()),
+        security_context: OrEmpty(workload.security_context.clone()),
+        pod_annotations: workload.pod_annotations.clone(),
+        service_account_name: workload.service_account_name.clone().unwrap_or_default(),
+        volumes: workload.volumes.iter().map(volume).collect(),
+        workspace: unit.workspace.as_ref().map(|w| WorkspaceMountValues {
+            mount_path: w.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
+            sub_path: w.sub_path.clone().unwrap_or_default(),
+            read_only: w.read_only,
+        }),
+        ingress: unit.ingress.as_ref().filter(|_| !ingress_disabled).map(|ingress| IngressValues {
+            host: ingress.host.clone(),
+            path: ingress.path.clone().unwrap_or_else(|| "/".into()),
+            port: ingress.port.clone().unwrap_or_default(),
+            class_name: ingress.class_name.clone().unwrap_or_default(),
+        }),
+        env_from: env_from_list(&workload.env_from),
+        init_containers: workload.init_containers.iter().map(container).collect(),
+        sidecars: workload.containers.iter().map(container).collect(),
+        pod_security_context: workload.pod_security_context.clone(),
+        node_selector: workload.node_selector.clone(),
+        tolerations: workload.tolerations.clone(),
+        affinity: workload.affinity.clone(),
+        pod_labels: workload.pod_labels.clone(),
+    };
     if workload.kind == WorkloadKind::Job {
         // Job templates are immutable: a Job whose pod template would change gets a new name,
         // so an upgrade replaces it (and re-runs it) instead of failing; an unchanged Job keeps
         // its name and is not re-run. The template also carries the global labels (issue,
         // slot, env) and identity, so those count as well: a namespace deployed by `up` and
         // then by `revise N` must not patch a Job's labels in place.
-        let spec = serde_json::to_vec(&(&value, global)).expect("plain data");
+        let spec = serde_json::to_vec(&(&values, global)).expect("plain data");
         let suffix = &hex(&Sha256::digest(&spec))[..8];
-        value["resourceName"] = Value::String(format!("{}-{suffix}", unit.name));
+        values.resource_name = format!("{}-{suffix}", unit.name);
     }
-    value
-}
-
-/// The keys of a workload entry that are written only when set, so that the values of a stack
-/// using none of them (and the names of its Jobs) stay what they were before these existed.
-fn pod_fields(workload: &ResolvedWorkload) -> Map<String, Value> {
-    let mut out = Map::new();
-    let mut put = |key: &str, value: Value, set: bool| {
-        if set {
-            out.insert(key.into(), value);
-        }
-    };
-    put("envFrom", env_from_list(&workload.env_from), !workload.env_from.is_empty());
-    let containers = |list: &[ResolvedContainer]| Value::Array(list.iter().map(container).collect());
-    put("initContainers", containers(&workload.init_containers), !workload.init_containers.is_empty());
-    put("sidecars", containers(&workload.containers), !workload.containers.is_empty());
-    put("podSecurityContext", json!(workload.pod_security_context), workload.pod_security_context.is_some());
-    put("nodeSelector", json!(workload.node_selector), !workload.node_selector.is_empty());
-    put("tolerations", json!(workload.tolerations), !workload.tolerations.is_empty());
-    put("affinity", json!(workload.affinity), workload.affinity.is_some());
-    put("podLabels", json!(workload.pod_labels), !workload.pod_labels.is_empty());
-    out
+    values
 }
 
 /// An init container or sidecar, in the Kubernetes Container shape; empty fields left out.
-fn container(c: &ResolvedContainer) -> Value {
-    let mut out = Map::new();
-    out.insert("name".into(), json!(c.name));
-    out.insert("image".into(), json!(c.image));
-    let mut put = |key: &str, value: Value, set: bool| {
-        if set {
-            out.insert(key.into(), value);
-        }
-    };
-    put("command", json!(c.command), !c.command.is_empty());
-    put("args", json!(c.args), !c.args.is_empty());
-    put("workingDir", json!(c.working_dir), c.working_dir.is_some());
-    put("env", Value::Array(env_list(&c.env)), !c.env.is_empty());
-    put("envFrom", env_from_list(&c.env_from), !c.env_from.is_empty());
-    let ports: Vec<Value> = c
-        .ports
-        .iter()
-        .map(|p| json!({"name": p.name, "containerPort": p.port, "protocol": protocol(p.protocol)}))
-        .collect();
-    put("ports", Value::Array(ports), !c.ports.is_empty());
-    put("resources", resources(c.resources.as_ref()), c.resources.is_some());
-    put("securityContext", json!(c.security_context), c.security_context.is_some());
-    let mounts: Vec<Value> = c
-        .volume_mounts
-        .iter()
-        .map(|m| {
-            let mut mount = json!({"name": m.name, "mountPath": m.mount_path});
-            if let Some(sub_path) = &m.sub_path {
-                mount["subPath"] = json!(sub_path);
-            }
-            if m.read_only {
-                mount["readOnly"] = json!(true);
-            }
-            mount
-        })
-        .collect();
-    put("volumeMounts", Value::Array(mounts), !c.volume_mounts.is_empty());
-    Value::Object(out)
+fn container(c: &ResolvedContainer) -> ContainerValues {
+    ContainerValues {
+        name: c.name.clone(),
+        image: c.image.clone(),
+        command: c.command.clone(),
+        args: c.args.clone(),
+        working_dir: c.working_dir.clone(),
+        env: env_list(&c.env),
+        env_from: env_from_list(&c.env_from),
+        ports: c
+            .ports
+            .iter()
+            .map(|p| ContainerPortValues {
+                name: p.name.clone(),
+                container_port: p.port,
+                protocol: protocol(p.protocol),
+            })
+            .collect(),
+        resources: c.resources.as_ref().map(|r| resources(Some(r))),
+        security_context: c.security_context.clone(),
+        volume_mounts: c
+            .volume_mounts
+            .iter()
+            .map(|m| VolumeMountValues {
+                name: m.name.clone(),
+                mount_path: m.mount_path.clone(),
+                sub_path: m.sub_path.clone(),
+                read_only: m.read_only,
+            })
+            .collect(),
+    }
 }
 
 fn protocol(protocol: Option<Protocol>) -> &'static str {
@@ -283,79 +265,56 @@ fn protocol(protocol: Option<Protocol>) -> &'static str {
 }
 
 /// `{name, value}` for a plain value, `{name, valueFrom}` (a Kubernetes EnvVarSource) otherwise.
-fn env_list(env: &BTreeMap<String, EnvValue>) -> Vec<Value> {
+fn env_list(env: &BTreeMap<String, EnvValue>) -> Vec<EnvVar> {
     env.iter()
         .map(|(name, value)| match value {
-            EnvValue::Value(text) => json!({"name": name, "value": text.as_str()}),
-            EnvValue::From(source) => json!({"name": name, "valueFrom": source}),
+            EnvValue::Value(text) => EnvVar { name: name.clone(), value: Some(text.as_str().into()), value_from: None },
+            EnvValue::From(source) => EnvVar { name: name.clone(), value: None, value_from: Some((**source).clone()) },
         })
         .collect()
 }
 
 /// Kubernetes EnvFromSource objects.
-fn env_from_list(list: &[EnvFrom]) -> Value {
-    let items = list.iter().map(|e| {
-        let mut out = Map::new();
-        if let Some(prefix) = &e.prefix {
-            out.insert("prefix".into(), json!(prefix));
-        }
-        let reference = |name: &String| match e.optional {
-            Some(optional) => json!({"name": name, "optional": optional}),
-            None => json!({"name": name}),
-        };
-        if let Some(name) = &e.secret_ref {
-            out.insert("secretRef".into(), reference(name));
-        }
-        if let Some(name) = &e.config_map_ref {
-            out.insert("configMapRef".into(), reference(name));
-        }
-        Value::Object(out)
-    });
-    Value::Array(items.collect())
+fn env_from_list(list: &[EnvFrom]) -> Vec<EnvFromValues> {
+    let reference = |e: &EnvFrom, name: &String| EnvFromRef { name: name.clone(), optional: e.optional };
+    list.iter()
+        .map(|e| EnvFromValues {
+            prefix: e.prefix.clone(),
+            secret_ref: e.secret_ref.as_ref().map(|name| reference(e, name)),
+            config_map_ref: e.config_map_ref.as_ref().map(|name| reference(e, name)),
+        })
+        .collect()
 }
 
-fn resources(resources: Option<&Resources>) -> Value {
-    let mut out = Map::new();
-    if let Some(r) = resources {
-        for (key, map) in [("requests", &r.requests), ("limits", &r.limits)] {
-            if !map.is_empty() {
-                let values = map.iter().map(|(k, v)| (k.clone(), Value::String(v.0.clone())));
-                out.insert(key.into(), Value::Object(values.collect()));
-            }
-        }
-    }
-    Value::Object(out)
+fn resources(resources: Option<&Resources>) -> ResourcesValues {
+    let text = |map: &BTreeMap<String, ScalarString>| map.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+    resources.map_or_else(ResourcesValues::default, |r| ResourcesValues {
+        requests: text(&r.requests),
+        limits: text(&r.limits),
+    })
 }
 
 /// A unit volume: an owned claim (`size`, `accessMode`, `storageClassName`), or its source
-/// (`configMap`, `secret`, `emptyDir`, `claimName`); `readOnly` only when true.
-fn volume(v: &Volume) -> Value {
-    let mut out = json!({
-        "name": v.name,
-        "mountPath": v.mount_path,
-        "subPath": v.sub_path.clone().unwrap_or_default(),
-    });
-    if v.is_owned_claim() {
-        out["size"] = json!(v.size.clone().unwrap_or_else(|| "1Gi".into()));
-        out["accessMode"] = json!(v.access_mode.map_or("ReadWriteOnce", |m| m.as_str()));
-        out["storageClassName"] = json!(v.storage_class_name.clone().unwrap_or_default());
+/// (`configMap`, `secret`, `emptyDir`, `claimName`).
+fn volume(v: &Volume) -> VolumeValues {
+    let owned = v.is_owned_claim();
+    VolumeValues {
+        name: v.name.clone(),
+        mount_path: v.mount_path.clone(),
+        sub_path: v.sub_path.clone().unwrap_or_default(),
+        size: owned.then(|| v.size.clone().unwrap_or_else(|| DEFAULT_VOLUME_SIZE.into())),
+        access_mode: owned.then(|| v.access_mode.unwrap_or(AccessMode::ReadWriteOnce)),
+        storage_class_name: owned.then(|| v.storage_class_name.clone().unwrap_or_default()),
+        config_map: v.config_map.clone(),
+        secret: v.secret.clone(),
+        empty_dir: v.empty_dir.clone(),
+        claim_name: v.claim_name.clone(),
+        read_only: v.read_only == Some(true),
     }
-    let sources = [
-        ("configMap", v.config_map.as_ref().map(|n| json!(n))),
-        ("secret", v.secret.as_ref().map(|n| json!(n))),
-        ("emptyDir", v.empty_dir.as_ref().map(|e| json!(e))),
-        ("claimName", v.claim_name.as_ref().map(|n| json!(n))),
-    ];
-    for (key, source) in sources {
-        if let Some(source) = source {
-            out[key] = source;
-        }
-    }
-    if v.read_only == Some(true) {
-        out["readOnly"] = json!(true);
-    }
-    out
 }
+
+/// An owned volume's size when services.yaml states none.
+const DEFAULT_VOLUME_SIZE: &str = "1Gi";
 
 /// A unit's manifests as installed: kinds the environment disables left out, the image edit
 /// applied (its reference is final only now), and the unit named in a label so readiness and
@@ -382,30 +341,82 @@ fn unit_manifests(unit: &ResolvedUnit, disabled: &[String]) -> Vec<Value> {
     out
 }
 
-fn kubernetes_probe(probe: &Probe) -> Value {
-    let port = |p: &PortRef| match p {
-        PortRef::Number(n) => json!(n),
-        PortRef::Name(name) => json!(name),
-    };
-    let mut out = Map::new();
-    if let Some(http) = &probe.http {
-        out.insert("httpGet".into(), json!({"path": http.path, "port": port(&http.port)}));
+fn kubernetes_probe(probe: &Probe) -> ProbeValues {
+    ProbeValues {
+        http_get: probe.http.as_ref().map(|http| HttpGet { path: http.path.clone(), port: http.port.clone() }),
+        tcp_socket: probe.tcp.as_ref().map(|tcp| TcpSocket { port: tcp.port.clone() }),
+        exec: probe.exec.as_ref().map(|exec| ExecAction { command: exec.command.clone() }),
+        initial_delay_seconds: probe.initial_delay_seconds,
+        period_seconds: probe.period_seconds,
+        timeout_seconds: probe.timeout_seconds,
+        failure_threshold: probe.failure_threshold,
     }
-    if let Some(tcp) = &probe.tcp {
-        out.insert("tcpSocket".into(), json!({"port": port(&tcp.port)}));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::stack::Selection;
+    use std::path::Path;
+
+    /// The values of a services.yaml that states none of the defaults the chart also has.
+    fn values_of_defaults() -> Vec<ChartValues> {
+        let text = [
+            "apiVersion: codex-k8s.dev/v1alpha1",
+            "kind: ServiceStack",
+            "project: { name: demo }",
+            "environments: { dev: {} }",
+            "services:",
+            "  - name: seed",
+            "    phase: migrations",
+            "    workload: { kind: Job, image: \"seed:1\" }",
+            "  - name: web",
+            "    phase: internal",
+            "    ingress: { host: web.test }",
+            "    workload:",
+            "      kind: Deployment",
+            "      image: \"web:1\"",
+            "      ports: [{ name: http, port: 8080 }]",
+            "      volumes: [{ name: data, mountPath: /data }]",
+        ]
+        .join("\n");
+        let loaded = crate::config::load_bytes("services.yaml", text.into_bytes(), Path::new("."));
+        let stack = loaded.expect("valid").resolve(&Selection { env: "dev".into(), ..Default::default() });
+        let stack = stack.expect("resolves");
+        phase_values(&stack, &crate::plan::plan(&stack)).into_iter().map(|p| p.values).collect()
     }
-    if let Some(exec) = &probe.exec {
-        out.insert("exec".into(), json!({"command": exec.command}));
+
+    fn chart_file(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/codex-env").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
-    for (key, value) in [
-        ("initialDelaySeconds", probe.initial_delay_seconds),
-        ("periodSeconds", probe.period_seconds),
-        ("timeoutSeconds", probe.timeout_seconds),
-        ("failureThreshold", probe.failure_threshold),
-    ] {
-        if let Some(v) = value {
-            out.insert(key.into(), json!(v));
+
+    /// kubectl-codex owns these defaults and always writes them; the chart's copies (for
+    /// hand-written values) must be the same values.
+    #[test]
+    fn the_chart_defaults_are_the_ones_kubectl_codex_resolves() {
+        let phases = values_of_defaults();
+        let written = serde_json::to_value(&phases[0].global).unwrap();
+        let chart: Value = serde_yaml::from_str(&chart_file("values.yaml")).unwrap();
+        for key in ["imagePullPolicy", "podSecurity", "securityContext", "workspace"] {
+            assert_eq!(chart["global"][key], written[key], "global.{key}");
         }
+
+        let workloads: Vec<&WorkloadValues> = phases.iter().flat_map(|p| &p.workloads).collect();
+        let job = workloads.iter().find(|w| w.kind == WorkloadKind::Job).unwrap();
+        let web = workloads.iter().find(|w| w.kind == WorkloadKind::Deployment).unwrap();
+        let helpers = chart_file("templates/_helpers.tpl");
+        let deployment = chart_file("templates/deployment.yaml");
+        let expected_in_templates = [
+            (&helpers, format!("dig \"backoffLimit\" {} .workload", job.backoff_limit)),
+            (&deployment, format!("dig \"replicas\" {} $w", web.replicas)),
+            (&helpers, format!("dig \"accessMode\" \"{}\" .", web.volumes[0].access_mode.unwrap().as_str())),
+            (&helpers, format!("dig \"protocol\" \"{}\" .", web.ports[0].protocol)),
+        ];
+        for (template, default) in expected_in_templates {
+            assert!(template.contains(&default), "the chart's templates say `{default}`");
+        }
+        let ingress = web.ingress.as_ref().unwrap();
+        assert!(chart_file("templates/ingress.yaml").contains(&format!("dig \"path\" \"{}\"", ingress.path)));
     }
-    Value::Object(out)
 }

@@ -2,6 +2,7 @@
 //! only; the values themselves reach Helm at install time as a second values document on its
 //! standard input, merged over the first (maps merge key by key), and never touch the disk.
 
+use super::contract::{Ordered, SecretValues};
 use crate::config::secrets::{generated_placeholder, ResolvedSecret};
 use crate::config::stack::Stack;
 use base64::Engine;
@@ -9,12 +10,9 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// `secrets` as values.yaml holds it: each Secret's salted digest, each key's placeholder.
-pub fn placeholder_values(secrets: &[ResolvedSecret]) -> Value {
-    let mut out = Map::new();
-    for secret in secrets {
-        out.insert(secret.name.clone(), json!({"digest": secret.digest, "data": secret.placeholders()}));
-    }
-    Value::Object(out)
+pub fn placeholder_values(secrets: &[ResolvedSecret]) -> Ordered<SecretValues> {
+    let secret = |s: &ResolvedSecret| SecretValues { digest: s.digest.clone(), data: s.placeholders() };
+    Ordered(secrets.iter().map(|s| (s.name.clone(), secret(s))).collect())
 }
 
 /// Values of generated keys by (secret, key): kept from the cluster, or made for this namespace.

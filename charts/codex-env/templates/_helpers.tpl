@@ -46,8 +46,8 @@ codex-k8s.dev/phase: {{ .root.Values.global.phase | quote }}
 {{- end }}
 
 {{/*
-The label set every object carries: global.labels first, then the chart's own
-labels on top, so a global label can never break a selector or produce a
+The label set every object carries (metadata and pod templates, never
+selectors): global.labels first, then the chart's own labels on top, so a global label can never break a selector or produce a
 duplicate key. Emitted via toYaml (sorted keys, values quoted as needed);
 extra-manifests.yaml reads it back with fromYaml.
 Usage: include "codex-env.labels" (dict "root" $ "name" $unitName)
@@ -63,6 +63,11 @@ Usage: include "codex-env.labels" (dict "root" $ "name" $unitName)
   "helm.sh/chart" (include "codex-env.chart" $root)
   "codex-k8s.dev/phase" $root.Values.global.phase
 -}}
+{{- /* As helm create has it; never in a selector (selectors are immutable, the
+       version is not). */}}
+{{- with $root.Chart.AppVersion }}
+{{- $_ := set $own "app.kubernetes.io/version" . }}
+{{- end }}
 {{- toYaml (merge $own (deepCopy ($root.Values.global.labels | default dict))) }}
 {{- end }}
 
@@ -104,6 +109,40 @@ Usage: include "codex-env.volumeSource" $volume
 {{- range $key := list "configMap" "secret" "emptyDir" "claimName" }}
 {{- if hasKey $volume $key }}{{ $key }}{{ end }}
 {{- end }}
+{{- end }}
+
+{{/*
+PersistentVolumeClaim spec of a claim (a unit's owned volume, a StatefulSet
+volumeClaimTemplate, the workspace): its accessMode, storageClassName (empty:
+the cluster's default) and size.
+The ReadWriteOnce default serves hand-written values only: kubectl-codex always
+writes the accessMode (its own default, the same, lives in src/values).
+Usage: include "codex-env.claimSpec" $claim | nindent N
+*/}}
+{{- define "codex-env.claimSpec" -}}
+accessModes:
+  - {{ dig "accessMode" "ReadWriteOnce" . }}
+{{- with dig "storageClassName" "" . }}
+storageClassName: {{ . | quote }}
+{{- end }}
+resources:
+  requests:
+    storage: {{ .size | quote }}
+{{- end }}
+
+{{/*
+Spec of a Job, also a CronJob's jobTemplate spec: retries, deadline, pod template.
+The backoffLimit default serves hand-written values only: kubectl-codex always
+writes it, and its default (services.yaml's, 2) is this one.
+Usage: include "codex-env.jobSpec" (dict "root" $ "workload" $w) | nindent N
+*/}}
+{{- define "codex-env.jobSpec" -}}
+backoffLimit: {{ dig "backoffLimit" 2 .workload | int }}
+{{- with dig "activeDeadlineSeconds" 0 .workload | int }}
+activeDeadlineSeconds: {{ . }}
+{{- end }}
+template:
+  {{- include "codex-env.podTemplate" . | nindent 2 }}
 {{- end }}
 
 {{/*
