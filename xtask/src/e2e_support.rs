@@ -1,4 +1,4 @@
-//! Preparation for `cargo test --features e2e --test e2e_cluster`: a running
+//! Preparation for `cargo test --features e2e --test tests -- e2e_cluster::`: a running
 //! local cluster and the probe image the tests deploy.
 use std::process::Command;
 

@@ -45,7 +45,7 @@ enum Command {
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
     /// Bring the cluster up, push the e2e probe image and print the environment
-    /// for `cargo test --features e2e --test e2e_cluster` (as `export` lines).
+    /// for `cargo test --features e2e --test tests -- e2e_cluster::` (as `export` lines).
     E2eEnv,
     /// Assemble an OCI image from local files and push it to the local registry.
     Image(images::oci::ImageArgs),
