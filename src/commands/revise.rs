@@ -8,8 +8,8 @@ use crate::cli::{ReviseArgs, SelectionArgs};
 use crate::deploy::{self, DeployOptions};
 use crate::exit::Failure;
 use crate::lifecycle::revise;
+use crate::plan;
 use crate::ui::progress::Progress;
-use crate::{chart, helm, plan};
 use serde_json::json;
 
 pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
@@ -21,8 +21,7 @@ pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
         inputs: args.inputs.clone(),
     };
     let mut stack = resolve(&args.file.file, &selection, deploy_args.output.format)?;
-    let helm_bin = helm::locate(deploy_args.helm.helm.as_deref())?;
-    let chart_dir = chart::chart_dir(deploy_args.helm.chart.as_deref())?;
+    let options = super::up::deploy_options(deploy_args, &stack.idle_ttl, format!("revise {}", args.issue))?;
     let mut progress = Progress::new();
     // As in `up`: images first, before any cluster contact, pinned by digest once built.
     let built = build::unless_skipped(&mut stack, &args.file.file, deploy_args, &mut progress)?;
@@ -34,18 +33,12 @@ pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
         stack.namespace = decision.namespace.clone();
         let plan = plan::plan(&stack);
         let options = DeployOptions {
-            helm: helm_bin,
-            chart: chart_dir,
-            timeout: deploy_args.timeout,
-            lock_timeout: deploy_args.lock_timeout,
-            trigger: format!("revise {}", args.issue),
-            idle_ttl: deploy_args.ttl.clone().unwrap_or_else(|| stack.idle_ttl.clone()),
-            force: false,
             namespace_decision: format!(
                 "{}: {}",
                 serde_json::to_value(&decision.path)?.as_str().unwrap_or_default(),
                 decision.reason
             ),
+            ..options
         };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
         let mut extra = json!({"path": decision.path, "reason": decision.reason});

@@ -3,7 +3,7 @@
 use super::connect::{connect, runtime};
 use super::load::resolve;
 use super::{build, report};
-use crate::cli::UpArgs;
+use crate::cli::{DeployArgs, UpArgs};
 use crate::cluster::namespace::{self, NamespacePhase};
 use crate::deploy::{self, DeployOptions};
 use crate::exit::Failure;
@@ -14,21 +14,10 @@ use serde_json::json;
 pub fn run(args: &UpArgs) -> Result<(), Failure> {
     let deploy_args = &args.deploy;
     let mut stack = resolve(&args.file.file, &args.selection, deploy_args.output.format)?;
-    let helm_bin = helm::locate(deploy_args.helm.helm.as_deref())?;
-    let chart_dir = chart::chart_dir(deploy_args.helm.chart.as_deref())?;
+    let options = DeployOptions { force: args.force, ..deploy_options(deploy_args, &stack.idle_ttl, "up".into())? };
     let mut progress = Progress::new();
     let built = build::unless_skipped(&mut stack, &args.file.file, deploy_args, &mut progress)?;
     let plan = plan::plan(&stack);
-    let options = DeployOptions {
-        helm: helm_bin,
-        chart: chart_dir,
-        timeout: deploy_args.timeout,
-        lock_timeout: deploy_args.lock_timeout,
-        trigger: "up".into(),
-        idle_ttl: deploy_args.ttl.clone().unwrap_or_else(|| stack.idle_ttl.clone()),
-        force: args.force,
-        namespace_decision: String::new(),
-    };
     runtime()?.block_on(async {
         let client = connect(&deploy_args.kube).await?;
         let decision = match namespace::get(&client, &stack.namespace).await? {
@@ -43,5 +32,25 @@ pub fn run(args: &UpArgs) -> Result<(), Failure> {
             None => serde_json::Value::Null,
         };
         report::deploy_run(&record, deploy_args.output.format, extra)
+    })
+}
+
+/// What `up` and `revise` deploy with: helm and the chart located (before any build or cluster
+/// contact, so a missing helm fails first), the shared deploy flags, and `trigger` for the
+/// evidence record. `force` and the namespace decision are the caller's.
+pub(super) fn deploy_options(
+    deploy_args: &DeployArgs,
+    idle_ttl: &str,
+    trigger: String,
+) -> Result<DeployOptions, Failure> {
+    Ok(DeployOptions {
+        helm: helm::locate(deploy_args.helm.helm.as_deref())?,
+        chart: chart::chart_dir(deploy_args.helm.chart.as_deref())?,
+        timeout: deploy_args.timeout,
+        lock_timeout: deploy_args.lock_timeout,
+        trigger,
+        idle_ttl: deploy_args.ttl.clone().unwrap_or_else(|| idle_ttl.to_string()),
+        force: false,
+        namespace_decision: String::new(),
     })
 }
