@@ -46,7 +46,7 @@ pub const WORKSPACE_VOLUME: &str = "codex-workspace";
 pub const DEFAULT_WORKSPACE_ID: u32 = 10001;
 
 /// Helm release name of a phase.
-pub fn release_name(phase: crate::plan::phase::Phase) -> String {
+pub fn release_name(phase: crate::config::phase::Phase) -> String {
     format!("codex-{}", phase.as_str())
 }
 

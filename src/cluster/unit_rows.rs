@@ -7,8 +7,8 @@
 
 use super::{api, readiness};
 use crate::config::model::WorkloadKind;
+use crate::config::phase::Phase;
 use crate::labels;
-use crate::plan::phase::Phase;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};

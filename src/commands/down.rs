@@ -5,8 +5,8 @@ use super::connect::{connect, runtime};
 use super::load::target_namespace;
 use crate::cli::DownArgs;
 use crate::cluster::{self, lease, namespace, releases};
+use crate::config::phase::Phase;
 use crate::exit::{self, coded, Failure};
-use crate::plan::phase::Phase;
 use crate::{helm, labels};
 use anyhow::anyhow;
 

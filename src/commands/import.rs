@@ -1,10 +1,10 @@
 //! `kubectl codex import`: runs the conversion and prints its report.
 
 use crate::cli::{ImportArgs, ImportFormat, OutputFormat};
+use crate::config::phase::Phase;
 use crate::exit::{self, coded, Failure};
 use crate::import::report::SourceFormat;
 use crate::import::{self, ImportError, Options};
-use crate::plan::phase::Phase;
 use anyhow::anyhow;
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -2,8 +2,8 @@
 
 use super::load::{keep_until_exit, resolve};
 use crate::cli::{OutputFormat, RenderArgs};
+use crate::config::phase::Phase;
 use crate::exit::Failure;
-use crate::plan::phase::Phase;
 use crate::{chart, helm, plan, values};
 use anyhow::Context;
 

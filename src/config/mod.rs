@@ -17,6 +17,7 @@ pub mod merge;
 pub mod model;
 pub mod origin;
 pub mod path;
+pub mod phase;
 pub mod reference;
 pub mod resolve;
 pub mod schema;

@@ -4,7 +4,7 @@
 //! Optional structures use `Option` and "exactly one of" choices are checked in `validate`,
 //! not modelled as untagged enums: that keeps the schema's error messages precise.
 
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use super::model::{
     PodSecurityContext, Port, Probes, PullPolicy, Resources, Runtime, SecurityContext, Toleration, Volume, VolumeMount,
     WorkloadKind, WorkspaceMount,
 };
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

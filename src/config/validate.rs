@@ -11,7 +11,7 @@ use super::model::{
 use super::path::FieldPath;
 use super::schema::closest;
 use super::source::SourceDocument;
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Longest unit name: Jobs get a `-<8 hex>` digest suffix and must stay within 63 characters.

@@ -2,8 +2,8 @@
 //! before the previous one was ready. Pure: the caller fetches records and histories.
 
 use super::record::{EvidenceRecord, PhaseEvidence, PhaseResult};
+use crate::config::phase::Phase;
 use crate::helm::HistoryEntry;
-use crate::plan::phase::Phase;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;

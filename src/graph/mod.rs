@@ -122,7 +122,7 @@ pub fn mermaid(plan: &Plan) -> String {
 mod tests {
     use super::*;
     use crate::config::model::{CodeUpdateStrategy, Runtime};
-    use crate::plan::phase::Phase;
+    use crate::config::phase::Phase;
     use crate::plan::PlannedPhase;
 
     fn unit(name: &str, kind: Option<WorkloadKind>, wave: usize, depends_on: &[&str]) -> PlannedUnit {

@@ -14,7 +14,7 @@ use super::report::Action;
 use super::units;
 use super::Options;
 use crate::config::path::FieldPath;
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -21,7 +21,7 @@ mod units;
 use crate::config::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::config::format::{self, StackFormat};
 use crate::config::inputs::{GivenInputs, ValuesFile};
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use context::{Importer, SourceFile};
 use gotemplate::Dialect;
 use report::{Report, SourceFormat};

@@ -5,7 +5,7 @@ use super::context::{Importer, SourceFile, StringKind};
 use super::report::Action;
 use crate::config::kinds;
 use crate::config::path::FieldPath;
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 

@@ -3,14 +3,12 @@
 //! Phases follow [`Phase::ORDER`]. Inside a phase, units are listed in dependency order with
 //! ties broken by name, so the plan depends only on what the file says, never on key order.
 
-pub mod phase;
-
 use crate::cluster::object_readiness::Rule;
 use crate::config::manifest_unit::{kind_of, object_ref};
 use crate::config::model::{Hook, PortRef, Runtime, WorkloadKind, WorkspaceMount};
+use crate::config::phase::Phase;
 use crate::config::stack::{ResolvedUnit, Stack};
 use crate::labels;
-use phase::Phase;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

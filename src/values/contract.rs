@@ -21,7 +21,7 @@ use crate::config::model::{
     AccessMode, EmptyDir, EnvSource, PodSecurityContext, PortRef, PullPolicy, Runtime, SecurityContext, Toleration,
     WorkloadKind,
 };
-use crate::plan::phase::Phase;
+use crate::config::phase::Phase;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;

@@ -15,10 +15,10 @@ use crate::config::manifest_unit::kind_of;
 use crate::config::model::{
     AccessMode, EnvFrom, EnvValue, Probe, Protocol, Resources, ScalarString, Volume, WorkloadKind,
 };
+use crate::config::phase::Phase;
 use crate::config::resolve::hex;
 use crate::config::stack::{ResolvedContainer, ResolvedUnit, ResolvedWorkload, Stack};
 use crate::labels;
-use crate::plan::phase::Phase;
 use crate::plan::{Plan, PlannedPhase};
 use contract::{
     ChartValues, ContainerPortValues, ContainerValues, EnvFromRef, EnvFromValues, EnvVar, ExecAction, Global, HttpGet,
