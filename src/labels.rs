@@ -17,6 +17,11 @@ pub const PHASE: &str = "codex-k8s.dev/phase";
 /// On every object of a unit's manifests: the unit it belongs to (readiness, diagnostics).
 pub const UNIT: &str = "codex-k8s.dev/unit";
 
+/// Label on every agent Job and its pod: the run id. `check` knows agent Jobs by it.
+pub const AGENT_RUN: &str = "codex-k8s.dev/agent-run";
+/// Label that marks evidence ConfigMaps.
+pub const EVIDENCE: &str = "codex-k8s.dev/evidence";
+
 /// The [`UNIT`] label of an object given as JSON.
 pub fn unit_of(object: &serde_json::Value) -> Option<&str> {
     object.get("metadata")?.get("labels")?.get(UNIT)?.as_str()

@@ -16,8 +16,6 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// Label on every agent Job and its pod: the run id. `check` knows agent Jobs by it.
-pub const RUN_LABEL: &str = "codex-k8s.dev/agent-run";
 /// `app.kubernetes.io/name` of agent Jobs.
 pub const AGENT_NAME: &str = "codex-agent";
 /// The container's name in the agent pod.
@@ -46,8 +44,8 @@ pub struct AgentRun<'a> {
 /// The Job object (pure: same inputs, same object).
 pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Value {
     let mut object_labels = namespace::namespace_labels(stack);
-    object_labels.insert("app.kubernetes.io/name".into(), AGENT_NAME.into());
-    object_labels.insert(RUN_LABEL.into(), run.run_id.into());
+    object_labels.insert(labels::NAME.into(), AGENT_NAME.into());
+    object_labels.insert(labels::AGENT_RUN.into(), run.run_id.into());
     let mount_path = agent.workspace.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into());
     let mut mount =
         json!({"name": labels::WORKSPACE_VOLUME, "mountPath": mount_path, "readOnly": agent.workspace.read_only});
@@ -95,7 +93,7 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
             "activeDeadlineSeconds": run.deadline.as_secs().max(1),
             "ttlSecondsAfterFinished": KEEP_FINISHED_SECONDS,
             "template": {
-                "metadata": {"labels": {"app.kubernetes.io/name": AGENT_NAME, RUN_LABEL: run.run_id}},
+                "metadata": {"labels": {(labels::NAME): AGENT_NAME, (labels::AGENT_RUN): run.run_id}},
                 "spec": {
                     "serviceAccountName": AGENT_ACCOUNT,
                     "restartPolicy": "Never",
@@ -325,7 +323,7 @@ mod tests {
         };
         let job = job_manifest(&stack, agent, &run);
         assert_eq!(job["metadata"]["name"], "codex-agent-20261127t101500z-1a2b");
-        assert_eq!(job["metadata"]["labels"][RUN_LABEL], "20261127t101500z-1a2b");
+        assert_eq!(job["metadata"]["labels"][labels::AGENT_RUN], "20261127t101500z-1a2b");
         assert_eq!(job["metadata"]["labels"][labels::SLOT], "3");
         let spec = &job["spec"]["template"]["spec"];
         assert_eq!(spec["serviceAccountName"], AGENT_ACCOUNT);

@@ -2,7 +2,6 @@
 //! with the mount mode services.yaml declares for it? Read from the pod templates of the
 //! namespace's Deployments, StatefulSets, DaemonSets, Jobs and CronJobs, and from bare pods.
 
-use super::agent_job::RUN_LABEL;
 use super::api;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
@@ -77,10 +76,10 @@ pub fn judge(
     if volumes.is_empty() {
         return None;
     }
-    let (unit, expected_read_only) = if labels.contains_key(RUN_LABEL) {
+    let (unit, expected_read_only) = if labels.contains_key(crate::labels::AGENT_RUN) {
         ("agent".to_string(), declared.agent)
     } else {
-        let unit = labels.get("app.kubernetes.io/name").cloned().unwrap_or_default();
+        let unit = labels.get(crate::labels::NAME).cloned().unwrap_or_default();
         let expected = declared.units.get(&unit).copied();
         (unit, expected)
     };
@@ -310,7 +309,7 @@ mod tests {
     #[test]
     fn agent_jobs_are_judged_against_the_agent_declaration() {
         let mut l = labels("codex-agent");
-        l.insert(RUN_LABEL.into(), "run-1".into());
+        l.insert(crate::labels::AGENT_RUN.into(), "run-1".into());
         let f = judge(
             "Job",
             "codex-agent-run-1",

@@ -5,8 +5,7 @@ use serde_json::Value;
 
 /// The header our own files carry (and codex-k8s ServiceStacks of Feb–Apr 2026 too, with
 /// another layout: `metadata`/`spec`).
-pub const API_VERSION: &str = "codex-k8s.dev/v1alpha1";
-pub const KIND: &str = "ServiceStack";
+pub use crate::config::model::{API_VERSION, KIND};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StackFormat {

@@ -838,7 +838,7 @@ fn check_container_port<'a>(
 }
 
 /// The chart's selector labels, which `podLabels` may not set.
-const SELECTOR_LABELS: [&str; 2] = ["app.kubernetes.io/name", "app.kubernetes.io/instance"];
+const SELECTOR_LABELS: [&str; 2] = [crate::labels::NAME, crate::labels::INSTANCE];
 
 /// `podLabels`, `podAnnotations`, `nodeSelector`, `tolerations` and `serviceAccountName`.
 fn check_pod_metadata(workload: &Workload, workload_path: &str, source: &SourceDocument, errors: &mut Diagnostics) {

@@ -8,8 +8,6 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::Client;
 use serde_json::json;
 
-/// Label that marks evidence ConfigMaps.
-pub const EVIDENCE_LABEL: &str = "codex-k8s.dev/evidence";
 const DATA_KEY: &str = "record.json";
 
 pub fn config_map_name(run_id: &str) -> String {
@@ -25,7 +23,7 @@ pub async fn save(client: &Client, record: &EvidenceRecord) -> Result<()> {
         "metadata": {
             "name": name,
             "labels": {
-                EVIDENCE_LABEL: "run",
+                (crate::labels::EVIDENCE): "run",
                 crate::labels::MANAGED_BY: crate::labels::MANAGED_BY_VALUE,
                 crate::labels::PROJECT: record.project,
                 crate::labels::ENV: record.env,
@@ -42,9 +40,10 @@ pub async fn save(client: &Client, record: &EvidenceRecord) -> Result<()> {
 /// Every record in the namespace, oldest first.
 pub async fn load_all(client: &Client, namespace: &str) -> Result<Vec<EvidenceRecord>> {
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    let list = api(maps.list(&ListParams::default().labels(&format!("{EVIDENCE_LABEL}=run"))).await, || {
-        format!("listing evidence in {namespace}")
-    })?;
+    let list =
+        api(maps.list(&ListParams::default().labels(&format!("{}=run", crate::labels::EVIDENCE))).await, || {
+            format!("listing evidence in {namespace}")
+        })?;
     let mut records = Vec::new();
     for map in list.items {
         let name = map.metadata.name.clone().unwrap_or_default();
