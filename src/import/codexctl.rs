@@ -54,7 +54,7 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Optio
 
     let mut out = Map::new();
     out.insert("project".into(), json!({ "name": project }));
-    imp.note(imp.at(file, "project"), "project.name", Action::Mapped, "the project name");
+    imp.note_at(file, "project", "project.name", Action::Mapped, "the project name");
     if let Some(versions) = versions(imp, file, &root) {
         out.insert("versions".into(), versions);
     }
@@ -95,8 +95,9 @@ fn versions(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) ->
             other => other.to_string(),
         };
         if gotemplate::is_go_template(&text) {
-            imp.note(
-                imp.at(file, &at),
+            imp.note_at(
+                file,
+                &at,
                 "",
                 Action::NotCarried,
                 "a templated version: kubectl-codex versions are plain values; set it with an input instead",
@@ -105,12 +106,7 @@ fn versions(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) ->
         }
         out.insert(name.clone(), json!(text));
     }
-    imp.note(
-        imp.at(file, "versions"),
-        "versions",
-        Action::Mapped,
-        "named versions, read by templates as versions.<name>",
-    );
+    imp.note_at(file, "versions", "versions", Action::Mapped, "named versions, read by templates as versions.<name>");
     Some(Value::Object(out))
 }
 
@@ -123,8 +119,9 @@ fn env_files(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) {
         let text = match crate::config::manifest_file::read(&imp.source_root, relative) {
             Ok((_, text)) => text,
             Err(reason) => {
-                imp.note(
-                    imp.at(file, &at),
+                imp.note_at(
+                    file,
+                    &at,
                     "",
                     Action::NotCarried,
                     format!("env file \"{relative}\": {reason}; its keys are inputs without defaults"),
@@ -134,7 +131,7 @@ fn env_files(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) {
         };
         let pairs = super::dotenv::parse(&text);
         imp.env_defaults.extend(pairs.into_iter().map(|(k, v)| (k, (v, relative.to_string()))));
-        imp.note(imp.at(file, &at), "inputs", Action::Converted, format!("keys of {relative} are inputs; their values are defaults in inputs.example.yaml (never in services.yaml)"));
+        imp.note_at(file, &at, "inputs", Action::Converted, format!("keys of {relative} are inputs; their values are defaults in inputs.example.yaml (never in services.yaml)"));
     }
 }
 
@@ -146,8 +143,9 @@ fn defaults_from(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value
             imp.known_defaults.insert(super::context::input_name(kind, &[name]), text.to_string());
         }
     }
-    imp.note(
-        imp.at(file, key),
+    imp.note_at(
+        file,
+        key,
         "inputs",
         Action::Converted,
         format!("{key}.<env> is the input {}_<env>, its value the default", key),
@@ -167,8 +165,9 @@ fn storage(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) -> 
             imp.known_defaults.insert(super::context::input_name(InputKind::Storage, &[volume, field]), text);
         }
     }
-    imp.note(
-        imp.at(file, "storage"),
+    imp.note_at(
+        file,
+        "storage",
         "inputs",
         Action::Converted,
         "storage.<volume>.<field> is the input storage_<volume>_<field> for manifests, its value the default",
@@ -186,8 +185,9 @@ fn storage(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) -> 
     {
         out.insert("accessMode".into(), json!(mode));
     }
-    imp.note(
-        imp.at(file, "storage.workspace"),
+    imp.note_at(
+        file,
+        "storage.workspace",
         "workspace",
         Action::Mapped,
         "the shared workspace claim: size, storage class, access mode",
@@ -223,8 +223,9 @@ fn unit_list(
         };
         let manifests = units::manifests(imp, file, &path, unit);
         let target = format!("{section}[{index}]");
-        imp.note(
-            imp.at(file, &path),
+        imp.note_at(
+            file,
+            &path,
             target.clone(),
             Action::Mapped,
             format!("unit {name}: {} manifest(s), phase {} ({how})", manifests.len(), phase.as_str()),
@@ -245,8 +246,9 @@ fn unit_list(
             }
         }
         if unit.get("ingress").is_some() {
-            imp.note(
-                imp.at(file, &FieldPath::key(&path, "ingress")),
+            imp.note_at(
+                file,
+                &FieldPath::key(&path, "ingress"),
                 "",
                 Action::Dropped,
                 "ingress.hosts is read by nothing in codexctl; the Ingress of the manifests is deployed as written",
@@ -271,8 +273,9 @@ fn unit_image(
 ) -> Option<Value> {
     let at = FieldPath::key(path, "image");
     let name = images::unit_image(imp, file, &at, image, images, StringKind::Twice)?;
-    imp.note(
-        imp.at(file, &at),
+    imp.note_at(
+        file,
+        &at,
         format!("{path}.image"),
         Action::Mapped,
         "the first container of the Deployment named like the service runs this image (init containers keep their own)",
@@ -294,8 +297,9 @@ fn overlays_of(
         let mut converted = Map::new();
         if let Some(kinds) = overlay.get("dropKinds").and_then(Value::as_array) {
             converted.insert("dropKinds".into(), Value::Array(kinds.clone()));
-            imp.note(
-                imp.at(file, &FieldPath::key(&at, "dropKinds")),
+            imp.note_at(
+                file,
+                &FieldPath::key(&at, "dropKinds"),
                 format!("{target}.overlays.{env}.dropKinds"),
                 Action::Mapped,
                 "documents of these kinds are left out in this environment",
@@ -312,8 +316,9 @@ fn overlays_of(
             let read_only = mount.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
             if claim.to_ascii_lowercase().contains("workspace") {
                 converted.insert("workspace".into(), json!({ "mountPath": mount_path, "readOnly": read_only }));
-                imp.note(
-                    imp.at(file, &mount_at),
+                imp.note_at(
+                    file,
+                    &mount_at,
                     format!("{target}.overlays.{env}.workspace"),
                     Action::Converted,
                     "a mount of the workspace claim is the shared workspace mount (every container of the unit's pods)",
@@ -334,8 +339,9 @@ fn overlays_of(
                 entry.insert("readOnly".into(), json!(true));
             }
             claims.push(Value::Object(entry));
-            imp.note(
-                imp.at(file, &mount_at),
+            imp.note_at(
+                file,
+                &mount_at,
                 format!("{target}.overlays.{env}.claims"),
                 Action::Converted,
                 "mounted into every container of the unit's pods (codexctl: the Deployment named like the service)",
@@ -345,7 +351,7 @@ fn overlays_of(
             converted.insert("claims".into(), Value::Array(claims));
         }
         if overlay.get("hostMounts").is_some() {
-            imp.note(imp.at(file, &FieldPath::key(&at, "hostMounts")), "", Action::NotCarried, "overlays.hostMounts: hostPath mounts reach the node's disk, which an isolated per-issue environment must not; use pvcMounts");
+            imp.note_at(file, &FieldPath::key(&at, "hostMounts"), "", Action::NotCarried, "overlays.hostMounts: hostPath mounts reach the node's disk, which an isolated per-issue environment must not; use pvcMounts");
         }
         if !converted.is_empty() {
             out.insert(env.clone(), Value::Object(converted));
@@ -390,15 +396,16 @@ fn environments(
         let namespace = match (name.as_str(), patterns.get(&name).and_then(Value::as_str)) {
             (SLOT_ENV, pattern) => {
                 if pattern.is_some() {
-                    imp.note(imp.at(file, &pattern_path), format!("environments.{name}.namespace"), Action::Converted, "codexctl forces <project>-dev-<slot> for the ai environment whatever its pattern says; so does the import");
+                    imp.note_at(file, &pattern_path, format!("environments.{name}.namespace"), Action::Converted, "codexctl forces <project>-dev-<slot> for the ai environment whatever its pattern says; so does the import");
                 }
                 Some("{{ project }}-dev-{{ slot }}".to_string())
             }
             (_, Some(pattern)) => {
                 let translated = imp.string(file, &pattern_path, pattern, StringKind::Once);
                 if translated.is_some() {
-                    imp.note(
-                        imp.at(file, &pattern_path),
+                    imp.note_at(
+                        file,
+                        &pattern_path,
                         format!("environments.{name}.namespace"),
                         Action::Mapped,
                         "namespace pattern",
@@ -424,7 +431,7 @@ fn environments(
             ("context", "kubectl-codex uses the current kubeconfig and context (KUBECONFIG)"),
         ] {
             if spec.get(field).is_some() {
-                imp.note(imp.at(file, &FieldPath::key(&path, field)), "", Action::NotCarried, format!("environments.{name}.{field}: {reason}"));
+                imp.note_at(file, &FieldPath::key(&path, field), "", Action::NotCarried, format!("environments.{name}.{field}: {reason}"));
             }
         }
         out.insert(name, Value::Object(env));

@@ -102,6 +102,19 @@ impl Importer {
         self.entries.push(Entry { source, target: target.into(), action, reason: reason.into() });
     }
 
+    /// A report entry for the value at `path` of `file`: the form nearly every mapping uses.
+    pub fn note_at(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        target: impl Into<String>,
+        action: Action,
+        reason: impl Into<String>,
+    ) {
+        let source = self.at(file, path);
+        self.note(source, target, action, reason);
+    }
+
     /// A stopping error at the value of `path`.
     pub fn error(&mut self, file: &SourceFile, path: &str, message: impl Into<String>) {
         let (name, position) = file.locate(path, false);

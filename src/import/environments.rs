@@ -35,20 +35,16 @@ pub fn fill(
     }
     if name == SLOT_ENV {
         env.insert("runtime".into(), json!("dev"));
-        imp.note(
-            imp.at(file, path),
-            format!("environments.{name}.runtime"),
-            Action::Converted,
-            shared.slot_runtime_reason,
-        );
+        imp.note_at(file, path, format!("environments.{name}.runtime"), Action::Converted, shared.slot_runtime_reason);
     }
     if let Some(registry) = shared.registry {
         env.insert("registry".into(), json!(registry));
     }
     if let Some(policy) = shared.image_pull_policy {
         env.insert("imagePullPolicy".into(), json!(policy));
-        imp.note(
-            imp.at(file, &FieldPath::key(path, "imagePullPolicy")),
+        imp.note_at(
+            file,
+            &FieldPath::key(path, "imagePullPolicy"),
             format!("environments.{name}.imagePullPolicy"),
             Action::Mapped,
             "pull policy of every unit container",
@@ -61,8 +57,9 @@ pub fn fill(
     // restricted (the default) would refuse most of them. baseline still refuses privileged
     // pods and host namespaces, and the note says how to go the rest of the way.
     env.insert("podSecurity".into(), json!(IMPORTED_POD_SECURITY));
-    imp.note(
-        imp.at(file, path),
+    imp.note_at(
+        file,
+        path,
         format!("environments.{name}.podSecurity"),
         Action::Converted,
         "baseline, not the restricted default: the imported manifests never had to pass Pod Security admission; \

@@ -26,7 +26,7 @@ fn report_steps(imp: &mut Importer, file: &SourceFile, path: &str, steps: Option
         let name = step.get("name").and_then(Value::as_str).unwrap_or("");
         let label = if name.is_empty() { String::new() } else { format!("hook \"{name}\": ") };
         let (action, reason) = describe(step);
-        imp.note(imp.at(file, &at), "", action, format!("{label}{reason}"));
+        imp.note_at(file, &at, "", action, format!("{label}{reason}"));
     }
 }
 

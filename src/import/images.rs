@@ -37,8 +37,9 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, path: &str, out_dir: &Path
             "build" => build(imp, file, &at, spec, &mut registries, out_dir),
             "skip" => {
                 let reference = reference_of(imp, file, &at, spec);
-                imp.note(
-                    imp.at(file, &at),
+                imp.note_at(
+                    file,
+                    &at,
                     format!("images.{name}.ref"),
                     Action::Converted,
                     "type skip: neither built nor mirrored; used as the reference it names",
@@ -51,8 +52,9 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, path: &str, out_dir: &Path
                 } else {
                     "an image type the source tool ignores too"
                 };
-                imp.note(
-                    imp.at(file, &FieldPath::key(&at, "type")),
+                imp.note_at(
+                    file,
+                    &FieldPath::key(&at, "type"),
                     "",
                     Action::NotCarried,
                     format!("type \"{other}\": {reason}"),
@@ -74,8 +76,7 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, path: &str, out_dir: &Path
         for (name, image) in &result.images {
             if let Some(other) = image.get("registry").and_then(Value::as_str) {
                 if other != shared {
-                    imp.note(
-                        imp.at(file, &FieldPath::key(path, name)),
+                    imp.note_at(file, &FieldPath::key(path, name),
                         format!("images.{name}"),
                         Action::NotCarried,
                         format!("its registry \"{other}\" differs from the one the other images share (\"{shared}\"); kubectl-codex has one registry per environment"),
@@ -115,8 +116,9 @@ fn mirror(
             image.insert("tag".into(), json!(tag));
         }
     }
-    imp.note(
-        imp.at(file, at),
+    imp.note_at(
+        file,
+        at,
         format!("images.{}", last(at)),
         Action::Mapped,
         "type external: mirrored from `from` into the environment's registry under the repository and tag of `local`",
@@ -181,8 +183,7 @@ fn build(
     } else if let Some(tag) = field("tag") {
         image.insert("tag".into(), json!(tag));
     }
-    imp.note(
-        imp.at(file, at),
+    imp.note_at(file, at,
         format!("images.{}", last(at)),
         Action::Mapped,
         "type build: built with BuildKit, skipped when its inputs did not change; the context is relative to services.yaml (the source took it from the working directory) and the Dockerfile relative to the context",

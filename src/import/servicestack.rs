@@ -53,7 +53,7 @@ pub fn convert(imp: &mut Importer, name: &str, main: SourceDocument, options: &O
     let document = SourceDocument { value: merged, ..main };
     let file = SourceFile { name, document: &document, parts: &parts };
     if had_imports {
-        imp.note(imp.at(&file, "spec.imports"), "", Action::Converted, format!("{} imported file(s) merged into one services.yaml (maps merge, lists replace, the importing file wins)", parts.len() - 1));
+        imp.note_at(&file, "spec.imports", "", Action::Converted, format!("{} imported file(s) merged into one services.yaml (maps merge, lists replace, the importing file wins)", parts.len() - 1));
     }
     convert_merged(imp, &file, options)
 }
@@ -238,8 +238,9 @@ fn convert_merged(imp: &mut Importer, file: &SourceFile, options: &Options) -> O
     };
     let mut out = Map::new();
     out.insert("project".into(), json!({ "name": project }));
-    imp.note(
-        imp.at(file, if spec.contains_key("project") { "spec.project" } else { "metadata.name" }),
+    imp.note_at(
+        file,
+        if spec.contains_key("project") { "spec.project" } else { "metadata.name" },
         "project.name",
         Action::Mapped,
         "the project name",
@@ -259,15 +260,16 @@ fn convert_merged(imp: &mut Importer, file: &SourceFile, options: &Options) -> O
                 None => imp.error(file, &at, "a version needs `value`"),
             }
             if version.get("bumpOn").is_some() {
-                imp.note(
-                    imp.at(file, &FieldPath::key(&at, "bumpOn")),
+                imp.note_at(
+                    file,
+                    &FieldPath::key(&at, "bumpOn"),
                     "",
                     Action::NotCarried,
                     "bumpOn: version bumps on push are the platform's CI, not part of an environment; not applicable",
                 );
             }
         }
-        imp.note(imp.at(file, "spec.versions"), "versions", Action::Mapped, "versions.<name>.value → versions.<name>");
+        imp.note_at(file, "spec.versions", "versions", Action::Mapped, "versions.<name>.value → versions.<name>");
         out.insert("versions".into(), Value::Object(converted));
     }
     let phases = deploy_order(imp, file, &spec);
@@ -357,15 +359,16 @@ fn deploy_order(imp: &mut Importer, file: &SourceFile, spec: &Map<String, Value>
         }
         let phase = Phase::ORDER[index.min(Phase::ORDER.len() - 1)];
         phases.insert(group.clone(), phase);
-        imp.note(
-            imp.at(file, &FieldPath::index(at, index)),
+        imp.note_at(
+            file,
+            &FieldPath::index(at, index),
             "",
             Action::Converted,
             format!("deploy group \"{group}\" is the phase {} (its place in deployOrder)", phase.as_str()),
         );
     }
     if !order.is_empty() {
-        imp.note(imp.at(file, at), "", Action::Mapped, "deployOrder: groups are kubectl-codex's fixed phase order stateful → migrations → internal → edge → frontend");
+        imp.note_at(file, at, "", Action::Mapped, "deployOrder: groups are kubectl-codex's fixed phase order stateful → migrations → internal → edge → frontend");
     }
     phases
 }
@@ -402,8 +405,9 @@ fn components(
         if let Some(depends) = defaults.get("dependsOn").and_then(Value::as_array) {
             fields.insert("dependsOn".into(), Value::Array(depends.clone()));
         }
-        imp.note(
-            imp.at(file, &at),
+        imp.note_at(
+            file,
+            &at,
             format!("components.{name}"),
             Action::Mapped,
             "serviceDefaults fill what a unit that uses it leaves empty (deployGroup is its phase)",
@@ -417,8 +421,9 @@ fn phase_of(imp: &mut Importer, file: &SourceFile, at: &str, group: &str, phases
     match phases.get(group) {
         Some(phase) => *phase,
         None => {
-            imp.note(
-                imp.at(file, at),
+            imp.note_at(
+                file,
+                at,
                 "",
                 Action::Converted,
                 format!("deploy group \"{group}\" is in no deployOrder: phase internal (change it with --phase)"),
@@ -477,8 +482,9 @@ fn units_of(
         let phase = unit_phase.get(source_name).copied().unwrap_or(Phase::Internal);
         let manifests = units::manifests(imp, file, &path, unit);
         let target = format!("{section}[{index}]");
-        imp.note(
-            imp.at(file, &path),
+        imp.note_at(
+            file,
+            &path,
             target.clone(),
             Action::Mapped,
             format!("unit {name}: {} manifest(s), phase {}", manifests.len(), phase.as_str()),
@@ -507,8 +513,7 @@ fn units_of(
                 .or_else(|| infra_names.contains(dependency).then_some(Phase::Stateful));
             let at = FieldPath::index(&FieldPath::key(&path, "dependsOn"), d);
             match dep_phase {
-                Some(dep) if dep.number() > phase.number() => imp.note(
-                    imp.at(file, &at),
+                Some(dep) if dep.number() > phase.number() => imp.note_at(file, &at,
                     "",
                     Action::NotCarried,
                     format!("dependsOn {dependency}: it deploys in the later phase {}; phases already order everything, so the dependency cannot hold", dep.as_str()),
@@ -518,8 +523,9 @@ fn units_of(
         }
         if !depends.is_empty() {
             converted.insert("dependsOn".into(), Value::Array(depends));
-            imp.note(
-                imp.at(file, &FieldPath::key(&path, "dependsOn")),
+            imp.note_at(
+                file,
+                &FieldPath::key(&path, "dependsOn"),
                 format!("{target}.dependsOn"),
                 Action::Mapped,
                 "a same-phase dependency deploys in a later wave, after the dependency is ready",
@@ -538,8 +544,9 @@ fn units_of(
                     None => production,
                 };
                 converted.insert("when".into(), json!(combined));
-                imp.note(
-                    imp.at(file, &FieldPath::key(&path, "scope")),
+                imp.note_at(
+                    file,
+                    &FieldPath::key(&path, "scope"),
                     format!("{target}.when"),
                     Action::Converted,
                     "scope infrastructure-singleton: the unit exists only in the production environment",
@@ -551,8 +558,9 @@ fn units_of(
             let at = FieldPath::key(&path, "image");
             if let Some(name) = images::unit_image(imp, file, &at, image, images, StringKind::Once) {
                 converted.insert("image".into(), json!({ "name": name }));
-                imp.note(
-                    imp.at(file, &at),
+                imp.note_at(
+                    file,
+                    &at,
                     format!("{target}.image"),
                     Action::Mapped,
                     "the first container of the object named like the unit runs this image",
@@ -574,8 +582,9 @@ fn idle_ttl(imp: &mut Importer, file: &SourceFile, spec: &Map<String, Value>) ->
         .and_then(Value::as_str);
     let default = spec.get("webhookRuntime").and_then(|w| w.get("defaultNamespaceTTL")).and_then(Value::as_str);
     if spec.get("webhookRuntime").and_then(|w| w.get("namespaceTTLByRole")).is_some() {
-        imp.note(
-            imp.at(file, "spec.webhookRuntime.namespaceTTLByRole"),
+        imp.note_at(
+            file,
+            "spec.webhookRuntime.namespaceTTLByRole",
             "",
             Action::NotCarried,
             "TTLs per agent role: kubectl-codex has one idle TTL per environment (`up --ttl` overrides it per run)",
@@ -583,8 +592,9 @@ fn idle_ttl(imp: &mut Importer, file: &SourceFile, spec: &Map<String, Value>) ->
     }
     for key in ["defaultMode", "triggerModes"] {
         if spec.get("webhookRuntime").and_then(|w| w.get(key)).is_some() {
-            imp.note(
-                imp.at(file, &format!("spec.webhookRuntime.{key}")),
+            imp.note_at(
+                file,
+                &format!("spec.webhookRuntime.{key}"),
                 "",
                 Action::NotCarried,
                 format!("webhookRuntime.{key}: how the platform reacts to webhooks is not part of an environment"),
@@ -598,11 +608,11 @@ fn idle_ttl(imp: &mut Importer, file: &SourceFile, spec: &Map<String, Value>) ->
     };
     match duration::parse(text) {
         Ok(_) => {
-            imp.note(imp.at(file, at), "environments.*.idleTTL", Action::Mapped, "the idle TTL of every environment");
+            imp.note_at(file, at, "environments.*.idleTTL", Action::Mapped, "the idle TTL of every environment");
             Some(text.to_string())
         }
         Err(error) => {
-            imp.note(imp.at(file, at), "", Action::NotCarried, format!("TTL \"{text}\": {error}"));
+            imp.note_at(file, at, "", Action::NotCarried, format!("TTL \"{text}\": {error}"));
             None
         }
     }
@@ -645,15 +655,15 @@ fn environments(
         };
         environments::fill(imp, file, &path, name, &mut converted, shared);
         if env.get("domainTemplate").is_some() {
-            imp.note(
-                imp.at(file, &FieldPath::key(&path, "domainTemplate")),
+            imp.note_at(file, &FieldPath::key(&path, "domainTemplate"),
                 "inputs.KODEX_PUBLIC_DOMAIN",
                 Action::NotCarried,
                 "domainTemplate sets KODEX_PUBLIC_DOMAIN for manifests per environment; manifests that read it get the input KODEX_PUBLIC_DOMAIN, set per run (--set KODEX_PUBLIC_DOMAIN=…)",
             );
         }
-        imp.note(
-            imp.at(file, &path),
+        imp.note_at(
+            file,
+            &path,
             format!("environments.{name}"),
             Action::Mapped,
             "environment: from, namespaceTemplate → namespace, imagePullPolicy",
@@ -677,15 +687,15 @@ fn code_update_strategy(
     fields.insert("codeUpdateStrategy".into(), json!(strategy));
     if strategy == "hot-reload" {
         fields.insert("workspace".into(), json!({ "mountPath": "/workspace", "readOnly": true }));
-        imp.note(
-            imp.at(file, at),
+        imp.note_at(file, at,
             format!("{target}.workspace"),
             Action::Converted,
             "codeUpdateStrategy hot-reload: a hot-reload unit reads its sources from the shared workspace, so it mounts it at /workspace (read-only)",
         );
     } else {
-        imp.note(
-            imp.at(file, at),
+        imp.note_at(
+            file,
+            at,
             format!("{target}.codeUpdateStrategy"),
             Action::Mapped,
             "how code changes reach the unit",

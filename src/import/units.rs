@@ -81,8 +81,9 @@ pub fn manifest_unit(
     for kind in &kinds {
         if kind == "Namespace" {
             drop.push(kind.clone());
-            imp.note(
-                imp.at(file, &FieldPath::key(path, "manifests")),
+            imp.note_at(
+                file,
+                &FieldPath::key(path, "manifests"),
                 format!("{}.dropKinds", name),
                 Action::Dropped,
                 "Namespace documents: kubectl-codex creates and labels each environment's namespace itself",
@@ -113,8 +114,9 @@ pub fn when(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value, tar
         }
         super::gotemplate::Dialect::ServiceStack => "Go's strconv.ParseBool, as the ServiceStack platform reads it",
     };
-    imp.note(
-        imp.at(file, &at),
+    imp.note_at(
+        file,
+        &at,
         format!("{target}.when"),
         Action::Converted,
         format!("rendered to true or false by {rules}"),
@@ -132,8 +134,9 @@ pub fn unit_name(imp: &mut Importer, file: &SourceFile, path: &str, name: &str) 
         .trim_matches('-')
         .to_string();
     if cleaned != name {
-        imp.note(
-            imp.at(file, &FieldPath::key(path, "name")),
+        imp.note_at(
+            file,
+            &FieldPath::key(path, "name"),
             cleaned.clone(),
             Action::Converted,
             format!("unit \"{name}\" renamed to a DNS-1123 label"),
