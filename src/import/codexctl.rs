@@ -6,7 +6,7 @@
 //! declares in its comments.
 
 use super::context::{Importer, SourceFile, StringKind};
-use super::environments::{self, SLOT_ENV};
+use super::environments::{self, REPAIR_ENV, SLOT_ENV};
 use super::gotemplate::{self, InputKind};
 use super::hooks;
 use super::images;
@@ -17,9 +17,6 @@ use crate::config::path::FieldPath;
 use crate::config::phase::Phase;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// An environment whose name carries behaviour in codexctl's code (besides [`SLOT_ENV`]).
-const REPAIR_ENV: &str = "ai-repair";
 
 pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Options) -> Option<Map<String, Value>> {
     let root = file.document.value.as_object()?.clone();
@@ -64,9 +61,9 @@ pub fn convert(imp: &mut Importer, file: &SourceFile, raw: &str, options: &Optio
 
     let images = images::convert(imp, file, "images", &options.out_dir);
     let mut cluster_scoped = BTreeSet::new();
-    let infrastructure =
-        unit_list(imp, file, &root, "infrastructure", Phase::Stateful, options, &images, &mut cluster_scoped);
-    let services = unit_list(imp, file, &root, "services", Phase::Internal, options, &images, &mut cluster_scoped);
+    let context = UnitContext { options, images: &images };
+    let infrastructure = unit_list(imp, file, &root, "infrastructure", Phase::Stateful, &context, &mut cluster_scoped);
+    let services = unit_list(imp, file, &root, "services", Phase::Internal, &context, &mut cluster_scoped);
     let environments = environments(imp, file, &root, images.registry.as_deref(), &cluster_scoped);
     out.insert("environments".into(), Value::Object(environments));
     if !images.images.is_empty() {
@@ -195,92 +192,61 @@ fn storage(imp: &mut Importer, file: &SourceFile, root: &Map<String, Value>) -> 
     Some(Value::Object(out))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What converting a unit needs to know of the rest of the stack.
+struct UnitContext<'a> {
+    options: &'a Options,
+    images: &'a images::Images,
+}
+
 fn unit_list(
     imp: &mut Importer,
     file: &SourceFile,
     root: &Map<String, Value>,
     section: &str,
     default_phase: Phase,
-    options: &Options,
-    images: &images::Images,
+    context: &UnitContext,
     cluster_scoped: &mut BTreeSet<String>,
 ) -> Vec<Value> {
+    let phases = &context.options.phases;
     let mut out = Vec::new();
-    for (index, unit) in root.get(section).and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let path = FieldPath::index(section, index);
-        let Some(source_name) = unit.get("name").and_then(Value::as_str) else {
-            imp.error(file, &path, "a unit needs `name`");
-            continue;
+    for (index, value) in root.get(section).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let Some(unit) = units::named(imp, file, section, section, index, value) else { continue };
+        let (phase, how) = match phases.get(&unit.name).or_else(|| phases.get(unit.source_name)) {
+            Some(phase) => (*phase, "set by --phase"),
+            None => (
+                default_phase,
+                "codexctl has no phases: the default for its section, change it with --phase NAME=PHASE",
+            ),
         };
-        let name = units::unit_name(imp, file, &path, source_name);
-        let phase =
-            options.phases.get(&name).or_else(|| options.phases.get(source_name)).copied().unwrap_or(default_phase);
-        let how = if options.phases.contains_key(&name) || options.phases.contains_key(source_name) {
-            "set by --phase"
-        } else {
-            "codexctl has no phases: the default for its section, change it with --phase NAME=PHASE"
-        };
-        let manifests = units::manifests(imp, file, &path, unit);
-        let target = format!("{section}[{index}]");
-        imp.note_at(
-            file,
-            &path,
-            target.clone(),
-            Action::Mapped,
-            format!("unit {name}: {} manifest(s), phase {} ({how})", manifests.len(), phase.as_str()),
-        );
-        let mut converted = units::manifest_unit(imp, file, &path, &name, phase, manifests, cluster_scoped);
-        if let Some(when) = units::when(imp, file, &path, unit, &target) {
+        let mut converted = units::convert(imp, file, &unit, phase, Some(how), cluster_scoped);
+        if let Some(when) = units::when(imp, file, &unit) {
             converted.insert("when".into(), json!(when));
         }
-        if let Some(image) = unit.get("image").and_then(Value::as_object) {
-            if let Some(image) = unit_image(imp, file, &path, image, images) {
-                converted.insert("image".into(), image);
-            }
+        let image_reason = "the first container of the Deployment named like the service runs this image (init containers keep their own)";
+        if let Some(image) = units::image(imp, file, &unit, context.images, StringKind::Twice, image_reason) {
+            converted.insert("image".into(), image);
         }
-        if let Some(overlays) = unit.get("overlays").and_then(Value::as_object) {
-            let overlays = overlays_of(imp, file, &path, overlays, &target);
+        if let Some(overlays) = value.get("overlays").and_then(Value::as_object) {
+            let overlays = overlays_of(imp, file, &unit.path, overlays, &unit.target);
             if !overlays.is_empty() {
                 converted.insert("overlays".into(), Value::Object(overlays));
             }
         }
-        if unit.get("ingress").is_some() {
+        if value.get("ingress").is_some() {
             imp.note_at(
                 file,
-                &FieldPath::key(&path, "ingress"),
+                &FieldPath::key(&unit.path, "ingress"),
                 "",
                 Action::Dropped,
                 "ingress.hosts is read by nothing in codexctl; the Ingress of the manifests is deployed as written",
             );
         }
-        if let Some(set) = unit.get("hooks") {
-            hooks::report_resource(imp, file, &FieldPath::key(&path, "hooks"), set);
+        if let Some(set) = value.get("hooks") {
+            hooks::report_resource(imp, file, &FieldPath::key(&unit.path, "hooks"), set);
         }
         out.push(Value::Object(converted));
     }
     out
-}
-
-/// A service's `image {repository, tagTemplate}`: the image of the Deployment named like the
-/// service, as kubectl-codex's manifest `image` does by default.
-fn unit_image(
-    imp: &mut Importer,
-    file: &SourceFile,
-    path: &str,
-    image: &Map<String, Value>,
-    images: &images::Images,
-) -> Option<Value> {
-    let at = FieldPath::key(path, "image");
-    let name = images::unit_image(imp, file, &at, image, images, StringKind::Twice)?;
-    imp.note_at(
-        file,
-        &at,
-        format!("{path}.image"),
-        Action::Mapped,
-        "the first container of the Deployment named like the service runs this image (init containers keep their own)",
-    );
-    Some(json!({ "name": name }))
 }
 
 /// `overlays.<env>`: `dropKinds` and `pvcMounts` per environment; `hostMounts` not carried.
@@ -370,57 +336,17 @@ fn environments(
     let declared = root.get("environments").and_then(Value::as_object).cloned().unwrap_or_default();
     let patterns =
         root.get("namespace").and_then(|n| n.get("patterns")).and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut names: BTreeSet<String> = declared.keys().cloned().collect();
-    names.extend(patterns.keys().cloned());
-    if let Some(domains) = root.get("baseDomain").and_then(Value::as_object) {
-        names.extend(domains.keys().cloned());
-    }
-    if names.is_empty() {
-        names.insert("production".into());
-        imp.note(
-            format!("{}:1", file.name),
-            "environments.production",
-            Action::Converted,
-            "no environment is declared: one named production",
-        );
-    }
     let mut out = Map::new();
-    for name in names {
+    for name in environment_names(imp, file, root, &declared, &patterns) {
         let path = FieldPath::key("environments", &name);
         let spec = declared.get(&name).cloned().unwrap_or(Value::Null);
         let mut env = Map::new();
-        if let Some(from) = spec.get("from").and_then(Value::as_str) {
-            env.insert("from".into(), json!(from));
-        }
-        let pattern_path = FieldPath::key("namespace.patterns", &name);
-        let namespace = match (name.as_str(), patterns.get(&name).and_then(Value::as_str)) {
-            (SLOT_ENV, pattern) => {
-                if pattern.is_some() {
-                    imp.note_at(file, &pattern_path, format!("environments.{name}.namespace"), Action::Converted, "codexctl forces <project>-dev-<slot> for the ai environment whatever its pattern says; so does the import");
-                }
-                Some("{{ project }}-dev-{{ slot }}".to_string())
-            }
-            (_, Some(pattern)) => {
-                let translated = imp.string(file, &pattern_path, pattern, StringKind::Once);
-                if translated.is_some() {
-                    imp.note_at(
-                        file,
-                        &pattern_path,
-                        format!("environments.{name}.namespace"),
-                        Action::Mapped,
-                        "namespace pattern",
-                    );
-                }
-                translated
-            }
-            (REPAIR_ENV, None) => Some("{{ project }}-ai-staging".to_string()),
-            (_, None) => None,
-        };
         let shared = environments::Shared {
-            namespace,
+            source: &spec,
+            idle_ttl: None,
+            namespace: namespace(imp, file, &name, patterns.get(&name).and_then(Value::as_str)),
             slot_runtime_reason: "the ai environment is the agent's slot environment: runtime dev",
             registry,
-            image_pull_policy: spec.get("imagePullPolicy").and_then(Value::as_str),
             cluster_scoped,
         };
         environments::fill(imp, file, &path, &name, &mut env, shared);
@@ -445,6 +371,61 @@ fn environments(
         );
     }
     out
+}
+
+/// Every environment the file names: declared, given a namespace pattern or a base domain;
+/// `production` when none is.
+fn environment_names(
+    imp: &mut Importer,
+    file: &SourceFile,
+    root: &Map<String, Value>,
+    declared: &Map<String, Value>,
+    patterns: &Map<String, Value>,
+) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = declared.keys().cloned().collect();
+    names.extend(patterns.keys().cloned());
+    if let Some(domains) = root.get("baseDomain").and_then(Value::as_object) {
+        names.extend(domains.keys().cloned());
+    }
+    if names.is_empty() {
+        names.insert("production".into());
+        imp.note(
+            format!("{}:1", file.name),
+            "environments.production",
+            Action::Converted,
+            "no environment is declared: one named production",
+        );
+    }
+    names
+}
+
+/// The namespace of environment `name`: its `namespace.patterns` entry, translated; the slot
+/// environment's is fixed, as in codexctl.
+fn namespace(imp: &mut Importer, file: &SourceFile, name: &str, pattern: Option<&str>) -> Option<String> {
+    let pattern_path = FieldPath::key("namespace.patterns", name);
+    match (name, pattern) {
+        (SLOT_ENV, pattern) => {
+            if pattern.is_some() {
+                imp.note_at(file, &pattern_path, format!("environments.{name}.namespace"), Action::Converted, "codexctl forces <project>-dev-<slot> for the ai environment whatever its pattern says; so does the import");
+            }
+            Some("{{ project }}-dev-{{ slot }}".to_string())
+        }
+        (_, Some(pattern)) => {
+            let translated = imp.string(file, &pattern_path, pattern, StringKind::Once);
+            if translated.is_some() {
+                imp.note_at(
+                    file,
+                    &pattern_path,
+                    format!("environments.{name}.namespace"),
+                    Action::Mapped,
+                    "namespace pattern",
+                );
+            }
+            translated
+        }
+        (REPAIR_ENV, None) => Some("{{ project }}-ai-staging".to_string()),
+        (_, None) => None,
+    }
 }
 
 /// Top-level keys kubectl-codex has no place for.

@@ -1,6 +1,6 @@
-//! What both formats give an environment the same way: its namespace, the runtime of the
-//! agent's slot environment, the registry the images share, the pull policy and the
-//! cluster-scoped kinds its manifests install.
+//! What both formats give an environment the same way: the environment it extends, its idle
+//! TTL and namespace, the runtime of the agent's slot environment, the registry the images
+//! share, the pull policy and the cluster-scoped kinds its manifests install.
 
 use super::context::{Importer, SourceFile};
 use super::report::Action;
@@ -10,14 +10,19 @@ use std::collections::BTreeSet;
 
 /// The environment both tools treat as the agent's per-slot one.
 pub const SLOT_ENV: &str = "ai";
+/// The environment where the agent repairs production: named so, both tools give it a
+/// namespace of their own (besides [`SLOT_ENV`], the one name that carries behaviour).
+pub const REPAIR_ENV: &str = "ai-repair";
 
 /// The shared fields of one environment.
 pub struct Shared<'a> {
+    /// The environment as the source writes it: `from` and `imagePullPolicy` are read from it.
+    pub source: &'a Value,
+    pub idle_ttl: Option<&'a str>,
     pub namespace: Option<String>,
     /// Why the slot environment runs the dev runtime, in the source's terms.
     pub slot_runtime_reason: &'a str,
     pub registry: Option<&'a str>,
-    pub image_pull_policy: Option<&'a str>,
     pub cluster_scoped: &'a BTreeSet<String>,
 }
 
@@ -30,6 +35,12 @@ pub fn fill(
     env: &mut Map<String, Value>,
     shared: Shared,
 ) {
+    if let Some(from) = shared.source.get("from").and_then(Value::as_str) {
+        env.insert("from".into(), json!(from));
+    }
+    if let Some(ttl) = shared.idle_ttl {
+        env.insert("idleTTL".into(), json!(ttl));
+    }
     if let Some(namespace) = shared.namespace {
         env.insert("namespace".into(), json!(namespace));
     }
@@ -40,7 +51,7 @@ pub fn fill(
     if let Some(registry) = shared.registry {
         env.insert("registry".into(), json!(registry));
     }
-    if let Some(policy) = shared.image_pull_policy {
+    if let Some(policy) = shared.source.get("imagePullPolicy").and_then(Value::as_str) {
         env.insert("imagePullPolicy".into(), json!(policy));
         imp.note_at(
             file,

@@ -1,7 +1,9 @@
-//! Units of both formats: manifests converted and referenced, `when`, the phase, and what the
-//! manifests' kinds ask of the environment.
+//! Units of both formats, up to where the formats part: the name and where the unit stands,
+//! manifests converted and referenced, the phase, `when`, the image, and what the manifests'
+//! kinds ask of the environment.
 
 use super::context::{Importer, SourceFile, StringKind};
+use super::images::{self, Images};
 use super::report::Action;
 use crate::config::kinds;
 use crate::config::path::FieldPath;
@@ -9,8 +11,79 @@ use crate::config::phase::Phase;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
+/// A unit of either format, named, and where it stands: its path in the source, and its place
+/// in the written stack (`services[2]`), which the report names.
+pub struct Unit<'a> {
+    /// The unit as the source writes it.
+    pub value: &'a Value,
+    pub path: String,
+    pub target: String,
+    /// The name as the source writes it, which `dependsOn` and `--phase` may use.
+    pub source_name: &'a str,
+    /// The name as kubectl-codex accepts it.
+    pub name: String,
+}
+
+/// Item `index` of the unit list `section` (at `list_path` of the source); an error when it has
+/// no name.
+pub fn named<'a>(
+    imp: &mut Importer,
+    file: &SourceFile,
+    list_path: &str,
+    section: &str,
+    index: usize,
+    value: &'a Value,
+) -> Option<Unit<'a>> {
+    let path = FieldPath::index(list_path, index);
+    let Some(source_name) = value.get("name").and_then(Value::as_str) else {
+        imp.error(file, &path, "a unit needs `name`");
+        return None;
+    };
+    let name = unit_name(imp, file, &path, source_name);
+    Some(Unit { value, path, target: format!("{section}[{index}]"), source_name, name })
+}
+
+/// A manifest unit in `phase`: its manifests converted, the unit reported (with how the phase
+/// was chosen, when `phase_reason` says), and what the manifests' kinds need.
+pub fn convert(
+    imp: &mut Importer,
+    file: &SourceFile,
+    unit: &Unit,
+    phase: Phase,
+    phase_reason: Option<&str>,
+    cluster_scoped: &mut BTreeSet<String>,
+) -> Map<String, Value> {
+    let manifests = manifests(imp, file, &unit.path, unit.value);
+    let reason = phase_reason.map(|reason| format!(" ({reason})")).unwrap_or_default();
+    imp.note_at(
+        file,
+        &unit.path,
+        unit.target.clone(),
+        Action::Mapped,
+        format!("unit {}: {} manifest(s), phase {}{reason}", unit.name, manifests.len(), phase.as_str()),
+    );
+    manifest_unit(imp, file, &unit.path, &unit.name, phase, manifests, cluster_scoped)
+}
+
+/// A unit's `image {repository, tagTemplate}` (its tag rendered as `tag` says): the image of
+/// the first container of the object `reason` names.
+pub fn image(
+    imp: &mut Importer,
+    file: &SourceFile,
+    unit: &Unit,
+    images: &Images,
+    tag: StringKind,
+    reason: &str,
+) -> Option<Value> {
+    let image = unit.value.get("image").and_then(Value::as_object)?;
+    let at = FieldPath::key(&unit.path, "image");
+    let name = images::unit_image(imp, file, &at, image, images, tag)?;
+    imp.note_at(file, &at, format!("{}.image", unit.target), Action::Mapped, reason);
+    Some(json!({ "name": name }))
+}
+
 /// The manifest paths of a unit at `path` (`manifests: [{path}]` or plain strings), converted.
-pub fn manifests(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value) -> Vec<String> {
+fn manifests(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value) -> Vec<String> {
     let list_path = FieldPath::key(path, "manifests");
     let mut kept = Vec::new();
     for (index, entry) in unit.get("manifests").and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -42,7 +115,7 @@ pub fn manifests(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value
 }
 
 /// The kinds (top-level `kind:` lines) of the converted manifests of a unit.
-pub fn kinds_of(imp: &Importer, manifests: &[String]) -> BTreeSet<String> {
+fn kinds_of(imp: &Importer, manifests: &[String]) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     for relative in manifests {
         let Some(text) = imp.manifests.get(relative) else { continue };
@@ -61,7 +134,7 @@ pub fn kinds_of(imp: &Importer, manifests: &[String]) -> BTreeSet<String> {
 /// Builds a manifest unit: name, phase, manifests, and what its kinds need: `Namespace`
 /// documents dropped (kubectl-codex owns the namespace), cluster-scoped kinds returned for the
 /// environments' `allowClusterScoped`.
-pub fn manifest_unit(
+fn manifest_unit(
     imp: &mut Importer,
     file: &SourceFile,
     path: &str,
@@ -99,14 +172,14 @@ pub fn manifest_unit(
 }
 
 /// `when` of a unit, translated with the source's truthiness made explicit.
-pub fn when(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value, target: &str) -> Option<String> {
-    let text = unit.get("when")?;
+pub fn when(imp: &mut Importer, file: &SourceFile, unit: &Unit) -> Option<String> {
+    let text = unit.value.get("when")?;
     let text = match text {
         Value::String(text) if text.trim().is_empty() => return None,
         Value::String(text) => text.clone(),
         other => other.to_string(),
     };
-    let at = FieldPath::key(path, "when");
+    let at = FieldPath::key(&unit.path, "when");
     let converted = imp.string(file, &at, &text, StringKind::Condition)?;
     let rules = match imp.dialect {
         super::gotemplate::Dialect::Codexctl => {
@@ -117,7 +190,7 @@ pub fn when(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value, tar
     imp.note_at(
         file,
         &at,
-        format!("{target}.when"),
+        format!("{}.when", unit.target),
         Action::Converted,
         format!("rendered to true or false by {rules}"),
     );
@@ -125,7 +198,7 @@ pub fn when(imp: &mut Importer, file: &SourceFile, path: &str, unit: &Value, tar
 }
 
 /// A unit name as kubectl-codex accepts it (a DNS-1123 label), reported when it changed.
-pub fn unit_name(imp: &mut Importer, file: &SourceFile, path: &str, name: &str) -> String {
+fn unit_name(imp: &mut Importer, file: &SourceFile, path: &str, name: &str) -> String {
     let cleaned: String = name
         .to_ascii_lowercase()
         .chars()
