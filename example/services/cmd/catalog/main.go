@@ -9,17 +9,19 @@ package main
 
 import (
 	"context"
-	"log"
 	"net/http"
-	"os"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"codex.example/services/internal/db"
-	"codex.example/services/internal/httpx"
+	"codex.example/services/internal/service"
 )
+
+func main() {
+	service.ServeWithDatabase("catalog", func(mux *http.ServeMux, pool *pgxpool.Pool) {
+		mux.HandleFunc("GET /items", service.QueryJSON(pool, items))
+	})
+}
 
 // Item is one row of table items.
 type Item struct {
@@ -28,44 +30,19 @@ type Item struct {
 	PriceCents int32  `json:"priceCents"`
 }
 
-func main() {
-	log.SetFlags(log.LstdFlags | log.LUTC)
-	pool, err := db.NewPool(context.Background(), db.URL())
+// items reads table items by id.
+func items(ctx context.Context, pool *pgxpool.Pool) ([]Item, error) {
+	rows, err := pool.Query(ctx, "SELECT id, name, price_cents FROM items ORDER BY id")
 	if err != nil {
-		log.Fatalf("catalog: %v", err)
+		return nil, err
 	}
-	defer pool.Close()
-	if err := httpx.Serve("catalog", httpx.ListenAddr(), routes(pool)); err != nil {
-		log.Printf("catalog: %v", err)
-		os.Exit(1)
-	}
-}
-
-func routes(pool *pgxpool.Pool) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", httpx.Healthz)
-	mux.Handle("GET /readyz", httpx.Readyz(2*time.Second, pool.Ping))
-	mux.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		defer cancel()
-		rows, err := pool.Query(ctx, "SELECT id, name, price_cents FROM items ORDER BY id")
-		if err != nil {
-			httpx.WriteError(w, http.StatusServiceUnavailable, "database: "+err.Error())
-			return
-		}
-		items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
-			var it Item
-			err := row.Scan(&it.ID, &it.Name, &it.PriceCents)
-			return it, err
-		})
-		if err != nil {
-			httpx.WriteError(w, http.StatusServiceUnavailable, "database: "+err.Error())
-			return
-		}
-		if items == nil {
-			items = []Item{} // an empty table is [], not null
-		}
-		httpx.WriteJSON(w, http.StatusOK, items)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
+		var it Item
+		err := row.Scan(&it.ID, &it.Name, &it.PriceCents)
+		return it, err
 	})
-	return mux
+	if out == nil {
+		out = []Item{} // an empty table is [], not null
+	}
+	return out, err
 }

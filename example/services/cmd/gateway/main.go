@@ -15,29 +15,26 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"codex.example/services/internal/httpx"
+	"codex.example/services/internal/service"
 )
 
 func main() {
-	log.SetFlags(log.LstdFlags | log.LUTC)
-	g := &Gateway{
-		Upstreams: []Upstream{
-			{Name: "greeter", BaseURL: httpx.Getenv("GREETER_URL", "http://greeter:80")},
-			{Name: "catalog", BaseURL: httpx.Getenv("CATALOG_URL", "http://catalog:80")},
-		},
-		Client: &http.Client{Timeout: 5 * time.Second, Transport: httpx.Transport()},
-	}
-	if err := httpx.Serve("gateway", httpx.ListenAddr(), g.Routes()); err != nil {
-		log.Printf("gateway: %v", err)
-		os.Exit(1)
-	}
+	service.Serve("gateway", func() (http.Handler, error) {
+		g := &Gateway{
+			Upstreams: []Upstream{
+				{Name: "greeter", BaseURL: httpx.Getenv("GREETER_URL", "http://greeter:80")},
+				{Name: "catalog", BaseURL: httpx.Getenv("CATALOG_URL", "http://catalog:80")},
+			},
+			Client: &http.Client{Timeout: 5 * time.Second, Transport: httpx.Transport()},
+		}
+		return g.Routes(), nil
+	})
 }
 
 // Upstream is one internal service behind the gateway.

@@ -7,19 +7,15 @@ package main
 import (
 	"context"
 	"log"
-	"os"
 	"time"
 
 	"codex.example/services/internal/db"
 	"codex.example/services/internal/migrations"
+	"codex.example/services/internal/service"
 )
 
 func main() {
-	log.SetFlags(log.LstdFlags | log.LUTC)
-	if err := run(); err != nil {
-		log.Printf("migrate: %v", err)
-		os.Exit(1)
-	}
+	service.Main("migrate", run)
 }
 
 func run() error {

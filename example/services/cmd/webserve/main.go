@@ -14,8 +14,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
-	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -25,19 +25,17 @@ import (
 	"strings"
 
 	"codex.example/services/internal/httpx"
+	"codex.example/services/internal/service"
 )
 
 func main() {
-	log.SetFlags(log.LstdFlags | log.LUTC)
-	gateway, err := url.Parse(httpx.Getenv("GATEWAY_URL", "http://gateway:80"))
-	if err != nil || gateway.Scheme == "" || gateway.Host == "" {
-		log.Fatalf("webserve: GATEWAY_URL must be an absolute URL, got %q", os.Getenv("GATEWAY_URL"))
-	}
-	h := Handler(httpx.Getenv("WEB_ROOT", "/srv/www"), gateway)
-	if err := httpx.Serve("webserve", httpx.ListenAddr(), h); err != nil {
-		log.Printf("webserve: %v", err)
-		os.Exit(1)
-	}
+	service.Serve("webserve", func() (http.Handler, error) {
+		gateway, err := url.Parse(httpx.Getenv("GATEWAY_URL", "http://gateway:80"))
+		if err != nil || gateway.Scheme == "" || gateway.Host == "" {
+			return nil, fmt.Errorf("GATEWAY_URL must be an absolute URL, got %q", os.Getenv("GATEWAY_URL"))
+		}
+		return Handler(httpx.Getenv("WEB_ROOT", "/srv/www"), gateway), nil
+	})
 }
 
 // Handler builds the whole site: health endpoints, the /api/ proxy and the
