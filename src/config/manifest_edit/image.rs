@@ -4,7 +4,7 @@ use super::{describe, pod_specs, pod_specs_mut, EditError};
 use serde_json::Value;
 
 /// The containers `set_images` would change, as (list field, index), or why it cannot.
-pub(super) fn image_targets(object: &Value, containers: &[String]) -> Result<Vec<(&'static str, usize)>, EditError> {
+fn image_targets(object: &Value, containers: &[String]) -> Result<Vec<(&'static str, usize)>, EditError> {
     let (kind, name) = describe(object);
     let Some(spec) = pod_specs(object).into_iter().next() else {
         return Err(EditError::NoPodTemplate { kind, name });

@@ -23,7 +23,7 @@ pub fn apply_json_patch(target: &mut Value, operations: &Value) -> Result<(), Ed
     Ok(())
 }
 
-pub(super) fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), String> {
+fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), String> {
     let fields =
         operation.as_object().ok_or_else(|| format!("an operation must be a map, not {}", type_name(operation)))?;
     let text = |key: &str| match fields.get(key) {
@@ -67,7 +67,7 @@ pub(super) fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), 
 }
 
 /// The reference tokens of a JSON pointer, unescaped (`~1` is `/`, `~0` is `~`).
-pub(super) fn parse_pointer(pointer: &str) -> Result<Vec<String>, String> {
+fn parse_pointer(pointer: &str) -> Result<Vec<String>, String> {
     if pointer.is_empty() {
         return Ok(Vec::new());
     }
@@ -95,12 +95,12 @@ pub(super) fn parse_pointer(pointer: &str) -> Result<Vec<String>, String> {
 }
 
 /// Tokens back to a JSON pointer, for messages.
-pub(super) fn pointer_text(tokens: &[String]) -> String {
+fn pointer_text(tokens: &[String]) -> String {
     tokens.iter().map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1"))).collect()
 }
 
 /// An array index token: digits, no leading zero.
-pub(super) fn parse_index(token: &str, tokens: &[String]) -> Result<usize, String> {
+fn parse_index(token: &str, tokens: &[String]) -> Result<usize, String> {
     let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
     if !digits || (token.len() > 1 && token.starts_with('0')) {
         return Err(format!("\"{}\": \"{token}\" is not a list index", pointer_text(tokens)));
@@ -108,7 +108,7 @@ pub(super) fn parse_index(token: &str, tokens: &[String]) -> Result<usize, Strin
     token.parse().map_err(|_| format!("\"{}\": index {token} is too large", pointer_text(tokens)))
 }
 
-pub(super) fn get<'a>(doc: &'a Value, tokens: &[String]) -> Result<&'a Value, String> {
+fn get<'a>(doc: &'a Value, tokens: &[String]) -> Result<&'a Value, String> {
     let mut current = doc;
     for (depth, token) in tokens.iter().enumerate() {
         let next = match current {
@@ -121,7 +121,7 @@ pub(super) fn get<'a>(doc: &'a Value, tokens: &[String]) -> Result<&'a Value, St
     Ok(current)
 }
 
-pub(super) fn get_mut<'a>(doc: &'a mut Value, tokens: &[String]) -> Result<&'a mut Value, String> {
+fn get_mut<'a>(doc: &'a mut Value, tokens: &[String]) -> Result<&'a mut Value, String> {
     let mut current = doc;
     for (depth, token) in tokens.iter().enumerate() {
         let next = match current {
@@ -134,7 +134,7 @@ pub(super) fn get_mut<'a>(doc: &'a mut Value, tokens: &[String]) -> Result<&'a m
     Ok(current)
 }
 
-pub(super) fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
+fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
     let Some((last, parent_tokens)) = tokens.split_last() else {
         *doc = value;
         return Ok(());
@@ -156,7 +156,7 @@ pub(super) fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<()
     Ok(())
 }
 
-pub(super) fn remove(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
+fn remove(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
     let Some((last, parent_tokens)) = tokens.split_last() else {
         return Err("cannot remove the whole document".to_string());
     };

@@ -27,7 +27,7 @@ impl VolumeMount {
 }
 
 /// Puts `entry` into `list` in place of the entry with the same `name`, or at the end.
-pub(super) fn upsert_named(list: &mut Vec<Value>, name: &str, entry: Value) {
+fn upsert_named(list: &mut Vec<Value>, name: &str, entry: Value) {
     match list.iter_mut().find(|e| e.get("name").and_then(Value::as_str) == Some(name)) {
         Some(existing) => *existing = entry,
         None => list.push(entry),

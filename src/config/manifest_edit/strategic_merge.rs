@@ -37,16 +37,16 @@ pub fn apply_strategic_merge(target: &mut Value, patch: &Value) -> Result<(), Ed
     Ok(())
 }
 
-pub(super) fn merge_error(path: &str, reason: String) -> EditError {
+fn merge_error(path: &str, reason: String) -> EditError {
     EditError::StrategicMerge { path: path.to_string(), reason }
 }
 
 /// The `$patch` directive of a map, if any.
-pub(super) fn directive(map: &Map<String, Value>) -> Option<&Value> {
+fn directive(map: &Map<String, Value>) -> Option<&Value> {
     map.get("$patch")
 }
 
-pub(super) fn merge_map(target: &mut Value, patch: &Map<String, Value>, path: &str) -> Result<(), EditError> {
+fn merge_map(target: &mut Value, patch: &Map<String, Value>, path: &str) -> Result<(), EditError> {
     match directive(patch) {
         None => {}
         Some(Value::String(s)) if s == "replace" => {
@@ -84,11 +84,7 @@ pub(super) fn merge_map(target: &mut Value, patch: &Map<String, Value>, path: &s
 
 /// The merge keys of the list `field` given the patch's elements, tried in order, or None to
 /// replace the list.
-pub(super) fn merge_keys(
-    field: &str,
-    items: &[Value],
-    path: &str,
-) -> Result<Option<&'static [&'static str]>, EditError> {
+fn merge_keys(field: &str, items: &[Value], path: &str) -> Result<Option<&'static [&'static str]>, EditError> {
     if items.is_empty() || !items.iter().all(Value::is_object) {
         return Ok(None);
     }
@@ -106,13 +102,13 @@ pub(super) fn merge_keys(
 
 /// Where in `list` the element matching `element` is: the first key the element has whose value
 /// some list entry shares.
-pub(super) fn find_element(list: &[Value], element: &Map<String, Value>, keys: &[&str]) -> Option<usize> {
+fn find_element(list: &[Value], element: &Map<String, Value>, keys: &[&str]) -> Option<usize> {
     keys.iter()
         .filter_map(|key| element.get(*key).filter(|id| !id.is_null()).map(|id| (key, id)))
         .find_map(|(key, id)| list.iter().position(|existing| existing.get(*key) == Some(id)))
 }
 
-pub(super) fn merge_list(target: &mut Value, items: &[Value], field: &str, path: &str) -> Result<(), EditError> {
+fn merge_list(target: &mut Value, items: &[Value], field: &str, path: &str) -> Result<(), EditError> {
     let is_replace = |item: &Value| item.get("$patch").and_then(Value::as_str) == Some("replace");
     if items.iter().any(is_replace) {
         *target = Value::Array(items.iter().filter(|item| !is_replace(item)).cloned().collect());
