@@ -345,14 +345,11 @@ pub fn typed(value: &Value, wanted: InputType) -> Result<Value, String> {
     }
 }
 
+/// What a value is, in services.yaml's words (YAML says "mapping" where JSON patches say "map").
 fn kind_of(value: &Value) -> &'static str {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
+        other => super::manifest_edit::type_name(other),
     }
 }
 

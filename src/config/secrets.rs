@@ -166,7 +166,7 @@ pub fn is_key(key: &str) -> bool {
 pub fn check(document: &Document, source: &SourceDocument, errors: &mut Diagnostics) {
     for (name, secret) in &document.secrets {
         let path = FieldPath::key("secrets", name);
-        let dns = name.len() <= 253 && name.split('.').all(|part| super::validate::is_dns_label(part, 63));
+        let dns = super::validate::is_dns_subdomain(name);
         if !dns {
             errors.push(source.error_at_key(
                 &path,

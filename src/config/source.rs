@@ -317,94 +317,122 @@ impl<'f> Builder<'f> {
     fn event(&mut self, event: Event, marker: &Marker) -> Result<(), Diagnostic> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let awaiting_key = matches!(self.stack.last(), Some(Frame::Mapping { pending_key: None, .. }));
-                if awaiting_key {
-                    let Some(Frame::Mapping { path, entries, pending_key, .. }) = self.stack.last_mut() else {
-                        unreachable!("checked above")
-                    };
-                    if entries.contains_key(&text) {
-                        let message = format!("duplicate key \"{}\"", excerpt(&text));
-                        return Err(Diagnostic::new(
-                            self.file,
-                            position(marker),
-                            &FieldPath::key(path, &text),
-                            message,
-                        ));
-                    }
-                    let first_key = entries.is_empty();
-                    if self.track {
-                        let child = FieldPath::key(path, &text);
-                        let mapping_path = path.clone();
-                        self.positions.keys.insert(child, position(marker));
-                        // yaml-rust2 marks a block mapping at its first ':'; users expect its first key.
-                        if first_key {
-                            let here = position(marker);
-                            let start = self.positions.values.entry(mapping_path).or_insert(here);
-                            if here < *start {
-                                *start = here;
-                            }
-                        }
-                    }
-                    *pending_key = Some((text, position(marker)));
-                    return Ok(());
-                }
-                let path = self.next_path(marker, true)?;
-                self.count(1, marker)?;
-                let value = scalar_value(&text, style, tag.as_ref().map(|t| t.suffix.as_str()));
-                if anchor > 0 {
-                    self.anchors.insert(anchor, (value.clone(), 1));
-                }
-                if self.track {
-                    self.positions.values.insert(path, position(marker));
-                }
-                self.attach(value);
-            }
-            Event::Alias(anchor) => {
-                let path = self
-                    .next_path(marker, false)
-                    .map_err(|_| self.error(marker, "", "an alias cannot be used as a mapping key".into()))?;
-                let Some((value, size)) = self.anchors.get(&anchor).cloned() else {
-                    return Err(self.error(marker, &path, "alias to an unknown anchor".into()));
-                };
-                self.count(size, marker)?;
-                if self.track {
-                    self.positions.values.insert(path, position(marker));
-                }
-                self.attach(value);
-            }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                let is_sequence = matches!(event, Event::SequenceStart(..));
-                let path = self.next_path(marker, false)?;
-                if self.stack.len() >= MAX_DEPTH {
-                    return Err(self.error(marker, &path, format!("nesting deeper than {MAX_DEPTH} levels")));
-                }
-                self.count(1, marker)?;
-                if self.track {
-                    self.positions.values.insert(path.clone(), position(marker));
-                }
-                self.frame_start_nodes.push(self.nodes);
-                self.stack.push(if is_sequence {
-                    Frame::Sequence { path, items: Vec::new(), anchor }
+                if matches!(self.stack.last(), Some(Frame::Mapping { pending_key: None, .. })) {
+                    self.key(text, marker)
                 } else {
-                    Frame::Mapping { path, entries: Map::new(), pending_key: None, anchor }
-                });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let frame = self.stack.pop().expect("the parser balances start and end events");
-                let started = self.frame_start_nodes.pop().unwrap_or(self.nodes);
-                let (value, anchor) = match frame {
-                    Frame::Sequence { items, anchor, .. } => (Value::Array(items), anchor),
-                    Frame::Mapping { entries, anchor, .. } => (Value::Object(entries), anchor),
-                };
-                if anchor > 0 {
-                    let size = self.nodes - started + 1;
-                    self.anchors.insert(anchor, (value.clone(), size));
+                    self.scalar(&text, style, anchor, tag.as_ref().map(|t| t.suffix.as_str()), marker)
                 }
-                self.attach(value);
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::Alias(anchor) => self.alias(anchor, marker),
+            Event::SequenceStart(anchor, _) => self.open(true, anchor, marker),
+            Event::MappingStart(anchor, _) => self.open(false, anchor, marker),
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.close();
+                Ok(())
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {
+                Ok(())
+            }
         }
+    }
+
+    /// A key of the innermost mapping: refused when repeated, remembered until its value comes.
+    fn key(&mut self, text: String, marker: &Marker) -> Result<(), Diagnostic> {
+        let Some(Frame::Mapping { path, entries, pending_key, .. }) = self.stack.last_mut() else {
+            unreachable!("only called while a mapping awaits a key")
+        };
+        if entries.contains_key(&text) {
+            let message = format!("duplicate key \"{}\"", excerpt(&text));
+            return Err(Diagnostic::new(self.file, position(marker), &FieldPath::key(path, &text), message));
+        }
+        let first_key = entries.is_empty();
+        if self.track {
+            let child = FieldPath::key(path, &text);
+            let mapping_path = path.clone();
+            self.positions.keys.insert(child, position(marker));
+            // yaml-rust2 marks a block mapping at its first ':'; users expect its first key.
+            if first_key {
+                let here = position(marker);
+                let start = self.positions.values.entry(mapping_path).or_insert(here);
+                if here < *start {
+                    *start = here;
+                }
+            }
+        }
+        *pending_key = Some((text, position(marker)));
         Ok(())
+    }
+
+    /// A scalar value (not a key), anchored when `anchor` is set.
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: TScalarStyle,
+        anchor: usize,
+        tag: Option<&str>,
+        marker: &Marker,
+    ) -> Result<(), Diagnostic> {
+        let path = self.next_path(marker, true)?;
+        self.count(1, marker)?;
+        let value = scalar_value(text, style, tag);
+        if anchor > 0 {
+            self.anchors.insert(anchor, (value.clone(), 1));
+        }
+        if self.track {
+            self.positions.values.insert(path, position(marker));
+        }
+        self.attach(value);
+        Ok(())
+    }
+
+    /// A copy of an anchored value; it counts as many nodes as the anchored value has.
+    fn alias(&mut self, anchor: usize, marker: &Marker) -> Result<(), Diagnostic> {
+        let path = self
+            .next_path(marker, false)
+            .map_err(|_| self.error(marker, "", "an alias cannot be used as a mapping key".into()))?;
+        let Some((value, size)) = self.anchors.get(&anchor).cloned() else {
+            return Err(self.error(marker, &path, "alias to an unknown anchor".into()));
+        };
+        self.count(size, marker)?;
+        if self.track {
+            self.positions.values.insert(path, position(marker));
+        }
+        self.attach(value);
+        Ok(())
+    }
+
+    /// The start of a sequence or mapping: a new frame, within the depth limit.
+    fn open(&mut self, is_sequence: bool, anchor: usize, marker: &Marker) -> Result<(), Diagnostic> {
+        let path = self.next_path(marker, false)?;
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(marker, &path, format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        self.count(1, marker)?;
+        if self.track {
+            self.positions.values.insert(path.clone(), position(marker));
+        }
+        self.frame_start_nodes.push(self.nodes);
+        self.stack.push(if is_sequence {
+            Frame::Sequence { path, items: Vec::new(), anchor }
+        } else {
+            Frame::Mapping { path, entries: Map::new(), pending_key: None, anchor }
+        });
+        Ok(())
+    }
+
+    /// The end of the innermost sequence or mapping: its value goes to its parent.
+    fn close(&mut self) {
+        let frame = self.stack.pop().expect("the parser balances start and end events");
+        let started = self.frame_start_nodes.pop().unwrap_or(self.nodes);
+        let (value, anchor) = match frame {
+            Frame::Sequence { items, anchor, .. } => (Value::Array(items), anchor),
+            Frame::Mapping { entries, anchor, .. } => (Value::Object(entries), anchor),
+        };
+        if anchor > 0 {
+            let size = self.nodes - started + 1;
+            self.anchors.insert(anchor, (value.clone(), size));
+        }
+        self.attach(value);
     }
 
     fn attach(&mut self, value: Value) {
