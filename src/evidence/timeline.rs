@@ -350,9 +350,27 @@ pub fn svg(records: &[EvidenceRecord]) -> Result<String, TimelineError> {
 }
 
 fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
+    draw_heading(out, layout, top);
+    draw_axis(out, layout, top);
+    for (row, bar) in layout.rows.iter().enumerate() {
+        let y = top + RUN_HEADER + row as f64 * ROW_HEIGHT;
+        match bar {
+            Row::Bar(bar) => draw_bar(out, &layout.scale, bar, y),
+            Row::WaveLane => {
+                let _ = writeln!(out, r#"<text x="26" y="{:.1}" font-size="10" fill="{WAVE}">waves</text>"#, y + 14.0);
+            }
+        }
+    }
+    for wave in &layout.waves {
+        draw_wave(out, &layout.scale, wave, top);
+    }
+    out.push_str("</g>\n");
+}
+
+/// Opens the run's group with its heading: which run, how it ended, when and how long.
+fn draw_heading(out: &mut String, layout: &RunLayout, top: f64) {
     let record = layout.record;
     let scale = &layout.scale;
-    let chart_right = WIDTH - RIGHT_MARGIN;
     // The start to the second, in UTC, and how long the run took: the axis shows offsets only.
     let started = record
         .started_at
@@ -374,7 +392,12 @@ fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
         top + 16.0,
         escape(&heading)
     );
-    // The axis: a tick per step, labelled as time since the run started.
+}
+
+/// The axis: a tick per step, labelled as time since the run started.
+fn draw_axis(out: &mut String, layout: &RunLayout, top: f64) {
+    let scale = &layout.scale;
+    let chart_right = WIDTH - RIGHT_MARGIN;
     let axis_y = top + RUN_HEADER - 6.0;
     let rows_bottom = top + run_height(layout);
     let step = tick_step(scale.span);
@@ -393,88 +416,86 @@ fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
         out,
         r##"<line x1="{LABEL_WIDTH:.1}" y1="{axis_y:.1}" x2="{chart_right:.1}" y2="{axis_y:.1}" stroke="#9e9e9e"/>"##
     );
-    for (row, bar) in layout.rows.iter().enumerate() {
-        let y = top + RUN_HEADER + row as f64 * ROW_HEIGHT;
-        let Row::Bar(bar) = bar else {
-            let _ = writeln!(out, r#"<text x="26" y="{:.1}" font-size="10" fill="{WAVE}">waves</text>"#, y + 14.0);
-            continue;
-        };
-        let height = if bar.phase { BAR_HEIGHT + 2.0 } else { BAR_HEIGHT - 2.0 };
-        let bar_y = y + (ROW_HEIGHT - height) / 2.0;
-        let x1 = scale.x(bar.start);
-        // A bar of zero length still shows: two pixels wide.
-        let width = (scale.x(bar.end) - x1).max(2.0);
-        let (indent, weight) = if bar.phase { (10.0, "bold") } else { (26.0, "normal") };
-        let kind = if bar.phase { "phase" } else { "unit" };
+}
+
+/// One phase or unit row at `y`: its label, its bar, the hooks and gate on it, its note.
+fn draw_bar(out: &mut String, scale: &Scale, bar: &Bar, y: f64) {
+    let height = if bar.phase { BAR_HEIGHT + 2.0 } else { BAR_HEIGHT - 2.0 };
+    let bar_y = y + (ROW_HEIGHT - height) / 2.0;
+    let x1 = scale.x(bar.start);
+    // A bar of zero length still shows: two pixels wide.
+    let width = (scale.x(bar.end) - x1).max(2.0);
+    let (indent, weight) = if bar.phase { (10.0, "bold") } else { (26.0, "normal") };
+    let kind = if bar.phase { "phase" } else { "unit" };
+    let _ = writeln!(
+        out,
+        r##"<g class="{kind}" data-name="{}"><text x="{indent:.1}" y="{:.1}" font-weight="{weight}" fill="#212121">{}</text><rect x="{x1:.1}" y="{bar_y:.1}" width="{width:.1}" height="{height:.1}" rx="2" fill="{}"><title>{}</title></rect>"##,
+        escape(&bar.label),
+        y + 15.0,
+        escape(&bar.label),
+        bar.fill,
+        escape(&bar.title)
+    );
+    for hook in &bar.hooks {
+        let hx = scale.x(hook.start);
         let _ = writeln!(
             out,
-            r##"<g class="{kind}" data-name="{}"><text x="{indent:.1}" y="{:.1}" font-weight="{weight}" fill="#212121">{}</text><rect x="{x1:.1}" y="{bar_y:.1}" width="{width:.1}" height="{height:.1}" rx="2" fill="{}"><title>{}</title></rect>"##,
-            escape(&bar.label),
-            y + 15.0,
-            escape(&bar.label),
-            bar.fill,
-            escape(&bar.title)
+            r##"<rect class="hook" x="{hx:.1}" y="{bar_y:.1}" width="{:.1}" height="{height:.1}" fill="{HOOK}"><title>hook {}</title></rect>"##,
+            (scale.x(hook.end) - hx).max(2.0),
+            escape(&hook.text)
         );
-        for hook in &bar.hooks {
-            let hx = scale.x(hook.start);
-            let _ = writeln!(
-                out,
-                r##"<rect class="hook" x="{hx:.1}" y="{bar_y:.1}" width="{:.1}" height="{height:.1}" fill="{HOOK}"><title>hook {}</title></rect>"##,
-                (scale.x(hook.end) - hx).max(2.0),
-                escape(&hook.text)
-            );
-        }
-        if let Some(gate) = bar.gate {
-            let (gx, gy) = (scale.x(gate), bar_y + height / 2.0);
-            let _ = writeln!(
-                out,
-                r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="#212121"><title>gate passed {}</title></path>"##,
-                gx - 4.0,
-                gy - 5.0,
-                gx + 4.0,
-                gy + 5.0,
-                tick_label(gate - scale.origin)
-            );
-        }
-        if !bar.note.is_empty() {
-            let _ = writeln!(
-                out,
-                r##"<text class="revision" x="{:.1}" y="{:.1}" font-size="10" fill="#424242">{}</text>"##,
-                scale.x(bar.end) + 7.0,
-                y + 15.0,
-                escape(&bar.note)
-            );
-        }
-        out.push_str("</g>\n");
     }
-    for wave in &layout.waves {
-        let y1 = top + RUN_HEADER + wave.row as f64 * ROW_HEIGHT;
-        let y2 = top + RUN_HEADER + (wave.lane + 1) as f64 * ROW_HEIGHT;
-        let x = scale.x(wave.start);
+    if let Some(gate) = bar.gate {
+        let (gx, gy) = (scale.x(gate), bar_y + height / 2.0);
         let _ = writeln!(
             out,
-            r##"<g class="wave"><line x1="{x:.1}" y1="{y1:.1}" x2="{x:.1}" y2="{y2:.1}" stroke="{WAVE}" stroke-dasharray="4 3"><title>{} started {}</title></line><text x="{:.1}" y="{:.1}" font-size="9" fill="{WAVE}">{}</text>"##,
-            escape(&wave.label),
-            tick_label(wave.start - scale.origin),
-            // Right of the previous wave's gate diamond, which often sits on this line.
-            x + 7.0,
-            y2 - 6.0,
-            escape(&wave.label)
+            r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="#212121"><title>gate passed {}</title></path>"##,
+            gx - 4.0,
+            gy - 5.0,
+            gx + 4.0,
+            gy + 5.0,
+            tick_label(gate - scale.origin)
         );
-        if let Some(ready) = wave.ready {
-            let (gx, gy) = (scale.x(ready), y2 - 10.0);
-            let _ = writeln!(
-                out,
-                r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="{WAVE}"><title>{} gate passed {}</title></path>"##,
-                gx - 4.0,
-                gy - 4.0,
-                gx + 4.0,
-                gy + 4.0,
-                escape(&wave.label),
-                tick_label(ready - scale.origin)
-            );
-        }
-        out.push_str("</g>\n");
+    }
+    if !bar.note.is_empty() {
+        let _ = writeln!(
+            out,
+            r##"<text class="revision" x="{:.1}" y="{:.1}" font-size="10" fill="#424242">{}</text>"##,
+            scale.x(bar.end) + 7.0,
+            y + 15.0,
+            escape(&bar.note)
+        );
+    }
+    out.push_str("</g>\n");
+}
+
+/// A wave's start line across the rows it adds, and the diamond of its gate.
+fn draw_wave(out: &mut String, scale: &Scale, wave: &WaveMark, top: f64) {
+    let y1 = top + RUN_HEADER + wave.row as f64 * ROW_HEIGHT;
+    let y2 = top + RUN_HEADER + (wave.lane + 1) as f64 * ROW_HEIGHT;
+    let x = scale.x(wave.start);
+    let _ = writeln!(
+        out,
+        r##"<g class="wave"><line x1="{x:.1}" y1="{y1:.1}" x2="{x:.1}" y2="{y2:.1}" stroke="{WAVE}" stroke-dasharray="4 3"><title>{} started {}</title></line><text x="{:.1}" y="{:.1}" font-size="9" fill="{WAVE}">{}</text>"##,
+        escape(&wave.label),
+        tick_label(wave.start - scale.origin),
+        // Right of the previous wave's gate diamond, which often sits on this line.
+        x + 7.0,
+        y2 - 6.0,
+        escape(&wave.label)
+    );
+    if let Some(ready) = wave.ready {
+        let (gx, gy) = (scale.x(ready), y2 - 10.0);
+        let _ = writeln!(
+            out,
+            r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="{WAVE}"><title>{} gate passed {}</title></path>"##,
+            gx - 4.0,
+            gy - 4.0,
+            gx + 4.0,
+            gy + 4.0,
+            escape(&wave.label),
+            tick_label(ready - scale.origin)
+        );
     }
     out.push_str("</g>\n");
 }
