@@ -8,6 +8,20 @@ fn of(text: &str) -> ObjectState {
     state(&yaml(text), false)
 }
 
+/// An object of `kind` in `api_version`; `fields` are its other top-level keys, as flow YAML.
+fn object(api_version: &str, kind: &str, fields: &str) -> ObjectState {
+    of(&format!("{{apiVersion: {api_version}, kind: {kind}, {fields}}}"))
+}
+
+fn apps(kind: &str, fields: &str) -> ObjectState {
+    object("apps/v1", kind, fields)
+}
+
+/// An object whose status holds only `conditions` (the flow YAML of the list's items).
+fn with_conditions(api_version: &str, kind: &str, conditions: &str) -> ObjectState {
+    object(api_version, kind, &format!("status: {{conditions: [{conditions}]}}"))
+}
+
 fn ready(state: ObjectState) -> String {
     match state {
         ObjectState::Ready(text) => text,
@@ -72,33 +86,17 @@ status:
 
 #[test]
 fn deployment_ready_pending_failed() {
-    let available = of("
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, generation: 2}
-spec: {replicas: 2}
-status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2}
-");
+    let deployment = |fields: &str| apps("Deployment", fields);
+    let available = deployment(
+        "metadata: {name: web, generation: 2}, spec: {replicas: 2}, \
+         status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2}",
+    );
     assert_eq!(ready(available), "deployment available (2/2)");
-    let updating = of("
-apiVersion: apps/v1
-kind: Deployment
-spec: {replicas: 2}
-status: {replicas: 2, updatedReplicas: 1, availableReplicas: 2}
-");
+    let updating = deployment("spec: {replicas: 2}, status: {replicas: 2, updatedReplicas: 1, availableReplicas: 2}");
     assert_eq!(pending(updating), "1/2 replicas updated");
-    let old_left = of("
-apiVersion: apps/v1
-kind: Deployment
-spec: {replicas: 2}
-status: {replicas: 3, updatedReplicas: 2, availableReplicas: 2}
-");
+    let old_left = deployment("spec: {replicas: 2}, status: {replicas: 3, updatedReplicas: 2, availableReplicas: 2}");
     assert_eq!(pending(old_left), "1 old replicas pending termination");
-    let unavailable = of("
-apiVersion: apps/v1
-kind: Deployment
-status: {replicas: 1, updatedReplicas: 1}
-");
+    let unavailable = deployment("status: {replicas: 1, updatedReplicas: 1}");
     assert_eq!(pending(unavailable), "0/1 replicas available");
     let deadline = of("
 apiVersion: apps/v1
@@ -150,61 +148,36 @@ status: {replicas: 3, readyReplicas: 3, updatedReplicas: 1, currentRevision: db-
 
 #[test]
 fn statefulset_ready_and_pending() {
-    let rolled = of("
-apiVersion: apps/v1
-kind: StatefulSet
-spec: {replicas: 3}
-status: {replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: db-7f, updateRevision: db-7f}
-");
+    let statefulset = |fields: &str| apps("StatefulSet", fields);
+    let rolled = statefulset(
+        "spec: {replicas: 3}, \
+         status: {replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: db-7f, updateRevision: db-7f}",
+    );
     assert_eq!(ready(rolled), "statefulset ready (3/3)");
-    let revision = of("
-apiVersion: apps/v1
-kind: StatefulSet
-spec: {replicas: 3}
-status: {replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: db-7f, updateRevision: db-9a}
-");
+    let revision = statefulset(
+        "spec: {replicas: 3}, \
+         status: {replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: db-7f, updateRevision: db-9a}",
+    );
     assert!(pending(revision).contains("db-9a"));
-    let updating = of("
-apiVersion: apps/v1
-kind: StatefulSet
-spec: {replicas: 3}
-status: {replicas: 3, readyReplicas: 3, updatedReplicas: 1}
-");
+    let updating = statefulset("spec: {replicas: 3}, status: {replicas: 3, readyReplicas: 3, updatedReplicas: 1}");
     assert_eq!(pending(updating), "1/3 replicas updated");
-    let not_ready = of("
-apiVersion: apps/v1
-kind: StatefulSet
-status: {replicas: 1, updatedReplicas: 1}
-");
+    let not_ready = statefulset("status: {replicas: 1, updatedReplicas: 1}");
     assert_eq!(pending(not_ready), "0/1 replicas ready");
-    let on_delete = of("
-apiVersion: apps/v1
-kind: StatefulSet
-spec: {replicas: 2, updateStrategy: {type: OnDelete}}
-status: {replicas: 2, readyReplicas: 2, updatedReplicas: 0, currentRevision: db-7f, updateRevision: db-9a}
-");
+    let on_delete = statefulset(
+        "spec: {replicas: 2, updateStrategy: {type: OnDelete}}, \
+         status: {replicas: 2, readyReplicas: 2, updatedReplicas: 0, currentRevision: db-7f, updateRevision: db-9a}",
+    );
     assert_eq!(ready(on_delete), "statefulset ready (2/2)");
 }
 
 #[test]
 fn daemonset_ready_and_pending() {
-    let available = of("
-apiVersion: apps/v1
-kind: DaemonSet
-status: {desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3}
-");
+    let daemonset = |fields: &str| apps("DaemonSet", fields);
+    let available = daemonset("status: {desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3}");
     assert_eq!(ready(available), "daemonset available (3/3)");
-    let updating = of("
-apiVersion: apps/v1
-kind: DaemonSet
-status: {desiredNumberScheduled: 3, updatedNumberScheduled: 2, numberAvailable: 3}
-");
+    let updating = daemonset("status: {desiredNumberScheduled: 3, updatedNumberScheduled: 2, numberAvailable: 3}");
     assert_eq!(pending(updating), "2/3 pods updated");
-    let unavailable = of("
-apiVersion: apps/v1
-kind: DaemonSet
-status: {desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1}
-");
+    let unavailable = daemonset("status: {desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1}");
     assert_eq!(pending(unavailable), "1/3 pods available");
     assert_eq!(pending(of("{apiVersion: apps/v1, kind: DaemonSet, metadata: {name: agent}}")), "no status yet");
 }
@@ -219,26 +192,22 @@ fn replicaset_ready_and_pending() {
 
 #[test]
 fn job_ready_pending_failed() {
-    let complete = of("
-apiVersion: batch/v1
-kind: Job
-status:
-  succeeded: 1
-  conditions: [{type: SuccessCriteriaMet, status: 'True'}, {type: Complete, status: 'True'}]
-");
+    let complete = object(
+        "batch/v1",
+        "Job",
+        "status: {succeeded: 1, conditions: [{type: SuccessCriteriaMet, status: 'True'}, {type: Complete, status: 'True'}]}",
+    );
     assert_eq!(ready(complete), "job complete");
     let running = of("{apiVersion: batch/v1, kind: Job, status: {active: 1, failed: 2}}");
     assert_eq!(pending(running), "job running (1 active, 2 failed attempts)");
     let suspended = of("{apiVersion: batch/v1, kind: Job, spec: {suspend: true}}");
     assert_eq!(pending(suspended), "suspended");
-    let backoff = of("
-apiVersion: batch/v1
-kind: Job
-status:
-  failed: 7
-  conditions:
-  - {type: Failed, status: 'True', reason: BackoffLimitExceeded, message: Job has reached the specified backoff limit}
-");
+    let backoff = object(
+        "batch/v1",
+        "Job",
+        "status: {failed: 7, conditions: [\
+         {type: Failed, status: 'True', reason: BackoffLimitExceeded, message: Job has reached the specified backoff limit}]}",
+    );
     assert_eq!(failed(backoff), "job failed: BackoffLimitExceeded: Job has reached the specified backoff limit");
 }
 
@@ -272,44 +241,28 @@ status: {phase: Pending}
 
 #[test]
 fn crd_ready_pending_failed() {
-    let established = of("
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-status:
-  conditions: [{type: NamesAccepted, status: 'True'}, {type: Established, status: 'True'}]
-");
+    let crd = |conditions: &str| with_conditions("apiextensions.k8s.io/v1", "CustomResourceDefinition", conditions);
+    let established = crd("{type: NamesAccepted, status: 'True'}, {type: Established, status: 'True'}");
     assert_eq!(ready(established), "established");
     let fresh = of("{apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition}");
     assert_eq!(pending(fresh), "waiting for the Established condition");
-    let clash = of("
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-status:
-  conditions:
-  - {type: NamesAccepted, status: 'False', reason: MultipleNamesNotAllowed, message: '\"widgets\" is already in use'}
-  - {type: Established, status: 'False'}
-");
+    let clash = crd(
+        "{type: NamesAccepted, status: 'False', reason: MultipleNamesNotAllowed, message: '\"widgets\" is already in use'}, \
+         {type: Established, status: 'False'}",
+    );
     assert!(failed(clash).contains("already in use"));
 }
 
 #[test]
 fn pod_ready_pending_failed() {
-    let running = of("
-apiVersion: v1
-kind: Pod
-status:
-  phase: Running
-  conditions: [{type: Ready, status: 'True'}]
-");
+    let running = object("v1", "Pod", "status: {phase: Running, conditions: [{type: Ready, status: 'True'}]}");
     assert_eq!(ready(running), "pod ready");
     assert_eq!(ready(of("{apiVersion: v1, kind: Pod, status: {phase: Succeeded}}")), "pod succeeded");
-    let starting = of("
-apiVersion: v1
-kind: Pod
-status:
-  phase: Running
-  conditions: [{type: Ready, status: 'False', reason: ContainersNotReady}]
-");
+    let starting = object(
+        "v1",
+        "Pod",
+        "status: {phase: Running, conditions: [{type: Ready, status: 'False', reason: ContainersNotReady}]}",
+    );
     assert_eq!(pending(starting), "pod not ready: ContainersNotReady");
     let evicted = of("{apiVersion: v1, kind: Pod, status: {phase: Failed, reason: Evicted}}");
     assert_eq!(failed(evicted), "pod failed: Evicted");
@@ -323,63 +276,44 @@ fn a_configmap_is_ready_once_it_exists() {
 
 #[test]
 fn a_certificate_follows_its_ready_condition() {
-    let issuing = of("
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata: {name: tls, generation: 1}
-status:
-  observedGeneration: 1
-  conditions:
-  - {type: Issuing, status: 'True'}
-  - {type: Ready, status: 'False', reason: DoesNotExist, message: Issuing certificate as Secret does not exist}
-");
+    let certificate = |conditions: &str| {
+        let fields = format!(
+            "metadata: {{name: tls, generation: 1}}, status: {{observedGeneration: 1, conditions: [{conditions}]}}"
+        );
+        object("cert-manager.io/v1", "Certificate", &fields)
+    };
+    let issuing = certificate(
+        "{type: Issuing, status: 'True'}, \
+         {type: Ready, status: 'False', reason: DoesNotExist, message: Issuing certificate as Secret does not exist}",
+    );
     assert_eq!(pending(issuing), "condition Ready=False: DoesNotExist: Issuing certificate as Secret does not exist");
-    let issued = of("
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata: {name: tls, generation: 1}
-status:
-  observedGeneration: 1
-  conditions: [{type: Ready, status: 'True', reason: Ready}]
-");
+    let issued = certificate("{type: Ready, status: 'True', reason: Ready}");
     assert_eq!(ready(issued), "condition Ready=True");
 }
 
 #[test]
 fn available_counts_when_there_is_no_ready_condition() {
-    let service = of("
-apiVersion: apiregistration.k8s.io/v1
-kind: APIService
-status:
-  conditions: [{type: Available, status: 'False', reason: MissingEndpoints}]
-");
+    let service = with_conditions(
+        "apiregistration.k8s.io/v1",
+        "APIService",
+        "{type: Available, status: 'False', reason: MissingEndpoints}",
+    );
     assert_eq!(pending(service), "condition Available=False: MissingEndpoints");
 }
 
 #[test]
 fn a_stalled_or_failed_condition_fails() {
-    let stalled = of("
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-status:
-  conditions:
-  - {type: Ready, status: 'False', reason: InstallFailed}
-  - {type: Stalled, status: 'True', reason: RetriesExceeded, message: Failed to install after 1 attempt(s)}
-");
+    let stalled = with_conditions(
+        "helm.toolkit.fluxcd.io/v2",
+        "HelmRelease",
+        "{type: Ready, status: 'False', reason: InstallFailed}, \
+         {type: Stalled, status: 'True', reason: RetriesExceeded, message: Failed to install after 1 attempt(s)}",
+    );
     assert_eq!(failed(stalled), "Stalled: RetriesExceeded: Failed to install after 1 attempt(s)");
-    let failed_condition = of("
-apiVersion: example.com/v1
-kind: Widget
-status:
-  conditions: [{type: Failed, status: 'True', message: quota exceeded}]
-");
+    let widget = |conditions: &str| with_conditions("example.com/v1", "Widget", conditions);
+    let failed_condition = widget("{type: Failed, status: 'True', message: quota exceeded}");
     assert_eq!(failed(failed_condition), "Failed: quota exceeded");
-    let reconciling = of("
-apiVersion: example.com/v1
-kind: Widget
-status:
-  conditions: [{type: Reconciling, status: 'True', reason: Progressing}]
-");
+    let reconciling = widget("{type: Reconciling, status: 'True', reason: Progressing}");
     assert_eq!(pending(reconciling), "reconciling: Progressing");
 }
 
