@@ -195,7 +195,8 @@ fn job_ready_pending_failed() {
     let complete = object(
         "batch/v1",
         "Job",
-        "status: {succeeded: 1, conditions: [{type: SuccessCriteriaMet, status: 'True'}, {type: Complete, status: 'True'}]}",
+        "status: {succeeded: 1, conditions: [\
+         {type: SuccessCriteriaMet, status: 'True'}, {type: Complete, status: 'True'}]}",
     );
     assert_eq!(ready(complete), "job complete");
     let running = of("{apiVersion: batch/v1, kind: Job, status: {active: 1, failed: 2}}");
@@ -206,7 +207,8 @@ fn job_ready_pending_failed() {
         "batch/v1",
         "Job",
         "status: {failed: 7, conditions: [\
-         {type: Failed, status: 'True', reason: BackoffLimitExceeded, message: Job has reached the specified backoff limit}]}",
+         {type: Failed, status: 'True', reason: BackoffLimitExceeded, \
+         message: Job has reached the specified backoff limit}]}",
     );
     assert_eq!(failed(backoff), "job failed: BackoffLimitExceeded: Job has reached the specified backoff limit");
 }
@@ -246,10 +248,9 @@ fn crd_ready_pending_failed() {
     assert_eq!(ready(established), "established");
     let fresh = of("{apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition}");
     assert_eq!(pending(fresh), "waiting for the Established condition");
-    let clash = crd(
-        "{type: NamesAccepted, status: 'False', reason: MultipleNamesNotAllowed, message: '\"widgets\" is already in use'}, \
-         {type: Established, status: 'False'}",
-    );
+    let clash = crd("{type: NamesAccepted, status: 'False', reason: MultipleNamesNotAllowed, \
+         message: '\"widgets\" is already in use'}, \
+         {type: Established, status: 'False'}");
     assert!(failed(clash).contains("already in use"));
 }
 
