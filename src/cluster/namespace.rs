@@ -176,5 +176,19 @@ mod tests {
             serde_json::to_string(&info).unwrap(),
             r#"{"uid":"u-1","phase":"Active","managed":true,"labels":{"a":"b"},"lastActivity":null,"idleTTL":"8h"}"#
         );
+        // As a report flattens it: the fields stand where the report puts them.
+        #[derive(serde::Serialize)]
+        struct Report {
+            namespace: String,
+            exists: bool,
+            #[serde(flatten)]
+            info: NamespaceInfo,
+            after: u8,
+        }
+        let report = Report { namespace: info.name.clone(), exists: true, info, after: 1 };
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"namespace":"codex-dev-1","exists":true,"uid":"u-1","phase":"Active","managed":true,"labels":{"a":"b"},"lastActivity":null,"idleTTL":"8h","after":1}"#
+        );
     }
 }
