@@ -44,10 +44,12 @@ impl std::fmt::Display for NamespacePhase {
     }
 }
 
-/// What we know about a managed namespace.
+/// What we know about a managed namespace. Serialized without its name: a report flattens it
+/// (`#[serde(flatten)]`) after its own `namespace` key, so the fields are written once here.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceInfo {
+    #[serde(skip)]
     pub name: String,
     pub uid: String,
     pub phase: NamespacePhase,
@@ -153,4 +155,40 @@ pub fn idle_for(last_activity: Option<&str>, now: Timestamp) -> Result<Duration,
 pub fn ttl_of(idle_ttl: Option<&str>) -> Result<Duration, String> {
     let text = idle_ttl.ok_or("no idle-ttl annotation")?;
     duration::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_namespace_serializes_its_fields_but_not_its_name() {
+        let info = NamespaceInfo {
+            name: "codex-dev-1".into(),
+            uid: "u-1".into(),
+            phase: NamespacePhase::Active,
+            managed: true,
+            labels: BTreeMap::from([("a".to_string(), "b".to_string())]),
+            last_activity: None,
+            idle_ttl: Some("8h".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&info).unwrap(),
+            r#"{"uid":"u-1","phase":"Active","managed":true,"labels":{"a":"b"},"lastActivity":null,"idleTTL":"8h"}"#
+        );
+        // As a report flattens it: the fields stand where the report puts them.
+        #[derive(serde::Serialize)]
+        struct Report {
+            namespace: String,
+            exists: bool,
+            #[serde(flatten)]
+            info: NamespaceInfo,
+            after: u8,
+        }
+        let report = Report { namespace: info.name.clone(), exists: true, info, after: 1 };
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"namespace":"codex-dev-1","exists":true,"uid":"u-1","phase":"Active","managed":true,"labels":{"a":"b"},"lastActivity":null,"idleTTL":"8h","after":1}"#
+        );
+    }
 }

@@ -404,7 +404,12 @@ status: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 
 
     /// The rolled-out Deployment with `status` merged over its status.
     fn deployment_with(status: &str) -> Deployment {
-        let mut object: serde_json::Value = from_yaml(ROLLED_OUT_DEPLOYMENT);
+        with_status(ROLLED_OUT_DEPLOYMENT, status)
+    }
+
+    /// The object `base` describes, with `status` merged over its status.
+    fn with_status<T: serde::de::DeserializeOwned>(base: &str, status: &str) -> T {
+        let mut object: serde_json::Value = from_yaml(base);
         let changes: serde_json::Value = from_yaml(status);
         for (key, value) in changes.as_object().unwrap() {
             object["status"][key] = value.clone();
@@ -515,12 +520,7 @@ status: {observedGeneration: 4, replicas: 3, readyReplicas: 3, updatedReplicas: 
 ";
 
     fn statefulset_with(status: &str) -> StatefulSet {
-        let mut object: serde_json::Value = from_yaml(ROLLED_OUT_STATEFULSET);
-        let changes: serde_json::Value = from_yaml(status);
-        for (key, value) in changes.as_object().unwrap() {
-            object["status"][key] = value.clone();
-        }
-        serde_json::from_value(object).unwrap()
+        with_status(ROLLED_OUT_STATEFULSET, status)
     }
 
     #[test]

@@ -6,9 +6,11 @@ use super::api;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodTemplateSpec};
+use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
-use kube::Client;
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -146,82 +148,72 @@ pub async fn audit(
     identity: Identity,
     declared: &Declared,
 ) -> Result<Vec<Finding>> {
+    let mut out: Vec<Finding> = workloads(client, namespace)
+        .await?
+        .into_iter()
+        .filter_map(|w| {
+            let spec = w.spec.as_ref()?;
+            let labels = w.labels.unwrap_or_default();
+            judge(w.kind, &w.name.unwrap_or_default(), &labels, spec, claim, identity, declared)
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+    Ok(out)
+}
+
+/// A pod template of the namespace: the kind and name of what runs it, its labels and spec.
+struct Workload {
+    kind: &'static str,
+    name: Option<String>,
+    labels: Option<BTreeMap<String, String>>,
+    spec: Option<PodSpec>,
+}
+
+impl Workload {
+    fn of(kind: &'static str, name: Option<String>, template: Option<PodTemplateSpec>) -> Self {
+        let (labels, spec) = template.map_or((None, None), |t| (t.metadata.and_then(|m| m.labels), t.spec));
+        Workload { kind, name, labels, spec }
+    }
+}
+
+/// The pod templates of every workload kind in `namespace`, and the pods nobody owns.
+async fn workloads(client: &Client, namespace: &str) -> Result<Vec<Workload>> {
     let mut out = Vec::new();
-    let params = ListParams::default();
-    let mut judge_template =
-        |kind: &str, name: Option<String>, labels: Option<BTreeMap<String, String>>, spec: Option<&PodSpec>| {
-            if let Some(spec) = spec {
-                let labels = labels.unwrap_or_default();
-                if let Some(finding) = judge(kind, &name.unwrap_or_default(), &labels, spec, claim, identity, declared)
-                {
-                    out.push(finding);
-                }
-            }
-        };
-    let what = |kind: &str| format!("listing {kind}s in {namespace}");
-    let deployments =
-        api(Api::<Deployment>::namespaced(client.clone(), namespace).list(&params).await, || what("Deployment"))?;
-    for d in deployments.items {
-        let t = d.spec.map(|s| s.template);
-        judge_template(
-            "Deployment",
-            d.metadata.name,
-            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
-            t.as_ref().and_then(|t| t.spec.as_ref()),
-        );
+    for d in list::<Deployment>(client, namespace).await? {
+        out.push(Workload::of("Deployment", d.metadata.name, d.spec.map(|s| s.template)));
     }
-    let statefulsets =
-        api(Api::<StatefulSet>::namespaced(client.clone(), namespace).list(&params).await, || what("StatefulSet"))?;
-    for s in statefulsets.items {
-        let t = s.spec.map(|s| s.template);
-        judge_template(
-            "StatefulSet",
-            s.metadata.name,
-            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
-            t.as_ref().and_then(|t| t.spec.as_ref()),
-        );
+    for s in list::<StatefulSet>(client, namespace).await? {
+        out.push(Workload::of("StatefulSet", s.metadata.name, s.spec.map(|s| s.template)));
     }
-    let daemonsets =
-        api(Api::<DaemonSet>::namespaced(client.clone(), namespace).list(&params).await, || what("DaemonSet"))?;
-    for d in daemonsets.items {
-        let t = d.spec.map(|s| s.template);
-        judge_template(
-            "DaemonSet",
-            d.metadata.name,
-            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
-            t.as_ref().and_then(|t| t.spec.as_ref()),
-        );
+    for d in list::<DaemonSet>(client, namespace).await? {
+        out.push(Workload::of("DaemonSet", d.metadata.name, d.spec.map(|s| s.template)));
     }
-    let jobs = api(Api::<Job>::namespaced(client.clone(), namespace).list(&params).await, || what("Job"))?;
-    for j in jobs.items {
-        let t = j.spec.map(|s| s.template);
-        judge_template(
-            "Job",
-            j.metadata.name,
-            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
-            t.as_ref().and_then(|t| t.spec.as_ref()),
-        );
+    for j in list::<Job>(client, namespace).await? {
+        out.push(Workload::of("Job", j.metadata.name, j.spec.map(|s| s.template)));
     }
-    let cronjobs = api(Api::<CronJob>::namespaced(client.clone(), namespace).list(&params).await, || what("CronJob"))?;
-    for c in cronjobs.items {
-        let t = c.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
-        judge_template(
-            "CronJob",
-            c.metadata.name,
-            t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()),
-            t.as_ref().and_then(|t| t.spec.as_ref()),
-        );
+    for c in list::<CronJob>(client, namespace).await? {
+        let template = c.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
+        out.push(Workload::of("CronJob", c.metadata.name, template));
     }
     // Pods nobody owns are workloads too; owned pods are judged through their owner.
-    let pods = api(Api::<Pod>::namespaced(client.clone(), namespace).list(&params).await, || what("Pod"))?;
-    for p in pods.items {
+    for p in list::<Pod>(client, namespace).await? {
         if p.metadata.owner_references.as_ref().is_some_and(|o| !o.is_empty()) {
             continue;
         }
-        judge_template("Pod", p.metadata.name, p.metadata.labels, p.spec.as_ref());
+        out.push(Workload { kind: "Pod", name: p.metadata.name, labels: p.metadata.labels, spec: p.spec });
     }
-    out.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
     Ok(out)
+}
+
+/// Every object of kind `K` in `namespace`.
+async fn list<K>(client: &Client, namespace: &str) -> Result<Vec<K>>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let kind = K::kind(&K::DynamicType::default()).into_owned();
+    let listed = Api::<K>::namespaced(client.clone(), namespace).list(&ListParams::default()).await;
+    Ok(api(listed, || format!("listing {kind}s in {namespace}"))?.items)
 }
 
 #[cfg(test)]

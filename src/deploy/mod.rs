@@ -81,21 +81,53 @@ async fn deploy_locked(
     progress: &mut Progress,
     run: Run<'_>,
 ) -> Result<EvidenceRecord> {
-    let Run { id: run_id, namespace_uid, lease: held } = run;
     slot_access::ensure(client, stack).await?;
     let secrets = cluster_secrets::prepare(client, stack).await?;
     if let Some(prepared) = &secrets {
-        let mut what = vec![format!("{} secret(s)", stack.secrets.len())];
-        if !prepared.generated.is_empty() {
-            what.push(format!("generated {}", prepared.generated.join(", ")));
-        }
-        if !prepared.repair.is_empty() {
-            what.push(format!("to write: {}", prepared.repair.join(", ")));
-        }
-        progress.note(&format!("secrets: {}", what.join("; ")));
+        note_secrets(stack, prepared, progress);
     }
-    let mut record = EvidenceRecord {
-        run_id: run_id.clone(),
+    let mut record = new_record(stack, options, &run, secrets.as_ref());
+    store::save(client, &record).await?;
+    let work_dir = std::env::temp_dir().join(format!("kubectl-codex-{}", run.id));
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    let all_values = values::phase_values(stack, plan);
+    // Read once: we hold the Lease, and a phase's install changes no other phase's release.
+    let known = releases::latest(client, &stack.namespace, None).await?;
+    let phases = Phases { stack, plan, all_values: &all_values, known: &known, work_dir: &work_dir };
+    let failed = phases.deploy(client, options, secrets.as_ref(), run.lease, &mut record, progress).await?;
+    if !failed {
+        run.lease.ensure_held(&stack.namespace)?;
+        remove_emptied_phases(stack, &all_values, &known, options, progress).await?;
+    }
+    record.result = if failed { RunResult::Failed } else { RunResult::Deployed };
+    record.finished_at = Some(crate::clock::now_precise());
+    store::save(client, &record).await?;
+    namespace::touch(client, &stack.namespace, Some(stack), &options.idle_ttl).await?;
+    let _ = std::fs::remove_dir_all(&work_dir);
+    Ok(record)
+}
+
+/// Says which Secrets the run brings, which it generated and which it is to (re)write.
+fn note_secrets(stack: &Stack, prepared: &cluster_secrets::Prepared, progress: &mut Progress) {
+    let mut what = vec![format!("{} secret(s)", stack.secrets.len())];
+    if !prepared.generated.is_empty() {
+        what.push(format!("generated {}", prepared.generated.join(", ")));
+    }
+    if !prepared.repair.is_empty() {
+        what.push(format!("to write: {}", prepared.repair.join(", ")));
+    }
+    progress.note(&format!("secrets: {}", what.join("; ")));
+}
+
+/// The run's evidence record as it starts: no phase yet.
+fn new_record(
+    stack: &Stack,
+    options: &DeployOptions,
+    run: &Run<'_>,
+    secrets: Option<&cluster_secrets::Prepared>,
+) -> EvidenceRecord {
+    EvidenceRecord {
+        run_id: run.id.clone(),
         trigger: options.trigger.clone(),
         tool_version: crate::version::LONG.to_string(),
         input_digest: stack.input_digest.clone(),
@@ -104,7 +136,7 @@ async fn deploy_locked(
         slot: stack.slot.clone(),
         issue: stack.issue.clone(),
         namespace: stack.namespace.clone(),
-        namespace_uid,
+        namespace_uid: run.namespace_uid.clone(),
         namespace_decision: options.namespace_decision.clone(),
         started_at: crate::clock::now_precise(),
         finished_at: None,
@@ -125,52 +157,61 @@ async fn deploy_locked(
             })
             .collect(),
         phases: Vec::new(),
-    };
-    store::save(client, &record).await?;
-    let work_dir = std::env::temp_dir().join(format!("kubectl-codex-{run_id}"));
-    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
-    let all_values = values::phase_values(stack, plan);
-    let mut failed = false;
-    let first = stack.first_phase();
-    // Read once: we hold the Lease, and a phase's install changes no other phase's release.
-    let known = releases::latest(client, &stack.namespace, None).await?;
-    for (planned, phase_values) in plan.phases.iter().zip(&all_values) {
-        let with_secrets = secrets.as_ref().filter(|_| Some(planned.name) == first);
-        held.ensure_held(&stack.namespace)?;
-        let evidence = phase::deploy_phase(
-            client,
-            stack,
-            planned,
-            phase_values,
-            with_secrets,
-            &known,
-            options,
-            &work_dir,
-            progress,
-        )
-        .await?;
-        failed = evidence.result == PhaseResult::Failed;
-        let skipped = evidence.result == PhaseResult::Skipped;
-        record.phases.push(evidence);
-        // A skipped phase changed nothing in the cluster: the record is saved with the next
-        // phase that does, or at the end.
-        if !skipped {
-            store::save(client, &record).await?;
-        }
-        if failed {
-            break;
-        }
     }
-    if !failed {
-        held.ensure_held(&stack.namespace)?;
-        remove_emptied_phases(stack, &all_values, &known, options, progress).await?;
+}
+
+/// The phases of one run and what they share.
+struct Phases<'a> {
+    stack: &'a Stack,
+    plan: &'a Plan,
+    all_values: &'a [PhaseValues],
+    known: &'a [releases::ReleaseRecord],
+    work_dir: &'a std::path::Path,
+}
+
+impl Phases<'_> {
+    /// Deploys the phases in order into `record`, saving it as they change the cluster;
+    /// stops at the first failed phase. True when one failed.
+    async fn deploy(
+        &self,
+        client: &Client,
+        options: &DeployOptions,
+        secrets: Option<&cluster_secrets::Prepared>,
+        held: &lease::HeldLease,
+        record: &mut EvidenceRecord,
+        progress: &mut Progress,
+    ) -> Result<bool> {
+        let stack = self.stack;
+        let first = stack.first_phase();
+        for (planned, phase_values) in self.plan.phases.iter().zip(self.all_values) {
+            let with_secrets = secrets.filter(|_| Some(planned.name) == first);
+            held.ensure_held(&stack.namespace)?;
+            let evidence = phase::deploy_phase(
+                client,
+                stack,
+                planned,
+                phase_values,
+                with_secrets,
+                self.known,
+                options,
+                self.work_dir,
+                progress,
+            )
+            .await?;
+            let failed = evidence.result == PhaseResult::Failed;
+            let skipped = evidence.result == PhaseResult::Skipped;
+            record.phases.push(evidence);
+            // A skipped phase changed nothing in the cluster: the record is saved with the next
+            // phase that does, or at the end.
+            if !skipped {
+                store::save(client, record).await?;
+            }
+            if failed {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
-    record.result = if failed { RunResult::Failed } else { RunResult::Deployed };
-    record.finished_at = Some(crate::clock::now_precise());
-    store::save(client, &record).await?;
-    namespace::touch(client, &stack.namespace, Some(stack), &options.idle_ttl).await?;
-    let _ = std::fs::remove_dir_all(&work_dir);
-    Ok(record)
 }
 
 /// A phase that has no units any more must not keep its old release running.

@@ -75,122 +75,213 @@ pub async fn deploy_phase(
     work_dir: &Path,
     progress: &mut Progress,
 ) -> Result<PhaseEvidence> {
-    let namespace = &stack.namespace;
-    let name = phase.phase.as_str();
-    let started = Instant::now();
-    let mut evidence = PhaseEvidence {
-        name: name.into(),
-        release: phase.release.clone(),
-        revision: None,
-        values_digest: phase.digest.clone(),
-        result: PhaseResult::Running,
-        started_at: clock::now_precise(),
-        ready_at: None,
-        units: Vec::new(),
-        waves: Vec::new(),
-        error: None,
-    };
-    let mut tracker = Tracker::new(stack, phase);
-    let everything: BTreeSet<String> = phase.waves.iter().flatten().cloned().collect();
-    let current = known.iter().find(|r| r.name == phase.release).cloned();
-    if let Some(release) = &current {
-        if release.status.starts_with("pending-") {
-            recover_pending(options, namespace, &phase.release, &release.status, progress).await?;
-        }
+    let job = PhaseJob { client, stack, planned, phase, secrets, options, work_dir };
+    job.run(known, progress).await
+}
+
+/// How a failure of the helm process itself begins (others come from our gate).
+const HELM_FAILED: &str = "helm upgrade --install";
+
+/// One phase's deployment: what every step of it reads.
+struct PhaseJob<'a> {
+    client: &'a Client,
+    stack: &'a Stack,
+    planned: &'a PlannedPhase,
+    phase: &'a PhaseValues,
+    secrets: Option<&'a cluster_secrets::Prepared>,
+    options: &'a DeployOptions,
+    work_dir: &'a Path,
+}
+
+impl PhaseJob<'_> {
+    fn namespace(&self) -> &str {
+        &self.stack.namespace
     }
-    let unchanged = current.as_ref().is_some_and(|r| {
-        r.status == "deployed"
-            && r.labels.get(labels::VALUES_DIGEST).map(String::as_str) == Some(&phase.digest[..DIGEST_LABEL_LEN])
-    });
-    // A Secret missing or changed in the cluster is rewritten even when the values are not.
-    let repair = secrets.is_some_and(|s| !s.repair.is_empty());
-    if unchanged && !options.force && !repair {
-        tracker.poll(client, namespace, name, &everything, false, progress).await?;
-        if tracker.all_ready(&everything) {
-            let revision = current.as_ref().map(|r| r.revision);
-            for unit in &mut tracker.units {
-                unit.evidence.observed.insert(0, format!("unchanged since revision {}", revision.unwrap_or(0)));
+
+    fn name(&self) -> &'static str {
+        self.phase.phase.as_str()
+    }
+
+    /// Skip when unchanged, else install wave by wave and record how it went.
+    async fn run(&self, known: &[releases::ReleaseRecord], progress: &mut Progress) -> Result<PhaseEvidence> {
+        let started = Instant::now();
+        let mut evidence = self.new_evidence();
+        let mut tracker = Tracker::new(self.stack, self.phase);
+        let everything: BTreeSet<String> = self.phase.waves.iter().flatten().cloned().collect();
+        let current = known.iter().find(|r| r.name == self.phase.release).cloned();
+        if let Some(release) = &current {
+            if release.status.starts_with("pending-") {
+                self.recover(&release.status, progress).await?;
             }
-            evidence.revision = revision;
-            evidence.result = PhaseResult::Skipped;
-            evidence.ready_at = Some(clock::now_precise());
-            evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
-            progress.finish(
-                name,
-                &format!(
-                    "{}. {name}: skipped (values unchanged, revision {}, all units ready)",
-                    phase.phase.number(),
-                    revision.unwrap_or(0)
-                ),
-            );
-            return Ok(evidence);
         }
-        // Unchanged values but something is not ready: upgrade anyway, which also repairs.
-        tracker.reset();
-    }
-    let installed = match &current {
-        Some(_) => helm::installed_units(&options.helm, &phase.release, namespace).await?,
-        None => BTreeSet::new(),
-    };
-    let steps = install_steps(&phase.waves, &installed);
-    // Started before the first install, so the gate sees the phase's first changes.
-    let feed = ChangeFeed::start(client, namespace);
-    let mut failure: Option<Failure> = None;
-    for step in &steps {
-        let values = if step.include == everything {
-            phase.clone()
-        } else {
-            partial_phase_values(stack, planned, &step.include)
+        if self.may_skip(current.as_ref()) {
+            tracker.poll(self.client, self.namespace(), self.name(), &everything, false, progress).await?;
+            if tracker.all_ready(&everything) {
+                return Ok(self.skipped(evidence, tracker, current.as_ref(), progress));
+            }
+            // Unchanged values but something is not ready: upgrade anyway, which also repairs.
+            tracker.reset();
+        }
+        let installed = match &current {
+            Some(_) => helm::installed_units(&self.options.helm, &self.phase.release, self.namespace()).await?,
+            None => BTreeSet::new(),
         };
-        let wave_started = clock::now_precise();
-        let secret_values = secrets.map(|s| s.values.as_str());
-        // A helm that failed because the API server hiccupped gets one more try, after the
-        // release it may have left pending-* is put back (the recovery of an interrupted run).
+        let steps = install_steps(&self.phase.waves, &installed);
+        let failure = self.install_waves(&steps, &everything, started, &mut tracker, &mut evidence, progress).await?;
+        if steps.len() < 2 {
+            evidence.waves.clear(); // one revision: the phase's own times say it all
+        }
+        evidence.revision = self.latest_revision().await?;
+        match failure {
+            Some(failure) => self.failed(&mut evidence, &mut tracker, failure, started, progress).await,
+            None => self.deployed(&mut evidence, started, progress),
+        }
+        evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
+        Ok(evidence)
+    }
+
+    fn new_evidence(&self) -> PhaseEvidence {
+        PhaseEvidence {
+            name: self.name().into(),
+            release: self.phase.release.clone(),
+            revision: None,
+            values_digest: self.phase.digest.clone(),
+            result: PhaseResult::Running,
+            started_at: clock::now_precise(),
+            ready_at: None,
+            units: Vec::new(),
+            waves: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The release holds these values already, and nothing asks to install it again.
+    fn may_skip(&self, current: Option<&releases::ReleaseRecord>) -> bool {
+        let unchanged = current.is_some_and(|r| {
+            r.status == "deployed"
+                && r.labels.get(labels::VALUES_DIGEST).map(String::as_str)
+                    == Some(&self.phase.digest[..DIGEST_LABEL_LEN])
+        });
+        // A Secret missing or changed in the cluster is rewritten even when the values are not.
+        let repair = self.secrets.is_some_and(|s| !s.repair.is_empty());
+        unchanged && !self.options.force && !repair
+    }
+
+    /// The evidence of a phase left as it was: unchanged and every unit ready.
+    fn skipped(
+        &self,
+        mut evidence: PhaseEvidence,
+        mut tracker: Tracker,
+        current: Option<&releases::ReleaseRecord>,
+        progress: &mut Progress,
+    ) -> PhaseEvidence {
+        let revision = current.map(|r| r.revision);
+        for unit in &mut tracker.units {
+            unit.evidence.observed.insert(0, format!("unchanged since revision {}", revision.unwrap_or(0)));
+        }
+        evidence.revision = revision;
+        evidence.result = PhaseResult::Skipped;
+        evidence.ready_at = Some(clock::now_precise());
+        evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
+        let name = self.name();
+        progress.finish(
+            name,
+            &format!(
+                "{}. {name}: skipped (values unchanged, revision {}, all units ready)",
+                self.phase.phase.number(),
+                revision.unwrap_or(0)
+            ),
+        );
+        evidence
+    }
+
+    /// Installs `steps` one after the other, recording each wave; stops at the first failure
+    /// or once the phase's deadline has passed.
+    async fn install_waves(
+        &self,
+        steps: &[InstallStep],
+        everything: &BTreeSet<String>,
+        started: Instant,
+        tracker: &mut Tracker,
+        evidence: &mut PhaseEvidence,
+        progress: &mut Progress,
+    ) -> Result<Option<Failure>> {
+        // Started before the first install, so the gate sees the phase's first changes.
+        let feed = ChangeFeed::start(self.client, self.namespace());
+        let mut failure: Option<Failure> = None;
+        for step in steps {
+            let values = if step.include == *everything {
+                self.phase.clone()
+            } else {
+                partial_phase_values(self.stack, self.planned, &step.include)
+            };
+            let wave_started = clock::now_precise();
+            failure = self.install_with_retry(&values, step, steps.len(), tracker, &feed, progress).await?;
+            evidence.waves.push(WaveEvidence {
+                wave: step.wave,
+                units: step.adds.clone(),
+                revision: self.latest_revision().await?,
+                started_at: wave_started,
+                ready_at: failure.is_none().then(clock::now_precise),
+            });
+            if failure.is_some() || started.elapsed() > self.options.timeout {
+                if failure.is_none() {
+                    failure = Some((None, self.not_ready_in_time()));
+                }
+                break;
+            }
+        }
+        Ok(failure)
+    }
+
+    /// A helm that failed because the API server hiccupped gets one more try, after the
+    /// release it may have left pending-* is put back (the recovery of an interrupted run).
+    async fn install_with_retry(
+        &self,
+        values: &PhaseValues,
+        step: &InstallStep,
+        steps: usize,
+        tracker: &mut Tracker,
+        feed: &ChangeFeed,
+        progress: &mut Progress,
+    ) -> Result<Option<Failure>> {
+        let mut failure: Option<Failure> = None;
         for attempt in 1..=2 {
-            failure = install_and_gate(
-                client,
-                stack,
-                &values,
-                secret_values,
-                step,
-                steps.len(),
-                options,
-                work_dir,
-                &mut tracker,
-                &feed.signal(),
-                progress,
-            )
-            .await?;
+            failure = self.install_and_gate(values, step, steps, tracker, &feed.signal(), progress).await?;
             let transient = matches!(&failure, Some((None, why)) if why.starts_with(HELM_FAILED) && helm::transient::is_transient(why));
             if !transient || attempt == 2 {
                 break;
             }
-            progress.note(&format!("{}: helm failed on a transient API error; trying once more", phase.release));
-            let left = releases::latest(client, namespace, Some(&phase.release)).await?.into_iter().next();
-            if let Some(release) = left.filter(|r| r.status.starts_with("pending-")) {
-                recover_pending(options, namespace, &phase.release, &release.status, progress).await?;
+            let release = &self.phase.release;
+            progress.note(&format!("{release}: helm failed on a transient API error; trying once more"));
+            let left = releases::latest(self.client, self.namespace(), Some(release)).await?.into_iter().next();
+            if let Some(left) = left.filter(|r| r.status.starts_with("pending-")) {
+                self.recover(&left.status, progress).await?;
             }
         }
-        let revision = releases::latest(client, namespace, Some(&phase.release)).await?.first().map(|r| r.revision);
-        evidence.waves.push(WaveEvidence {
-            wave: step.wave,
-            units: step.adds.clone(),
-            revision,
-            started_at: wave_started,
-            ready_at: failure.is_none().then(clock::now_precise),
-        });
-        if failure.is_some() || started.elapsed() > options.timeout {
-            if failure.is_none() {
-                failure = Some((None, format!("not ready within {}s", options.timeout.as_secs())));
-            }
-            break;
-        }
+        Ok(failure)
     }
-    if steps.len() < 2 {
-        evidence.waves.clear(); // one revision: the phase's own times say it all
+
+    /// The revision the phase's release is at now.
+    async fn latest_revision(&self) -> Result<Option<u32>> {
+        let latest = releases::latest(self.client, self.namespace(), Some(&self.phase.release)).await?;
+        Ok(latest.first().map(|r| r.revision))
     }
-    evidence.revision = releases::latest(client, namespace, Some(&phase.release)).await?.first().map(|r| r.revision);
-    if let Some((unit, why)) = failure {
+
+    fn not_ready_in_time(&self) -> String {
+        format!("not ready within {}s", self.options.timeout.as_secs())
+    }
+
+    /// Records the failure with what the units that are not ready say about themselves.
+    async fn failed(
+        &self,
+        evidence: &mut PhaseEvidence,
+        tracker: &mut Tracker,
+        (unit, why): Failure,
+        started: Instant,
+        progress: &mut Progress,
+    ) {
+        let name = self.name();
         let mut report = format!("phase {name} failed: {why}\n");
         let suspects: Vec<usize> = match unit {
             Some(i) => vec![i],
@@ -199,119 +290,155 @@ pub async fn deploy_phase(
         for i in suspects {
             let unit = &tracker.units[i];
             report.push_str(&format!("unit {} ({}) is not ready:\n", unit.name(), unit.evidence.kind));
-            let details = tracker.report(i, client, namespace).await;
+            let details = tracker.report(i, self.client, self.namespace()).await;
             report.push_str(&details);
         }
         progress.finish(
             name,
-            &format!("{}. {name}: FAILED after {:.1}s", phase.phase.number(), started.elapsed().as_secs_f64()),
+            &format!("{}. {name}: FAILED after {:.1}s", self.phase.phase.number(), started.elapsed().as_secs_f64()),
         );
         evidence.result = PhaseResult::Failed;
         // Helm's and the API server's words and the pods' log lines come from elsewhere.
         evidence.error = Some(crate::redact::scrub(&report).into_owned());
-    } else {
+    }
+
+    fn deployed(&self, evidence: &mut PhaseEvidence, started: Instant, progress: &mut Progress) {
+        let name = self.name();
         evidence.result = PhaseResult::Deployed;
         evidence.ready_at = Some(clock::now_precise());
         progress.finish(
             name,
             &format!(
                 "{}. {name}: deployed revision {} in {:.1}s",
-                phase.phase.number(),
+                self.phase.phase.number(),
                 evidence.revision.unwrap_or(0),
                 started.elapsed().as_secs_f64()
             ),
         );
     }
-    evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
-    Ok(evidence)
-}
 
-/// How a failure of the helm process itself begins (others come from our gate).
-const HELM_FAILED: &str = "helm upgrade --install";
-
-/// One revision: helm upgrade --install while watching the units it holds, then our own gate
-/// and the hooks of units that have not run theirs. `None` when everything became ready.
-#[allow(clippy::too_many_arguments)]
-async fn install_and_gate(
-    client: &Client,
-    stack: &Stack,
-    values: &PhaseValues,
-    secret_values: Option<&str>,
-    step: &InstallStep,
-    steps: usize,
-    options: &DeployOptions,
-    work_dir: &Path,
-    tracker: &mut Tracker,
-    changes: &ChangeSignal,
-    progress: &mut Progress,
-) -> Result<Option<Failure>> {
-    let namespace = &stack.namespace;
-    let name = values.phase.as_str();
-    let started = Instant::now();
-    let wave = if steps > 1 { format!(" (wave {}: {})", step.wave, step.adds.join(", ")) } else { String::new() };
-    progress.line(name, &format!("{}. {name}: helm upgrade --install {}{wave}", values.phase.number(), values.release));
-    let values_file = work_dir.join(format!("{}.wave{}.values.yaml", values.phase.directory_name(), step.wave));
-    std::fs::write(&values_file, &values.yaml).with_context(|| format!("writing {}", values_file.display()))?;
-    let labels = release_labels(stack, values);
-    let install = helm::Install {
-        helm: &options.helm,
-        release: &values.release,
-        chart: &options.chart,
-        namespace,
-        values_file: &values_file,
-        timeout: options.timeout,
-        labels: &labels,
-        stdin_values: secret_values.is_some(),
-    };
-    tracker.note_generations(client, namespace, &step.include).await?;
-    let mut child = install.command().spawn().with_context(|| format!("starting {}", options.helm.display()))?;
-    if let Some(secret_values) = secret_values {
-        // The Secrets' values: a second values document on helm's standard input, so they
-        // never touch the disk. Helm reads it whole before doing anything else.
-        use tokio::io::AsyncWriteExt;
-        let mut stdin = child.stdin.take().context("helm's standard input")?;
-        stdin.write_all(secret_values.as_bytes()).await.context("passing the secrets' values to helm")?;
-        stdin.shutdown().await.context("passing the secrets' values to helm")?;
-        drop(stdin);
+    /// One revision: helm upgrade --install while watching the units it holds, then our own
+    /// gate and the hooks of units that have not run theirs. `None` when everything became ready.
+    async fn install_and_gate(
+        &self,
+        values: &PhaseValues,
+        step: &InstallStep,
+        steps: usize,
+        tracker: &mut Tracker,
+        changes: &ChangeSignal,
+        progress: &mut Progress,
+    ) -> Result<Option<Failure>> {
+        let name = values.phase.as_str();
+        let started = Instant::now();
+        let wave = if steps > 1 { format!(" (wave {}: {})", step.wave, step.adds.join(", ")) } else { String::new() };
+        progress
+            .line(name, &format!("{}. {name}: helm upgrade --install {}{wave}", values.phase.number(), values.release));
+        tracker.note_generations(self.client, self.namespace(), &step.include).await?;
+        let child = self.start_helm(values, step).await?;
+        let mut failure = self.watch_helm(child, values, step, tracker, changes, progress).await?;
+        if failure.is_none() {
+            failure = self.confirm_ready(step, started, tracker, changes, progress).await?;
+        }
+        if failure.is_none() {
+            failure = run_hooks(self.client, self.stack, tracker, name, &step.include, progress).await;
+        }
+        Ok(failure)
     }
-    // Both pipes are drained side by side: helm blocks once either one's buffer is full.
-    let stderr = tokio::spawn(read_all(child.stderr.take()));
-    let stdout = tokio::spawn(read_all(child.stdout.take()));
-    let mut failure: Option<Failure> = None;
-    let status = loop {
-        tokio::select! {
-            status = child.wait() => break status?,
-            _ = changes.next(changes::FALLBACK) => {
-                if let Some(found) = tracker.poll(client, namespace, name, &step.include, true, progress).await? {
-                    // Waiting longer cannot help: stop Helm (it marks the release failed).
-                    stop(&mut child).await;
-                    failure = Some(found);
-                    break child.wait().await?;
+
+    /// Writes the step's values file and starts helm on it, the Secrets' values on its stdin.
+    async fn start_helm(&self, values: &PhaseValues, step: &InstallStep) -> Result<tokio::process::Child> {
+        let values_file =
+            self.work_dir.join(format!("{}.wave{}.values.yaml", values.phase.directory_name(), step.wave));
+        std::fs::write(&values_file, &values.yaml).with_context(|| format!("writing {}", values_file.display()))?;
+        let labels = release_labels(self.stack, values);
+        let secret_values = self.secrets.map(|s| s.values.as_str());
+        let install = helm::Install {
+            helm: &self.options.helm,
+            release: &values.release,
+            chart: &self.options.chart,
+            namespace: self.namespace(),
+            values_file: &values_file,
+            timeout: self.options.timeout,
+            labels: &labels,
+            stdin_values: secret_values.is_some(),
+        };
+        let mut child =
+            install.command().spawn().with_context(|| format!("starting {}", self.options.helm.display()))?;
+        if let Some(secret_values) = secret_values {
+            // The Secrets' values: a second values document on helm's standard input, so they
+            // never touch the disk. Helm reads it whole before doing anything else.
+            use tokio::io::AsyncWriteExt;
+            let mut stdin = child.stdin.take().context("helm's standard input")?;
+            stdin.write_all(secret_values.as_bytes()).await.context("passing the secrets' values to helm")?;
+            stdin.shutdown().await.context("passing the secrets' values to helm")?;
+            drop(stdin);
+        }
+        Ok(child)
+    }
+
+    /// Watches the units while helm runs, stopping helm at the first failure waiting longer
+    /// cannot cure; a helm that fails by itself is a failure too.
+    async fn watch_helm(
+        &self,
+        mut child: tokio::process::Child,
+        values: &PhaseValues,
+        step: &InstallStep,
+        tracker: &mut Tracker,
+        changes: &ChangeSignal,
+        progress: &mut Progress,
+    ) -> Result<Option<Failure>> {
+        // Both pipes are drained side by side: helm blocks once either one's buffer is full.
+        let stderr = tokio::spawn(read_all(child.stderr.take()));
+        let stdout = tokio::spawn(read_all(child.stdout.take()));
+        let mut failure: Option<Failure> = None;
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status?,
+                _ = changes.next(changes::FALLBACK) => {
+                    if let Some(found) = tracker.poll(self.client, self.namespace(), values.phase.as_str(), &step.include, true, progress).await? {
+                        // Waiting longer cannot help: stop Helm (it marks the release failed).
+                        stop(&mut child).await;
+                        failure = Some(found);
+                        break child.wait().await?;
+                    }
                 }
             }
+        };
+        let helm_errors = stderr.await.unwrap_or_default();
+        let _ = stdout.await;
+        if failure.is_none() && !status.success() {
+            let message = format!("{HELM_FAILED} {} failed ({status}): {}", values.release, helm_errors.trim());
+            failure = Some((None, message));
         }
-    };
-    let helm_errors = stderr.await.unwrap_or_default();
-    let _ = stdout.await;
-    if failure.is_none() && !status.success() {
-        let message = format!("{HELM_FAILED} {} failed ({status}): {}", values.release, helm_errors.trim());
-        failure = Some((None, message));
+        Ok(failure)
     }
-    // Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).
-    while failure.is_none() && !tracker.all_ready(&step.include) {
-        if started.elapsed() > options.timeout {
-            failure = Some((None, format!("not ready within {}s", options.timeout.as_secs())));
-            break;
+
+    /// Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).
+    async fn confirm_ready(
+        &self,
+        step: &InstallStep,
+        started: Instant,
+        tracker: &mut Tracker,
+        changes: &ChangeSignal,
+        progress: &mut Progress,
+    ) -> Result<Option<Failure>> {
+        let mut failure: Option<Failure> = None;
+        while failure.is_none() && !tracker.all_ready(&step.include) {
+            if started.elapsed() > self.options.timeout {
+                failure = Some((None, self.not_ready_in_time()));
+                break;
+            }
+            failure = tracker.poll(self.client, self.namespace(), self.name(), &step.include, false, progress).await?;
+            if failure.is_none() && !tracker.all_ready(&step.include) {
+                changes.next(changes::FALLBACK).await;
+            }
         }
-        failure = tracker.poll(client, namespace, name, &step.include, false, progress).await?;
-        if failure.is_none() && !tracker.all_ready(&step.include) {
-            changes.next(changes::FALLBACK).await;
-        }
+        Ok(failure)
     }
-    if failure.is_none() {
-        failure = run_hooks(client, stack, tracker, name, &step.include, progress).await;
+
+    async fn recover(&self, status: &str, progress: &mut Progress) -> Result<()> {
+        recover_pending(self.options, self.namespace(), &self.phase.release, status, progress).await
     }
-    Ok(failure)
 }
 
 async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> String {

@@ -350,9 +350,27 @@ pub fn svg(records: &[EvidenceRecord]) -> Result<String, TimelineError> {
 }
 
 fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
+    draw_heading(out, layout, top);
+    draw_axis(out, layout, top);
+    for (row, bar) in layout.rows.iter().enumerate() {
+        let y = top + RUN_HEADER + row as f64 * ROW_HEIGHT;
+        match bar {
+            Row::Bar(bar) => draw_bar(out, &layout.scale, bar, y),
+            Row::WaveLane => {
+                let _ = writeln!(out, r#"<text x="26" y="{:.1}" font-size="10" fill="{WAVE}">waves</text>"#, y + 14.0);
+            }
+        }
+    }
+    for wave in &layout.waves {
+        draw_wave(out, &layout.scale, wave, top);
+    }
+    out.push_str("</g>\n");
+}
+
+/// Opens the run's group with its heading: which run, how it ended, when and how long.
+fn draw_heading(out: &mut String, layout: &RunLayout, top: f64) {
     let record = layout.record;
     let scale = &layout.scale;
-    let chart_right = WIDTH - RIGHT_MARGIN;
     // The start to the second, in UTC, and how long the run took: the axis shows offsets only.
     let started = record
         .started_at
@@ -374,7 +392,12 @@ fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
         top + 16.0,
         escape(&heading)
     );
-    // The axis: a tick per step, labelled as time since the run started.
+}
+
+/// The axis: a tick per step, labelled as time since the run started.
+fn draw_axis(out: &mut String, layout: &RunLayout, top: f64) {
+    let scale = &layout.scale;
+    let chart_right = WIDTH - RIGHT_MARGIN;
     let axis_y = top + RUN_HEADER - 6.0;
     let rows_bottom = top + run_height(layout);
     let step = tick_step(scale.span);
@@ -393,88 +416,86 @@ fn draw_run(out: &mut String, layout: &RunLayout, top: f64) {
         out,
         r##"<line x1="{LABEL_WIDTH:.1}" y1="{axis_y:.1}" x2="{chart_right:.1}" y2="{axis_y:.1}" stroke="#9e9e9e"/>"##
     );
-    for (row, bar) in layout.rows.iter().enumerate() {
-        let y = top + RUN_HEADER + row as f64 * ROW_HEIGHT;
-        let Row::Bar(bar) = bar else {
-            let _ = writeln!(out, r#"<text x="26" y="{:.1}" font-size="10" fill="{WAVE}">waves</text>"#, y + 14.0);
-            continue;
-        };
-        let height = if bar.phase { BAR_HEIGHT + 2.0 } else { BAR_HEIGHT - 2.0 };
-        let bar_y = y + (ROW_HEIGHT - height) / 2.0;
-        let x1 = scale.x(bar.start);
-        // A bar of zero length still shows: two pixels wide.
-        let width = (scale.x(bar.end) - x1).max(2.0);
-        let (indent, weight) = if bar.phase { (10.0, "bold") } else { (26.0, "normal") };
-        let kind = if bar.phase { "phase" } else { "unit" };
+}
+
+/// One phase or unit row at `y`: its label, its bar, the hooks and gate on it, its note.
+fn draw_bar(out: &mut String, scale: &Scale, bar: &Bar, y: f64) {
+    let height = if bar.phase { BAR_HEIGHT + 2.0 } else { BAR_HEIGHT - 2.0 };
+    let bar_y = y + (ROW_HEIGHT - height) / 2.0;
+    let x1 = scale.x(bar.start);
+    // A bar of zero length still shows: two pixels wide.
+    let width = (scale.x(bar.end) - x1).max(2.0);
+    let (indent, weight) = if bar.phase { (10.0, "bold") } else { (26.0, "normal") };
+    let kind = if bar.phase { "phase" } else { "unit" };
+    let _ = writeln!(
+        out,
+        r##"<g class="{kind}" data-name="{}"><text x="{indent:.1}" y="{:.1}" font-weight="{weight}" fill="#212121">{}</text><rect x="{x1:.1}" y="{bar_y:.1}" width="{width:.1}" height="{height:.1}" rx="2" fill="{}"><title>{}</title></rect>"##,
+        escape(&bar.label),
+        y + 15.0,
+        escape(&bar.label),
+        bar.fill,
+        escape(&bar.title)
+    );
+    for hook in &bar.hooks {
+        let hx = scale.x(hook.start);
         let _ = writeln!(
             out,
-            r##"<g class="{kind}" data-name="{}"><text x="{indent:.1}" y="{:.1}" font-weight="{weight}" fill="#212121">{}</text><rect x="{x1:.1}" y="{bar_y:.1}" width="{width:.1}" height="{height:.1}" rx="2" fill="{}"><title>{}</title></rect>"##,
-            escape(&bar.label),
-            y + 15.0,
-            escape(&bar.label),
-            bar.fill,
-            escape(&bar.title)
+            r##"<rect class="hook" x="{hx:.1}" y="{bar_y:.1}" width="{:.1}" height="{height:.1}" fill="{HOOK}"><title>hook {}</title></rect>"##,
+            (scale.x(hook.end) - hx).max(2.0),
+            escape(&hook.text)
         );
-        for hook in &bar.hooks {
-            let hx = scale.x(hook.start);
-            let _ = writeln!(
-                out,
-                r##"<rect class="hook" x="{hx:.1}" y="{bar_y:.1}" width="{:.1}" height="{height:.1}" fill="{HOOK}"><title>hook {}</title></rect>"##,
-                (scale.x(hook.end) - hx).max(2.0),
-                escape(&hook.text)
-            );
-        }
-        if let Some(gate) = bar.gate {
-            let (gx, gy) = (scale.x(gate), bar_y + height / 2.0);
-            let _ = writeln!(
-                out,
-                r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="#212121"><title>gate passed {}</title></path>"##,
-                gx - 4.0,
-                gy - 5.0,
-                gx + 4.0,
-                gy + 5.0,
-                tick_label(gate - scale.origin)
-            );
-        }
-        if !bar.note.is_empty() {
-            let _ = writeln!(
-                out,
-                r##"<text class="revision" x="{:.1}" y="{:.1}" font-size="10" fill="#424242">{}</text>"##,
-                scale.x(bar.end) + 7.0,
-                y + 15.0,
-                escape(&bar.note)
-            );
-        }
-        out.push_str("</g>\n");
     }
-    for wave in &layout.waves {
-        let y1 = top + RUN_HEADER + wave.row as f64 * ROW_HEIGHT;
-        let y2 = top + RUN_HEADER + (wave.lane + 1) as f64 * ROW_HEIGHT;
-        let x = scale.x(wave.start);
+    if let Some(gate) = bar.gate {
+        let (gx, gy) = (scale.x(gate), bar_y + height / 2.0);
         let _ = writeln!(
             out,
-            r##"<g class="wave"><line x1="{x:.1}" y1="{y1:.1}" x2="{x:.1}" y2="{y2:.1}" stroke="{WAVE}" stroke-dasharray="4 3"><title>{} started {}</title></line><text x="{:.1}" y="{:.1}" font-size="9" fill="{WAVE}">{}</text>"##,
-            escape(&wave.label),
-            tick_label(wave.start - scale.origin),
-            // Right of the previous wave's gate diamond, which often sits on this line.
-            x + 7.0,
-            y2 - 6.0,
-            escape(&wave.label)
+            r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="#212121"><title>gate passed {}</title></path>"##,
+            gx - 4.0,
+            gy - 5.0,
+            gx + 4.0,
+            gy + 5.0,
+            tick_label(gate - scale.origin)
         );
-        if let Some(ready) = wave.ready {
-            let (gx, gy) = (scale.x(ready), y2 - 10.0);
-            let _ = writeln!(
-                out,
-                r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="{WAVE}"><title>{} gate passed {}</title></path>"##,
-                gx - 4.0,
-                gy - 4.0,
-                gx + 4.0,
-                gy + 4.0,
-                escape(&wave.label),
-                tick_label(ready - scale.origin)
-            );
-        }
-        out.push_str("</g>\n");
+    }
+    if !bar.note.is_empty() {
+        let _ = writeln!(
+            out,
+            r##"<text class="revision" x="{:.1}" y="{:.1}" font-size="10" fill="#424242">{}</text>"##,
+            scale.x(bar.end) + 7.0,
+            y + 15.0,
+            escape(&bar.note)
+        );
+    }
+    out.push_str("</g>\n");
+}
+
+/// A wave's start line across the rows it adds, and the diamond of its gate.
+fn draw_wave(out: &mut String, scale: &Scale, wave: &WaveMark, top: f64) {
+    let y1 = top + RUN_HEADER + wave.row as f64 * ROW_HEIGHT;
+    let y2 = top + RUN_HEADER + (wave.lane + 1) as f64 * ROW_HEIGHT;
+    let x = scale.x(wave.start);
+    let _ = writeln!(
+        out,
+        r##"<g class="wave"><line x1="{x:.1}" y1="{y1:.1}" x2="{x:.1}" y2="{y2:.1}" stroke="{WAVE}" stroke-dasharray="4 3"><title>{} started {}</title></line><text x="{:.1}" y="{:.1}" font-size="9" fill="{WAVE}">{}</text>"##,
+        escape(&wave.label),
+        tick_label(wave.start - scale.origin),
+        // Right of the previous wave's gate diamond, which often sits on this line.
+        x + 7.0,
+        y2 - 6.0,
+        escape(&wave.label)
+    );
+    if let Some(ready) = wave.ready {
+        let (gx, gy) = (scale.x(ready), y2 - 10.0);
+        let _ = writeln!(
+            out,
+            r##"<path class="gate" d="M{:.1} {gy:.1} L{gx:.1} {:.1} L{:.1} {gy:.1} L{gx:.1} {:.1} Z" fill="{WAVE}"><title>{} gate passed {}</title></path>"##,
+            gx - 4.0,
+            gy - 4.0,
+            gx + 4.0,
+            gy + 4.0,
+            escape(&wave.label),
+            tick_label(ready - scale.origin)
+        );
     }
     out.push_str("</g>\n");
 }
@@ -530,242 +551,4 @@ h1 {{ font-size: 16px; margin: 0 0 8px 0; }}
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::evidence::record::WaveEvidence;
-
-    fn unit(name: &str, created: Option<&str>, ready: Option<&str>) -> UnitEvidence {
-        UnitEvidence {
-            name: name.into(),
-            kind: "Deployment".into(),
-            wave: 0,
-            depends_on: Vec::new(),
-            created_at: created.map(String::from),
-            ready_at: ready.map(String::from),
-            observed: vec!["deployment available (1/1)".into()],
-            objects: Vec::new(),
-        }
-    }
-
-    fn phase(
-        name: &str,
-        result: PhaseResult,
-        start: &str,
-        ready: Option<&str>,
-        units: Vec<UnitEvidence>,
-    ) -> PhaseEvidence {
-        PhaseEvidence {
-            name: name.into(),
-            release: format!("codex-{name}"),
-            revision: Some(3),
-            values_digest: "0".repeat(64),
-            result,
-            started_at: start.into(),
-            ready_at: ready.map(String::from),
-            units,
-            waves: Vec::new(),
-            error: None,
-        }
-    }
-
-    /// A run of 100 s: stateful 0–40 s, internal 40–100 s with `api` failing.
-    fn record() -> EvidenceRecord {
-        let mut internal = phase(
-            "internal",
-            PhaseResult::Failed,
-            "2026-11-27T10:00:40Z",
-            None,
-            vec![unit("api", Some("2026-11-27T10:00:50Z"), None), unit("worker", None, Some("2026-11-27T10:01:00Z"))],
-        );
-        internal.error = Some(
-            "phase internal failed: not ready within 60s\nunit api (Deployment) is not ready:\n  pod api-1: CrashLoopBackOff <exit 1>\nunit other (Job) is not ready:\n  job failed\n".into(),
-        );
-        EvidenceRecord {
-            run_id: "20261127t100000z-0001".into(),
-            trigger: "up".into(),
-            tool_version: "0.1.0".into(),
-            input_digest: "f".repeat(64),
-            project: "shop".into(),
-            env: "prod".into(),
-            slot: String::new(),
-            issue: String::new(),
-            namespace: "codex-prod".into(),
-            namespace_uid: "uid".into(),
-            namespace_decision: "created".into(),
-            started_at: "2026-11-27T10:00:00Z".into(),
-            finished_at: Some("2026-11-27T10:01:40Z".into()),
-            result: RunResult::Failed,
-            inputs: Default::default(),
-            secrets: Vec::new(),
-            phases: vec![
-                phase(
-                    "stateful",
-                    PhaseResult::Deployed,
-                    "2026-11-27T10:00:00Z",
-                    Some("2026-11-27T10:00:40Z"),
-                    vec![unit("db <main> & \"co\"", Some("2026-11-27T10:00:10Z"), Some("2026-11-27T10:00:30Z"))],
-                ),
-                internal,
-            ],
-        }
-    }
-
-    /// The `<rect …>` of the group whose data-name is `name`.
-    fn rect_of<'a>(svg: &'a str, name: &str) -> &'a str {
-        let at = svg.find(&format!(r#"data-name="{name}""#)).unwrap_or_else(|| panic!("no {name} in {svg}"));
-        let rect = at + svg[at..].find("<rect").unwrap();
-        &svg[rect..rect + svg[rect..].find("</rect>").unwrap()]
-    }
-
-    fn attribute(element: &str, name: &str) -> f64 {
-        let at = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
-        element[at..at + element[at..].find('"').unwrap()].parse().unwrap()
-    }
-
-    #[test]
-    fn bars_are_proportional_to_time() {
-        let svg = svg(&[record()]).unwrap();
-        let chart = WIDTH - LABEL_WIDTH - RIGHT_MARGIN;
-        // The run spans 100 s: stateful 0–40 s, its unit 10–30 s, internal 40–100 s.
-        let stateful = rect_of(&svg, "stateful");
-        assert!((attribute(stateful, "x") - LABEL_WIDTH).abs() < 0.11, "{stateful}");
-        assert!((attribute(stateful, "width") - 0.4 * chart).abs() < 0.11, "{stateful}");
-        let db = rect_of(&svg, "db &lt;main&gt; &amp; &quot;co&quot; (Deployment)");
-        assert!((attribute(db, "x") - (LABEL_WIDTH + 0.1 * chart)).abs() < 0.11, "{db}");
-        assert!((attribute(db, "width") - 0.2 * chart).abs() < 0.11, "{db}");
-        let internal = rect_of(&svg, "internal");
-        assert!((attribute(internal, "x") - (LABEL_WIDTH + 0.4 * chart)).abs() < 0.11, "{internal}");
-        assert!((attribute(internal, "width") - 0.6 * chart).abs() < 0.11, "{internal}");
-    }
-
-    #[test]
-    fn a_failed_unit_is_red_with_its_own_reason_on_hover() {
-        let svg = svg(&[record()]).unwrap();
-        let api = rect_of(&svg, "api (Deployment)");
-        assert!(api.contains(&format!(r#"fill="{FAILED}""#)), "{api}");
-        assert!(api.contains("CrashLoopBackOff &lt;exit 1&gt;"), "{api}");
-        assert!(!api.contains("job failed"), "another unit's reason leaked in: {api}");
-        // Open until its phase closed at 100 s, from its creation at 50 s.
-        let chart = WIDTH - LABEL_WIDTH - RIGHT_MARGIN;
-        assert!((attribute(api, "width") - 0.5 * chart).abs() < 0.11, "{api}");
-        let worker = rect_of(&svg, "worker (Deployment)");
-        assert!(worker.contains(&format!(r#"fill="{UNIT_READY}""#)), "{worker}");
-        assert!(rect_of(&svg, "internal").contains(&format!(r#"fill="{FAILED}""#)));
-        // A report that names no unit (a Helm failure) is the reason of every unready unit.
-        assert_eq!(
-            unit_reason("phase x failed: helm upgrade: timed out\n", "api"),
-            "phase x failed: helm upgrade: timed out"
-        );
-        assert_eq!(
-            unit_reason("phase x failed\nunit api (Job) is not ready:\n  job failed\n", "api"),
-            "phase x failed\nunit api (Job) is not ready:\n  job failed"
-        );
-    }
-
-    #[test]
-    fn output_is_deterministic_and_escaped() {
-        let records = [record(), record()];
-        let first = svg(&records).unwrap();
-        assert_eq!(first, svg(&records).unwrap());
-        assert!(!first.contains("db <main>"), "unescaped name");
-        assert!(first.contains("db &lt;main&gt; &amp; &quot;co&quot;"));
-        assert_eq!(first.matches(r#"class="run""#).count(), 2);
-        assert!(first.contains(">rev 3<"), "Helm revision missing");
-        assert!(first.contains("· 2026-11-27 10:00:00 UTC · took 1m40s<"), "{first}");
-    }
-
-    #[test]
-    fn waves_are_drawn_with_their_revision_and_gate() {
-        let mut record = record();
-        record.phases[0].waves = vec![
-            WaveEvidence {
-                wave: 0,
-                units: vec!["db".into()],
-                revision: Some(1),
-                started_at: "2026-11-27T10:00:00Z".into(),
-                ready_at: Some("2026-11-27T10:00:20Z".into()),
-            },
-            WaveEvidence {
-                wave: 1,
-                units: vec!["cache".into()],
-                revision: Some(2),
-                started_at: "2026-11-27T10:00:20Z".into(),
-                ready_at: None,
-            },
-        ];
-        let svg = svg(&[record]).unwrap();
-        assert_eq!(svg.matches(r#"<g class="wave">"#).count(), 2);
-        assert!(svg.contains(">wave 1 · rev 2<"));
-        assert!(svg.contains("wave 0 · rev 1 gate passed +20s"));
-    }
-
-    #[test]
-    fn a_bad_time_is_a_typed_error_not_a_panic() {
-        let mut bad = record();
-        bad.phases[1].units[0].created_at = Some("yesterday".into());
-        let error = svg(&[bad]).unwrap_err();
-        assert_eq!(
-            error,
-            TimelineError::BadTime {
-                run: "20261127t100000z-0001".into(),
-                field: "unit api createdAt".into(),
-                value: "yesterday".into()
-            }
-        );
-        // Nothing at all, and a run without phases, still draw.
-        assert!(svg(&[]).unwrap().contains("no evidence records"));
-        let mut empty = record();
-        empty.phases.clear();
-        empty.finished_at = None;
-        let unfinished = svg(&[empty]).unwrap();
-        assert!(unfinished.contains(r#"class="run""#) && unfinished.contains("· not finished<"), "{unfinished}");
-    }
-
-    #[test]
-    fn html_is_self_contained() {
-        let page = html(&[record()]).unwrap();
-        assert!(page.starts_with("<!DOCTYPE html>"));
-        assert!(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-        assert!(page.contains("failed (hover for the reason)"));
-        for remote in ["<script", "http://", "https://", "@import", "url("] {
-            let outside_svg_namespace = page.replace("http://www.w3.org/2000/svg", "");
-            assert!(!outside_svg_namespace.contains(remote), "{remote} in the page");
-        }
-    }
-
-    #[test]
-    fn hooks_end_when_the_unit_was_seen_ready() {
-        let mut record = record();
-        record.phases[0].units[0].observed = vec![
-            "statefulset ready (1/1)".into(),
-            "tcp connect :5432 passed after 5.0s".into(),
-            "job db-hook-1 succeeded after 5.0s".into(),
-        ];
-        let svg = svg(&[record]).unwrap();
-        let chart = WIDTH - LABEL_WIDTH - RIGHT_MARGIN;
-        // The unit was ready at 30 s: the job hook ran 25–30 s, the TCP one 20–25 s.
-        let hooks: Vec<(f64, f64)> = svg
-            .match_indices(r#"<rect class="hook""#)
-            .map(|(at, _)| {
-                let element = &svg[at..at + svg[at..].find('>').unwrap()];
-                (attribute(element, "x"), attribute(element, "width"))
-            })
-            .collect();
-        assert_eq!(hooks.len(), 2, "{svg}");
-        assert!((hooks[0].0 - (LABEL_WIDTH + 0.2 * chart)).abs() < 0.11, "{hooks:?}");
-        assert!((hooks[1].0 - (LABEL_WIDTH + 0.25 * chart)).abs() < 0.11, "{hooks:?}");
-        assert!((hooks[1].1 - 0.05 * chart).abs() < 0.11, "{hooks:?}");
-        assert!(svg.contains("<title>hook tcp connect :5432 passed after 5.0s</title>"));
-        assert_eq!(hook_seconds("http GET :http/readyz -> 200 passed after 1.25s"), Some(1.25));
-        assert_eq!(hook_seconds("deployment available (1/1)"), None);
-        assert_eq!(hook_seconds("x passed after NaNs"), None);
-    }
-
-    #[test]
-    fn ticks_are_readable() {
-        assert_eq!(tick_step(100.0), 10.0);
-        assert_eq!(tick_step(3.0), 1.0);
-        assert_eq!(tick_label(90.0), "+1m30s");
-        assert_eq!(tick_label(7260.0), "+2h01m");
-    }
-}
+mod tests;

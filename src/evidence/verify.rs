@@ -330,6 +330,12 @@ mod tests {
         out
     }
 
+    /// Asserts that one of the verdict's violations says `words`.
+    #[track_caller]
+    fn assert_violation(verdict: &Verdict, words: &str) {
+        assert!(verdict.violations.iter().any(|v| v.message.contains(words)), "{words:?}: {:?}", verdict.violations);
+    }
+
     #[test]
     fn an_ordered_run_backed_by_helm_history_verifies() {
         let r = record(vec![
@@ -352,11 +358,7 @@ mod tests {
         let h =
             history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 1, "2026-01-01T00:00:06Z")]);
         let verdict = verify(&[r], &h);
-        assert!(
-            verdict.violations.iter().any(|v| v.message.contains("before phase stateful was ready")),
-            "{:?}",
-            verdict.violations
-        );
+        assert_violation(&verdict, "before phase stateful was ready");
     }
 
     #[test]
@@ -369,11 +371,7 @@ mod tests {
         let h =
             history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 2, "2026-01-01T00:00:03Z")]);
         let verdict = verify(&[r], &h);
-        assert!(
-            verdict.violations.iter().any(|v| v.message.contains("outside this phase's run")),
-            "{:?}",
-            verdict.violations
-        );
+        assert_violation(&verdict, "outside this phase's run");
     }
 
     #[test]
@@ -384,7 +382,7 @@ mod tests {
         ]);
         let h = history(&[("codex-migrations", 1, "2026-01-01T00:00:12Z")]);
         let verdict = verify(&[r], &h);
-        assert!(verdict.violations.iter().any(|v| v.message.contains("had failed")), "{:?}", verdict.violations);
+        assert_violation(&verdict, "had failed");
     }
 
     #[test]
@@ -394,7 +392,7 @@ mod tests {
             phase("stateful", 1, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Skipped),
         ]);
         let verdict = verify(&[r], &BTreeMap::new());
-        assert!(verdict.violations.iter().any(|v| v.message.contains("out of the fixed order")));
+        assert_violation(&verdict, "out of the fixed order");
     }
 
     /// A phase installed in two waves: `db` (revision 1), then `api` (revision 2).
@@ -457,17 +455,13 @@ mod tests {
     fn a_dependent_created_before_its_dependency_was_ready_is_a_violation() {
         let (r, h) = waved("2026-01-01T00:00:05Z", "2026-01-01T00:00:08.700Z");
         let verdict = verify(&[r], &h);
-        assert!(
-            verdict.violations.iter().any(|v| v.message.contains("before db was ready")),
-            "{:?}",
-            verdict.violations
-        );
+        assert_violation(&verdict, "before db was ready");
     }
 
     #[test]
     fn a_wave_helm_wrote_before_the_previous_wave_was_ready_is_a_violation() {
         let (r, h) = waved("2026-01-01T00:00:08Z", "2026-01-01T00:00:04Z");
         let verdict = verify(&[r], &h);
-        assert!(verdict.violations.iter().any(|v| v.message.contains("(wave 1) at")), "{:?}", verdict.violations);
+        assert_violation(&verdict, "(wave 1) at");
     }
 }

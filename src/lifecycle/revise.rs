@@ -139,34 +139,28 @@ mod tests {
         "2026-11-27T12:00:00Z".parse().unwrap()
     }
 
+    /// The decision for issue 19 when the one namespace found is `name`, in `phase`, last
+    /// active at `last`, with an 8h idle TTL.
+    fn decide_for(name: &str, phase: NamespacePhase, last: &str) -> Decision {
+        decide(&[ns(name, phase, last, "8h")], "codex-ai-issue-19", now())
+    }
+
     #[test]
     fn a_warm_environment_is_reused() {
-        let d = decide(
-            &[ns("codex-ai-issue-19", NamespacePhase::Active, "2026-11-27T11:00:00Z", "8h")],
-            "codex-ai-issue-19",
-            now(),
-        );
+        let d = decide_for("codex-ai-issue-19", NamespacePhase::Active, "2026-11-27T11:00:00Z");
         assert_eq!(d.path, Path::Reuse);
     }
 
     #[test]
     fn an_expired_environment_is_recreated() {
-        let d = decide(
-            &[ns("codex-ai-issue-19", NamespacePhase::Active, "2026-11-27T03:59:59Z", "8h")],
-            "codex-ai-issue-19",
-            now(),
-        );
+        let d = decide_for("codex-ai-issue-19", NamespacePhase::Active, "2026-11-27T03:59:59Z");
         assert_eq!(d.path, Path::Recreate);
         assert!(d.reason.contains("expired"));
     }
 
     #[test]
     fn a_terminating_environment_is_waited_for_then_recreated() {
-        let d = decide(
-            &[ns("codex-ai-issue-19", NamespacePhase::Terminating, "2026-11-27T11:00:00Z", "8h")],
-            "codex-ai-issue-19",
-            now(),
-        );
+        let d = decide_for("codex-ai-issue-19", NamespacePhase::Terminating, "2026-11-27T11:00:00Z");
         assert_eq!(d.path, Path::Recreate);
         assert!(d.lease.is_none(), "a terminating namespace is not deleted again");
     }
@@ -178,11 +172,7 @@ mod tests {
 
     #[test]
     fn the_labelled_namespace_is_found_even_under_another_name() {
-        let d = decide(
-            &[ns("codex-ai-old-name", NamespacePhase::Active, "2026-11-27T11:00:00Z", "8h")],
-            "codex-ai-issue-19",
-            now(),
-        );
+        let d = decide_for("codex-ai-old-name", NamespacePhase::Active, "2026-11-27T11:00:00Z");
         assert_eq!((d.path, d.namespace.as_str()), (Path::Reuse, "codex-ai-old-name"));
     }
 }

@@ -49,41 +49,38 @@ fn write_seq(items: &[Value], indent: usize, out: &mut String) {
         if i > 0 {
             pad(indent, out);
         }
-        out.push('-');
-        match item {
-            Value::Object(map) if !map.is_empty() => {
-                out.push(' ');
-                write_map(map, indent + INDENT, out);
-            }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push(' ');
-                write_seq(inner, indent + INDENT, out);
-            }
-            scalar => {
-                out.push(' ');
-                write_inline(scalar, indent + INDENT, out);
-                out.push('\n');
-            }
-        }
+        out.push_str("- ");
+        write_value(item, indent + INDENT, out);
     }
 }
 
 /// What follows `key:`: a nested block on the next lines, or a scalar on the same line.
 fn write_entry_value(value: &Value, indent: usize, out: &mut String) {
+    if is_block(value) {
+        out.push('\n');
+        pad(indent + INDENT, out);
+    } else {
+        out.push(' ');
+    }
+    write_value(value, indent + INDENT, out);
+}
+
+/// A non-empty map or sequence: written as a block of lines, not inline.
+fn is_block(value: &Value) -> bool {
     match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            pad(indent + INDENT, out);
-            write_map(map, indent + INDENT, out);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            pad(indent + INDENT, out);
-            write_seq(items, indent + INDENT, out);
-        }
+        Value::Object(map) => !map.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        _ => false,
+    }
+}
+
+/// `value` where its first line is begun, its block lines at `indent`; ends the last line.
+fn write_value(value: &Value, indent: usize, out: &mut String) {
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(map, indent, out),
+        Value::Array(items) if !items.is_empty() => write_seq(items, indent, out),
         scalar => {
-            out.push(' ');
-            write_inline(scalar, indent + INDENT, out);
+            write_inline(scalar, indent, out);
             out.push('\n');
         }
     }
