@@ -1,11 +1,11 @@
 //! From a validated document to the stack of one environment, in stages:
 //!
 //! 1. inputs ([`super::inputs`]) and the environment's `from` chain, template context,
-//!    namespace and isolation ([`environment`]);
-//! 2. images: references and builds ([`image_set`]);
+//!    namespace and isolation (`environment`);
+//! 2. images: references and builds (`image_set`);
 //! 3. the Secrets of `secrets` ([`super::secrets`]), registered for redaction;
-//! 4. units: templates, overlays, `when`, workloads and manifests ([`unit`], [`workload`]);
-//! 5. the agent, then the input digest over the canonical stack ([`digest`]).
+//! 4. units: templates, overlays, `when`, workloads and manifests (`unit`, `workload`);
+//! 5. the agent, then the input digest over the canonical stack (`digest`).
 
 mod digest;
 mod environment;
