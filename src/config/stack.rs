@@ -7,6 +7,7 @@ use super::model::{
     WorkloadKind, WorkspaceMount,
 };
 use crate::config::phase::Phase;
+use crate::labels;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -79,8 +80,39 @@ pub struct AgentSpec {
     pub command: Vec<String>,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
-    pub workspace: WorkspaceMount,
+    pub workspace: ResolvedMount,
     pub permissions: Vec<PermissionRule>,
+}
+
+/// Where and how a unit or the agent mounts the shared workspace, its defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedMount {
+    /// Absolute path in the container.
+    pub mount_path: String,
+    /// Directory of the workspace to mount; empty: all of it.
+    pub sub_path: String,
+    pub read_only: bool,
+    /// The mount as services.yaml wrote it, which is what it serialises as: the input digest
+    /// and the plan stay those of the mount as written, so a changed default in the tool
+    /// does not by itself redeploy every environment.
+    declared: WorkspaceMount,
+}
+
+impl ResolvedMount {
+    pub fn new(declared: WorkspaceMount) -> Self {
+        ResolvedMount {
+            mount_path: declared.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
+            sub_path: declared.sub_path.clone().unwrap_or_default(),
+            read_only: declared.read_only,
+            declared,
+        }
+    }
+}
+
+impl Serialize for ResolvedMount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.declared.serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,7 +138,7 @@ pub struct ResolvedUnit {
     pub depends_on: Vec<String>,
     /// The typed workload; `None` for a unit made of manifests alone.
     pub workload: Option<ResolvedWorkload>,
-    pub workspace: Option<WorkspaceMount>,
+    pub workspace: Option<ResolvedMount>,
     pub code_update_strategy: CodeUpdateStrategy,
     pub ingress: Option<Ingress>,
     pub hooks: Vec<Hook>,

@@ -5,9 +5,9 @@
 
 use crate::cluster::object_readiness::Rule;
 use crate::config::manifest_unit::{kind_of, object_ref};
-use crate::config::model::{Hook, PortRef, Runtime, WorkloadKind, WorkspaceMount};
+use crate::config::model::{Hook, PortRef, Runtime, WorkloadKind};
 use crate::config::phase::Phase;
-use crate::config::stack::{ResolvedUnit, Stack};
+use crate::config::stack::{ResolvedMount, ResolvedUnit, Stack};
 use crate::labels;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,7 +98,7 @@ pub struct PlannedUnit {
     pub objects: Vec<PlannedObject>,
     /// Human-readable readiness gates: the workload's own, then declared hooks.
     pub readiness: Vec<String>,
-    pub workspace: Option<WorkspaceMount>,
+    pub workspace: Option<ResolvedMount>,
     pub code_update_strategy: crate::config::model::CodeUpdateStrategy,
 }
 

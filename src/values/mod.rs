@@ -191,8 +191,8 @@ fn workload(
         service_account_name: workload.service_account_name.clone().unwrap_or_default(),
         volumes: workload.volumes.iter().map(volume).collect(),
         workspace: unit.workspace.as_ref().map(|w| WorkspaceMountValues {
-            mount_path: w.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
-            sub_path: w.sub_path.clone().unwrap_or_default(),
+            mount_path: w.mount_path.clone(),
+            sub_path: w.sub_path.clone(),
             read_only: w.read_only,
         }),
         ingress: unit.ingress.as_ref().filter(|_| !ingress_disabled).map(|ingress| IngressValues {

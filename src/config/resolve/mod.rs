@@ -22,7 +22,7 @@ use super::inputs::{self, GivenInputs, ResolvedInputs};
 use super::model::{AccessMode, Agent, Document, PullPolicy, WorkspaceMount};
 use super::secrets::{self, ResolvedSecret};
 use super::source::SourceDocument;
-use super::stack::{AgentSpec, ResolvedImage, Selection, Stack, WorkspaceSpec};
+use super::stack::{AgentSpec, ResolvedImage, ResolvedMount, Selection, Stack, WorkspaceSpec};
 use super::template::{self, TemplateContext};
 use crate::labels;
 use environment::effective_environment;
@@ -160,7 +160,11 @@ fn agent_spec(
         command: agent.command,
         args: agent.args,
         env: agent.env.into_iter().map(|(k, v)| (k, v.0)).collect(),
-        workspace: agent.workspace.unwrap_or(WorkspaceMount { mount_path: None, sub_path: None, read_only: false }),
+        workspace: ResolvedMount::new(agent.workspace.unwrap_or(WorkspaceMount {
+            mount_path: None,
+            sub_path: None,
+            read_only: false,
+        })),
         permissions: agent.permissions,
     }
 }

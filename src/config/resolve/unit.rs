@@ -7,7 +7,7 @@ use super::super::manifest_unit;
 use super::super::model::{CodeUpdateStrategy, Document, Hook, Runtime, Unit, WorkspaceMount};
 use super::super::path::FieldPath;
 use super::super::source::SourceDocument;
-use super::super::stack::{ResolvedImage, ResolvedUnit, WorkspaceSpec};
+use super::super::stack::{ResolvedImage, ResolvedMount, ResolvedUnit, WorkspaceSpec};
 use super::super::template;
 use super::super::validate::{self, UnitRef};
 use super::environment::EffectiveEnvironment;
@@ -84,7 +84,7 @@ impl Resolver<'_> {
             phase: entry.phase?,
             depends_on: unit.depends_on,
             workload,
-            workspace: unit.workspace,
+            workspace: unit.workspace.map(ResolvedMount::new),
             code_update_strategy: strategy,
             ingress: unit.ingress,
             hooks: self.hooks(unit.hooks.map(|h| h.readiness).unwrap_or_default()),
