@@ -64,7 +64,7 @@ fn service_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {
             PortRef::Name(name) => &p.name == name,
             PortRef::Number(n) => p.port == *n,
         })
-        .map(|p| p.service_port.unwrap_or(p.port))
+        .map(|p| p.service_port)
 }
 
 fn container_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {

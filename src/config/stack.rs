@@ -3,8 +3,8 @@
 
 use super::model::{
     AccessMode, Build, CodeUpdateStrategy, ContainerPort, EnvFrom, EnvValue, Hook, Ingress, PermissionRule,
-    PodSecurityContext, Port, Probes, PullPolicy, Resources, Runtime, SecurityContext, Toleration, Volume, VolumeMount,
-    WorkloadKind, WorkspaceMount,
+    PodSecurityContext, Port, Probes, Protocol, PullPolicy, Resources, Runtime, SecurityContext, Toleration, Volume,
+    VolumeMount, WorkloadKind, WorkspaceMount,
 };
 use crate::config::phase::Phase;
 use crate::labels;
@@ -109,11 +109,67 @@ impl ResolvedMount {
     }
 }
 
-impl Serialize for ResolvedMount {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.declared.serialize(serializer)
+/// A port of the main container, its defaults applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedPort {
+    pub name: String,
+    /// Container port.
+    pub port: u16,
+    /// Port of the unit's Service.
+    pub service_port: u16,
+    pub protocol: Protocol,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: Port,
+}
+
+impl ResolvedPort {
+    pub fn new(declared: Port) -> Self {
+        ResolvedPort {
+            name: declared.name.clone(),
+            port: declared.port,
+            service_port: declared.service_port.unwrap_or(declared.port),
+            protocol: declared.protocol.unwrap_or(DEFAULT_PROTOCOL),
+            declared,
+        }
     }
 }
+
+/// A port of an init container or sidecar, its default applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedContainerPort {
+    pub name: String,
+    pub port: u16,
+    pub protocol: Protocol,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: ContainerPort,
+}
+
+impl ResolvedContainerPort {
+    pub fn new(declared: ContainerPort) -> Self {
+        ResolvedContainerPort {
+            name: declared.name.clone(),
+            port: declared.port,
+            protocol: declared.protocol.unwrap_or(DEFAULT_PROTOCOL),
+            declared,
+        }
+    }
+}
+
+/// The protocol of a port that names none.
+const DEFAULT_PROTOCOL: Protocol = Protocol::Tcp;
+
+/// Resolved values that serialise as they were written (see [`ResolvedMount`]).
+macro_rules! serialize_as_declared {
+    ($($resolved:ty),*) => {$(
+        impl Serialize for $resolved {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.declared.serialize(serializer)
+            }
+        }
+    )*};
+}
+
+serialize_as_declared!(ResolvedMount, ResolvedPort, ResolvedContainerPort);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -183,7 +239,7 @@ pub struct ResolvedWorkload {
     /// By name; a plain value serialises as the string it was before values could come from
     /// elsewhere, so stacks that use none keep their input digest.
     pub env: BTreeMap<String, EnvValue>,
-    pub ports: Vec<Port>,
+    pub ports: Vec<ResolvedPort>,
     pub probes: Option<Probes>,
     pub resources: Option<Resources>,
     pub volumes: Vec<Volume>,
@@ -243,7 +299,7 @@ pub struct ResolvedContainer {
     pub working_dir: Option<String>,
     pub env: BTreeMap<String, EnvValue>,
     pub env_from: Vec<EnvFrom>,
-    pub ports: Vec<ContainerPort>,
+    pub ports: Vec<ResolvedContainerPort>,
     pub resources: Option<Resources>,
     pub security_context: Option<SecurityContext>,
     pub volume_mounts: Vec<VolumeMount>,

@@ -178,7 +178,7 @@ fn workload(
             .map(|p| ServicePort {
                 name: p.name.clone(),
                 container_port: p.port,
-                service_port: p.service_port.unwrap_or(p.port),
+                service_port: p.service_port,
                 protocol: protocol(p.protocol),
             })
             .collect(),
@@ -257,8 +257,8 @@ fn container(c: &ResolvedContainer) -> ContainerValues {
     }
 }
 
-fn protocol(protocol: Option<Protocol>) -> &'static str {
-    match protocol.unwrap_or(Protocol::Tcp) {
+fn protocol(protocol: Protocol) -> &'static str {
+    match protocol {
         Protocol::Tcp => "TCP",
         Protocol::Udp => "UDP",
     }

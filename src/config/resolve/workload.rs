@@ -3,7 +3,7 @@
 //! the Secrets its pods read.
 
 use super::super::model::{Container, EnvFrom, EnvValue, Runtime, ScalarString, Workload};
-use super::super::stack::{ResolvedContainer, ResolvedImage, ResolvedWorkload};
+use super::super::stack::{ResolvedContainer, ResolvedContainerPort, ResolvedImage, ResolvedPort, ResolvedWorkload};
 use super::digest::hex;
 use super::image_set::image_reference;
 use crate::labels;
@@ -33,7 +33,7 @@ pub(super) fn resolve_workload(
         args,
         working_dir,
         env: normalized_env(env),
-        ports: workload.ports,
+        ports: workload.ports.into_iter().map(ResolvedPort::new).collect(),
         probes: workload.probes,
         resources: workload.resources,
         volumes: workload.volumes,
@@ -87,7 +87,7 @@ fn resolved_container(c: Container, images: &BTreeMap<String, ResolvedImage>) ->
         working_dir: c.working_dir,
         env: normalized_env(c.env),
         env_from: normalized_from(c.env_from),
-        ports: c.ports,
+        ports: c.ports.into_iter().map(ResolvedContainerPort::new).collect(),
         resources: c.resources,
         security_context: c.security_context,
         volume_mounts: c.volume_mounts,
