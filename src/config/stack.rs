@@ -2,14 +2,16 @@
 //! overlays, templates and `when` conditions applied. Everything downstream reads only this.
 
 use super::model::{
-    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EnvFrom, EnvValue, Hook, Ingress, PermissionRule,
-    PodSecurityContext, Port, Probes, Protocol, PullPolicy, Resources, Runtime, SecurityContext, Toleration, Volume,
-    VolumeMount, WorkloadKind, WorkspaceMount,
+    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EnvFrom, EnvValue, Hook, HttpCheck, Ingress, JobCheck,
+    PermissionRule, PodSecurityContext, Port, PortRef, Probes, Protocol, PullPolicy, Resources, Runtime,
+    SecurityContext, TcpCheck, Toleration, Volume, VolumeMount, WorkloadKind, WorkspaceMount,
 };
+use crate::config::duration;
 use crate::config::phase::Phase;
 use crate::labels;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Which environment to resolve, and for which slot and issue.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -155,6 +157,65 @@ impl ResolvedContainerPort {
     }
 }
 
+/// How long a readiness hook keeps trying when services.yaml does not say.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(120);
+/// The status an HTTP hook expects when services.yaml does not say.
+const DEFAULT_EXPECT_STATUS: u16 = 200;
+
+/// A readiness hook, its defaults applied and its job's image resolved; exactly one of `http`,
+/// `tcp`, `job`.
+#[derive(Debug, Clone)]
+pub struct ResolvedHook {
+    pub http: Option<ResolvedHttpCheck>,
+    pub tcp: Option<TcpCheck>,
+    /// Its image is a full reference (building may pin it by digest).
+    pub job: Option<JobCheck>,
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared_timeout: Option<String>,
+}
+
+/// An HTTP GET through the unit's Service.
+#[derive(Debug, Clone)]
+pub struct ResolvedHttpCheck {
+    pub path: String,
+    pub port: PortRef,
+    pub expect_status: u16,
+    declared_status: Option<u16>,
+}
+
+impl ResolvedHook {
+    /// `hook` with its defaults; a timeout that does not parse is reported by validate.
+    pub fn new(hook: Hook) -> Self {
+        let timeout = hook.timeout.as_deref().and_then(|t| duration::parse(t).ok()).unwrap_or(DEFAULT_HOOK_TIMEOUT);
+        ResolvedHook {
+            http: hook.http.map(|http| ResolvedHttpCheck {
+                path: http.path,
+                port: http.port,
+                expect_status: http.expect_status.unwrap_or(DEFAULT_EXPECT_STATUS),
+                declared_status: http.expect_status,
+            }),
+            tcp: hook.tcp,
+            job: hook.job,
+            timeout,
+            declared_timeout: hook.timeout,
+        }
+    }
+}
+
+impl Serialize for ResolvedHook {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let http = self.http.as_ref().map(|http| HttpCheck {
+            path: http.path.clone(),
+            port: http.port.clone(),
+            expect_status: http.declared_status,
+        });
+        let hook = Hook { http, tcp: self.tcp.clone(), job: self.job.clone(), timeout: self.declared_timeout.clone() };
+        hook.serialize(serializer)
+    }
+}
+
 /// The protocol of a port that names none.
 const DEFAULT_PROTOCOL: Protocol = Protocol::Tcp;
 
@@ -197,7 +258,7 @@ pub struct ResolvedUnit {
     pub workspace: Option<ResolvedMount>,
     pub code_update_strategy: CodeUpdateStrategy,
     pub ingress: Option<Ingress>,
-    pub hooks: Vec<Hook>,
+    pub hooks: Vec<ResolvedHook>,
     /// The unit's manifests, rendered, parsed and edited (kinds dropped, patches applied,
     /// workspace and claims mounted, namespace set). The image edit is applied last, when
     /// values are written, since building may still pin the reference by digest.

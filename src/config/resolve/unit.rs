@@ -7,7 +7,7 @@ use super::super::manifest_unit;
 use super::super::model::{CodeUpdateStrategy, Document, Hook, Runtime, Unit, WorkspaceMount};
 use super::super::path::FieldPath;
 use super::super::source::SourceDocument;
-use super::super::stack::{ResolvedImage, ResolvedMount, ResolvedUnit, WorkspaceSpec};
+use super::super::stack::{ResolvedHook, ResolvedImage, ResolvedMount, ResolvedUnit, WorkspaceSpec};
 use super::super::template;
 use super::super::validate::{self, UnitRef};
 use super::environment::EffectiveEnvironment;
@@ -145,15 +145,15 @@ impl Resolver<'_> {
         }
     }
 
-    /// Readiness hooks with their jobs' images resolved.
-    fn hooks(&self, hooks: Vec<Hook>) -> Vec<Hook> {
+    /// Readiness hooks with their defaults and their jobs' images resolved.
+    fn hooks(&self, hooks: Vec<Hook>) -> Vec<ResolvedHook> {
         hooks
             .into_iter()
             .map(|mut hook| {
                 if let Some(job) = &mut hook.job {
                     job.image = image_reference(&job.image, self.images);
                 }
-                hook
+                ResolvedHook::new(hook)
             })
             .collect()
     }
