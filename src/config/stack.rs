@@ -157,6 +157,34 @@ impl ResolvedContainerPort {
     }
 }
 
+/// The path an Ingress routes when services.yaml does not say.
+const DEFAULT_INGRESS_PATH: &str = "/";
+
+/// A unit's Ingress, its defaults applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedIngress {
+    pub host: String,
+    pub path: String,
+    /// Name of one of the unit's ports; empty: the first port (the chart picks it).
+    pub port: String,
+    /// Empty: the cluster's default IngressClass.
+    pub class_name: String,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: Ingress,
+}
+
+impl ResolvedIngress {
+    pub fn new(declared: Ingress) -> Self {
+        ResolvedIngress {
+            host: declared.host.clone(),
+            path: declared.path.clone().unwrap_or_else(|| DEFAULT_INGRESS_PATH.into()),
+            port: declared.port.clone().unwrap_or_default(),
+            class_name: declared.class_name.clone().unwrap_or_default(),
+            declared,
+        }
+    }
+}
+
 /// How long a readiness hook keeps trying when services.yaml does not say.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(120);
 /// The status an HTTP hook expects when services.yaml does not say.
@@ -230,7 +258,7 @@ macro_rules! serialize_as_declared {
     )*};
 }
 
-serialize_as_declared!(ResolvedMount, ResolvedPort, ResolvedContainerPort);
+serialize_as_declared!(ResolvedMount, ResolvedIngress, ResolvedPort, ResolvedContainerPort);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -257,7 +285,7 @@ pub struct ResolvedUnit {
     pub workload: Option<ResolvedWorkload>,
     pub workspace: Option<ResolvedMount>,
     pub code_update_strategy: CodeUpdateStrategy,
-    pub ingress: Option<Ingress>,
+    pub ingress: Option<ResolvedIngress>,
     pub hooks: Vec<ResolvedHook>,
     /// The unit's manifests, rendered, parsed and edited (kinds dropped, patches applied,
     /// workspace and claims mounted, namespace set). The image edit is applied last, when

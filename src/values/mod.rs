@@ -197,9 +197,9 @@ fn workload(
         }),
         ingress: unit.ingress.as_ref().filter(|_| !ingress_disabled).map(|ingress| IngressValues {
             host: ingress.host.clone(),
-            path: ingress.path.clone().unwrap_or_else(|| "/".into()),
-            port: ingress.port.clone().unwrap_or_default(),
-            class_name: ingress.class_name.clone().unwrap_or_default(),
+            path: ingress.path.clone(),
+            port: ingress.port.clone(),
+            class_name: ingress.class_name.clone(),
         }),
         env_from: env_from_list(&workload.env_from),
         init_containers: workload.init_containers.iter().map(container).collect(),

@@ -7,7 +7,7 @@ use super::super::manifest_unit;
 use super::super::model::{CodeUpdateStrategy, Document, Hook, Runtime, Unit, WorkspaceMount};
 use super::super::path::FieldPath;
 use super::super::source::SourceDocument;
-use super::super::stack::{ResolvedHook, ResolvedImage, ResolvedMount, ResolvedUnit, WorkspaceSpec};
+use super::super::stack::{ResolvedHook, ResolvedImage, ResolvedIngress, ResolvedMount, ResolvedUnit, WorkspaceSpec};
 use super::super::template;
 use super::super::validate::{self, UnitRef};
 use super::environment::EffectiveEnvironment;
@@ -86,7 +86,7 @@ impl Resolver<'_> {
             workload,
             workspace: unit.workspace.map(ResolvedMount::new),
             code_update_strategy: strategy,
-            ingress: unit.ingress,
+            ingress: unit.ingress.map(ResolvedIngress::new),
             hooks: self.hooks(unit.hooks.map(|h| h.readiness).unwrap_or_default()),
             manifests,
             image_edit,
