@@ -2,8 +2,8 @@
 //! overlays, templates and `when` conditions applied. Everything downstream reads only this.
 
 use super::model::{
-    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EnvFrom, EnvValue, Hook, HttpCheck, Ingress, JobCheck,
-    PermissionRule, PodSecurityContext, Port, PortRef, Probes, Protocol, PullPolicy, Resources, Runtime,
+    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EmptyDir, EnvFrom, EnvValue, Hook, HttpCheck, Ingress,
+    JobCheck, PermissionRule, PodSecurityContext, Port, PortRef, Probes, Protocol, PullPolicy, Resources, Runtime,
     SecurityContext, TcpCheck, Toleration, Volume, VolumeMount, WorkloadKind, WorkspaceMount,
 };
 use crate::config::duration;
@@ -157,6 +157,61 @@ impl ResolvedContainerPort {
     }
 }
 
+/// An owned volume's size when services.yaml states none.
+const DEFAULT_VOLUME_SIZE: &str = "1Gi";
+/// An owned volume's access mode when services.yaml states none.
+const DEFAULT_VOLUME_ACCESS_MODE: AccessMode = AccessMode::ReadWriteOnce;
+
+/// A unit volume, its defaults applied: an owned claim, or one of its sources.
+#[derive(Debug, Clone)]
+pub struct ResolvedVolume {
+    pub name: String,
+    pub mount_path: String,
+    /// Empty: the whole volume.
+    pub sub_path: String,
+    /// Present when the volume is a claim the unit owns (it states no source).
+    pub owned_claim: Option<OwnedClaim>,
+    pub config_map: Option<String>,
+    pub secret: Option<String>,
+    pub empty_dir: Option<EmptyDir>,
+    /// An existing PersistentVolumeClaim, neither created nor removed.
+    pub claim_name: Option<String>,
+    pub read_only: bool,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: Volume,
+}
+
+/// The claim of an owned volume.
+#[derive(Debug, Clone)]
+pub struct OwnedClaim {
+    pub size: String,
+    pub access_mode: AccessMode,
+    /// Empty: the cluster's default StorageClass.
+    pub storage_class_name: String,
+}
+
+impl ResolvedVolume {
+    pub fn new(declared: Volume) -> Self {
+        let owned_claim = declared.is_owned_claim().then(|| OwnedClaim {
+            size: declared.size.clone().unwrap_or_else(|| DEFAULT_VOLUME_SIZE.into()),
+            access_mode: declared.access_mode.unwrap_or(DEFAULT_VOLUME_ACCESS_MODE),
+            storage_class_name: declared.storage_class_name.clone().unwrap_or_default(),
+        });
+        ResolvedVolume {
+            name: declared.name.clone(),
+            mount_path: declared.mount_path.clone(),
+            sub_path: declared.sub_path.clone().unwrap_or_default(),
+            owned_claim,
+            config_map: declared.config_map.clone(),
+            secret: declared.secret.clone(),
+            empty_dir: declared.empty_dir.clone(),
+            claim_name: declared.claim_name.clone(),
+            read_only: declared.read_only == Some(true),
+            declared,
+        }
+    }
+}
+
 /// The path an Ingress routes when services.yaml does not say.
 const DEFAULT_INGRESS_PATH: &str = "/";
 
@@ -258,7 +313,7 @@ macro_rules! serialize_as_declared {
     )*};
 }
 
-serialize_as_declared!(ResolvedMount, ResolvedIngress, ResolvedPort, ResolvedContainerPort);
+serialize_as_declared!(ResolvedMount, ResolvedVolume, ResolvedIngress, ResolvedPort, ResolvedContainerPort);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -331,7 +386,7 @@ pub struct ResolvedWorkload {
     pub ports: Vec<ResolvedPort>,
     pub probes: Option<Probes>,
     pub resources: Option<Resources>,
-    pub volumes: Vec<Volume>,
+    pub volumes: Vec<ResolvedVolume>,
     pub replicas: u32,
     pub schedule: Option<String>,
     pub backoff_limit: u32,

@@ -12,12 +12,10 @@ pub mod yaml;
 
 use crate::config::manifest_edit;
 use crate::config::manifest_unit::kind_of;
-use crate::config::model::{
-    AccessMode, EnvFrom, EnvValue, Probe, Protocol, Resources, ScalarString, Volume, WorkloadKind,
-};
+use crate::config::model::{EnvFrom, EnvValue, Probe, Protocol, Resources, ScalarString, WorkloadKind};
 use crate::config::phase::Phase;
 use crate::config::resolve::hex;
-use crate::config::stack::{ResolvedContainer, ResolvedUnit, ResolvedWorkload, Stack};
+use crate::config::stack::{ResolvedContainer, ResolvedUnit, ResolvedVolume, ResolvedWorkload, Stack};
 use crate::labels;
 use crate::plan::{Plan, PlannedPhase};
 use contract::{
@@ -296,25 +294,22 @@ fn resources(resources: Option<&Resources>) -> ResourcesValues {
 
 /// A unit volume: an owned claim (`size`, `accessMode`, `storageClassName`), or its source
 /// (`configMap`, `secret`, `emptyDir`, `claimName`).
-fn volume(v: &Volume) -> VolumeValues {
-    let owned = v.is_owned_claim();
+fn volume(v: &ResolvedVolume) -> VolumeValues {
+    let claim = v.owned_claim.as_ref();
     VolumeValues {
         name: v.name.clone(),
         mount_path: v.mount_path.clone(),
-        sub_path: v.sub_path.clone().unwrap_or_default(),
-        size: owned.then(|| v.size.clone().unwrap_or_else(|| DEFAULT_VOLUME_SIZE.into())),
-        access_mode: owned.then(|| v.access_mode.unwrap_or(AccessMode::ReadWriteOnce)),
-        storage_class_name: owned.then(|| v.storage_class_name.clone().unwrap_or_default()),
+        sub_path: v.sub_path.clone(),
+        size: claim.map(|c| c.size.clone()),
+        access_mode: claim.map(|c| c.access_mode),
+        storage_class_name: claim.map(|c| c.storage_class_name.clone()),
         config_map: v.config_map.clone(),
         secret: v.secret.clone(),
         empty_dir: v.empty_dir.clone(),
         claim_name: v.claim_name.clone(),
-        read_only: v.read_only == Some(true),
+        read_only: v.read_only,
     }
 }
-
-/// An owned volume's size when services.yaml states none.
-const DEFAULT_VOLUME_SIZE: &str = "1Gi";
 
 /// A unit's manifests as installed: kinds the environment disables left out, the image edit
 /// applied (its reference is final only now), and the unit named in a label so readiness and

@@ -3,7 +3,9 @@
 //! the Secrets its pods read.
 
 use super::super::model::{Container, EnvFrom, EnvValue, Runtime, ScalarString, Workload};
-use super::super::stack::{ResolvedContainer, ResolvedContainerPort, ResolvedImage, ResolvedPort, ResolvedWorkload};
+use super::super::stack::{
+    ResolvedContainer, ResolvedContainerPort, ResolvedImage, ResolvedPort, ResolvedVolume, ResolvedWorkload,
+};
 use super::digest::hex;
 use super::image_set::image_reference;
 use crate::labels;
@@ -36,7 +38,7 @@ pub(super) fn resolve_workload(
         ports: workload.ports.into_iter().map(ResolvedPort::new).collect(),
         probes: workload.probes,
         resources: workload.resources,
-        volumes: workload.volumes,
+        volumes: workload.volumes.into_iter().map(ResolvedVolume::new).collect(),
         replicas: workload.replicas.unwrap_or(DEFAULT_REPLICAS),
         schedule: workload.schedule,
         backoff_limit: workload.backoff_limit.unwrap_or(DEFAULT_BACKOFF_LIMIT),
