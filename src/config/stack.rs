@@ -1,5 +1,10 @@
 //! The resolved stack: services.yaml for one environment, slot and issue, with inheritance,
 //! overlays, templates and `when` conditions applied. Everything downstream reads only this.
+//!
+//! Defaults are applied here, once: a field services.yaml may leave out is a plain value in
+//! the resolved types (`ResolvedMount`, `ResolvedPort`, `ResolvedHook`, …), never an `Option`
+//! for its consumers to default again. Those types serialise as services.yaml wrote them, so
+//! the input digest hashes the declaration and not the tool's defaults.
 
 use super::model::{
     AccessMode, Build, CodeUpdateStrategy, ContainerPort, EmptyDir, EnvFrom, EnvValue, Hook, HttpCheck, Ingress,
