@@ -46,11 +46,11 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
     let mut object_labels = namespace::namespace_labels(stack);
     object_labels.insert(labels::NAME.into(), AGENT_NAME.into());
     object_labels.insert(labels::AGENT_RUN.into(), run.run_id.into());
-    let mount_path = agent.workspace.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into());
+    let workspace = &agent.workspace;
     let mut mount =
-        json!({"name": labels::WORKSPACE_VOLUME, "mountPath": mount_path, "readOnly": agent.workspace.read_only});
-    if let Some(sub_path) = agent.workspace.sub_path.as_deref().filter(|s| !s.is_empty()) {
-        mount["subPath"] = json!(sub_path);
+        json!({"name": labels::WORKSPACE_VOLUME, "mountPath": workspace.mount_path, "readOnly": workspace.read_only});
+    if !workspace.sub_path.is_empty() {
+        mount["subPath"] = json!(workspace.sub_path);
     }
     let mut env: Vec<Value> = agent.env.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
     // Where the agent is: scripts need not be told again.
@@ -70,7 +70,7 @@ pub fn job_manifest(stack: &Stack, agent: &AgentSpec, run: &AgentRun<'_>) -> Val
         "name": CONTAINER,
         "image": run.image,
         "imagePullPolicy": stack.image_pull_policy.as_str(),
-        "workingDir": mount_path,
+        "workingDir": workspace.mount_path,
         "env": env,
         "volumeMounts": [mount],
         // Pod Security "restricted" asks this of every container; the agent needs no more.

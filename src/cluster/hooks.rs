@@ -5,8 +5,8 @@
 use super::readiness::{job_state, selector, InstalledUnit, UnitState};
 use super::{api, FIELD_MANAGER};
 use crate::config::duration;
-use crate::config::model::{Hook, PortRef};
-use crate::config::stack::ResolvedUnit;
+use crate::config::model::PortRef;
+use crate::config::stack::{ResolvedHook, ResolvedUnit};
 use crate::plan::describe_hook;
 use anyhow::{anyhow, Result};
 use k8s_openapi::api::batch::v1::Job;
@@ -16,8 +16,6 @@ use kube::Client;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-/// How long a hook keeps trying when services.yaml does not say.
-pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(120);
 const RETRY_EVERY: Duration = Duration::from_millis(500);
 /// How long a TCP hook listens for the kubelet's "connection refused" after opening the
 /// forwarded stream; the kubelet dials at once, so a refusal arrives well within this.
@@ -29,14 +27,14 @@ pub async fn run(
     namespace: &str,
     unit: &ResolvedUnit,
     installed: &InstalledUnit,
-    hook: &Hook,
+    hook: &ResolvedHook,
 ) -> Result<String> {
-    let timeout = hook.timeout.as_deref().and_then(|t| duration::parse(t).ok()).unwrap_or(DEFAULT_HOOK_TIMEOUT);
+    let timeout = hook.timeout;
     let started = Instant::now();
     let mut last_error = String::new();
     while started.elapsed() < timeout {
         let attempt = if let Some(http) = &hook.http {
-            http_get(client, namespace, unit, &http.port, &http.path, http.expect_status.unwrap_or(200)).await
+            http_get(client, namespace, unit, &http.port, &http.path, http.expect_status).await
         } else if let Some(tcp) = &hook.tcp {
             tcp_connect(client, namespace, unit, installed, &tcp.port).await
         } else if let Some(job) = &hook.job {
@@ -64,7 +62,7 @@ fn service_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {
             PortRef::Name(name) => &p.name == name,
             PortRef::Number(n) => p.port == *n,
         })
-        .map(|p| p.service_port.unwrap_or(p.port))
+        .map(|p| p.service_port)
 }
 
 fn container_port(unit: &ResolvedUnit, port: &PortRef) -> Option<u16> {

@@ -14,7 +14,7 @@ use super::manifest_edit::{self, VolumeMount};
 use super::model::{ManifestPatch, PatchType, Unit};
 use super::path::FieldPath;
 use super::source::SourceDocument;
-use super::stack::{ImageEdit, ResolvedImage, WorkspaceSpec};
+use super::stack::{ImageEdit, ResolvedImage, ResolvedMount, WorkspaceSpec};
 use super::template;
 use crate::labels;
 use serde_json::{json, Value};
@@ -70,15 +70,15 @@ pub fn resolve(
     for document in &mut documents {
         place(document, context, errors);
     }
-    if let Some(mount) = &unit.workspace {
+    if let Some(mount) = unit.workspace.clone().map(ResolvedMount::new) {
         let volume = json!({
             "name": labels::WORKSPACE_VOLUME,
             "persistentVolumeClaim": {"claimName": context.workspace.claim_name},
         });
         let mount = VolumeMount {
             name: labels::WORKSPACE_VOLUME.into(),
-            mount_path: mount.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
-            sub_path: mount.sub_path.clone().unwrap_or_default(),
+            mount_path: mount.mount_path,
+            sub_path: mount.sub_path,
             read_only: mount.read_only,
         };
         let identity = context.workspace;

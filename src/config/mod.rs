@@ -1,4 +1,28 @@
-//! services.yaml: the model, loading with positions, templates, inheritance, overlays, checks.
+//! services.yaml, from bytes to the [`Stack`] of one environment. The pipeline, in order:
+//!
+//! Loading ([`load_bytes`], once per file, for every environment):
+//! 1. **Read with positions** ([`source`]): YAML to a JSON tree that remembers the line and
+//!    column of every field; a file of another tool's format is named as such ([`mod@format`]).
+//! 2. **Imports** ([`imports`]): imported files deep-merged under the main one ([`merge`]);
+//!    when an error needs it, the file a field came from is found again ([`origin`]).
+//! 3. **Components** ([`components`]): each unit's components merged under it.
+//! 4. **Schema and typed model** ([`schema`], [`model`]): the structural check and the typed
+//!    parse run side by side; structural errors come with the semantic errors of the rest.
+//! 5. **Validation** ([`validate`]): the checks that hold for every environment. The result
+//!    is a [`Loaded`].
+//!
+//! Resolving ([`resolve`], once per environment, slot and issue):
+//! 6. **Inputs** ([`inputs`]): `--set`, values files, environment variables, defaults.
+//! 7. **Environment** (`resolve::environment`): the `from` chain folded, the template context
+//!    ([`template`]), the namespace and the registry rendered, isolation ([`isolation`]).
+//! 8. **Images** (`resolve::image_set`, [`images`], [`mod@reference`]): full references, mirrors,
+//!    builds.
+//! 9. **Secrets** ([`secrets`]): rendered with secret inputs, registered for redaction.
+//! 10. **Units** (`resolve::unit`, `resolve::workload`): templates rendered, overlays of the
+//!     chain merged and checked again, `when` decided, workloads and manifests resolved
+//!     ([`manifest_unit`], [`manifest_file`], [`manifest_edit`], [`kinds`]).
+//! 11. **Digest** (`resolve::digest`, [`canonical`]): the input digest over the canonical
+//!     form of the resolved [`Stack`] ([`stack`]), which is all that the rest of the tool reads.
 
 pub mod canonical;
 pub mod components;

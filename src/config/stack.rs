@@ -1,14 +1,22 @@
 //! The resolved stack: services.yaml for one environment, slot and issue, with inheritance,
 //! overlays, templates and `when` conditions applied. Everything downstream reads only this.
+//!
+//! Defaults are applied here, once: a field services.yaml may leave out is a plain value in
+//! the resolved types (`ResolvedMount`, `ResolvedPort`, `ResolvedHook`, …), never an `Option`
+//! for its consumers to default again. Those types serialise as services.yaml wrote them, so
+//! the input digest hashes the declaration and not the tool's defaults.
 
 use super::model::{
-    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EnvFrom, EnvValue, Hook, Ingress, PermissionRule,
-    PodSecurityContext, Port, Probes, PullPolicy, Resources, Runtime, SecurityContext, Toleration, Volume, VolumeMount,
-    WorkloadKind, WorkspaceMount,
+    AccessMode, Build, CodeUpdateStrategy, ContainerPort, EmptyDir, EnvFrom, EnvValue, Hook, HttpCheck, Ingress,
+    JobCheck, PermissionRule, PodSecurityContext, Port, PortRef, Probes, Protocol, PullPolicy, Resources, Runtime,
+    SecurityContext, TcpCheck, Toleration, Volume, VolumeMount, WorkloadKind, WorkspaceMount,
 };
+use crate::config::duration;
 use crate::config::phase::Phase;
+use crate::labels;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Which environment to resolve, and for which slot and issue.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -79,9 +87,238 @@ pub struct AgentSpec {
     pub command: Vec<String>,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
-    pub workspace: WorkspaceMount,
+    pub workspace: ResolvedMount,
     pub permissions: Vec<PermissionRule>,
 }
+
+/// Where and how a unit or the agent mounts the shared workspace, its defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedMount {
+    /// Absolute path in the container.
+    pub mount_path: String,
+    /// Directory of the workspace to mount; empty: all of it.
+    pub sub_path: String,
+    pub read_only: bool,
+    /// The mount as services.yaml wrote it, which is what it serialises as: the input digest
+    /// and the plan stay those of the mount as written, so a changed default in the tool
+    /// does not by itself redeploy every environment.
+    declared: WorkspaceMount,
+}
+
+impl ResolvedMount {
+    pub fn new(declared: WorkspaceMount) -> Self {
+        ResolvedMount {
+            mount_path: declared.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
+            sub_path: declared.sub_path.clone().unwrap_or_default(),
+            read_only: declared.read_only,
+            declared,
+        }
+    }
+}
+
+/// A port of the main container, its defaults applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedPort {
+    pub name: String,
+    /// Container port.
+    pub port: u16,
+    /// Port of the unit's Service.
+    pub service_port: u16,
+    pub protocol: Protocol,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: Port,
+}
+
+impl ResolvedPort {
+    pub fn new(declared: Port) -> Self {
+        ResolvedPort {
+            name: declared.name.clone(),
+            port: declared.port,
+            service_port: declared.service_port.unwrap_or(declared.port),
+            protocol: declared.protocol.unwrap_or(DEFAULT_PROTOCOL),
+            declared,
+        }
+    }
+}
+
+/// A port of an init container or sidecar, its default applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedContainerPort {
+    pub name: String,
+    pub port: u16,
+    pub protocol: Protocol,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: ContainerPort,
+}
+
+impl ResolvedContainerPort {
+    pub fn new(declared: ContainerPort) -> Self {
+        ResolvedContainerPort {
+            name: declared.name.clone(),
+            port: declared.port,
+            protocol: declared.protocol.unwrap_or(DEFAULT_PROTOCOL),
+            declared,
+        }
+    }
+}
+
+/// An owned volume's size when services.yaml states none.
+const DEFAULT_VOLUME_SIZE: &str = "1Gi";
+/// An owned volume's access mode when services.yaml states none.
+const DEFAULT_VOLUME_ACCESS_MODE: AccessMode = AccessMode::ReadWriteOnce;
+
+/// A unit volume, its defaults applied: an owned claim, or one of its sources.
+#[derive(Debug, Clone)]
+pub struct ResolvedVolume {
+    pub name: String,
+    pub mount_path: String,
+    /// Empty: the whole volume.
+    pub sub_path: String,
+    /// Present when the volume is a claim the unit owns (it states no source).
+    pub owned_claim: Option<OwnedClaim>,
+    pub config_map: Option<String>,
+    pub secret: Option<String>,
+    pub empty_dir: Option<EmptyDir>,
+    /// An existing PersistentVolumeClaim, neither created nor removed.
+    pub claim_name: Option<String>,
+    pub read_only: bool,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: Volume,
+}
+
+/// The claim of an owned volume.
+#[derive(Debug, Clone)]
+pub struct OwnedClaim {
+    pub size: String,
+    pub access_mode: AccessMode,
+    /// Empty: the cluster's default StorageClass.
+    pub storage_class_name: String,
+}
+
+impl ResolvedVolume {
+    pub fn new(declared: Volume) -> Self {
+        let owned_claim = declared.is_owned_claim().then(|| OwnedClaim {
+            size: declared.size.clone().unwrap_or_else(|| DEFAULT_VOLUME_SIZE.into()),
+            access_mode: declared.access_mode.unwrap_or(DEFAULT_VOLUME_ACCESS_MODE),
+            storage_class_name: declared.storage_class_name.clone().unwrap_or_default(),
+        });
+        ResolvedVolume {
+            name: declared.name.clone(),
+            mount_path: declared.mount_path.clone(),
+            sub_path: declared.sub_path.clone().unwrap_or_default(),
+            owned_claim,
+            config_map: declared.config_map.clone(),
+            secret: declared.secret.clone(),
+            empty_dir: declared.empty_dir.clone(),
+            claim_name: declared.claim_name.clone(),
+            read_only: declared.read_only == Some(true),
+            declared,
+        }
+    }
+}
+
+/// The path an Ingress routes when services.yaml does not say.
+const DEFAULT_INGRESS_PATH: &str = "/";
+
+/// A unit's Ingress, its defaults applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedIngress {
+    pub host: String,
+    pub path: String,
+    /// Name of one of the unit's ports; empty: the first port (the chart picks it).
+    pub port: String,
+    /// Empty: the cluster's default IngressClass.
+    pub class_name: String,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared: Ingress,
+}
+
+impl ResolvedIngress {
+    pub fn new(declared: Ingress) -> Self {
+        ResolvedIngress {
+            host: declared.host.clone(),
+            path: declared.path.clone().unwrap_or_else(|| DEFAULT_INGRESS_PATH.into()),
+            port: declared.port.clone().unwrap_or_default(),
+            class_name: declared.class_name.clone().unwrap_or_default(),
+            declared,
+        }
+    }
+}
+
+/// How long a readiness hook keeps trying when services.yaml does not say.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(120);
+/// The status an HTTP hook expects when services.yaml does not say.
+const DEFAULT_EXPECT_STATUS: u16 = 200;
+
+/// A readiness hook, its defaults applied and its job's image resolved; exactly one of `http`,
+/// `tcp`, `job`.
+#[derive(Debug, Clone)]
+pub struct ResolvedHook {
+    pub http: Option<ResolvedHttpCheck>,
+    pub tcp: Option<TcpCheck>,
+    /// Its image is a full reference (building may pin it by digest).
+    pub job: Option<JobCheck>,
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// As written, for the serialised form (see [`ResolvedMount`]).
+    declared_timeout: Option<String>,
+}
+
+/// An HTTP GET through the unit's Service.
+#[derive(Debug, Clone)]
+pub struct ResolvedHttpCheck {
+    pub path: String,
+    pub port: PortRef,
+    pub expect_status: u16,
+    declared_status: Option<u16>,
+}
+
+impl ResolvedHook {
+    /// `hook` with its defaults; a timeout that does not parse is reported by validate.
+    pub fn new(hook: Hook) -> Self {
+        let timeout = hook.timeout.as_deref().and_then(|t| duration::parse(t).ok()).unwrap_or(DEFAULT_HOOK_TIMEOUT);
+        ResolvedHook {
+            http: hook.http.map(|http| ResolvedHttpCheck {
+                path: http.path,
+                port: http.port,
+                expect_status: http.expect_status.unwrap_or(DEFAULT_EXPECT_STATUS),
+                declared_status: http.expect_status,
+            }),
+            tcp: hook.tcp,
+            job: hook.job,
+            timeout,
+            declared_timeout: hook.timeout,
+        }
+    }
+}
+
+impl Serialize for ResolvedHook {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let http = self.http.as_ref().map(|http| HttpCheck {
+            path: http.path.clone(),
+            port: http.port.clone(),
+            expect_status: http.declared_status,
+        });
+        let hook = Hook { http, tcp: self.tcp.clone(), job: self.job.clone(), timeout: self.declared_timeout.clone() };
+        hook.serialize(serializer)
+    }
+}
+
+/// The protocol of a port that names none.
+const DEFAULT_PROTOCOL: Protocol = Protocol::Tcp;
+
+/// Resolved values that serialise as they were written (see [`ResolvedMount`]).
+macro_rules! serialize_as_declared {
+    ($($resolved:ty),*) => {$(
+        impl Serialize for $resolved {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.declared.serialize(serializer)
+            }
+        }
+    )*};
+}
+
+serialize_as_declared!(ResolvedMount, ResolvedVolume, ResolvedIngress, ResolvedPort, ResolvedContainerPort);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,10 +343,10 @@ pub struct ResolvedUnit {
     pub depends_on: Vec<String>,
     /// The typed workload; `None` for a unit made of manifests alone.
     pub workload: Option<ResolvedWorkload>,
-    pub workspace: Option<WorkspaceMount>,
+    pub workspace: Option<ResolvedMount>,
     pub code_update_strategy: CodeUpdateStrategy,
-    pub ingress: Option<Ingress>,
-    pub hooks: Vec<Hook>,
+    pub ingress: Option<ResolvedIngress>,
+    pub hooks: Vec<ResolvedHook>,
     /// The unit's manifests, rendered, parsed and edited (kinds dropped, patches applied,
     /// workspace and claims mounted, namespace set). The image edit is applied last, when
     /// values are written, since building may still pin the reference by digest.
@@ -151,10 +388,10 @@ pub struct ResolvedWorkload {
     /// By name; a plain value serialises as the string it was before values could come from
     /// elsewhere, so stacks that use none keep their input digest.
     pub env: BTreeMap<String, EnvValue>,
-    pub ports: Vec<Port>,
+    pub ports: Vec<ResolvedPort>,
     pub probes: Option<Probes>,
     pub resources: Option<Resources>,
-    pub volumes: Vec<Volume>,
+    pub volumes: Vec<ResolvedVolume>,
     pub replicas: u32,
     pub schedule: Option<String>,
     pub backoff_limit: u32,
@@ -211,7 +448,7 @@ pub struct ResolvedContainer {
     pub working_dir: Option<String>,
     pub env: BTreeMap<String, EnvValue>,
     pub env_from: Vec<EnvFrom>,
-    pub ports: Vec<ContainerPort>,
+    pub ports: Vec<ResolvedContainerPort>,
     pub resources: Option<Resources>,
     pub security_context: Option<SecurityContext>,
     pub volume_mounts: Vec<VolumeMount>,

@@ -5,9 +5,9 @@
 
 use crate::cluster::object_readiness::Rule;
 use crate::config::manifest_unit::{kind_of, object_ref};
-use crate::config::model::{Hook, PortRef, Runtime, WorkloadKind, WorkspaceMount};
+use crate::config::model::{PortRef, Runtime, WorkloadKind};
 use crate::config::phase::Phase;
-use crate::config::stack::{ResolvedUnit, Stack};
+use crate::config::stack::{ResolvedHook, ResolvedMount, ResolvedUnit, Stack};
 use crate::labels;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,7 +98,7 @@ pub struct PlannedUnit {
     pub objects: Vec<PlannedObject>,
     /// Human-readable readiness gates: the workload's own, then declared hooks.
     pub readiness: Vec<String>,
-    pub workspace: Option<WorkspaceMount>,
+    pub workspace: Option<ResolvedMount>,
     pub code_update_strategy: crate::config::model::CodeUpdateStrategy,
 }
 
@@ -293,9 +293,9 @@ fn port_text(port: &PortRef) -> String {
 }
 
 /// One line per hook, e.g. `http GET :http/readyz -> 200`.
-pub fn describe_hook(hook: &Hook) -> String {
+pub fn describe_hook(hook: &ResolvedHook) -> String {
     if let Some(http) = &hook.http {
-        format!("http GET :{}{} -> {}", port_text(&http.port), http.path, http.expect_status.unwrap_or(200))
+        format!("http GET :{}{} -> {}", port_text(&http.port), http.path, http.expect_status)
     } else if let Some(tcp) = &hook.tcp {
         format!("tcp connect :{}", port_text(&tcp.port))
     } else if let Some(job) = &hook.job {

@@ -12,12 +12,10 @@ pub mod yaml;
 
 use crate::config::manifest_edit;
 use crate::config::manifest_unit::kind_of;
-use crate::config::model::{
-    AccessMode, EnvFrom, EnvValue, Probe, Protocol, Resources, ScalarString, Volume, WorkloadKind,
-};
+use crate::config::model::{EnvFrom, EnvValue, Probe, Protocol, Resources, ScalarString, WorkloadKind};
 use crate::config::phase::Phase;
 use crate::config::resolve::hex;
-use crate::config::stack::{ResolvedContainer, ResolvedUnit, ResolvedWorkload, Stack};
+use crate::config::stack::{ResolvedContainer, ResolvedUnit, ResolvedVolume, ResolvedWorkload, Stack};
 use crate::labels;
 use crate::plan::{Plan, PlannedPhase};
 use contract::{
@@ -178,7 +176,7 @@ fn workload(
             .map(|p| ServicePort {
                 name: p.name.clone(),
                 container_port: p.port,
-                service_port: p.service_port.unwrap_or(p.port),
+                service_port: p.service_port,
                 protocol: protocol(p.protocol),
             })
             .collect(),
@@ -191,15 +189,15 @@ fn workload(
         service_account_name: workload.service_account_name.clone().unwrap_or_default(),
         volumes: workload.volumes.iter().map(volume).collect(),
         workspace: unit.workspace.as_ref().map(|w| WorkspaceMountValues {
-            mount_path: w.mount_path.clone().unwrap_or_else(|| labels::DEFAULT_WORKSPACE_MOUNT_PATH.into()),
-            sub_path: w.sub_path.clone().unwrap_or_default(),
+            mount_path: w.mount_path.clone(),
+            sub_path: w.sub_path.clone(),
             read_only: w.read_only,
         }),
         ingress: unit.ingress.as_ref().filter(|_| !ingress_disabled).map(|ingress| IngressValues {
             host: ingress.host.clone(),
-            path: ingress.path.clone().unwrap_or_else(|| "/".into()),
-            port: ingress.port.clone().unwrap_or_default(),
-            class_name: ingress.class_name.clone().unwrap_or_default(),
+            path: ingress.path.clone(),
+            port: ingress.port.clone(),
+            class_name: ingress.class_name.clone(),
         }),
         env_from: env_from_list(&workload.env_from),
         init_containers: workload.init_containers.iter().map(container).collect(),
@@ -257,8 +255,8 @@ fn container(c: &ResolvedContainer) -> ContainerValues {
     }
 }
 
-fn protocol(protocol: Option<Protocol>) -> &'static str {
-    match protocol.unwrap_or(Protocol::Tcp) {
+fn protocol(protocol: Protocol) -> &'static str {
+    match protocol {
         Protocol::Tcp => "TCP",
         Protocol::Udp => "UDP",
     }
@@ -296,25 +294,22 @@ fn resources(resources: Option<&Resources>) -> ResourcesValues {
 
 /// A unit volume: an owned claim (`size`, `accessMode`, `storageClassName`), or its source
 /// (`configMap`, `secret`, `emptyDir`, `claimName`).
-fn volume(v: &Volume) -> VolumeValues {
-    let owned = v.is_owned_claim();
+fn volume(v: &ResolvedVolume) -> VolumeValues {
+    let claim = v.owned_claim.as_ref();
     VolumeValues {
         name: v.name.clone(),
         mount_path: v.mount_path.clone(),
-        sub_path: v.sub_path.clone().unwrap_or_default(),
-        size: owned.then(|| v.size.clone().unwrap_or_else(|| DEFAULT_VOLUME_SIZE.into())),
-        access_mode: owned.then(|| v.access_mode.unwrap_or(AccessMode::ReadWriteOnce)),
-        storage_class_name: owned.then(|| v.storage_class_name.clone().unwrap_or_default()),
+        sub_path: v.sub_path.clone(),
+        size: claim.map(|c| c.size.clone()),
+        access_mode: claim.map(|c| c.access_mode),
+        storage_class_name: claim.map(|c| c.storage_class_name.clone()),
         config_map: v.config_map.clone(),
         secret: v.secret.clone(),
         empty_dir: v.empty_dir.clone(),
         claim_name: v.claim_name.clone(),
-        read_only: v.read_only == Some(true),
+        read_only: v.read_only,
     }
 }
-
-/// An owned volume's size when services.yaml states none.
-const DEFAULT_VOLUME_SIZE: &str = "1Gi";
 
 /// A unit's manifests as installed: kinds the environment disables left out, the image edit
 /// applied (its reference is final only now), and the unit named in a label so readiness and
