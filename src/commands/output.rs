@@ -10,6 +10,7 @@ use std::fmt::Display;
 #[derive(Debug, Clone, Copy)]
 pub enum Layout {
     OneLine,
+    Pretty,
 }
 
 /// Prints `report` on stdout: as JSON in `layout`, or its text (which ends in a newline).
@@ -25,6 +26,7 @@ pub fn print<R: Serialize + Display>(report: &R, format: OutputFormat, layout: L
 pub fn to_json<R: Serialize>(report: &R, layout: Layout) -> serde_json::Result<String> {
     match layout {
         Layout::OneLine => serde_json::to_string(report),
+        Layout::Pretty => serde_json::to_string_pretty(report),
     }
 }
 
