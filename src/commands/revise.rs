@@ -43,7 +43,7 @@ pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
         let mut extra = json!({"path": decision.path, "reason": decision.reason});
         if let Some(built) = &built {
-            extra["images"] = build::image_summary(built);
+            extra["images"] = serde_json::to_value(build::ImageSummary::of(built))?;
         }
         report::deploy_run(&record, deploy_args.output.format, extra)
     })

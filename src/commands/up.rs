@@ -28,7 +28,7 @@ pub fn run(args: &UpArgs) -> Result<(), Failure> {
         let options = DeployOptions { namespace_decision: decision, ..options };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
         let extra = match &built {
-            Some(built) => json!({"images": build::image_summary(built)}),
+            Some(built) => json!({"images": build::ImageSummary::of(built)}),
             None => serde_json::Value::Null,
         };
         report::deploy_run(&record, deploy_args.output.format, extra)
