@@ -2,13 +2,15 @@
 
 use super::connect::{connect, require_namespace, runtime};
 use super::load::resolve;
+use super::output::{self, Layout};
 use crate::cli::{AgentRunArgs, OutputFormat};
 use crate::cluster::agent_job::{self, AgentResult};
 use crate::evidence::record::new_run_id;
 use crate::exit::{self, coded, Failure};
-use serde_json::json;
+use serde::{Serialize, Serializer};
+use std::fmt;
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn run(args: &AgentRunArgs) -> Result<(), Failure> {
     let timeout = args.timeout;
@@ -54,34 +56,105 @@ pub fn run(args: &AgentRunArgs) -> Result<(), Failure> {
             // A run past its time must not keep editing the workspace.
             agent_job::delete(&client, &stack.namespace, &job).await?;
         }
+        let report = Ran {
+            run_id: run_id.clone(),
+            job: job.clone(),
+            namespace: stack.namespace.clone(),
+            image: image.clone(),
+            command: command.iter().chain(command_args.iter()).cloned().collect(),
+            pod: outcome.pod,
+            result: outcome.result,
+            exit_code: outcome.exit_code,
+            reason: outcome.reason,
+            started_at,
+            elapsed,
+        };
+        // The text is a last line after the log, on stderr like the first one.
         match args.output.format {
-            OutputFormat::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "runId": run_id,
-                    "job": job,
-                    "pod": outcome.pod,
-                    "namespace": stack.namespace,
-                    "image": image,
-                    "command": command.iter().chain(command_args.iter()).collect::<Vec<_>>(),
-                    "result": outcome.result,
-                    "exitCode": outcome.exit_code,
-                    "reason": outcome.reason,
-                    "startedAt": started_at,
-                    "seconds": (elapsed.as_secs_f64() * 10.0).round() / 10.0,
-                }))?
-            ),
-            OutputFormat::Text => eprintln!(
-                "agent run {run_id}: {}{} ({}) after {:.1}s",
-                outcome.result,
-                outcome.exit_code.map_or(String::new(), |c| format!(", exit code {c}")),
-                outcome.reason,
-                elapsed.as_secs_f64()
-            ),
+            OutputFormat::Json => println!("{}", output::to_json(&report, Layout::Pretty)?),
+            OutputFormat::Text => eprint!("{report}"),
         }
-        if outcome.result != AgentResult::Succeeded {
+        if report.result != AgentResult::Succeeded {
             return Err(Failure::AgentFailed);
         }
         Ok::<(), Failure>(())
     })
+}
+
+/// How an agent run ended: its Job and Pod, the command, the outcome and how long it took.
+/// Fields in the order `-o json` has always listed them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ran {
+    run_id: String,
+    job: String,
+    pod: Option<String>,
+    namespace: String,
+    image: String,
+    /// The command and its arguments, as one list.
+    command: Vec<String>,
+    result: AgentResult,
+    exit_code: Option<i32>,
+    /// Why, in words (`Completed`, `DeadlineExceeded`, …).
+    reason: String,
+    started_at: String,
+    /// Seconds to a tenth in JSON; the text rounds the exact time itself.
+    #[serde(rename = "seconds", serialize_with = "tenths")]
+    elapsed: Duration,
+}
+
+fn tenths<S: Serializer>(elapsed: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    ((elapsed.as_secs_f64() * 10.0).round() / 10.0).serialize(serializer)
+}
+
+impl fmt::Display for Ran {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "agent run {}: {}{} ({}) after {:.1}s",
+            self.run_id,
+            self.result,
+            self.exit_code.map_or(String::new(), |c| format!(", exit code {c}")),
+            self.reason,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ran(result: AgentResult, exit_code: Option<i32>, elapsed: Duration) -> Ran {
+        Ran {
+            run_id: "r1".into(),
+            job: "codex-agent-r1".into(),
+            pod: Some("codex-agent-r1-x".into()),
+            namespace: "codex-dev-1".into(),
+            image: "agent:1".into(),
+            command: vec!["make".into(), "test".into()],
+            result,
+            exit_code,
+            reason: "Completed".into(),
+            started_at: "2026-11-27T11:00:00Z".into(),
+            elapsed,
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_keys_in_their_order_with_the_seconds_to_a_tenth() {
+        let report = ran(AgentResult::TimedOut, None, Duration::from_millis(12_345));
+        assert_eq!(
+            output::to_json(&report, Layout::OneLine).unwrap(),
+            r#"{"runId":"r1","job":"codex-agent-r1","pod":"codex-agent-r1-x","namespace":"codex-dev-1","image":"agent:1","command":["make","test"],"result":"timed out","exitCode":null,"reason":"Completed","startedAt":"2026-11-27T11:00:00Z","seconds":12.3}"#
+        );
+    }
+
+    #[test]
+    fn text_is_one_line_with_the_exit_code_when_there_is_one() {
+        let text = ran(AgentResult::Failed, Some(2), Duration::from_millis(1_250)).to_string();
+        assert_eq!(text, "agent run r1: failed, exit code 2 (Completed) after 1.2s\n");
+        let text = ran(AgentResult::Succeeded, None, Duration::from_secs(3)).to_string();
+        assert_eq!(text, "agent run r1: succeeded (Completed) after 3.0s\n");
+    }
 }

@@ -1,13 +1,16 @@
 //! `kubectl codex import`: runs the conversion and prints its report.
 
+use super::output::{self, Layout};
 use crate::cli::{ImportArgs, ImportFormat, OutputFormat};
+use crate::config::diagnostics::Diagnostics;
 use crate::config::phase::Phase;
 use crate::exit::{self, coded, Failure};
-use crate::import::report::SourceFormat;
+use crate::import::report::{Report, SourceFormat};
 use crate::import::{self, ImportError, Options};
 use anyhow::anyhow;
-use serde_json::json;
+use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt;
 
 pub fn run(args: &ImportArgs) -> Result<(), Failure> {
     let phases = parse_phases(&args.phases).map_err(Failure::Usage)?;
@@ -23,10 +26,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Failure> {
     match import::run(&options) {
         Ok(report) => {
             let strict_failed = args.strict && report.not_carried() > 0;
-            match args.output.format {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                OutputFormat::Text => print!("{}", report.to_text()),
-            }
+            output::print(&Imported(&report), args.output.format, Layout::Pretty)?;
             if strict_failed {
                 eprintln!("error: --strict: {} item(s) not carried over (listed above)", report.not_carried());
             }
@@ -36,20 +36,43 @@ pub fn run(args: &ImportArgs) -> Result<(), Failure> {
             Ok(())
         }
         Err(ImportError::Invalid { diagnostics, report }) => {
+            let rejected = Rejected { valid: false, errors: &diagnostics, report: report.as_deref() };
             match args.output.format {
-                OutputFormat::Json => {
-                    println!("{}", json!({"valid": false, "errors": diagnostics.0, "report": report.as_deref()}))
-                }
-                OutputFormat::Text => {
-                    eprint!("{diagnostics}");
-                    let n = diagnostics.len();
-                    eprintln!("{n} error{} found; nothing that failed was written", if n == 1 { "" } else { "s" });
-                }
+                OutputFormat::Json => println!("{}", output::to_json(&rejected, Layout::OneLine)?),
+                OutputFormat::Text => eprint!("{rejected}"),
             }
             Err(Failure::InvalidInput)
         }
         Err(error @ ImportError::Unreadable { .. }) => Err(coded(exit::INVALID_INPUT, anyhow!("{error}")).into()),
         Err(error @ ImportError::Write { .. }) => Err(anyhow!("{error}").into()),
+    }
+}
+
+/// A conversion's report, as [`Report`] words it (its JSON is the report's own).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Imported<'a>(&'a Report);
+
+impl fmt::Display for Imported<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_text())
+    }
+}
+
+/// A source that could not be converted: every problem, and the report of what was done so far.
+/// Text goes to stderr, after which nothing is on stdout.
+#[derive(Debug, Serialize)]
+struct Rejected<'a> {
+    /// Always false, as in `validate`'s report of an invalid file.
+    valid: bool,
+    errors: &'a Diagnostics,
+    report: Option<&'a Report>,
+}
+
+impl fmt::Display for Rejected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.errors)?;
+        writeln!(f, "{}; nothing that failed was written", output::errors_found(self.errors.len()))
     }
 }
 
@@ -66,4 +89,39 @@ fn parse_phases(entries: &[String]) -> Result<BTreeMap<String, Phase>, String> {
         phases.insert(name.to_string(), phase);
     }
     Ok(phases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::diagnostics::Diagnostic;
+
+    fn diagnostics(count: usize) -> Diagnostics {
+        let one = Diagnostic {
+            file: "services.yaml".into(),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            message: "nothing to import".into(),
+        };
+        Diagnostics(vec![one; count])
+    }
+
+    #[test]
+    fn a_rejected_source_is_one_line_of_json_with_its_problems_and_no_report() {
+        let errors = diagnostics(1);
+        let rejected = Rejected { valid: false, errors: &errors, report: None };
+        assert_eq!(
+            output::to_json(&rejected, Layout::OneLine).unwrap(),
+            r#"{"valid":false,"errors":[{"file":"services.yaml","line":1,"column":1,"path":"","message":"nothing to import"}],"report":null}"#
+        );
+    }
+
+    #[test]
+    fn a_rejected_source_as_text_lists_its_problems_and_counts_them() {
+        let errors = diagnostics(2);
+        let text = Rejected { valid: false, errors: &errors, report: None }.to_string();
+        assert!(text.ends_with("\n2 errors found; nothing that failed was written\n"), "{text}");
+        assert!(text.starts_with(&errors.to_string()), "{text}");
+    }
 }

@@ -2,6 +2,7 @@
 //! problems are reported in the requested format, and the caller gets the [`Failure`] to stop
 //! with.
 
+use super::output::{self, Layout};
 use crate::cli::{InputArgs, OutputFormat, SelectionArgs, TargetArgs};
 use crate::config::diagnostics::Diagnostics;
 use crate::config::inputs::{GivenInputs, ValuesFile};
@@ -9,7 +10,7 @@ use crate::config::stack::{Selection, Stack};
 use crate::config::{self, LoadError, Loaded};
 use crate::exit::{self, coded, Failure};
 use anyhow::anyhow;
-use serde_json::json;
+use serde::Serialize;
 use std::path::Path;
 
 /// Loads services.yaml, or says why not.
@@ -25,14 +26,24 @@ pub fn load(file: &Path, output: OutputFormat) -> Result<Loaded, Failure> {
 pub fn report_invalid(diagnostics: &Diagnostics, output: OutputFormat) -> Failure {
     let scrub = |text: String| crate::redact::scrub(&text).into_owned();
     match output {
-        OutputFormat::Json => println!("{}", scrub(json!({"valid": false, "errors": diagnostics.0}).to_string())),
+        OutputFormat::Json => {
+            let report = Invalid { valid: false, errors: diagnostics };
+            println!("{}", scrub(output::to_json(&report, Layout::OneLine).expect("diagnostics serialize")));
+        }
         OutputFormat::Text => {
             eprint!("{}", scrub(diagnostics.to_string()));
-            let n = diagnostics.len();
-            eprintln!("{n} error{} found", if n == 1 { "" } else { "s" });
+            eprintln!("{}", output::errors_found(diagnostics.len()));
         }
     }
     Failure::InvalidInput
+}
+
+/// `-o json` of a services.yaml with problems: every one of them.
+#[derive(Debug, Serialize)]
+struct Invalid<'a> {
+    /// Always false: a valid file is reported by the command that read it.
+    valid: bool,
+    errors: &'a Diagnostics,
 }
 
 /// What `--set`, `--values-file` and `CODEX_INPUT_*` give, checked against the declarations:
@@ -111,4 +122,26 @@ pub fn target_namespace(target: &TargetArgs) -> Result<String, Failure> {
 /// stack of a 500-unit services.yaml took about 5% of `plan` (callgrind).
 pub fn keep_until_exit<T>(value: T) {
     std::mem::forget(value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::diagnostics::Diagnostic;
+
+    #[test]
+    fn an_invalid_file_is_one_line_of_json_listing_every_problem() {
+        let diagnostics = Diagnostics(vec![Diagnostic {
+            file: "services.yaml".into(),
+            line: 3,
+            column: 5,
+            path: "services.web".into(),
+            message: "unknown field".into(),
+        }]);
+        let report = Invalid { valid: false, errors: &diagnostics };
+        assert_eq!(
+            output::to_json(&report, Layout::OneLine).unwrap(),
+            r#"{"valid":false,"errors":[{"file":"services.yaml","line":3,"column":5,"path":"services.web","message":"unknown field"}]}"#
+        );
+    }
 }

@@ -14,6 +14,7 @@ mod gc;
 mod graph;
 mod import;
 mod load;
+mod output;
 mod plan;
 mod render;
 mod report;

@@ -1,16 +1,28 @@
 //! `kubectl codex plan`: the ordered phases of one environment, as text or JSON.
 
 use super::load::{keep_until_exit, resolve};
-use crate::cli::{OutputFormat, PlanArgs};
+use super::output::{self, Layout};
+use crate::cli::PlanArgs;
 use crate::exit::Failure;
+use crate::plan::Plan;
+use serde::Serialize;
+use std::fmt;
 
 pub fn run(args: &PlanArgs) -> Result<(), Failure> {
     let stack = resolve(&args.file.file, &args.selection, args.output.format)?;
     let plan = crate::plan::plan(&stack);
-    match args.output.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
-        OutputFormat::Text => print!("{}", plan.to_text()),
-    }
+    output::print(&Planned(&plan), args.output.format, Layout::Pretty)?;
     keep_until_exit((stack, plan));
     Ok(())
+}
+
+/// The plan as `plan` prints it: its JSON is the plan's own, its text [`Plan::to_text`].
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Planned<'a>(&'a Plan);
+
+impl fmt::Display for Planned<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_text())
+    }
 }

@@ -1,16 +1,16 @@
 //! `kubectl codex revise ISSUE`: a review round of an issue, in its warm environment when it
 //! is still within its idle TTL, else in a fresh one.
 
+use super::build;
 use super::connect::{connect, runtime};
 use super::load::resolve;
-use super::{build, report};
+use super::report::{self, DeployRun, Revised};
 use crate::cli::{ReviseArgs, SelectionArgs};
 use crate::deploy::{self, DeployOptions};
 use crate::exit::Failure;
 use crate::lifecycle::revise;
 use crate::plan;
 use crate::ui::progress::Progress;
-use serde_json::json;
 
 pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
     let deploy_args = &args.deploy;
@@ -41,10 +41,10 @@ pub fn run(args: &ReviseArgs) -> Result<(), Failure> {
             ..options
         };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
-        let mut extra = json!({"path": decision.path, "reason": decision.reason});
-        if let Some(built) = &built {
-            extra["images"] = build::image_summary(built);
-        }
-        report::deploy_run(&record, deploy_args.output.format, extra)
+        let summary = DeployRun {
+            revised: Some(Revised { path: &decision.path, reason: &decision.reason }),
+            ..DeployRun::new(&record, built.as_deref())
+        };
+        report::deploy_run(&record, deploy_args.output.format, summary)
     })
 }

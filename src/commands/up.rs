@@ -1,15 +1,15 @@
 //! `kubectl codex up`: images first, then the environment phase by phase through Helm.
 
+use super::build;
 use super::connect::{connect, runtime};
 use super::load::resolve;
-use super::{build, report};
+use super::report::{self, DeployRun};
 use crate::cli::{DeployArgs, UpArgs};
 use crate::cluster::namespace::{self, NamespacePhase};
 use crate::deploy::{self, DeployOptions};
 use crate::exit::Failure;
 use crate::ui::progress::Progress;
 use crate::{chart, helm, plan};
-use serde_json::json;
 
 pub fn run(args: &UpArgs) -> Result<(), Failure> {
     let deploy_args = &args.deploy;
@@ -27,11 +27,7 @@ pub fn run(args: &UpArgs) -> Result<(), Failure> {
         };
         let options = DeployOptions { namespace_decision: decision, ..options };
         let record = deploy::deploy(&client, &stack, &plan, &options, &mut progress).await?;
-        let extra = match &built {
-            Some(built) => json!({"images": build::image_summary(built)}),
-            None => serde_json::Value::Null,
-        };
-        report::deploy_run(&record, deploy_args.output.format, extra)
+        report::deploy_run(&record, deploy_args.output.format, DeployRun::new(&record, built.as_deref()))
     })
 }
 

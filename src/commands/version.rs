@@ -1,15 +1,44 @@
 //! `kubectl codex version`: the version and the commit it was built from.
 
-use crate::cli::{OutputFormat, VersionArgs};
+use super::output::{self, Layout};
+use crate::cli::VersionArgs;
 use crate::exit::Failure;
-use serde_json::json;
+use crate::version::{COMMIT, LONG, VERSION};
+use serde::Serialize;
+use std::fmt;
 
 pub fn run(args: &VersionArgs) -> Result<(), Failure> {
-    match args.output.format {
-        OutputFormat::Json => {
-            println!("{}", json!({"version": crate::version::VERSION, "commit": crate::version::COMMIT}))
-        }
-        OutputFormat::Text => println!("kubectl-codex {}", crate::version::LONG),
-    }
+    output::print(&Version::BUILT, args.output.format, Layout::OneLine)?;
     Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct Version {
+    version: &'static str,
+    commit: &'static str,
+    /// What text prints: both in one (the `--version` wording).
+    #[serde(skip)]
+    long: &'static str,
+}
+
+impl Version {
+    const BUILT: Version = Version { version: VERSION, commit: COMMIT, long: LONG };
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "kubectl-codex {}", self.long)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_version_then_the_commit_and_text_is_the_long_version() {
+        let report = Version { version: "1.2.3", commit: "abc", long: "1.2.3 (commit abc)" };
+        assert_eq!(output::to_json(&report, Layout::OneLine).unwrap(), r#"{"version":"1.2.3","commit":"abc"}"#);
+        assert_eq!(report.to_string(), "kubectl-codex 1.2.3 (commit abc)\n");
+    }
 }

@@ -1,12 +1,13 @@
 //! `evidence --svg/--html` and `evidence --from-file`: the timeline picture of evidence
 //! records, and records read from a file (the `-o json` output) instead of the cluster.
 
-use crate::cli::{EvidenceArgs, OutputFormat};
+use super::report::Pictures;
+use crate::cli::EvidenceArgs;
+use crate::commands::output::{self, Layout};
 use crate::evidence::record::EvidenceRecord;
 use crate::evidence::timeline;
 use crate::exit::{self, coded, Failure};
 use anyhow::{anyhow, Context, Result};
-use serde_json::json;
 use std::path::Path;
 
 /// Whether the command asks for a picture instead of the listing.
@@ -60,13 +61,7 @@ pub fn write(args: &EvidenceArgs, records: &[EvidenceRecord]) -> Result<(), Fail
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         written.push(path.display().to_string());
     }
-    match args.target.output.format {
-        OutputFormat::Json => println!("{}", json!({"runs": records.len(), "written": written})),
-        OutputFormat::Text => {
-            for path in &written {
-                println!("timeline of {} run(s) written to {path}", records.len());
-            }
-        }
-    }
+    let report = Pictures { runs: records.len(), written };
+    output::print(&report, args.target.output.format, Layout::OneLine)?;
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! `build`: the environment's images, mirrored (or found present) and built (or found
 //! unchanged); also the first step of `up`.
 
+mod report;
+
 use super::connect::runtime;
 use super::load::resolve;
+use super::output::{self, Layout};
 use crate::build::builder::{self, BuilderRequest};
 use crate::build::registry::Registry;
 use crate::build::{self, mirror, BuildStatus, ImageOutcome};
@@ -11,7 +14,8 @@ use crate::config::stack::Stack;
 use crate::exit::{self, coded, Failure};
 use crate::ui::progress::Progress;
 use anyhow::{anyhow, Result};
-use serde_json::json;
+use report::Built;
+pub use report::ImageSummary;
 use std::path::Path;
 
 pub fn run(args: &BuildArgs) -> Result<(), Failure> {
@@ -109,73 +113,9 @@ fn base_dir(file: &Path) -> &Path {
 }
 
 fn report(stack: &Stack, outcomes: &[ImageOutcome], output: OutputFormat) -> Result<()> {
-    match output {
-        OutputFormat::Json => {
-            let summary = json!({
-                "env": stack.env,
-                "runtime": stack.runtime.as_str(),
-                "registry": stack.registry,
-                "images": outcomes,
-            });
-            println!("{}", serde_json::to_string_pretty(&summary)?);
-        }
-        OutputFormat::Text => {
-            if outcomes.is_empty() {
-                println!("no images to build or mirror in environment {}", stack.env);
-            }
-            for o in outcomes {
-                let digest = o.manifest_digest.as_deref().unwrap_or("-");
-                match (o.status, &o.mirror) {
-                    (BuildStatus::Planned, Some(source)) => {
-                        println!("{:<16} {} (mirror of {source}, mirror tag {})", o.name, o.reference, o.content_tag);
-                    }
-                    (status, Some(source)) => println!(
-                        "{:<16} {:<9} {} {} ({:.1}s) from {source}",
-                        o.name,
-                        status.as_str(),
-                        o.reference,
-                        digest,
-                        o.seconds
-                    ),
-                    (BuildStatus::Planned, None) => {
-                        println!(
-                            "{:<16} {} (content tag {}, inputs {})",
-                            o.name,
-                            o.reference,
-                            o.content_tag,
-                            &o.input_digest[..16]
-                        );
-                        println!("  {}", o.command.as_deref().unwrap_or(""));
-                    }
-                    (status, None) => {
-                        println!("{:<16} {:<9} {} {} ({:.1}s)", o.name, status.as_str(), o.reference, digest, o.seconds)
-                    }
-                }
-            }
-        }
-    }
+    output::print(&Built::new(stack, outcomes), output, Layout::Pretty)?;
     if let Some(failed) = failed(outcomes) {
         eprintln!("error: {}", failed.error.as_deref().unwrap_or("build failed"));
     }
     Ok(())
-}
-
-/// The `images` list `up` and `revise` report: what was built, mirrored or found unchanged or
-/// present, and the digest-pinned reference that was deployed (with a mirror's source).
-pub fn image_summary(built: &[ImageOutcome]) -> serde_json::Value {
-    built
-        .iter()
-        .map(|o| {
-            let mut entry = serde_json::json!({
-                "name": o.name,
-                "status": o.status,
-                "reference": o.pinned_reference().unwrap_or_else(|| o.reference.clone()),
-                "manifestDigest": o.manifest_digest,
-            });
-            if let Some(source) = &o.mirror {
-                entry["mirror"] = source.clone().into();
-            }
-            entry
-        })
-        .collect()
 }
