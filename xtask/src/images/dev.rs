@@ -178,14 +178,10 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     Ok(built)
 }
 
+/// Offline: the dev images build from vendored modules and the local build cache only.
 fn go(module: &Path) -> Command {
-    let mut go = Command::new("go");
-    go.current_dir(module)
-        .env("CGO_ENABLED", "0")
-        .env("GOOS", "linux")
-        .env("GOARCH", "amd64")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off");
+    let mut go = super::go_linux_static(module);
+    go.env("GOPROXY", "off");
     go
 }
 

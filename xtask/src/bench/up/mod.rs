@@ -6,7 +6,7 @@ mod baseline;
 mod floor;
 mod report;
 
-use super::time;
+use super::{harness, time};
 use crate::exec;
 use anyhow::{ensure, Context, Result};
 use clap::{Args, ValueEnum};
@@ -25,7 +25,6 @@ const RERUN_GOAL: f64 = 0.03;
 const BASELINE_GOAL: f64 = 0.8;
 /// The line of services.yaml that names the `staging` namespace; the per-run copies replace it
 /// (as tests/e2e_up.rs does).
-const STAGING_NAMESPACE_LINE: &str = "namespace: \"{{ project }}-staging\"";
 const ENV: &str = "staging";
 const WARMUP_NAMESPACE: &str = "bench-warmup";
 
@@ -58,16 +57,8 @@ enum Format {
 pub fn run(args: &UpArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
     let root = crate::repo::repo_root();
-    let helm = match (&args.helm, std::env::var_os("CODEX_HELM")) {
-        (Some(path), _) => path.clone(),
-        (None, Some(path)) => PathBuf::from(path),
-        (None, None) => crate::tools::tool_path("helm")?,
-    };
-    // The local cluster's kubeconfig when none is set, as `cargo xtask cluster up` prints it.
-    let kubeconfig = match std::env::var_os("KUBECONFIG") {
-        Some(path) => PathBuf::from(path),
-        None => root.join(".local-cluster/kubeconfig"),
-    };
+    let helm = harness::helm_binary(args.helm.as_deref())?;
+    let kubeconfig = harness::kubeconfig(&root);
 
     let codex = crate::repo::release_binary("[bench up] ")?;
     let target = crate::repo::target_dir();
@@ -264,27 +255,14 @@ impl Bench {
     }
 
     fn delete_namespace(&self, namespace: &str) -> Result<()> {
-        let timeout = format!("--timeout={}s", self.timeout);
-        exec::output(&mut self.kubectl(&[
-            "delete",
-            "namespace",
-            namespace,
-            "--ignore-not-found",
-            "--wait=true",
-            &timeout,
-        ]))?;
-        Ok(())
+        harness::delete_namespace(self.kubectl(&[]), namespace, std::time::Duration::from_secs(self.timeout))
     }
 
     /// A copy of services.yaml whose `staging` environment deploys into `namespace`.
     fn variant(&self, dir: &Path, namespace: &str) -> Result<PathBuf> {
         let original = std::fs::read_to_string(self.root.join("services.yaml")).context("reading services.yaml")?;
-        ensure!(
-            original.contains(STAGING_NAMESPACE_LINE),
-            "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces"
-        );
         let path = dir.join("services.yaml");
-        std::fs::write(&path, original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {namespace}")))?;
+        std::fs::write(&path, harness::retarget(&original, "staging", namespace)?)?;
         Ok(path)
     }
 
