@@ -3,6 +3,7 @@
 //! rebuild necessary, and the helm, kubeconfig and namespaces of the cluster benchmarks.
 
 use anyhow::{bail, ensure, Context, Result};
+use clap::{Args, ValueEnum};
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -124,4 +125,21 @@ pub fn retarget(services_yaml: &str, environment: &str, namespace: &str) -> Resu
     let line = format!("namespace: \"{{{{ project }}}}-{environment}\"");
     ensure!(services_yaml.contains(&line), "services.yaml no longer has the line `{line}` this benchmark replaces");
     Ok(services_yaml.replace(&line, &format!("namespace: {namespace}")))
+}
+
+/// The flags of both cluster benchmarks (`bench up`, `bench reload`): the helm under test and
+/// the report's format.
+#[derive(Args)]
+pub struct HelmAndOutput {
+    /// helm binary; default: $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
+    #[arg(long)]
+    pub helm: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
 }

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::harness::{helm_binary, kubeconfig, load_average, path_str, retarget};
+use super::harness::{helm_binary, kubeconfig, load_average, path_str, retarget, Format, HelmAndOutput};
 use crate::images::example::DEFAULT_TAG;
 use crate::images::oci::{assemble_and_push, ImageSpec};
 
@@ -47,17 +47,8 @@ pub struct ReloadArgs {
     /// How long one edit may take to show, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
-    /// helm binary; default: $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
-    #[arg(long)]
-    helm: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = Format::Text)]
-    output: Format,
-}
-
-#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
+    #[command(flatten)]
+    helm_and_output: HelmAndOutput,
 }
 
 /// One measured hot reload.
@@ -104,7 +95,7 @@ struct Bench {
 pub fn run(args: &ReloadArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
     let root = crate::repo::repo_root();
-    let helm = helm_binary(args.helm.as_deref())?;
+    let helm = helm_binary(args.helm_and_output.helm.as_deref())?;
     let kubeconfig = kubeconfig(&root);
     let codex = crate::repo::release_binary("[bench reload] ")?;
     let target = crate::repo::target_dir();
@@ -146,7 +137,7 @@ pub fn run(args: &ReloadArgs) -> Result<()> {
     }
     let mut report = outcome?;
     report.load = (load_before, load_average()?);
-    match args.output {
+    match args.helm_and_output.output {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.json())?),
         Format::Text => print!("{}", report.text()),
     }

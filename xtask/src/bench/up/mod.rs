@@ -6,10 +6,11 @@ mod baseline;
 mod floor;
 mod report;
 
-use super::{harness, time};
+use super::harness::{self, Format, HelmAndOutput};
+use super::time;
 use crate::exec;
 use anyhow::{ensure, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use floor::{seen_ready, timings};
 use report::{report_json, report_text};
 use serde_json::{json, Value};
@@ -41,23 +42,14 @@ pub struct UpArgs {
     /// (without it, the first measured deployment alone pays for the image pulls).
     #[arg(long)]
     no_warmup: bool,
-    /// helm binary; default: $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
-    #[arg(long)]
-    helm: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = Format::Text)]
-    output: Format,
-}
-
-#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
+    #[command(flatten)]
+    helm_and_output: HelmAndOutput,
 }
 
 pub fn run(args: &UpArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
     let root = crate::repo::repo_root();
-    let helm = harness::helm_binary(args.helm.as_deref())?;
+    let helm = harness::helm_binary(args.helm_and_output.helm.as_deref())?;
     let kubeconfig = harness::kubeconfig(&root);
 
     let codex = crate::repo::release_binary("[bench up] ")?;
@@ -98,7 +90,7 @@ pub fn run(args: &UpArgs) -> Result<()> {
     let json = serde_json::to_string_pretty(&report)?;
     // The JSON lands next to the logs in either format, so a text run keeps every sample too.
     std::fs::write(logs.join("report.json"), &json)?;
-    match args.output {
+    match args.helm_and_output.output {
         Format::Json => println!("{json}"),
         Format::Text => print!("helm {helm_version} ({})\n{}", bench.helm.display(), report_text(&rounds)),
     }
