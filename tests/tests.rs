@@ -1,8 +1,9 @@
 //! The integration tests, one binary: every file of tests/ is a module of it (each test binary
 //! links kube and tokio again, which on two cores cost minutes), so that a test's path is
-//! `FILE::name` (`cargo test --test tests -- golden::`). tests/e2e_faults.rs is a binary of its
-//! own (`cargo xtask faults`). A new file needs its `mod` line here: xtask's unit test
-//! `every_test_file_is_a_module_of_the_test_binary` fails without it.
+//! `FILE::name` (`cargo test --test tests -- golden::`); cli.rs and bad_input.rs have one
+//! submodule per subject (`cli::build::…`, `bad_input::imports::…`). tests/e2e_faults.rs is a
+//! binary of its own (`cargo xtask faults`). A new file needs its `mod` line here: xtask's unit
+//! test `every_test_file_is_a_module_of_the_test_binary` fails without it.
 
 mod support;
 
