@@ -23,28 +23,22 @@ mod timeline;
 #[cfg(feature = "helm-tests")]
 mod helm_render;
 
-// Against the local cluster (`cargo xtask test`, or `cargo xtask e2e-env` and its exports).
-#[cfg(feature = "e2e")]
-mod e2e_build;
-#[cfg(feature = "e2e")]
-mod e2e_cluster;
-#[cfg(feature = "e2e")]
-mod e2e_dev;
-#[cfg(feature = "e2e")]
-mod e2e_gc;
-#[cfg(feature = "e2e")]
-mod e2e_import;
-#[cfg(feature = "e2e")]
-mod e2e_inputs;
-#[cfg(feature = "e2e")]
-mod e2e_isolation;
-#[cfg(feature = "e2e")]
-mod e2e_manifests;
-#[cfg(feature = "e2e")]
-mod e2e_mirror;
-#[cfg(feature = "e2e")]
-mod e2e_posture;
-#[cfg(feature = "e2e")]
-mod e2e_revise;
-#[cfg(feature = "e2e")]
-mod e2e_up;
+// Against the local cluster (`cargo xtask test`, or `cargo xtask e2e-env` and its exports):
+// each module only with the feature `e2e`, one name a line.
+macro_rules! e2e_modules {
+    ($($module:ident)*) => { $(#[cfg(feature = "e2e")] mod $module;)* };
+}
+e2e_modules! {
+    e2e_build
+    e2e_cluster
+    e2e_dev
+    e2e_gc
+    e2e_import
+    e2e_inputs
+    e2e_isolation
+    e2e_manifests
+    e2e_mirror
+    e2e_posture
+    e2e_revise
+    e2e_up
+}

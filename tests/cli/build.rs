@@ -47,20 +47,24 @@ fn build_dry_run_plans_the_example_deterministically_without_a_builder() {
     assert!(migrate["command"].as_str().unwrap().contains("--opt target=prod"), "migrate has no dev target of its own");
 }
 
-#[test]
-fn build_without_a_builder_says_how_to_get_one_and_exits_3() {
-    let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(["build", "--env", "prod"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+/// kubectl-codex with the example's input and only `home` as PATH and HOME: no builder on PATH
+/// and none in the tool cache, unless the test puts one there; no CODEX_BUILDER.
+fn codex_in_home(home: &Path, args: &[&str]) -> Output {
+    codex_command(args)
         .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
-        .env("PATH", empty.path())
-        // No tool cache either: the buildctl `cargo xtask tools` builds is found there.
-        .env("HOME", empty.path())
+        .env("PATH", home)
+        .env("HOME", home)
         .env_remove("XDG_CACHE_HOME")
         .env_remove("CODEX_BUILDER")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn build_without_a_builder_says_how_to_get_one_and_exits_3() {
+    let empty = tempfile::tempdir().unwrap();
+    // No tool cache either (HOME is empty too): the buildctl `cargo xtask tools` builds is found there.
+    let out = codex_in_home(empty.path(), &["build", "--env", "prod"]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("no image builder found"), "{stderr}");
@@ -84,16 +88,7 @@ fn buildctl_is_found_in_the_tool_cache_after_path() {
     let buildctl = dir.join("buildctl");
     std::fs::write(&buildctl, "#!/bin/sh\nexit 0\n").unwrap();
     std::fs::set_permissions(&buildctl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(["build", "--env", "prod", "--dry-run", "-o", "json"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD)
-        .env("PATH", home.path())
-        .env("HOME", home.path())
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("CODEX_BUILDER")
-        .output()
-        .unwrap();
+    let out = codex_in_home(home.path(), &["build", "--env", "prod", "--dry-run", "-o", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains(&format!("{} build", buildctl.display())), "{stdout}");
