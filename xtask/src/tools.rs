@@ -127,6 +127,12 @@ const fn kubernetes_tool(line: &'static versions::KubernetesLine) -> Tool {
     }
 }
 
+/// A tool built, unstamped, from the main package of our module `tools/go/<name>` (our own
+/// sources, or a wrapper that pins the upstream module).
+const fn go_module(name: &'static str, binaries: &'static [&'static str], version: Version) -> Tool {
+    Tool { name, version, binaries, recipe: Recipe::GoModule { dir: name, packages: &["."] }, stamp: no_stamp }
+}
+
 /// A tool `go install` builds at `(version, module)`: `packages`, giving `binaries`.
 const fn go_install(
     name: &'static str,
@@ -142,20 +148,12 @@ const TOOLS: &[Tool] = &[
     // Both lines are listed; `find` and `run` take the one CODEX_K8S_VERSION selects.
     kubernetes_tool(&versions::KUBERNETES),
     kubernetes_tool(&versions::KUBERNETES_OLDEST),
-    Tool {
-        name: "etcd",
-        version: Version::Pinned { version: versions::ETCD, module: "go.etcd.io/etcd/server/v3" },
-        binaries: &["etcd"],
-        recipe: Recipe::GoModule { dir: "etcd", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "coredns",
-        version: Version::Pinned { version: versions::COREDNS, module: "github.com/coredns/coredns" },
-        binaries: &["coredns"],
-        recipe: Recipe::GoModule { dir: "coredns", packages: &["."] },
-        stamp: no_stamp,
-    },
+    go_module("etcd", &["etcd"], Version::Pinned { version: versions::ETCD, module: "go.etcd.io/etcd/server/v3" }),
+    go_module(
+        "coredns",
+        &["coredns"],
+        Version::Pinned { version: versions::COREDNS, module: "github.com/coredns/coredns" },
+    ),
     go_install(
         "crane",
         (versions::GO_CONTAINERREGISTRY, "github.com/google/go-containerregistry"),
@@ -208,27 +206,9 @@ const TOOLS: &[Tool] = &[
         &["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"],
         kube_router_stamp,
     ),
-    Tool {
-        name: "registry",
-        version: Version::Sources,
-        binaries: &["registry"],
-        recipe: Recipe::GoModule { dir: "registry", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "pause",
-        version: Version::Sources,
-        binaries: &["pause"],
-        recipe: Recipe::GoModule { dir: "pause", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "provisioner",
-        version: Version::Sources,
-        binaries: &["provisioner"],
-        recipe: Recipe::GoModule { dir: "provisioner", packages: &["."] },
-        stamp: no_stamp,
-    },
+    go_module("registry", &["registry"], Version::Sources),
+    go_module("pause", &["pause"], Version::Sources),
+    go_module("provisioner", &["provisioner"], Version::Sources),
 ];
 
 /// Names accepted by `cargo xtask tools` and [`tool_path`]: tool names and binary names.
