@@ -247,24 +247,20 @@ impl Edit {
 /// One round: each edit shown by hot reload, by rebuild and redeploy, and by a BuildKit `up`.
 fn round(bench: &Bench, setup: &mut Setup, edit: &Edit, runs: usize, report: &mut Report) -> Result<()> {
     let i = edit.round;
-    let hot = bench.hot_edit(
-        &format!("sed -i 's/^const Message = .*/{}/' services/cmd/greeter/message.go", edit.go_line),
-        "greeter",
-        "/greeting",
-        &edit.go_text,
-        i,
-    )?;
-    eprintln!("[bench reload] run {i}/{runs}: go hot reload {:.2}s (agent run {:.2}s)", hot.reload, hot.agent_run);
-    report.go_hot.push(hot);
-    let hot = bench.hot_edit(
-        &format!("sed -i 's/^export const title = .*/{}/' web/src/title.js", edit.vite_line),
-        "web",
-        "/src/title.js",
-        &edit.vite_text,
-        i,
-    )?;
-    eprintln!("[bench reload] run {i}/{runs}: vite hot reload {:.2}s (agent run {:.2}s)", hot.reload, hot.agent_run);
-    report.vite_hot.push(hot);
+    // In the dev runtime: the agent edits the shared workspace, the unit reloads in place.
+    let go_script = format!("sed -i 's/^const Message = .*/{}/' services/cmd/greeter/message.go", edit.go_line);
+    let vite_script = format!("sed -i 's/^export const title = .*/{}/' web/src/title.js", edit.vite_line);
+    for (label, script, service, path, wanted, measured) in [
+        ("go", &go_script, "greeter", "/greeting", &edit.go_text, &mut report.go_hot),
+        ("vite", &vite_script, "web", "/src/title.js", &edit.vite_text, &mut report.vite_hot),
+    ] {
+        let hot = bench.hot_edit(script, service, path, wanted, i)?;
+        eprintln!(
+            "[bench reload] run {i}/{runs}: {label} hot reload {:.2}s (agent run {:.2}s)",
+            hot.reload, hot.agent_run
+        );
+        measured.push(hot);
+    }
 
     let rebuild = go_rebuild(bench, setup, edit)?;
     eprintln!(
