@@ -64,6 +64,15 @@ impl Namespace {
         kubectl(&args)
     }
 
+    /// `kubectl get WHAT… -o jsonpath=…` in this namespace.
+    fn get_jsonpath(&self, what: &[&str], jsonpath: &str) -> String {
+        let output = format!("jsonpath={jsonpath}");
+        let mut args = vec!["-n", &self.name, "get"];
+        args.extend(what);
+        args.extend(["-o", &output]);
+        kubectl_ok(&args)
+    }
+
     fn wait(&self, what: &str, condition: &str) {
         self.wait_for(what, &format!("condition={condition}"));
     }
@@ -167,15 +176,7 @@ fn a_deployment_of_the_locally_assembled_image_becomes_available() {
     let ns = Namespace::new("deploy");
     ns.apply(&probe_deployment("probe-server", "[serve]"));
     ns.wait("deployment/probe-server", "Available");
-    let available = kubectl_ok(&[
-        "-n",
-        &ns.name,
-        "get",
-        "deployment",
-        "probe-server",
-        "-o",
-        "jsonpath={.status.availableReplicas}",
-    ]);
+    let available = ns.get_jsonpath(&["deployment", "probe-server"], "{.status.availableReplicas}");
     assert_eq!(available.trim(), "1");
 }
 
@@ -197,16 +198,7 @@ spec:
     ns.apply(&probe_pod("client", None));
     ns.wait("deployment/probe-server", "Available");
     ns.wait("pod/client", "Ready");
-    let server_pod = kubectl_ok(&[
-        "-n",
-        &ns.name,
-        "get",
-        "pods",
-        "-l",
-        "app=probe-server",
-        "-o",
-        "jsonpath={.items[0].metadata.name}",
-    ]);
+    let server_pod = ns.get_jsonpath(&["pods", "-l", "app=probe-server"], "{.items[0].metadata.name}");
     let url = format!("http://probe-server.{}.svc.cluster.local:8080/", ns.name);
     let body = eventually(Duration::from_secs(60), || stdout(&ns.exec("client", &["/probe", "get", &url])));
     assert_eq!(body.trim(), server_pod.trim(), "the Service answered from the wrong pod");

@@ -2,32 +2,20 @@
 //! with every unit of the plan and every dependsOn edge; Mermaid; SVG through dot, and exit 3
 //! naming dot when it is missing.
 
-use crate::support::host_tool;
+use crate::support::{codex_command, host_tool, text};
 
 use std::io::Write as _;
-use std::path::Path;
+
 use std::process::{Command, Output, Stdio};
 
 /// The example's secret input `dbPassword`, given through the environment as a script would.
 const DB_PASSWORD: &str = "graph-test-db-password-5e1a";
 
+/// kubectl-codex with the example's input, the dot on PATH (unless `env` names one) and `env`.
 fn codex(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"));
-    command
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CODEX_ENV")
-        .env_remove("CODEX_FILE")
-        .env_remove("CODEX_DOT")
-        .env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD);
-    for (key, value) in env {
-        command.env(key, value);
-    }
+    let mut command = codex_command(args);
+    command.env_remove("CODEX_DOT").env("CODEX_INPUT_DBPASSWORD", DB_PASSWORD).envs(env.iter().copied());
     command.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Every unit of the example's plan with its phase and dependencies, from `plan -o json`.
@@ -136,15 +124,8 @@ fn mermaid_output_of_the_example() {
 
 #[test]
 fn graph_needs_the_example_inputs_like_plan() {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"));
-    let out = command
-        .args(["graph", "--env", "dev", "--slot", "1"])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env_remove("CODEX_INPUT_DBPASSWORD")
-        .env_remove("CODEX_ENV")
-        .env_remove("CODEX_FILE")
-        .output()
-        .unwrap();
+    let out =
+        codex_command(&["graph", "--env", "dev", "--slot", "1"]).env_remove("CODEX_INPUT_DBPASSWORD").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("dbPassword"), "{}", text(&out.stderr));
 }

@@ -6,35 +6,23 @@
 //! `CODEX_TEST_UPDATE_REFERENCE=1 cargo test --test tests -- timeline::` rewrites docs/timeline.png after
 //! a deliberate change of the picture (then look at it before committing).
 
-use crate::support::{host_tool, png};
+use crate::support::{codex_command, host_tool, png, root, text};
 
 use kubectl_codex::evidence::record::EvidenceRecord;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn fixture() -> PathBuf {
-    repo().join("tests/fixtures/timeline/records.json")
+    root().join("tests/fixtures/timeline/records.json")
 }
 
 fn codex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-codex"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("CODEX_ENV")
-        .env_remove("CODEX_FILE")
+    codex_command(args)
         // Nothing here may reach a cluster: a kubeconfig that names none.
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
         .output()
         .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Writes the fixture's pictures into `dir`; returns (svg, html) text.
@@ -226,7 +214,7 @@ fn chromium_renders_the_timeline_like_the_reference() {
     draw(dir.path());
     let shot = dir.path().join("shot.png");
     screenshot(&chromium, &dir.path().join("timeline.html"), &shot);
-    let reference_path = repo().join("docs/timeline.png");
+    let reference_path = root().join("docs/timeline.png");
     if std::env::var_os("CODEX_TEST_UPDATE_REFERENCE").is_some() {
         std::fs::copy(&shot, &reference_path).unwrap();
     }

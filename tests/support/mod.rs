@@ -9,10 +9,20 @@ pub mod png;
 pub mod registry_stub;
 
 use std::path::Path;
+use std::process::Command;
 
 /// The repository root, where `services.yaml` and the fixtures are.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// kubectl-codex, run from the repository root without the caller's CODEX_ENV and CODEX_FILE
+/// (a developer's shell may set them, and they would pick the stack under test). Everything
+/// else a test needs (inputs, a kubeconfig) it adds itself, where the test shows it.
+pub fn codex_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-codex"));
+    command.args(args).current_dir(root()).env_remove("CODEX_ENV").env_remove("CODEX_FILE");
+    command
 }
 
 pub fn text(bytes: &[u8]) -> String {

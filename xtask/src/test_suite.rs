@@ -7,6 +7,7 @@ use crate::images::{dev as dev_images, example as example_images, gc as gc_image
 use crate::repo::repo_root;
 use crate::{buildkit, cluster, e2e_support, faults, host_packages, install_check, tools};
 use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -126,9 +127,22 @@ pub fn e2e_args(binary: &str, filters: &[&str]) -> Vec<String> {
 pub fn run_cli(args: TestArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     let helm = tools::tool_path("helm").context("building helm")?;
-    // Style first: a formatting or lint failure is reported, and the tests still run.
-    step(&mut outcomes, "cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])));
-    step(&mut outcomes, "cargo clippy -D warnings", || {
+    style_steps(&mut outcomes);
+    host_steps(&mut outcomes, &helm);
+    if !args.no_e2e {
+        cluster_steps(&mut outcomes, &helm);
+        if !args.keep_cluster {
+            step(&mut outcomes, "BuildKit down", buildkit::down);
+            step(&mut outcomes, "local cluster down", cluster::down);
+        }
+    }
+    summary(&outcomes)
+}
+
+/// Style first: a formatting or lint failure is reported, and the tests still run.
+fn style_steps(outcomes: &mut Vec<Outcome>) {
+    step(outcomes, "cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])));
+    step(outcomes, "cargo clippy -D warnings", || {
         run(cargo().args([
             "clippy",
             "--workspace",
@@ -140,91 +154,97 @@ pub fn run_cli(args: TestArgs) -> Result<()> {
             "warnings",
         ]))
     });
+}
+
+/// Everything that needs no cluster: the workspace's tests, the dist installs, the example's
+/// Go tests.
+fn host_steps(outcomes: &mut Vec<Outcome>, helm: &Path) {
     // The timeline screenshot (tests/timeline.rs), graph (tests/graph.rs) and kubectl
     // completion (tests/completion.rs) tests run the real programs and fail without them.
-    let mut host_tools: Vec<(&str, std::path::PathBuf)> = Vec::new();
-    step(&mut outcomes, "chromium, dot and kubectl for the picture, graph and completion tests", || {
+    let mut host_tools: Vec<(&str, PathBuf)> = Vec::new();
+    step(outcomes, "chromium, dot and kubectl for the picture, graph and completion tests", || {
         for host in [host_packages::CHROMIUM, host_packages::DOT] {
             host_tools.push((host.env, host_packages::ensure(&host)?));
         }
         host_tools.push(("CODEX_TEST_KUBECTL", tools::tool_path("kubectl")?));
         Ok(())
     });
-    step(&mut outcomes, "unit, golden, property, CLI and helm tests", || {
+    step(outcomes, "unit, golden, property, CLI and helm tests", || {
         let mut command = cargo();
-        command.args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", &helm);
+        command.args(["test", "--workspace", "--features", "kubectl-codex/helm-tests"]).env("CODEX_HELM", helm);
         for (key, path) in &host_tools {
             command.env(key, path);
         }
         run(&mut command)
     });
-    step(&mut outcomes, "dist archive, krew and helm plugin installs", install_check::run);
-    step(&mut outcomes, "example Go services: go test", || {
+    step(outcomes, "dist archive, krew and helm plugin installs", install_check::run);
+    step(outcomes, "example Go services: go test", || {
         run(Command::new("go").current_dir(repo_root().join("example/services")).args(["test", "-mod=vendor", "./..."]))
     });
-    if !args.no_e2e {
-        let mut env: Vec<(String, String)> = Vec::new();
-        let ready = step(&mut outcomes, "local cluster up, probe and example images pushed", || {
-            env = e2e_support::prepare_cluster_e2e()?;
-            example_images::build_example_images(example_images::DEFAULT_TAG)?;
-            // The dev runtime's images (e2e_dev): Go toolchain + devwatch, node, agent, seed.
-            dev_images::build_dev_images(example_images::DEFAULT_TAG)?;
-            env.push(("CODEX_E2E_GC_IMAGE".into(), gc_image::build_and_push()?));
-            // e2e_build: BuildKit with the base images in the local registry.
-            env.push(("BUILDKIT_HOST".into(), buildkit::up()?));
-            env.push(("CODEX_E2E_BUILDCTL".into(), buildkit::buildctl()?.display().to_string()));
-            // e2e_build starts a second registry of its own that asks for a login.
-            env.push(("CODEX_E2E_REGISTRY".into(), tools::tool_path("registry")?.display().to_string()));
-            // e2e_mirror seeds such a second registry (its upstream) with crane.
-            env.push(("CODEX_E2E_CRANE".into(), tools::tool_path("crane")?.display().to_string()));
-            Ok(())
-        });
-        if ready {
-            step(&mut outcomes, "end-to-end tests on the local cluster", || {
-                // Every run, also after a failed one: a failure must not hide whether the rest pass.
-                let mut failures = Vec::new();
-                for args in e2e_runs(&e2e_modules(&repo_root())?) {
-                    let mut command = cargo();
-                    command.args(args).env("CODEX_HELM", &helm);
-                    for (key, value) in &env {
-                        command.env(key, value);
-                    }
-                    if let Err(e) = run(&mut command) {
-                        failures.push(format!("{e:#}"));
-                    }
-                }
-                if !failures.is_empty() {
-                    bail!("{}", failures.join("; "));
-                }
-                Ok(())
-            });
-        }
-        if ready {
-            step(&mut outcomes, "Helm 3 compatibility: up, skip unchanged, verify, revise reuse", || {
-                let helm3 = tools::tool_path("helm3").context("building helm3")?;
-                let mut command = cargo();
-                command.args(e2e_args(TEST_BINARY, HELM3_COMPAT_FILTERS)).env("CODEX_HELM", &helm3);
-                for (key, value) in &env {
-                    command.env(key, value);
-                }
-                run(&mut command)
-            });
-        }
-        if ready {
-            // The newcomer's path: the demo's output and exports, then the README's commands.
-            step(&mut outcomes, "demo and README quick start", crate::quick_start::run);
-        }
-        if ready {
-            // Last: its cases restart the cluster's components under everything else.
-            step(&mut outcomes, "fault injection (tests/e2e_faults.rs)", || faults::run_prepared(&env, &[]));
-        }
-        if !args.keep_cluster {
-            step(&mut outcomes, "BuildKit down", buildkit::down);
-            step(&mut outcomes, "local cluster down", cluster::down);
-        }
+}
+
+/// The local cluster with every image the end-to-end tests deploy, then those tests, the
+/// Helm 3 subset, the quick start and the fault suite; none of them if the cluster is not ready.
+fn cluster_steps(outcomes: &mut Vec<Outcome>, helm: &Path) {
+    let mut env: Vec<(String, String)> = Vec::new();
+    let ready = step(outcomes, "local cluster up, probe and example images pushed", || {
+        env = prepare_cluster()?;
+        Ok(())
+    });
+    if !ready {
+        return;
     }
+    step(outcomes, "end-to-end tests on the local cluster", || {
+        // Every run, also after a failed one: a failure must not hide whether the rest pass.
+        let mut failures = Vec::new();
+        for args in e2e_runs(&e2e_modules(&repo_root())?) {
+            if let Err(e) = run(with_env(cargo().args(args).env("CODEX_HELM", helm), &env)) {
+                failures.push(format!("{e:#}"));
+            }
+        }
+        if !failures.is_empty() {
+            bail!("{}", failures.join("; "));
+        }
+        Ok(())
+    });
+    step(outcomes, "Helm 3 compatibility: up, skip unchanged, verify, revise reuse", || {
+        let helm3 = tools::tool_path("helm3").context("building helm3")?;
+        run(with_env(cargo().args(e2e_args(TEST_BINARY, HELM3_COMPAT_FILTERS)).env("CODEX_HELM", &helm3), &env))
+    });
+    // The newcomer's path: the demo's output and exports, then the README's commands.
+    step(outcomes, "demo and README quick start", crate::quick_start::run);
+    // Last: its cases restart the cluster's components under everything else.
+    step(outcomes, "fault injection (tests/e2e_faults.rs)", || faults::run_prepared(&env, &[]));
+}
+
+/// Starts the cluster, pushes the images and starts the services the end-to-end tests need;
+/// returns the environment that points the tests at them.
+fn prepare_cluster() -> Result<Vec<(String, String)>> {
+    let mut env = e2e_support::prepare_cluster_e2e()?;
+    example_images::build_example_images(example_images::DEFAULT_TAG)?;
+    // The dev runtime's images (e2e_dev): Go toolchain + devwatch, node, agent, seed.
+    dev_images::build_dev_images(example_images::DEFAULT_TAG)?;
+    env.push(("CODEX_E2E_GC_IMAGE".into(), gc_image::build_and_push()?));
+    // e2e_build: BuildKit with the base images in the local registry.
+    env.push(("BUILDKIT_HOST".into(), buildkit::up()?));
+    env.push(("CODEX_E2E_BUILDCTL".into(), buildkit::buildctl()?.display().to_string()));
+    // e2e_build starts a second registry of its own that asks for a login.
+    env.push(("CODEX_E2E_REGISTRY".into(), tools::tool_path("registry")?.display().to_string()));
+    // e2e_mirror seeds such a second registry (its upstream) with crane.
+    env.push(("CODEX_E2E_CRANE".into(), tools::tool_path("crane")?.display().to_string()));
+    Ok(env)
+}
+
+fn with_env<'a>(command: &'a mut Command, env: &[(String, String)]) -> &'a mut Command {
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+fn summary(outcomes: &[Outcome]) -> Result<()> {
     eprintln!("\n[test] summary");
-    for o in &outcomes {
+    for o in outcomes {
         eprintln!("[test]   {} {:<52} {:>7.1}s", if o.passed { "ok  " } else { "FAIL" }, o.step, o.seconds);
     }
     let failed = outcomes.iter().filter(|o| !o.passed).count();
@@ -307,15 +327,23 @@ mod tests {
     #[test]
     fn every_test_file_is_a_module_of_the_test_binary() {
         let root = std::fs::read_to_string(repo_root().join("tests/tests.rs")).unwrap();
-        let lines: Vec<&str> = root.lines().collect();
         let mut declared = Vec::new();
-        for (at, line) in lines.iter().enumerate() {
-            let Some(module) = line.strip_prefix("mod ").and_then(|l| l.strip_suffix(';')) else { continue };
-            if module.starts_with("e2e_") {
-                assert_eq!(at.checked_sub(1).map(|a| lines[a]), Some("#[cfg(feature = \"e2e\")]"), "mod {module}");
-            }
-            if module != "support" {
+        // `mod NAME;` lines, then the names in `e2e_modules! { … }` (declared behind the feature).
+        let mut in_e2e = false;
+        for line in root.lines() {
+            if line == "e2e_modules! {" {
+                in_e2e = true;
+            } else if in_e2e && line == "}" {
+                in_e2e = false;
+            } else if in_e2e {
+                let module = line.trim();
+                assert!(module.starts_with("e2e_"), "{module} is declared behind the e2e feature");
                 declared.push(module.to_string());
+            } else if let Some(module) = line.strip_prefix("mod ").and_then(|l| l.strip_suffix(';')) {
+                assert!(!module.starts_with("e2e_"), "mod {module}: e2e modules go in e2e_modules! {{ … }}");
+                if module != "support" {
+                    declared.push(module.to_string());
+                }
             }
         }
         declared.sort();

@@ -127,49 +127,43 @@ const fn kubernetes_tool(line: &'static versions::KubernetesLine) -> Tool {
     }
 }
 
+/// A tool built, unstamped, from the main package of our module `tools/go/<name>` (our own
+/// sources, or a wrapper that pins the upstream module).
+const fn go_module(name: &'static str, binaries: &'static [&'static str], version: Version) -> Tool {
+    Tool { name, version, binaries, recipe: Recipe::GoModule { dir: name, packages: &["."] }, stamp: no_stamp }
+}
+
+/// A tool `go install` builds at `(version, module)`: `packages`, giving `binaries`.
+const fn go_install(
+    name: &'static str,
+    (version, module): (&'static str, &'static str),
+    binaries: &'static [&'static str],
+    packages: &'static [&'static str],
+    stamp: fn(&str) -> Vec<String>,
+) -> Tool {
+    Tool { name, version: Version::Pinned { version, module }, binaries, recipe: Recipe::GoInstall { packages }, stamp }
+}
+
 const TOOLS: &[Tool] = &[
     // Both lines are listed; `find` and `run` take the one CODEX_K8S_VERSION selects.
     kubernetes_tool(&versions::KUBERNETES),
     kubernetes_tool(&versions::KUBERNETES_OLDEST),
-    Tool {
-        name: "etcd",
-        version: Version::Pinned { version: versions::ETCD, module: "go.etcd.io/etcd/server/v3" },
-        binaries: &["etcd"],
-        recipe: Recipe::GoModule { dir: "etcd", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "coredns",
-        version: Version::Pinned { version: versions::COREDNS, module: "github.com/coredns/coredns" },
-        binaries: &["coredns"],
-        recipe: Recipe::GoModule { dir: "coredns", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "crane",
-        version: Version::Pinned {
-            version: versions::GO_CONTAINERREGISTRY,
-            module: "github.com/google/go-containerregistry",
-        },
-        binaries: &["crane"],
-        recipe: Recipe::GoInstall { packages: &["github.com/google/go-containerregistry/cmd/crane"] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "helm",
-        version: Version::Pinned { version: versions::HELM, module: "helm.sh/helm/v4" },
-        binaries: &["helm"],
-        recipe: Recipe::GoInstall { packages: &["helm.sh/helm/v4/cmd/helm"] },
-        stamp: helm_stamp,
-    },
+    go_module("etcd", &["etcd"], Version::Pinned { version: versions::ETCD, module: "go.etcd.io/etcd/server/v3" }),
+    go_module(
+        "coredns",
+        &["coredns"],
+        Version::Pinned { version: versions::COREDNS, module: "github.com/coredns/coredns" },
+    ),
+    go_install(
+        "crane",
+        (versions::GO_CONTAINERREGISTRY, "github.com/google/go-containerregistry"),
+        &["crane"],
+        &["github.com/google/go-containerregistry/cmd/crane"],
+        no_stamp,
+    ),
+    go_install("helm", (versions::HELM, "helm.sh/helm/v4"), &["helm"], &["helm.sh/helm/v4/cmd/helm"], helm_stamp),
     // After `helm`, so that the binary name `helm` finds Helm 4; `helm3` names this one.
-    Tool {
-        name: "helm3",
-        version: Version::Pinned { version: versions::HELM3, module: "helm.sh/helm/v3" },
-        binaries: &["helm"],
-        recipe: Recipe::GoInstall { packages: &["helm.sh/helm/v3/cmd/helm"] },
-        stamp: helm3_stamp,
-    },
+    go_install("helm3", (versions::HELM3, "helm.sh/helm/v3"), &["helm"], &["helm.sh/helm/v3/cmd/helm"], helm3_stamp),
     Tool {
         name: "kubectl",
         // Always from the default line: one kubectl for either cluster (it only applies, reads
@@ -182,18 +176,16 @@ const TOOLS: &[Tool] = &[
         },
         stamp: kubernetes_stamp,
     },
-    Tool {
-        name: "krew",
-        version: Version::Pinned { version: versions::KREW, module: "sigs.k8s.io/krew" },
-        binaries: &["krew", "validate-krew-manifest"],
-        recipe: Recipe::GoInstall {
-            packages: &["sigs.k8s.io/krew/cmd/krew", "sigs.k8s.io/krew/cmd/validate-krew-manifest"],
-        },
-        // Unstamped on purpose: krew without a release tag counts as a development build and
-        // never asks GitHub for a newer release. KREW_NO_UPGRADE_CHECK does the same, but
-        // validate-krew-manifest runs `kubectl krew install` with a cleared environment.
-        stamp: no_stamp,
-    },
+    // Unstamped on purpose: krew without a release tag counts as a development build and
+    // never asks GitHub for a newer release. KREW_NO_UPGRADE_CHECK does the same, but
+    // validate-krew-manifest runs `kubectl krew install` with a cleared environment.
+    go_install(
+        "krew",
+        (versions::KREW, "sigs.k8s.io/krew"),
+        &["krew", "validate-krew-manifest"],
+        &["sigs.k8s.io/krew/cmd/krew", "sigs.k8s.io/krew/cmd/validate-krew-manifest"],
+        no_stamp,
+    ),
     Tool {
         name: "buildkit",
         version: Version::Pinned { version: versions::BUILDKIT, module: "github.com/moby/buildkit" },
@@ -206,38 +198,17 @@ const TOOLS: &[Tool] = &[
         },
         stamp: buildkit_stamp,
     },
-    Tool {
-        name: "kube-router",
-        version: Version::Pinned {
-            version: versions::KUBE_ROUTER,
-            module: "github.com/cloudnativelabs/kube-router/v2",
-        },
-        binaries: &["kube-router"],
-        // Its go.mod has no `replace` directives, so `go install` builds it as released.
-        recipe: Recipe::GoInstall { packages: &["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"] },
-        stamp: kube_router_stamp,
-    },
-    Tool {
-        name: "registry",
-        version: Version::Sources,
-        binaries: &["registry"],
-        recipe: Recipe::GoModule { dir: "registry", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "pause",
-        version: Version::Sources,
-        binaries: &["pause"],
-        recipe: Recipe::GoModule { dir: "pause", packages: &["."] },
-        stamp: no_stamp,
-    },
-    Tool {
-        name: "provisioner",
-        version: Version::Sources,
-        binaries: &["provisioner"],
-        recipe: Recipe::GoModule { dir: "provisioner", packages: &["."] },
-        stamp: no_stamp,
-    },
+    // Its go.mod has no `replace` directives, so `go install` builds it as released.
+    go_install(
+        "kube-router",
+        (versions::KUBE_ROUTER, "github.com/cloudnativelabs/kube-router/v2"),
+        &["kube-router"],
+        &["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"],
+        kube_router_stamp,
+    ),
+    go_module("registry", &["registry"], Version::Sources),
+    go_module("pause", &["pause"], Version::Sources),
+    go_module("provisioner", &["provisioner"], Version::Sources),
 ];
 
 /// Names accepted by `cargo xtask tools` and [`tool_path`]: tool names and binary names.

@@ -42,54 +42,22 @@ fn kubectl_requests(stderr: &str) -> usize {
 pub fn run(args: &GcArgs) -> Result<()> {
     ensure!(args.namespaces >= 2 && args.runs >= 1, "--namespaces >= 2 and --runs >= 1");
     let info = cluster::up()?;
-    let codex = release_binary("[bench gc] ")?;
-    let kubectl = |args: &[&str]| {
-        let mut c = Command::new("kubectl");
-        c.args(args).env("KUBECONFIG", &info.kubeconfig);
-        c
-    };
-    let codex_cmd = |args: &[&str]| {
-        let mut c = Command::new(&codex);
-        c.args(args).env("KUBECONFIG", &info.kubeconfig);
-        c
-    };
-
+    let tools = Tools { codex: release_binary("[bench gc] ")?, kubeconfig: info.kubeconfig };
     // Start clean, then create the namespaces in one apply.
-    timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=true", "--timeout=300s"]))?;
-    let now = time::now_rfc3339();
-    let mut manifest = String::new();
-    for i in 0..args.namespaces {
-        let last = if i % 2 == 0 { "2020-01-01T00:00:00Z".to_string() } else { now.clone() };
-        manifest.push_str(&format!(
-            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench-gc-{i:04}\n  labels:\n    app.kubernetes.io/managed-by: kubectl-codex\n    codex-k8s.dev/project: bench-gc\n  annotations:\n    codex-k8s.dev/last-activity: \"{last}\"\n    codex-k8s.dev/idle-ttl: 8h\n---\n"
-        ));
-    }
+    timed(&mut tools.kubectl(&["delete", "namespace", "-l", LABEL, "--wait=true", "--timeout=300s"]))?;
     let file = std::env::temp_dir().join("bench-gc-namespaces.yaml");
-    std::fs::write(&file, manifest)?;
-    timed(&mut kubectl(&["apply", "-f", file.to_str().unwrap()]))?;
+    std::fs::write(&file, namespaces(args.namespaces))?;
+    timed(&mut tools.kubectl(&["apply", "-f", file.to_str().unwrap()]))?;
 
-    let mut baseline = Vec::new();
-    let mut baseline_requests = Vec::new();
-    let mut dry = Vec::new();
-    let mut dry_requests = Vec::new();
-    for _ in 0..args.runs {
-        let started = Instant::now();
-        let listed = exec::output(&mut kubectl(&["get", "namespaces", "-l", LABEL, "-o", "json", "-v=6"]))?;
-        baseline.push(started.elapsed().as_secs_f64());
-        baseline_requests.push(kubectl_requests(&String::from_utf8_lossy(&listed.stderr)) as f64);
-        let (seconds, out) = timed(&mut codex_cmd(&["gc", "--dry-run", "-o", "json"]))?;
-        let report: Value = serde_json::from_slice(&out)?;
-        dry_requests.push(report["apiRequests"].as_u64().context("gc -o json has apiRequests")? as f64);
-        dry.push(seconds);
-    }
-    let (real_seconds, out) = timed(&mut codex_cmd(&["gc", "-o", "json"]))?;
+    let samples = tools.sample(args.runs)?;
+    let (real_seconds, out) = timed(&mut tools.codex(&["gc", "-o", "json"]))?;
     let report: Value = serde_json::from_slice(&out)?;
     let deleted =
         report["decisions"].as_array().map(|d| d.iter().filter(|d| d["action"] == "deleted").count()).unwrap_or(0);
     let real_requests = report["apiRequests"].as_u64().context("gc -o json has apiRequests")?;
-    timed(&mut kubectl(&["delete", "namespace", "-l", LABEL, "--wait=false"]))?;
+    timed(&mut tools.kubectl(&["delete", "namespace", "-l", LABEL, "--wait=false"]))?;
 
-    let base = median(&baseline);
+    let base = median(&samples.baseline);
     println!(
         "gc sweep over {} managed namespaces ({} expired), {} runs; times in ms",
         args.namespaces,
@@ -106,13 +74,13 @@ pub fn run(args: &GcArgs) -> Result<()> {
     println!(
         "| baseline: kubectl get namespaces -l (one list) | {:.0} | {:.0} | 1.00 |",
         base * 1000.0,
-        median(&baseline_requests)
+        median(&samples.baseline_requests)
     );
     println!(
         "| kubectl codex gc --dry-run | {:.0} | {:.0} | {:.2} |",
-        median(&dry) * 1000.0,
-        median(&dry_requests),
-        median(&dry) / base
+        median(&samples.dry) * 1000.0,
+        median(&samples.dry_requests),
+        median(&samples.dry) / base
     );
     println!(
         "| kubectl codex gc (deleted {deleted}) | {:.0} | {real_requests} | {:.2} |",
@@ -120,6 +88,64 @@ pub fn run(args: &GcArgs) -> Result<()> {
         real_seconds / base
     );
     Ok(())
+}
+
+/// `count` managed namespaces in one multi-document manifest, every other one idle since 2020
+/// (expired), the rest active now.
+fn namespaces(count: usize) -> String {
+    let now = time::now_rfc3339();
+    let mut manifest = String::new();
+    for i in 0..count {
+        let last = if i % 2 == 0 { "2020-01-01T00:00:00Z".to_string() } else { now.clone() };
+        manifest.push_str(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench-gc-{i:04}\n  labels:\n    app.kubernetes.io/managed-by: kubectl-codex\n    codex-k8s.dev/project: bench-gc\n  annotations:\n    codex-k8s.dev/last-activity: \"{last}\"\n    codex-k8s.dev/idle-ttl: 8h\n---\n"
+        ));
+    }
+    manifest
+}
+
+/// kubectl and kubectl-codex against the local cluster.
+struct Tools {
+    codex: std::path::PathBuf,
+    kubeconfig: std::path::PathBuf,
+}
+
+/// Seconds and API requests of every timed run: the kubectl list and the dry-run sweep.
+struct Samples {
+    baseline: Vec<f64>,
+    baseline_requests: Vec<f64>,
+    dry: Vec<f64>,
+    dry_requests: Vec<f64>,
+}
+
+impl Tools {
+    fn kubectl(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("kubectl");
+        c.args(args).env("KUBECONFIG", &self.kubeconfig);
+        c
+    }
+
+    fn codex(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.codex);
+        c.args(args).env("KUBECONFIG", &self.kubeconfig);
+        c
+    }
+
+    /// `runs` rounds of the baseline list, then the dry-run sweep, interleaved.
+    fn sample(&self, runs: usize) -> Result<Samples> {
+        let mut samples = Samples { baseline: vec![], baseline_requests: vec![], dry: vec![], dry_requests: vec![] };
+        for _ in 0..runs {
+            let started = Instant::now();
+            let listed = exec::output(&mut self.kubectl(&["get", "namespaces", "-l", LABEL, "-o", "json", "-v=6"]))?;
+            samples.baseline.push(started.elapsed().as_secs_f64());
+            samples.baseline_requests.push(kubectl_requests(&String::from_utf8_lossy(&listed.stderr)) as f64);
+            let (seconds, out) = timed(&mut self.codex(&["gc", "--dry-run", "-o", "json"]))?;
+            let report: Value = serde_json::from_slice(&out)?;
+            samples.dry_requests.push(report["apiRequests"].as_u64().context("gc -o json has apiRequests")? as f64);
+            samples.dry.push(seconds);
+        }
+        Ok(samples)
+    }
 }
 
 #[cfg(test)]

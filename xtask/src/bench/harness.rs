@@ -1,11 +1,12 @@
 //! What more than one benchmark needs: running a command while measuring its wall time and
-//! peak memory, the machine's load around a measurement, and the one-line edits that make a
-//! rebuild necessary.
+//! peak memory, the machine's load around a measurement, the one-line edits that make a
+//! rebuild necessary, and the helm, kubeconfig and namespaces of the cluster benchmarks.
 
 use anyhow::{bail, ensure, Context, Result};
+use clap::{Args, ValueEnum};
 use std::ffi::OsString;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -88,4 +89,57 @@ pub fn replace_line(file: &Path, prefix: &str, line: &str) -> Result<()> {
 /// `path` as UTF-8, for the command lines and manifests that need it as text.
 pub fn path_str(path: &Path) -> Result<&str> {
     path.to_str().with_context(|| format!("{} is not UTF-8", path.display()))
+}
+
+/// The helm under test: `--helm`, then $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
+pub fn helm_binary(flag: Option<&Path>) -> Result<PathBuf> {
+    match (flag, std::env::var_os("CODEX_HELM")) {
+        (Some(path), _) => Ok(path.to_path_buf()),
+        (None, Some(path)) => Ok(PathBuf::from(path)),
+        (None, None) => crate::tools::tool_path("helm"),
+    }
+}
+
+/// $KUBECONFIG, else the local cluster's kubeconfig, as `cargo xtask cluster up` prints it.
+pub fn kubeconfig(root: &Path) -> PathBuf {
+    std::env::var_os("KUBECONFIG").map_or_else(|| root.join(".local-cluster/kubeconfig"), PathBuf::from)
+}
+
+/// Deletes `namespace` (gone already is fine) with `kubectl`, waiting up to `timeout`.
+pub fn delete_namespace(mut kubectl: Command, namespace: &str, timeout: Duration) -> Result<()> {
+    let timeout = format!("--timeout={}s", timeout.as_secs());
+    crate::exec::output(kubectl.args([
+        "delete",
+        "namespace",
+        namespace,
+        "--ignore-not-found",
+        "--wait=true",
+        &timeout,
+    ]))?;
+    Ok(())
+}
+
+/// services.yaml with `environment`'s namespace line replaced by `namespace: <namespace>`, so a
+/// benchmark deploys where it cleans up; an error if the line is no longer there.
+pub fn retarget(services_yaml: &str, environment: &str, namespace: &str) -> Result<String> {
+    let line = format!("namespace: \"{{{{ project }}}}-{environment}\"");
+    ensure!(services_yaml.contains(&line), "services.yaml no longer has the line `{line}` this benchmark replaces");
+    Ok(services_yaml.replace(&line, &format!("namespace: {namespace}")))
+}
+
+/// The flags of both cluster benchmarks (`bench up`, `bench reload`): the helm under test and
+/// the report's format.
+#[derive(Args)]
+pub struct HelmAndOutput {
+    /// helm binary; default: $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
+    #[arg(long)]
+    pub helm: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
 }

@@ -44,11 +44,9 @@ pub fn deploy(layout: &Layout) -> Result<()> {
     kubectl::apply(layout, &manifest(&image))
 }
 
-fn manifest(image: &str) -> String {
-    let corefile = COREFILE.replace("CLUSTER_DOMAIN", CLUSTER_DOMAIN);
-    let corefile_yaml: String = corefile.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        r#"apiVersion: v1
+/// CoreDNS's objects in kube-system; `{corefile}`, `{image}` and `{dns_service_ip}` are filled
+/// in by [`manifest`].
+const MANIFEST: &str = r#"apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: coredns
@@ -86,7 +84,7 @@ metadata:
   namespace: kube-system
 data:
   Corefile: |
-{corefile_yaml}---
+{corefile}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -159,7 +157,7 @@ metadata:
   labels:
     k8s-app: kube-dns
 spec:
-  clusterIP: {DNS_SERVICE_IP}
+  clusterIP: {dns_service_ip}
   selector:
     k8s-app: kube-dns
   ports:
@@ -169,8 +167,12 @@ spec:
   - name: dns-tcp
     port: 53
     protocol: TCP
-"#
-    )
+"#;
+
+fn manifest(image: &str) -> String {
+    let corefile = COREFILE.replace("CLUSTER_DOMAIN", CLUSTER_DOMAIN);
+    let corefile_yaml: String = corefile.lines().map(|l| format!("    {l}\n")).collect();
+    MANIFEST.replace("{corefile}", &corefile_yaml).replace("{image}", image).replace("{dns_service_ip}", DNS_SERVICE_IP)
 }
 
 /// Whether CoreDNS's pod is ready, which also proves that pods reach the API

@@ -144,74 +144,10 @@ pub fn up() -> Result<ClusterInfo> {
         return Ok(info);
     }
 
-    step("install Debian packages", || packages::ensure().map(drop))?;
-    step("build tools", build_tools)?;
-    step("set up the host network", || {
-        if process::running_pid(&layout, containerd::NAME).is_none() {
-            network::detach_stale_pods()?;
-        }
-        network::setup(&layout)
-    })?;
-    step("make certificates and kubeconfigs", || {
-        pki::ensure(&layout)?;
-        kubeconfig::write_all(&layout)
-    })?;
-    step("start the registry", || start_registry(&layout))?;
-    let pause = step("load the pause image", registry::ensure_pause_image)?;
-    step("start etcd", || {
-        start(&layout, etcd::daemon(&layout)?)?;
-        wait_for(&layout, "etcd to be healthy", etcd::NAME, Duration::from_secs(60), etcd::healthy)
-    })?;
-    step("start kube-apiserver", || {
-        start(&layout, control_plane::apiserver(&layout)?)?;
-        wait_for(&layout, "the apiserver to be ready", control_plane::APISERVER, Duration::from_secs(120), || {
-            kubectl::output(&layout, &["get", "--raw=/readyz"]).is_ok()
-        })
-    })?;
-    step("start controller-manager and scheduler", || {
-        start(&layout, control_plane::controller_manager(&layout)?)?;
-        start(&layout, control_plane::scheduler(&layout)?)
-    })?;
-    step("start containerd", || {
-        start(&layout, containerd::daemon(&layout, &pause)?)?;
-        wait_for(&layout, "containerd to answer", containerd::NAME, Duration::from_secs(30), || {
-            containerd::responds(&layout)
-        })
-    })?;
-    step("start kubelet (node Ready)", || {
-        start(&layout, kubelet::daemon(&layout)?)?;
-        wait_for(&layout, "the node to be Ready", kubelet::NAME, Duration::from_secs(120), || {
-            kubectl::node_ready(&layout, NODE_NAME)
-        })
-    })?;
-    step("start kube-proxy", || start(&layout, kube_proxy::daemon(&layout)?))?;
-    step("start kube-router (NetworkPolicy)", || {
-        start(&layout, network_policy::daemon(&layout)?)?;
-        wait_for(
-            &layout,
-            "kube-router's policy chains",
-            network_policy::NAME,
-            Duration::from_secs(60),
-            network_policy::enforcing,
-        )
-    })?;
-    step("start the provisioner (default StorageClass)", || {
-        start(&layout, storage::daemon(&layout)?)?;
-        storage::apply_storage_class(&layout)
-    })?;
-    step("deploy cluster DNS", || {
-        dns::deploy(&layout)?;
-        wait_for(&layout, "CoreDNS to be available", kubelet::NAME, Duration::from_secs(180), || {
-            dns::deployment_available(&layout)
-        })?;
-        wait_for(
-            &layout,
-            "kubernetes.default to resolve",
-            kube_proxy::NAME,
-            Duration::from_secs(60),
-            kubernetes_service_resolves,
-        )
-    })?;
+    let pause = prepare_host(&layout)?;
+    start_control_plane(&layout)?;
+    start_node(&layout, &pause)?;
+    start_addons(&layout)?;
     eprintln!(
         "{}",
         crate::progress::line(
@@ -226,6 +162,91 @@ pub fn up() -> Result<ClusterInfo> {
         )
     );
     Ok(info)
+}
+
+/// Packages, tools, network, certificates and the registry with the pause image; returns the
+/// pause image's reference.
+fn prepare_host(layout: &Layout) -> Result<String> {
+    step("install Debian packages", || packages::ensure().map(drop))?;
+    step("build tools", build_tools)?;
+    step("set up the host network", || {
+        if process::running_pid(layout, containerd::NAME).is_none() {
+            network::detach_stale_pods()?;
+        }
+        network::setup(layout)
+    })?;
+    step("make certificates and kubeconfigs", || {
+        pki::ensure(layout)?;
+        kubeconfig::write_all(layout)
+    })?;
+    step("start the registry", || start_registry(layout))?;
+    step("load the pause image", registry::ensure_pause_image)
+}
+
+/// etcd, the apiserver (until ready), the controller-manager and the scheduler.
+fn start_control_plane(layout: &Layout) -> Result<()> {
+    step("start etcd", || {
+        start(layout, etcd::daemon(layout)?)?;
+        wait_for(layout, "etcd to be healthy", etcd::NAME, Duration::from_secs(60), etcd::healthy)
+    })?;
+    step("start kube-apiserver", || {
+        start(layout, control_plane::apiserver(layout)?)?;
+        wait_for(layout, "the apiserver to be ready", control_plane::APISERVER, Duration::from_secs(120), || {
+            kubectl::output(layout, &["get", "--raw=/readyz"]).is_ok()
+        })
+    })?;
+    step("start controller-manager and scheduler", || {
+        start(layout, control_plane::controller_manager(layout)?)?;
+        start(layout, control_plane::scheduler(layout)?)
+    })
+}
+
+/// containerd and the kubelet, until the node is Ready.
+fn start_node(layout: &Layout, pause: &str) -> Result<()> {
+    step("start containerd", || {
+        start(layout, containerd::daemon(layout, pause)?)?;
+        wait_for(layout, "containerd to answer", containerd::NAME, Duration::from_secs(30), || {
+            containerd::responds(layout)
+        })
+    })?;
+    step("start kubelet (node Ready)", || {
+        start(layout, kubelet::daemon(layout)?)?;
+        wait_for(layout, "the node to be Ready", kubelet::NAME, Duration::from_secs(120), || {
+            kubectl::node_ready(layout, NODE_NAME)
+        })
+    })
+}
+
+/// kube-proxy, NetworkPolicy, the default StorageClass and cluster DNS.
+fn start_addons(layout: &Layout) -> Result<()> {
+    step("start kube-proxy", || start(layout, kube_proxy::daemon(layout)?))?;
+    step("start kube-router (NetworkPolicy)", || {
+        start(layout, network_policy::daemon(layout)?)?;
+        wait_for(
+            layout,
+            "kube-router's policy chains",
+            network_policy::NAME,
+            Duration::from_secs(60),
+            network_policy::enforcing,
+        )
+    })?;
+    step("start the provisioner (default StorageClass)", || {
+        start(layout, storage::daemon(layout)?)?;
+        storage::apply_storage_class(layout)
+    })?;
+    step("deploy cluster DNS", || {
+        dns::deploy(layout)?;
+        wait_for(layout, "CoreDNS to be available", kubelet::NAME, Duration::from_secs(180), || {
+            dns::deployment_available(layout)
+        })?;
+        wait_for(
+            layout,
+            "kubernetes.default to resolve",
+            kube_proxy::NAME,
+            Duration::from_secs(60),
+            kubernetes_service_resolves,
+        )
+    })
 }
 
 /// The `gitVersion` the running apiserver reports.

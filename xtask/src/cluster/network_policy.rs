@@ -22,16 +22,15 @@ const TOP_CHAINS: [(&str, &str); 3] =
 const IPSET_PREFIXES: [&str; 2] = ["KUBE-SRC-", "KUBE-DST-"];
 
 pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
-    Ok(Daemon {
-        name: NAME,
-        program: tools::tool_path(NAME)?,
-        args: vec![
-            // The admin kubeconfig, as for the provisioner: kube-router starts informers on
-            // pods, namespaces, networkpolicies, nodes, services, endpoints and endpointslices
-            // (all of them, whichever controllers run) and reads its Node. No built-in role
-            // grants that set; a dedicated identity would need its own certificate and a
-            // ClusterRole applied before the start, for a host process of a throwaway cluster.
-            format!("--kubeconfig={}", layout.kubeconfig().display()),
+    // The admin kubeconfig, as for the provisioner: kube-router starts informers on
+    // pods, namespaces, networkpolicies, nodes, services, endpoints and endpointslices
+    // (all of them, whichever controllers run) and reads its Node. No built-in role
+    // grants that set; a dedicated identity would need its own certificate and a
+    // ClusterRole applied before the start, for a host process of a throwaway cluster.
+    Daemon::admin_client(
+        NAME,
+        layout,
+        &[
             format!("--hostname-override={NODE_NAME}"),
             "--run-firewall=true".into(),
             "--run-router=false".into(),
@@ -48,9 +47,7 @@ pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
             "--metrics-port=0".into(),
             "--enable-pprof=false".into(),
         ],
-        env: vec![],
-        files: vec![],
-    })
+    )
 }
 
 /// Whether the controller has done its first sync: its top-level chains are hooked into

@@ -24,6 +24,16 @@ pub struct Daemon<'a> {
     pub files: Vec<(PathBuf, String)>,
 }
 
+impl<'a> Daemon<'a> {
+    /// The built tool `name` (`cargo xtask tools <name>`) as a daemon that reaches the
+    /// apiserver with the admin kubeconfig: `--kubeconfig=…` then `args`, no env, no files.
+    pub fn admin_client(name: &'a str, layout: &Layout, args: &[String]) -> Result<Daemon<'a>> {
+        let mut all = vec![format!("--kubeconfig={}", layout.kubeconfig().display())];
+        all.extend_from_slice(args);
+        Ok(Daemon { name, program: crate::tools::tool_path(name)?, args: all, env: vec![], files: vec![] })
+    }
+}
+
 impl Daemon<'_> {
     /// Starts the daemon unless it already runs; returns its pid.
     pub fn ensure_running(&self, layout: &Layout) -> Result<u32> {

@@ -6,23 +6,19 @@ use anyhow::Result;
 use super::kubectl;
 use super::layout::{Layout, PROVISIONER_NAME, STORAGE_CLASS};
 use super::process::Daemon;
-use crate::tools;
 
 pub const NAME: &str = "provisioner";
 
 pub fn daemon<'a>(layout: &Layout) -> Result<Daemon<'a>> {
-    Ok(Daemon {
-        name: NAME,
-        program: tools::tool_path(NAME)?,
-        args: vec![
-            format!("--kubeconfig={}", layout.kubeconfig().display()),
+    Daemon::admin_client(
+        NAME,
+        layout,
+        &[
             format!("--name={PROVISIONER_NAME}"),
             format!("--storage-class={STORAGE_CLASS}"),
             format!("--root={}", layout.volumes().display()),
         ],
-        env: vec![],
-        files: vec![],
-    })
+    )
 }
 
 pub fn apply_storage_class(layout: &Layout) -> Result<()> {

@@ -63,129 +63,154 @@ pub fn build_dev_images(app_version: &str) -> Result<Vec<(String, String)>> {
     let root = repo_root();
     let out = root.join("target").join("dev-images");
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let services = root.join("example").join("services");
-    let web = root.join("example").join("web");
-    let tag = dev_tag(app_version);
-
     let etc = out.join("etc");
     write_user_db(&etc, "app", "/tmp")?;
-    let user_db = [(etc.join("passwd"), "/etc/passwd".to_string()), (etc.join("group"), "/etc/group".to_string())];
-    let busybox = busybox_files(&out)?;
-    let mut built = Vec::new();
-
-    // Go: one image, published under each Go service's repository.
-    let devwatch = out.join("bin").join("devwatch");
-    go_build_devwatch(&services, &devwatch)?;
-    let gocache = out.join("gocache");
-    warm_go_cache(&services, &gocache)?;
-    let goroot = host_goroot()?;
-    let mut files = toolchain_files(&goroot)?;
-    files.push((devwatch, "/app/devwatch".to_string()));
-    files.push((gocache, GOCACHE_IN_IMAGE.to_string()));
-    files.extend(user_db.iter().cloned());
-    let go_env = [
-        ("PATH", format!("{GOROOT_IN_IMAGE}/bin:/app:/usr/bin:/bin")),
-        ("HOME", "/tmp".to_string()),
-        // Set, not derived: `go` finds its GOROOT through /proc/self/exe otherwise.
-        ("GOROOT", GOROOT_IN_IMAGE.to_string()),
-        ("GOCACHE", GOCACHE_IN_IMAGE.to_string()),
-        ("GOFLAGS", GO_FLAGS.to_string()),
-        ("CGO_ENABLED", "0".to_string()),
-        ("GOTOOLCHAIN", "local".to_string()),
-        // Dependencies are vendored: a module download from a pod is a bug, so make it fail.
-        ("GOPROXY", "off".to_string()),
-    ];
-    let (first, rest) = GO_DEV_SERVICES.split_first().expect("at least one Go service");
-    let first_ref = assemble_and_push(&ImageSpec {
-        repository: format!("{REPOSITORY_PREFIX}/{first}"),
-        tag: tag.clone(),
-        files,
-        entrypoint: vec!["/app/devwatch".to_string()],
-        env: go_env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-        workdir: None,
-        user: Some(app_user()),
-        owners: vec![(GOCACHE_IN_IMAGE.to_string(), APP_UID, APP_UID)],
-    })
-    .context("the Go dev image")?;
-    built.push((first.to_string(), first_ref.clone()));
-    for service in rest {
-        let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{tag}", oci::registry_address());
-        oci::copy(&first_ref, &reference)?;
-        built.push((service.to_string(), reference));
-    }
-
-    // Web: node and its libraries; vite and the sources come from the workspace.
-    npm_ci(&web)?;
-    let node = fs::canonicalize(crate::tools::on_path("node")?)?;
-    let mut elves = vec![node.clone()];
-    elves.extend(native_addons(&web.join("node_modules"))?);
-    let mut files: Vec<(PathBuf, String)> = vec![(node, "/usr/bin/node".to_string())];
-    for (dest, source) in shared_libraries(&elves)? {
-        files.push((source, dest));
-    }
-    files.extend(user_db.iter().cloned());
-    let reference = assemble_and_push(&ImageSpec {
-        repository: format!("{REPOSITORY_PREFIX}/web"),
-        tag: tag.clone(),
-        files,
-        entrypoint: vec!["/usr/bin/node".to_string()],
-        env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/usr/bin:/bin".into())],
-        workdir: None,
-        user: Some(app_user()),
-        owners: Vec::new(),
-    })
-    .context("the web dev image")?;
-    built.push(("web".to_string(), reference));
-
-    // Agent: a shell and the usual tools, for commands such as `sed -i … message.go`.
-    let mut files = busybox.clone();
-    files.extend(user_db.iter().cloned());
-    let reference = assemble_and_push(&ImageSpec {
-        repository: format!("{REPOSITORY_PREFIX}/agent"),
-        tag: app_version.to_string(),
-        files,
-        entrypoint: vec!["/bin/sh".to_string()],
-        env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/bin".into())],
-        workdir: Some("/workspace".to_string()),
-        user: Some(app_user()),
-        owners: Vec::new(),
-    })
-    .context("the agent image")?;
-    built.push(("agent".to_string(), reference));
-
-    // Workspace seed: the sources with their dependencies, copied into an empty workspace.
-    let mut files = busybox;
-    files.extend(user_db.iter().cloned());
-    files.push((services.clone(), "/seed/services".to_string()));
-    files.extend(web_sources(&web)?);
-    files.push((root.join("example/dev/seed-workspace.sh"), "/seed/seed-workspace.sh".to_string()));
-    let reference = assemble_and_push(&ImageSpec {
-        repository: format!("{REPOSITORY_PREFIX}/workspace-seed"),
-        tag,
-        files,
-        entrypoint: vec!["/bin/sh".to_string(), "/seed/seed-workspace.sh".to_string()],
-        env: vec![
-            ("HOME".into(), "/tmp".into()),
-            ("PATH".into(), "/bin".into()),
-            ("WORKSPACE".into(), "/workspace".into()),
-        ],
-        workdir: None,
-        user: Some(app_user()),
-        owners: Vec::new(),
-    })
-    .context("the workspace-seed image")?;
-    built.push(("workspace-seed".to_string(), reference));
+    let build = DevBuild {
+        services: root.join("example").join("services"),
+        web: root.join("example").join("web"),
+        tag: dev_tag(app_version),
+        user_db: [(etc.join("passwd"), "/etc/passwd".to_string()), (etc.join("group"), "/etc/group".to_string())],
+        busybox: busybox_files(&out)?,
+        out,
+        root,
+    };
+    let mut built = build.go_images()?;
+    built.push(("web".to_string(), build.web_image()?));
+    built.push(("agent".to_string(), build.agent_image(app_version)?));
+    built.push(("workspace-seed".to_string(), build.seed_image()?));
     Ok(built)
 }
 
+/// What every dev image is assembled from.
+struct DevBuild {
+    root: PathBuf,
+    /// target/dev-images: the build outputs that go into the images.
+    out: PathBuf,
+    services: PathBuf,
+    web: PathBuf,
+    /// The dev tag (`<app>-dev`).
+    tag: String,
+    /// /etc/passwd and /etc/group with the app user, in every image.
+    user_db: [(PathBuf, String); 2],
+    busybox: Vec<(PathBuf, String)>,
+}
+
+impl DevBuild {
+    /// Go: one image, published under each Go service's repository.
+    fn go_images(&self) -> Result<Vec<(String, String)>> {
+        let devwatch = self.out.join("bin").join("devwatch");
+        go_build_devwatch(&self.services, &devwatch)?;
+        let gocache = self.out.join("gocache");
+        warm_go_cache(&self.services, &gocache)?;
+        let goroot = host_goroot()?;
+        let mut files = toolchain_files(&goroot)?;
+        files.push((devwatch, "/app/devwatch".to_string()));
+        files.push((gocache, GOCACHE_IN_IMAGE.to_string()));
+        files.extend(self.user_db.iter().cloned());
+        let go_env = [
+            ("PATH", format!("{GOROOT_IN_IMAGE}/bin:/app:/usr/bin:/bin")),
+            ("HOME", "/tmp".to_string()),
+            // Set, not derived: `go` finds its GOROOT through /proc/self/exe otherwise.
+            ("GOROOT", GOROOT_IN_IMAGE.to_string()),
+            ("GOCACHE", GOCACHE_IN_IMAGE.to_string()),
+            ("GOFLAGS", GO_FLAGS.to_string()),
+            ("CGO_ENABLED", "0".to_string()),
+            ("GOTOOLCHAIN", "local".to_string()),
+            // Dependencies are vendored: a module download from a pod is a bug, so make it fail.
+            ("GOPROXY", "off".to_string()),
+        ];
+        let (first, rest) = GO_DEV_SERVICES.split_first().expect("at least one Go service");
+        let first_ref = assemble_and_push(&ImageSpec {
+            repository: format!("{REPOSITORY_PREFIX}/{first}"),
+            tag: self.tag.clone(),
+            files,
+            entrypoint: vec!["/app/devwatch".to_string()],
+            env: go_env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            workdir: None,
+            user: Some(app_user()),
+            owners: vec![(GOCACHE_IN_IMAGE.to_string(), APP_UID, APP_UID)],
+        })
+        .context("the Go dev image")?;
+        let mut built = vec![(first.to_string(), first_ref.clone())];
+        for service in rest {
+            let reference = format!("{}/{REPOSITORY_PREFIX}/{service}:{}", oci::registry_address(), self.tag);
+            oci::copy(&first_ref, &reference)?;
+            built.push((service.to_string(), reference));
+        }
+        Ok(built)
+    }
+
+    /// Web: node and its libraries; vite and the sources come from the workspace.
+    fn web_image(&self) -> Result<String> {
+        npm_ci(&self.web)?;
+        let node = fs::canonicalize(crate::tools::on_path("node")?)?;
+        let mut elves = vec![node.clone()];
+        elves.extend(native_addons(&self.web.join("node_modules"))?);
+        let mut files: Vec<(PathBuf, String)> = vec![(node, "/usr/bin/node".to_string())];
+        for (dest, source) in shared_libraries(&elves)? {
+            files.push((source, dest));
+        }
+        files.extend(self.user_db.iter().cloned());
+        assemble_and_push(&ImageSpec {
+            repository: format!("{REPOSITORY_PREFIX}/web"),
+            tag: self.tag.clone(),
+            files,
+            entrypoint: vec!["/usr/bin/node".to_string()],
+            env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/usr/bin:/bin".into())],
+            workdir: None,
+            user: Some(app_user()),
+            owners: Vec::new(),
+        })
+        .context("the web dev image")
+    }
+
+    /// Agent: a shell and the usual tools, for commands such as `sed -i … message.go`; tagged
+    /// with the app version itself, since agents run in every runtime.
+    fn agent_image(&self, app_version: &str) -> Result<String> {
+        let mut files = self.busybox.clone();
+        files.extend(self.user_db.iter().cloned());
+        assemble_and_push(&ImageSpec {
+            repository: format!("{REPOSITORY_PREFIX}/agent"),
+            tag: app_version.to_string(),
+            files,
+            entrypoint: vec!["/bin/sh".to_string()],
+            env: vec![("HOME".into(), "/tmp".into()), ("PATH".into(), "/bin".into())],
+            workdir: Some("/workspace".to_string()),
+            user: Some(app_user()),
+            owners: Vec::new(),
+        })
+        .context("the agent image")
+    }
+
+    /// Workspace seed: the sources with their dependencies, copied into an empty workspace.
+    fn seed_image(&self) -> Result<String> {
+        let mut files = self.busybox.clone();
+        files.extend(self.user_db.iter().cloned());
+        files.push((self.services.clone(), "/seed/services".to_string()));
+        files.extend(web_sources(&self.web)?);
+        files.push((self.root.join("example/dev/seed-workspace.sh"), "/seed/seed-workspace.sh".to_string()));
+        assemble_and_push(&ImageSpec {
+            repository: format!("{REPOSITORY_PREFIX}/workspace-seed"),
+            tag: self.tag.clone(),
+            files,
+            entrypoint: vec!["/bin/sh".to_string(), "/seed/seed-workspace.sh".to_string()],
+            env: vec![
+                ("HOME".into(), "/tmp".into()),
+                ("PATH".into(), "/bin".into()),
+                ("WORKSPACE".into(), "/workspace".into()),
+            ],
+            workdir: None,
+            user: Some(app_user()),
+            owners: Vec::new(),
+        })
+        .context("the workspace-seed image")
+    }
+}
+
+/// Offline: the dev images build from vendored modules and the local build cache only.
 fn go(module: &Path) -> Command {
-    let mut go = Command::new("go");
-    go.current_dir(module)
-        .env("CGO_ENABLED", "0")
-        .env("GOOS", "linux")
-        .env("GOARCH", "amd64")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off");
+    let mut go = super::go_linux_static(module);
+    go.env("GOPROXY", "off");
     go
 }
 

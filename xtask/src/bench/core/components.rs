@@ -4,7 +4,7 @@
 //! before it, so nested components are merged too.
 
 use super::generate::resources;
-use super::yaml::Node;
+use super::yaml::{each_typed_unit, Node};
 
 /// Adds `components` to the generated `document` and `use` to its typed units.
 pub fn convert(document: &mut Node, count: usize) {
@@ -23,17 +23,12 @@ pub fn convert(document: &mut Node, count: usize) {
         components.push((name(i), component));
     }
     let mut next = 0;
-    for (key, value) in entries.iter_mut() {
-        let (true, Node::Seq(units)) = (key == "infrastructure" || key == "services", value) else { continue };
-        for unit in units.iter_mut() {
-            let Node::Map(fields) = unit else { continue };
-            let Some((_, Node::Map(workload))) = fields.iter_mut().find(|(k, _)| k == "workload") else { continue };
-            workload.retain(|(k, _)| k != "resources");
-            // After `name`, as people write it.
-            fields.insert(1, ("use".into(), Node::Seq(vec![Node::Str(name(next % count))])));
-            next += 1;
-        }
-    }
+    each_typed_unit(entries, |fields, workload| {
+        workload.retain(|(k, _)| k != "resources");
+        // After `name`, as people write it.
+        fields.insert(1, ("use".into(), Node::Seq(vec![Node::Str(name(next % count))])));
+        next += 1;
+    });
     entries.push(("components".into(), Node::Map(components)));
 }
 

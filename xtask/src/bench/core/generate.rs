@@ -45,329 +45,15 @@ pub(super) fn generate(
     secrets: usize,
 ) -> Generated {
     let per_phase = split(units);
-    let [n_db, n_migrate, n_svc, n_gw, n_web] = per_phase;
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut dependencies = 0;
-    let mut images: Vec<(String, Node)> = vec![
-        ("postgres".into(), map([("ref", "docker.io/library/postgres:16.4".into())])),
-        ("redis".into(), map([("ref", "docker.io/library/redis:7.4".into())])),
-    ];
-    let mut infrastructure = Vec::new();
-    let mut services = Vec::new();
-
-    for i in 0..n_db {
-        let name = unit_name(0, i);
-        // Every third store starts a group; the others (replicas) wait for the one before.
-        let depends: Vec<String> = if i % 3 != 0 { vec![unit_name(0, i - 1)] } else { vec![] };
-        dependencies += depends.len();
-        let postgres = i % 2 == 0;
-        let (image, port_name, port) = if postgres { ("postgres", "pg", 5432) } else { ("redis", "redis", 6379) };
-        let mut env = map([]);
-        if postgres {
-            env.push("POSTGRES_USER", "app");
-            env.push("POSTGRES_PASSWORD", "app");
-            env.push("POSTGRES_DB", "app");
-            env.push("PGDATA", "/var/lib/postgresql/data/pgdata");
-        }
-        env.push("INSTANCE", format!("{name}.{{{{ namespace }}}}"));
-        let mut unit = map([("name", name.clone().into())]);
-        if !depends.is_empty() {
-            unit.push("dependsOn", seq(depends));
-        }
-        unit.push(
-            "workload",
-            map([
-                ("kind", "StatefulSet".into()),
-                ("image", image.into()),
-                ("env", env),
-                ("ports", seq([map([("name", port_name.into()), ("port", i64::from(port).into())])])),
-                (
-                    "probes",
-                    map([(
-                        "readiness",
-                        map([("tcp", map([("port", port_name.into())])), ("periodSeconds", 2.into())]),
-                    )]),
-                ),
-                ("resources", resources()),
-                (
-                    "volumes",
-                    seq([map([
-                        ("name", "data".into()),
-                        ("mountPath", "/var/lib/data".into()),
-                        ("size", "5Gi".into()),
-                    ])]),
-                ),
-            ]),
-        );
-        unit.push("hooks", map([("readiness", seq([map([("tcp", map([("port", port_name.into())]))])]))]));
-        unit.push("overlays", map([("prod", map([("workload", map([("replicas", 3.into())]))]))]));
-        infrastructure.push(unit);
-    }
-
-    for i in 0..n_migrate {
-        let name = unit_name(1, i);
-        let mut depends = vec![unit_name(0, (i * 2) % n_db)];
-        if i % 2 == 1 {
-            depends.push(unit_name(1, i - 1));
-        }
-        dependencies += depends.len();
-        images.push((name.clone(), built_image(&name)));
-        let db = unit_name(0, (i * 2) % n_db);
-        let mut unit = map([
-            ("name", name.clone().into()),
-            ("phase", "migrations".into()),
-            ("dependsOn", seq(depends)),
-            (
-                "workload",
-                map([
-                    ("kind", "Job".into()),
-                    ("image", name.clone().into()),
-                    ("args", seq(["up", "--dir", "/migrations"])),
-                    (
-                        "env",
-                        map([(
-                            "DATABASE_URL",
-                            format!("postgres://app:app@{db}:5432/app?application_name={{{{ env }}}}").into(),
-                        )]),
-                    ),
-                    ("backoffLimit", 4.into()),
-                ]),
-            ),
-        ]);
-        if i % 4 == 0 {
-            let check =
-                map([("image", name.clone().into()), ("command", seq(["/app/check"])), ("args", seq(["--schema"]))]);
-            unit.push("hooks", map([("readiness", seq([map([("job", check), ("timeout", "5m".into())])]))]));
-        }
-        services.push(unit);
-    }
-
-    for i in 0..n_svc {
-        let name = unit_name(2, i);
-        let mut depends = vec![unit_name(1, i % n_migrate), unit_name(0, i % n_db)];
-        // Chains of five services, plus an occasional call to an older service.
-        if i % 5 != 0 {
-            depends.push(unit_name(2, i - 1));
-        }
-        if i >= 2 && i % 3 == 0 {
-            depends.push(unit_name(2, rng.below(i - 1)));
-        }
-        depends.dedup();
-        dependencies += depends.len();
-        images.push((name.clone(), built_image(&name)));
-        let cron = i % 10 == 9;
-        let mut unit =
-            map([("name", name.clone().into()), ("phase", "internal".into()), ("dependsOn", seq(depends.clone()))]);
-        let mut workload =
-            map([("kind", if cron { "CronJob" } else { "Deployment" }.into()), ("image", name.clone().into())]);
-        workload.push("env", service_env(&name, &depends));
-        if cron {
-            workload.push("schedule", "*/15 * * * *");
-        } else {
-            workload.push("ports", service_ports());
-            workload.push("probes", probes());
-            workload.push("resources", resources());
-            workload.push("replicas", 2);
-        }
-        let hot = !cron && i % 2 == 0;
-        if hot {
-            workload.push("dev", dev_override(&name));
-        }
-        unit.push("workload", workload);
-        add_code_update(&mut unit, &format!("services/{name}"), hot, cron);
-        if !cron && i % 3 == 0 {
-            unit.push(
-                "hooks",
-                map([(
-                    "readiness",
-                    seq([map([("http", map([("path", "/healthz".into()), ("port", "http".into())]))])]),
-                )]),
-            );
-        }
-        if i % 10 == 0 {
-            unit.push(
-                "overlays",
-                map([
-                    ("prod", map([("workload", map([("replicas", 4.into())]))])),
-                    ("dev", map([("workload", map([("env", map([("LOG_LEVEL", "debug".into())]))]))])),
-                ]),
-            );
-        }
-        services.push(unit);
-    }
-
-    for i in 0..n_gw {
-        let name = unit_name(3, i);
-        let mut depends: Vec<String> = (0..3).map(|_| unit_name(2, rng.below(n_svc))).collect();
-        if i % 4 != 0 {
-            depends.push(unit_name(3, i - 1));
-        }
-        depends.sort();
-        depends.dedup();
-        dependencies += depends.len();
-        images.push((name.clone(), built_image(&name)));
-        let hot = i % 2 == 0;
-        let mut workload = map([
-            ("kind", "Deployment".into()),
-            ("image", name.clone().into()),
-            ("env", service_env(&name, &depends)),
-            ("ports", service_ports()),
-            ("probes", probes()),
-            ("resources", resources()),
-        ]);
-        if hot {
-            workload.push("dev", dev_override(&name));
-        }
-        let mut unit = map([
-            ("name", name.clone().into()),
-            ("phase", "edge".into()),
-            ("dependsOn", seq(depends)),
-            ("workload", workload),
-        ]);
-        add_code_update(&mut unit, &format!("services/{name}"), hot, false);
-        unit.push(
-            "hooks",
-            map([(
-                "readiness",
-                seq([map([(
-                    "http",
-                    map([("path", "/api/status".into()), ("port", "http".into()), ("expectStatus", 200.into())]),
-                )])]),
-            )]),
-        );
-        services.push(unit);
-    }
-
-    for i in 0..n_web {
-        let name = unit_name(4, i);
-        let mut depends = vec![unit_name(3, i % n_gw), unit_name(2, rng.below(n_svc))];
-        if i % 3 != 0 {
-            depends.push(unit_name(4, i - 1));
-        }
-        depends.dedup();
-        dependencies += depends.len();
-        images.push((name.clone(), built_image(&name)));
-        let mut unit = map([
-            ("name", name.clone().into()),
-            ("phase", "frontend".into()),
-            ("dependsOn", seq(depends.clone())),
-            (
-                "workload",
-                map([
-                    ("kind", "Deployment".into()),
-                    ("image", name.clone().into()),
-                    ("env", service_env(&name, &depends)),
-                    ("ports", service_ports()),
-                    ("probes", probes()),
-                    (
-                        "dev",
-                        map([
-                            ("command", seq(["node"])),
-                            ("args", seq(["node_modules/vite/bin/vite.js", "--host", "0.0.0.0", "--port", "8080"])),
-                            ("workingDir", "/workspace".into()),
-                        ]),
-                    ),
-                ]),
-            ),
-        ]);
-        add_code_update(&mut unit, &format!("web/{name}"), true, false);
-        unit.push(
-            "ingress",
-            map([("host", format!("{{{{ namespace }}}}-{name}.localtest.me").into()), ("path", "/".into())]),
-        );
-        // A debug toolbar only outside prod: only on units nobody depends on (the last of
-        // each chain of three), since `dependsOn` may not point at an excluded unit.
-        if i % 3 == 2 || i + 1 == n_web {
-            unit.push("when", "{{ runtime == 'dev' or env == 'staging' }}");
-        }
-        services.push(unit);
-    }
-
-    let mut document = map([
-        ("apiVersion", "codex-k8s.dev/v1alpha1".into()),
-        ("kind", "ServiceStack".into()),
-        (
-            "project",
-            map([
-                ("name", "acme".into()),
-                ("description", format!("Generated by cargo xtask bench core: {units} units.").into()),
-            ]),
-        ),
-        ("versions", map([("app", "2.14.0".into()), ("schema", "2024.06".into())])),
-        (
-            "environments",
-            map([
-                (
-                    "prod",
-                    map([
-                        ("namespace", "{{ project }}-prod".into()),
-                        ("runtime", "prod".into()),
-                        ("registry", "registry.example.test/acme".into()),
-                        ("idleTTL", "720h".into()),
-                    ]),
-                ),
-                (
-                    "staging",
-                    map([
-                        ("from", "prod".into()),
-                        ("namespace", "{{ project }}-staging".into()),
-                        ("idleTTL", "24h".into()),
-                    ]),
-                ),
-                (
-                    "dev",
-                    map([
-                        ("from", "prod".into()),
-                        ("runtime", "dev".into()),
-                        ("imagePullPolicy", "Always".into()),
-                        ("namespace", "{{ project }}-dev{% if slot %}-{{ slot }}{% endif %}".into()),
-                        ("idleTTL", "8h".into()),
-                    ]),
-                ),
-                (
-                    "ai",
-                    map([
-                        ("from", "dev".into()),
-                        (
-                            "namespace",
-                            "{{ project }}-ai-{% if issue %}issue-{{ issue }}{% else %}slot-{{ slot }}{% endif %}"
-                                .into(),
-                        ),
-                        ("disableKinds", seq(["Ingress"])),
-                    ]),
-                ),
-            ]),
-        ),
-        ("images", Node::Map(images)),
-        (
-            "workspace",
-            map([
-                ("claimName", "acme-workspace".into()),
-                ("size", "20Gi".into()),
-                ("accessMode", "ReadWriteMany".into()),
-                ("uid", 10001.into()),
-                ("gid", 10001.into()),
-                ("fsGroup", 10001.into()),
-            ]),
-        ),
-        (
-            "agent",
-            map([
-                ("image", unit_name(2, 0).into()),
-                ("workspace", map([("mountPath", "/workspace".into()), ("readOnly", false.into())])),
-                (
-                    "permissions",
-                    seq([map([
-                        ("apiGroups", seq([""])),
-                        ("resources", seq(["pods", "pods/log", "services"])),
-                        ("verbs", seq(["get", "list", "watch"])),
-                    ])]),
-                ),
-            ]),
-        ),
-        ("infrastructure", Node::Seq(infrastructure)),
-        ("services", Node::Seq(services)),
-    ]);
+    let mut stack = Stack::new(per_phase);
+    // In phase order: the random calls of one phase follow those of the one before.
+    stack.stores();
+    stack.migrations();
+    stack.internal_services();
+    stack.gateways();
+    stack.frontends();
+    let dependencies = stack.dependencies;
+    let mut document = stack.document(units);
     let mut manifests = Vec::new();
     if manifest_units {
         if let Node::Map(entries) = &mut document {
@@ -387,6 +73,354 @@ pub(super) fn generate(
     let mut yaml = String::from("# Generated by `cargo xtask bench core`; see xtask/src/bench/core/generate.rs.\n");
     emit(&document, 0, &mut yaml);
     Generated { yaml, manifests, per_phase, dependencies }
+}
+
+/// The stack while it is generated, one phase after the other.
+struct Stack {
+    per_phase: [usize; 5],
+    rng: Rng,
+    dependencies: usize,
+    images: Vec<(String, Node)>,
+    infrastructure: Vec<Node>,
+    services: Vec<Node>,
+}
+
+impl Stack {
+    fn new(per_phase: [usize; 5]) -> Stack {
+        Stack {
+            per_phase,
+            rng: Rng(0x9e37_79b9_7f4a_7c15),
+            dependencies: 0,
+            images: vec![
+                ("postgres".into(), map([("ref", "docker.io/library/postgres:16.4".into())])),
+                ("redis".into(), map([("ref", "docker.io/library/redis:7.4".into())])),
+            ],
+            infrastructure: Vec::new(),
+            services: Vec::new(),
+        }
+    }
+
+    /// Counts the edges and adds the unit's built image.
+    fn add_built(&mut self, name: &str, depends: &[String]) {
+        self.dependencies += depends.len();
+        self.images.push((name.to_string(), built_image(name)));
+    }
+
+    /// Phase `stateful`: postgres and redis StatefulSets.
+    fn stores(&mut self) {
+        for i in 0..self.per_phase[0] {
+            let name = unit_name(0, i);
+            // Every third store starts a group; the others (replicas) wait for the one before.
+            let depends: Vec<String> = if i % 3 != 0 { vec![unit_name(0, i - 1)] } else { vec![] };
+            self.dependencies += depends.len();
+            self.infrastructure.push(store(&name, i % 2 == 0, depends));
+        }
+    }
+
+    /// Phase `migrations`: one Job per store pair, some with a schema check.
+    fn migrations(&mut self) {
+        let n_db = self.per_phase[0];
+        for i in 0..self.per_phase[1] {
+            let name = unit_name(1, i);
+            let db = unit_name(0, (i * 2) % n_db);
+            let mut depends = vec![db.clone()];
+            if i % 2 == 1 {
+                depends.push(unit_name(1, i - 1));
+            }
+            self.add_built(&name, &depends);
+            let mut unit = map([
+                ("name", name.clone().into()),
+                ("phase", "migrations".into()),
+                ("dependsOn", seq(depends)),
+                ("workload", migration_workload(&name, &db)),
+            ]);
+            if i % 4 == 0 {
+                let check = map([
+                    ("image", name.clone().into()),
+                    ("command", seq(["/app/check"])),
+                    ("args", seq(["--schema"])),
+                ]);
+                unit.push("hooks", map([("readiness", seq([map([("job", check), ("timeout", "5m".into())])]))]));
+            }
+            self.services.push(unit);
+        }
+    }
+
+    /// Phase `internal`: chains of Deployments, every tenth a CronJob.
+    fn internal_services(&mut self) {
+        let [n_db, n_migrate, n_svc, _, _] = self.per_phase;
+        for i in 0..n_svc {
+            let name = unit_name(2, i);
+            let mut depends = vec![unit_name(1, i % n_migrate), unit_name(0, i % n_db)];
+            // Chains of five services, plus an occasional call to an older service.
+            if i % 5 != 0 {
+                depends.push(unit_name(2, i - 1));
+            }
+            if i >= 2 && i % 3 == 0 {
+                depends.push(unit_name(2, self.rng.below(i - 1)));
+            }
+            depends.dedup();
+            self.add_built(&name, &depends);
+            self.services.push(internal_service(i, &name, depends));
+        }
+    }
+
+    /// Phase `edge`: gateways calling three random internal services.
+    fn gateways(&mut self) {
+        let n_svc = self.per_phase[2];
+        for i in 0..self.per_phase[3] {
+            let name = unit_name(3, i);
+            let mut depends: Vec<String> = (0..3).map(|_| unit_name(2, self.rng.below(n_svc))).collect();
+            if i % 4 != 0 {
+                depends.push(unit_name(3, i - 1));
+            }
+            depends.sort();
+            depends.dedup();
+            self.add_built(&name, &depends);
+            self.services.push(gateway(i, &name, depends));
+        }
+    }
+
+    /// Phase `frontend`: Vite apps behind an ingress.
+    fn frontends(&mut self) {
+        let [_, _, n_svc, n_gw, n_web] = self.per_phase;
+        for i in 0..n_web {
+            let name = unit_name(4, i);
+            let mut depends = vec![unit_name(3, i % n_gw), unit_name(2, self.rng.below(n_svc))];
+            if i % 3 != 0 {
+                depends.push(unit_name(4, i - 1));
+            }
+            depends.dedup();
+            self.add_built(&name, &depends);
+            let mut unit = frontend(&name, depends);
+            // A debug toolbar only outside prod: only on units nobody depends on (the last of
+            // each chain of three), since `dependsOn` may not point at an excluded unit.
+            if i % 3 == 2 || i + 1 == n_web {
+                unit.push("when", "{{ runtime == 'dev' or env == 'staging' }}");
+            }
+            self.services.push(unit);
+        }
+    }
+
+    /// The whole file: the project's fixed sections around the generated units.
+    fn document(self, units: usize) -> Node {
+        map([
+            ("apiVersion", "codex-k8s.dev/v1alpha1".into()),
+            ("kind", "ServiceStack".into()),
+            (
+                "project",
+                map([
+                    ("name", "acme".into()),
+                    ("description", format!("Generated by cargo xtask bench core: {units} units.").into()),
+                ]),
+            ),
+            ("versions", map([("app", "2.14.0".into()), ("schema", "2024.06".into())])),
+            ("environments", environments()),
+            ("images", Node::Map(self.images)),
+            (
+                "workspace",
+                map([
+                    ("claimName", "acme-workspace".into()),
+                    ("size", "20Gi".into()),
+                    ("accessMode", "ReadWriteMany".into()),
+                    ("uid", 10001.into()),
+                    ("gid", 10001.into()),
+                    ("fsGroup", 10001.into()),
+                ]),
+            ),
+            ("agent", agent()),
+            ("infrastructure", Node::Seq(self.infrastructure)),
+            ("services", Node::Seq(self.services)),
+        ])
+    }
+}
+
+fn store(name: &str, postgres: bool, depends: Vec<String>) -> Node {
+    let (image, port_name, port) = if postgres { ("postgres", "pg", 5432) } else { ("redis", "redis", 6379) };
+    let mut env = map([]);
+    if postgres {
+        env.push("POSTGRES_USER", "app");
+        env.push("POSTGRES_PASSWORD", "app");
+        env.push("POSTGRES_DB", "app");
+        env.push("PGDATA", "/var/lib/postgresql/data/pgdata");
+    }
+    env.push("INSTANCE", format!("{name}.{{{{ namespace }}}}"));
+    let mut unit = map([("name", name.into())]);
+    if !depends.is_empty() {
+        unit.push("dependsOn", seq(depends));
+    }
+    unit.push(
+        "workload",
+        map([
+            ("kind", "StatefulSet".into()),
+            ("image", image.into()),
+            ("env", env),
+            ("ports", seq([map([("name", port_name.into()), ("port", i64::from(port).into())])])),
+            (
+                "probes",
+                map([("readiness", map([("tcp", map([("port", port_name.into())])), ("periodSeconds", 2.into())]))]),
+            ),
+            ("resources", resources()),
+            (
+                "volumes",
+                seq([map([("name", "data".into()), ("mountPath", "/var/lib/data".into()), ("size", "5Gi".into())])]),
+            ),
+        ]),
+    );
+    unit.push("hooks", map([("readiness", seq([map([("tcp", map([("port", port_name.into())]))])]))]));
+    unit.push("overlays", map([("prod", map([("workload", map([("replicas", 3.into())]))]))]));
+    unit
+}
+
+fn migration_workload(name: &str, db: &str) -> Node {
+    map([
+        ("kind", "Job".into()),
+        ("image", name.into()),
+        ("args", seq(["up", "--dir", "/migrations"])),
+        (
+            "env",
+            map([("DATABASE_URL", format!("postgres://app:app@{db}:5432/app?application_name={{{{ env }}}}").into())]),
+        ),
+        ("backoffLimit", 4.into()),
+    ])
+}
+
+/// The `i`-th internal service: a CronJob every tenth, hot-reloaded every other Deployment.
+fn internal_service(i: usize, name: &str, depends: Vec<String>) -> Node {
+    let cron = i % 10 == 9;
+    let mut workload = map([("kind", if cron { "CronJob" } else { "Deployment" }.into()), ("image", name.into())]);
+    workload.push("env", service_env(name, &depends));
+    if cron {
+        workload.push("schedule", "*/15 * * * *");
+    } else {
+        workload.push("ports", service_ports());
+        workload.push("probes", probes());
+        workload.push("resources", resources());
+        workload.push("replicas", 2);
+    }
+    let hot = !cron && i.is_multiple_of(2);
+    if hot {
+        workload.push("dev", dev_override(name));
+    }
+    let mut unit = map([("name", name.into()), ("phase", "internal".into()), ("dependsOn", seq(depends))]);
+    unit.push("workload", workload);
+    add_code_update(&mut unit, &format!("services/{name}"), hot, cron);
+    if !cron && i.is_multiple_of(3) {
+        unit.push(
+            "hooks",
+            map([("readiness", seq([map([("http", map([("path", "/healthz".into()), ("port", "http".into())]))])]))]),
+        );
+    }
+    if i.is_multiple_of(10) {
+        unit.push(
+            "overlays",
+            map([
+                ("prod", map([("workload", map([("replicas", 4.into())]))])),
+                ("dev", map([("workload", map([("env", map([("LOG_LEVEL", "debug".into())]))]))])),
+            ]),
+        );
+    }
+    unit
+}
+
+fn gateway(i: usize, name: &str, depends: Vec<String>) -> Node {
+    let hot = i.is_multiple_of(2);
+    let mut workload = map([
+        ("kind", "Deployment".into()),
+        ("image", name.into()),
+        ("env", service_env(name, &depends)),
+        ("ports", service_ports()),
+        ("probes", probes()),
+        ("resources", resources()),
+    ]);
+    if hot {
+        workload.push("dev", dev_override(name));
+    }
+    let mut unit =
+        map([("name", name.into()), ("phase", "edge".into()), ("dependsOn", seq(depends)), ("workload", workload)]);
+    add_code_update(&mut unit, &format!("services/{name}"), hot, false);
+    let status = map([("path", "/api/status".into()), ("port", "http".into()), ("expectStatus", 200.into())]);
+    unit.push("hooks", map([("readiness", seq([map([("http", status)])]))]));
+    unit
+}
+
+fn frontend(name: &str, depends: Vec<String>) -> Node {
+    let vite = map([
+        ("command", seq(["node"])),
+        ("args", seq(["node_modules/vite/bin/vite.js", "--host", "0.0.0.0", "--port", "8080"])),
+        ("workingDir", "/workspace".into()),
+    ]);
+    let workload = map([
+        ("kind", "Deployment".into()),
+        ("image", name.into()),
+        ("env", service_env(name, &depends)),
+        ("ports", service_ports()),
+        ("probes", probes()),
+        ("dev", vite),
+    ]);
+    let mut unit =
+        map([("name", name.into()), ("phase", "frontend".into()), ("dependsOn", seq(depends)), ("workload", workload)]);
+    add_code_update(&mut unit, &format!("web/{name}"), true, false);
+    unit.push(
+        "ingress",
+        map([("host", format!("{{{{ namespace }}}}-{name}.localtest.me").into()), ("path", "/".into())]),
+    );
+    unit
+}
+
+/// prod, staging from prod, dev from prod, ai from dev: the chain `from` resolves.
+fn environments() -> Node {
+    map([
+        (
+            "prod",
+            map([
+                ("namespace", "{{ project }}-prod".into()),
+                ("runtime", "prod".into()),
+                ("registry", "registry.example.test/acme".into()),
+                ("idleTTL", "720h".into()),
+            ]),
+        ),
+        (
+            "staging",
+            map([("from", "prod".into()), ("namespace", "{{ project }}-staging".into()), ("idleTTL", "24h".into())]),
+        ),
+        (
+            "dev",
+            map([
+                ("from", "prod".into()),
+                ("runtime", "dev".into()),
+                ("imagePullPolicy", "Always".into()),
+                ("namespace", "{{ project }}-dev{% if slot %}-{{ slot }}{% endif %}".into()),
+                ("idleTTL", "8h".into()),
+            ]),
+        ),
+        (
+            "ai",
+            map([
+                ("from", "dev".into()),
+                (
+                    "namespace",
+                    "{{ project }}-ai-{% if issue %}issue-{{ issue }}{% else %}slot-{{ slot }}{% endif %}".into(),
+                ),
+                ("disableKinds", seq(["Ingress"])),
+            ]),
+        ),
+    ])
+}
+
+fn agent() -> Node {
+    map([
+        ("image", unit_name(2, 0).into()),
+        ("workspace", map([("mountPath", "/workspace".into()), ("readOnly", false.into())])),
+        (
+            "permissions",
+            seq([map([
+                ("apiGroups", seq([""])),
+                ("resources", seq(["pods", "pods/log", "services"])),
+                ("verbs", seq(["get", "list", "watch"])),
+            ])]),
+        ),
+    ])
 }
 
 fn built_image(name: &str) -> Node {

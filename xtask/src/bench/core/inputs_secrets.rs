@@ -3,7 +3,7 @@
 //! one of them (and every other one generates a token), and every typed unit reads a plain
 //! input in its env and, with Secrets, a Secret key.
 
-use super::yaml::Node;
+use super::yaml::{each_typed_unit, Node};
 
 pub fn convert(document: &mut Node, inputs: usize, secrets: usize) {
     let Node::Map(entries) = document else { return };
@@ -37,31 +37,26 @@ pub fn convert(document: &mut Node, inputs: usize, secrets: usize) {
         declared_secrets.push((secret_name(j), Node::Map(secret)));
     }
     let mut next = 0;
-    for (key, value) in entries.iter_mut() {
-        let (true, Node::Seq(units)) = (key == "infrastructure" || key == "services", value) else { continue };
-        for unit in units.iter_mut() {
-            let Node::Map(fields) = unit else { continue };
-            let Some((_, Node::Map(workload))) = fields.iter_mut().find(|(k, _)| k == "workload") else { continue };
-            let env = match workload.iter_mut().find(|(k, _)| k == "env") {
-                Some((_, env)) => env,
-                None => {
-                    workload.push(("env".into(), Node::Map(Vec::new())));
-                    &mut workload.last_mut().expect("just pushed").1
-                }
-            };
-            env.push("FROM_INPUT", Node::Str(format!("{{{{ inputs.{} }}}}", plain(next % plain_inputs))));
-            if secrets > 0 {
-                env.push(
-                    "FROM_SECRET",
-                    Node::Map(vec![
-                        ("secret".into(), Node::Str(secret_name(next % secrets))),
-                        ("key".into(), Node::Str("password".into())),
-                    ]),
-                );
+    each_typed_unit(entries, |_, workload| {
+        let env = match workload.iter_mut().position(|(k, _)| k == "env") {
+            Some(at) => &mut workload[at].1,
+            None => {
+                workload.push(("env".into(), Node::Map(Vec::new())));
+                &mut workload.last_mut().expect("just pushed").1
             }
-            next += 1;
+        };
+        env.push("FROM_INPUT", Node::Str(format!("{{{{ inputs.{} }}}}", plain(next % plain_inputs))));
+        if secrets > 0 {
+            env.push(
+                "FROM_SECRET",
+                Node::Map(vec![
+                    ("secret".into(), Node::Str(secret_name(next % secrets))),
+                    ("key".into(), Node::Str("password".into())),
+                ]),
+            );
         }
-    }
+        next += 1;
+    });
     // After `project`, as people write it.
     let at = entries.iter().position(|(k, _)| k == "project").map_or(0, |i| i + 1);
     if secrets > 0 {

@@ -48,6 +48,31 @@ impl Node {
     }
 }
 
+/// Calls `visit` with every unit that has a typed `workload` (manifest-only units have none),
+/// across `infrastructure` and `services` in file order: the unit's other fields and its
+/// workload's fields.
+pub(super) fn each_typed_unit(
+    entries: &mut [(String, Node)],
+    mut visit: impl FnMut(&mut Vec<(String, Node)>, &mut Vec<(String, Node)>),
+) {
+    for (key, value) in entries.iter_mut() {
+        let (true, Node::Seq(units)) = (key == "infrastructure" || key == "services", value) else { continue };
+        for unit in units.iter_mut() {
+            let Node::Map(fields) = unit else { continue };
+            let Some(at) = fields.iter().position(|(k, v)| k == "workload" && matches!(v, Node::Map(_))) else {
+                continue;
+            };
+            // Taken out for the visit, so that `visit` may also change the unit's other fields.
+            let Node::Map(mut workload) = std::mem::replace(&mut fields[at].1, Node::Map(Vec::new())) else {
+                unreachable!("matched as a map above")
+            };
+            visit(fields, &mut workload);
+            let slot = fields.iter_mut().find(|(k, _)| k == "workload").expect("the visit keeps the workload key");
+            slot.1 = Node::Map(workload);
+        }
+    }
+}
+
 /// Block-style YAML. Strings are plain when that cannot change their meaning, otherwise
 /// double-quoted (a JSON string is a valid YAML double-quoted scalar).
 pub(super) fn emit(node: &Node, indent: usize, out: &mut String) {

@@ -23,15 +23,7 @@ impl Bench {
     }
 
     pub(super) fn delete_namespace(&self, namespace: &str) -> Result<()> {
-        exec::output(&mut self.kubectl(&[
-            "delete",
-            "namespace",
-            namespace,
-            "--ignore-not-found",
-            "--wait=true",
-            "--timeout=300s",
-        ]))?;
-        Ok(())
+        crate::bench::harness::delete_namespace(self.kubectl(&[]), namespace, Duration::from_secs(300))
     }
 
     /// `kubectl-codex up --env prod` in the BuildKit baseline's copy, building with buildctl;

@@ -2,8 +2,8 @@
 //! never edited: services.yaml and example/ for the BuildKit baseline, the sources for the
 //! host-build baseline.
 
-use super::{Bench, BUILD_NAMESPACE, BUILD_REPOSITORY_PREFIX, PROD_NAMESPACE_LINE};
-use crate::bench::harness::replace_line;
+use super::{Bench, BUILD_NAMESPACE, BUILD_REPOSITORY_PREFIX};
+use crate::bench::harness::{replace_line, retarget};
 use crate::exec;
 use crate::images::example::write_user_db;
 use crate::images::oci::ImageSpec;
@@ -20,10 +20,7 @@ pub(super) struct BuildCopy {
 
 impl BuildCopy {
     pub(super) fn prepare(bench: &Bench, services_yaml: &str) -> Result<BuildCopy> {
-        ensure!(
-            services_yaml.contains(PROD_NAMESPACE_LINE),
-            "services.yaml no longer has the line `{PROD_NAMESPACE_LINE}` this benchmark replaces"
-        );
+        let services_yaml = retarget(services_yaml, "prod", BUILD_NAMESPACE)?;
         ensure!(
             services_yaml.contains("repository: codex-example/"),
             "services.yaml no longer names repositories `codex-example/…`"
@@ -31,9 +28,8 @@ impl BuildCopy {
         let dir = bench.work.join("buildkit");
         fs::create_dir_all(&dir)?;
         exec::output(Command::new("cp").arg("-a").arg(bench.root.join("example")).arg(&dir))?;
-        let yaml = services_yaml
-            .replace(PROD_NAMESPACE_LINE, &format!("namespace: {BUILD_NAMESPACE}"))
-            .replace("repository: codex-example/", &format!("repository: {BUILD_REPOSITORY_PREFIX}"));
+        let yaml =
+            services_yaml.replace("repository: codex-example/", &format!("repository: {BUILD_REPOSITORY_PREFIX}"));
         fs::write(dir.join("services.yaml"), yaml)?;
         Ok(BuildCopy { dir })
     }
@@ -143,14 +139,9 @@ impl Sources {
     }
 }
 
-pub(super) fn go(module: &Path) -> Command {
-    let mut go = Command::new("go");
-    go.current_dir(module)
-        .env("CGO_ENABLED", "0")
-        .env("GOOS", "linux")
-        .env("GOARCH", "amd64")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "");
+fn go(module: &Path) -> Command {
+    let mut go = crate::images::go_linux_static(module);
+    go.env("GOFLAGS", "");
     go
 }
 

@@ -6,10 +6,11 @@ mod baseline;
 mod floor;
 mod report;
 
+use super::harness::{self, Format, HelmAndOutput};
 use super::time;
 use crate::exec;
 use anyhow::{ensure, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use floor::{seen_ready, timings};
 use report::{report_json, report_text};
 use serde_json::{json, Value};
@@ -25,7 +26,6 @@ const RERUN_GOAL: f64 = 0.03;
 const BASELINE_GOAL: f64 = 0.8;
 /// The line of services.yaml that names the `staging` namespace; the per-run copies replace it
 /// (as tests/e2e_up.rs does).
-const STAGING_NAMESPACE_LINE: &str = "namespace: \"{{ project }}-staging\"";
 const ENV: &str = "staging";
 const WARMUP_NAMESPACE: &str = "bench-warmup";
 
@@ -42,32 +42,15 @@ pub struct UpArgs {
     /// (without it, the first measured deployment alone pays for the image pulls).
     #[arg(long)]
     no_warmup: bool,
-    /// helm binary; default: $CODEX_HELM, then the pinned build of `cargo xtask tools helm`.
-    #[arg(long)]
-    helm: Option<PathBuf>,
-    #[arg(short, long, value_enum, default_value_t = Format::Text)]
-    output: Format,
-}
-
-#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
+    #[command(flatten)]
+    helm_and_output: HelmAndOutput,
 }
 
 pub fn run(args: &UpArgs) -> Result<()> {
     ensure!(args.runs >= 1, "--runs must be at least 1");
     let root = crate::repo::repo_root();
-    let helm = match (&args.helm, std::env::var_os("CODEX_HELM")) {
-        (Some(path), _) => path.clone(),
-        (None, Some(path)) => PathBuf::from(path),
-        (None, None) => crate::tools::tool_path("helm")?,
-    };
-    // The local cluster's kubeconfig when none is set, as `cargo xtask cluster up` prints it.
-    let kubeconfig = match std::env::var_os("KUBECONFIG") {
-        Some(path) => PathBuf::from(path),
-        None => root.join(".local-cluster/kubeconfig"),
-    };
+    let helm = harness::helm_binary(args.helm_and_output.helm.as_deref())?;
+    let kubeconfig = harness::kubeconfig(&root);
 
     let codex = crate::repo::release_binary("[bench up] ")?;
     let target = crate::repo::target_dir();
@@ -107,7 +90,7 @@ pub fn run(args: &UpArgs) -> Result<()> {
     let json = serde_json::to_string_pretty(&report)?;
     // The JSON lands next to the logs in either format, so a text run keeps every sample too.
     std::fs::write(logs.join("report.json"), &json)?;
-    match args.output {
+    match args.helm_and_output.output {
         Format::Json => println!("{json}"),
         Format::Text => print!("helm {helm_version} ({})\n{}", bench.helm.display(), report_text(&rounds)),
     }
@@ -264,27 +247,14 @@ impl Bench {
     }
 
     fn delete_namespace(&self, namespace: &str) -> Result<()> {
-        let timeout = format!("--timeout={}s", self.timeout);
-        exec::output(&mut self.kubectl(&[
-            "delete",
-            "namespace",
-            namespace,
-            "--ignore-not-found",
-            "--wait=true",
-            &timeout,
-        ]))?;
-        Ok(())
+        harness::delete_namespace(self.kubectl(&[]), namespace, std::time::Duration::from_secs(self.timeout))
     }
 
     /// A copy of services.yaml whose `staging` environment deploys into `namespace`.
     fn variant(&self, dir: &Path, namespace: &str) -> Result<PathBuf> {
         let original = std::fs::read_to_string(self.root.join("services.yaml")).context("reading services.yaml")?;
-        ensure!(
-            original.contains(STAGING_NAMESPACE_LINE),
-            "services.yaml no longer has the line `{STAGING_NAMESPACE_LINE}` this benchmark replaces"
-        );
         let path = dir.join("services.yaml");
-        std::fs::write(&path, original.replace(STAGING_NAMESPACE_LINE, &format!("namespace: {namespace}")))?;
+        std::fs::write(&path, harness::retarget(&original, "staging", namespace)?)?;
         Ok(path)
     }
 

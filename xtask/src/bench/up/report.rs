@@ -74,6 +74,18 @@ fn phase_rows(rounds: &[Round]) -> Vec<PhaseRow> {
 
 pub(super) fn report_text(rounds: &[Round]) -> String {
     let mut out = String::new();
+    summary_table(&mut out, rounds);
+    let _ = writeln!(out);
+    goals(&mut out, rounds);
+    let _ = writeln!(out);
+    breakdown(&mut out, rounds);
+    let _ = writeln!(out);
+    legend(&mut out, rounds);
+    out
+}
+
+/// Every measured figure: median, min and the value of each run.
+fn summary_table(out: &mut String, rounds: &[Round]) {
     let n = rounds.len();
     let _ = writeln!(
         out,
@@ -91,7 +103,10 @@ pub(super) fn report_text(rounds: &[Round]) -> String {
         let per_run: Vec<String> = values.iter().map(|v| show(*v)).collect();
         let _ = writeln!(out, "{:<34} {:>10} {:>10}   {}", label, show(s.median), show(s.min), per_run.join(" "));
     }
-    let _ = writeln!(out);
+}
+
+/// The three goals, met or missed on the medians, and what the rerun skipped.
+fn goals(out: &mut String, rounds: &[Round]) {
     let overhead = Summary::of(rounds.iter().map(Round::overhead));
     let rerun = Summary::of(rounds.iter().map(Round::warm_share));
     let against_kubectl = Summary::of(rounds.iter().map(Round::up_over_kubectl));
@@ -109,7 +124,10 @@ pub(super) fn report_text(rounds: &[Round]) -> String {
     let skipped: Vec<String> =
         rounds.iter().map(|r| format!("{}/{}", r.codex.warm_skipped, r.codex.phases.len())).collect();
     let _ = writeln!(out, "phases skipped by the rerun, per run: {}", skipped.join(" "));
-    let _ = writeln!(out);
+}
+
+/// Where the cold up's time goes, phase by phase, against the floor.
+fn breakdown(out: &mut String, rounds: &[Round]) {
     let _ = writeln!(
         out,
         "where the cold up's time goes (medians, s; floor share = slowest unit's readyAt - phase startedAt):"
@@ -149,7 +167,10 @@ pub(super) fn report_text(rounds: &[Round]) -> String {
         "cold up - floor = {:.2}s: gaps before phases {:.2}s + phase spans beyond their slowest unit {:.2}s + after the last phase {:.2}s (medians of each)",
         excess.median, gaps.median, beyond.median, finish.median
     );
-    let _ = writeln!(out);
+}
+
+/// What each measured command is, and which ran first in each round.
+fn legend(out: &mut String, rounds: &[Round]) {
     let _ = writeln!(
         out,
         "cold up  = kubectl-codex up -f <copy, namespace bench-codex-<i>> --env {ENV} -o json (new namespace)"
@@ -167,7 +188,6 @@ pub(super) fn report_text(rounds: &[Round]) -> String {
         .map(|r| format!("{}:{}", r.run, if r.codex_first { "up first" } else { "kubectl first" }))
         .collect();
     let _ = writeln!(out, "order per run: {}", order.join(", "));
-    out
 }
 
 pub(super) fn report_json(rounds: &[Round]) -> Value {

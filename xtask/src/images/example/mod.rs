@@ -188,13 +188,8 @@ fn postgres_env() -> Vec<(String, String)> {
 fn build_go_commands(module: &Path, out: &Path) -> Result<()> {
     fs::create_dir_all(out)?;
     crate::say!("[images] go build {} → {}", GO_COMMANDS.join(" "), out.display());
-    let mut go = Command::new("go");
-    go.current_dir(module)
-        .env("CGO_ENABLED", "0")
-        .env("GOOS", "linux")
-        .env("GOARCH", "amd64")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "")
+    let mut go = super::go_linux_static(module);
+    go.env("GOFLAGS", "")
         .args(["build", "-mod=vendor", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o"])
         // A trailing slash makes -o a directory: one binary per command.
         .arg(format!("{}/", out.display()))

@@ -29,150 +29,208 @@ impl Drop for Procs {
 
 pub(super) fn verify(built: &[Built]) -> Result<()> {
     ensure!(is_root()?, "--verify runs the images with chroot and needs root");
-    let crane = tools::tool_path("crane")?;
     let work =
         tempfile::Builder::new().prefix("codex-example-verify-").tempdir().context("creating a temporary directory")?;
-    let by_unit: BTreeMap<&str, &Built> = built.iter().map(|b| (b.unit.as_str(), b)).collect();
-    // Each image unpacked once, into <work>/<unit>.
-    let rootfs = |unit: &str| -> Result<PathBuf> {
-        let dir = work.path().join(unit);
+    let logs = work.path().join("logs");
+    fs::create_dir_all(&logs)?;
+    let mut run = Verification {
+        procs: Procs { children: Vec::new() },
+        crane: tools::tool_path("crane")?,
+        by_unit: built.iter().map(|b| (b.unit.as_str(), b)).collect(),
+        logs,
+        work,
+        pg_port: free_port()?,
+    };
+    run.start_postgres()?;
+    run.refuses_a_wrong_password()?;
+    run.migrate_twice()?;
+    let ports = run.start_services()?;
+    run.answer_through_web(&ports)?;
+    run.stop_cleanly()
+}
+
+/// One verification: the images, their unpacked trees and the processes started from them.
+struct Verification<'a> {
+    /// Before `work`: fields drop in order, and the processes must stop before their trees go.
+    procs: Procs,
+    crane: PathBuf,
+    by_unit: BTreeMap<&'a str, &'a Built>,
+    logs: PathBuf,
+    work: tempfile::TempDir,
+    pg_port: u16,
+}
+
+impl Verification<'_> {
+    /// The image of `unit`, unpacked once, into <work>/<unit>.
+    fn rootfs(&self, unit: &str) -> Result<PathBuf> {
+        let dir = self.work.path().join(unit);
         if dir.is_dir() {
             return Ok(dir);
         }
-        let b = by_unit.get(unit).with_context(|| format!("no image for {unit}"))?;
-        unpack(&crane, &b.reference, &dir)
-    };
-    let mut procs = Procs { children: Vec::new() };
-    let logs = work.path().join("logs");
-    fs::create_dir_all(&logs)?;
+        let b = self.by_unit.get(unit).with_context(|| format!("no image for {unit}"))?;
+        unpack(&self.crane, &b.reference, &dir)
+    }
 
-    // PostgreSQL from its image.
-    let pg_root = rootfs("postgres")?;
-    // What the container runtime provides and a bare chroot lacks: initdb
-    // writes to /dev/null, PostgreSQL's shared memory lives in /dev/shm.
-    fs::create_dir_all(pg_root.join("dev/shm"))?;
-    make_dev_null(&pg_root.join("dev/null"))?;
-    set_mode(&pg_root.join("dev/shm"), 0o1777)?;
-    // Stands in for the data volume the pod would mount there.
-    set_owner(&pg_root.join("var/lib/postgresql/data"), APP_UID)?;
+    fn url(&self, password: &str) -> String {
+        format!("postgres://codex:{password}@127.0.0.1:{}/codex?sslmode=disable", self.pg_port)
+    }
 
-    let pg_port = free_port()?;
-    let pg = start(
-        by_unit["postgres"],
-        &pg_root,
-        &[("PGPORT", pg_port.to_string()), ("POSTGRES_LISTEN_ADDRESSES", "127.0.0.1".into())],
-        &logs,
-    )?;
-    procs.children.push(("postgres".into(), pg));
-    wait_until(&mut procs, &logs, "postgres", Duration::from_secs(90), || {
-        Ok(TcpStream::connect(("127.0.0.1", pg_port)).is_ok())
-    })?;
-    crate::say!("[verify] postgres from the image accepts connections on 127.0.0.1:{pg_port}");
-
-    let url = |password: &str| format!("postgres://codex:{password}@127.0.0.1:{pg_port}/codex?sslmode=disable");
-    // psql from the image: proves the client side of the copied libraries
-    // too, and that TCP really asks for the password.
-    let psql = |password: &str, sql: &str| -> Result<std::process::Output> {
+    /// psql from the image: proves the client side of the copied libraries too, and that TCP
+    /// really asks for the password.
+    fn psql(&self, password: &str, sql: &str) -> Result<std::process::Output> {
         Command::new(chroot()?)
             .arg(format!("--userspec={}", app_user()))
-            .arg(&pg_root)
-            .args([&format!("/usr/lib/postgresql/{PG_MAJOR}/bin/psql"), "-XAtq", &url(password), "-c", sql])
+            .arg(self.rootfs("postgres")?)
+            .args([&format!("/usr/lib/postgresql/{PG_MAJOR}/bin/psql"), "-XAtq", &self.url(password), "-c", sql])
             .env_clear()
             .output()
             .context("running psql from the postgres image")
-    };
-    let wrong = psql("wrong-password", "SELECT 1")?;
-    ensure!(
-        !wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("password authentication failed"),
-        "a wrong password must be refused over TCP; psql said: {}",
-        String::from_utf8_lossy(&wrong.stderr)
-    );
-
-    // Migrations, twice: the second run must find nothing to do.
-    for round in 1..=2 {
-        let mut migrate = start(by_unit["migrate"], &rootfs("migrate")?, &[("DATABASE_URL", url("codex"))], &logs)?;
-        let status = wait_exit(&mut migrate, Duration::from_secs(90))?;
-        let log = fs::read_to_string(logs.join("migrate.log")).unwrap_or_default();
-        ensure!(status, "migrate run {round} failed:\n{log}");
-        if round == 2 {
-            ensure!(log.contains("0 applied now"), "second migrate run applied something:\n{log}");
-        }
     }
-    let counts =
-        psql("codex", "SELECT (SELECT count(*) FROM items) || ' ' || (SELECT text FROM greetings WHERE id = 1)")?;
-    let counts_text = String::from_utf8_lossy(&counts.stdout).trim().to_string();
-    ensure!(
-        counts.status.success() && counts_text == "3 hello from the database",
-        "unexpected data after migrating: {counts_text:?} {}",
-        String::from_utf8_lossy(&counts.stderr)
-    );
-    crate::say!("[verify] migrate from its image applied the migrations once (items: 3, greeting row present)");
 
-    // The services, each from its own image, wired over loopback.
-    let ports: BTreeMap<&str, u16> =
-        ["greeter", "catalog", "gateway", "web"].into_iter().map(|u| Ok((u, free_port()?))).collect::<Result<_>>()?;
-    let base = |unit: &str| format!("http://127.0.0.1:{}", ports[unit]);
-    for (unit, env) in [
-        ("greeter", vec![("DATABASE_URL", url("codex"))]),
-        ("catalog", vec![("DATABASE_URL", url("codex"))]),
-        ("gateway", vec![("GREETER_URL", base("greeter")), ("CATALOG_URL", base("catalog"))]),
-        ("web", vec![("GATEWAY_URL", base("gateway"))]),
-    ] {
-        let mut env: Vec<(&str, String)> = env;
-        env.push(("PORT", ports[unit].to_string()));
-        let child = start(by_unit[unit], &rootfs(unit)?, &env, &logs)?;
-        procs.children.push((unit.to_string(), child));
-    }
-    for unit in ["greeter", "catalog", "gateway", "web"] {
-        let port = ports[unit];
-        wait_until(&mut procs, &logs, unit, Duration::from_secs(30), || {
-            Ok(http_get(port, "/readyz").map(|(status, _)| status == 200).unwrap_or(false))
+    /// PostgreSQL from its image, until it accepts connections.
+    fn start_postgres(&mut self) -> Result<()> {
+        let pg_root = self.rootfs("postgres")?;
+        // What the container runtime provides and a bare chroot lacks: initdb
+        // writes to /dev/null, PostgreSQL's shared memory lives in /dev/shm.
+        fs::create_dir_all(pg_root.join("dev/shm"))?;
+        make_dev_null(&pg_root.join("dev/null"))?;
+        set_mode(&pg_root.join("dev/shm"), 0o1777)?;
+        // Stands in for the data volume the pod would mount there.
+        set_owner(&pg_root.join("var/lib/postgresql/data"), APP_UID)?;
+
+        let pg_port = self.pg_port;
+        let pg = start(
+            self.by_unit["postgres"],
+            &pg_root,
+            &[("PGPORT", pg_port.to_string()), ("POSTGRES_LISTEN_ADDRESSES", "127.0.0.1".into())],
+            &self.logs,
+        )?;
+        self.procs.children.push(("postgres".into(), pg));
+        wait_until(&mut self.procs, &self.logs, "postgres", Duration::from_secs(90), || {
+            Ok(TcpStream::connect(("127.0.0.1", pg_port)).is_ok())
         })?;
+        crate::say!("[verify] postgres from the image accepts connections on 127.0.0.1:{pg_port}");
+        Ok(())
     }
-    crate::say!("[verify] greeter, catalog, gateway and web are ready");
 
-    let web = ports["web"];
-    let (status, greeting) = http_get(web, "/api/greeting")?;
-    ensure!(
-        status == 200
-            && greeting.contains(r#""service":"greeter""#)
-            && greeting.contains(r#""fromDatabase":"hello from the database""#),
-        "/api/greeting through web → gateway → greeter: {status} {greeting}"
-    );
-    let (status, items) = http_get(web, "/api/items")?;
-    ensure!(
-        status == 200 && items.contains(r#""name":"Widget""#) && items.contains(r#""priceCents":1999"#),
-        "/api/items through web → gateway → catalog: {status} {items}"
-    );
-    let (status, page) = http_get(web, "/")?;
-    ensure!(status == 200 && page.contains(r#"<div id="app">"#), "web / : {status} {page}");
-    let (status, upstreams) = http_get(ports["gateway"], "/api/status")?;
-    ensure!(status == 200 && upstreams.starts_with(r#"{"ready":true"#), "gateway /api/status: {status} {upstreams}");
-    crate::say!("[verify] GET /api/greeting → {}", greeting.trim());
-    crate::say!("[verify] GET /api/items → {}", items.trim());
-
-    // Every request above left one access-log line.
-    let gateway_log = fs::read_to_string(logs.join("gateway.log")).unwrap_or_default();
-    ensure!(
-        gateway_log.contains("gateway GET /api/greeting 200"),
-        "gateway logged no line for /api/greeting:\n{gateway_log}"
-    );
-
-    // Graceful stop: SIGTERM everywhere; pg-entrypoint turns it into
-    // PostgreSQL's fast shutdown, so the server must finish cleanly and fast.
-    for (unit, child) in procs.children.iter_mut().rev() {
-        signal(child, "TERM")?;
+    fn refuses_a_wrong_password(&self) -> Result<()> {
+        let wrong = self.psql("wrong-password", "SELECT 1")?;
         ensure!(
-            wait_exit(child, Duration::from_secs(20))?,
-            "{unit} did not exit cleanly after SIGTERM:\n{}",
-            tail(&logs.join(format!("{unit}.log")))
+            !wrong.status.success()
+                && String::from_utf8_lossy(&wrong.stderr).contains("password authentication failed"),
+            "a wrong password must be refused over TCP; psql said: {}",
+            String::from_utf8_lossy(&wrong.stderr)
         );
+        Ok(())
     }
-    let pg_log = fs::read_to_string(logs.join("postgres.log")).unwrap_or_default();
-    ensure!(pg_log.contains("database system is shut down"), "postgres did not shut down cleanly:\n{pg_log}");
-    procs.children.clear();
-    crate::say!("[verify] everything stopped cleanly on SIGTERM");
-    Ok(())
+
+    /// Migrations, twice: the second run must find nothing to do.
+    fn migrate_twice(&self) -> Result<()> {
+        for round in 1..=2 {
+            let mut migrate = start(
+                self.by_unit["migrate"],
+                &self.rootfs("migrate")?,
+                &[("DATABASE_URL", self.url("codex"))],
+                &self.logs,
+            )?;
+            let status = wait_exit(&mut migrate, Duration::from_secs(90))?;
+            let log = fs::read_to_string(self.logs.join("migrate.log")).unwrap_or_default();
+            ensure!(status, "migrate run {round} failed:\n{log}");
+            if round == 2 {
+                ensure!(log.contains("0 applied now"), "second migrate run applied something:\n{log}");
+            }
+        }
+        let counts = self
+            .psql("codex", "SELECT (SELECT count(*) FROM items) || ' ' || (SELECT text FROM greetings WHERE id = 1)")?;
+        let counts_text = String::from_utf8_lossy(&counts.stdout).trim().to_string();
+        ensure!(
+            counts.status.success() && counts_text == "3 hello from the database",
+            "unexpected data after migrating: {counts_text:?} {}",
+            String::from_utf8_lossy(&counts.stderr)
+        );
+        crate::say!("[verify] migrate from its image applied the migrations once (items: 3, greeting row present)");
+        Ok(())
+    }
+
+    /// The services, each from its own image, wired over loopback, until all are ready.
+    fn start_services(&mut self) -> Result<BTreeMap<&'static str, u16>> {
+        let ports: BTreeMap<&str, u16> = ["greeter", "catalog", "gateway", "web"]
+            .into_iter()
+            .map(|u| Ok((u, free_port()?)))
+            .collect::<Result<_>>()?;
+        let base = |unit: &str| format!("http://127.0.0.1:{}", ports[unit]);
+        for (unit, env) in [
+            ("greeter", vec![("DATABASE_URL", self.url("codex"))]),
+            ("catalog", vec![("DATABASE_URL", self.url("codex"))]),
+            ("gateway", vec![("GREETER_URL", base("greeter")), ("CATALOG_URL", base("catalog"))]),
+            ("web", vec![("GATEWAY_URL", base("gateway"))]),
+        ] {
+            let mut env: Vec<(&str, String)> = env;
+            env.push(("PORT", ports[unit].to_string()));
+            let child = start(self.by_unit[unit], &self.rootfs(unit)?, &env, &self.logs)?;
+            self.procs.children.push((unit.to_string(), child));
+        }
+        for unit in ["greeter", "catalog", "gateway", "web"] {
+            let port = ports[unit];
+            wait_until(&mut self.procs, &self.logs, unit, Duration::from_secs(30), || {
+                Ok(http_get(port, "/readyz").map(|(status, _)| status == 200).unwrap_or(false))
+            })?;
+        }
+        crate::say!("[verify] greeter, catalog, gateway and web are ready");
+        Ok(ports)
+    }
+
+    /// The API through web → gateway → greeter/catalog, the page, and the gateway's access log.
+    fn answer_through_web(&self, ports: &BTreeMap<&str, u16>) -> Result<()> {
+        let web = ports["web"];
+        let (status, greeting) = http_get(web, "/api/greeting")?;
+        ensure!(
+            status == 200
+                && greeting.contains(r#""service":"greeter""#)
+                && greeting.contains(r#""fromDatabase":"hello from the database""#),
+            "/api/greeting through web → gateway → greeter: {status} {greeting}"
+        );
+        let (status, items) = http_get(web, "/api/items")?;
+        ensure!(
+            status == 200 && items.contains(r#""name":"Widget""#) && items.contains(r#""priceCents":1999"#),
+            "/api/items through web → gateway → catalog: {status} {items}"
+        );
+        let (status, page) = http_get(web, "/")?;
+        ensure!(status == 200 && page.contains(r#"<div id="app">"#), "web / : {status} {page}");
+        let (status, upstreams) = http_get(ports["gateway"], "/api/status")?;
+        ensure!(
+            status == 200 && upstreams.starts_with(r#"{"ready":true"#),
+            "gateway /api/status: {status} {upstreams}"
+        );
+        crate::say!("[verify] GET /api/greeting → {}", greeting.trim());
+        crate::say!("[verify] GET /api/items → {}", items.trim());
+
+        // Every request above left one access-log line.
+        let gateway_log = fs::read_to_string(self.logs.join("gateway.log")).unwrap_or_default();
+        ensure!(
+            gateway_log.contains("gateway GET /api/greeting 200"),
+            "gateway logged no line for /api/greeting:\n{gateway_log}"
+        );
+        Ok(())
+    }
+
+    /// Graceful stop: SIGTERM everywhere; pg-entrypoint turns it into PostgreSQL's fast
+    /// shutdown, so the server must finish cleanly and fast.
+    fn stop_cleanly(&mut self) -> Result<()> {
+        for (unit, child) in self.procs.children.iter_mut().rev() {
+            signal(child, "TERM")?;
+            ensure!(
+                wait_exit(child, Duration::from_secs(20))?,
+                "{unit} did not exit cleanly after SIGTERM:\n{}",
+                tail(&self.logs.join(format!("{unit}.log")))
+            );
+        }
+        let pg_log = fs::read_to_string(self.logs.join("postgres.log")).unwrap_or_default();
+        ensure!(pg_log.contains("database system is shut down"), "postgres did not shut down cleanly:\n{pg_log}");
+        self.procs.children.clear();
+        crate::say!("[verify] everything stopped cleanly on SIGTERM");
+        Ok(())
+    }
 }
 
 /// `crane export` the image and unpack it as root, keeping owners and modes
