@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod buildkit;
 mod cluster;
+// Only a test reads it: the tree's size limits.
+#[cfg(test)]
+mod code_size;
 mod demo;
 mod dist;
 mod e2e_support;
