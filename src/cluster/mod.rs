@@ -4,6 +4,7 @@ pub mod access_review;
 pub mod agent_job;
 pub mod diagnose;
 pub mod hooks;
+pub mod job_pods;
 pub mod lease;
 pub mod namespace;
 pub mod object_gate;

@@ -78,7 +78,7 @@ pub async fn state(client: &Client, namespace: &str, unit: &InstalledUnit) -> Re
             let api_: Api<Job> = Api::namespaced(client.clone(), namespace);
             match api(api_.get_opt(&unit.resource_name).await, what)? {
                 None => UnitState::Pending("job not created yet".into()),
-                Some(j) => job_state(&j),
+                Some(j) => super::job_pods::state(client, namespace, &j).await?,
             }
         }
         WorkloadKind::CronJob => {

@@ -134,6 +134,7 @@ mod tests {
             units: vec![],
             waves: vec![],
             error: None,
+            helm_pending: false,
         };
         EvidenceRecord {
             run_id: "r1".into(),

@@ -1,8 +1,10 @@
 //! `up`: the environment, phase by phase. Each phase is one `helm upgrade --install --wait`,
-//! watched unit by unit while it runs, then gated on our own readiness checks and hooks; the
-//! next phase starts only after that. Every step lands in the run's evidence record.
+//! watched unit by unit while it runs, and gated on our own readiness checks and hooks; the
+//! next phase starts only after that (once Helm has applied everything, not necessarily after
+//! Helm's own wait has returned: see `helm_process`). Every step lands in the run's evidence.
 
 mod changes;
+mod helm_process;
 mod phase;
 mod tracker;
 
@@ -171,7 +173,8 @@ struct Phases<'a> {
 
 impl Phases<'_> {
     /// Deploys the phases in order into `record`, saving it as they change the cluster;
-    /// stops at the first failed phase. True when one failed.
+    /// stops at the first failed phase. True when one failed. A phase's helm may still be
+    /// recording its release while the next phase deploys; all of them are collected here.
     async fn deploy(
         &self,
         client: &Client,
@@ -181,12 +184,41 @@ impl Phases<'_> {
         record: &mut EvidenceRecord,
         progress: &mut Progress,
     ) -> Result<bool> {
+        let mut finishing = Vec::new();
+        let failed = self.deploy_each(client, options, secrets, held, record, progress, &mut finishing).await;
+        // Whatever happened, no helm is left running; one that failed after all fails the run.
+        let mut helm_failed = false;
+        for (index, helm) in finishing {
+            let outcome = helm.finish().await?;
+            let phase = &mut record.phases[index];
+            phase.helm_pending = false;
+            if let Some(why) = outcome {
+                progress.note(&format!("✗ {}: {why}", phase.name));
+                phase.result = PhaseResult::Failed;
+                phase.error = Some(crate::redact::scrub(&why).into_owned());
+                helm_failed = true;
+            }
+        }
+        Ok(failed? || helm_failed)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn deploy_each(
+        &self,
+        client: &Client,
+        options: &DeployOptions,
+        secrets: Option<&cluster_secrets::Prepared>,
+        held: &lease::HeldLease,
+        record: &mut EvidenceRecord,
+        progress: &mut Progress,
+        finishing: &mut Vec<(usize, helm_process::HelmProcess)>,
+    ) -> Result<bool> {
         let stack = self.stack;
         let first = stack.first_phase();
         for (planned, phase_values) in self.plan.phases.iter().zip(self.all_values) {
             let with_secrets = secrets.filter(|_| Some(planned.name) == first);
             held.ensure_held(&stack.namespace)?;
-            let evidence = phase::deploy_phase(
+            let (evidence, still_running) = phase::deploy_phase(
                 client,
                 stack,
                 planned,
@@ -200,7 +232,10 @@ impl Phases<'_> {
             .await?;
             let failed = evidence.result == PhaseResult::Failed;
             let skipped = evidence.result == PhaseResult::Skipped;
+            let mut evidence = evidence;
+            evidence.helm_pending = still_running.is_some();
             record.phases.push(evidence);
+            finishing.extend(still_running.map(|helm| (record.phases.len() - 1, helm)));
             // A skipped phase changed nothing in the cluster: the record is saved with the next
             // phase that does, or at the end.
             if !skipped {

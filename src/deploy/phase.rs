@@ -3,6 +3,7 @@
 //! unit, each wave gated on readiness and hooks before the next.
 
 use super::changes::{self, ChangeFeed, ChangeSignal};
+use super::helm_process::{self, HelmProcess, HELM_FAILED};
 use super::tracker::{Failure, Tracker};
 use super::DeployOptions;
 use crate::clock;
@@ -19,8 +20,7 @@ use anyhow::{Context, Result};
 use kube::Client;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
+use std::time::Instant;
 
 /// Label values are at most 63 characters: the values digest is stored shortened.
 const DIGEST_LABEL_LEN: usize = 32;
@@ -62,7 +62,8 @@ pub fn install_steps(waves: &[Vec<String>], installed: &BTreeSet<String>) -> Vec
 }
 
 /// Deploys one phase; `secrets` is given for the first phase of a stack with Secrets, `known`
-/// are the namespace's releases as the run found them.
+/// are the namespace's releases as the run found them. With the evidence comes the helm that
+/// is still finishing the phase's release after our gate saw it ready: the caller collects it.
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_phase(
     client: &Client,
@@ -74,13 +75,10 @@ pub async fn deploy_phase(
     options: &DeployOptions,
     work_dir: &Path,
     progress: &mut Progress,
-) -> Result<PhaseEvidence> {
+) -> Result<(PhaseEvidence, Option<HelmProcess>)> {
     let job = PhaseJob { client, stack, planned, phase, secrets, options, work_dir };
     job.run(known, progress).await
 }
-
-/// How a failure of the helm process itself begins (others come from our gate).
-const HELM_FAILED: &str = "helm upgrade --install";
 
 /// One phase's deployment: what every step of it reads.
 struct PhaseJob<'a> {
@@ -103,21 +101,25 @@ impl PhaseJob<'_> {
     }
 
     /// Skip when unchanged, else install wave by wave and record how it went.
-    async fn run(&self, known: &[releases::ReleaseRecord], progress: &mut Progress) -> Result<PhaseEvidence> {
+    async fn run(
+        &self,
+        known: &[releases::ReleaseRecord],
+        progress: &mut Progress,
+    ) -> Result<(PhaseEvidence, Option<HelmProcess>)> {
         let started = Instant::now();
         let mut evidence = self.new_evidence();
         let mut tracker = Tracker::new(self.stack, self.phase);
         let everything: BTreeSet<String> = self.phase.waves.iter().flatten().cloned().collect();
-        let current = known.iter().find(|r| r.name == self.phase.release).cloned();
+        let mut current = known.iter().find(|r| r.name == self.phase.release).cloned();
         if let Some(release) = &current {
-            if release.status.starts_with("pending-") {
-                self.recover(&release.status, progress).await?;
+            if release.status.starts_with("pending-") && self.recover(&release.status, progress).await? {
+                current = None; // an interrupted first install, removed: this is a first install again
             }
         }
         if self.may_skip(current.as_ref()) {
             tracker.poll(self.client, self.namespace(), self.name(), &everything, false, progress).await?;
             if tracker.all_ready(&everything) {
-                return Ok(self.skipped(evidence, tracker, current.as_ref(), progress));
+                return Ok((self.skipped(evidence, tracker, current.as_ref(), progress), None));
             }
             // Unchanged values but something is not ready: upgrade anyway, which also repairs.
             tracker.reset();
@@ -127,7 +129,8 @@ impl PhaseJob<'_> {
             None => BTreeSet::new(),
         };
         let steps = install_steps(&self.phase.waves, &installed);
-        let failure = self.install_waves(&steps, &everything, started, &mut tracker, &mut evidence, progress).await?;
+        let (failure, finishing) =
+            self.install_waves(&steps, &everything, started, &mut tracker, &mut evidence, progress).await?;
         if steps.len() < 2 {
             evidence.waves.clear(); // one revision: the phase's own times say it all
         }
@@ -137,7 +140,7 @@ impl PhaseJob<'_> {
             None => self.deployed(&mut evidence, started, progress),
         }
         evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
-        Ok(evidence)
+        Ok((evidence, finishing))
     }
 
     fn new_evidence(&self) -> PhaseEvidence {
@@ -152,6 +155,7 @@ impl PhaseJob<'_> {
             units: Vec::new(),
             waves: Vec::new(),
             error: None,
+            helm_pending: false,
         }
     }
 
@@ -196,7 +200,8 @@ impl PhaseJob<'_> {
     }
 
     /// Installs `steps` one after the other, recording each wave; stops at the first failure
-    /// or once the phase's deadline has passed.
+    /// or once the phase's deadline has passed. A wave's helm must be done before the next
+    /// wave upgrades the same release; the last one may still be finishing when this returns.
     async fn install_waves(
         &self,
         steps: &[InstallStep],
@@ -205,18 +210,26 @@ impl PhaseJob<'_> {
         tracker: &mut Tracker,
         evidence: &mut PhaseEvidence,
         progress: &mut Progress,
-    ) -> Result<Option<Failure>> {
+    ) -> Result<(Option<Failure>, Option<HelmProcess>)> {
         // Started before the first install, so the gate sees the phase's first changes.
         let feed = ChangeFeed::start(self.client, self.namespace());
         let mut failure: Option<Failure> = None;
+        let mut finishing: Option<HelmProcess> = None;
         for step in steps {
+            if let Some(previous) = finishing.take() {
+                if let Some(why) = previous.finish().await? {
+                    failure = Some((None, why));
+                    break;
+                }
+            }
             let values = if step.include == *everything {
                 self.phase.clone()
             } else {
                 partial_phase_values(self.stack, self.planned, &step.include)
             };
             let wave_started = clock::now_precise();
-            failure = self.install_with_retry(&values, step, steps.len(), tracker, &feed, progress).await?;
+            (failure, finishing) =
+                self.install_with_retry(&values, step, steps.len(), tracker, &feed, progress).await?;
             evidence.waves.push(WaveEvidence {
                 wave: step.wave,
                 units: step.adds.clone(),
@@ -231,7 +244,7 @@ impl PhaseJob<'_> {
                 break;
             }
         }
-        Ok(failure)
+        Ok((failure, finishing))
     }
 
     /// A helm that failed because the API server hiccupped gets one more try, after the
@@ -244,13 +257,14 @@ impl PhaseJob<'_> {
         tracker: &mut Tracker,
         feed: &ChangeFeed,
         progress: &mut Progress,
-    ) -> Result<Option<Failure>> {
-        let mut failure: Option<Failure> = None;
-        for attempt in 1..=2 {
-            failure = self.install_and_gate(values, step, steps, tracker, &feed.signal(), progress).await?;
+    ) -> Result<(Option<Failure>, Option<HelmProcess>)> {
+        let mut attempt = 1;
+        loop {
+            let (failure, finishing) =
+                self.install_and_gate(values, step, steps, tracker, &feed.signal(), progress).await?;
             let transient = matches!(&failure, Some((None, why)) if why.starts_with(HELM_FAILED) && helm::transient::is_transient(why));
             if !transient || attempt == 2 {
-                break;
+                return Ok((failure, finishing));
             }
             let release = &self.phase.release;
             progress.note(&format!("{release}: helm failed on a transient API error; trying once more"));
@@ -258,8 +272,8 @@ impl PhaseJob<'_> {
             if let Some(left) = left.filter(|r| r.status.starts_with("pending-")) {
                 self.recover(&left.status, progress).await?;
             }
+            attempt += 1;
         }
-        Ok(failure)
     }
 
     /// The revision the phase's release is at now.
@@ -318,7 +332,8 @@ impl PhaseJob<'_> {
     }
 
     /// One revision: helm upgrade --install while watching the units it holds, then our own
-    /// gate and the hooks of units that have not run theirs. `None` when everything became ready.
+    /// gate and the hooks of units that have not run theirs. No failure when everything became
+    /// ready; then also the helm that is still finishing, if our gate saw it all first.
     async fn install_and_gate(
         &self,
         values: &PhaseValues,
@@ -327,26 +342,33 @@ impl PhaseJob<'_> {
         tracker: &mut Tracker,
         changes: &ChangeSignal,
         progress: &mut Progress,
-    ) -> Result<Option<Failure>> {
+    ) -> Result<(Option<Failure>, Option<HelmProcess>)> {
         let name = values.phase.as_str();
         let started = Instant::now();
         let wave = if steps > 1 { format!(" (wave {}: {})", step.wave, step.adds.join(", ")) } else { String::new() };
         progress
             .line(name, &format!("{}. {name}: helm upgrade --install {}{wave}", values.phase.number(), values.release));
         tracker.note_generations(self.client, self.namespace(), &step.include).await?;
-        let child = self.start_helm(values, step).await?;
-        let mut failure = self.watch_helm(child, values, step, tracker, changes, progress).await?;
+        let helm = self.start_helm(values, step).await?;
+        let (mut failure, finishing) = self.watch_helm(helm, values, step, tracker, changes, progress).await?;
         if failure.is_none() {
             failure = self.confirm_ready(step, started, tracker, changes, progress).await?;
         }
         if failure.is_none() {
             failure = run_hooks(self.client, self.stack, tracker, name, &step.include, progress).await;
         }
-        Ok(failure)
+        match (failure, finishing) {
+            // A failed phase ends the run: Helm's record of it is settled before we report.
+            (Some(failure), Some(helm)) => {
+                let _ = helm.finish().await?;
+                Ok((Some(failure), None))
+            }
+            outcome => Ok(outcome),
+        }
     }
 
     /// Writes the step's values file and starts helm on it, the Secrets' values on its stdin.
-    async fn start_helm(&self, values: &PhaseValues, step: &InstallStep) -> Result<tokio::process::Child> {
+    async fn start_helm(&self, values: &PhaseValues, step: &InstallStep) -> Result<HelmProcess> {
         let values_file =
             self.work_dir.join(format!("{}.wave{}.values.yaml", values.phase.directory_name(), step.wave));
         std::fs::write(&values_file, &values.yaml).with_context(|| format!("writing {}", values_file.display()))?;
@@ -362,55 +384,46 @@ impl PhaseJob<'_> {
             labels: &labels,
             stdin_values: secret_values.is_some(),
         };
-        let mut child =
-            install.command().spawn().with_context(|| format!("starting {}", self.options.helm.display()))?;
-        if let Some(secret_values) = secret_values {
-            // The Secrets' values: a second values document on helm's standard input, so they
-            // never touch the disk. Helm reads it whole before doing anything else.
-            use tokio::io::AsyncWriteExt;
-            let mut stdin = child.stdin.take().context("helm's standard input")?;
-            stdin.write_all(secret_values.as_bytes()).await.context("passing the secrets' values to helm")?;
-            stdin.shutdown().await.context("passing the secrets' values to helm")?;
-            drop(stdin);
-        }
-        Ok(child)
+        // The Secrets' values: a second values document on helm's standard input, so they
+        // never touch the disk.
+        HelmProcess::spawn(install.command(), &values.release, self.options.helm.version, secret_values)
+            .await
+            .with_context(|| format!("running {}", self.options.helm.display()))
     }
 
     /// Watches the units while helm runs, stopping helm at the first failure waiting longer
-    /// cannot cure; a helm that fails by itself is a failure too.
+    /// cannot cure; a helm that fails by itself is a failure too. Returns early, with helm
+    /// still running, once helm has applied everything and our gate has seen every unit ready.
     async fn watch_helm(
         &self,
-        mut child: tokio::process::Child,
+        mut helm: HelmProcess,
         values: &PhaseValues,
         step: &InstallStep,
         tracker: &mut Tracker,
         changes: &ChangeSignal,
         progress: &mut Progress,
-    ) -> Result<Option<Failure>> {
-        // Both pipes are drained side by side: helm blocks once either one's buffer is full.
-        let stderr = tokio::spawn(read_all(child.stderr.take()));
-        let stdout = tokio::spawn(read_all(child.stdout.take()));
-        let mut failure: Option<Failure> = None;
-        let status = loop {
+    ) -> Result<(Option<Failure>, Option<HelmProcess>)> {
+        let mut waiting = helm.waiting_signal();
+        loop {
+            let already_waiting = helm.is_waiting();
             tokio::select! {
-                status = child.wait() => break status?,
+                _ = helm.exited() => break,
+                // Helm's wait began: everything is applied, and what our gate saw counts now.
+                _ = helm_process::started_waiting(&mut waiting), if !already_waiting => {}
                 _ = changes.next(changes::FALLBACK) => {
                     if let Some(found) = tracker.poll(self.client, self.namespace(), values.phase.as_str(), &step.include, true, progress).await? {
                         // Waiting longer cannot help: stop Helm (it marks the release failed).
-                        stop(&mut child).await;
-                        failure = Some(found);
-                        break child.wait().await?;
+                        helm.stop().await;
+                        let _ = helm.finish().await?;
+                        return Ok((Some(found), None));
                     }
                 }
             }
-        };
-        let helm_errors = stderr.await.unwrap_or_default();
-        let _ = stdout.await;
-        if failure.is_none() && !status.success() {
-            let message = format!("{HELM_FAILED} {} failed ({status}): {}", values.release, helm_errors.trim());
-            failure = Some((None, message));
+            if helm.is_waiting() && tracker.all_ready(&step.include) {
+                return Ok((None, Some(helm)));
+            }
         }
-        Ok(failure)
+        Ok((helm.finish().await?.map(|why| (None, why)), None))
     }
 
     /// Helm said ready; confirm with our own eyes (and timestamp units Helm's wait hid from us).
@@ -436,17 +449,10 @@ impl PhaseJob<'_> {
         Ok(failure)
     }
 
-    async fn recover(&self, status: &str, progress: &mut Progress) -> Result<()> {
+    /// True when the release is gone (it had no good revision to go back to).
+    async fn recover(&self, status: &str, progress: &mut Progress) -> Result<bool> {
         recover_pending(self.options, self.namespace(), &self.phase.release, status, progress).await
     }
-}
-
-async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> String {
-    let mut bytes = Vec::new();
-    if let Some(mut pipe) = pipe {
-        let _ = pipe.read_to_end(&mut bytes).await;
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Runs the hooks of every unit in `include` that has not passed them yet, units
@@ -505,13 +511,14 @@ async fn run_hooks(
 
 /// A run killed mid-phase leaves its release `pending-*`, which blocks every later Helm
 /// operation. We hold the namespace's lease, so nobody else is working on it: put it back.
+/// True when it was removed instead (a first install has nothing to go back to).
 async fn recover_pending(
     options: &DeployOptions,
     namespace: &str,
     release: &str,
     status: &str,
     progress: &mut Progress,
-) -> Result<()> {
+) -> Result<bool> {
     let history = helm::history(&options.helm, release, namespace).await?;
     let last_good =
         history.iter().filter(|h| h.status == "deployed" || h.status == "superseded").map(|h| h.revision).max();
@@ -520,27 +527,16 @@ async fn recover_pending(
             progress.note(&format!(
                 "{release} was left {status} by an interrupted run; rolling back to revision {revision}"
             ));
-            helm::rollback(&options.helm, release, namespace, revision).await
+            helm::rollback(&options.helm, release, namespace, revision).await?;
+            Ok(false)
         }
         None => {
             progress.note(&format!(
                 "{release} was left {status} by an interrupted first install; removing it to start clean"
             ));
-            helm::uninstall(&options.helm, release, namespace, options.timeout).await
+            helm::uninstall(&options.helm, release, namespace, options.timeout).await?;
+            Ok(true)
         }
-    }
-}
-
-/// Asks Helm to stop (SIGTERM, so it can record the release as failed), then insists.
-async fn stop(child: &mut tokio::process::Child) {
-    if let Some(pid) = child.id() {
-        // SAFETY: sending a signal to our own child process by pid.
-        unsafe {
-            libc::kill(pid as i32, libc::SIGTERM);
-        }
-    }
-    if tokio::time::timeout(Duration::from_secs(15), child.wait()).await.is_err() {
-        let _ = child.start_kill();
     }
 }
 

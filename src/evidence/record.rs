@@ -121,6 +121,12 @@ pub struct PhaseEvidence {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waves: Vec<WaveEvidence>,
     pub error: Option<String>,
+    /// Helm was still recording `revision` when the record was saved: the gate had seen the
+    /// phase ready first, and `up` collects Helm before it reports, clearing this. A run killed
+    /// in between leaves it set, and Helm's history is then no witness for this phase (the
+    /// next run may have had to remove the unfinished release and install it again).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub helm_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

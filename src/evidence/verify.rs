@@ -93,18 +93,25 @@ fn verify_record(record: &EvidenceRecord, histories: &BTreeMap<String, Vec<Histo
                 if ready < started {
                     violation(&phase.name, "ready before it started".into());
                 }
-                for unit in &phase.units {
-                    if unit.ready_at.is_none() {
-                        violation(&phase.name, format!("unit {} has no ready time in a deployed phase", unit.name));
-                    }
-                    for object in unit.objects.iter().filter(|o| o.ready_at.is_none()) {
-                        let message = format!("object {} of unit {} has no ready time", object.object, unit.name);
-                        violation(&phase.name, message);
-                    }
-                }
+                check_units_ready(phase, &mut violation);
                 check_waves(phase, histories, &mut violation, &mut proofs);
                 check_same_phase_order(phase, &mut violation, &mut proofs);
-                check_helm_history(record, phase, &previous, started, ready, histories, &mut violation, &mut proofs);
+                if phase.helm_pending {
+                    // The run ended before Helm finished recording: its history is no witness.
+                    let statement = "Helm's record not checked: the run ended while Helm was still writing it";
+                    proofs.push((phase.name.clone(), statement.to_string()));
+                } else {
+                    check_helm_history(
+                        record,
+                        phase,
+                        &previous,
+                        started,
+                        ready,
+                        histories,
+                        &mut violation,
+                        &mut proofs,
+                    );
+                }
                 previous = Some((phase.name.clone(), ready));
             }
             PhaseResult::Skipped => {
@@ -116,6 +123,19 @@ fn verify_record(record: &EvidenceRecord, histories: &BTreeMap<String, Vec<Histo
         }
     }
     verdict.proofs.extend(proofs.into_iter().map(|(phase, statement)| Proof { run_id: run.clone(), phase, statement }));
+}
+
+/// A deployed phase has a ready time for each unit and each of its objects.
+fn check_units_ready(phase: &PhaseEvidence, violation: &mut impl FnMut(&str, String)) {
+    for unit in &phase.units {
+        if unit.ready_at.is_none() {
+            violation(&phase.name, format!("unit {} has no ready time in a deployed phase", unit.name));
+        }
+        for object in unit.objects.iter().filter(|o| o.ready_at.is_none()) {
+            let message = format!("object {} of unit {} has no ready time", object.object, unit.name);
+            violation(&phase.name, message);
+        }
+    }
 }
 
 /// Each wave's revision was written after the wave before it was ready, in the evidence and
@@ -291,6 +311,7 @@ mod tests {
             }],
             waves: vec![],
             error: None,
+            helm_pending: false,
         }
     }
 
@@ -372,6 +393,27 @@ mod tests {
             history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 2, "2026-01-01T00:00:03Z")]);
         let verdict = verify(&[r], &h);
         assert_violation(&verdict, "outside this phase's run");
+    }
+
+    #[test]
+    fn a_phase_whose_helm_had_not_finished_is_proved_by_the_record_alone() {
+        // A run killed while Helm still recorded migrations; the next run reinstalled it, so
+        // Helm's revision 2 is another run's. The order in the record still holds.
+        let mut pending = phase("migrations", 2, "2026-01-01T00:00:11Z", "2026-01-01T00:00:20Z", PhaseResult::Deployed);
+        pending.helm_pending = true;
+        let stateful = phase("stateful", 1, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z", PhaseResult::Deployed);
+        let h =
+            history(&[("codex-stateful", 1, "2026-01-01T00:00:02Z"), ("codex-migrations", 2, "2026-01-01T00:09:00Z")]);
+        let verdict = verify(&[record(vec![stateful.clone(), pending.clone()])], &h);
+        assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
+        assert!(
+            verdict.proofs.iter().any(|p| p.statement.starts_with("Helm's record not checked")),
+            "{:?}",
+            verdict.proofs
+        );
+        // Without the mark, the same history is a contradiction.
+        pending.helm_pending = false;
+        assert_violation(&verify(&[record(vec![stateful, pending])], &h), "outside this phase's run");
     }
 
     #[test]

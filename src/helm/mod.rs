@@ -133,10 +133,27 @@ impl Install<'_> {
             command.args(["--values", "-"]);
         }
         command.args(self.helm.version.install_wait_flags()).args(self.helm.version.apply_flags());
+        // Its debug lines say when every object is applied and its wait begins, which lets
+        // `up` move on as soon as its own gate has seen the phase ready (deploy::helm_process).
+        // With it Helm prints the release's values on stdout, which is only ever drained.
+        command.arg("--debug");
         command.arg("--timeout").arg(format!("{}s", self.timeout.as_secs().max(1)));
         if !self.labels.is_empty() {
             let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             command.arg("--labels").arg(labels.join(","));
+        }
+        // A killed `up` takes its helms with it (SIGTERM: Helm records the release failed, or
+        // leaves it pending for the next run to recover) rather than leaving them racing the
+        // next run; with `--debug` they would die of a broken pipe at their next line anyway.
+        // SAFETY: prctl and getppid are async-signal-safe, and nothing else runs before exec.
+        let parent = std::process::id();
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 || libc::getppid() as u32 != parent {
+                    return Err(std::io::Error::other("the parent process is gone"));
+                }
+                Ok(())
+            });
         }
         command
             .stdin(if self.stdin_values { std::process::Stdio::piped() } else { std::process::Stdio::null() })

@@ -26,6 +26,7 @@ fn phase(name: &str, result: PhaseResult, start: &str, ready: Option<&str>, unit
         units,
         waves: Vec::new(),
         error: None,
+        helm_pending: false,
     }
 }
 
