@@ -39,6 +39,23 @@ fn the_example_stack_comes_up_in_order_works_and_proves_it() {
         .map(|p| (p.to_string(), "deployed".to_string()))
         .collect();
     assert_eq!(phases(&summary), expected);
+    // Every release was recorded by Helm before `up` returned, although the next phase did
+    // not wait for Helm's own wait; and the migrations phase moved on at the migration's exit.
+    let statuses = kubectl(&[
+        "get", "secrets", "-n", namespace, "-l", "owner=helm",
+        "-o", "jsonpath={range .items[*]}{.metadata.labels.name}={.metadata.labels.status} {end}",
+    ]);
+    let statuses = text(&statuses.stdout);
+    let recorded: Vec<&str> = statuses.split_whitespace().collect();
+    assert_eq!(recorded.len(), 5, "{statuses}");
+    assert!(recorded.iter().all(|r| r.ends_with("=deployed")), "{statuses}");
+    let evidence = codex(&["evidence", "-n", namespace, "-o", "json"]);
+    let records: Value = serde_json::from_slice(&evidence.stdout).unwrap();
+    let migrate = &records[0]["phases"][1]["units"][0];
+    assert_eq!(migrate["name"], "migrate", "{migrate}");
+    let observed = migrate["observed"].to_string();
+    assert!(observed.contains("exited 0"), "the Job counts as complete at its pod's exit: {observed}");
+    assert!(records[0]["phases"].as_array().unwrap().iter().all(|p| p.get("helmPending").is_none()), "{records}");
 
     // The migration ran: an internal service reads the row it seeded.
     let greeting: Value = serde_json::from_str(&get(namespace, "greeter", "/greeting")).unwrap();

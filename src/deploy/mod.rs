@@ -8,6 +8,8 @@ mod helm_process;
 mod phase;
 mod tracker;
 
+use helm_process::HelmProcess;
+
 use crate::cluster::namespace::{self, NamespacePhase};
 use crate::cluster::secrets as cluster_secrets;
 use crate::cluster::{lease, object_gate, releases, slot_access};
@@ -96,7 +98,12 @@ async fn deploy_locked(
     // Read once: we hold the Lease, and a phase's install changes no other phase's release.
     let known = releases::latest(client, &stack.namespace, None).await?;
     let phases = Phases { stack, plan, all_values: &all_values, known: &known, work_dir: &work_dir };
-    let failed = phases.deploy(client, options, secrets.as_ref(), run.lease, &mut record, progress).await?;
+    let mut finishing = Vec::new();
+    let phase_failed =
+        phases.deploy(client, options, secrets.as_ref(), run.lease, &mut record, progress, &mut finishing).await;
+    // Whatever happened, no helm is left running; one that failed after all fails the run.
+    let helm_failed = collect_helms(finishing, &mut record, progress).await?;
+    let failed = phase_failed? || helm_failed;
     if !failed {
         run.lease.ensure_held(&stack.namespace)?;
         remove_emptied_phases(stack, &all_values, &known, options, progress).await?;
@@ -174,7 +181,9 @@ struct Phases<'a> {
 impl Phases<'_> {
     /// Deploys the phases in order into `record`, saving it as they change the cluster;
     /// stops at the first failed phase. True when one failed. A phase's helm may still be
-    /// recording its release while the next phase deploys; all of them are collected here.
+    /// recording its release while the next phase deploys: it goes into `finishing`, for
+    /// [`collect_helms`].
+    #[allow(clippy::too_many_arguments)]
     async fn deploy(
         &self,
         client: &Client,
@@ -183,35 +192,7 @@ impl Phases<'_> {
         held: &lease::HeldLease,
         record: &mut EvidenceRecord,
         progress: &mut Progress,
-    ) -> Result<bool> {
-        let mut finishing = Vec::new();
-        let failed = self.deploy_each(client, options, secrets, held, record, progress, &mut finishing).await;
-        // Whatever happened, no helm is left running; one that failed after all fails the run.
-        let mut helm_failed = false;
-        for (index, helm) in finishing {
-            let outcome = helm.finish().await?;
-            let phase = &mut record.phases[index];
-            phase.helm_pending = false;
-            if let Some(why) = outcome {
-                progress.note(&format!("✗ {}: {why}", phase.name));
-                phase.result = PhaseResult::Failed;
-                phase.error = Some(crate::redact::scrub(&why).into_owned());
-                helm_failed = true;
-            }
-        }
-        Ok(failed? || helm_failed)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn deploy_each(
-        &self,
-        client: &Client,
-        options: &DeployOptions,
-        secrets: Option<&cluster_secrets::Prepared>,
-        held: &lease::HeldLease,
-        record: &mut EvidenceRecord,
-        progress: &mut Progress,
-        finishing: &mut Vec<(usize, helm_process::HelmProcess)>,
+        finishing: &mut Vec<(usize, HelmProcess)>,
     ) -> Result<bool> {
         let stack = self.stack;
         let first = stack.first_phase();
@@ -247,6 +228,28 @@ impl Phases<'_> {
         }
         Ok(false)
     }
+}
+
+/// Waits for the helms still recording their phases' releases; true when one failed, which
+/// fails its phase (and the run).
+async fn collect_helms(
+    finishing: Vec<(usize, HelmProcess)>,
+    record: &mut EvidenceRecord,
+    progress: &mut Progress,
+) -> Result<bool> {
+    let mut failed = false;
+    for (index, helm) in finishing {
+        let outcome = helm.finish().await?;
+        let phase = &mut record.phases[index];
+        phase.helm_pending = false;
+        if let Some(why) = outcome {
+            progress.note(&format!("✗ {}: {why}", phase.name));
+            phase.result = PhaseResult::Failed;
+            phase.error = Some(crate::redact::scrub(&why).into_owned());
+            failed = true;
+        }
+    }
+    Ok(failed)
 }
 
 /// A phase that has no units any more must not keep its old release running.
