@@ -411,7 +411,10 @@ impl PhaseJob<'_> {
                 // Helm's wait began: everything is applied, and what our gate saw counts now.
                 _ = helm_process::started_waiting(&mut waiting), if !already_waiting => {}
                 _ = changes.next(changes::FALLBACK) => {
-                    if let Some(found) = tracker.poll(self.client, self.namespace(), values.phase.as_str(), &step.include, true, progress).await? {
+                    // Once Helm waits, it has applied everything: a spec unchanged by now
+                    // stays unchanged, and readiness by it counts.
+                    let applying = !helm.is_waiting();
+                    if let Some(found) = tracker.poll(self.client, self.namespace(), values.phase.as_str(), &step.include, applying, progress).await? {
                         // Waiting longer cannot help: stop Helm (it marks the release failed).
                         helm.stop().await;
                         let _ = helm.finish().await?;

@@ -13,7 +13,7 @@ use crate::ui::progress::Progress;
 use crate::values::PhaseValues;
 use anyhow::Result;
 use kube::Client;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One unit of the phase and what is known of it so far.
 pub struct TrackedUnit {
@@ -151,21 +151,29 @@ impl Tracker {
         Ok(())
     }
 
-    /// Whether no pod owner of unit `i` has a new spec since the step started.
-    async fn unchanged_since_step(&mut self, i: usize, client: &Client, namespace: &str) -> Result<bool> {
+    /// The pod owners of unit `i` (by `Kind/name`) that still have the spec they had when
+    /// the step started, and whether that is all of them (and there is at least one).
+    async fn owners_with_old_spec(
+        &mut self,
+        i: usize,
+        client: &Client,
+        namespace: &str,
+    ) -> Result<(HashSet<String>, bool)> {
         let owners = self.owners(i);
+        let mut old = HashSet::new();
         for object in &owners {
             let before = self.baseline.get(&object.reference()).copied();
             let now = object_gate::generation(client, namespace, object, &mut self.lookups).await?;
-            if before.is_none() || now != before {
-                return Ok(false);
+            if before.is_some() && now == before {
+                old.insert(object.reference());
             }
         }
-        Ok(!owners.is_empty())
+        let all = !owners.is_empty() && old.len() == owners.len();
+        Ok((old, all))
     }
 
     /// Polls every unit of `include` not yet ready; returns the first fatal failure.
-    /// `applying`: Helm is still running this step (see `baseline`).
+    /// `applying`: Helm may still be applying this step's objects (see `baseline`).
     pub async fn poll(
         &mut self,
         client: &Client,
@@ -179,8 +187,15 @@ impl Tracker {
             if self.units[i].is_ready() || !include.contains(self.units[i].name()) {
                 continue;
             }
-            if let Some(why) = self.poll_unit(i, client, namespace, phase, applying, progress).await? {
-                if applying && self.unchanged_since_step(i, client, namespace).await? {
+            // Read before the unit's state, never after: generations only grow, so a state read
+            // later belongs to this spec or a newer one. Read after, the check could see Helm's
+            // new spec while the state judged was still the old one's.
+            let (old_spec, all_old) = match applying {
+                true => self.owners_with_old_spec(i, client, namespace).await?,
+                false => (HashSet::new(), false),
+            };
+            if let Some(why) = self.poll_unit(i, client, namespace, phase, &old_spec, progress).await? {
+                if all_old {
                     let name = self.units[i].name().to_string();
                     progress.line(
                         &format!("{phase}/{name}"),
@@ -196,13 +211,15 @@ impl Tracker {
         Ok(None)
     }
 
+    /// `old_spec`: while Helm is still applying, the pod owners that had no new spec when
+    /// this poll began; readiness by the spec Helm has not replaced yet does not count.
     async fn poll_unit(
         &mut self,
         i: usize,
         client: &Client,
         namespace: &str,
         phase: &str,
-        applying: bool,
+        old_spec: &HashSet<String>,
         progress: &mut Progress,
     ) -> Result<Option<String>> {
         let key = format!("{phase}/{}", self.units[i].name());
@@ -213,7 +230,7 @@ impl Tracker {
                 // Ready by the spec Helm has not replaced yet: that proves nothing about this
                 // step, and would hide a new spec whose pods never come (e.g. one that Pod
                 // Security refuses) behind Helm's own, longer wait.
-                UnitState::Ready(_) if applying && self.unchanged_since_step(i, client, namespace).await? => {
+                UnitState::Ready(_) if old_spec.contains(&workload_object(&workload).reference()) => {
                     waiting.push(format!("{} waiting for Helm to apply the new spec", workload.kind.as_str()));
                 }
                 UnitState::Ready(how) => {
@@ -232,6 +249,9 @@ impl Tracker {
             let seen = object_gate::observe(client, namespace, object, &mut self.lookups).await?;
             evidence.created_at = evidence.created_at.take().or(seen.created_at);
             match seen.state {
+                ObjectState::Ready(_) if old_spec.contains(&object.reference()) => {
+                    waiting.push(format!("{}: waiting for Helm to apply the new spec", object.reference()));
+                }
                 ObjectState::Ready(how) => {
                     evidence.ready_at = Some(clock::now_precise());
                     evidence.observed = Some(how);
@@ -321,3 +341,6 @@ fn installed_units(phase: &PhaseValues) -> Vec<InstalledUnit> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
