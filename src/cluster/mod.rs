@@ -3,6 +3,8 @@
 pub mod access_review;
 pub mod agent_job;
 pub mod diagnose;
+#[cfg(test)]
+pub mod fake_api;
 pub mod hooks;
 pub mod job_pods;
 pub mod lease;

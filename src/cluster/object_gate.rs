@@ -7,12 +7,14 @@
 //! installed.
 
 use super::object_readiness::{self, ObjectState};
-use super::{api, stuck_container};
+use super::readiness::UnitState;
+use super::{api, job_pods, stuck_container};
 use crate::config::kinds;
 use crate::config::manifest_unit::{kind_of, name_of};
 use crate::config::stack::Stack;
 use crate::exit::{self, coded};
 use anyhow::Result;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -174,6 +176,15 @@ pub async fn observe(
         _ => false,
     };
     let mut state = object_readiness::state(&value, wait_for_first_consumer);
+    // A Job written as a manifest counts as complete on the same evidence as a typed Job
+    // unit: for one that runs one pod once, that pod's exit 0 (see `job_pods`).
+    if object.api_version == "batch/v1" && object.kind == "Job" && matches!(state, ObjectState::Pending(_)) {
+        if let Ok(job) = serde_json::from_value::<Job>(value.clone()) {
+            if let UnitState::Ready(how) = job_pods::state(client, namespace, &job).await? {
+                state = ObjectState::Ready(how);
+            }
+        }
+    }
     if let ObjectState::Pending(waiting) = &state {
         if let Some(selector) = object_readiness::pod_selector(&value) {
             if let Some(reason) = stuck_pod(client, namespace, &selector).await? {
@@ -208,4 +219,50 @@ pub async fn pod_selector_of(
     let objects = dynamic_api(client, namespace, &resource, &scope);
     let found = objects.get_opt(&object.name).await.ok()??;
     object_readiness::pod_selector(&serde_json::to_value(&found).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::fake_api::{self, NAMESPACE};
+    use serde_json::json;
+
+    /// A Job of one pod, still running by its conditions, and its pod that has exited 0.
+    fn job_and_pod(path: &str) -> Option<Value> {
+        let job = json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "migrate", "namespace": NAMESPACE, "uid": "u-1"},
+            "spec": {"template": {"spec": {"containers": [{"name": "migrate", "image": "m:1"}]}}},
+            "status": {"active": 1, "startTime": "2026-12-07T10:00:00Z"},
+        });
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "migrate-x", "labels": {"batch.kubernetes.io/controller-uid": "u-1"}},
+            "spec": {"containers": [{"name": "migrate", "image": "m:1"}]},
+            "status": {"containerStatuses": [{"name": "migrate", "image": "m:1", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"terminated": {"exitCode": 0, "finishedAt": "2026-12-07T10:00:03Z"}}}]},
+        });
+        match path {
+            p if p.ends_with("/jobs/migrate") => Some(job),
+            p if p.ends_with("/pods") => {
+                Some(json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [pod]}))
+            }
+            _ => None,
+        }
+    }
+
+    /// The same rule as a typed Job unit's (`job_pods`): one pod run once is complete at its exit.
+    #[tokio::test]
+    async fn a_manifest_job_whose_one_pod_exited_zero_is_ready() {
+        let client = fake_api::client(job_and_pod);
+        let object = ManifestObject::of(
+            "migrate",
+            &json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"}}),
+        );
+        let seen = observe(&client, NAMESPACE, &object, &mut Lookups::default()).await.unwrap();
+        match seen.state {
+            ObjectState::Ready(how) => assert!(how.contains("migrate-x exited 0"), "{how}"),
+            other => panic!("still waiting for the Complete condition: {other:?}"),
+        }
+    }
 }

@@ -2,16 +2,11 @@
 //! Helm's apply lands between two of our polls.
 
 use super::*;
+use crate::cluster::fake_api::{self, NAMESPACE};
 use crate::config::stack::Selection;
-use http::{Request, Response};
-use kube::client::Body;
 use serde_json::{json, Value};
-use std::convert::Infallible;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-const NAMESPACE: &str = "codex-test";
 
 /// A stack of one Deployment unit, `web`, in the internal phase.
 fn web_phase() -> (Stack, PhaseValues) {
@@ -47,28 +42,12 @@ fn deployment(generation: i64, observed: i64) -> Value {
     })
 }
 
-/// A fake API server: reads of `web` are answered by `web_at(n)` for the n-th read (from 1);
-/// discovery of apps/v1 and every list answer what a namespace with nothing else holds.
+/// A fake API server whose n-th read of `web` (from 1) is answered by `web_at(n)`.
 fn fake_client(web_at: impl Fn(usize) -> Value + Send + Sync + 'static) -> Client {
-    let reads = Arc::new(AtomicUsize::new(0));
-    let web_at = Arc::new(web_at);
-    let service = tower::service_fn(move |request: Request<Body>| {
-        let (reads, web_at) = (reads.clone(), web_at.clone());
-        async move {
-            let path = request.uri().path().to_string();
-            let body = if path.ends_with("/deployments/web") {
-                web_at(reads.fetch_add(1, Ordering::SeqCst) + 1)
-            } else if path == "/apis/apps/v1" {
-                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1", "resources": [
-                    {"name": "deployments", "singularName": "deployment", "namespaced": true,
-                     "kind": "Deployment", "verbs": ["get", "list", "watch"]}]})
-            } else {
-                json!({"kind": "List", "apiVersion": "v1", "metadata": {}, "items": []})
-            };
-            Ok::<_, Infallible>(Response::new(Body::from(serde_json::to_vec(&body).unwrap())))
-        }
-    });
-    Client::new(service, NAMESPACE)
+    let reads = AtomicUsize::new(0);
+    fake_api::client(move |path| {
+        path.ends_with("/deployments/web").then(|| web_at(reads.fetch_add(1, Ordering::SeqCst) + 1))
+    })
 }
 
 fn web() -> BTreeSet<String> {
