@@ -142,19 +142,8 @@ impl Install<'_> {
             let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             command.arg("--labels").arg(labels.join(","));
         }
-        // A killed `up` takes its helms with it (SIGTERM: Helm records the release failed, or
-        // leaves it pending for the next run to recover) rather than leaving them racing the
-        // next run; with `--debug` they would die of a broken pipe at their next line anyway.
-        // SAFETY: prctl and getppid are async-signal-safe, and nothing else runs before exec.
-        let parent = std::process::id();
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 || libc::getppid() as u32 != parent {
-                    return Err(std::io::Error::other("the parent process is gone"));
-                }
-                Ok(())
-            });
-        }
+        // With `--debug` a helm that outlived `up` would die of a broken pipe at its next line.
+        dies_with_parent(&mut command);
         command
             .stdin(if self.stdin_values { std::process::Stdio::piped() } else { std::process::Stdio::null() })
             .stdout(std::process::Stdio::piped())
@@ -176,8 +165,26 @@ pub struct HistoryEntry {
     pub description: String,
 }
 
+/// A killed `up` (or `down`) takes its helms with it (SIGTERM: Helm records the release
+/// failed, or leaves it pending for the next run to recover) rather than leaving them racing
+/// the next run.
+fn dies_with_parent(command: &mut tokio::process::Command) {
+    let parent = std::process::id();
+    // SAFETY: prctl and getppid are async-signal-safe, and nothing else runs before exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 || libc::getppid() as u32 != parent {
+                return Err(std::io::Error::other("the parent process is gone"));
+            }
+            Ok(())
+        });
+    }
+}
+
 async fn run_helm(helm: &Helm, args: &[&str]) -> Result<String> {
-    let output = tokio::process::Command::new(&helm.path)
+    let mut command = tokio::process::Command::new(&helm.path);
+    dies_with_parent(&mut command);
+    let output = command
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()
