@@ -49,6 +49,8 @@ pub mod secrets;
 pub mod source;
 pub mod stack;
 pub mod template;
+#[cfg(test)]
+pub mod test_stack;
 pub mod validate;
 
 use diagnostics::Diagnostics;

@@ -190,10 +190,8 @@ impl Tracker {
             // Read before the unit's state, never after: generations only grow, so a state read
             // later belongs to this spec or a newer one. Read after, the check could see Helm's
             // new spec while the state judged was still the old one's.
-            let (old_spec, all_old) = match applying {
-                true => self.owners_with_old_spec(i, client, namespace).await?,
-                false => (HashSet::new(), false),
-            };
+            let (old_spec, all_old) =
+                if applying { self.owners_with_old_spec(i, client, namespace).await? } else { (HashSet::new(), false) };
             if let Some(why) = self.poll_unit(i, client, namespace, phase, &old_spec, progress).await? {
                 if all_old {
                     let name = self.units[i].name().to_string();

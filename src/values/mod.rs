@@ -351,17 +351,11 @@ fn kubernetes_probe(probe: &Probe) -> ProbeValues {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::stack::Selection;
     use std::path::Path;
 
     /// The values of a services.yaml that states none of the defaults the chart also has.
     fn values_of_defaults() -> Vec<ChartValues> {
-        let text = [
-            "apiVersion: codex-k8s.dev/v1alpha1",
-            "kind: ServiceStack",
-            "project: { name: demo }",
-            "environments: { dev: {} }",
-            "services:",
+        let stack = crate::config::test_stack::dev_stack(&[
             "  - name: seed",
             "    phase: migrations",
             "    workload: { kind: Job, image: \"seed:1\" }",
@@ -373,11 +367,7 @@ mod tests {
             "      image: \"web:1\"",
             "      ports: [{ name: http, port: 8080 }]",
             "      volumes: [{ name: data, mountPath: /data }]",
-        ]
-        .join("\n");
-        let loaded = crate::config::load_bytes("services.yaml", text.into_bytes(), Path::new("."));
-        let stack = loaded.expect("valid").resolve(&Selection { env: "dev".into(), ..Default::default() });
-        let stack = stack.expect("resolves");
+        ]);
         phase_values(&stack, &crate::plan::plan(&stack)).into_iter().map(|p| p.values).collect()
     }
 

@@ -3,26 +3,16 @@
 
 use super::*;
 use crate::cluster::fake_api::{self, NAMESPACE};
-use crate::config::stack::Selection;
 use serde_json::{json, Value};
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A stack of one Deployment unit, `web`, in the internal phase.
 fn web_phase() -> (Stack, PhaseValues) {
-    let text = [
-        "apiVersion: codex-k8s.dev/v1alpha1",
-        "kind: ServiceStack",
-        "project: { name: demo }",
-        "environments: { dev: {} }",
-        "services:",
+    let stack = crate::config::test_stack::dev_stack(&[
         "  - name: web",
         "    phase: internal",
         "    workload: { kind: Deployment, image: \"web:1\" }",
-    ]
-    .join("\n");
-    let loaded = crate::config::load_bytes("services.yaml", text.into_bytes(), Path::new(".")).expect("valid");
-    let stack = loaded.resolve(&Selection { env: "dev".into(), ..Default::default() }).expect("resolves");
+    ]);
     let phase = crate::values::phase_values(&stack, &crate::plan::plan(&stack))
         .into_iter()
         .find(|p| p.release == "codex-internal")
