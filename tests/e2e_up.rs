@@ -161,6 +161,25 @@ fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
     assert!(stderr.contains("not found") && !stderr.contains("timed out"), "{stderr}");
 }
 
+/// The TCP hook waits only a few times the port-forward's opening for the node's refusal
+/// (cluster::hooks::refusal_wait): a port nothing listens on must still be told apart.
+#[test]
+fn a_tcp_hook_on_a_port_nothing_listens_on_fails_its_phase_with_the_refusal() {
+    let namespace = "codex-e2e-refused";
+    let _namespace = NamespaceGuard::fresh(namespace);
+    let dir = tempfile::tempdir().unwrap();
+    let refused = staging_variant(dir.path(), namespace, |t| {
+        t.replacen("        - tcp: { port: postgres }\n", "        - { tcp: { port: 5433 }, timeout: 4s }\n", 1)
+    });
+    let out = up_staging(&refused, "3m");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "a failed readiness hook fails its phase\n{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(phases(&summary), vec![("stateful".into(), "failed".into())], "{summary}");
+    assert!(stderr.contains("readiness hook of postgres"), "{stderr}");
+    assert!(stderr.contains("connection refused"), "every attempt saw the refusal:\n{stderr}");
+}
+
 #[test]
 fn a_run_killed_mid_phase_converges_on_the_next_run() {
     let namespace = "codex-e2e-killed";

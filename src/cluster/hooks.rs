@@ -17,9 +17,18 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 const RETRY_EVERY: Duration = Duration::from_millis(500);
-/// How long a TCP hook listens for the kubelet's "connection refused" after opening the
-/// forwarded stream; the kubelet dials at once, so a refusal arrives well within this.
-const TCP_REFUSAL_WAIT: Duration = Duration::from_millis(300);
+
+/// How long a TCP hook listens for the node's "connection refused" once the forwarded stream
+/// is open. The node dials the pod's port as the stream opens and sends a refusal back on the
+/// stream's error channel: one round trip between the API server and the node. Opening the
+/// stream took at least two of those (the API server's own connection to the node, then the
+/// upgrade), so a few times the opening time bounds the refusal's arrival, within a floor for a
+/// fast local cluster's jitter and a ceiling for a slow one.
+fn refusal_wait(opening: Duration) -> Duration {
+    const FLOOR: Duration = Duration::from_millis(60);
+    const CEILING: Duration = Duration::from_millis(300);
+    (opening * 3).clamp(FLOOR, CEILING)
+}
 
 /// Runs one hook until it passes or its timeout runs out; returns how it passed.
 pub async fn run(
@@ -112,13 +121,14 @@ async fn tcp_connect(
     });
     let pod = ready.ok_or_else(|| anyhow!("no ready pod of {}", unit.name))?;
     let name = pod.metadata.name.clone().unwrap_or_default();
+    let opening = Instant::now();
     let mut forwarder = pods.portforward(&name, &[port]).await?;
+    let wait = refusal_wait(opening.elapsed());
     let stream = forwarder.take_stream(port).ok_or_else(|| anyhow!("port-forward to {name}:{port} gave no stream"))?;
-    // The kubelet dials the port when the stream opens and reports a refusal on the error
-    // channel; silence for a moment means the connection stands.
+    // Silence on the error channel for a while (refusal_wait) means the connection stands.
     let error = forwarder.take_error(port);
     let outcome = match error {
-        Some(error) => match tokio::time::timeout(TCP_REFUSAL_WAIT, error).await {
+        Some(error) => match tokio::time::timeout(wait, error).await {
             Ok(Some(message)) => Err(anyhow!("connect to {name}:{port}: {message}")),
             _ => Ok(()),
         },
@@ -174,4 +184,16 @@ async fn run_job(
         tokio::time::sleep(RETRY_EVERY).await;
     }
     Err(anyhow!("hook job {name} did not finish within {}", duration::format(timeout)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refusal_wait_scales_with_the_stream_opening_within_its_bounds() {
+        assert_eq!(refusal_wait(Duration::from_millis(5)), Duration::from_millis(60));
+        assert_eq!(refusal_wait(Duration::from_millis(40)), Duration::from_millis(120));
+        assert_eq!(refusal_wait(Duration::from_secs(2)), Duration::from_millis(300));
+    }
 }
