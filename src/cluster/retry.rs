@@ -64,6 +64,13 @@ pub fn transient_status(method: &Method, status: StatusCode) -> Option<Transient
     }
 }
 
+/// Whether `path` goes through the API server to a Service, pod or node (the `proxy`
+/// subresource: `…/services/web:80/proxy/readyz`).
+pub fn is_proxied(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    segments.windows(3).any(|w| matches!(w[0], "services" | "pods" | "nodes") && w[2] == "proxy")
+}
+
 /// Whether a transport error is transient: an I/O error of a kind that waiting can heal,
 /// anywhere in its source chain, and no TLS error (a bad certificate is final).
 pub fn transient_error(error: &(dyn StdError + 'static)) -> Option<Transient> {
@@ -170,6 +177,10 @@ impl<Res> Policy<Request<Body>, Response<Res>, BoxError> for TransientRetry {
         result: &mut Result<Response<Res>, BoxError>,
     ) -> Option<Self::Future> {
         let why = match result {
+            // Through a proxy subresource the status is the backend's (an app that answers
+            // 503 while it warms up, a Service without endpoints yet): an answer for the
+            // caller, which decides when to ask again, not a sign that the API server is down.
+            Ok(_) if is_proxied(request.uri().path()) => return None,
             Ok(response) => transient_status(request.method(), response.status())?,
             Err(error) => transient_error(error.as_ref())?,
         };
@@ -217,6 +228,26 @@ mod tests {
         {
             assert_eq!(transient_status(&Method::GET, final_status), None, "{final_status}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_through_a_proxy_subresource_are_the_backends_and_not_retried() {
+        let proxied = "/api/v1/namespaces/shop/services/web:80/proxy/readyz";
+        assert!(is_proxied(proxied));
+        assert!(is_proxied("/api/v1/namespaces/shop/pods/web-0:8080/proxy/"));
+        assert!(!is_proxied("/api/v1/namespaces/shop/services/proxy"), "a Service named proxy");
+        assert!(!is_proxied("/apis/apps/v1/namespaces/shop/deployments/web"));
+        let mut policy = TransientRetry::quiet(Duration::from_secs(10));
+        let mut unavailable =
+            || Ok::<_, BoxError>(Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body(()).unwrap());
+        let mut request = Request::get(proxied).body(Body::empty()).unwrap();
+        assert!(policy.retry(&mut request, &mut unavailable()).is_none(), "the app's 503 reaches the hook");
+        let mut request = Request::get("/api/v1/namespaces/shop/pods").body(Body::empty()).unwrap();
+        assert!(policy.retry(&mut request, &mut unavailable()).is_some(), "the API server's own 503 is retried");
+        let mut request = Request::get(proxied).body(Body::empty()).unwrap();
+        let mut refused: Result<Response<()>, BoxError> =
+            Err(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused)));
+        assert!(policy.retry(&mut request, &mut refused).is_some(), "no connection to the API server is retried");
     }
 
     #[derive(Debug)]
