@@ -238,7 +238,7 @@ mod tests {
         assert!(!is_proxied("/api/v1/namespaces/shop/services/proxy"), "a Service named proxy");
         assert!(!is_proxied("/apis/apps/v1/namespaces/shop/deployments/web"));
         let mut policy = TransientRetry::quiet(Duration::from_secs(10));
-        let mut unavailable =
+        let unavailable =
             || Ok::<_, BoxError>(Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body(()).unwrap());
         let mut request = Request::get(proxied).body(Body::empty()).unwrap();
         assert!(policy.retry(&mut request, &mut unavailable()).is_none(), "the app's 503 reaches the hook");
