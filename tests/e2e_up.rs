@@ -142,18 +142,22 @@ fn a_unit_that_exits_fails_its_phase_and_nothing_after_it_is_installed() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
-#[test]
-fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
-    let namespace = "codex-e2e-noimage";
+/// `up` of the staging stack edited by `edit`, in the fresh namespace `namespace` (removed
+/// afterwards), which must fail a phase (exit 5): its `-o json` summary and its stderr.
+fn failing_up(namespace: &str, edit: impl Fn(String) -> String) -> (Value, String) {
     let _namespace = NamespaceGuard::fresh(namespace);
     let dir = tempfile::tempdir().unwrap();
-    let missing = staging_variant(dir.path(), namespace, |t| {
+    let out = up_staging(&staging_variant(dir.path(), namespace, edit), "3m");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "a failed phase exits 5\n{stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
+#[test]
+fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
+    let (summary, stderr) = failing_up("codex-e2e-noimage", |t| {
         t.replacen("repository: codex-example/catalog", "repository: codex-example/no-such-image", 1)
     });
-    let out = up_staging(&missing, "3m");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "a phase whose image is missing exits 5\n{stderr}");
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(phases(&summary).last(), Some(&("internal".to_string(), "failed".to_string())), "{summary}");
     // Reported as what it is, not as a timeout: the registry said "not found".
     assert!(stderr.contains("unit catalog (Deployment) is not ready"), "{stderr}");
@@ -165,16 +169,9 @@ fn an_image_the_registry_does_not_have_fails_its_phase_at_once() {
 /// (cluster::hooks::refusal_wait): a port nothing listens on must still be told apart.
 #[test]
 fn a_tcp_hook_on_a_port_nothing_listens_on_fails_its_phase_with_the_refusal() {
-    let namespace = "codex-e2e-refused";
-    let _namespace = NamespaceGuard::fresh(namespace);
-    let dir = tempfile::tempdir().unwrap();
-    let refused = staging_variant(dir.path(), namespace, |t| {
+    let (summary, stderr) = failing_up("codex-e2e-refused", |t| {
         t.replacen("        - tcp: { port: postgres }\n", "        - { tcp: { port: 5433 }, timeout: 4s }\n", 1)
     });
-    let out = up_staging(&refused, "3m");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "a failed readiness hook fails its phase\n{stderr}");
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(phases(&summary), vec![("stateful".into(), "failed".into())], "{summary}");
     assert!(stderr.contains("readiness hook of postgres"), "{stderr}");
     assert!(stderr.contains("connection refused"), "every attempt saw the refusal:\n{stderr}");
