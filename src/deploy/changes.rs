@@ -24,8 +24,8 @@ pub const FALLBACK: Duration = Duration::from_secs(2);
 /// than one each. Short, because readiness lands in two steps: the pod's update, then its
 /// controller's status 20–30 ms later (watched on the local cluster). The look the pod's
 /// event starts still sees the old status, and with a 100 ms gap the look that sees the new
-/// one came some 75 ms late in every phase. A large phase's look takes longer than this by
-/// itself, so only small phases look this often.
+/// one could come up to some 75 ms late (derived from those timings, not measured). A large
+/// phase's look takes longer than this by itself, so only small phases look this often.
 pub const MIN_GAP: Duration = Duration::from_millis(25);
 
 /// Watches on one namespace; dropped, it stops them.
