@@ -250,3 +250,31 @@ fn status_watch_prints_a_line_when_a_unit_changes_and_ends_after_its_timeout() {
     );
     assert!(lines.last().unwrap().ends_with("watch ended"), "{stdout}");
 }
+
+/// A helm started ahead of its phase (deploy::standby) whose `up` died before handing it the
+/// values reads nothing on its standard input: with the guard file first, the real Helm then
+/// finds the chart without `global` and refuses the install, and records no release.
+#[test]
+fn a_helm_given_no_values_installs_nothing() {
+    let namespace = "codex-e2e-novalues";
+    let _namespace = NamespaceGuard::fresh(namespace);
+    let created = kubectl(&["create", "namespace", namespace]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let guard = dir.path().join("guard.yaml");
+    std::fs::write(&guard, kubectl_codex::values::STDIN_GUARD).unwrap();
+    let helm = std::env::var("CODEX_HELM").expect("CODEX_HELM points at helm");
+    let out = Command::new(helm)
+        .args(["upgrade", "--install", "codex-edge"])
+        .arg(root().join("charts/codex-env"))
+        .args(["--namespace", namespace, "--values"])
+        .arg(&guard)
+        .args(["--values", "-", "--timeout", "60s"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "an install without values must fail:\n{}", text(&out.stdout));
+    assert!(stderr.contains("missing property 'global'"), "{stderr}");
+    assert_eq!(release_names(namespace), Vec::<String>::new(), "no release is recorded");
+}

@@ -230,44 +230,53 @@ fn awkward_strings_reach_helm_unchanged() {
     }
 }
 
-#[test]
-fn the_secrets_values_on_standard_input_fill_the_placeholders() {
+/// `helm template` with the values as `up` hands them to `helm upgrade --install`: the guard
+/// file, then one JSON document on standard input; the exit status and standard output.
+fn template_with_stdin(document: &str) -> std::process::Output {
     use std::io::Write;
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/codex-env");
     let dir = tempfile::tempdir().unwrap();
-    let values = dir.path().join("values.yaml");
-    std::fs::write(
-        &values,
-        "global: {project: p, env: e, phase: stateful, runtime: prod}\nconfigMaps: []\nworkloads: []\nextraManifests: []\n\
-         secrets:\n  db:\n    digest: abc\n    data: {password: '<secret:db/password>', url: '<secret:db/url>'}\n",
-    )
-    .unwrap();
-    // As `up` passes them: a second values document on helm's standard input, maps merged.
+    let guard = dir.path().join("guard.yaml");
+    std::fs::write(&guard, kubectl_codex::values::STDIN_GUARD).unwrap();
     let mut child = Command::new(helm())
         .args(["template", "codex-stateful", chart, "--namespace", "ns", "--values"])
-        .arg(&values)
+        .arg(&guard)
         .args(["--values", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"secrets:\n  db:\n    data:\n      password: aHVudGVyMg==\n      url: cG9zdGdyZXM6Ly8=\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(document.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_values_on_standard_input_set_everything_the_secrets_bytes_included() {
+    // As values::helm_document writes it: the placeholders' digest kept, their data replaced.
+    let document = r#"{"global":{"project":"p","env":"e","phase":"stateful","runtime":"prod"},"configMaps":[],
+        "workloads":[],"extraManifests":[],"secrets":{"db":{"digest":"abc",
+        "data":{"password":"aHVudGVyMg==","url":"cG9zdGdyZXM6Ly8="}}}}"#;
+    let out = template_with_stdin(document);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("manifests.yaml");
     std::fs::write(&file, &out.stdout).unwrap();
     let rendered = objects(&file);
     let secret = find(&rendered, "Secret", "db");
     assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
     assert_eq!(secret["data"]["url"], "cG9zdGdyZXM6Ly8=");
-    assert_eq!(secret["type"], "Opaque");
     assert_eq!(secret["metadata"]["annotations"]["codex-k8s.dev/content-digest"], "abc");
+}
+
+#[test]
+fn without_its_document_or_with_half_of_it_helm_refuses_to_render() {
+    // What a helm started ahead reads when its `up` dies before or while handing it over.
+    let empty = template_with_stdin("");
+    assert!(!empty.status.success(), "the chart's defaults must not be installed in its place");
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("global"), "{}", String::from_utf8_lossy(&empty.stderr));
+    let cut = template_with_stdin(r#"{"global":{"project":"p","env":"e","phase":"stateful""#);
+    assert!(!cut.status.success(), "a document cut short must not pass");
 }
 
 #[test]

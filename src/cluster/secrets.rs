@@ -15,8 +15,8 @@ use kube::{Api, Client};
 
 /// The real values for Helm, and what was found.
 pub struct Prepared {
-    /// The values document with every key's bytes (goes to Helm's standard input only).
-    pub values: String,
+    /// The `secrets` values with every key's bytes (go to Helm's standard input only).
+    pub values: serde_json::Value,
     /// Secrets the first phase must (re)write: missing, a key short, or another digest.
     pub repair: Vec<String>,
     /// `secret/key` of generated keys made in this run (the others were kept).

@@ -11,7 +11,7 @@
 use crate::helm::HelmVersion;
 use anyhow::{Context, Result};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -29,29 +29,73 @@ pub struct HelmProcess {
     waiting: watch::Receiver<bool>,
 }
 
-impl HelmProcess {
-    /// Starts `command` (a `helm upgrade --install … --debug`), writing `stdin_values` (the
-    /// Secrets' values, never put on disk) to its standard input.
-    pub async fn spawn(
-        mut command: tokio::process::Command,
-        release: &str,
-        version: HelmVersion,
-        stdin_values: Option<&str>,
-    ) -> Result<HelmProcess> {
+/// A helm started before its values are known: it has read its kubeconfig, looked up the
+/// release's history and loaded the chart, and waits on its standard input for the values
+/// (`values::STDIN_GUARD` says why a helm that never gets them installs nothing). Dropped
+/// unused, it is killed before its standard input closes.
+pub struct Standby {
+    process: Option<HelmProcess>,
+    stdin: Option<tokio::process::ChildStdin>,
+}
+
+impl Standby {
+    /// Starts `command` (a `helm upgrade --install … --values - --debug`, standard input piped).
+    pub fn spawn(mut command: tokio::process::Command, release: &str, version: HelmVersion) -> Result<Standby> {
         let mut child = command.spawn().context("starting helm")?;
-        if let Some(values) = stdin_values {
-            // Helm reads the whole document before doing anything else.
-            let mut stdin = child.stdin.take().context("helm's standard input")?;
-            stdin.write_all(values.as_bytes()).await.context("passing the secrets' values to helm")?;
-            stdin.shutdown().await.context("passing the secrets' values to helm")?;
-        }
+        let stdin = child.stdin.take();
         let (said_waiting, waiting) = watch::channel(false);
-        // Both pipes are drained side by side: helm blocks once either one's buffer is full.
+        // Both pipes are drained side by side from the start: helm blocks once either one's
+        // buffer is full, and it speaks before it reads its values.
         let stderr = tokio::spawn(read_stderr(child.stderr.take(), version, said_waiting));
         let stdout = tokio::spawn(drain(child.stdout.take()));
-        Ok(HelmProcess { release: release.to_string(), child, stderr, stdout, waiting })
+        let process = HelmProcess { release: release.to_string(), child, stderr, stdout, waiting };
+        Ok(Standby { process: Some(process), stdin })
     }
 
+    /// Hands helm its values document; from here on it installs.
+    pub async fn go(mut self, document: &str) -> Result<HelmProcess> {
+        let stdin = self.stdin.take().context("helm's standard input")?;
+        match hand_over(stdin, document.to_string()).await {
+            // A helm that has already exited says why in its status and its standard error.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(anyhow::Error::new(e).context("passing the values to helm"))
+            }
+            _ => Ok(self.process.take().expect("a standby goes once")),
+        }
+    }
+}
+
+/// Writes `document` to helm's standard input and closes it, from a thread of its own that
+/// blocks SIGPIPE: `main` gives SIGPIPE back its default (death, for `… | head`), and a helm
+/// that has exited already must cost an error, not the run. The signal left pending on that
+/// thread goes with it.
+async fn hand_over(stdin: tokio::process::ChildStdin, document: String) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut pipe = std::fs::File::from(stdin.into_owned_fd()?);
+    let (written, wrote) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        // SAFETY: a signal mask of this thread alone, set up from a zeroed set.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPIPE);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        let _ = written.send(pipe.write_all(document.as_bytes()));
+    });
+    wrote.await.unwrap_or_else(|_| Err(std::io::Error::other("the thread passing helm its values died")))
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        // SIGKILL before the standard input closes: at end of input helm would go on.
+        if let Some(process) = &mut self.process {
+            let _ = process.child.start_kill();
+        }
+    }
+}
+
+impl HelmProcess {
     /// Whether Helm has applied every object and is waiting for them.
     pub fn is_waiting(&self) -> bool {
         *self.waiting.borrow()
@@ -166,7 +210,7 @@ mod tests {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        let helm = HelmProcess::spawn(command, "codex-edge", V4, Some("go\n")).await.unwrap();
+        let helm = Standby::spawn(command, "codex-edge", V4).unwrap().go("go\n").await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), started_waiting(&mut helm.waiting_signal())).await.unwrap();
         assert!(helm.is_waiting());
         let failure = helm.finish().await.unwrap().expect("exit 1 is a failure");
@@ -176,13 +220,68 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_standby_dropped_unused_is_killed_and_never_reads_end_of_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let went = dir.path().join("went");
+        // Stands for a helm that would install with whatever it read once its input ends.
+        let script = format!("cat > /dev/null; touch {}", went.display());
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let standby = Standby::spawn(command, "codex-edge", V4).unwrap();
+        let pid = standby.process.as_ref().and_then(|p| p.child.id()).unwrap();
+        drop(standby);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!went.exists(), "the standby went on after its input closed");
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        assert!(state.is_empty() || state.contains(") Z "), "pid {pid} still runs: {state}");
+    }
+
+    #[tokio::test]
+    async fn a_standby_handed_its_document_reads_all_of_it() {
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .args(["-c", "test \"$(cat)\" = '{\"global\":{}}' || { echo 'Error: wrong input' >&2; exit 1; }"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let standby = Standby::spawn(command, "codex-edge", V4).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let helm = standby.go(r#"{"global":{}}"#).await.unwrap();
+        assert_eq!(helm.finish().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn values_handed_to_a_helm_that_has_exited_are_an_error_of_helm_not_a_sigpipe() {
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .args(["-c", "echo 'Error: gone early' >&2; exit 1"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut standby = Standby::spawn(command, "codex-edge", V4).unwrap();
+        standby.process.as_mut().unwrap().child.wait().await.unwrap();
+        // As `main` sets it: SIGPIPE would end this test binary if it reached the writer.
+        // SAFETY: restoring a signal's disposition; the test harness ignores SIGPIPE otherwise.
+        let before = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        let handed = standby.go(&"x".repeat(1 << 20)).await;
+        unsafe { libc::signal(libc::SIGPIPE, before) };
+        let failure = handed.unwrap().finish().await.unwrap().expect("exit 1 is a failure");
+        assert!(failure.ends_with("Error: gone early"), "{failure}");
+    }
+
+    #[tokio::test]
     async fn a_process_that_never_says_it_waits_is_never_taken_for_waiting() {
         let mut command = tokio::process::Command::new("sh");
         command
             .args(["-c", "echo 'Error: no' >&2"])
+            .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        let mut helm = HelmProcess::spawn(command, "codex-edge", V3, None).await.unwrap();
+        let mut helm = Standby::spawn(command, "codex-edge", V3).unwrap().go("").await.unwrap();
         helm.exited().await.unwrap();
         let waited =
             tokio::time::timeout(Duration::from_millis(200), started_waiting(&mut helm.waiting_signal())).await;

@@ -6,6 +6,7 @@
 mod changes;
 mod helm_process;
 mod phase;
+mod standby;
 mod tracker;
 
 use helm_process::HelmProcess;
@@ -55,7 +56,8 @@ pub async fn deploy(
     let run_id = new_run_id();
     // Kinds the API server does not serve, or cluster-scoped kinds not allowed: refused
     // before the namespace or anything else is touched.
-    object_gate::preflight(client, stack, &mut object_gate::Lookups::default()).await?;
+    let mut lookups = object_gate::Lookups::default();
+    object_gate::preflight(client, stack, &mut lookups).await?;
     wait_while_terminating(client, &stack.namespace, options.timeout, progress).await?;
     let ns = namespace::ensure(client, stack, &options.idle_ttl).await?;
     progress.note(&format!("namespace {} ({})", stack.namespace, options.namespace_decision));
@@ -64,7 +66,7 @@ pub async fn deploy(
         progress.note(&format!("waiting for the environment's lease, held by {who}"));
     })
     .await?;
-    let run = Run { id: run_id, namespace_uid: ns.uid, lease: &held };
+    let run = Run { id: run_id, namespace_uid: ns.uid, lease: &held, lookups: std::sync::Mutex::new(lookups) };
     let outcome = deploy_locked(client, stack, plan, options, progress, run).await;
     held.release().await;
     outcome
@@ -75,6 +77,8 @@ struct Run<'a> {
     id: String,
     namespace_uid: String,
     lease: &'a lease::HeldLease,
+    /// Discovery answers, asked once per run (the preflight's, then every phase's).
+    lookups: std::sync::Mutex<object_gate::Lookups>,
 }
 
 async fn deploy_locked(
@@ -85,6 +89,17 @@ async fn deploy_locked(
     progress: &mut Progress,
     run: Run<'_>,
 ) -> Result<EvidenceRecord> {
+    let work_dir = std::env::temp_dir().join(format!("kubectl-codex-{}", run.id));
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    standby::write_guard(&work_dir)?;
+    let all_values = values::phase_values(stack, plan);
+    // Read once: we hold the Lease, and a phase's install changes no other phase's release.
+    let known = releases::latest(client, &stack.namespace, None).await?;
+    // The first phase's helm starts now, while the run prepares access and Secrets.
+    let first_helm = all_values
+        .first()
+        .filter(|values| standby::worth_starting(values, &known))
+        .and_then(|values| standby::start(stack, options, values, &work_dir).ok());
     slot_access::ensure(client, stack).await?;
     let secrets = cluster_secrets::prepare(client, stack).await?;
     if let Some(prepared) = &secrets {
@@ -92,15 +107,12 @@ async fn deploy_locked(
     }
     let mut record = new_record(stack, options, &run, secrets.as_ref());
     store::save(client, &record).await?;
-    let work_dir = std::env::temp_dir().join(format!("kubectl-codex-{}", run.id));
-    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
-    let all_values = values::phase_values(stack, plan);
-    // Read once: we hold the Lease, and a phase's install changes no other phase's release.
-    let known = releases::latest(client, &stack.namespace, None).await?;
-    let phases = Phases { stack, plan, all_values: &all_values, known: &known, work_dir: &work_dir };
+    let feed = changes::ChangeFeed::start(client, &stack.namespace);
+    let shared = RunShared { known: &known, options, work_dir: &work_dir, lookups: &run.lookups, feed: &feed };
+    let phases = Phases { stack, plan, all_values: &all_values, shared };
     let mut finishing = Vec::new();
-    let phase_failed =
-        phases.deploy(client, options, secrets.as_ref(), run.lease, &mut record, progress, &mut finishing).await;
+    let context = RunContext { secrets: secrets.as_ref(), held: run.lease, first_helm };
+    let phase_failed = phases.deploy(client, context, &mut record, progress, &mut finishing).await;
     // Whatever happened, no helm is left running; one that failed after all fails the run.
     let helm_failed = collect_helms(finishing, &mut record, progress).await?;
     let failed = phase_failed? || helm_failed;
@@ -169,48 +181,73 @@ fn new_record(
     }
 }
 
+/// What every phase of a run shares.
+pub struct RunShared<'a> {
+    /// The namespace's releases as the run found them.
+    pub known: &'a [releases::ReleaseRecord],
+    pub options: &'a DeployOptions,
+    pub work_dir: &'a std::path::Path,
+    /// Discovery answers, asked once per run: a phase's tracker borrows them and gives them back.
+    pub lookups: &'a std::sync::Mutex<object_gate::Lookups>,
+    /// The namespace's watches, started once before the first install: the gate sees the first
+    /// phase's first changes, and a later phase's install does not wait behind their setup.
+    pub feed: &'a changes::ChangeFeed,
+}
+
 /// The phases of one run and what they share.
 struct Phases<'a> {
     stack: &'a Stack,
     plan: &'a Plan,
     all_values: &'a [PhaseValues],
-    known: &'a [releases::ReleaseRecord],
-    work_dir: &'a std::path::Path,
+    shared: RunShared<'a>,
+}
+
+/// What every phase of a run is deployed with.
+struct RunContext<'a> {
+    secrets: Option<&'a cluster_secrets::Prepared>,
+    held: &'a lease::HeldLease,
+    /// The first phase's helm, started ahead (see `standby`).
+    first_helm: Option<standby::PhaseHelm>,
 }
 
 impl Phases<'_> {
     /// Deploys the phases in order into `record`, saving it as they change the cluster;
     /// stops at the first failed phase. True when one failed. A phase's helm may still be
     /// recording its release while the next phase deploys: it goes into `finishing`, for
-    /// [`collect_helms`].
-    #[allow(clippy::too_many_arguments)]
+    /// [`collect_helms`]. Once a phase's helm has applied everything, the next phase's helm
+    /// starts, to wait for its values (`standby`).
     async fn deploy(
         &self,
         client: &Client,
-        options: &DeployOptions,
-        secrets: Option<&cluster_secrets::Prepared>,
-        held: &lease::HeldLease,
+        context: RunContext<'_>,
         record: &mut EvidenceRecord,
         progress: &mut Progress,
         finishing: &mut Vec<(usize, HelmProcess)>,
     ) -> Result<bool> {
         let stack = self.stack;
         let first = stack.first_phase();
-        for (planned, phase_values) in self.plan.phases.iter().zip(self.all_values) {
-            let with_secrets = secrets.filter(|_| Some(planned.name) == first);
-            held.ensure_held(&stack.namespace)?;
-            let (evidence, still_running) = phase::deploy_phase(
-                client,
-                stack,
-                planned,
-                phase_values,
-                with_secrets,
-                self.known,
-                options,
-                self.work_dir,
-                progress,
-            )
-            .await?;
+        let mut ahead = context.first_helm;
+        for (i, (planned, phase_values)) in self.plan.phases.iter().zip(self.all_values).enumerate() {
+            let with_secrets = context.secrets.filter(|_| Some(planned.name) == first);
+            context.held.ensure_held(&stack.namespace)?;
+            let (applied, on_applied) = tokio::sync::oneshot::channel();
+            let handoff = standby::Handoff { helm: ahead.take(), applied: Some(applied) };
+            let next = self.all_values.get(i + 1);
+            let (deployed, next_helm) = tokio::join!(
+                phase::deploy_phase(
+                    client,
+                    stack,
+                    planned,
+                    phase_values,
+                    with_secrets,
+                    &self.shared,
+                    handoff,
+                    progress,
+                ),
+                standby::start_when_applied(on_applied, stack, &self.shared, next),
+            );
+            ahead = next_helm;
+            let (evidence, still_running) = deployed?;
             let failed = evidence.result == PhaseResult::Failed;
             let skipped = evidence.result == PhaseResult::Skipped;
             let mut evidence = evidence;

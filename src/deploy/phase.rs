@@ -2,11 +2,13 @@
 //! with Helm in waves (one revision per wave of same-phase dependencies) while watching every
 //! unit, each wave gated on readiness and hooks before the next.
 
-use super::changes::{self, ChangeFeed, ChangeSignal};
+use super::changes::{self, ChangeSignal};
 use super::helm_process::{self, HelmProcess, HELM_FAILED};
+use super::standby::{self, Handoff};
 use super::tracker::{Failure, Tracker};
-use super::DeployOptions;
+use super::{DeployOptions, RunShared};
 use crate::clock;
+use crate::cluster::object_gate::Lookups;
 use crate::cluster::secrets as cluster_secrets;
 use crate::cluster::{hooks, releases};
 use crate::config::stack::Stack;
@@ -20,6 +22,7 @@ use anyhow::{Context, Result};
 use kube::Client;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 /// Label values are at most 63 characters: the values digest is stored shortened.
@@ -64,6 +67,7 @@ pub fn install_steps(waves: &[Vec<String>], installed: &BTreeSet<String>) -> Vec
 /// Deploys one phase; `secrets` is given for the first phase of a stack with Secrets, `known`
 /// are the namespace's releases as the run found them. With the evidence comes the helm that
 /// is still finishing the phase's release after our gate saw it ready: the caller collects it.
+/// `handoff` may hold this phase's helm, started ahead, and is told when its objects are applied.
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_phase(
     client: &Client,
@@ -71,13 +75,20 @@ pub async fn deploy_phase(
     planned: &PlannedPhase,
     phase: &PhaseValues,
     secrets: Option<&cluster_secrets::Prepared>,
-    known: &[releases::ReleaseRecord],
-    options: &DeployOptions,
-    work_dir: &Path,
+    shared: &RunShared<'_>,
+    handoff: Handoff,
     progress: &mut Progress,
 ) -> Result<(PhaseEvidence, Option<HelmProcess>)> {
-    let job = PhaseJob { client, stack, planned, phase, secrets, options, work_dir };
-    job.run(known, progress).await
+    let handoff = Mutex::new(handoff);
+    let (options, work_dir) = (shared.options, shared.work_dir);
+    let changes = shared.feed.signal();
+    let job = PhaseJob { client, stack, planned, phase, secrets, options, work_dir, changes, handoff };
+    let lookups = std::mem::take(&mut *lock(shared.lookups));
+    job.run(shared.known, lookups, shared.lookups, progress).await
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One phase's deployment: what every step of it reads.
@@ -89,6 +100,8 @@ struct PhaseJob<'a> {
     secrets: Option<&'a cluster_secrets::Prepared>,
     options: &'a DeployOptions,
     work_dir: &'a Path,
+    changes: ChangeSignal,
+    handoff: Mutex<Handoff>,
 }
 
 impl PhaseJob<'_> {
@@ -104,11 +117,13 @@ impl PhaseJob<'_> {
     async fn run(
         &self,
         known: &[releases::ReleaseRecord],
+        lookups: Lookups,
+        give_back: &Mutex<Lookups>,
         progress: &mut Progress,
     ) -> Result<(PhaseEvidence, Option<HelmProcess>)> {
         let started = Instant::now();
         let mut evidence = self.new_evidence();
-        let mut tracker = Tracker::new(self.stack, self.phase);
+        let mut tracker = Tracker::new(self.stack, self.phase, lookups);
         let everything: BTreeSet<String> = self.phase.waves.iter().flatten().cloned().collect();
         let mut current = known.iter().find(|r| r.name == self.phase.release).cloned();
         if let Some(release) = &current {
@@ -119,6 +134,7 @@ impl PhaseJob<'_> {
         if self.may_skip(current.as_ref()) {
             tracker.poll(self.client, self.namespace(), self.name(), &everything, false, progress).await?;
             if tracker.all_ready(&everything) {
+                *lock(give_back) = std::mem::take(&mut tracker.lookups);
                 return Ok((self.skipped(evidence, tracker, current.as_ref(), progress), None));
             }
             // Unchanged values but something is not ready: upgrade anyway, which also repairs.
@@ -139,6 +155,7 @@ impl PhaseJob<'_> {
             Some(failure) => self.failed(&mut evidence, &mut tracker, failure, started, progress).await,
             None => self.deployed(&mut evidence, started, progress),
         }
+        *lock(give_back) = tracker.lookups;
         evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
         Ok((evidence, finishing))
     }
@@ -211,8 +228,6 @@ impl PhaseJob<'_> {
         evidence: &mut PhaseEvidence,
         progress: &mut Progress,
     ) -> Result<(Option<Failure>, Option<HelmProcess>)> {
-        // Started before the first install, so the gate sees the phase's first changes.
-        let feed = ChangeFeed::start(self.client, self.namespace());
         let mut failure: Option<Failure> = None;
         let mut finishing: Option<HelmProcess> = None;
         for step in steps {
@@ -228,8 +243,7 @@ impl PhaseJob<'_> {
                 partial_phase_values(self.stack, self.planned, &step.include)
             };
             let wave_started = clock::now_precise();
-            (failure, finishing) =
-                self.install_with_retry(&values, step, steps.len(), tracker, &feed, progress).await?;
+            (failure, finishing) = self.install_with_retry(&values, step, steps.len(), tracker, progress).await?;
             evidence.waves.push(WaveEvidence {
                 wave: step.wave,
                 units: step.adds.clone(),
@@ -255,13 +269,12 @@ impl PhaseJob<'_> {
         step: &InstallStep,
         steps: usize,
         tracker: &mut Tracker,
-        feed: &ChangeFeed,
         progress: &mut Progress,
     ) -> Result<(Option<Failure>, Option<HelmProcess>)> {
         let mut attempt = 1;
         loop {
             let (failure, finishing) =
-                self.install_and_gate(values, step, steps, tracker, &feed.signal(), progress).await?;
+                self.install_and_gate(values, step, steps, tracker, &self.changes, progress).await?;
             let transient = matches!(&failure, Some((None, why)) if why.starts_with(HELM_FAILED) && helm::transient::is_transient(why));
             if !transient || attempt == 2 {
                 return Ok((failure, finishing));
@@ -349,7 +362,7 @@ impl PhaseJob<'_> {
         progress
             .line(name, &format!("{}. {name}: helm upgrade --install {}{wave}", values.phase.number(), values.release));
         tracker.note_generations(self.client, self.namespace(), &step.include).await?;
-        let helm = self.start_helm(values, step).await?;
+        let helm = self.start_helm(values).await?;
         let (mut failure, finishing) = self.watch_helm(helm, values, step, tracker, changes, progress).await?;
         if failure.is_none() {
             failure = self.confirm_ready(step, started, tracker, changes, progress).await?;
@@ -367,28 +380,21 @@ impl PhaseJob<'_> {
         }
     }
 
-    /// Writes the step's values file and starts helm on it, the Secrets' values on its stdin.
-    async fn start_helm(&self, values: &PhaseValues, step: &InstallStep) -> Result<HelmProcess> {
-        let values_file =
-            self.work_dir.join(format!("{}.wave{}.values.yaml", values.phase.directory_name(), step.wave));
-        std::fs::write(&values_file, &values.yaml).with_context(|| format!("writing {}", values_file.display()))?;
+    /// Starts the step's helm, or takes the one started ahead for it, and hands it the values,
+    /// the Secrets' among them.
+    async fn start_helm(&self, values: &PhaseValues) -> Result<HelmProcess> {
         let labels = release_labels(self.stack, values);
-        let secret_values = self.secrets.map(|s| s.values.as_str());
-        let install = helm::Install {
-            helm: &self.options.helm,
-            release: &values.release,
-            chart: &self.options.chart,
-            namespace: self.namespace(),
-            values_file: &values_file,
-            timeout: self.options.timeout,
-            labels: &labels,
-            stdin_values: secret_values.is_some(),
+        let ahead = self.handoff().take_helm(&values.release, &labels);
+        let helm = match ahead {
+            Some(helm) => helm,
+            None => standby::start(self.stack, self.options, values, self.work_dir)?,
         };
-        // The Secrets' values: a second values document on helm's standard input, so they
-        // never touch the disk.
-        HelmProcess::spawn(install.command(), &values.release, self.options.helm.version, secret_values)
-            .await
-            .with_context(|| format!("running {}", self.options.helm.display()))
+        let document = crate::values::helm_document(values, self.secrets.map(|s| &s.values));
+        helm.go(&document).await.with_context(|| format!("running {}", self.options.helm.display()))
+    }
+
+    fn handoff(&self) -> MutexGuard<'_, Handoff> {
+        lock(&self.handoff)
     }
 
     /// Watches the units while helm runs, stopping helm at the first failure waiting longer
@@ -421,6 +427,9 @@ impl PhaseJob<'_> {
                         return Ok((Some(found), None));
                     }
                 }
+            }
+            if helm.is_waiting() {
+                self.handoff().tell_applied();
             }
             if helm.is_waiting() && tracker.all_ready(&step.include) {
                 return Ok((None, Some(helm)));

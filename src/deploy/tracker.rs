@@ -37,7 +37,8 @@ impl TrackedUnit {
 
 pub struct Tracker {
     pub units: Vec<TrackedUnit>,
-    lookups: Lookups,
+    /// The run's discovery answers: lent to the phase's tracker, handed back when it is done.
+    pub lookups: Lookups,
     /// Generations of the objects that existed when the current install step started, by
     /// `Kind/name`. While Helm is still applying, a failure of pods whose owner kept its
     /// generation is the old spec's, which this step is about to replace: not a verdict yet.
@@ -49,7 +50,7 @@ pub type Failure = (Option<usize>, String);
 
 impl Tracker {
     /// The units of `phase`, in plan order, with their workloads and manifest objects.
-    pub fn new(stack: &Stack, phase: &PhaseValues) -> Tracker {
+    pub fn new(stack: &Stack, phase: &PhaseValues, lookups: Lookups) -> Tracker {
         let workloads = installed_units(phase);
         let mut units = Vec::new();
         let same_phase: BTreeSet<&String> = phase.waves.iter().flatten().collect();
@@ -97,7 +98,7 @@ impl Tracker {
                 });
             }
         }
-        Tracker { units, lookups: Lookups::default(), baseline: HashMap::new() }
+        Tracker { units, lookups, baseline: HashMap::new() }
     }
 
     /// Whether every unit in `include` is ready.

@@ -111,13 +111,12 @@ pub struct Install<'a> {
     pub release: &'a str,
     pub chart: &'a Path,
     pub namespace: &'a str,
-    pub values_file: &'a Path,
+    /// A file holding [`crate::values::STDIN_GUARD`], named before the standard input that
+    /// carries the values.
+    pub guard_file: &'a Path,
     pub timeout: std::time::Duration,
     /// Stored on the release record (`--labels`), so releases can be found by environment.
     pub labels: &'a [(String, String)],
-    /// A second values document follows on standard input (`--values -`): the Secrets'
-    /// values, which are never written to a file.
-    pub stdin_values: bool,
 }
 
 impl Install<'_> {
@@ -128,10 +127,10 @@ impl Install<'_> {
             .args(["upgrade", "--install", self.release])
             .arg(self.chart)
             .args(["--namespace", self.namespace, "--values"])
-            .arg(self.values_file);
-        if self.stdin_values {
-            command.args(["--values", "-"]);
-        }
+            .arg(self.guard_file)
+            // The values themselves, Secrets' included: they never touch the disk, and helm can
+            // be started before they are handed over (`deploy::standby`).
+            .args(["--values", "-"]);
         command.args(self.helm.version.install_wait_flags()).args(self.helm.version.apply_flags());
         // Every server we support validates fields itself (Helm 4's server-side apply asks for
         // `Strict`), and Helm's client-side schema check then checks nothing: it only fetches
@@ -150,7 +149,7 @@ impl Install<'_> {
         // With `--debug` a helm that outlived `up` would die of a broken pipe at its next line.
         dies_with_parent(&mut command);
         command
-            .stdin(if self.stdin_values { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+            .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         command

@@ -41,6 +41,24 @@ pub struct PhaseValues {
     pub waves: Vec<Vec<String>>,
 }
 
+/// The values file every install reads before its standard input. Helm deletes a default
+/// that a values file sets to null, so without a document on standard input the chart's
+/// default `global` is gone and the chart's schema refuses the install: a helm whose `up`
+/// died before handing it the values installs nothing. [`helm_document`] sets `global` again.
+pub const STDIN_GUARD: &str = "global: null\n";
+
+/// The one values document a phase's helm reads on its standard input: the phase's values, with
+/// the Secrets' real values (first phase only) merged over their placeholders. JSON, which Helm
+/// reads as YAML: a document cut short is never valid, so a helm whose `up` died while handing
+/// it over installs nothing (see [`STDIN_GUARD`] for the document that never came).
+pub fn helm_document(phase: &PhaseValues, secrets: Option<&Value>) -> String {
+    let mut document = serde_json::to_value(&phase.values).expect("plain data");
+    if let Some(secrets) = secrets {
+        crate::config::merge::deep_merge(&mut document, secrets.clone());
+    }
+    document.to_string()
+}
+
 /// The labels that tie every object and release record to its environment.
 pub fn environment_labels(stack: &Stack) -> Vec<(&'static str, String)> {
     let mut labels = vec![(labels::PROJECT, stack.project.clone()), (labels::ENV, stack.env.clone())];

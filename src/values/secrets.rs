@@ -1,6 +1,6 @@
 //! The `secrets` values of the first phase: what is written and digested holds placeholders
-//! only; the values themselves reach Helm at install time as a second values document on its
-//! standard input, merged over the first (maps merge key by key), and never touch the disk.
+//! only; the values themselves are merged over them into the document Helm reads on its
+//! standard input at install time (`super::helm_document`), and never touch the disk.
 
 use super::contract::{Ordered, SecretValues};
 use crate::config::secrets::{generated_placeholder, ResolvedSecret};
@@ -18,9 +18,9 @@ pub fn placeholder_values(secrets: &[ResolvedSecret]) -> Ordered<SecretValues> {
 /// Values of generated keys by (secret, key): kept from the cluster, or made for this namespace.
 pub type Generated = BTreeMap<(String, String), String>;
 
-/// The document Helm merges over the values file: every key's bytes, base64 as a Secret's
-/// `data` holds them. It holds secrets: it goes to Helm's standard input and nowhere else.
-pub fn real_values(stack: &Stack, generated: &Generated) -> Result<String, String> {
+/// What is merged over the placeholders: every key's bytes, base64 as a Secret's `data` holds
+/// them. It holds secrets: it goes to Helm's standard input and nowhere else.
+pub fn real_values(stack: &Stack, generated: &Generated) -> Result<Value, String> {
     let base64 = base64::engine::general_purpose::STANDARD;
     let mut secrets = Map::new();
     for secret in &stack.secrets {
@@ -36,5 +36,5 @@ pub fn real_values(stack: &Stack, generated: &Generated) -> Result<String, Strin
         }
         secrets.insert(secret.name.clone(), json!({ "data": data }));
     }
-    Ok(super::yaml::to_string(&json!({ "secrets": secrets })))
+    Ok(json!({ "secrets": secrets }))
 }

@@ -108,11 +108,14 @@ pub fn e2e_runs(modules: &[String]) -> Vec<Vec<String>> {
 }
 
 /// The subset run again with Helm 3 (plugin installs are in the dist step): cold `up`, the
-/// skip of unchanged phases and `evidence --verify` (the first test of e2e_up), and review
-/// rounds that reuse their namespace (e2e_revise). Test paths' beginnings: libtest runs every
-/// test whose path contains one of them.
-const HELM3_COMPAT_FILTERS: &[&str] =
-    &["e2e_up::the_example_stack_comes_up_in_order", "e2e_revise::review_rounds_reuse"];
+/// skip of unchanged phases and `evidence --verify` (the first test of e2e_up), a helm started
+/// ahead that never gets its values (e2e_up), and review rounds that reuse their namespace
+/// (e2e_revise). Test paths' beginnings: libtest runs every test whose path contains one.
+const HELM3_COMPAT_FILTERS: &[&str] = &[
+    "e2e_up::the_example_stack_comes_up_in_order",
+    "e2e_up::a_helm_given_no_values",
+    "e2e_revise::review_rounds_reuse",
+];
 
 /// `cargo test --no-fail-fast --features e2e --test BINARY -- --test-threads=1 [filters]`.
 pub fn e2e_args(binary: &str, filters: &[&str]) -> Vec<String> {
@@ -207,7 +210,7 @@ fn cluster_steps(outcomes: &mut Vec<Outcome>, helm: &Path) {
         }
         Ok(())
     });
-    step(outcomes, "Helm 3 compatibility: up, skip unchanged, verify, revise reuse", || {
+    step(outcomes, "Helm 3 compatibility: up, skip unchanged, verify, no values, revise reuse", || {
         let helm3 = tools::tool_path("helm3").context("building helm3")?;
         run(with_env(cargo().args(e2e_args(TEST_BINARY, HELM3_COMPAT_FILTERS)).env("CODEX_HELM", &helm3), &env))
     });
@@ -303,7 +306,8 @@ mod tests {
         assert_eq!(
             e2e_args(TEST_BINARY, HELM3_COMPAT_FILTERS).join(" "),
             "test --no-fail-fast --features e2e --test tests -- --test-threads=1 \
-             e2e_up::the_example_stack_comes_up_in_order e2e_revise::review_rounds_reuse"
+             e2e_up::the_example_stack_comes_up_in_order e2e_up::a_helm_given_no_values \
+             e2e_revise::review_rounds_reuse"
         );
         assert_eq!(
             e2e_args(crate::faults::FAULTS_TEST, &["registry"]).join(" "),

@@ -50,7 +50,7 @@ fn web() -> BTreeSet<String> {
 #[tokio::test]
 async fn a_spec_helm_applies_between_two_reads_is_not_taken_as_ready_by_the_old_pods() {
     let (stack, phase) = web_phase();
-    let mut tracker = Tracker::new(&stack, &phase);
+    let mut tracker = Tracker::new(&stack, &phase, Default::default());
     // Read 1: the step's baseline; read 2: the poll's first read; then Helm has applied.
     let client = fake_client(|read| if read <= 2 { deployment(1, 1) } else { deployment(2, 1) });
     tracker.note_generations(&client, NAMESPACE, &web()).await.unwrap();
@@ -65,7 +65,7 @@ async fn a_spec_helm_applies_between_two_reads_is_not_taken_as_ready_by_the_old_
 #[tokio::test]
 async fn an_unchanged_spec_counts_once_helm_has_applied_everything() {
     let (stack, phase) = web_phase();
-    let mut tracker = Tracker::new(&stack, &phase);
+    let mut tracker = Tracker::new(&stack, &phase, Default::default());
     let client = fake_client(|_| deployment(1, 1));
     tracker.note_generations(&client, NAMESPACE, &web()).await.unwrap();
     let mut progress = Progress::new();
@@ -79,7 +79,7 @@ async fn an_unchanged_spec_counts_once_helm_has_applied_everything() {
 #[tokio::test]
 async fn a_new_spec_rolled_out_counts_while_helm_still_applies() {
     let (stack, phase) = web_phase();
-    let mut tracker = Tracker::new(&stack, &phase);
+    let mut tracker = Tracker::new(&stack, &phase, Default::default());
     let client = fake_client(|read| if read == 1 { deployment(1, 1) } else { deployment(2, 2) });
     tracker.note_generations(&client, NAMESPACE, &web()).await.unwrap();
     let mut progress = Progress::new();

@@ -24,6 +24,7 @@ pub(crate) mod layout;
 pub(crate) mod mounts;
 mod network;
 mod network_policy;
+mod node_access;
 pub(crate) mod packages;
 mod pki;
 pub(crate) mod process;
@@ -195,6 +196,7 @@ fn start_control_plane(layout: &Layout) -> Result<()> {
             kubectl::output(layout, &["get", "--raw=/readyz"]).is_ok()
         })
     })?;
+    step("let the node read volume claims", || node_access::grant(layout))?;
     step("start controller-manager and scheduler", || {
         start(layout, control_plane::controller_manager(layout)?)?;
         start(layout, control_plane::scheduler(layout)?)
