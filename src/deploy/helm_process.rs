@@ -188,6 +188,17 @@ mod tests {
     const V3: HelmVersion = HelmVersion { major: 3, minor: 22, patch: 0 };
     const V4: HelmVersion = HelmVersion { major: 4, minor: 3, patch: 2 };
 
+    /// `sh -c script` with its three pipes, as a helm's command is spawned.
+    fn sh(script: &str) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    }
+
     #[test]
     fn each_major_says_in_its_own_words_that_it_waits() {
         // As Helm 3.22.0 and 4.3.2 print them with --debug (captured on the local cluster).
@@ -204,12 +215,7 @@ mod tests {
     async fn a_process_that_says_it_waits_is_noticed_and_its_errors_are_kept_without_debug_lines() {
         let script = "echo 'level=DEBUG msg=\"waiting for resources\" count=1' >&2; read go; \
                       echo 'level=DEBUG msg=\"x\"' >&2; echo 'Error: it broke' >&2; echo values; exit 1";
-        let mut command = tokio::process::Command::new("sh");
-        command
-            .args(["-c", script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        let command = sh(script);
         let helm = Standby::spawn(command, "codex-edge", V4).unwrap().go("go\n").await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), started_waiting(&mut helm.waiting_signal())).await.unwrap();
         assert!(helm.is_waiting());
@@ -225,12 +231,7 @@ mod tests {
         let went = dir.path().join("went");
         // Stands for a helm that would install with whatever it read once its input ends.
         let script = format!("cat > /dev/null; touch {}", went.display());
-        let mut command = tokio::process::Command::new("sh");
-        command
-            .args(["-c", &script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        let command = sh(&script);
         let standby = Standby::spawn(command, "codex-edge", V4).unwrap();
         let pid = standby.process.as_ref().and_then(|p| p.child.id()).unwrap();
         drop(standby);
@@ -242,12 +243,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_standby_handed_its_document_reads_all_of_it() {
-        let mut command = tokio::process::Command::new("sh");
-        command
-            .args(["-c", "test \"$(cat)\" = '{\"global\":{}}' || { echo 'Error: wrong input' >&2; exit 1; }"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        let command = sh("test \"$(cat)\" = '{\"global\":{}}' || { echo 'Error: wrong input' >&2; exit 1; }");
         let standby = Standby::spawn(command, "codex-edge", V4).unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         let helm = standby.go(r#"{"global":{}}"#).await.unwrap();
@@ -256,12 +252,7 @@ mod tests {
 
     #[tokio::test]
     async fn values_handed_to_a_helm_that_has_exited_are_an_error_of_helm_not_a_sigpipe() {
-        let mut command = tokio::process::Command::new("sh");
-        command
-            .args(["-c", "echo 'Error: gone early' >&2; exit 1"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        let command = sh("echo 'Error: gone early' >&2; exit 1");
         let mut standby = Standby::spawn(command, "codex-edge", V4).unwrap();
         standby.process.as_mut().unwrap().child.wait().await.unwrap();
         // As `main` sets it: SIGPIPE would end this test binary if it reached the writer.
@@ -275,12 +266,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_process_that_never_says_it_waits_is_never_taken_for_waiting() {
-        let mut command = tokio::process::Command::new("sh");
-        command
-            .args(["-c", "echo 'Error: no' >&2"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        let command = sh("echo 'Error: no' >&2");
         let mut helm = Standby::spawn(command, "codex-edge", V3).unwrap().go("").await.unwrap();
         helm.exited().await.unwrap();
         let waited =
