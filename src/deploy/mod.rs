@@ -66,7 +66,7 @@ pub async fn deploy(
         progress.note(&format!("waiting for the environment's lease, held by {who}"));
     })
     .await?;
-    let run = Run { id: run_id, namespace_uid: ns.uid, lease: &held, lookups: std::sync::Mutex::new(lookups) };
+    let run = Run { id: run_id, namespace_uid: ns.uid, lease: &held, lookups };
     let outcome = deploy_locked(client, stack, plan, options, progress, run).await;
     held.release().await;
     outcome
@@ -78,7 +78,7 @@ struct Run<'a> {
     namespace_uid: String,
     lease: &'a lease::HeldLease,
     /// Discovery answers, asked once per run (the preflight's, then every phase's).
-    lookups: std::sync::Mutex<object_gate::Lookups>,
+    lookups: object_gate::Lookups,
 }
 
 async fn deploy_locked(
@@ -108,10 +108,10 @@ async fn deploy_locked(
     let mut record = new_record(stack, options, &run, secrets.as_ref());
     store::save(client, &record).await?;
     let feed = changes::ChangeFeed::start(client, &stack.namespace);
-    let shared = RunShared { known: &known, options, work_dir: &work_dir, lookups: &run.lookups, feed: &feed };
+    let shared = RunShared { known: &known, options, work_dir: &work_dir, feed: &feed };
     let phases = Phases { stack, plan, all_values: &all_values, shared };
     let mut finishing = Vec::new();
-    let context = RunContext { secrets: secrets.as_ref(), held: run.lease, first_helm };
+    let context = RunContext { secrets: secrets.as_ref(), held: run.lease, first_helm, lookups: run.lookups };
     let phase_failed = phases.deploy(client, context, &mut record, progress, &mut finishing).await;
     // Whatever happened, no helm is left running; one that failed after all fails the run.
     let helm_failed = collect_helms(finishing, &mut record, progress).await?;
@@ -187,8 +187,6 @@ pub struct RunShared<'a> {
     pub known: &'a [releases::ReleaseRecord],
     pub options: &'a DeployOptions,
     pub work_dir: &'a std::path::Path,
-    /// Discovery answers, asked once per run: a phase's tracker borrows them and gives them back.
-    pub lookups: &'a std::sync::Mutex<object_gate::Lookups>,
     /// The namespace's watches, started once before the first install: the gate sees the first
     /// phase's first changes, and a later phase's install does not wait behind their setup.
     pub feed: &'a changes::ChangeFeed,
@@ -208,6 +206,8 @@ struct RunContext<'a> {
     held: &'a lease::HeldLease,
     /// The first phase's helm, started ahead (see `standby`).
     first_helm: Option<standby::PhaseHelm>,
+    /// Discovery answers, asked once per run: each phase's tracker borrows them.
+    lookups: object_gate::Lookups,
 }
 
 impl Phases<'_> {
@@ -227,6 +227,7 @@ impl Phases<'_> {
         let stack = self.stack;
         let first = stack.first_phase();
         let mut ahead = context.first_helm;
+        let mut lookups = context.lookups;
         for (i, (planned, phase_values)) in self.plan.phases.iter().zip(self.all_values).enumerate() {
             let with_secrets = context.secrets.filter(|_| Some(planned.name) == first);
             context.held.ensure_held(&stack.namespace)?;
@@ -241,6 +242,7 @@ impl Phases<'_> {
                     phase_values,
                     with_secrets,
                     &self.shared,
+                    &mut lookups,
                     handoff,
                     progress,
                 ),

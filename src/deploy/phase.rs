@@ -67,7 +67,8 @@ pub fn install_steps(waves: &[Vec<String>], installed: &BTreeSet<String>) -> Vec
 /// Deploys one phase; `secrets` is given for the first phase of a stack with Secrets, `known`
 /// are the namespace's releases as the run found them. With the evidence comes the helm that
 /// is still finishing the phase's release after our gate saw it ready: the caller collects it.
-/// `handoff` may hold this phase's helm, started ahead, and is told when its objects are applied.
+/// `lookups` are the run's discovery answers; `handoff` may hold this phase's helm, started
+/// ahead, and is told when its objects are applied.
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_phase(
     client: &Client,
@@ -76,6 +77,7 @@ pub async fn deploy_phase(
     phase: &PhaseValues,
     secrets: Option<&cluster_secrets::Prepared>,
     shared: &RunShared<'_>,
+    lookups: &mut Lookups,
     handoff: Handoff,
     progress: &mut Progress,
 ) -> Result<(PhaseEvidence, Option<HelmProcess>)> {
@@ -83,8 +85,7 @@ pub async fn deploy_phase(
     let (options, work_dir) = (shared.options, shared.work_dir);
     let changes = shared.feed.signal();
     let job = PhaseJob { client, stack, planned, phase, secrets, options, work_dir, changes, handoff };
-    let lookups = std::mem::take(&mut *lock(shared.lookups));
-    job.run(shared.known, lookups, shared.lookups, progress).await
+    job.run(shared.known, lookups, progress).await
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -117,13 +118,12 @@ impl PhaseJob<'_> {
     async fn run(
         &self,
         known: &[releases::ReleaseRecord],
-        lookups: Lookups,
-        give_back: &Mutex<Lookups>,
+        lookups: &mut Lookups,
         progress: &mut Progress,
     ) -> Result<(PhaseEvidence, Option<HelmProcess>)> {
         let started = Instant::now();
         let mut evidence = self.new_evidence();
-        let mut tracker = Tracker::new(self.stack, self.phase, lookups);
+        let mut tracker = Tracker::new(self.stack, self.phase, std::mem::take(lookups));
         let everything: BTreeSet<String> = self.phase.waves.iter().flatten().cloned().collect();
         let mut current = known.iter().find(|r| r.name == self.phase.release).cloned();
         if let Some(release) = &current {
@@ -134,7 +134,7 @@ impl PhaseJob<'_> {
         if self.may_skip(current.as_ref()) {
             tracker.poll(self.client, self.namespace(), self.name(), &everything, false, progress).await?;
             if tracker.all_ready(&everything) {
-                *lock(give_back) = std::mem::take(&mut tracker.lookups);
+                *lookups = std::mem::take(&mut tracker.lookups);
                 return Ok((self.skipped(evidence, tracker, current.as_ref(), progress), None));
             }
             // Unchanged values but something is not ready: upgrade anyway, which also repairs.
@@ -155,7 +155,7 @@ impl PhaseJob<'_> {
             Some(failure) => self.failed(&mut evidence, &mut tracker, failure, started, progress).await,
             None => self.deployed(&mut evidence, started, progress),
         }
-        *lock(give_back) = tracker.lookups;
+        *lookups = tracker.lookups;
         evidence.units = tracker.units.into_iter().map(|u| u.evidence).collect();
         Ok((evidence, finishing))
     }
